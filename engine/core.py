@@ -1,0 +1,55 @@
+"""The process-wide container: settings, database and clock. Engine functions read it via `core()`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from engine.clock import Clock, SystemClock
+from engine.db import Database
+from engine.settings import Settings
+
+
+@dataclass
+class Core:
+    settings: Settings
+    db: Database
+    clock: Clock
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+
+_core: Core | None = None
+
+
+def init(settings: Settings, clock: Clock | None = None) -> Core:
+    """Open the database (creating tables) and make it the current core."""
+    global _core
+    if _core is not None:
+        _core.db.dispose()
+    db = Database(settings.resolved_database_url())
+    db.create_all()
+    _core = Core(settings=settings, db=db, clock=clock or SystemClock())
+    return _core
+
+
+def core() -> Core:
+    if _core is None:
+        raise RuntimeError("engine.core.init() has not been called")
+    return _core
+
+
+@contextmanager
+def session() -> Iterator[Session]:
+    """A committed-on-success session on the current database."""
+    with core().db.session() as s:
+        yield s
+
+
+def now() -> datetime:
+    return core().clock.now()

@@ -1,0 +1,289 @@
+"""The journey document: tables, step configs (one per step type) and the API bodies.
+
+Drafts may be saved incomplete, so configs only enforce shape (types, enums, lengths, limits); whether a
+step is complete and the graph sound is for `engine.validation` to say.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import JSON as SA_JSON
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
+
+from models.common import CamelModel, json_field
+
+STEP_TYPES = ("wait", "decide", "branch", "send", "update", "split", "exit")
+STATUSES = ("draft", "active", "paused", "archived")
+STEP_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+MAX_STEPS = 200
+
+JourneyStatus = Literal["draft", "active", "paused", "archived"]
+ReentryPolicy = Literal["skip_if_active", "never", "allow_multiple", "restart"]
+WaitUnit = Literal["minutes", "hours", "days"]
+
+StepRef = Annotated[str, Field(max_length=64)]
+Expression = Annotated[str, Field(max_length=4000)]
+Label = Annotated[str, Field(max_length=120)]
+
+
+# ---- step configs -------------------------------------------------------------------------------------
+
+class Position(CamelModel):
+    x: float = 0
+    y: float = 0
+
+
+class WaitConfig(CamelModel):
+    duration: int | None = Field(None, ge=1, le=1_000_000)
+    unit: WaitUnit = "days"
+    until_event: str | None = Field(None, max_length=120)
+
+
+class DecideConfig(CamelModel):
+    decision_flow_id: str | None = Field(None, max_length=64)
+    max_offers: int = Field(1, ge=1, le=10)
+    store_result_as: str | None = Field(None, max_length=64)
+
+
+class BranchCondition(CamelModel):
+    label: Label = ""
+    expression: Expression = ""
+    target_step_id: StepRef | None = None
+
+
+class BranchConfig(CamelModel):
+    conditions: list[BranchCondition] = Field(default_factory=list, max_length=50)
+    default_step_id: StepRef | None = None
+
+
+class MessageTemplate(CamelModel):
+    subject: str | None = Field(None, max_length=1000)
+    body: str | None = Field(None, max_length=20_000)
+
+
+class SendConfig(CamelModel):
+    channel_id: str | None = Field(None, max_length=64)
+    offer_from: str | None = Field(None, max_length=64)
+    offer_id: str | None = Field(None, max_length=64)
+    template: MessageTemplate | None = None
+
+
+class UpdateOperation(CamelModel):
+    op: Literal["set", "increment", "unset", "addSegment", "removeSegment", "setFlag"]
+    attribute: str | None = Field(None, max_length=120)
+    value: Any = None
+    segment_id: str | None = Field(None, max_length=64)
+    flag: str | None = Field(None, max_length=120)
+
+
+class UpdateConfig(CamelModel):
+    operations: list[UpdateOperation] = Field(default_factory=list, max_length=50)
+
+
+class SplitPath(CamelModel):
+    label: Label = ""
+    percent: float = Field(0, ge=0, le=100)
+    target_step_id: StepRef | None = None
+
+
+class SplitConfig(CamelModel):
+    paths: list[SplitPath] = Field(default_factory=list, max_length=20)
+
+
+class ExitConfig(CamelModel):
+    reason: str = Field("exited", max_length=255)
+
+
+# ---- steps (a discriminated union on `type`) ---------------------------------------------------------
+
+class StepBase(CamelModel):
+    id: str = Field(pattern=STEP_ID_PATTERN)
+    name: str = Field("", max_length=255)
+    next: StepRef | None = None
+    position: Position | None = None
+
+
+class WaitStep(StepBase):
+    type: Literal["wait"]
+    config: WaitConfig = Field(default_factory=WaitConfig)
+
+
+class DecideStep(StepBase):
+    type: Literal["decide"]
+    config: DecideConfig = Field(default_factory=DecideConfig)
+
+
+class BranchStep(StepBase):
+    type: Literal["branch"]
+    config: BranchConfig = Field(default_factory=BranchConfig)
+
+
+class SendStep(StepBase):
+    type: Literal["send"]
+    config: SendConfig = Field(default_factory=SendConfig)
+
+
+class UpdateStep(StepBase):
+    type: Literal["update"]
+    config: UpdateConfig = Field(default_factory=UpdateConfig)
+
+
+class SplitStep(StepBase):
+    type: Literal["split"]
+    config: SplitConfig = Field(default_factory=SplitConfig)
+
+
+class ExitStep(StepBase):
+    type: Literal["exit"]
+    config: ExitConfig = Field(default_factory=ExitConfig)
+
+
+Step = Annotated[
+    WaitStep | DecideStep | BranchStep | SendStep | UpdateStep | SplitStep | ExitStep,
+    Field(discriminator="type"),
+]
+
+
+def step_targets(step: StepBase) -> list[tuple[str, str]]:
+    """Every outgoing edge of a step as (label, target id): `next`, branch conditions and default, split paths."""
+    edges: list[tuple[str, str]] = []
+    if step.next:
+        edges.append(("next", step.next))
+    if isinstance(step, BranchStep):
+        for index, condition in enumerate(step.config.conditions):
+            if condition.target_step_id:
+                edges.append((condition.label or f"condition {index + 1}", condition.target_step_id))
+        if step.config.default_step_id:
+            edges.append(("default", step.config.default_step_id))
+    elif isinstance(step, SplitStep):
+        for index, path in enumerate(step.config.paths):
+            if path.target_step_id:
+                edges.append((path.label or f"path {index + 1}", path.target_step_id))
+    return edges
+
+
+# ---- entry conditions ----------------------------------------------------------------------------------
+
+class EntryConditions(CamelModel):
+    segment_id: str | None = Field(None, max_length=64)
+    event_type: str | None = Field(None, max_length=120)
+    condition: Expression | None = None
+    reentry: ReentryPolicy = "skip_if_active"
+    cooldown_hours: float = Field(0, ge=0, le=24 * 365)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _event_alias(cls, data: Any) -> Any:
+        # The original product's API spells the event type `event`.
+        if isinstance(data, dict) and "event" in data:
+            data = dict(data)
+            event = data.pop("event")
+            data.setdefault("eventType", event)
+        return data
+
+
+# ---- API bodies -----------------------------------------------------------------------------------------
+
+class AcceptsAliases(CamelModel):
+    """Accepts the original product's spellings `maxDurationDays` and `entryCondition` on input."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_aliases(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            if "maxDurationDays" in data:
+                data.setdefault("maxDuration", data.pop("maxDurationDays"))
+            if "entryCondition" in data:
+                data.setdefault("entryConditions", data.pop("entryCondition"))
+        return data
+
+
+class JourneyDefinition(AcceptsAliases):
+    """The structural part of a journey: what versions are made of."""
+
+    max_duration: int = Field(30, ge=1, le=365)
+    entry_conditions: EntryConditions = Field(default_factory=EntryConditions)
+    steps: list[Step] = Field(default_factory=list, max_length=MAX_STEPS)
+
+
+class JourneyCreate(JourneyDefinition):
+    name: str = Field(min_length=1, max_length=255)
+    description: str = Field("", max_length=2000)
+
+
+class JourneyImport(JourneyCreate):
+    """An exported document; identity, status, version and timestamps are ignored (the copy is a new draft)."""
+
+    model_config = {"extra": "ignore"}
+
+
+class JourneyUpdate(AcceptsAliases):
+    name: str | None = Field(None, min_length=1, max_length=255)
+    description: str | None = Field(None, max_length=2000)
+    max_duration: int | None = Field(None, ge=1, le=365)
+    entry_conditions: EntryConditions | None = None
+    steps: list[Step] | None = Field(None, max_length=MAX_STEPS)
+    status: JourneyStatus | None = None
+    # On resume (paused -> active): push pending wait deadlines back by the time spent paused.
+    extend_waits: bool = False
+
+
+class JourneyOut(CamelModel):
+    id: str
+    name: str
+    description: str
+    status: JourneyStatus
+    max_duration: int
+    entry_conditions: dict[str, Any]
+    steps: list[dict[str, Any]]
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class ValidationIssue(CamelModel):
+    severity: Literal["error", "warning"]
+    code: str
+    step_id: str | None = None
+    message: str
+
+
+class ValidationResult(CamelModel):
+    valid: bool
+    issues: list[ValidationIssue]
+
+
+# ---- tables ---------------------------------------------------------------------------------------------
+
+class Journey(SQLModel, table=True):
+    id: str = SQLField(primary_key=True, max_length=64)
+    name: str = SQLField(max_length=255)
+    description: str = ""
+    status: str = SQLField(default="draft", index=True, max_length=16)
+    max_duration: int = 30
+    # Stored in wire form (camelCase dicts), exactly as the API shows them.
+    entry_conditions: dict[str, Any] = json_field(dict)
+    steps: list[dict[str, Any]] = json_field(list)
+    version: int = 1
+    created_at: datetime
+    updated_at: datetime
+    paused_at: datetime | None = None
+
+
+class JourneyVersion(SQLModel, table=True):
+    """Every structural definition a journey has had, the current one included."""
+
+    __table_args__ = (UniqueConstraint("journey_id", "version"),)
+
+    id: int | None = SQLField(default=None, primary_key=True)
+    journey_id: str = SQLField(index=True, max_length=64)
+    version: int
+    definition: dict[str, Any] = SQLField(default_factory=dict, sa_column=Column(SA_JSON, nullable=False))
+    created_at: datetime
+

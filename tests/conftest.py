@@ -1,0 +1,70 @@
+"""Shared fixtures: a fresh database per test (SQLite file, or PostgreSQL when configured), a virtual clock,
+and an HTTP client on the API alone.
+
+Set JOURNEYS_TEST_DATABASE_URL (e.g. postgresql+psycopg://journeys:journeys@127.0.0.1/journeys_test) to run
+the engine and API tests against PostgreSQL; every test then starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from engine import core, live, wiring
+from engine.clock import VirtualClock
+from engine.core import Core
+from engine.settings import Settings
+
+POSTGRES_URL = os.environ.get("JOURNEYS_TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(autouse=True)
+def journeys_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point every test (the `user` fixture's main.py included) at its own empty database, engine off."""
+    url = POSTGRES_URL or f"sqlite:///{tmp_path / 'journeys.db'}"
+    monkeypatch.setenv("JOURNEYS_DATABASE_URL", url)
+    monkeypatch.setenv("JOURNEYS_SCHEDULER", "0")
+    monkeypatch.setenv("JOURNEYS_DEMO", "0")
+    if POSTGRES_URL:
+        _empty_postgres(url)
+    live.reset()
+    yield url
+
+
+def _empty_postgres(url: str) -> None:
+    from engine.db import Database
+
+    database = Database(url)
+    database.drop_all()
+    database.create_all()
+    database.dispose()
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock()
+
+
+@pytest.fixture
+def engine_core(journeys_env: str, clock: VirtualClock) -> Iterator[Core]:
+    """The engine on this test's database, reading time from the virtual clock."""
+    current = core.init(Settings(database_url=journeys_env, demo=False, scheduler=False), clock=clock)
+    wiring.connect_all()
+    yield current
+    current.db.dispose()
+
+
+@pytest.fixture
+def api(engine_core: Core) -> Iterator[TestClient]:
+    """An HTTP client on the REST API (no pages), sharing the engine core and virtual clock."""
+    from ui import api as api_package
+
+    app = FastAPI()
+    api_package.mount(app)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client

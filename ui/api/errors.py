@@ -1,0 +1,82 @@
+"""Every error answers `{"error": {"code", "message", "details"}}`; bad input is never a 500."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from engine.errors import JourneysError
+
+log = logging.getLogger(__name__)
+
+
+def envelope(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
+    return JSONResponse(
+        status_code=status,
+        content={"error": {"code": code, "message": message, "details": details if details is not None else {}}},
+    )
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    # Drop the "body" prefix and pydantic's union tags (e.g. steps.0.wait.config -> steps.0.config).
+    tags = {"wait", "decide", "branch", "send", "update", "split", "exit"}
+    parts = [str(part) for part in loc if part not in ("body", "query", "path")]
+    return ".".join(part for part in parts if part not in tags) or "body"
+
+
+def _errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    items = []
+    for error in exc.errors():
+        items.append({"field": _field_path(tuple(error.get("loc", ()))), "message": error.get("msg", "invalid")})
+    return items
+
+
+async def _on_domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, JourneysError)
+    return envelope(exc.status, exc.code, exc.message, exc.details)
+
+
+async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = _errors(exc)
+    first = errors[0] if errors else {"field": "body", "message": "invalid"}
+    message = f"{first['field']}: {first['message']}"
+    return envelope(422, "invalid", message, {"field": first["field"], "errors": errors[:50]})
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def install(app: FastAPI) -> None:
+    """Answer API errors with the envelope; leave page errors to whatever handled them before."""
+    previous = {key: app.exception_handlers.get(key) for key in (404, 405, Exception)}
+
+    def delegate(key: Any, fallback: Any) -> Any:
+        async def handler(request: Request, exc: Exception) -> Any:
+            if _is_api(request) or previous[key] is None:
+                return await fallback(request, exc)
+            return await previous[key](request, exc)
+
+        return handler
+
+    async def on_http_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        codes = {404: "not_found", 405: "method_not_allowed", 409: "conflict", 422: "invalid"}
+        return envelope(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+
+    async def on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return envelope(500, "internal_error", "internal error")
+
+    app.add_exception_handler(JourneysError, _on_domain_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(404, delegate(404, on_http_error))
+    app.add_exception_handler(405, delegate(405, on_http_error))
+    app.add_exception_handler(Exception, delegate(Exception, on_unexpected))
