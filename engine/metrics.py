@@ -1,0 +1,215 @@
+"""A journey's monitoring figures: maintained counters plus a few indexed aggregates.
+
+Every figure is either a primary-key read of the counters the runner maintains (StepCounter, EdgeCounter,
+JourneyCounter) or a GROUP BY over one journey's deliveries/responses, or a bounded time window of
+enrollments — nothing scans all enrollments, so it stays cheap at a million of them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from engine.core import now as current_time
+from engine.core import session
+from engine.errors import NotFound
+from models.channels import DELIVERY_STATUSES, Channel, Delivery, Response
+from models.common import iso
+from models.enrollment import EdgeCounter, Enrollment, JourneyCounter, StepCounter
+from models.journey import Journey
+
+ENTRY = "__entry__"  # EdgeCounter source for entering the first step
+END = ""  # EdgeCounter target when the journey ended at the source step
+MAX_WINDOW_HOURS = 24 * 30
+RATE_OUTCOMES = ("click", "conversion")
+
+
+def journey_metrics(journey_id: str, hours: int = 24) -> dict[str, Any]:
+    """Everything the journey monitor shows, as wire-form JSON (the API answers exactly this)."""
+    with session() as s:
+        return collect(s, journey_id, current_time(), hours)
+
+
+def collect(s: Session, journey_id: str, at: datetime, hours: int = 24) -> dict[str, Any]:
+    """The metrics of one journey at `at`, with a time series over the last `hours`."""
+    journey = s.get(Journey, journey_id)
+    if journey is None:
+        raise NotFound(f"journey {journey_id} not found")
+    steps = _steps(s, journey)
+    deliveries = _deliveries(s, journey_id)
+    return {
+        "journeyId": journey.id,
+        "name": journey.name,
+        "status": journey.status,
+        "version": journey.version,
+        "at": iso(at),
+        "totals": _totals(s, journey_id, steps),
+        "steps": steps,
+        "edges": _edges(s, journey_id),
+        "deliveries": _by_channel(s, deliveries),
+        "responses": _response_rates(s, journey_id, steps, deliveries),
+        "series": series(s, journey_id, at, hours),
+    }
+
+
+def _steps(s: Session, journey: Journey) -> list[dict[str, Any]]:
+    """The current definition's steps in document order, each with its live and total counts."""
+    counters = {
+        row.step_id: row
+        for row in s.execute(select(StepCounter).where(StepCounter.journey_id == journey.id)).scalars()
+    }
+    steps = []
+    for step in journey.steps:
+        counter = counters.pop(step["id"], None)
+        steps.append(_step_row(step["id"], step.get("type", ""), step.get("name") or step["id"], counter))
+    # Steps removed by a later version may still hold customers: show them rather than lose count.
+    for step_id, counter in sorted(counters.items()):
+        if counter.current or counter.passed:
+            steps.append(_step_row(step_id, "", step_id, counter, removed=True))
+    return steps
+
+
+def _step_row(step_id: str, step_type: str, name: str, counter: StepCounter | None,
+              removed: bool = False) -> dict[str, Any]:
+    row = {"id": step_id, "type": step_type, "name": name,
+           "current": counter.current if counter else 0, "passed": counter.passed if counter else 0}
+    if removed:
+        row["removed"] = True
+    return row
+
+
+def _totals(s: Session, journey_id: str, steps: list[dict[str, Any]]) -> dict[str, Any]:
+    values = dict(
+        s.execute(
+            select(JourneyCounter.name, JourneyCounter.value).where(JourneyCounter.journey_id == journey_id)
+        ).all()
+    )
+    reasons = {name.split(":", 1)[1]: value for name, value in values.items() if name.startswith("exited:")}
+    return {
+        "enrolledNow": sum(step["current"] for step in steps),
+        "entered": values.get("entered", 0),
+        "completed": values.get("completed", 0),
+        "exited": values.get("exited", 0),
+        "failed": values.get("failed", 0),
+        "exitedByReason": dict(sorted(reasons.items(), key=lambda item: -item[1])),
+    }
+
+
+def _edges(s: Session, journey_id: str) -> list[dict[str, Any]]:
+    rows = s.execute(
+        select(EdgeCounter.source, EdgeCounter.target, EdgeCounter.count)
+        .where(EdgeCounter.journey_id == journey_id)
+        .order_by(EdgeCounter.source, EdgeCounter.target)
+    )
+    return [{"source": source, "target": target, "count": count} for source, target, count in rows]
+
+
+def _deliveries(s: Session, journey_id: str) -> list[tuple[str | None, str, str, int]]:
+    """(step, channel, status, count) for this journey's deliveries: one grouped read feeds two panels."""
+    return list(
+        s.execute(
+            select(Delivery.step_id, Delivery.channel_id, Delivery.status, func.count())
+            .where(Delivery.journey_id == journey_id)
+            .group_by(Delivery.step_id, Delivery.channel_id, Delivery.status)
+        )
+    )
+
+
+def _by_channel(s: Session, deliveries: list[tuple[str | None, str, str, int]]) -> dict[str, Any]:
+    channels: dict[str, dict[str, int]] = {}
+    by_status = dict.fromkeys(DELIVERY_STATUSES, 0)
+    for _step, channel_id, status, count in deliveries:
+        row = channels.setdefault(channel_id, dict.fromkeys(DELIVERY_STATUSES, 0))
+        row[status] = row.get(status, 0) + count
+        by_status[status] = by_status.get(status, 0) + count
+    names = _channel_names(s, list(channels))
+    return {
+        "byStatus": by_status,
+        "byChannel": [
+            {"channelId": channel_id, "channelName": names.get(channel_id, channel_id), **counts,
+             "total": sum(counts.values())}
+            for channel_id, counts in sorted(channels.items())
+        ],
+    }
+
+
+def _channel_names(s: Session, channel_ids: list[str]) -> dict[str, str]:
+    if not channel_ids:
+        return {}
+    rows = s.execute(select(Channel.id, Channel.name).where(Channel.id.in_(channel_ids)))
+    return dict(rows.all())
+
+
+def _response_rates(s: Session, journey_id: str, steps: list[dict[str, Any]],
+                    deliveries: list[tuple[str | None, str, str, int]]) -> list[dict[str, Any]]:
+    """Per send step: messages sent and the share of them clicked / converted (each delivery counted once)."""
+    sent: dict[str, int] = {}
+    queued: dict[str, int] = {}
+    for step_id, _channel, status, count in deliveries:
+        if step_id is None:
+            continue
+        if status == "sent":
+            sent[step_id] = sent.get(step_id, 0) + count
+        elif status == "queued":
+            queued[step_id] = queued.get(step_id, 0) + count
+    responded: dict[tuple[str, str], int] = {
+        (step_id, outcome): count
+        for step_id, outcome, count in s.execute(
+            select(Response.step_id, Response.outcome, func.count(func.distinct(Response.delivery_id)))
+            .where(Response.journey_id == journey_id, Response.outcome.in_(RATE_OUTCOMES))
+            .group_by(Response.step_id, Response.outcome)
+        )
+    }
+    send_steps = [step for step in steps if step["type"] == "send" or step["id"] in sent]
+    rates = []
+    for step in send_steps:
+        delivered = sent.get(step["id"], 0)
+        row: dict[str, Any] = {"stepId": step["id"], "stepName": step["name"], "sent": delivered,
+                               "queued": queued.get(step["id"], 0)}
+        for outcome in RATE_OUTCOMES:
+            count = responded.get((step["id"], outcome), 0)
+            row[f"{outcome}s"] = count
+            row[f"{outcome}Rate"] = round(count / delivered, 4) if delivered else 0.0
+        rates.append(row)
+    return rates
+
+
+def bucket_seconds(hours: int) -> int:
+    """Bucket width for a window: 5 minutes up to 2 h, hourly up to 2 days, daily beyond."""
+    if hours <= 2:
+        return 300
+    if hours <= 48:
+        return 3600
+    return 86400
+
+
+def series(s: Session, journey_id: str, at: datetime, hours: int = 24) -> dict[str, Any]:
+    """Entries and completions per bucket over the last `hours`, ending with the bucket that holds `at`."""
+    hours = max(1, min(hours, MAX_WINDOW_HOURS))
+    width = bucket_seconds(hours)
+    epoch = datetime(2000, 1, 1)
+    # Buckets align to whole widths so a refresh keeps the same boundaries.
+    last = epoch + timedelta(seconds=(at - epoch).total_seconds() // width * width)
+    count = hours * 3600 // width
+    starts = [last - timedelta(seconds=width * (count - 1 - index)) for index in range(count)]
+    end = last + timedelta(seconds=width)
+    entries = _bucket_counts(s, Enrollment.entered_at, starts, end,
+                             Enrollment.journey_id == journey_id, Enrollment.entered_at >= starts[0],
+                             Enrollment.entered_at < end)
+    completions = _bucket_counts(s, Enrollment.ended_at, starts, end,
+                                 Enrollment.journey_id == journey_id, Enrollment.status == "completed",
+                                 Enrollment.ended_at >= starts[0], Enrollment.ended_at < end)
+    return {"bucketSeconds": width, "buckets": [iso(start) for start in starts],
+            "entries": entries, "completions": completions}
+
+
+def _bucket_counts(s: Session, column: Any, starts: list[datetime], end: datetime, *where: Any) -> list[int]:
+    """One pass over the window's index range, one filtered count per bucket (portable SQL)."""
+    bounds = [*starts[1:], end]
+    pairs = zip(starts, bounds, strict=True)
+    counts = [func.count().filter(column >= low, column < high) for low, high in pairs]
+    row = s.execute(select(*counts).where(*where)).one()
+    return [int(value) for value in row]

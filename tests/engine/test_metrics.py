@@ -1,0 +1,221 @@
+"""Journey metrics and engine status, read from counter/enrollment/delivery rows seeded directly."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from engine import engine_status, live, metrics
+from engine.clock import VirtualClock
+from engine.core import Core, session
+from engine.errors import NotFound
+from models.channels import Channel, Delivery, Response
+from models.enrollment import EdgeCounter, Enrollment, EnrollmentHistory, JourneyCounter, StepCounter
+from models.journey import Journey
+
+STEPS = [
+    {"id": "hello", "type": "send", "name": "Hello", "config": {"channelId": "ch_mail"}, "next": "pause"},
+    {"id": "pause", "type": "wait", "name": "Pause", "config": {"duration": 1, "unit": "days"}, "next": "bye"},
+    {"id": "bye", "type": "send", "name": "Bye", "config": {"channelId": "ch_app"}},
+]
+
+
+def add_journey(at: datetime, journey_id: str = "jrn_a", status: str = "active", name: str = "Welcome") -> None:
+    with session() as s:
+        s.add(Journey(id=journey_id, name=name, status=status, steps=STEPS, created_at=at, updated_at=at))
+
+
+def add_enrollment(at: datetime, number: int, journey_id: str = "jrn_a", **fields: object) -> None:
+    values: dict = {"id": f"enr_{journey_id}_{number}", "journey_id": journey_id, "version": 1,
+                    "customer_id": f"cus_{number}", "step_id": "pause", "entered_at": at, "updated_at": at}
+    values.update(fields)
+    with session() as s:
+        s.add(Enrollment(**values))
+
+
+def add_delivery(at: datetime, number: int, step_id: str, channel_id: str, status: str) -> None:
+    with session() as s:
+        s.add(Delivery(id=f"dlv_{number}", idempotency_key=f"key_{number}", customer_id=f"cus_{number}",
+                       channel_id=channel_id, journey_id="jrn_a", enrollment_id=f"enr_jrn_a_{number}",
+                       step_id=step_id, status=status, created_at=at))
+
+
+def add_response(at: datetime, number: int, delivery: int, step_id: str, outcome: str) -> None:
+    with session() as s:
+        s.add(Response(id=f"rsp_{number}", delivery_id=f"dlv_{delivery}", customer_id=f"cus_{delivery}",
+                       journey_id="jrn_a", enrollment_id=f"enr_jrn_a_{delivery}", step_id=step_id,
+                       outcome=outcome, at=at))
+
+
+def test_unknown_journey_is_not_found(engine_core: Core) -> None:
+    with pytest.raises(NotFound):
+        metrics.journey_metrics("jrn_missing")
+
+
+def test_empty_journey_shows_every_step_at_zero(engine_core: Core, clock: VirtualClock) -> None:
+    add_journey(clock.now())
+    result = metrics.journey_metrics("jrn_a")
+    assert [(step["id"], step["current"], step["passed"]) for step in result["steps"]] == [
+        ("hello", 0, 0), ("pause", 0, 0), ("bye", 0, 0)]
+    assert result["totals"] == {"enrolledNow": 0, "entered": 0, "completed": 0, "exited": 0, "failed": 0,
+                                "exitedByReason": {}}
+    assert result["edges"] == []
+    assert result["deliveries"]["byChannel"] == []
+    assert sum(result["series"]["entries"]) == 0
+
+
+def test_counters_become_step_counts_edges_and_totals(engine_core: Core, clock: VirtualClock) -> None:
+    add_journey(clock.now())
+    with session() as s:
+        s.add_all([
+            StepCounter(journey_id="jrn_a", step_id="pause", current=7, passed=10),
+            StepCounter(journey_id="jrn_a", step_id="hello", current=0, passed=12),
+            StepCounter(journey_id="jrn_a", step_id="bye", current=1, passed=3),
+            EdgeCounter(journey_id="jrn_a", source="__entry__", target="hello", count=12),
+            EdgeCounter(journey_id="jrn_a", source="hello", target="pause", count=10),
+            EdgeCounter(journey_id="jrn_a", source="bye", target="", count=2),
+            JourneyCounter(journey_id="jrn_a", name="entered", value=12),
+            JourneyCounter(journey_id="jrn_a", name="completed", value=2),
+            JourneyCounter(journey_id="jrn_a", name="exited", value=2),
+            JourneyCounter(journey_id="jrn_a", name="exited:manual", value=1),
+            JourneyCounter(journey_id="jrn_a", name="exited:max_duration", value=1),
+            JourneyCounter(journey_id="jrn_a", name="failed", value=0),
+            JourneyCounter(journey_id="jrn_other", name="entered", value=99),
+        ])
+    result = metrics.journey_metrics("jrn_a")
+    by_id = {step["id"]: step for step in result["steps"]}
+    assert (by_id["pause"]["current"], by_id["pause"]["passed"]) == (7, 10)
+    assert by_id["hello"]["type"] == "send" and by_id["hello"]["name"] == "Hello"
+    assert result["totals"]["enrolledNow"] == 8
+    assert result["totals"]["entered"] == 12
+    assert result["totals"]["completed"] == 2
+    assert result["totals"]["exitedByReason"] == {"manual": 1, "max_duration": 1}
+    assert {"source": "__entry__", "target": "hello", "count": 12} in result["edges"]
+    assert {"source": "bye", "target": "", "count": 2} in result["edges"]
+
+
+def test_step_removed_by_a_new_version_still_shows_its_customers(engine_core: Core, clock: VirtualClock) -> None:
+    add_journey(clock.now())
+    with session() as s:
+        s.add(StepCounter(journey_id="jrn_a", step_id="old_wait", current=4, passed=4))
+    result = metrics.journey_metrics("jrn_a")
+    assert result["steps"][-1] == {"id": "old_wait", "type": "", "name": "old_wait", "current": 4, "passed": 4,
+                                   "removed": True}
+    assert result["totals"]["enrolledNow"] == 4
+
+
+def test_deliveries_grouped_by_channel_and_status(engine_core: Core, clock: VirtualClock) -> None:
+    at = clock.now()
+    add_journey(at)
+    with session() as s:
+        s.add(Channel(id="ch_mail", name="Mail", type="email", created_at=at, updated_at=at))
+    for number, (step, channel, status) in enumerate([
+        ("hello", "ch_mail", "sent"), ("hello", "ch_mail", "sent"), ("hello", "ch_mail", "failed"),
+        ("hello", "ch_mail", "queued"), ("bye", "ch_app", "sent"), ("bye", "ch_app", "suppressed"),
+    ]):
+        add_delivery(at, number, step, channel, status)
+    deliveries = metrics.journey_metrics("jrn_a")["deliveries"]
+    assert deliveries["byStatus"] == {"queued": 1, "sent": 3, "failed": 1, "suppressed": 1}
+    assert deliveries["byChannel"] == [
+        {"channelId": "ch_app", "channelName": "ch_app", "queued": 0, "sent": 1, "failed": 0, "suppressed": 1,
+         "total": 2},
+        {"channelId": "ch_mail", "channelName": "Mail", "queued": 1, "sent": 2, "failed": 1, "suppressed": 0,
+         "total": 4},
+    ]
+
+
+def test_response_rates_count_each_delivery_once_per_outcome(engine_core: Core, clock: VirtualClock) -> None:
+    at = clock.now()
+    add_journey(at)
+    for number in range(4):
+        add_delivery(at, number, "hello", "ch_mail", "sent")
+    add_response(at, 1, delivery=0, step_id="hello", outcome="click")
+    add_response(at, 2, delivery=0, step_id="hello", outcome="click")  # a second click on the same message
+    add_response(at, 3, delivery=1, step_id="hello", outcome="click")
+    add_response(at, 4, delivery=1, step_id="hello", outcome="conversion")
+    add_response(at, 5, delivery=2, step_id="hello", outcome="dismiss")
+    rates = {row["stepId"]: row for row in metrics.journey_metrics("jrn_a")["responses"]}
+    assert rates["hello"] == {"stepId": "hello", "stepName": "Hello", "sent": 4, "queued": 0, "clicks": 2,
+                              "clickRate": 0.5, "conversions": 1, "conversionRate": 0.25}
+    assert rates["bye"]["sent"] == 0 and rates["bye"]["clickRate"] == 0.0
+
+
+def test_series_buckets_entries_and_completions_by_hour(engine_core: Core, clock: VirtualClock) -> None:
+    add_journey(clock.now())
+    start = clock.now()
+    add_enrollment(start - timedelta(hours=30), 1)  # outside the 24-hour window
+    add_enrollment(start - timedelta(hours=5), 2, status="completed", ended_at=start - timedelta(hours=1))
+    add_enrollment(start - timedelta(hours=5), 3, status="exited", ended_at=start - timedelta(hours=1))
+    add_enrollment(start, 4)
+    add_enrollment(start, 5, journey_id="jrn_other")
+    result = metrics.journey_metrics("jrn_a")["series"]
+    assert result["bucketSeconds"] == 3600 and len(result["buckets"]) == 24
+    assert result["entries"][-1] == 1 and result["entries"][-6] == 2 and sum(result["entries"]) == 3
+    assert result["completions"][-2] == 1 and sum(result["completions"]) == 1
+
+
+def test_short_window_uses_five_minute_buckets(engine_core: Core, clock: VirtualClock) -> None:
+    add_journey(clock.now())
+    add_enrollment(clock.now() - timedelta(minutes=7), 1)
+    result = metrics.journey_metrics("jrn_a", hours=1)["series"]
+    assert result["bucketSeconds"] == 300 and len(result["buckets"]) == 12
+    assert sum(result["entries"]) == 1
+
+
+def test_engine_status_reports_due_backlog_and_wake_up_lag(engine_core: Core, clock: VirtualClock) -> None:
+    at = clock.now()
+    add_journey(at)
+    add_journey(at, "jrn_paused", status="paused", name="Paused")
+    add_enrollment(at, 1, next_run_at=at - timedelta(seconds=30))
+    add_enrollment(at, 2, next_run_at=at - timedelta(seconds=5))
+    add_enrollment(at, 3, next_run_at=at + timedelta(hours=1))  # not due yet
+    add_enrollment(at, 4, journey_id="jrn_paused", next_run_at=at - timedelta(hours=2))  # paused: not backlog
+    add_enrollment(at, 5, status="failed", error="boom")
+    status = engine_status.engine_status()
+    assert status["backlog"]["due"] == 2
+    assert status["backlog"]["wakeUpLagSeconds"] == 30.0
+    assert status["errors"]["failedEnrollments"] == 1
+    rows = {row["journeyId"]: row for row in status["journeys"]}
+    assert rows["jrn_a"]["due"] == 2 and rows["jrn_paused"]["due"] == 0
+    assert rows["jrn_paused"]["status"] == "paused"
+
+
+def test_engine_status_reports_dispatcher_queue(engine_core: Core, clock: VirtualClock) -> None:
+    at = clock.now()
+    add_journey(at)
+    add_delivery(at, 1, "hello", "ch_mail", "queued")
+    add_delivery(at, 2, "hello", "ch_mail", "failed")
+    with session() as s:
+        s.get(Delivery, "dlv_1").next_attempt_at = at - timedelta(seconds=4)
+    dispatcher = engine_status.engine_status()["dispatcher"]
+    assert dispatcher == {"queued": 1, "due": 1, "failed": 1, "oldestDueAt": dispatcher["oldestDueAt"],
+                          "lagSeconds": 4.0}
+
+
+def test_throughput_counts_batches_within_the_last_minute(engine_core: Core, clock: VirtualClock) -> None:
+    add_journey(clock.now())
+    old = (clock.now() - timedelta(minutes=5)).isoformat() + "Z"
+    live.publish({"kind": "batch", "at": old, "transitions": 1000, "journeys": ["jrn_a"], "errors": 3})
+    clock.advance(seconds=30)
+    recent = (clock.now() - timedelta(seconds=10)).isoformat() + "Z"
+    live.publish({"kind": "batch", "at": recent, "transitions": 120, "journeys": ["jrn_a"], "errors": 1})
+    live.publish({"kind": "enrolled", "journeyId": "jrn_a", "count": 50})
+    status = engine_status.engine_status()
+    assert status["throughput"]["transitions"] == 120
+    assert status["throughput"]["stepsPerSecond"] == 2.0
+    assert status["errors"]["recentBatchErrors"] == 1
+    assert status["recent"][0]["kind"] == "enrolled"
+    assert status["journeys"][0]["lastActivityAt"] == recent
+
+
+def test_recent_steps_are_the_newest_history_rows(engine_core: Core, clock: VirtualClock) -> None:
+    at = clock.now()
+    with session() as s:
+        s.add_all([
+            EnrollmentHistory(enrollment_id="enr_1", journey_id="jrn_a", customer_id="cus_1", step_id=step,
+                              type="wait", version=1, at=at, outcome=outcome)
+            for step, outcome in [("pause", "waiting"), ("bye", "sent")]
+        ])
+    steps = engine_status.engine_status()["recentSteps"]
+    assert [(row["stepId"], row["outcome"]) for row in steps] == [("bye", "sent"), ("pause", "waiting")]
