@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pydantic import Field as PydanticField
+from pydantic import model_validator
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from models.common import json_field
+from models.common import CamelModel, json_field
 
 
 class Customer(SQLModel, table=True):
@@ -57,3 +59,61 @@ class Event(SQLModel, table=True):
     properties: dict[str, Any] = json_field(dict)
     occurred_at: datetime
     received_at: datetime
+
+
+# ---- API bodies -----------------------------------------------------------------------------------------
+
+CUSTOMER_ID_PATTERN = r"^[^\s/][^/]{0,127}$"
+SEGMENT_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+MAX_EVENTS_PER_REQUEST = 1000
+
+
+class CustomerIn(CamelModel):
+    id: str | None = PydanticField(None, pattern=CUSTOMER_ID_PATTERN)
+    attributes: dict[str, Any] = PydanticField(default_factory=dict)
+    flags: dict[str, Any] = PydanticField(default_factory=dict)
+
+
+class CustomerUpdate(CamelModel):
+    """Merged into the stored customer; a key set to null removes it."""
+
+    attributes: dict[str, Any] | None = None
+    flags: dict[str, Any] | None = None
+
+
+class SegmentIn(CamelModel):
+    id: str | None = PydanticField(None, pattern=SEGMENT_ID_PATTERN)
+    name: str = PydanticField(min_length=1, max_length=255)
+    description: str = PydanticField("", max_length=2000)
+    rule: str | None = PydanticField(None, max_length=4000)
+    static: bool = False
+
+    @model_validator(mode="after")
+    def _rule_or_static(self) -> SegmentIn:
+        if self.static and self.rule:
+            raise ValueError("a segment is either static or has a rule, not both")
+        if not self.static and not self.rule:
+            raise ValueError("give a rule (CEL over customer) or static: true")
+        return self
+
+
+class SegmentUpdate(CamelModel):
+    name: str | None = PydanticField(None, min_length=1, max_length=255)
+    description: str | None = PydanticField(None, max_length=2000)
+    rule: str | None = PydanticField(None, max_length=4000)
+
+
+class SegmentMembersChange(CamelModel):
+    add: list[str] = PydanticField(default_factory=list, max_length=10_000)
+    remove: list[str] = PydanticField(default_factory=list, max_length=10_000)
+
+
+class EventIn(CamelModel):
+    customer_id: str = PydanticField(min_length=1, max_length=128)
+    type: str = PydanticField(min_length=1, max_length=120)
+    properties: dict[str, Any] = PydanticField(default_factory=dict)
+    occurred_at: datetime | None = None
+
+
+class EventBatch(CamelModel):
+    events: list[EventIn] = PydanticField(min_length=1, max_length=MAX_EVENTS_PER_REQUEST)

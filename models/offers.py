@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlmodel import Field, SQLModel
+from pydantic import Field, field_validator
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
 
-from models.common import json_field
+from models.common import CamelModel, json_field
 
 
 class Offer(SQLModel, table=True):
-    id: str = Field(primary_key=True, max_length=64)
-    name: str = Field(max_length=255)
+    id: str = SQLField(primary_key=True, max_length=64)
+    name: str = SQLField(max_length=255)
     description: str = ""
-    category: str = Field(default="", index=True, max_length=120)
-    status: str = Field(default="active", max_length=16)
+    category: str = SQLField(default="", index=True, max_length=120)
+    status: str = SQLField(default="active", max_length=16)
     eligibility: str | None = None
     # A number in 0..1, or a CEL expression (string) yielding one.
     propensity: Any = json_field(lambda: 0.5, nullable=True)
@@ -30,8 +32,8 @@ class Offer(SQLModel, table=True):
 
 
 class DecisionFlow(SQLModel, table=True):
-    id: str = Field(primary_key=True, max_length=64)
-    name: str = Field(max_length=255)
+    id: str = SQLField(primary_key=True, max_length=64)
+    name: str = SQLField(max_length=255)
     description: str = ""
     offer_ids: list[str] = json_field(list)
     categories: list[str] = json_field(list)
@@ -43,3 +45,100 @@ class DecisionFlow(SQLModel, table=True):
     max_offers: int = 1
     created_at: datetime
     updated_at: datetime
+
+
+# ---- API bodies -----------------------------------------------------------------------------------------
+
+OFFER_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+CREATIVE_CHANNELS = ("email", "webhook", "sms", "push", "in_app")
+OfferStatus = Literal["active", "inactive"]
+
+
+class Creative(CamelModel):
+    subject: str | None = Field(None, max_length=1000)
+    body: str | None = Field(None, max_length=20_000)
+
+
+class OfferFields(CamelModel):
+    """Everything an offer has besides its id; every field optional (updates send only what changes)."""
+
+    name: str | None = Field(None, min_length=1, max_length=255)
+    description: str | None = Field(None, max_length=2000)
+    category: str | None = Field(None, max_length=120)
+    status: OfferStatus | None = None
+    eligibility: str | None = Field(None, max_length=4000)
+    # A number in 0..1, or a CEL expression yielding one.
+    propensity: float | str | None = None
+    business_value: float | None = None
+    priority: float | None = None
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+    creatives: dict[str, Creative] | None = None
+
+    @field_validator("propensity")
+    @classmethod
+    def _propensity_range(cls, value: float | str | None) -> float | str | None:
+        if isinstance(value, float | int) and not 0 <= value <= 1:
+            raise ValueError("propensity must be between 0 and 1 (or a CEL expression)")
+        return value
+
+    @field_validator("creatives")
+    @classmethod
+    def _creative_channels(cls, value: dict[str, Creative] | None) -> dict[str, Creative] | None:
+        unknown = sorted(set(value or {}) - set(CREATIVE_CHANNELS))
+        if unknown:
+            known = ", ".join(CREATIVE_CHANNELS)
+            raise ValueError(f"unknown channel type {unknown[0]!r}; use one of {known}")
+        return value
+
+
+class OfferIn(OfferFields):
+    id: str | None = Field(None, pattern=OFFER_ID_PATTERN)
+    name: str = Field(min_length=1, max_length=255)
+
+
+class RelevanceRule(CamelModel):
+    """A scoring rule: when `expression` is true the offer's relevance is multiplied by `relevance`."""
+
+    name: str | None = Field(None, max_length=120)
+    expression: str = Field(min_length=1, max_length=4000)
+    relevance: float | None = Field(None, ge=0)
+
+
+# A plain CEL string is a qualification rule (false drops the offer); an object may carry a relevance.
+DecisionRule = str | RelevanceRule
+
+
+class ContactPolicy(CamelModel):
+    max_per_offer: int | None = Field(None, ge=1, le=10_000)
+    window_days: float = Field(7, gt=0, le=3650)
+    max_per_day: int | None = Field(None, ge=1, le=10_000)
+
+
+class Weights(CamelModel):
+    propensity: float = Field(1, ge=0, le=100)
+    relevance: float = Field(1, ge=0, le=100)
+    impact: float = Field(1, ge=0, le=100)
+    emphasis: float = Field(1, ge=0, le=100)
+
+
+class DecisionFlowFields(CamelModel):
+    name: str | None = Field(None, min_length=1, max_length=255)
+    description: str | None = Field(None, max_length=2000)
+    offer_ids: list[str] | None = Field(None, max_length=1000)
+    categories: list[str] | None = Field(None, max_length=100)
+    rules: list[DecisionRule] | None = Field(None, max_length=100)
+    contact_policy: ContactPolicy | None = None
+    weights: Weights | None = None
+    max_offers: int | None = Field(None, ge=1, le=10)
+
+
+class DecisionFlowIn(DecisionFlowFields):
+    id: str | None = Field(None, pattern=OFFER_ID_PATTERN)
+    name: str = Field(min_length=1, max_length=255)
+
+
+class RecommendIn(CamelModel):
+    customer_id: str = Field(min_length=1, max_length=128)
+    decision_flow_id: str = Field(min_length=1, max_length=64)
+    limit: int | None = Field(None, ge=1, le=10)

@@ -1,0 +1,214 @@
+"""The offer catalogue: offers and the decision flows that choose among them (create, read, update, delete).
+
+Expressions and templates are checked when written, so a bad one is a 422 naming its field, not a
+surprise at decision time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlmodel import Session
+
+from engine import templates
+from engine.core import now as current_time
+from engine.core import session as open_session
+from engine.errors import Conflict, Invalid, NotFound
+from engine.expressions import syntax_error
+from engine.ids import new_id
+from engine.paging import paginate
+from models.common import iso
+from models.offers import DecisionFlow, DecisionFlowFields, DecisionFlowIn, Offer, OfferFields, OfferIn
+
+# The fields an update may carry (schema field names are the column names).
+_OFFER_COLUMNS = ("name", "description", "category", "status", "eligibility", "propensity", "business_value",
+                  "priority", "start_date", "end_date", "creatives")
+_OFFER_DEFAULTS = {"description": "", "category": "", "status": "active", "propensity": 0.5,
+                   "business_value": 1.0, "priority": 1.0, "creatives": {}}
+
+
+# ---- offers ------------------------------------------------------------------------------------------
+
+def create_offer(data: OfferIn) -> dict[str, Any]:
+    values = {**_OFFER_DEFAULTS, **_given(data, _OFFER_COLUMNS)}
+    _check_offer(values)
+    moment = current_time()
+    with open_session() as s:
+        offer_id = data.id or new_id("off")
+        if s.get(Offer, offer_id) is not None:
+            raise Conflict(f"offer {offer_id} already exists", {"field": "id"})
+        row = Offer(id=offer_id, created_at=moment, updated_at=moment, **values)
+        s.add(row)
+        return offer_out(row)
+
+
+def get_offer(offer_id: str) -> dict[str, Any]:
+    with open_session() as s:
+        return offer_out(_offer(s, offer_id))
+
+
+def list_offers(search: str | None = None, status: str | None = None, limit: int = 50,
+                offset: int = 0) -> dict[str, Any]:
+    with open_session() as s:
+        statement = select(Offer).order_by(Offer.name, Offer.id)
+        if search:
+            pattern = f"%{search}%"
+            statement = statement.where(or_(Offer.id.ilike(pattern), Offer.name.ilike(pattern),
+                                            Offer.category.ilike(pattern)))
+        if status:
+            statement = statement.where(Offer.status == status)
+        return paginate(s, statement, limit, offset, offer_out)
+
+
+def update_offer(offer_id: str, data: OfferFields) -> dict[str, Any]:
+    """Change the fields given (null clears eligibility, dates and propensity back to its default)."""
+    with open_session() as s:
+        row = _offer(s, offer_id)
+        current = {column: getattr(row, column) for column in _OFFER_COLUMNS}
+        changes = _given(data, _OFFER_COLUMNS)
+        for column, value in list(changes.items()):
+            if value is None and column in _OFFER_DEFAULTS:
+                changes[column] = _OFFER_DEFAULTS[column]
+        values = {**current, **changes}
+        _check_offer(values)
+        for column, value in changes.items():
+            setattr(row, column, value)
+        row.updated_at = current_time()
+        s.add(row)
+        return offer_out(row)
+
+
+def delete_offer(offer_id: str) -> None:
+    """Delete an offer that no decision flow lists by id (409 naming the flows otherwise)."""
+    with open_session() as s:
+        row = _offer(s, offer_id)
+        users = [flow.id for flow in s.execute(select(DecisionFlow)).scalars() if offer_id in flow.offer_ids]
+        if users:
+            raise Conflict(f"offer {offer_id} is used by decision flow(s) {', '.join(users)}",
+                           {"decisionFlows": users})
+        s.delete(row)
+
+
+def offer_out(row: Offer) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name, "description": row.description, "category": row.category,
+            "status": row.status, "eligibility": row.eligibility, "propensity": row.propensity,
+            "businessValue": row.business_value, "priority": row.priority, "startDate": iso(row.start_date),
+            "endDate": iso(row.end_date), "creatives": row.creatives, "createdAt": iso(row.created_at),
+            "updatedAt": iso(row.updated_at)}
+
+
+def _check_offer(values: dict[str, Any]) -> None:
+    for field in ("eligibility", "propensity"):
+        expression = values.get(field)
+        if isinstance(expression, str):
+            reason = syntax_error(expression)
+            if reason:
+                raise Invalid(f"{field}: {reason}", field=field)
+    start, end = values.get("start_date"), values.get("end_date")
+    if start and end and end < start:
+        raise Invalid("endDate: must not be before startDate", field="endDate")
+    for channel, creative in (values.get("creatives") or {}).items():
+        for part in ("subject", "body"):
+            source = (creative or {}).get(part)
+            reason = templates.check(source) if source else None
+            if reason:
+                raise Invalid(f"creatives.{channel}.{part}: {reason}", field=f"creatives.{channel}.{part}")
+
+
+def _offer(session: Session, offer_id: str) -> Offer:
+    row = session.get(Offer, offer_id)
+    if row is None:
+        raise NotFound(f"offer {offer_id} not found")
+    return row
+
+
+# ---- decision flows ----------------------------------------------------------------------------------
+
+_FLOW_COLUMNS = ("name", "description", "offer_ids", "categories", "rules", "contact_policy", "weights",
+                 "max_offers")
+_FLOW_DEFAULTS = {"description": "", "offer_ids": [], "categories": [], "rules": [], "contact_policy": {},
+                  "weights": {"propensity": 1.0, "relevance": 1.0, "impact": 1.0, "emphasis": 1.0},
+                  "max_offers": 1}
+
+
+def create_decision_flow(data: DecisionFlowIn) -> dict[str, Any]:
+    values = {**_FLOW_DEFAULTS, **_given(data, _FLOW_COLUMNS)}
+    moment = current_time()
+    with open_session() as s:
+        _check_flow(s, values)
+        flow_id = data.id or new_id("dfl")
+        if s.get(DecisionFlow, flow_id) is not None:
+            raise Conflict(f"decision flow {flow_id} already exists", {"field": "id"})
+        row = DecisionFlow(id=flow_id, created_at=moment, updated_at=moment, **values)
+        s.add(row)
+        return flow_out(row)
+
+
+def get_decision_flow(flow_id: str) -> dict[str, Any]:
+    with open_session() as s:
+        return flow_out(_flow(s, flow_id))
+
+
+def list_decision_flows(search: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    with open_session() as s:
+        statement = select(DecisionFlow).order_by(DecisionFlow.name, DecisionFlow.id)
+        if search:
+            pattern = f"%{search}%"
+            statement = statement.where(or_(DecisionFlow.id.ilike(pattern), DecisionFlow.name.ilike(pattern)))
+        return paginate(s, statement, limit, offset, flow_out)
+
+
+def update_decision_flow(flow_id: str, data: DecisionFlowFields) -> dict[str, Any]:
+    with open_session() as s:
+        row = _flow(s, flow_id)
+        changes = {column: (_FLOW_DEFAULTS[column] if value is None else value)
+                   for column, value in _given(data, _FLOW_COLUMNS).items()}
+        _check_flow(s, {**{column: getattr(row, column) for column in _FLOW_COLUMNS}, **changes})
+        for column, value in changes.items():
+            setattr(row, column, value)
+        row.updated_at = current_time()
+        s.add(row)
+        return flow_out(row)
+
+
+def delete_decision_flow(flow_id: str) -> None:
+    with open_session() as s:
+        s.delete(_flow(s, flow_id))
+
+
+def flow_out(row: DecisionFlow) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name, "description": row.description, "offerIds": row.offer_ids,
+            "categories": row.categories, "rules": row.rules, "contactPolicy": row.contact_policy,
+            "weights": row.weights, "maxOffers": row.max_offers, "createdAt": iso(row.created_at),
+            "updatedAt": iso(row.updated_at)}
+
+
+def _check_flow(session: Session, values: dict[str, Any]) -> None:
+    for index, rule in enumerate(values.get("rules") or []):
+        expression, field = (rule, f"rules.{index}") if isinstance(rule, str) else (
+            rule.get("expression", ""), f"rules.{index}.expression")
+        reason = syntax_error(expression)
+        if reason:
+            raise Invalid(f"{field}: {reason}", field=field)
+    wanted = list(dict.fromkeys(values.get("offer_ids") or []))
+    if wanted:
+        known = set(session.execute(select(Offer.id).where(Offer.id.in_(wanted))).scalars())
+        unknown = [offer_id for offer_id in wanted if offer_id not in known]
+        if unknown:
+            raise Invalid(f"offerIds: unknown offer {unknown[0]}",
+                          details={"field": "offerIds", "unknown": unknown[:50]})
+
+
+def _flow(session: Session, flow_id: str) -> DecisionFlow:
+    row = session.get(DecisionFlow, flow_id)
+    if row is None:
+        raise NotFound(f"decision flow {flow_id} not found")
+    return row
+
+
+def _given(data: OfferFields | DecisionFlowFields, columns: tuple[str, ...]) -> dict[str, Any]:
+    """The fields the caller actually sent, as column values (nested models as camelCase dicts)."""
+    dumped = data.model_dump(by_alias=True)
+    fields = type(data).model_fields
+    return {name: dumped[fields[name].alias or name] for name in data.model_fields_set & set(columns)}

@@ -1,0 +1,63 @@
+"""Customers: CRUD, search, bulk import, and each customer's segments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from engine import customers, segments
+from engine.errors import Invalid
+from models.audience import CustomerIn, CustomerUpdate
+from ui.api.paging import Paging, paging
+
+router = APIRouter(tags=["customers"])
+
+
+@router.post("/customers", status_code=201)
+def create_customer(body: CustomerIn) -> dict[str, Any]:
+    return customers.create_customer(body)
+
+
+@router.get("/customers")
+def list_customers(search: str | None = Query(None, max_length=200),
+                   page: Paging = Depends(paging)) -> dict[str, Any]:
+    return customers.list_customers(search=search, limit=page.limit, offset=page.offset)
+
+
+@router.post("/customers/import")
+async def import_customers(request: Request) -> dict[str, Any]:
+    """JSON lines (`application/x-ndjson`, `application/jsonl`) or CSV (`text/csv`, header with `id`)."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    fmt = customers.IMPORT_FORMATS.get(media)
+    if fmt is None:
+        raise HTTPException(415, "send application/x-ndjson, application/jsonl or text/csv")
+    try:
+        text = (await request.body()).decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise Invalid("the body must be UTF-8 text", field="body") from error
+    return await run_in_threadpool(customers.import_customers, text, fmt)
+
+
+@router.get("/customers/{customer_id}")
+def get_customer(customer_id: str) -> dict[str, Any]:
+    return customers.get_customer(customer_id)
+
+
+@router.patch("/customers/{customer_id}")
+@router.put("/customers/{customer_id}")
+def update_customer(customer_id: str, body: CustomerUpdate) -> dict[str, Any]:
+    """Merge attributes and flags into the customer (a key set to null is removed)."""
+    return customers.update_customer(customer_id, body)
+
+
+@router.delete("/customers/{customer_id}", status_code=204)
+def delete_customer(customer_id: str) -> Response:
+    customers.delete_customer(customer_id)
+    return Response(status_code=204)
+
+
+@router.get("/customers/{customer_id}/segments")
+def customer_segments(customer_id: str) -> list[dict[str, Any]]:
+    return segments.customer_segments(customer_id)
