@@ -6,21 +6,22 @@ step is complete and the graph sound is for `engine.validation` to say.
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
-from sqlalchemy import Column, UniqueConstraint
+from pydantic import Field, NaiveDatetime, field_validator, model_validator
 from sqlalchemy import JSON as SA_JSON
+from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-from models.common import CamelModel, json_field
+from models.common import CamelModel, Pagination, json_field
 
 STEP_TYPES = ("wait", "decide", "branch", "send", "update", "split", "exit")
 STATUSES = ("draft", "active", "paused", "archived")
 STEP_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 MAX_STEPS = 200
+MAX_VALUE_DEPTH = 16
 
 JourneyStatus = Literal["draft", "active", "paused", "archived"]
 ReentryPolicy = Literal["skip_if_active", "never", "allow_multiple", "restart"]
@@ -31,11 +32,21 @@ Expression = Annotated[str, Field(max_length=4000)]
 Label = Annotated[str, Field(max_length=120)]
 
 
+def _check_json_value(value: Any, depth: int) -> None:
+    if depth > MAX_VALUE_DEPTH:
+        raise ValueError(f"value is nested deeper than {MAX_VALUE_DEPTH} levels")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("value must be a finite number")
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for child in children:
+        _check_json_value(child, depth + 1)
+
+
 # ---- step configs -------------------------------------------------------------------------------------
 
 class Position(CamelModel):
-    x: float = 0
-    y: float = 0
+    x: float = Field(0, allow_inf_nan=False)
+    y: float = Field(0, allow_inf_nan=False)
 
 
 class WaitConfig(CamelModel):
@@ -80,6 +91,14 @@ class UpdateOperation(CamelModel):
     segment_id: str | None = Field(None, max_length=64)
     flag: str | None = Field(None, max_length=120)
 
+    @field_validator("value")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        # Any JSON is allowed, but not NaN/Infinity (PostgreSQL JSON and JSON responses reject them)
+        # nor nesting deep enough to break serialisation.
+        _check_json_value(value, depth=0)
+        return value
+
 
 class UpdateConfig(CamelModel):
     operations: list[UpdateOperation] = Field(default_factory=list, max_length=50)
@@ -87,7 +106,7 @@ class UpdateConfig(CamelModel):
 
 class SplitPath(CamelModel):
     label: Label = ""
-    percent: float = Field(0, ge=0, le=100)
+    percent: float = Field(0, ge=0, le=100, allow_inf_nan=False)
     target_step_id: StepRef | None = None
 
 
@@ -150,7 +169,8 @@ Step = Annotated[
 
 
 def step_targets(step: StepBase) -> list[tuple[str, str]]:
-    """Every outgoing edge of a step as (label, target id): `next`, branch conditions and default, split paths."""
+    """Every outgoing edge of a step as (label, target id): `next`, branch conditions and default, split
+    paths."""
     edges: list[tuple[str, str]] = []
     if step.next:
         edges.append(("next", step.next))
@@ -174,7 +194,7 @@ class EntryConditions(CamelModel):
     event_type: str | None = Field(None, max_length=120)
     condition: Expression | None = None
     reentry: ReentryPolicy = "skip_if_active"
-    cooldown_hours: float = Field(0, ge=0, le=24 * 365)
+    cooldown_hours: float = Field(0, ge=0, le=24 * 365, allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -218,7 +238,7 @@ class JourneyCreate(JourneyDefinition):
 
 
 class JourneyImport(JourneyCreate):
-    """An exported document; identity, status, version and timestamps are ignored (the copy is a new draft)."""
+    """An exported document; id, status, version and timestamps are ignored (the copy is a new draft)."""
 
     model_config = {"extra": "ignore"}
 
@@ -245,6 +265,31 @@ class JourneyOut(CamelModel):
     version: int
     created_at: str
     updated_at: str
+    # Set while the journey is paused.
+    paused_at: str | None = None
+
+
+class JourneyDocument(JourneyOut):
+    """JourneyOut with typed entry conditions and steps, so the OpenAPI document describes them."""
+
+    entry_conditions: EntryConditions
+    steps: list[Step]
+
+
+class JourneyPage(CamelModel):
+    data: list[JourneyDocument]
+    pagination: Pagination
+
+
+class JourneyVersionOut(JourneyDefinition):
+    """One structural definition a journey has had."""
+
+    version: int
+    created_at: str
+
+
+class JourneyVersionList(CamelModel):
+    data: list[JourneyVersionOut]
 
 
 class ValidationIssue(CamelModel):
@@ -260,6 +305,7 @@ class ValidationResult(CamelModel):
 
 
 # ---- tables ---------------------------------------------------------------------------------------------
+# Times are naive UTC; NaiveDatetime makes sqlmodel store them as such (plain `datetime` demands an offset).
 
 class Journey(SQLModel, table=True):
     id: str = SQLField(primary_key=True, max_length=64)
@@ -271,9 +317,9 @@ class Journey(SQLModel, table=True):
     entry_conditions: dict[str, Any] = json_field(dict)
     steps: list[dict[str, Any]] = json_field(list)
     version: int = 1
-    created_at: datetime
-    updated_at: datetime
-    paused_at: datetime | None = None
+    created_at: NaiveDatetime
+    updated_at: NaiveDatetime
+    paused_at: NaiveDatetime | None = None
 
 
 class JourneyVersion(SQLModel, table=True):
@@ -285,5 +331,5 @@ class JourneyVersion(SQLModel, table=True):
     journey_id: str = SQLField(index=True, max_length=64)
     version: int
     definition: dict[str, Any] = SQLField(default_factory=dict, sa_column=Column(SA_JSON, nullable=False))
-    created_at: datetime
+    created_at: NaiveDatetime
 

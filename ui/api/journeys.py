@@ -1,0 +1,98 @@
+"""REST routes for journeys: CRUD, lifecycle (PUT `status`), validation, versions, export/import.
+
+Thin by design: FastAPI parses the body against the models (422 with the field at fault), the engine
+enforces the rules (404/409), and the response models describe the document in OpenAPI.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from engine import journeys
+from models.common import ErrorEnvelope
+from models.journey import (
+    JourneyCreate,
+    JourneyDocument,
+    JourneyImport,
+    JourneyPage,
+    JourneyStatus,
+    JourneyUpdate,
+    JourneyVersionList,
+    ValidationResult,
+)
+from ui.api.paging import Paging, paging
+
+router = APIRouter(tags=["journeys"])
+
+Responses = dict[int | str, dict[str, Any]]
+NOT_FOUND: Responses = {404: {"model": ErrorEnvelope, "description": "no such journey"}}
+CONFLICT: Responses = {409: {"model": ErrorEnvelope, "description": "lifecycle conflict"}}
+DOCUMENT = {"response_model": JourneyDocument, "response_model_exclude_none": True}
+
+
+@router.get("/journeys", response_model=JourneyPage, response_model_exclude_none=True)
+def list_journeys(
+    status: JourneyStatus | None = Query(None, description="only journeys in this status"),
+    search: str | None = Query(None, max_length=255, description="part of the name or id"),
+    page: Paging = Depends(paging),
+) -> dict[str, Any]:
+    return journeys.list_journeys(status=status, limit=page.limit, offset=page.offset, search=search)
+
+
+@router.post("/journeys", status_code=201, **DOCUMENT)
+def create_journey(body: JourneyCreate) -> Any:
+    """Create a draft. Drafts may be incomplete: only the document's shape is checked here."""
+    return journeys.create_journey(body)
+
+
+@router.post("/journeys/import", status_code=201, **DOCUMENT)
+def import_journey(body: JourneyImport) -> Any:
+    """A draft copy of an exported document, under a new id."""
+    return journeys.import_journey(body.model_dump(by_alias=True))
+
+
+@router.get("/journeys/{journey_id}", responses=NOT_FOUND, **DOCUMENT)
+def get_journey(journey_id: str) -> Any:
+    return journeys.get_journey(journey_id)
+
+
+@router.put("/journeys/{journey_id}", responses={**NOT_FOUND, **CONFLICT}, **DOCUMENT)
+def update_journey(journey_id: str, body: JourneyUpdate) -> Any:
+    """Change fields (all optional) and/or `status`. Draft: anything. Active: name and description only.
+    Paused: structure too, if it validates and no step holding customers is removed. Archived: read-only.
+    Fields apply first under the current status's rules, then the status change; all or nothing."""
+    return journeys.update_journey(journey_id, body)
+
+
+@router.delete("/journeys/{journey_id}", status_code=204, responses={**NOT_FOUND, **CONFLICT})
+def delete_journey(journey_id: str) -> Response:
+    """Only drafts and archived journeys can be deleted."""
+    journeys.delete_journey(journey_id)
+    return Response(status_code=204)
+
+
+@router.post("/journeys/{journey_id}/validate", response_model=ValidationResult, responses=NOT_FOUND)
+def validate_journey(journey_id: str) -> Any:
+    """`valid` is true when there are no errors (warnings allowed)."""
+    return journeys.validate_journey(journey_id)
+
+
+@router.get("/journeys/{journey_id}/versions", response_model=JourneyVersionList,
+            response_model_exclude_none=True, responses=NOT_FOUND)
+def list_versions(journey_id: str) -> dict[str, Any]:
+    """Every structural definition the journey has had, newest first, the current one included."""
+    return {"data": journeys.list_versions(journey_id)}
+
+
+@router.get("/journeys/{journey_id}/export", responses=NOT_FOUND, **DOCUMENT)
+def export_journey(journey_id: str) -> Any:
+    """The document as JSON, ready for `POST /journeys/import`."""
+    return journeys.export_journey(journey_id)
+
+
+@router.post("/journeys/{journey_id}/duplicate", status_code=201, responses=NOT_FOUND, **DOCUMENT)
+def duplicate_journey(journey_id: str) -> Any:
+    """A draft copy named "<name> (copy)"."""
+    return journeys.duplicate_journey(journey_id)
