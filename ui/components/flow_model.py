@@ -1,0 +1,124 @@
+"""Turns a journey document into what the canvas draws: nodes (with summaries and ports) and edges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.layout import LAYER_GAP, step_outputs
+from ui.layout import STEP_STYLE
+
+ENTRY_ID = "__entry__"
+ENTRY_STYLE = ("login", "#64748b")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def step_summary(step: dict[str, Any]) -> str:
+    """A one-line description of a step's config, e.g. "3 days", "df_loans → 1 offer"."""
+    config = step.get("config") or {}
+    kind = step.get("type")
+    if kind == "wait":
+        duration, unit = config.get("duration"), config.get("unit") or "days"
+        text = f"{duration} {unit[:-1] if duration == 1 else unit}" if duration else "set a duration"
+        return f"{text} or until {config['untilEvent']}" if config.get("untilEvent") else text
+    if kind == "decide":
+        flow = config.get("decisionFlowId") or "choose a decision flow"
+        return f"{flow} → {_plural(config.get('maxOffers') or 1, 'offer')}"
+    if kind == "branch":
+        text = _plural(len(config.get("conditions") or []), "condition")
+        return f"{text} + default" if config.get("defaultStepId") else text
+    if kind == "send":
+        channel = config.get("channelId") or "choose a channel"
+        offer = config.get("offerFrom") or config.get("offerId")
+        return f"{channel} · {offer}" if offer else channel
+    if kind == "update":
+        operations = config.get("operations") or []
+        if not operations:
+            return "no changes yet"
+        first = operations[0]
+        what = first.get("attribute") or first.get("segmentId") or first.get("flag") or ""
+        text = f"{first.get('op', '')} {what}".strip()
+        return f"{text} +{len(operations) - 1} more" if len(operations) > 1 else text
+    if kind == "split":
+        paths = config.get("paths") or []
+        return " / ".join(f"{path.get('percent', 0):g}%" for path in paths) or "no paths yet"
+    if kind == "exit":
+        return config.get("reason") or "exit"
+    return ""
+
+
+def entry_summary(entry: dict[str, Any]) -> str:
+    """The Entry node's line: how customers get in."""
+    parts = []
+    if entry.get("segmentId"):
+        parts.append(f"joins {entry['segmentId']}")
+    if entry.get("eventType"):
+        parts.append(f"event {entry['eventType']}")
+    text = " · ".join(parts) or "manual enrollment"
+    return f"{text} (if …)" if entry.get("condition") else text
+
+
+def build_nodes(document: dict[str, Any], issues: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Canvas nodes: the Entry node first, then one per step with style, summary, ports and issues."""
+    steps = document.get("steps") or []
+    by_step: dict[str, list[dict[str, Any]]] = {}
+    for issue in issues or []:
+        by_step.setdefault(issue.get("stepId") or ENTRY_ID, []).append(issue)
+    first = _position(steps[0], 0) if steps else {"x": LAYER_GAP + 40, "y": 80}
+    entry = {
+        "id": ENTRY_ID, "type": "entry", "name": "Entry", "icon": ENTRY_STYLE[0], "color": ENTRY_STYLE[1],
+        "summary": entry_summary(document.get("entryConditions") or {}),
+        "x": first["x"] - LAYER_GAP, "y": first["y"], "input": False,
+        "ports": [{"key": "next", "branch": None}],
+        **_issue_fields(by_step.get(ENTRY_ID, [])),
+    }
+    nodes = [entry]
+    for index, step in enumerate(steps):
+        icon, color = STEP_STYLE.get(step.get("type", ""), ("help", "#64748b"))
+        position = _position(step, index)
+        nodes.append({
+            "id": step.get("id", ""), "type": step.get("type", ""), "name": step.get("name") or step.get("id", ""),
+            "icon": icon, "color": color, "summary": step_summary(step),
+            "x": position["x"], "y": position["y"], "input": True,
+            "ports": [{"key": output.port, "branch": output.branch} for output in step_outputs(step)],
+            **_issue_fields(by_step.get(step.get("id", ""), [])),
+        })
+    return nodes
+
+
+def build_edges(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Canvas edges between existing steps (dangling targets are validation issues, not edges)."""
+    steps = document.get("steps") or []
+    ids = {step.get("id") for step in steps}
+    edges = []
+    if steps:
+        edges.append(_edge(ENTRY_ID, "next", None, steps[0].get("id", "")))
+    for step in steps:
+        for output in step_outputs(step):
+            if output.target and output.target in ids:
+                edges.append(_edge(step.get("id", ""), output.port, output.branch, output.target))
+    return edges
+
+
+def edge_key(source: str, target: str) -> str:
+    """How edge counts are keyed: "source->target"."""
+    return f"{source}->{target}"
+
+
+def _edge(source: str, port: str, branch: str | None, target: str) -> dict[str, Any]:
+    return {"key": f"{source}|{port}", "source": source, "port": port, "branch": branch, "target": target}
+
+
+def _position(step: dict[str, Any], index: int) -> dict[str, float]:
+    position = step.get("position") or {}
+    if "x" in position and "y" in position:
+        return {"x": float(position["x"]), "y": float(position["y"])}
+    return {"x": float(LAYER_GAP + 40 + LAYER_GAP * index), "y": 80.0}
+
+
+def _issue_fields(issues: list[dict[str, Any]]) -> dict[str, Any]:
+    errors = [issue["message"] for issue in issues if issue.get("severity") == "error"]
+    warnings = [issue["message"] for issue in issues if issue.get("severity") != "error"]
+    return {"errors": errors, "warnings": warnings}
