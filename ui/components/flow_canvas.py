@@ -60,7 +60,8 @@ class FlowCanvas(ui.element, component="flow_canvas.js"):
         normal: dict[str, dict[str, int]] = {}
         for step_id, value in counts.items():
             if isinstance(value, dict):
-                normal[step_id] = {"current": int(value.get("current") or 0), "passed": int(value.get("passed") or 0)}
+                current, passed = value.get("current"), value.get("passed")
+                normal[step_id] = {"current": int(current or 0), "passed": int(passed or 0)}
             else:
                 normal[step_id] = {"current": int(value or 0), "passed": 0}
         edges = {}

@@ -79,7 +79,8 @@ def build_nodes(document: dict[str, Any], issues: list[dict[str, Any]] | None = 
         icon, color = STEP_STYLE.get(step.get("type", ""), ("help", "#64748b"))
         position = _position(step, index)
         nodes.append({
-            "id": step.get("id", ""), "type": step.get("type", ""), "name": step.get("name") or step.get("id", ""),
+            "id": step.get("id", ""), "type": step.get("type", ""),
+            "name": step.get("name") or step.get("id", ""),
             "icon": icon, "color": color, "summary": step_summary(step),
             "x": position["x"], "y": position["y"], "input": True,
             "ports": [{"key": output.port, "branch": output.branch} for output in step_outputs(step)],
