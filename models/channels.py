@@ -1,14 +1,18 @@
-"""Channels, the delivery outbox with its attempts, responses and the in-app inbox."""
+"""Channels, the delivery outbox with its attempts, responses and the in-app inbox.
+
+Times are naive UTC (NaiveDatetime: sqlmodel otherwise demands an offset).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import Field as PydanticField
+from pydantic import NaiveDatetime
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from models.common import json_field
+from models.common import CamelModel, json_field
 
 DELIVERY_STATUSES = ("queued", "sent", "failed", "suppressed")
 OUTCOMES = ("impression", "click", "conversion", "dismiss")
@@ -21,8 +25,8 @@ class Channel(SQLModel, table=True):
     config: dict[str, Any] = json_field(dict)
     # Deliveries per second at most; None = unlimited.
     rate_limit: float | None = None
-    created_at: datetime
-    updated_at: datetime
+    created_at: NaiveDatetime
+    updated_at: NaiveDatetime
 
 
 class Delivery(SQLModel, table=True):
@@ -44,20 +48,20 @@ class Delivery(SQLModel, table=True):
     status: str = Field(default="queued", max_length=16)
     attempts: int = 0
     last_error: str | None = None
-    next_attempt_at: datetime | None = None
+    next_attempt_at: NaiveDatetime | None = None
     # What to render: template override and the journey context at queue time.
     payload: dict[str, Any] = json_field(dict)
     subject: str | None = None
     body: str | None = None
-    lease_until: datetime | None = None
-    created_at: datetime
-    sent_at: datetime | None = None
+    lease_until: NaiveDatetime | None = None
+    created_at: NaiveDatetime
+    sent_at: NaiveDatetime | None = None
 
 
 class DeliveryAttempt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     delivery_id: str = Field(max_length=64, index=True)
-    at: datetime
+    at: NaiveDatetime
     ok: bool
     error: str | None = None
 
@@ -73,7 +77,7 @@ class Response(SQLModel, table=True):
     enrollment_id: str | None = Field(default=None, max_length=64)
     step_id: str | None = Field(default=None, max_length=64)
     outcome: str = Field(max_length=16)
-    at: datetime
+    at: NaiveDatetime
 
 
 class InboxMessage(SQLModel, table=True):
@@ -84,5 +88,81 @@ class InboxMessage(SQLModel, table=True):
     offer_id: str | None = Field(default=None, max_length=64)
     subject: str = ""
     body: str = ""
-    created_at: datetime
-    read_at: datetime | None = None
+    created_at: NaiveDatetime
+    read_at: NaiveDatetime | None = None
+
+
+# ---- wire schemas -------------------------------------------------------------------------------------
+
+CHANNEL_TYPES = ("email", "webhook", "sms", "push", "in_app")
+ChannelType = Literal["email", "webhook", "sms", "push", "in_app"]
+Outcome = Literal["impression", "click", "conversion", "dismiss"]
+# What the API answers in place of a stored secret; sending it back on update keeps the stored value.
+MASK = "***"
+
+
+class EmailConfig(CamelModel):
+    host: str = PydanticField(min_length=1, max_length=255)
+    port: int = PydanticField(25, ge=1, le=65535)
+    starttls: bool = False
+    username: str | None = PydanticField(None, max_length=255)
+    password: str | None = PydanticField(None, max_length=1000)
+    from_address: str = PydanticField(min_length=3, max_length=255, pattern=r"^[^@\s]+@[^@\s]+$")
+
+
+HeaderName = Annotated[str, PydanticField(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")]
+HeaderValue = Annotated[str, PydanticField(max_length=4000, pattern=r"^[^\r\n]*$")]
+
+
+class HttpEndpointConfig(CamelModel):
+    """webhook, sms and push: an HTTP endpoint that receives a JSON POST."""
+
+    url: str = PydanticField(min_length=1, max_length=2000, pattern=r"^https?://\S+$")
+    headers: dict[HeaderName, HeaderValue] = PydanticField(default_factory=dict, max_length=50)
+    timeout_seconds: float = PydanticField(10.0, gt=0, le=120)
+
+
+class InAppConfig(CamelModel):
+    """in_app needs no settings: messages go to the customer's stored inbox."""
+
+
+CONFIG_SCHEMAS: dict[str, type[CamelModel]] = {
+    "email": EmailConfig,
+    "webhook": HttpEndpointConfig,
+    "sms": HttpEndpointConfig,
+    "push": HttpEndpointConfig,
+    "in_app": InAppConfig,
+}
+
+
+class ChannelCreate(CamelModel):
+    id: str | None = PydanticField(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    name: str = PydanticField(min_length=1, max_length=255)
+    type: ChannelType
+    # Checked per type by engine.channel_admin, so a bad field is named `config.<field>`.
+    config: dict[str, Any] = PydanticField(default_factory=dict)
+    rate_limit: float | None = PydanticField(None, gt=0, le=100_000)
+
+
+class ChannelUpdate(CamelModel):
+    """All optional; `config` replaces the whole config ("***" keeps a stored secret)."""
+
+    name: str | None = PydanticField(None, min_length=1, max_length=255)
+    type: ChannelType | None = None
+    config: dict[str, Any] | None = None
+    rate_limit: float | None = PydanticField(None, gt=0, le=100_000)
+
+
+class TestDeliveryIn(CamelModel):
+    customer_id: str = PydanticField(min_length=1, max_length=128)
+    offer_id: str = PydanticField(min_length=1, max_length=64)
+
+
+class RespondIn(CamelModel):
+    """Either `deliveryId`, or `customerId` with `offerId`."""
+
+    delivery_id: str | None = PydanticField(None, max_length=64)
+    customer_id: str | None = PydanticField(None, max_length=128)
+    offer_id: str | None = PydanticField(None, max_length=64)
+    # A plain string so an unknown outcome is answered by the engine's 422 naming `outcome`.
+    outcome: str = PydanticField(max_length=32)

@@ -1,0 +1,71 @@
+"""Reading the outbox: deliveries with their attempts, and the in-app inbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.core import session
+from engine.errors import Invalid, NotFound
+from engine.paging import paginate
+from models.audience import Customer
+from models.channels import DELIVERY_STATUSES, Delivery, DeliveryAttempt, InboxMessage
+from models.common import iso
+
+
+def delivery_out(row: Delivery) -> dict[str, Any]:
+    return {
+        "id": row.id, "customerId": row.customer_id, "channelId": row.channel_id, "offerId": row.offer_id,
+        "journeyId": row.journey_id, "enrollmentId": row.enrollment_id, "stepId": row.step_id,
+        "status": row.status, "attempts": row.attempts, "lastError": row.last_error,
+        "createdAt": iso(row.created_at), "sentAt": iso(row.sent_at),
+        "nextAttemptAt": iso(row.next_attempt_at),
+    }
+
+
+def list_deliveries(customer_id: str | None = None, channel_id: str | None = None, status: str | None = None,
+                    journey_id: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    """The outbox, newest first, filtered by any of customer, channel, status and journey."""
+    if status is not None and status not in DELIVERY_STATUSES:
+        raise Invalid(f"status must be one of {', '.join(DELIVERY_STATUSES)}", field="status")
+    statement = select(Delivery).order_by(Delivery.created_at.desc(), Delivery.id.desc())
+    for column, value in ((Delivery.customer_id, customer_id), (Delivery.channel_id, channel_id),
+                          (Delivery.status, status), (Delivery.journey_id, journey_id)):
+        if value is not None:
+            statement = statement.where(column == value)
+    with session() as s:
+        return paginate(s, statement, limit, offset, delivery_out)
+
+
+def get_delivery(delivery_id: str) -> dict[str, Any]:
+    """One delivery with its rendered message and every attempt, oldest first."""
+    with session() as s:
+        row = s.get(Delivery, delivery_id)
+        if row is None:
+            raise NotFound(f"delivery {delivery_id} not found")
+        attempts = s.execute(
+            select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id)
+            .order_by(DeliveryAttempt.at, DeliveryAttempt.id)
+        ).scalars().all()
+        return {
+            **delivery_out(row), "idempotencyKey": row.idempotency_key,
+            "subject": row.subject, "body": row.body,
+            "attemptLog": [{"at": iso(a.at), "ok": a.ok, "error": a.error} for a in attempts],
+        }
+
+
+def inbox(customer_id: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    """A customer's in-app messages, newest first."""
+    with session() as s:
+        if s.get(Customer, customer_id) is None:
+            raise NotFound(f"customer {customer_id} not found")
+        statement = (select(InboxMessage).where(InboxMessage.customer_id == customer_id)
+                     .order_by(InboxMessage.created_at.desc(), InboxMessage.id.desc()))
+        return paginate(s, statement, limit, offset, _message_out)
+
+
+def _message_out(row: InboxMessage) -> dict[str, Any]:
+    return {"id": row.id, "deliveryId": row.delivery_id, "channelId": row.channel_id, "offerId": row.offer_id,
+            "subject": row.subject, "body": row.body, "createdAt": iso(row.created_at),
+            "readAt": iso(row.read_at)}

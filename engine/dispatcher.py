@@ -1,0 +1,239 @@
+"""The dispatcher: delivers queued outbox rows through their channels, with retries and backoff.
+
+Each round claims due rows with a lease in one short transaction (`FOR UPDATE SKIP LOCKED` on
+PostgreSQL, so several processes can share the outbox), then renders and sends each one with no
+transaction open, then records the attempt in its own short transaction. A crash between sending and
+recording can send a message twice once the lease runs out: the webhook/sms/push `Idempotency-Key`
+header, the email Message-ID and the inbox's unique delivery id let the receiving end drop the repeat.
+
+Rate limits: each channel's `rate_limit` (deliveries per second) is a token bucket kept in this
+process, holding at most one second's worth of tokens (at least one). A delivery that finds the bucket
+empty is put back with `next_attempt_at` set to when a token will be there; that is not an attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+
+from engine import templates
+from engine.channels import SENDERS, OutgoingMessage, SendError
+from engine.core import Core, core, now, session
+from engine.customers import customer_view
+from models.channels import Channel, Delivery, DeliveryAttempt
+from models.offers import Offer
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+FIRST_BACKOFF_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 300.0
+# Longer than the slowest send (HTTP timeouts are at most 120 s), so a live dispatcher keeps its rows.
+LEASE = timedelta(minutes=5)
+
+
+@dataclass
+class _Job:
+    """A claimed delivery with what it needs to be rendered and sent."""
+
+    delivery: Delivery
+    channel: Channel | None
+    offer: Offer | None
+    customer: dict[str, Any] | None
+
+
+@dataclass
+class _Bucket:
+    rate: float
+    tokens: float
+    at: datetime
+
+    def take(self, moment: datetime) -> float:
+        """Take a token; 0 when there was one, else the seconds until there will be."""
+        elapsed = max(0.0, (moment - self.at).total_seconds())
+        self.tokens = min(max(1.0, self.rate), self.tokens + elapsed * self.rate)
+        self.at = moment
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / self.rate
+
+
+@dataclass
+class _Limiter:
+    """The token buckets of one engine core (a re-initialised core starts with full buckets)."""
+
+    owner: Core | None = None
+    buckets: dict[str, _Bucket] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait_seconds(self, channel: Channel, moment: datetime) -> float:
+        if not channel.rate_limit:
+            return 0.0
+        with self.lock:
+            if self.owner is not core():
+                self.owner, self.buckets = core(), {}
+            bucket = self.buckets.get(channel.id)
+            if bucket is None or bucket.rate != channel.rate_limit:
+                bucket = _Bucket(channel.rate_limit, max(1.0, channel.rate_limit), moment)
+                self.buckets[channel.id] = bucket
+            return bucket.take(moment)
+
+
+_limiter = _Limiter()
+
+
+def dispatch_due(limit: int = 100) -> int:
+    """Deliver up to `limit` due deliveries; returns how many were attempted (sent or failed)."""
+    attempted = 0
+    for job in _claim(limit):
+        try:
+            if _deferred_for_rate(job):
+                continue
+            attempted += 1
+            _deliver(job)
+        except Exception:  # a broken row must not stop the others; its lease runs out and it comes back
+            log.exception("dispatching delivery %s failed", job.delivery.id)
+    return attempted
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the `attempts`-th failed attempt: 1 s, 2 s, 4 s, … capped at 5 minutes."""
+    return timedelta(seconds=min(FIRST_BACKOFF_SECONDS * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS))
+
+
+def _claim(limit: int) -> list[_Job]:
+    with session() as s:
+        moment = now()
+        due = (
+            select(Delivery.id)
+            .where(Delivery.status == "queued",
+                   or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= moment),
+                   or_(Delivery.lease_until.is_(None), Delivery.lease_until <= moment))
+            .order_by(Delivery.next_attempt_at)
+            .limit(limit)
+        )
+        if not core().db.is_sqlite:
+            due = due.with_for_update(skip_locked=True)
+        claimed = s.execute(
+            update(Delivery).where(Delivery.id.in_(due)).values(lease_until=moment + LEASE)
+            .returning(Delivery.id).execution_options(synchronize_session=False)
+        ).scalars().all()
+        if not claimed:
+            return []
+        rows = s.execute(
+            select(Delivery).where(Delivery.id.in_(claimed)).order_by(Delivery.next_attempt_at, Delivery.id)
+        ).scalars().all()
+        return [
+            _Job(row, s.get(Channel, row.channel_id), s.get(Offer, row.offer_id) if row.offer_id else None,
+                 customer_view(s, row.customer_id))
+            for row in rows
+        ]
+
+
+def _deferred_for_rate(job: _Job) -> bool:
+    if job.channel is None:
+        return False
+    moment = now()
+    wait = _limiter.wait_seconds(job.channel, moment)
+    if wait <= 0:
+        return False
+    with session() as s:
+        s.execute(
+            update(Delivery).where(Delivery.id == job.delivery.id, Delivery.status == "queued")
+            .values(lease_until=None, next_attempt_at=moment + timedelta(seconds=wait))
+        )
+    return True
+
+
+def _deliver(job: _Job) -> None:
+    rendered: tuple[str, str] | None = None
+    try:
+        channel = _usable_channel(job)
+        if job.customer is None:
+            raise SendError(f"customer {job.delivery.customer_id} not found", permanent=True)
+        rendered = render(job.delivery, channel, job.offer, job.customer)
+        SENDERS[channel.type](channel.config or {}, _message(job, channel, *rendered))
+    except SendError as error:
+        _record(job.delivery, str(error), error.permanent, rendered)
+    except Exception as error:  # an unexpected failure is retried like a transient one
+        log.warning("delivery %s: %s", job.delivery.id, error, exc_info=True)
+        _record(job.delivery, f"{type(error).__name__}: {error}", False, rendered)
+    else:
+        _record(job.delivery, None, False, rendered)
+
+
+def _usable_channel(job: _Job) -> Channel:
+    if job.channel is None:
+        raise SendError(f"channel {job.delivery.channel_id} not found", permanent=True)
+    if job.channel.type not in SENDERS:
+        raise SendError(f"channel type {job.channel.type} cannot send", permanent=True)
+    return job.channel
+
+
+def render(delivery: Delivery, channel: Channel, offer: Offer | None,
+           customer: dict[str, Any]) -> tuple[str, str]:
+    """Subject and body: the journey's template override, else the offer's creative for the channel
+    type, else the offer's name and description as they are. A template error is a permanent failure."""
+    payload = delivery.payload or {}
+    override = payload.get("template") or {}
+    creative = ((offer.creatives or {}).get(channel.type) if offer else None) or {}
+    variables = templates.variables(
+        customer, offer_view(offer), payload.get("context") or {},
+        {"id": delivery.journey_id, "enrollmentId": delivery.enrollment_id, "stepId": delivery.step_id},
+    )
+    fallback = {"subject": offer.name if offer else "", "body": offer.description if offer else ""}
+    parts = []
+    for part in ("subject", "body"):
+        source = override.get(part) if override.get(part) is not None else creative.get(part)
+        if source is None:
+            parts.append(fallback[part])
+            continue
+        try:
+            parts.append(templates.render(source, variables))
+        except templates.TemplateError as error:
+            raise SendError(f"template error in {part}: {error}", permanent=True) from error
+    return parts[0], parts[1]
+
+
+def offer_view(offer: Offer | None) -> dict[str, Any] | None:
+    """What a template sees as `offer`."""
+    if offer is None:
+        return None
+    return {"id": offer.id, "name": offer.name, "description": offer.description, "category": offer.category,
+            "businessValue": offer.business_value, "priority": offer.priority}
+
+
+def _message(job: _Job, channel: Channel, subject: str, body: str) -> OutgoingMessage:
+    row = job.delivery
+    return OutgoingMessage(
+        delivery_id=row.id, idempotency_key=row.idempotency_key, channel_id=channel.id,
+        customer_id=row.customer_id, customer=job.customer or {}, offer_id=row.offer_id,
+        journey_id=row.journey_id, enrollment_id=row.enrollment_id, step_id=row.step_id,
+        subject=subject, body=body,
+    )
+
+
+def _record(delivery: Delivery, error: str | None, permanent: bool, rendered: tuple[str, str] | None) -> None:
+    """Write the attempt and the delivery's new state: sent, retry later, or failed for good."""
+    with session() as s:
+        moment = now()
+        attempts = delivery.attempts + 1
+        s.add(DeliveryAttempt(delivery_id=delivery.id, at=moment, ok=error is None, error=error))
+        values: dict[str, Any] = {"attempts": attempts, "lease_until": None, "last_error": error}
+        if rendered is not None:
+            values["subject"], values["body"] = rendered
+        if error is None:
+            values.update(status="sent", sent_at=moment, next_attempt_at=None)
+        elif permanent or attempts >= MAX_ATTEMPTS:
+            values.update(status="failed", next_attempt_at=None)
+        else:
+            values["next_attempt_at"] = moment + backoff(attempts)
+        s.execute(
+            update(Delivery).where(Delivery.id == delivery.id, Delivery.status == "queued").values(**values)
+        )

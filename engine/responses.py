@@ -1,0 +1,89 @@
+"""Responses to deliveries (impression, click, conversion, dismiss): stored, queryable, and read by
+branches as `outcome`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import case, select
+from sqlmodel import Session
+
+from engine import signals
+from engine.core import now, session
+from engine.errors import Invalid, NotFound
+from engine.ids import new_id
+from engine.paging import paginate
+from models.audience import Customer
+from models.channels import OUTCOMES, Delivery, Response
+from models.common import iso
+from models.offers import Offer
+
+# Responses recorded at the same instant (a virtual clock, a batch) rank by how far the customer went.
+_STRENGTH = case({"impression": 0, "dismiss": 1, "click": 2, "conversion": 3}, value=Response.outcome,
+                 else_=0)
+
+
+def record_response(outcome: str, delivery_id: str | None = None, customer_id: str | None = None,
+                    offer_id: str | None = None) -> dict[str, Any]:
+    """Store a response to a delivery (by id, or the latest one of an offer to a customer) and wake the
+    engine so branches waiting on the outcome move."""
+    if outcome not in OUTCOMES:
+        raise Invalid(f"outcome must be one of {', '.join(OUTCOMES)}", field="outcome")
+    with session() as s:
+        if delivery_id is not None:
+            delivery = s.get(Delivery, delivery_id)
+            if delivery is None:
+                raise NotFound(f"delivery {delivery_id} not found", {"field": "deliveryId"})
+            customer_id, offer_id = delivery.customer_id, delivery.offer_id
+        elif customer_id is not None and offer_id is not None:
+            delivery = _latest_delivery(s, customer_id, offer_id)
+        else:
+            raise Invalid("give deliveryId, or customerId and offerId", field="deliveryId")
+        row = Response(
+            id=new_id("rsp"), delivery_id=delivery.id if delivery else None, customer_id=customer_id,
+            offer_id=offer_id, journey_id=delivery.journey_id if delivery else None,
+            enrollment_id=delivery.enrollment_id if delivery else None,
+            step_id=delivery.step_id if delivery else None, outcome=outcome, at=now(),
+        )
+        s.add(row)
+    signals.work_available.send()
+    return response_out(row)
+
+
+def latest_outcome(session: Session, enrollment_id: str) -> str | None:
+    """The latest response to anything the enrollment sent, or None."""
+    return session.execute(
+        select(Response.outcome).where(Response.enrollment_id == enrollment_id)
+        .order_by(Response.at.desc(), _STRENGTH.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def list_responses(customer_id: str | None = None, delivery_id: str | None = None,
+                   enrollment_id: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    """Responses, newest first, filtered by customer, delivery or enrollment."""
+    statement = select(Response).order_by(Response.at.desc(), _STRENGTH.desc(), Response.id)
+    for column, value in ((Response.customer_id, customer_id), (Response.delivery_id, delivery_id),
+                          (Response.enrollment_id, enrollment_id)):
+        if value is not None:
+            statement = statement.where(column == value)
+    with session() as s:
+        return paginate(s, statement, limit, offset, response_out)
+
+
+def response_out(row: Response) -> dict[str, Any]:
+    return {"id": row.id, "deliveryId": row.delivery_id, "customerId": row.customer_id,
+            "offerId": row.offer_id, "journeyId": row.journey_id, "enrollmentId": row.enrollment_id,
+            "stepId": row.step_id, "outcome": row.outcome, "at": iso(row.at)}
+
+
+def _latest_delivery(s: Session, customer_id: str, offer_id: str) -> Delivery | None:
+    """The offer's latest sent delivery to the customer (else its latest of any status, else None)."""
+    if s.get(Customer, customer_id) is None:
+        raise NotFound(f"customer {customer_id} not found", {"field": "customerId"})
+    if s.get(Offer, offer_id) is None:
+        raise NotFound(f"offer {offer_id} not found", {"field": "offerId"})
+    sent_first = case((Delivery.status == "sent", 0), else_=1)
+    return s.execute(
+        select(Delivery).where(Delivery.customer_id == customer_id, Delivery.offer_id == offer_id)
+        .order_by(sent_first, Delivery.created_at.desc()).limit(1)
+    ).scalars().first()

@@ -1,0 +1,131 @@
+"""Test helpers for channels and deliveries: seed rows, a real local HTTP receiver and a real SMTP server."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from engine.core import now, session
+from engine.outbox import QueuedDelivery, queue_delivery
+from models.audience import Customer
+from models.channels import Channel, Delivery, DeliveryAttempt
+from models.offers import Offer
+
+
+def seed_customer(customer_id: str = "cus_ann", **attributes: Any) -> str:
+    with session() as s:
+        s.add(Customer(id=customer_id, attributes={"name": "Ann", "email": "ann@example.com", **attributes},
+                       flags={}, created_at=now(), updated_at=now()))
+    return customer_id
+
+
+def seed_offer(offer_id: str = "off_tea", creatives: dict[str, Any] | None = None, **fields: Any) -> str:
+    with session() as s:
+        s.add(Offer(id=offer_id, name=fields.pop("name", "Green tea"),
+                    description=fields.pop("description", "Ten percent off green tea"),
+                    creatives=creatives or {}, created_at=now(), updated_at=now(), **fields))
+    return offer_id
+
+
+def seed_channel(channel_id: str, type: str, config: dict[str, Any], rate_limit: float | None = None) -> str:
+    with session() as s:
+        s.add(Channel(id=channel_id, name=channel_id, type=type, config=config, rate_limit=rate_limit,
+                      created_at=now(), updated_at=now()))
+    return channel_id
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Receiver:
+    """A local HTTP server that records every POST and answers the scripted statuses (then 200)."""
+
+    url: str = ""
+    statuses: list[int] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+
+@contextmanager
+def http_receiver(statuses: list[int] | None = None) -> Iterator[Receiver]:
+    receiver = Receiver(statuses=list(statuses or []))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            receiver.requests.append({"path": self.path, "headers": dict(self.headers),
+                                      "json": json.loads(raw)})
+            status = receiver.statuses.pop(0) if receiver.statuses else 200
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(b"busy" if status >= 400 else b"ok")
+
+        def log_message(self, *args: Any) -> None:  # keep test output quiet
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    try:
+        yield receiver
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        self.messages.append({"from": envelope.mail_from, "to": envelope.rcpt_tos,
+                              "data": envelope.content.decode()})
+        return "250 Message accepted"
+
+
+@contextmanager
+def smtp_server() -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """A real SMTP server (aiosmtpd) on a free local port; yields (port, received messages)."""
+    mailbox = _Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller.port, mailbox.messages
+    finally:
+        controller.stop()
+
+
+def queue(key: str = "k1", *, channel_id: str = "ch_hook", offer_id: str | None = "off_tea",
+          customer_id: str = "cus_ann", template: dict[str, Any] | None = None,
+          context: dict[str, Any] | None = None, policy: dict[str, Any] | None = None,
+          journey_id: str | None = "jrn_1", enrollment_id: str | None = "enr_1") -> QueuedDelivery:
+    """Queue a delivery the way a journey's send step does."""
+    with session() as s:
+        return queue_delivery(s, customer_id=customer_id, channel_id=channel_id, offer_id=offer_id,
+                              journey_id=journey_id, enrollment_id=enrollment_id, step_id="send1",
+                              idempotency_key=key, template=template, context=context or {},
+                              contact_policy=policy, now=now())
+
+
+def delivery(delivery_id: str) -> Delivery:
+    with session() as s:
+        return s.get_one(Delivery, delivery_id)
+
+
+def attempts(delivery_id: str) -> list[DeliveryAttempt]:
+    with session() as s:
+        return list(s.execute(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id)
+                              .order_by(DeliveryAttempt.id)).scalars())

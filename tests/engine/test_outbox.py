@@ -1,0 +1,93 @@
+"""Queueing deliveries: idempotency, contact policy, and the caller's transaction."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.clock import VirtualClock
+from engine.core import Core, now, session
+from engine.outbox import queue_delivery
+from models.channels import Delivery
+from tests.delivery_kit import delivery, queue
+
+pytestmark = pytest.mark.usefixtures("engine_core")
+POLICY = {"maxPerOffer": 2, "windowDays": 7}
+
+
+def _count() -> int:
+    with session() as s:
+        return s.execute(select(func.count()).select_from(Delivery)).scalar_one()
+
+
+def test_queued_delivery_keeps_template_and_context_for_rendering(clock: VirtualClock) -> None:
+    queued = queue(template={"subject": "Hi {{ customer.name }}"}, context={"best": [{"offerId": "off_tea"}]})
+    row = delivery(queued.id)
+    assert (queued.status, queued.reason) == ("queued", None)
+    assert row.payload == {"template": {"subject": "Hi {{ customer.name }}"},
+                           "context": {"best": [{"offerId": "off_tea"}]}}
+    assert (row.status, row.attempts, row.next_attempt_at, row.created_at) == ("queued", 0, clock.now(), clock.now())
+
+
+def test_same_idempotency_key_returns_the_existing_row_never_a_duplicate() -> None:
+    first = queue("enr_1:send1:1")
+    again = queue("enr_1:send1:1", offer_id="off_other")
+    assert again == first
+    assert _count() == 1
+
+
+def test_offer_cap_suppresses_with_the_reason_and_keeps_the_row() -> None:
+    queue("a", policy=POLICY)
+    queue("b", policy=POLICY)
+    third = queue("c", policy=POLICY)
+    assert third.status == "suppressed"
+    assert "maxPerOffer 2" in third.reason
+    row = delivery(third.id)
+    assert (row.status, row.last_error) == ("suppressed", third.reason)
+    assert _count() == 3
+
+
+def test_offer_cap_releases_after_the_window(clock: VirtualClock) -> None:
+    queue("a", policy=POLICY)
+    queue("b", policy=POLICY)
+    clock.advance(days=7, seconds=1)
+    assert queue("c", policy=POLICY).status == "queued"
+
+
+def test_offer_cap_counts_only_that_offer_and_ignores_suppressed_and_failed() -> None:
+    queue("a", policy={"maxPerOffer": 1}, offer_id="off_other")
+    assert queue("b", policy={"maxPerOffer": 1}).status == "queued"
+    assert queue("c", policy={"maxPerOffer": 1}).status == "suppressed"
+    with session() as s:
+        s.get_one(Delivery, queue("b").id).status = "failed"
+    assert queue("d", policy={"maxPerOffer": 1}).status == "queued"
+
+
+def test_daily_cap_counts_every_offer_over_the_last_day(clock: VirtualClock) -> None:
+    queue("a", offer_id="off_1", policy={"maxPerDay": 2})
+    queue("b", offer_id="off_2", policy={"maxPerDay": 2})
+    blocked = queue("c", offer_id="off_3", policy={"maxPerDay": 2})
+    assert blocked.status == "suppressed"
+    assert "maxPerDay 2" in blocked.reason
+    clock.advance(hours=24, seconds=1)
+    assert queue("d", offer_id="off_3", policy={"maxPerDay": 2}).status == "queued"
+
+
+def test_queue_happens_inside_the_callers_transaction(engine_core: Core) -> None:
+    with pytest.raises(RuntimeError), session() as s:
+        queue_delivery(s, customer_id="cus_ann", channel_id="ch_hook", offer_id="off_tea", journey_id=None,
+                       enrollment_id=None, step_id=None, idempotency_key="rolled-back", template=None,
+                       context={}, contact_policy=None, now=now())
+        raise RuntimeError("the step failed")
+    assert _count() == 0
+
+
+def test_two_queues_in_one_transaction_see_each_other_for_the_policy() -> None:
+    with session() as s:
+        results = [
+            queue_delivery(s, customer_id="cus_ann", channel_id="ch_hook", offer_id="off_tea", journey_id=None,
+                           enrollment_id=None, step_id=None, idempotency_key=key, template=None, context={},
+                           contact_policy={"maxPerOffer": 1}, now=now())
+            for key in ("x", "y")
+        ]
+    assert [r.status for r in results] == ["queued", "suppressed"]

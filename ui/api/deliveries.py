@@ -1,0 +1,51 @@
+"""The outbox (deliveries with attempts), a customer's in-app inbox, and responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+
+from engine import deliveries, responses
+from models.channels import RespondIn
+from ui.api.paging import Paging, paging
+
+router = APIRouter(tags=["deliveries"])
+
+
+@router.get("/deliveries")
+def list_deliveries(customer_id: str | None = Query(None, alias="customerId"),
+                    channel_id: str | None = Query(None, alias="channelId"),
+                    status: str | None = Query(None, description="queued, sent, failed or suppressed"),
+                    journey_id: str | None = Query(None, alias="journeyId"),
+                    page: Paging = Depends(paging)) -> dict[str, Any]:
+    return deliveries.list_deliveries(customer_id=customer_id, channel_id=channel_id, status=status,
+                                      journey_id=journey_id, limit=page.limit, offset=page.offset)
+
+
+@router.get("/deliveries/{delivery_id}")
+def get_delivery(delivery_id: str) -> dict[str, Any]:
+    """One delivery with its rendered subject/body and `attemptLog` (every attempt, oldest first)."""
+    return deliveries.get_delivery(delivery_id)
+
+
+@router.get("/customers/{customer_id}/inbox")
+def customer_inbox(customer_id: str, page: Paging = Depends(paging)) -> dict[str, Any]:
+    return deliveries.inbox(customer_id, limit=page.limit, offset=page.offset)
+
+
+@router.post("/respond", status_code=201)
+def respond(body: RespondIn) -> dict[str, Any]:
+    """Record an outcome (impression, click, conversion, dismiss) for `deliveryId`, or for the latest
+    delivery of `offerId` to `customerId`."""
+    return responses.record_response(body.outcome, delivery_id=body.delivery_id, customer_id=body.customer_id,
+                                     offer_id=body.offer_id)
+
+
+@router.get("/responses")
+def list_responses(customer_id: str | None = Query(None, alias="customerId"),
+                   delivery_id: str | None = Query(None, alias="deliveryId"),
+                   enrollment_id: str | None = Query(None, alias="enrollmentId"),
+                   page: Paging = Depends(paging)) -> dict[str, Any]:
+    return responses.list_responses(customer_id=customer_id, delivery_id=delivery_id,
+                                    enrollment_id=enrollment_id, limit=page.limit, offset=page.offset)
