@@ -1,4 +1,7 @@
-"""Customers, segments with their materialised membership and its change log, and events."""
+"""Customers, segments with their materialised membership and its change log, and events.
+
+Times are naive UTC; NaiveDatetime makes sqlmodel store them as such (plain `datetime` demands an offset).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import Field as PydanticField
-from pydantic import model_validator
+from pydantic import NaiveDatetime, model_validator
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
@@ -17,8 +20,8 @@ class Customer(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=128)
     attributes: dict[str, Any] = json_field(dict)
     flags: dict[str, Any] = json_field(dict)
-    created_at: datetime
-    updated_at: datetime
+    created_at: NaiveDatetime
+    updated_at: NaiveDatetime
 
 
 class Segment(SQLModel, table=True):
@@ -28,14 +31,14 @@ class Segment(SQLModel, table=True):
     # A CEL condition over `customer`; None for a static segment (explicit add/remove).
     rule: str | None = None
     static: bool = False
-    created_at: datetime
-    updated_at: datetime
+    created_at: NaiveDatetime
+    updated_at: NaiveDatetime
 
 
 class SegmentMember(SQLModel, table=True):
     segment_id: str = Field(primary_key=True, max_length=64)
     customer_id: str = Field(primary_key=True, max_length=128, index=True)
-    joined_at: datetime
+    joined_at: NaiveDatetime
 
 
 class SegmentChange(SQLModel, table=True):
@@ -47,7 +50,7 @@ class SegmentChange(SQLModel, table=True):
     segment_id: str = Field(max_length=64)
     customer_id: str = Field(max_length=128)
     joined: bool
-    at: datetime
+    at: NaiveDatetime
 
 
 class Event(SQLModel, table=True):
@@ -57,8 +60,8 @@ class Event(SQLModel, table=True):
     customer_id: str = Field(max_length=128)
     type: str = Field(max_length=120, index=True)
     properties: dict[str, Any] = json_field(dict)
-    occurred_at: datetime
-    received_at: datetime
+    occurred_at: NaiveDatetime
+    received_at: NaiveDatetime
 
 
 # ---- API bodies -----------------------------------------------------------------------------------------

@@ -1,11 +1,11 @@
-"""Offers and decision flows."""
+"""Offers and decision flows (times naive UTC: NaiveDatetime, as sqlmodel wants an offset otherwise)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, NaiveDatetime, field_validator
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
@@ -23,12 +23,12 @@ class Offer(SQLModel, table=True):
     propensity: Any = json_field(lambda: 0.5, nullable=True)
     business_value: float = 1.0
     priority: float = 1.0
-    start_date: datetime | None = None
-    end_date: datetime | None = None
+    start_date: NaiveDatetime | None = None
+    end_date: NaiveDatetime | None = None
     # {"<channel type>": {"subject": "...", "body": "..."}}
     creatives: dict[str, Any] = json_field(dict)
-    created_at: datetime
-    updated_at: datetime
+    created_at: NaiveDatetime
+    updated_at: NaiveDatetime
 
 
 class DecisionFlow(SQLModel, table=True):
@@ -43,8 +43,8 @@ class DecisionFlow(SQLModel, table=True):
     # {"propensity", "relevance", "impact", "emphasis"}
     weights: dict[str, Any] = json_field(dict)
     max_offers: int = 1
-    created_at: datetime
-    updated_at: datetime
+    created_at: NaiveDatetime
+    updated_at: NaiveDatetime
 
 
 # ---- API bodies -----------------------------------------------------------------------------------------
@@ -74,6 +74,14 @@ class OfferFields(CamelModel):
     start_date: datetime | None = None
     end_date: datetime | None = None
     creatives: dict[str, Creative] | None = None
+
+    @field_validator("start_date", "end_date")
+    @classmethod
+    def _naive_utc(cls, value: datetime | None) -> datetime | None:
+        # Stored and compared as naive UTC, like every time in the database.
+        if value is None or value.tzinfo is None:
+            return value
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     @field_validator("propensity")
     @classmethod

@@ -1,0 +1,205 @@
+"""Decision flows: candidates, eligibility, qualification, contact policy and PRIE ranking, with a trace."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from engine import customers, offers
+from engine.clock import VirtualClock
+from engine.core import Core, now, session
+from engine.decisioning import Decision, decide, recommend
+from engine.errors import NotFound
+from engine.ids import new_id
+from models.audience import CustomerIn, CustomerUpdate
+from models.channels import Delivery
+from models.offers import DecisionFlowIn, OfferIn
+
+
+def _offer(offer_id: str, **fields: Any) -> None:
+    offers.create_offer(OfferIn(id=offer_id, name=offer_id.title(), **fields))
+
+
+def _flow(flow_id: str = "flow", **fields: Any) -> str:
+    fields.setdefault("max_offers", 10)
+    offers.create_decision_flow(DecisionFlowIn(id=flow_id, name=flow_id, **fields))
+    return flow_id
+
+
+def _decide(flow_id: str = "flow", customer_id: str = "c1", limit: int | None = None) -> Decision:
+    with session() as s:
+        view = customers.customer_view(s, customer_id)
+        assert view is not None
+        return decide(s, view, flow_id, limit, now())
+
+
+def _dropped(decision: Decision) -> dict[str, str]:
+    return {entry["offerId"]: entry["rule"] for entry in decision.trace}
+
+
+def _ids(decision: Decision) -> list[str]:
+    return [offer.offer_id for offer in decision.offers]
+
+
+def _send(customer_id: str, offer_id: str, at: datetime, status: str = "sent") -> None:
+    with session() as s:
+        s.add(Delivery(id=new_id("dlv"), idempotency_key=new_id("key"), customer_id=customer_id,
+                       channel_id="ch", offer_id=offer_id, status=status, created_at=at))
+
+
+@pytest.fixture
+def customer(engine_core: Core) -> str:
+    customers.create_customer(CustomerIn(id="c1", attributes={"age": 30, "country": "DE", "tier": "gold"}))
+    return "c1"
+
+
+def test_eligibility_drops_offers_with_trace(customer: str) -> None:
+    _offer("adult", eligibility="customer.age >= 18")
+    _offer("teen", eligibility="customer.age < 18")
+    _offer("broken", eligibility="customer.missing > 3")
+    _offer("open")
+    decision = _decide(_flow(offer_ids=["adult", "teen", "broken", "open"]))
+
+    assert sorted(_ids(decision)) == ["adult", "open"]
+    assert _dropped(decision) == {"teen": "eligibility", "broken": "eligibility"}
+    broken = next(entry for entry in decision.trace if entry["offerId"] == "broken")
+    assert "missing" in broken["reason"]
+
+
+def test_qualification_rules_drop_with_the_rule_named(customer: str) -> None:
+    _offer("cheap", category="deals", business_value=5)
+    _offer("pricey", category="deals", business_value=50)
+    _offer("other", category="misc")
+    flow = _flow(categories=["deals"], rules=[
+        "offer.businessValue < 20.0",
+        {"name": "germany only", "expression": "customer.country == 'DE'"},
+    ])
+    decision = _decide(flow)
+
+    assert _ids(decision) == ["cheap"]
+    assert decision.trace == [{"offerId": "pricey", "rule": "rules[0]",
+                               "reason": "false: offer.businessValue < 20.0"}]
+
+    customers.update_customer("c1", CustomerUpdate(attributes={"country": "FR"}))
+    assert _dropped(_decide(flow)) == {"cheap": "germany only", "pricey": "rules[0]"}
+
+
+def test_inactive_and_out_of_date_offers_are_not_candidates(customer: str, clock: VirtualClock) -> None:
+    _offer("off", status="inactive")
+    _offer("future", start_date=clock.now() + timedelta(days=1))
+    _offer("past", end_date=clock.now() - timedelta(days=1))
+    _offer("live", start_date=clock.now() - timedelta(days=1), end_date=clock.now() + timedelta(days=1))
+    decision = _decide(_flow(offer_ids=["off", "future", "past", "live"]))
+
+    assert _ids(decision) == ["live"]
+    assert _dropped(decision) == {"off": "status", "future": "startDate", "past": "endDate"}
+    clock.advance(days=2)
+    assert _ids(_decide()) == ["future"]
+
+
+def test_frequency_cap_suppresses_after_n_sends_and_releases_after_the_window(
+        customer: str, clock: VirtualClock) -> None:
+    _offer("a")
+    _offer("b")
+    flow = _flow(offer_ids=["a", "b"], contact_policy={"maxPerOffer": 2, "windowDays": 3})
+    _send("c1", "a", clock.now())
+    assert sorted(_ids(_decide(flow))) == ["a", "b"]
+
+    clock.advance(hours=1)
+    _send("c1", "a", clock.now(), status="queued")
+    _send("c1", "a", clock.now(), status="failed")  # failed sends do not count
+    decision = _decide(flow)
+    assert _ids(decision) == ["b"]
+    assert decision.trace == [{"offerId": "a", "rule": "contactPolicy.maxPerOffer",
+                               "reason": "2 sends in the last 3 days (cap 2)"}]
+
+    clock.advance(days=3)  # the first send leaves the window
+    assert sorted(_ids(_decide(flow))) == ["a", "b"]
+
+
+def test_daily_cap_across_offers(customer: str, clock: VirtualClock) -> None:
+    _offer("a")
+    _offer("b")
+    flow = _flow(offer_ids=["a", "b"], contact_policy={"maxPerDay": 2})
+    _send("c1", "a", clock.now())
+    _send("c1", "other", clock.now())
+    decision = _decide(flow)
+    assert _ids(decision) == []
+    assert _dropped(decision) == {"a": "contactPolicy.maxPerDay", "b": "contactPolicy.maxPerDay"}
+    clock.advance(hours=25)
+    assert sorted(_ids(_decide(flow))) == ["a", "b"]
+
+
+def test_prie_ranks_as_computed_by_hand(customer: str) -> None:
+    # impact = businessValue / 200 (the largest); weights: propensity 2, relevance 1, impact 1, emphasis 0.5.
+    _offer("x", propensity=0.5, business_value=200, priority=1)  # 0.25 * 1 * 1.0 * 1   = 0.25
+    _offer("y", propensity=0.9, business_value=100, priority=4)  # 0.81 * 1 * 0.5 * 2   = 0.81
+    _offer("z", propensity="customer.age > 20 ? 0.8 : 0.1", business_value=50, priority=9,
+           category="boosted")                                    # 0.64 * 3 * 0.25 * 3 = 1.44
+    flow = _flow(offer_ids=["x", "y", "z"],
+                 weights={"propensity": 2, "relevance": 1, "impact": 1, "emphasis": 0.5},
+                 rules=[{"expression": "offer.category == 'boosted'", "relevance": 3}])
+    decision = _decide(flow)
+
+    assert _ids(decision) == ["z", "y", "x"]
+    assert [offer.score for offer in decision.offers] == pytest.approx([1.44, 0.81, 0.25])
+    assert decision.offers[0].factors == pytest.approx(
+        {"propensity": 0.8, "relevance": 3.0, "impact": 0.25, "emphasis": 9.0})
+    assert decision.trace == []
+
+
+def test_a_zero_factor_eliminates(customer: str) -> None:
+    _offer("no_chance", propensity=0.0)
+    _offer("worthless", business_value=0)
+    _offer("muted", priority=0)
+    _offer("irrelevant", category="hidden")
+    _offer("fine")
+    flow = _flow(offer_ids=["no_chance", "worthless", "muted", "irrelevant", "fine"],
+                 rules=[{"expression": "offer.category == 'hidden'", "relevance": 0}])
+    decision = _decide(flow)
+
+    assert _ids(decision) == ["fine"]
+    assert _dropped(decision) == {"no_chance": "propensity", "worthless": "impact", "muted": "emphasis",
+                                  "irrelevant": "relevance"}
+
+
+def test_ties_break_by_priority_then_offer_id(customer: str) -> None:
+    # Equal scores when emphasis carries no weight: the higher priority wins, then the smaller id.
+    _offer("b", priority=1)
+    _offer("a", priority=1)
+    _offer("c", priority=5)
+    flow = _flow(offer_ids=["b", "a", "c"], weights={"emphasis": 0})
+    assert _ids(_decide(flow)) == ["c", "a", "b"]
+    assert _ids(_decide(flow)) == ["c", "a", "b"]
+
+
+def test_limit_and_max_offers_cut_the_list_with_trace(customer: str) -> None:
+    for name, value in (("a", 3), ("b", 2), ("c", 1)):
+        _offer(name, business_value=value)
+    _flow(offer_ids=["a", "b", "c"], max_offers=2)
+    decision = _decide()
+    assert _ids(decision) == ["a", "b"]
+    assert decision.trace == [{"offerId": "c", "rule": "maxOffers", "reason": "ranked #3, only 2 returned"}]
+    assert _ids(_decide(limit=1)) == ["a"]
+
+
+def test_propensity_expression_out_of_range_drops(customer: str) -> None:
+    _offer("weird", propensity="double(customer.age)")
+    decision = _decide(_flow(offer_ids=["weird"]))
+    assert _ids(decision) == []
+    assert _dropped(decision) == {"weird": "propensity"}
+
+
+def test_recommend_wire_shape_and_unknown_ids(customer: str) -> None:
+    _offer("a", propensity=0.4)
+    _flow(offer_ids=["a"])
+    assert recommend("c1", "flow") == {
+        "offers": [{"offerId": "a", "name": "A", "score": pytest.approx(0.4),
+                    "factors": {"propensity": 0.4, "relevance": 1.0, "impact": 1.0, "emphasis": 1.0}}],
+        "trace": []}
+    with pytest.raises(NotFound):
+        recommend("nobody", "flow")
+    with pytest.raises(NotFound):
+        recommend("c1", "no_flow")
