@@ -1,0 +1,68 @@
+"""Customers API: CRUD, search envelope, bulk import formats, errors."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi.testclient import TestClient
+
+
+def test_customer_lifecycle(api: TestClient) -> None:
+    created = api.post("/api/v1/customers", json={"id": "c1", "attributes": {"tier": "gold"}})
+    assert created.status_code == 201
+    assert created.json()["attributes"] == {"tier": "gold"}
+    assert api.post("/api/v1/customers", json={"attributes": {}}).json()["id"].startswith("cus_")
+
+    patched = api.patch("/api/v1/customers/c1", json={"attributes": {"age": 40}, "flags": {"vip": True}})
+    assert patched.status_code == 200
+    assert patched.json()["attributes"] == {"tier": "gold", "age": 40}
+    put = api.put("/api/v1/customers/c1", json={"attributes": {"tier": None}})
+    assert put.json()["attributes"] == {"age": 40}
+    assert api.get("/api/v1/customers/c1").json()["flags"] == {"vip": True}
+
+    listing = api.get("/api/v1/customers", params={"search": "c1", "limit": 10}).json()
+    assert [c["id"] for c in listing["data"]] == ["c1"]
+    assert listing["pagination"] == {"total": 1, "limit": 10, "offset": 0, "hasMore": False}
+
+    assert api.delete("/api/v1/customers/c1").status_code == 204
+    missing = api.get("/api/v1/customers/c1")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
+
+
+def test_duplicate_and_bad_bodies(api: TestClient) -> None:
+    api.post("/api/v1/customers", json={"id": "c1"})
+    assert api.post("/api/v1/customers", json={"id": "c1"}).status_code == 409
+    bad = api.post("/api/v1/customers", json={"id": "c2", "attributes": "nope"})
+    assert bad.status_code == 422
+    assert bad.json()["error"]["details"]["field"] == "attributes"
+    assert api.get("/api/v1/customers", params={"limit": 500}).status_code == 422
+    assert api.patch("/api/v1/customers/ghost", json={"attributes": {}}).status_code == 404
+
+
+def test_import_jsonl_and_csv(api: TestClient) -> None:
+    api.post("/api/v1/segments", json={"id": "gold", "name": "Gold", "rule": "customer.tier == 'gold'"})
+    lines = "\n".join([json.dumps({"id": "a", "tier": "gold"}), "oops", json.dumps({"id": "b", "tier": "x"})])
+    result = api.post("/api/v1/customers/import", content=lines,
+                      headers={"Content-Type": "application/x-ndjson"})
+    assert result.status_code == 200
+    assert result.json()["created"] == 2
+    assert result.json()["rejected"][0]["line"] == 2
+
+    csv = "id,tier,age\nb,gold,41\nc,silver,7\n"
+    result = api.post("/api/v1/customers/import", content=csv,
+                      headers={"Content-Type": "text/csv; charset=utf-8"})
+    assert result.json() == {"created": 1, "updated": 1, "rejected": []}
+    assert api.get("/api/v1/customers/b").json()["attributes"] == {"tier": "gold", "age": 41}
+    assert api.get("/api/v1/customers/b/segments").json()[0]["id"] == "gold"
+    assert api.get("/api/v1/segments/gold/count").json()["count"] == 2
+
+    jsonl = api.post("/api/v1/customers/import", content=json.dumps({"id": "d"}),
+                     headers={"Content-Type": "application/jsonl"})
+    assert jsonl.json()["created"] == 1
+    wrong = api.post("/api/v1/customers/import", content="{}", headers={"Content-Type": "application/json"})
+    assert wrong.status_code == 415
+    assert "error" in wrong.json()
+    no_id = api.post("/api/v1/customers/import", content="name\nx\n", headers={"Content-Type": "text/csv"})
+    assert no_id.status_code == 422
+    assert no_id.json()["error"]["details"]["field"] == "id"
