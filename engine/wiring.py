@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
+
+# Each connects its receivers at import: entry paths, archive exits, untilEvent resume and extendWaits.
+LISTENERS = ("engine.enrollment", "engine.enrollments", "engine.runner")
+
 
 def connect_all() -> None:
     """Idempotent: importing a listener module connects it once."""
+    for name in LISTENERS:
+        importlib.import_module(name)

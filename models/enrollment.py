@@ -1,14 +1,19 @@
-"""Enrollments (where each customer is in each journey), their step history, and maintained counters."""
+"""Enrollments (where each customer is in each journey), their step history, and maintained counters.
+
+Times are naive UTC (NaiveDatetime: sqlmodel otherwise demands an offset).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from pydantic import Field as PydanticField
+from pydantic import NaiveDatetime, model_validator
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from models.common import json_field
+from models.common import CamelModel, json_field
 
 ENROLLMENT_STATUSES = ("active", "completed", "exited", "failed")
 
@@ -18,6 +23,7 @@ class Enrollment(SQLModel, table=True):
         Index("ix_enrollment_due", "status", "next_run_at"),
         Index("ix_enrollment_journey_step", "journey_id", "status", "step_id"),
         Index("ix_enrollment_customer", "customer_id", "journey_id"),
+        Index("ix_enrollment_wait_event", "customer_id", "wait_event"),
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -27,18 +33,20 @@ class Enrollment(SQLModel, table=True):
     step_id: str | None = Field(default=None, max_length=64)
     status: str = Field(default="active", max_length=16)
     # When the runner should next look at it; None while it waits on nothing due (e.g. ended).
-    next_run_at: datetime | None = None
+    next_run_at: NaiveDatetime | None = None
     # storeResultAs results, the triggering/resuming event, split choices, wait bookkeeping.
     context: dict[str, Any] = json_field(dict)
     # How many steps this enrollment has executed: part of idempotency keys (enrollment + step + visit).
     visits: int = 0
-    entered_at: datetime
-    ended_at: datetime | None = None
+    # The event type an `untilEvent` wait listens for while the enrollment waits there (None otherwise).
+    wait_event: str | None = Field(default=None, max_length=120)
+    entered_at: NaiveDatetime
+    ended_at: NaiveDatetime | None = None
     exit_reason: str | None = None
     error: str | None = None
     lease_owner: str | None = Field(default=None, max_length=64)
-    lease_until: datetime | None = None
-    updated_at: datetime
+    lease_until: NaiveDatetime | None = None
+    updated_at: NaiveDatetime
 
 
 class EnrollmentHistory(SQLModel, table=True):
@@ -53,7 +61,7 @@ class EnrollmentHistory(SQLModel, table=True):
     step_id: str | None = Field(default=None, max_length=64)
     type: str = Field(max_length=16)
     version: int
-    at: datetime
+    at: NaiveDatetime
     outcome: str = Field(max_length=64)
     # Next step taken, if any (edge counts), and the explanation (branch values, decision trace, delivery id).
     next_step_id: str | None = Field(default=None, max_length=64)
@@ -84,3 +92,56 @@ class JourneyCounter(SQLModel, table=True):
     journey_id: str = Field(primary_key=True, max_length=64)
     name: str = Field(primary_key=True, max_length=120)
     value: int = 0
+
+
+class SegmentBackfill(SQLModel, table=True):
+    """Enrolling an entry segment's members after activation, in keyset batches (progress is visible)."""
+
+    journey_id: str = Field(primary_key=True, max_length=64)
+    segment_id: str = Field(max_length=64)
+    # Last customer id enrolled; the next batch starts after it.
+    after: str | None = Field(default=None, max_length=128)
+    enrolled: int = 0
+    skipped: int = 0
+    done: bool = False
+    started_at: NaiveDatetime
+    finished_at: NaiveDatetime | None = None
+
+
+# ---- API bodies -------------------------------------------------------------------------------------------
+
+MAX_ENROLL = 1000
+
+
+class EnrollRequest(CamelModel):
+    """`customerId` or `customerIds` (up to 1000); duplicates are skipped and counted."""
+
+    customer_id: str | None = PydanticField(None, min_length=1, max_length=128)
+    customer_ids: list[str] | None = PydanticField(None, max_length=MAX_ENROLL)
+
+    @model_validator(mode="after")
+    def _some_customer(self) -> EnrollRequest:
+        if not self.customer_id and not self.customer_ids:
+            raise ValueError("give customerId or customerIds")
+        return self
+
+    def ids(self) -> list[str]:
+        return ([self.customer_id] if self.customer_id else []) + list(self.customer_ids or [])
+
+
+class SimulatedEvent(CamelModel):
+    """An event injected into a simulation at a virtual time: `at` (ISO) or `afterMinutes` from the start.
+
+    An event of type `response` with `properties.outcome` (click, conversion, ...) sets `outcome` from then on.
+    """
+
+    type: str = PydanticField(min_length=1, max_length=120)
+    at: datetime | None = None
+    after_minutes: float | None = PydanticField(None, ge=0, le=60 * 24 * 366)
+    properties: dict[str, Any] = PydanticField(default_factory=dict)
+
+
+class SimulationRequest(CamelModel):
+    customer_id: str | None = PydanticField(None, max_length=128)
+    customer_attributes: dict[str, Any] | None = None
+    events: list[SimulatedEvent] = PydanticField(default_factory=list, max_length=100)

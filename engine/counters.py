@@ -1,0 +1,77 @@
+"""Maintained counters, updated in the same transaction as every enrollment change.
+
+StepCounter.current = active enrollments at that step now; .passed = executions of that step.
+EdgeCounter(source, target) = moves source -> target (target "" = ended there; source "__entry__" = entered).
+JourneyCounter: entered, completed, failed (currently failed), exited, "exited:<reason>".
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from models.enrollment import EdgeCounter, JourneyCounter, StepCounter
+
+ENTRY = "__entry__"
+
+
+@dataclass
+class Tally:
+    """Counter deltas gathered in memory while a batch runs, written once at its end."""
+
+    current: Counter[tuple[str, str]] = field(default_factory=Counter)
+    passed: Counter[tuple[str, str]] = field(default_factory=Counter)
+    edges: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    journey: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def at_step(self, journey_id: str, step_id: str | None, delta: int) -> None:
+        if step_id:
+            self.current[(journey_id, step_id)] += delta
+
+    def edge(self, journey_id: str, source: str, target: str | None, count: int = 1) -> None:
+        self.edges[(journey_id, source, target or "")] += count
+
+    def ended(self, journey_id: str, status: str, reason: str | None = None, count: int = 1) -> None:
+        """An enrollment left the journey: completed, exited (with its reason) or failed."""
+        self.journey[(journey_id, status)] += count
+        if status == "exited" and reason:
+            self.journey[(journey_id, f"exited:{reason}")] += count
+
+    def merge(self, other: Tally) -> None:
+        self.current.update(other.current)
+        self.passed.update(other.passed)
+        self.edges.update(other.edges)
+        self.journey.update(other.journey)
+
+
+def apply(session: Session, tally: Tally) -> None:
+    """Add the deltas with one upsert per counter table (sorted, so concurrent workers lock in one order)."""
+    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+    steps: dict[tuple[str, str], list[int]] = {}
+    for key, delta in tally.current.items():
+        steps.setdefault(key, [0, 0])[0] += delta
+    for key, delta in tally.passed.items():
+        steps.setdefault(key, [0, 0])[1] += delta
+    _upsert(session, dialect, StepCounter, ("journey_id", "step_id"), ("current", "passed"),
+            [(*key, *values) for key, values in sorted(steps.items()) if any(values)])
+    _upsert(session, dialect, EdgeCounter, ("journey_id", "source", "target"), ("count",),
+            [(*key, delta) for key, delta in sorted(tally.edges.items()) if delta])
+    _upsert(session, dialect, JourneyCounter, ("journey_id", "name"), ("value",),
+            [(*key, delta) for key, delta in sorted(tally.journey.items()) if delta])
+
+
+def _upsert(session: Session, dialect: object, model: type, keys: tuple[str, ...], values: tuple[str, ...],
+            rows: list[tuple[object, ...]]) -> None:
+    if not rows:
+        return
+    table = model.__table__  # type: ignore[attr-defined]
+    statement = dialect.insert(table)  # type: ignore[attr-defined]
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: table.c[name] + statement.excluded[name] for name in values},
+    )
+    names = keys + values
+    session.execute(statement, [dict(zip(names, row, strict=True)) for row in rows])

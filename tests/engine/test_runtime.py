@@ -1,0 +1,294 @@
+"""The runtime in virtual time: entry, waits, lifecycle (pause/resume/archive), maxDuration and counters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from engine import customers, enrollment, enrollments, events, journeys, runner
+from engine.clock import VirtualClock
+from engine.core import Core, session
+from engine.errors import Conflict, NotFound
+from models.audience import CustomerIn, EventIn
+from models.enrollment import EdgeCounter, JourneyCounter, StepCounter
+from models.journey import JourneyCreate
+
+
+# ---- helpers shared by the runtime test modules ----------------------------------------------------------
+
+def make_customers(*ids: str, **attributes: Any) -> None:
+    for customer_id in ids:
+        customers.create_customer(CustomerIn(id=customer_id, attributes=dict(attributes)))
+
+
+def make_journey(steps: list[dict[str, Any]], activate: bool = True, **fields: Any) -> str:
+    data = {"name": fields.pop("name", "Test journey"), "steps": steps, **fields}
+    journey = journeys.create_journey(JourneyCreate.model_validate(data))
+    if activate:
+        journeys.change_status(journey.id, "active")
+    return journey.id
+
+
+def enroll(journey_id: str, *customer_ids: str) -> list[str]:
+    return enrollment.enroll(journey_id, list(customer_ids))["enrollmentIds"]
+
+
+def state(enrollment_id: str) -> dict[str, Any]:
+    return enrollments.get_enrollment(enrollment_id)
+
+
+def journey_counters(journey_id: str) -> dict[str, Any]:
+    with session() as s:
+        steps = {row.step_id: (row.current, row.passed)
+                 for row in s.execute(select(StepCounter).where(StepCounter.journey_id == journey_id)).scalars()}
+        edges = {(row.source, row.target): row.count
+                 for row in s.execute(select(EdgeCounter).where(EdgeCounter.journey_id == journey_id)).scalars()}
+        totals = {row.name: row.value
+                  for row in s.execute(select(JourneyCounter).where(JourneyCounter.journey_id == journey_id)).scalars()}
+    return {"steps": steps, "edges": edges, "totals": totals}
+
+
+def wait(step_id: str, duration: int, unit: str, next_step: str | None = None, **config: Any) -> dict[str, Any]:
+    return {"id": step_id, "type": "wait", "config": {"duration": duration, "unit": unit, **config},
+            "next": next_step}
+
+
+def exit_step(step_id: str, reason: str = "done") -> dict[str, Any]:
+    return {"id": step_id, "type": "exit", "config": {"reason": reason}}
+
+
+# ---- waits ----------------------------------------------------------------------------------------------
+
+def test_waits_of_minutes_hours_and_days_park_until_their_deadline(engine_core: Core, clock: VirtualClock) -> None:
+    make_customers("c1")
+    journey_id = make_journey([wait("w1", 30, "minutes", "w2"), wait("w2", 2, "hours", "w3"),
+                               wait("w3", 1, "days")])
+    start = clock.now()
+    [eid] = enroll(journey_id, "c1")
+    runner.run_due()
+    current = state(eid)
+    assert (current["status"], current["stepId"]) == ("active", "w1")
+    assert current["nextRunAt"] == "2026-01-05T09:30:00.000Z"
+    clock.advance(minutes=29)
+    runner.run_due()
+    assert state(eid)["stepId"] == "w1"
+    clock.advance(minutes=1)
+    runner.run_due()
+    assert (state(eid)["stepId"], state(eid)["nextRunAt"]) == ("w2", "2026-01-05T11:30:00.000Z")
+    clock.advance(hours=2)
+    runner.run_due()
+    assert (state(eid)["stepId"], state(eid)["nextRunAt"]) == ("w3", "2026-01-06T11:30:00.000Z")
+    clock.advance(days=1)
+    runner.run_due()
+    final = state(eid)
+    assert (final["status"], final["nextRunAt"]) == ("completed", None)
+    assert [(item["stepId"], item["at"]) for item in final["history"]] == [
+        ("w1", "2026-01-05T09:00:00.000Z"), ("w2", "2026-01-05T09:30:00.000Z"), ("w3", "2026-01-05T11:30:00.000Z")]
+    assert start < clock.now()
+
+
+def test_until_event_resumes_a_wait_early_and_exposes_the_event(engine_core: Core, clock: VirtualClock) -> None:
+    make_customers("c1", "c2")
+    journey_id = make_journey([
+        wait("w", 3, "days", "check", untilEvent="purchase"),
+        {"id": "check", "type": "branch", "config": {
+            "conditions": [{"label": "bought", "expression": "event != null && event.properties.amount > 10",
+                            "targetStepId": "big"}], "defaultStepId": "small"}},
+        exit_step("big", "big_buyer"), exit_step("small", "no_purchase"),
+    ])
+    first, second = enroll(journey_id, "c1", "c2")
+    runner.run_due()
+    clock.advance(hours=5)
+    events.accept([EventIn(customerId="c1", type="purchase", properties={"amount": 25})])
+    runner.run_due()
+    assert (state(first)["status"], state(first)["exitReason"]) == ("exited", "big_buyer")
+    assert state(second)["stepId"] == "w"
+    clock.advance(days=3)
+    runner.run_due()
+    assert state(second)["exitReason"] == "no_purchase"
+
+
+# ---- entry and re-entry -----------------------------------------------------------------------------------
+
+def test_manual_enroll_skips_unknown_and_duplicate_customers(engine_core: Core) -> None:
+    make_customers("c1")
+    journey_id = make_journey([wait("w", 1, "days")])
+    answer = enrollment.enroll(journey_id, ["c1", "ghost", "c1"])
+    assert (answer["enrolled"], answer["skipped"]) == (1, 2)
+    assert {item["reason"] for item in answer["skippedCustomers"]} == {"unknown_customer", "duplicate"}
+    assert customers.customer_exists("ghost") is False
+
+
+@pytest.mark.parametrize(("policy", "second_entry", "active_after"), [
+    ("skip_if_active", 0, 1), ("never", 0, 1), ("allow_multiple", 1, 2), ("restart", 1, 1)])
+def test_reentry_policy_while_enrolled(engine_core: Core, clock: VirtualClock, policy: str, second_entry: int,
+                                       active_after: int) -> None:
+    make_customers("c1")
+    journey_id = make_journey([wait("w", 1, "days")], entryConditions={"reentry": policy})
+    [first] = enroll(journey_id, "c1")
+    clock.advance(minutes=1)
+    assert enrollment.enroll(journey_id, ["c1"])["enrolled"] == second_entry
+    page = enrollments.list_enrollments(journey_id=journey_id, status="active")
+    assert page["pagination"]["total"] == active_after
+    if policy == "restart":
+        assert (state(first)["status"], state(first)["exitReason"]) == ("exited", "restarted")
+
+
+def test_never_refuses_reentry_after_completion_but_skip_if_active_allows_it(engine_core: Core) -> None:
+    make_customers("c1")
+    never = make_journey([exit_step("x")], name="never", entryConditions={"reentry": "never"})
+    again = make_journey([exit_step("x")], name="again")
+    for journey_id in (never, again):
+        enroll(journey_id, "c1")
+    runner.run_due()
+    assert enrollment.enroll(never, ["c1"])["skippedCustomers"] == [{"customerId": "c1", "reason": "already_enrolled"}]
+    assert enrollment.enroll(again, ["c1"])["enrolled"] == 1
+
+
+def test_cooldown_hours_hold_back_reentry(engine_core: Core, clock: VirtualClock) -> None:
+    make_customers("c1")
+    journey_id = make_journey([exit_step("x")], entryConditions={"reentry": "allow_multiple", "cooldownHours": 24})
+    enroll(journey_id, "c1")
+    clock.advance(hours=23)
+    assert enrollment.enroll(journey_id, ["c1"])["skippedCustomers"][0]["reason"] == "cooldown"
+    clock.advance(hours=1, seconds=1)
+    assert enrollment.enroll(journey_id, ["c1"])["enrolled"] == 1
+
+
+def test_enroll_requires_an_active_journey(engine_core: Core) -> None:
+    make_customers("c1")
+    draft = make_journey([exit_step("x")], activate=False)
+    with pytest.raises(Conflict):
+        enrollment.enroll(draft, ["c1"])
+    with pytest.raises(NotFound):
+        enrollment.enroll("jrn_nope", ["c1"])
+
+
+def test_event_entry_honours_type_condition_and_policy(engine_core: Core) -> None:
+    make_customers("de", country="DE")
+    make_customers("fr", country="FR")
+    journey_id = make_journey([wait("w", 1, "days")], entryConditions={
+        "eventType": "signup", "condition": "customer.country == 'DE' && event.properties.plan == 'pro'"})
+    events.accept([EventIn(customerId="de", type="signup", properties={"plan": "pro"}),
+                   EventIn(customerId="fr", type="signup", properties={"plan": "pro"}),
+                   EventIn(customerId="de", type="login", properties={"plan": "pro"})])
+    events.accept([EventIn(customerId="de", type="signup", properties={"plan": "pro"})])
+    rows = enrollments.list_enrollments(journey_id=journey_id)["data"]
+    assert [row["customerId"] for row in rows] == ["de"]
+
+
+def test_segment_entry_on_activation_in_batches_and_on_join(engine_core: Core) -> None:
+    from engine import segments
+    from models.audience import SegmentIn
+
+    make_customers("a1", "a2", "a3", vip=True)
+    make_customers("b1", vip=False)
+    segment = segments.create_segment(SegmentIn(id="vips", name="VIPs", rule="customer.vip == true"))
+    journey_id = make_journey([wait("w", 1, "days")], entryConditions={"segmentId": segment["id"]})
+    assert enrollment.backfill(limit=2) == 2
+    assert enrollment.backfill_progress(journey_id) == {"segmentId": "vips", "enrolled": 2, "skipped": 0,
+                                                        "done": False}
+    enrollment.backfill(limit=2)
+    assert enrollment.backfill_progress(journey_id)["done"] is True
+    assert enrollments.list_enrollments(journey_id=journey_id)["pagination"]["total"] == 3
+    customers.update_customer("b1", customers_update({"vip": True}))
+    assert {row["customerId"] for row in enrollments.list_enrollments(journey_id=journey_id)["data"]} == {
+        "a1", "a2", "a3", "b1"}
+
+
+def customers_update(attributes: dict[str, Any]) -> Any:
+    from models.audience import CustomerUpdate
+
+    return CustomerUpdate(attributes=attributes)
+
+
+# ---- lifecycle --------------------------------------------------------------------------------------------
+
+def test_paused_journey_does_not_advance_or_enroll_and_resume_continues(engine_core: Core,
+                                                                         clock: VirtualClock) -> None:
+    make_customers("c1", "c2")
+    journey_id = make_journey([wait("w", 1, "hours", "x"), exit_step("x")])
+    [eid] = enroll(journey_id, "c1")
+    runner.run_due()
+    journeys.change_status(journey_id, "paused")
+    clock.advance(hours=2)
+    runner.run_due()
+    assert state(eid)["stepId"] == "w"
+    with pytest.raises(Conflict):
+        enrollment.enroll(journey_id, ["c2"])
+    journeys.change_status(journey_id, "active")
+    runner.run_due()
+    assert state(eid)["status"] == "exited"
+
+
+def test_resume_with_extend_waits_shifts_deadlines_by_the_paused_time(engine_core: Core,
+                                                                      clock: VirtualClock) -> None:
+    make_customers("c1")
+    journey_id = make_journey([wait("w", 1, "hours")])
+    [eid] = enroll(journey_id, "c1")
+    runner.run_due()
+    clock.advance(minutes=20)
+    journeys.change_status(journey_id, "paused")
+    clock.advance(hours=3)
+    journeys.change_status(journey_id, "active", extend_waits=True)
+    assert state(eid)["nextRunAt"] == "2026-01-05T13:00:00.000Z"
+    clock.advance(minutes=39)
+    runner.run_due()
+    assert state(eid)["status"] == "active"
+    clock.advance(minutes=1)
+    runner.run_due()
+    assert state(eid)["status"] == "completed"
+
+
+def test_archive_exits_everyone_with_journey_archived(engine_core: Core) -> None:
+    make_customers("c1", "c2")
+    journey_id = make_journey([wait("w", 1, "days")])
+    ids = enroll(journey_id, "c1", "c2")
+    runner.run_due()
+    journeys.change_status(journey_id, "archived")
+    assert {(state(eid)["status"], state(eid)["exitReason"]) for eid in ids} == {("exited", "journey_archived")}
+    counts = journey_counters(journey_id)
+    assert counts["steps"]["w"] == (0, 2)
+    assert counts["totals"]["exited:journey_archived"] == 2
+
+
+def test_max_duration_exits_whatever_the_enrollment_waits_on(engine_core: Core, clock: VirtualClock) -> None:
+    make_customers("c1")
+    journey_id = make_journey([wait("w", 40, "days")], maxDuration=30)
+    [eid] = enroll(journey_id, "c1")
+    runner.run_due()
+    clock.advance(days=29)
+    assert runner.sweep() == 0
+    clock.advance(days=1, seconds=1)
+    assert runner.sweep() == 1
+    assert (state(eid)["status"], state(eid)["exitReason"]) == ("exited", "max_duration")
+    assert state(eid)["history"][-1]["outcome"] == "exited"
+
+
+def test_counters_follow_every_move(engine_core: Core, clock: VirtualClock) -> None:
+    make_customers("c1", "c2", "c3")
+    journey_id = make_journey([wait("w", 1, "hours", "x"), exit_step("x", "bye")])
+    enroll(journey_id, "c1", "c2", "c3")
+    runner.run_due()
+    counts = journey_counters(journey_id)
+    assert counts["steps"]["w"] == (3, 3)
+    assert counts["edges"][("__entry__", "w")] == 3
+    clock.advance(hours=1)
+    runner.run_due()
+    counts = journey_counters(journey_id)
+    assert counts["steps"] == {"w": (0, 3), "x": (0, 3)}
+    assert counts["edges"][("w", "x")] == 3 and counts["edges"][("x", "")] == 3
+    assert counts["totals"] == {"entered": 3, "exited": 3, "exited:bye": 3}
+
+
+def test_lost_lease_is_retaken_after_expiry(engine_core: Core, clock: VirtualClock) -> None:
+    make_customers("c1")
+    journey_id = make_journey([exit_step("x")])
+    [eid] = enroll(journey_id, "c1")
+    assert runner._claim(10, clock.now()) == [eid]  # a worker claims, then dies before its batch
+    assert runner.run_due() == 0
+    clock.advance(seconds=runner.LEASE.total_seconds() + 1)
+    assert runner.run_due() == 1
+    assert state(eid)["status"] == "exited"
