@@ -19,6 +19,7 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 # Bounds that keep one template from eating the dispatcher's memory (`'x' * 10**12`, `9 ** 9 ** 9`).
 MAX_SEQUENCE = 100_000
 MAX_EXPONENT = 100
+MAX_POWER_BITS = 10_000
 
 
 class TemplateError(Exception):
@@ -28,10 +29,17 @@ class TemplateError(Exception):
 class _Sandbox(SandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**"})
 
+    def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
+        # Fail loudly: the default (an undefined that renders as "") would hide the attempt.
+        raise SecurityError(f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe")
+
     def call_binop(self, context: Any, op: str, left: Any, right: Any) -> Any:
         if op == "**":
             if isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
                 raise SecurityError(f"exponent larger than {MAX_EXPONENT}")
+            if isinstance(left, int) and isinstance(right, int) \
+                    and left.bit_length() * right > MAX_POWER_BITS:
+                raise SecurityError(f"result larger than {MAX_POWER_BITS} bits")
             return operator.pow(left, right)
         for sequence, count in ((left, right), (right, left)):
             if (isinstance(sequence, str | list | tuple) and isinstance(count, int)

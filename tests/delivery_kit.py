@@ -76,7 +76,7 @@ def http_receiver(statuses: list[int] | None = None) -> Iterator[Receiver]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     try:
@@ -129,3 +129,12 @@ def attempts(delivery_id: str) -> list[DeliveryAttempt]:
     with session() as s:
         return list(s.execute(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id)
                               .order_by(DeliveryAttempt.id)).scalars())
+
+
+def mail_config(port: int) -> dict[str, Any]:
+    return {"host": "127.0.0.1", "port": port, "starttls": False, "username": None, "password": None,
+            "fromAddress": "shop@example.com"}
+
+
+def http_config(url: str, **headers: str) -> dict[str, Any]:
+    return {"url": url, "headers": headers, "timeoutSeconds": 5}

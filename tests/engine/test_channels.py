@@ -1,0 +1,134 @@
+"""Each channel type delivers for real: SMTP to a local aiosmtpd server, HTTP to a local server, and
+in_app into the stored inbox."""
+
+from __future__ import annotations
+
+from email import message_from_string
+from email.policy import default
+
+import pytest
+from sqlalchemy import select
+
+from engine.channels import SENDERS, OutgoingMessage
+from engine.core import Core, session
+from engine.dispatcher import dispatch_due
+from models.channels import InboxMessage
+from tests.delivery_kit import (
+    delivery,
+    http_config,
+    http_receiver,
+    mail_config,
+    queue,
+    seed_channel,
+    seed_customer,
+    seed_offer,
+    smtp_server,
+)
+
+pytestmark = pytest.mark.usefixtures("engine_core")
+
+CREATIVES = {
+    "email": {"subject": "{{ customer.name }}, a treat",
+              "body": "Hello {{ customer.name }}: {{ offer.name }}"},
+    "sms": {"body": "{{ offer.name }} for {{ customer.name }}"},
+    "push": {"subject": "For {{ customer.name }}", "body": "{{ offer.description }}"},
+    "webhook": {"subject": "Hook {{ customer.id }}", "body": "{{ offer.id }}"},
+    "in_app": {"subject": "Inbox {{ customer.name }}", "body": "{{ offer.name }} inside"},
+}
+
+
+@pytest.fixture(autouse=True)
+def _audience(engine_core: Core) -> None:
+    seed_customer("cus_ann", phone="+4915100000", pushToken="tok-ann")
+    seed_offer("off_tea", creatives=CREATIVES)
+
+
+def test_email_arrives_over_smtp_with_rendered_subject_and_body() -> None:
+    with smtp_server() as (port, messages):
+        seed_channel("ch_mail", "email", mail_config(port))
+        queued = queue(channel_id="ch_mail")
+        assert dispatch_due() == 1
+    assert delivery(queued.id).status == "sent"
+    assert len(messages) == 1
+    assert messages[0]["from"] == "shop@example.com"
+    assert messages[0]["to"] == ["ann@example.com"]
+    mail = message_from_string(messages[0]["data"], policy=default)
+    assert mail["Subject"] == "Ann, a treat"
+    assert mail.get_content().strip() == "Hello Ann: Green tea"
+    assert mail["X-Journeys-Delivery"] == queued.id
+
+
+def test_email_to_a_customer_without_address_fails_at_once() -> None:
+    seed_customer("cus_bob", email=None)
+    with smtp_server() as (port, messages):
+        seed_channel("ch_mail", "email", mail_config(port))
+        queued = queue(channel_id="ch_mail", customer_id="cus_bob")
+        dispatch_due()
+    row = delivery(queued.id)
+    assert (row.status, row.attempts) == ("failed", 1)
+    assert "no email address" in row.last_error
+    assert messages == []
+
+
+def test_email_to_an_unreachable_server_is_retried() -> None:
+    with smtp_server() as (port, _messages):
+        pass  # the port is free again: nothing listens
+    seed_channel("ch_mail", "email", mail_config(port))
+    queued = queue(channel_id="ch_mail")
+    dispatch_due()
+    row = delivery(queued.id)
+    assert (row.status, row.attempts) == ("queued", 1)
+    assert "Connection" in row.last_error or "refused" in row.last_error
+
+
+def test_webhook_posts_json_with_idempotency_key_and_configured_headers() -> None:
+    with http_receiver() as receiver:
+        seed_channel("ch_hook", "webhook", http_config(receiver.url, Authorization="Bearer s3cret"))
+        queued = queue("enr_1:send1:1", channel_id="ch_hook")
+        dispatch_due()
+    (request,) = receiver.requests
+    assert request["headers"]["Idempotency-Key"] == "enr_1:send1:1"
+    assert request["headers"]["Authorization"] == "Bearer s3cret"
+    assert request["json"] == {
+        "deliveryId": queued.id, "idempotencyKey": "enr_1:send1:1", "channelId": "ch_hook",
+        "customerId": "cus_ann", "offerId": "off_tea", "journeyId": "jrn_1", "enrollmentId": "enr_1",
+        "stepId": "send1", "subject": "Hook cus_ann", "body": "off_tea",
+    }
+    assert delivery(queued.id).status == "sent"
+
+
+def test_sms_provider_receives_the_text_and_the_customers_phone() -> None:
+    with http_receiver() as receiver:
+        seed_channel("ch_sms", "sms", http_config(receiver.url))
+        queue("k-sms", channel_id="ch_sms")
+        dispatch_due()
+    body = receiver.requests[0]["json"]
+    assert (body["type"], body["to"], body["text"]) == ("sms", "+4915100000", "Green tea for Ann")
+    assert receiver.requests[0]["headers"]["Idempotency-Key"] == "k-sms"
+
+
+def test_push_provider_receives_title_body_and_token() -> None:
+    with http_receiver() as receiver:
+        seed_channel("ch_push", "push", http_config(receiver.url, **{"X-Api-Key": "k"}))
+        queue("k-push", channel_id="ch_push")
+        dispatch_due()
+    body = receiver.requests[0]["json"]
+    assert (body["type"], body["to"], body["title"], body["body"]) == (
+        "push", "tok-ann", "For Ann", "Ten percent off green tea")
+    assert receiver.requests[0]["headers"]["X-Api-Key"] == "k"
+
+
+def test_in_app_message_lands_in_the_inbox_once() -> None:
+    seed_channel("ch_inapp", "in_app", {})
+    queued = queue(channel_id="ch_inapp")
+    dispatch_due()
+    row = delivery(queued.id)
+    assert row.status == "sent"
+    again = OutgoingMessage(delivery_id=row.id, idempotency_key=row.idempotency_key, channel_id="ch_inapp",
+                            customer_id="cus_ann", customer={}, offer_id="off_tea", journey_id=None,
+                            enrollment_id=None, step_id=None, subject="again", body="again")
+    SENDERS["in_app"]({}, again)  # what a re-send after a crash would do: nothing new
+    with session() as s:
+        inbox = s.execute(select(InboxMessage).where(InboxMessage.customer_id == "cus_ann")).scalars().all()
+    assert [(m.delivery_id, m.subject, m.body) for m in inbox] == [
+        (queued.id, "Inbox Ann", "Green tea inside")]

@@ -1,0 +1,184 @@
+"""The dispatcher: claims due deliveries, retries with backoff on the virtual clock, fails for good,
+keeps one broken delivery from hurting the others, and respects rate limits."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import update
+
+from engine.channels import SENDERS
+from engine.clock import VirtualClock
+from engine.core import Core, session
+from engine.dispatcher import MAX_ATTEMPTS, backoff, dispatch_due
+from models.channels import Delivery
+from tests.delivery_kit import (
+    attempts,
+    delivery,
+    http_config,
+    http_receiver,
+    queue,
+    seed_channel,
+    seed_customer,
+    seed_offer,
+)
+
+
+@pytest.fixture(autouse=True)
+def _audience(engine_core: Core) -> None:
+    seed_customer("cus_ann")
+    creative = {"subject": "Hi {{ customer.name }}", "body": "{{ offer.name }}"}
+    seed_offer("off_tea", creatives={"webhook": creative})
+
+
+def test_backoff_doubles_from_one_second_and_is_capped() -> None:
+    assert [backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [1, 2, 4, 8]
+    assert backoff(40).total_seconds() == 300
+
+
+def test_provider_failing_twice_is_retried_and_delivers_once(clock: VirtualClock) -> None:
+    with http_receiver(statuses=[503, 503]) as receiver:
+        seed_channel("ch_hook", "webhook", http_config(receiver.url))
+        queued = queue("enr_1:send1:1")
+        assert dispatch_due() == 1
+        assert dispatch_due() == 0  # not due before the backoff has passed
+        clock.advance(seconds=1)
+        assert dispatch_due() == 1
+        clock.advance(seconds=1)
+        assert dispatch_due() == 0  # the second backoff is 2 s
+        clock.advance(seconds=1)
+        assert dispatch_due() == 1
+        sent_at = clock.now()
+        clock.advance(minutes=10)
+        assert dispatch_due() == 0
+    row = delivery(queued.id)
+    assert (row.status, row.attempts, row.last_error, row.sent_at) == ("sent", 3, None, sent_at)
+    assert [(a.ok, a.error) for a in attempts(queued.id)] == [
+        (False, "HTTP 503: busy"), (False, "HTTP 503: busy"), (True, None)]
+    assert [r["headers"]["Idempotency-Key"] for r in receiver.requests] == ["enr_1:send1:1"] * 3
+    assert [r["json"]["subject"] for r in receiver.requests] == ["Hi Ann"] * 3
+
+
+def test_provider_that_always_fails_ends_failed_with_the_error(clock: VirtualClock) -> None:
+    with http_receiver(statuses=[500] * 20) as receiver:
+        seed_channel("ch_hook", "webhook", http_config(receiver.url))
+        queued = queue()
+        for _ in range(MAX_ATTEMPTS + 2):
+            dispatch_due()
+            clock.advance(minutes=10)
+    row = delivery(queued.id)
+    assert (row.status, row.attempts, row.last_error, row.next_attempt_at) == (
+        "failed", MAX_ATTEMPTS, "HTTP 500: busy", None)
+    assert len(receiver.requests) == MAX_ATTEMPTS
+    assert len(attempts(queued.id)) == MAX_ATTEMPTS
+
+
+def test_client_error_is_not_retried() -> None:
+    with http_receiver(statuses=[400]) as receiver:
+        seed_channel("ch_hook", "webhook", http_config(receiver.url))
+        queued = queue()
+        dispatch_due()
+    row = delivery(queued.id)
+    assert (row.status, row.attempts, row.last_error) == ("failed", 1, "HTTP 400: busy")
+
+
+def test_template_error_fails_that_delivery_with_the_message_and_others_still_go() -> None:
+    with http_receiver() as receiver:
+        seed_channel("ch_hook", "webhook", http_config(receiver.url))
+        broken = queue("a", template={"body": "{{ customer.name "})
+        unsafe = queue("b", template={"subject": "{{ ''.__class__.__mro__ }}"})
+        fine = queue("c")
+        assert dispatch_due() == 3
+    assert [r["json"]["deliveryId"] for r in receiver.requests] == [fine.id]
+    assert delivery(fine.id).status == "sent"
+    for queued, words in ((broken, "template error in body"), (unsafe, "unsafe")):
+        row = delivery(queued.id)
+        assert (row.status, row.attempts) == ("failed", 1)
+        assert words in row.last_error
+
+
+def test_unexpected_exception_affects_only_that_delivery(monkeypatch: pytest.MonkeyPatch) -> None:
+    seed_channel("ch_boom", "webhook", http_config("http://127.0.0.1:9/never"))
+    monkeypatch.setitem(SENDERS, "webhook", _explode)
+    seed_channel("ch_inapp", "in_app", {})
+    boom = queue("a", channel_id="ch_boom")
+    fine = queue("b", channel_id="ch_inapp")
+    assert dispatch_due() == 2
+    row = delivery(boom.id)
+    assert (row.status, row.attempts, row.last_error) == ("queued", 1, "RuntimeError: sender bug")
+    assert delivery(fine.id).status == "sent"
+
+
+def _explode(_config: dict[str, object], _message: object) -> None:
+    raise RuntimeError("sender bug")
+
+
+def test_offer_without_creative_for_the_channel_sends_its_name_and_description() -> None:
+    seed_offer("off_plain", name="Plain {{ not rendered }}", description="Just text")
+    with http_receiver() as receiver:
+        seed_channel("ch_hook", "webhook", http_config(receiver.url))
+        queue(offer_id="off_plain")
+        dispatch_due()
+    body = receiver.requests[0]["json"]
+    assert (body["subject"], body["body"]) == ("Plain {{ not rendered }}", "Just text")
+
+
+def test_journey_template_overrides_the_creative_and_sees_the_context() -> None:
+    with http_receiver() as receiver:
+        seed_channel("ch_hook", "webhook", http_config(receiver.url))
+        queued = queue(template={"body": "{{ best[0].name }} for {{ customer.name }}"},
+                       context={"best": [{"offerId": "off_tea", "name": "Tea deal"}]})
+        dispatch_due()
+    body = receiver.requests[0]["json"]
+    assert (body["subject"], body["body"]) == ("Hi Ann", "Tea deal for Ann")
+    row = delivery(queued.id)
+    assert (row.subject, row.body) == ("Hi Ann", "Tea deal for Ann")
+
+
+def test_missing_channel_or_customer_fails_without_retry() -> None:
+    no_channel = queue("a", channel_id="ch_gone")
+    no_customer = queue("b", channel_id="ch_inapp", customer_id="cus_gone")
+    seed_channel("ch_inapp", "in_app", {})
+    dispatch_due()
+    assert delivery(no_channel.id).last_error == "channel ch_gone not found"
+    assert delivery(no_customer.id).last_error == "customer cus_gone not found"
+    assert {delivery(no_channel.id).status, delivery(no_customer.id).status} == {"failed"}
+
+
+def test_suppressed_deliveries_are_never_sent() -> None:
+    seed_channel("ch_inapp", "in_app", {})
+    queue("a", channel_id="ch_inapp", policy={"maxPerOffer": 1})
+    suppressed = queue("b", channel_id="ch_inapp", policy={"maxPerOffer": 1})
+    assert dispatch_due() == 1
+    assert delivery(suppressed.id).status == "suppressed"
+
+
+def test_leased_delivery_is_left_alone_until_the_lease_runs_out(clock: VirtualClock) -> None:
+    seed_channel("ch_inapp", "in_app", {})
+    queued = queue(channel_id="ch_inapp")
+    with session() as s:  # as if another dispatcher had claimed it and then died
+        s.execute(update(Delivery).values(lease_until=clock.now().replace(minute=5)))
+    assert dispatch_due() == 0
+    clock.advance(minutes=5)
+    assert dispatch_due() == 1
+    assert delivery(queued.id).status == "sent"
+
+
+def test_rate_limit_spreads_deliveries_over_time(clock: VirtualClock) -> None:
+    seed_channel("ch_inapp", "in_app", {}, rate_limit=2)
+    queued = [queue(f"k{i}", channel_id="ch_inapp") for i in range(5)]
+    assert dispatch_due() == 2
+    assert dispatch_due() == 0  # the others wait for tokens, without an attempt counted
+    assert [delivery(q.id).attempts for q in queued].count(0) == 3
+    clock.advance(seconds=0.5)
+    assert dispatch_due() == 1
+    clock.advance(seconds=1)
+    assert dispatch_due() == 2
+    assert {delivery(q.id).status for q in queued} == {"sent"}
+
+
+def test_limit_caps_one_round() -> None:
+    seed_channel("ch_inapp", "in_app", {})
+    for i in range(5):
+        queue(f"k{i}", channel_id="ch_inapp")
+    assert dispatch_due(limit=3) == 3
+    assert dispatch_due(limit=3) == 2
