@@ -36,8 +36,11 @@ def step_outputs(step: dict[str, Any]) -> list[Output]:
     kind = step.get("type")
     if kind == "branch":
         outputs = [
-            Output(f"cond:{index}", condition.get("label") or f"condition {index + 1}",
-                   condition.get("targetStepId"))
+            Output(
+                f"cond:{index}",
+                condition.get("label") or f"condition {index + 1}",
+                condition.get("targetStepId"),
+            )
             for index, condition in enumerate(config.get("conditions") or [])
         ]
         return [*outputs, Output("default", "default", config.get("defaultStepId"))]
@@ -178,12 +181,13 @@ def _crossings(layers: list[list[str]], edges: Edges) -> int:
     for pairs in between.values():
         pairs.sort()
         for i, (_, low_a) in enumerate(pairs):
-            total += sum(1 for _, low_b in pairs[i + 1:] if low_b < low_a)
+            total += sum(1 for _, low_b in pairs[i + 1 :] if low_b < low_a)
     return total
 
 
-def _coordinates(layers: list[list[str]], edges: Edges, by_id: dict[str, dict[str, Any]],
-                 origin: tuple[float, float]) -> Positions:
+def _coordinates(
+    layers: list[list[str]], edges: Edges, by_id: dict[str, dict[str, Any]], origin: tuple[float, float]
+) -> Positions:
     """x by layer; y near the parents' ports, keeping the order and a gap, each layer shifted to fit best."""
     parents: dict[str, list[tuple[str, int]]] = {}
     for upper, lower, rank in edges:

@@ -20,8 +20,13 @@ from ui.components.flow_model import build_edges, build_nodes, edge_key
 from ui.layout import STEP_STYLE
 
 PALETTE_LABELS = {
-    "wait": "Wait", "decide": "Decide", "branch": "Branch", "send": "Send",
-    "update": "Update", "split": "Split", "exit": "Exit",
+    "wait": "Wait",
+    "decide": "Decide",
+    "branch": "Branch",
+    "send": "Send",
+    "update": "Update",
+    "split": "Split",
+    "exit": "Exit",
 }
 _CSS = Path(__file__).with_name("flow_canvas.css")
 
@@ -29,8 +34,14 @@ _CSS = Path(__file__).with_name("flow_canvas.css")
 class FlowCanvas(ui.element, component="flow_canvas.js"):
     """A journey drawn as a graph; editable unless `readonly`."""
 
-    def __init__(self, document: dict[str, Any], *, readonly: bool = False,
-                 counts: dict[str, Any] | None = None, edge_counts: dict[Any, int] | None = None) -> None:
+    def __init__(
+        self,
+        document: dict[str, Any],
+        *,
+        readonly: bool = False,
+        counts: dict[str, Any] | None = None,
+        edge_counts: dict[Any, int] | None = None,
+    ) -> None:
         super().__init__()
         ui.add_css(_CSS)
         self.props["readonly"] = readonly

@@ -68,9 +68,15 @@ def build_nodes(document: dict[str, Any], issues: list[dict[str, Any]] | None = 
         by_step.setdefault(issue.get("stepId") or ENTRY_ID, []).append(issue)
     first = _position(steps[0], 0) if steps else {"x": LAYER_GAP + 40, "y": 80}
     entry = {
-        "id": ENTRY_ID, "type": "entry", "name": "Entry", "icon": ENTRY_STYLE[0], "color": ENTRY_STYLE[1],
+        "id": ENTRY_ID,
+        "type": "entry",
+        "name": "Entry",
+        "icon": ENTRY_STYLE[0],
+        "color": ENTRY_STYLE[1],
         "summary": entry_summary(document.get("entryConditions") or {}),
-        "x": first["x"] - LAYER_GAP, "y": first["y"], "input": False,
+        "x": first["x"] - LAYER_GAP,
+        "y": first["y"],
+        "input": False,
         "ports": [{"key": "next", "branch": None}],
         **_issue_fields(by_step.get(ENTRY_ID, [])),
     }
@@ -78,14 +84,21 @@ def build_nodes(document: dict[str, Any], issues: list[dict[str, Any]] | None = 
     for index, step in enumerate(steps):
         icon, color = STEP_STYLE.get(step.get("type", ""), ("help", "#64748b"))
         position = _position(step, index)
-        nodes.append({
-            "id": step.get("id", ""), "type": step.get("type", ""),
-            "name": step.get("name") or step.get("id", ""),
-            "icon": icon, "color": color, "summary": step_summary(step),
-            "x": position["x"], "y": position["y"], "input": True,
-            "ports": [{"key": output.port, "branch": output.branch} for output in step_outputs(step)],
-            **_issue_fields(by_step.get(step.get("id", ""), [])),
-        })
+        nodes.append(
+            {
+                "id": step.get("id", ""),
+                "type": step.get("type", ""),
+                "name": step.get("name") or step.get("id", ""),
+                "icon": icon,
+                "color": color,
+                "summary": step_summary(step),
+                "x": position["x"],
+                "y": position["y"],
+                "input": True,
+                "ports": [{"key": output.port, "branch": output.branch} for output in step_outputs(step)],
+                **_issue_fields(by_step.get(step.get("id", ""), [])),
+            }
+        )
     return nodes
 
 

@@ -1,27 +1,204 @@
-"""The journeys list: the home page."""
+"""The journeys list (the home page): search, filter, create, duplicate, import/export, archive, delete."""
 
 from __future__ import annotations
 
-from nicegui import ui
+import json
+from typing import Any
+
+from nicegui import events, run, ui
 
 from engine import journeys
+from engine.engine_status import engine_status
+from engine.errors import JourneysError
+from models.journey import STATUSES, JourneyCreate
 from ui.layout import frame
+
+PAGE_SIZE = 20
+STATUS_COLORS = {"draft": "grey-7", "active": "positive", "paused": "warning", "archived": "grey-5"}
 
 
 @ui.page("/")
 @ui.page("/journeys")
 def journeys_page() -> None:
     with frame("Journeys"):
-        ui.label("Journeys").classes("text-2xl font-semibold")
-        page = journeys.list_journeys(limit=200)
-        rows = [
-            {"id": j.id, "name": j.name, "status": j.status, "version": j.version, "updated": j.updated_at}
-            for j in page.data
-        ]
-        columns = [
-            {"name": "name", "label": "Name", "field": "name", "sortable": True, "align": "left"},
-            {"name": "status", "label": "Status", "field": "status", "sortable": True},
-            {"name": "version", "label": "Version", "field": "version"},
-            {"name": "updated", "label": "Updated", "field": "updated", "sortable": True},
-        ]
-        ui.table(columns=columns, rows=rows, row_key="id").classes("w-full").mark("journeys-table")
+        JourneyList()
+
+
+class JourneyList:
+    """The filterable, paginated list with its actions."""
+
+    def __init__(self) -> None:
+        self.page = 1
+        with ui.row().classes("w-full items-center gap-3"):
+            ui.label("Journeys").classes("text-2xl font-semibold")
+            ui.space()
+            self.search = (
+                ui.input(placeholder="Search by name or id")
+                .props("outlined dense clearable")
+                .classes("w-64")
+                .mark("search")
+            )
+            self.status = (
+                ui.select({"": "Any status", **{s: s.title() for s in STATUSES}}, value="")
+                .props("outlined dense")
+                .classes("w-40")
+                .mark("status-filter")
+            )
+            ui.button("New journey", icon="add", on_click=self.create_dialog).props(
+                "unelevated no-caps"
+            ).mark("new-journey")
+            ui.button("Import", icon="upload", on_click=self.import_dialog).props("flat no-caps").mark(
+                "import"
+            )
+        self.search.on_value_change(lambda _: self.reload(first_page=True))
+        self.status.on_value_change(lambda _: self.reload(first_page=True))
+        self.body = ui.column().classes("w-full gap-2").mark("journey-list")
+        self.reload()
+
+    def reload(self, first_page: bool = False) -> None:
+        if first_page:
+            self.page = 1
+        envelope = journeys.list_journeys(
+            status=self.status.value or None,
+            limit=PAGE_SIZE,
+            offset=(self.page - 1) * PAGE_SIZE,
+            search=self.search.value or None,
+        )
+        live = {row["journeyId"]: row for row in engine_status()["journeys"]}
+        self.body.clear()
+        with self.body:
+            if not envelope["data"]:
+                ui.label(
+                    "No journeys match."
+                    if self.search.value or self.status.value
+                    else "No journeys yet: create one."
+                ).classes("text-grey-7").mark("empty")
+            for journey in envelope["data"]:
+                self._row(journey, live.get(journey["id"], {}))
+            total = envelope["pagination"]["total"]
+            if total > PAGE_SIZE:
+                ui.pagination(
+                    1,
+                    (total + PAGE_SIZE - 1) // PAGE_SIZE,
+                    direction_links=True,
+                    value=self.page,
+                    on_change=lambda e: self._go(e.value),
+                )
+
+    def _go(self, page: int) -> None:
+        self.page = page
+        self.reload()
+
+    def _row(self, journey: dict[str, Any], live: dict[str, Any]) -> None:
+        journey_id = journey["id"]
+        with (
+            ui.card().classes("w-full p-3").props("flat bordered").mark(f"journey-{journey_id}"),
+            ui.row().classes("w-full items-center gap-4 no-wrap"),
+        ):
+            with ui.column().classes("gap-0 grow min-w-0"):
+                ui.link(journey["name"], f"/journeys/{journey_id}").classes("text-base font-semibold").mark(
+                    f"open-{journey_id}"
+                )
+                ui.label(
+                    f"{journey_id} · {len(journey['steps'])} steps · updated {journey['updatedAt'][:16]}"
+                ).classes("text-xs text-grey-7")
+            ui.badge(journey["status"]).props(f"color={STATUS_COLORS[journey['status']]}").mark("status")
+            ui.label(f"v{journey['version']}").classes("text-sm text-grey-7 w-10")
+            with ui.column().classes("gap-0 items-end w-28"):
+                ui.label(str(live.get("enrolledNow", 0))).classes("text-lg font-semibold").mark("enrolled")
+                ui.label(f"enrolled now · {live.get('entered', 0)} entered").classes("text-xs text-grey-7")
+            with ui.row().classes("gap-0 no-wrap"):
+                ui.button(icon="content_copy", on_click=lambda: self.duplicate(journey_id)).props(
+                    "flat round dense"
+                ).tooltip("Duplicate").mark(f"duplicate-{journey_id}")
+                ui.button(icon="download", on_click=lambda: self.export(journey_id)).props(
+                    "flat round dense"
+                ).tooltip("Export JSON").mark(f"export-{journey_id}")
+                if journey["status"] != "archived":
+                    ui.button(icon="inventory_2", on_click=lambda: self.confirm(journey, "archive")).props(
+                        "flat round dense"
+                    ).tooltip("Archive").mark(f"archive-{journey_id}")
+                ui.button(icon="delete", on_click=lambda: self.confirm(journey, "delete")).props(
+                    "flat round dense color=negative"
+                ).tooltip("Delete (drafts and archived journeys)").mark(f"delete-{journey_id}")
+
+    # ---- actions --------------------------------------------------------------------------------------
+
+    def create_dialog(self) -> None:
+        with ui.dialog() as dialog, ui.card().classes("w-96"):
+            ui.label("New journey").classes("text-lg font-semibold")
+            name = ui.input("Name").props("outlined dense autofocus").classes("w-full").mark("new-name")
+            description = ui.textarea("Description (optional)").props("outlined dense").classes("w-full")
+
+            def create() -> None:
+                if not (name.value or "").strip():
+                    ui.notify("Give the journey a name", type="warning")
+                    return
+                created = journeys.create_journey(
+                    JourneyCreate(name=name.value.strip(), description=description.value or "")
+                )
+                dialog.close()
+                ui.navigate.to(f"/journeys/{created.id}")
+
+            name.on("keydown.enter", create)
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Cancel", on_click=dialog.close).props("flat")
+                ui.button("Create", on_click=create).props("unelevated").mark("create")
+        dialog.open()
+
+    def import_dialog(self) -> None:
+        async def received(event: events.UploadEventArguments) -> None:
+            try:
+                document = json.loads(await event.file.text())
+                created = await run.io_bound(journeys.import_journey, document)
+            except (ValueError, JourneysError) as error:
+                ui.notify(
+                    f"Import failed: {getattr(error, 'message', error)}", type="negative", multi_line=True
+                )
+                return
+            dialog.close()
+            ui.notify(f"Imported as a new draft: {created.name}", type="positive")
+            self.reload()
+
+        with ui.dialog() as dialog, ui.card():
+            ui.label("Import a journey (exported JSON)").classes("text-lg font-semibold")
+            ui.upload(on_upload=received, auto_upload=True).props("accept=.json").mark("import-upload")
+        dialog.open()
+
+    def duplicate(self, journey_id: str) -> None:
+        copy = journeys.duplicate_journey(journey_id)
+        ui.notify(f"Created {copy.name}", type="positive")
+        self.reload()
+
+    def export(self, journey_id: str) -> None:
+        document = journeys.export_journey(journey_id)
+        ui.download.content(json.dumps(document, indent=2), f"{journey_id}.json", "application/json")
+
+    def confirm(self, journey: dict[str, Any], action: str) -> None:
+        explain = {
+            "archive": "Everyone enrolled leaves the journey; it becomes read-only. This cannot be undone.",
+            "delete": "The journey, its versions and its history are removed for good.",
+        }[action]
+        with ui.dialog() as dialog, ui.card():
+            ui.label(f"{action.title()} “{journey['name']}”?").classes("text-lg font-semibold")
+            ui.label(explain)
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Cancel", on_click=dialog.close).props("flat")
+                ui.button(
+                    action.title(), on_click=lambda: (dialog.close(), self.apply(journey["id"], action))
+                ).props("unelevated color=negative").mark(f"confirm-{action}")
+        dialog.open()
+
+    def apply(self, journey_id: str, action: str) -> None:
+        """Archive or delete; a refusal (lifecycle rules) is explained rather than hidden."""
+        try:
+            if action == "archive":
+                journeys.change_status(journey_id, "archived")
+            else:
+                journeys.delete_journey(journey_id)
+        except JourneysError as error:
+            hint = " Only draft and archived journeys can be deleted." if action == "delete" else ""
+            ui.notify(f"Cannot {action}: {error.message}.{hint}", type="negative", multi_line=True)
+            return
+        ui.notify(f"{'Archived' if action == 'archive' else 'Deleted'}", type="positive")
+        self.reload()

@@ -1,0 +1,290 @@
+"""The editor's working copy of a journey: edits, undo/redo, and whether it is saved."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from engine.layout import layout, step_outputs
+
+EDITABLE = ("name", "description", "maxDuration", "entryConditions", "steps")
+HISTORY_LIMIT = 200
+TYPE_NAMES = {
+    "wait": "Wait",
+    "decide": "Decide",
+    "branch": "Branch",
+    "send": "Send",
+    "update": "Update",
+    "split": "Split",
+    "exit": "Exit",
+}
+
+Document = dict[str, Any]
+
+
+def default_config(kind: str, doc: Document, refs: Any) -> dict[str, Any]:
+    """Sensible defaults for a new step: the first decision flow/channel, the latest decided offers."""
+    if kind == "wait":
+        return {"duration": 1, "unit": "days"}
+    if kind == "decide":
+        flows = list(getattr(refs, "decision_flows", {}) or {})
+        return (
+            {"decisionFlowId": flows[0], "maxOffers": 1, "storeResultAs": "offers"}
+            if flows
+            else {"maxOffers": 1, "storeResultAs": "offers"}
+        )
+    if kind == "branch":
+        return {"conditions": [{"label": "clicked", "expression": "outcome == 'click'"}]}
+    if kind == "send":
+        config: dict[str, Any] = {}
+        channels = list(getattr(refs, "channels", {}) or {})
+        if channels:
+            config["channelId"] = channels[0]
+        stored = [
+            s["config"]["storeResultAs"]
+            for s in doc["steps"]
+            if s.get("type") == "decide" and (s.get("config") or {}).get("storeResultAs")
+        ]
+        if stored:
+            config["offerFrom"] = stored[-1]
+        return config
+    if kind == "update":
+        return {"operations": []}
+    if kind == "split":
+        return {"paths": [{"label": "A", "percent": 50}, {"label": "B", "percent": 50}]}
+    return {"reason": "exited"}
+
+
+class EditorState:
+    """A journey document being edited. Every change goes through `change` so it can be undone."""
+
+    def __init__(self, journey: dict[str, Any]) -> None:
+        self.journey_id: str = journey["id"]
+        self.status: str = journey["status"]
+        self.version: int = journey["version"]
+        self.doc: Document = {key: copy.deepcopy(journey[key]) for key in EDITABLE}
+        self.saved: Document = copy.deepcopy(self.doc)
+        self._undo: list[Document] = []
+        self._redo: list[Document] = []
+        self._last_key: str | None = None
+
+    # ---- history ------------------------------------------------------------------------------------
+
+    @property
+    def dirty(self) -> bool:
+        return self.doc != self.saved
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def change(self, apply: Callable[[Document], None], key: str | None = None) -> bool:
+        """Apply an edit; consecutive edits with the same `key` (typing in one field) undo as one."""
+        before = copy.deepcopy(self.doc)
+        apply(self.doc)
+        if self.doc == before:
+            return False
+        if key is None or key != self._last_key or not self._undo:
+            self._undo.append(before)
+            del self._undo[:-HISTORY_LIMIT]
+        self._redo.clear()
+        self._last_key = key
+        return True
+
+    def undo(self) -> bool:
+        if not self._undo:
+            return False
+        self._redo.append(copy.deepcopy(self.doc))
+        self.doc = self._undo.pop()
+        self._last_key = None
+        return True
+
+    def redo(self) -> bool:
+        if not self._redo:
+            return False
+        self._undo.append(copy.deepcopy(self.doc))
+        self.doc = self._redo.pop()
+        self._last_key = None
+        return True
+
+    def mark_saved(self, journey: dict[str, Any], sent: Document) -> None:
+        """The server accepted `sent` (some editable fields) and now answers with `journey`."""
+        self.status, self.version = journey["status"], journey["version"]
+        self.saved.update(copy.deepcopy(sent))
+        self._last_key = None
+
+    # ---- queries ------------------------------------------------------------------------------------
+
+    def step(self, step_id: str) -> dict[str, Any] | None:
+        return next((step for step in self.doc["steps"] if step.get("id") == step_id), None)
+
+    def step_ids(self) -> list[str]:
+        return [step["id"] for step in self.doc["steps"]]
+
+    # ---- edits --------------------------------------------------------------------------------------
+
+    def add_step(self, kind: str, x: float, y: float, refs: Any = None) -> str:
+        """A new step of `kind` at (x, y) with default config; returns its id."""
+        taken = set(self.step_ids())
+        number = 1
+        while f"{kind}_{number}" in taken:
+            number += 1
+        step_id = f"{kind}_{number}"
+        name = TYPE_NAMES.get(kind, kind.title()) + ("" if number == 1 else f" {number}")
+        config = default_config(kind, self.doc, refs)
+
+        def apply(doc: Document) -> None:
+            doc["steps"].append(
+                {
+                    "id": step_id,
+                    "type": kind,
+                    "name": name,
+                    "config": config,
+                    "position": {"x": round(x), "y": round(y)},
+                }
+            )
+
+        self.change(apply)
+        return step_id
+
+    def connect(self, source: str, port: str, target: str) -> bool:
+        """Point `source`'s output `port` at `target` (the Entry's output makes `target` the first step).
+
+        Connecting into a fresh step that has nowhere to go yet inserts it: it takes over the old target.
+        """
+        if source == target or self.step(target) is None:
+            return False
+        if source == "__entry__":
+            return self.change(lambda doc: _move_first(doc, target))
+        step = self.step(source)
+        if step is None:
+            return False
+        old = next((output.target for output in step_outputs(step) if output.port == port), None)
+        new = self.step(target)
+        insert = (
+            old
+            and old != target
+            and new is not None
+            and not new.get("next")
+            and step_outputs(new)
+            and step_outputs(new)[0].port == "next"
+            and not self._has_incoming(target)
+        )
+
+        def apply(doc: Document) -> None:
+            _set_target(_find(doc, source), port, target)
+            if insert:
+                _find(doc, target)["next"] = old
+
+        return self.change(apply)
+
+    def disconnect(self, source: str, port: str) -> bool:
+        if self.step(source) is None:
+            return False
+        return self.change(lambda doc: _set_target(_find(doc, source), port, None))
+
+    def delete_steps(self, ids: list[str]) -> bool:
+        """Remove steps and every reference to them."""
+        doomed = set(ids)
+
+        def apply(doc: Document) -> None:
+            doc["steps"] = [step for step in doc["steps"] if step.get("id") not in doomed]
+            for step in doc["steps"]:
+                for output in step_outputs(step):
+                    if output.target in doomed:
+                        _set_target(step, output.port, None)
+                if step.get("next") in doomed:
+                    step.pop("next", None)
+
+        return self.change(apply)
+
+    def move(self, moves: list[dict[str, Any]]) -> bool:
+        def apply(doc: Document) -> None:
+            for move in moves:
+                step = _find(doc, move["id"])
+                if step is not None:
+                    step["position"] = {"x": round(move["x"]), "y": round(move["y"])}
+
+        return self.change(apply)
+
+    def auto_layout(self) -> bool:
+        positions = layout(self.doc["steps"])
+
+        def apply(doc: Document) -> None:
+            for step in doc["steps"]:
+                if step.get("id") in positions:
+                    step["position"] = positions[step["id"]]
+
+        return self.change(apply)
+
+    def place_unpositioned(self) -> None:
+        """Give steps without a position one from the auto-layout (not an undoable edit: nothing moved)."""
+        if all(step.get("position") for step in self.doc["steps"]):
+            return
+        positions = layout(self.doc["steps"])
+        for step in self.doc["steps"]:
+            if not step.get("position") and step.get("id") in positions:
+                step["position"] = positions[step["id"]]
+
+    def edit_step(
+        self, step_id: str, apply: Callable[[dict[str, Any]], None], key: str | None = None
+    ) -> bool:
+        def edit(doc: Document) -> None:
+            step = _find(doc, step_id)
+            if step is not None:
+                step.setdefault("config", {})
+                apply(step)
+
+        return self.change(edit, key)
+
+    def edit_doc(self, field: str, value: Any) -> bool:
+        return self.change(lambda doc: doc.__setitem__(field, value), key=f"doc:{field}")
+
+    def edit_entry(self, field: str, value: Any) -> bool:
+        def apply(doc: Document) -> None:
+            entry = doc.setdefault("entryConditions", {})
+            if value in (None, ""):
+                entry.pop(field, None)
+            else:
+                entry[field] = value
+
+        return self.change(apply, key=f"entry:{field}")
+
+    def _has_incoming(self, step_id: str) -> bool:
+        if self.doc["steps"] and self.doc["steps"][0].get("id") == step_id:
+            return True
+        return any(output.target == step_id for step in self.doc["steps"] for output in step_outputs(step))
+
+
+def _find(doc: Document, step_id: str) -> dict[str, Any]:
+    return next(step for step in doc["steps"] if step.get("id") == step_id)
+
+
+def _move_first(doc: Document, step_id: str) -> None:
+    step = _find(doc, step_id)
+    doc["steps"].remove(step)
+    doc["steps"].insert(0, step)
+
+
+def _set_target(step: dict[str, Any], port: str, target: str | None) -> None:
+    """Write an output's target; None removes it."""
+    config = step.setdefault("config", {})
+    if port == "next":
+        holder, key = step, "next"
+    elif port == "default":
+        holder, key = config, "defaultStepId"
+    elif port.startswith("cond:"):
+        holder, key = config["conditions"][int(port[5:])], "targetStepId"
+    elif port.startswith("path:"):
+        holder, key = config["paths"][int(port[5:])], "targetStepId"
+    else:
+        return
+    if target is None:
+        holder.pop(key, None)
+    else:
+        holder[key] = target

@@ -1,0 +1,453 @@
+"""The journey editor (/journeys/{id}): canvas, docked panels, live validation, undo/redo, autosave."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from nicegui import ui
+from pydantic import ValidationError
+
+from engine import journeys
+from engine.errors import JourneysError, NotFound
+from engine.references import catalog
+from models.journey import JourneyUpdate
+from ui.components.editor_state import EditorState
+from ui.components.flow_canvas import FlowCanvas
+from ui.components.flow_model import ENTRY_ID
+from ui.components.step_panels import PanelContext, settings_panel, step_panel
+from ui.components.test_run import test_run_panel
+from ui.layout import frame
+
+AUTOSAVE_SECONDS = 0.8
+STATUS_COLORS = {"draft": "grey-7", "active": "positive", "paused": "warning", "archived": "grey-5"}
+LEAVE_GUARD = """<script>
+window.addEventListener('beforeunload', (e) => {
+  if (window.journeysUnsaved) { e.preventDefault(); e.returnValue = ''; }
+});
+</script>"""
+
+
+@ui.page("/journeys/{journey_id}")
+def editor_page(journey_id: str) -> None:
+    try:
+        journey = journeys.get_journey(journey_id).model_dump(by_alias=True)
+    except NotFound:
+        with frame("Journey not found"):
+            ui.label(f"There is no journey '{journey_id}'.").classes("text-lg")
+            ui.link("Back to journeys", "/journeys")
+        return
+    with frame(journey["name"], wide=True):
+        Editor(journey)
+
+
+class Editor:
+    """Wires the canvas, panels, toolbar and issue list to one EditorState."""
+
+    def __init__(self, journey: dict[str, Any]) -> None:
+        self.state = EditorState(journey)
+        self.state.place_unpositioned()
+        self.refs = catalog()
+        self.issues: list[dict[str, Any]] = []
+        self.panel: str | None = None
+        self.panel_step: str | None = None
+        self.save_error: str | None = None
+        self.save_timer: ui.timer | None = None
+        self.unsaved_flag = False
+        ui.add_body_html(LEAVE_GUARD)
+        self._toolbar()
+        self.banner = ui.row().classes("w-full")
+        with ui.row().classes("w-full no-wrap items-stretch gap-3"):
+            self.canvas = (
+                FlowCanvas(self.state.doc, readonly=self.structure_locked)
+                .classes("grow min-w-0")
+                .style("height: calc(100vh - 230px)")
+                .mark("canvas")
+            )
+            self.dock = (
+                ui.card()
+                .classes("w-96 shrink-0 p-3 gap-2 overflow-y-auto")
+                .props("flat bordered")
+                .style("height: calc(100vh - 230px)")
+                .mark("dock")
+            )
+        self.issue_box = ui.column().classes("w-full gap-1").mark("issues")
+        for event, handler in (
+            ("drop", self.on_drop),
+            ("nodes_moved", self.on_moved),
+            ("connect", self.on_connect),
+            ("disconnect", self.on_disconnect),
+            ("delete", self.on_delete),
+            ("select", self.on_select),
+            ("undo", lambda _: self.undo()),
+            ("redo", lambda _: self.redo()),
+            ("escape", lambda _: self.close_panel()),
+        ):
+            self.canvas.on(event, handler)
+        self.refresh(panel=True)
+
+    @property
+    def structure_locked(self) -> bool:
+        return self.state.status in ("active", "archived")
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return [issue for issue in self.issues if issue["severity"] == "error"]
+
+    # ---- layout ---------------------------------------------------------------------------------------
+
+    def _toolbar(self) -> None:
+        with ui.row().classes("w-full items-center gap-2"):
+            ui.button(icon="arrow_back", on_click=lambda: ui.navigate.to("/journeys")).props(
+                "flat round dense"
+            ).tooltip("All journeys")
+            self.title = ui.label(self.state.doc["name"]).classes("text-xl font-semibold").mark("title")
+            self.status_badge = ui.badge().classes("text-sm").mark("status")
+            self.version_label = ui.label().classes("text-sm text-grey-7").mark("version")
+            self.save_label = ui.label().classes("text-sm").mark("save-state")
+            ui.space()
+            self.undo_button = (
+                ui.button(icon="undo", on_click=self.undo)
+                .props("flat round dense")
+                .tooltip("Undo (Ctrl/Cmd+Z)")
+                .mark("undo")
+            )
+            self.redo_button = (
+                ui.button(icon="redo", on_click=self.redo)
+                .props("flat round dense")
+                .tooltip("Redo (Ctrl/Cmd+Shift+Z)")
+                .mark("redo")
+            )
+            self.layout_button = (
+                ui.button("Auto-layout", icon="auto_graph", on_click=self.auto_layout)
+                .props("flat dense no-caps")
+                .mark("auto-layout")
+            )
+            ui.button(icon="fit_screen", on_click=lambda: self.canvas.fit()).props(
+                "flat round dense"
+            ).tooltip("Fit to view")
+            ui.button("Settings", icon="tune", on_click=lambda: self.open_panel("settings")).props(
+                "flat dense no-caps"
+            ).mark("open-settings")
+            ui.button("Test run", icon="science", on_click=lambda: self.open_panel("test")).props(
+                "flat dense no-caps"
+            ).mark("open-test")
+            self.save_button = (
+                ui.button("Save", icon="save", on_click=self.save_now)
+                .props("flat dense no-caps")
+                .mark("save")
+            )
+            self.activate_button = (
+                ui.button("Activate", icon="play_arrow", on_click=lambda: self.set_status("active"))
+                .props("unelevated dense no-caps color=positive")
+                .mark("activate")
+            )
+            self.pause_button = (
+                ui.button("Pause to edit", icon="pause", on_click=lambda: self.set_status("paused"))
+                .props("unelevated dense no-caps color=warning")
+                .mark("pause")
+            )
+            self.resume_button = (
+                ui.button("Resume", icon="play_arrow", on_click=lambda: self.set_status("active"))
+                .props("unelevated dense no-caps color=positive")
+                .mark("resume")
+            )
+            self.archive_button = (
+                ui.button("Archive", icon="inventory_2", on_click=self.confirm_archive)
+                .props("flat dense no-caps color=negative")
+                .mark("archive")
+            )
+        self.blocked_label = ui.label().classes("text-sm text-negative").mark("activate-reason")
+
+    def refresh(self, panel: bool = False) -> None:
+        """After any change: validate, redraw, update the toolbar, and autosave soon."""
+        self.issues = [
+            issue.model_dump(by_alias=True) for issue in journeys.validate_document(self.state.doc).issues
+        ]
+        self.canvas.set_document(self.state.doc, self.issues)
+        self.canvas.set_readonly(self.structure_locked)
+        self._update_toolbar()
+        self._render_issues()
+        self._render_banner()
+        if panel:
+            self._render_panel()
+
+    def _update_toolbar(self) -> None:
+        state = self.state
+        self.title.text = state.doc["name"] or "(no name)"
+        self.status_badge.text = state.status
+        self.status_badge.props(f"color={STATUS_COLORS.get(state.status, 'grey')}")
+        self.version_label.text = f"version {state.version}"
+        if self.save_error:
+            self.save_label.text = f"Not saved: {self.save_error}"
+            self.save_label.classes(replace="text-sm text-negative")
+        elif state.dirty:
+            self.save_label.text = "Unsaved changes…"
+            self.save_label.classes(replace="text-sm text-warning")
+        else:
+            self.save_label.text = "All changes saved"
+            self.save_label.classes(replace="text-sm text-positive")
+        self.undo_button.set_enabled(state.can_undo and not self.structure_locked)
+        self.redo_button.set_enabled(state.can_redo and not self.structure_locked)
+        self.layout_button.set_enabled(not self.structure_locked)
+        self.save_button.set_enabled(state.dirty)
+        self.activate_button.set_visibility(state.status == "draft")
+        self.pause_button.set_visibility(state.status == "active")
+        self.resume_button.set_visibility(state.status == "paused")
+        self.archive_button.set_visibility(state.status != "archived")
+        errors = self.errors
+        reason = ""
+        if errors and state.status in ("draft", "paused"):
+            reason = (
+                f"Cannot {'activate' if state.status == 'draft' else 'resume'}: {len(errors)} "
+                f"error{'s' if len(errors) != 1 else ''} to fix (see the list below)."
+            )
+        self.activate_button.set_enabled(not errors)
+        self.resume_button.set_enabled(not errors)
+        self.blocked_label.text = reason
+        self.blocked_label.set_visibility(bool(reason))
+        if state.dirty != self.unsaved_flag:
+            self.unsaved_flag = state.dirty
+            ui.run_javascript(f"window.journeysUnsaved = {json.dumps(state.dirty)}")
+
+    def _render_banner(self) -> None:
+        self.banner.clear()
+        status = self.state.status
+        if status not in ("active", "archived"):
+            return
+        with self.banner:
+            card = ui.card().classes("w-full p-2").props("flat bordered").mark("locked-banner")
+        with card, ui.row().classes("items-center gap-2"):
+            ui.icon("lock").classes("text-warning")
+            if status == "active":
+                ui.label(
+                    "This journey is active: its structure is read-only (name and description stay "
+                    "editable in Settings)."
+                )
+                ui.button("Pause to edit", icon="pause", on_click=lambda: self.set_status("paused")).props(
+                    "flat dense no-caps color=warning"
+                )
+            else:
+                ui.label("This journey is archived: it is read-only.")
+
+    def _render_issues(self) -> None:
+        self.issue_box.clear()
+        errors = self.errors
+        warnings = [issue for issue in self.issues if issue["severity"] != "error"]
+        names = {step["id"]: step.get("name") or step["id"] for step in self.state.doc["steps"]}
+        with self.issue_box:
+            if not self.issues:
+                ui.label("✓ No problems found").classes("text-positive text-sm").mark("issues-summary")
+                return
+            ui.label(
+                f"{len(errors)} error{'s' if len(errors) != 1 else ''} · "
+                f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}"
+            ).classes("text-sm font-semibold").mark("issues-summary")
+            for issue in self.issues:
+                error = issue["severity"] == "error"
+                step_id = issue.get("stepId")
+                with (
+                    ui.row()
+                    .classes("items-center gap-2 cursor-pointer hover:bg-grey-2 rounded px-2")
+                    .mark("issue-item")
+                    .props(f'data-issue-step="{step_id or ""}"') as item
+                ):
+                    ui.icon("error" if error else "warning").classes(
+                        "text-negative" if error else "text-warning"
+                    )
+                    ui.label(names.get(step_id, step_id) if step_id else "Journey").classes(
+                        "font-medium text-sm"
+                    )
+                    ui.label(issue["message"]).classes("text-sm")
+                item.on("click", lambda _=None, s=step_id: self.select_step(s))
+
+    # ---- panels ---------------------------------------------------------------------------------------
+
+    def _context(self) -> PanelContext:
+        return PanelContext(
+            state=self.state,
+            refs=self.refs,
+            readonly=self.structure_locked,
+            changed=lambda: self.refresh(),
+            rebuild=lambda: self.refresh(panel=True),
+            delete=lambda step_id: self.delete([step_id]),
+        )
+
+    def _render_panel(self) -> None:
+        self.dock.clear()
+        if self.panel == "step" and self.panel_step and self.state.step(self.panel_step) is None:
+            self.panel, self.panel_step = None, None
+        self.dock.set_visibility(self.panel is not None)
+        if self.panel is None:
+            return
+        with self.dock:
+            with ui.row().classes("w-full justify-end -mb-2"):
+                ui.button(icon="close", on_click=self.close_panel).props("flat round dense").tooltip(
+                    "Close (Esc)"
+                ).mark("close-panel")
+            with ui.column().classes("w-full gap-2"):
+                if self.panel == "step" and self.panel_step:
+                    step_panel(self.panel_step, self._context())
+                elif self.panel == "settings":
+                    settings_panel(self._context(), structure_locked=self.structure_locked)
+                elif self.panel == "multi":
+                    count = len(self.canvas.selected)
+                    ui.label(f"{count} steps selected").classes("text-lg font-semibold")
+                    if not self.structure_locked:
+                        ui.button(
+                            "Delete them", icon="delete", on_click=lambda: self.delete(self.canvas.selected)
+                        ).props("flat no-caps color=negative")
+                elif self.panel == "test":
+                    test_run_panel(lambda: self.state.doc, self.canvas)
+
+    def open_panel(self, panel: str, step_id: str | None = None) -> None:
+        self.panel, self.panel_step = panel, step_id
+        if panel != "step":
+            self.canvas.select([])
+        if panel != "test":
+            self.canvas.highlight([], [])
+        self._render_panel()
+
+    def close_panel(self) -> None:
+        self.panel, self.panel_step = None, None
+        self.canvas.select([])
+        self.canvas.highlight([], [])
+        self._render_panel()
+
+    def select_step(self, step_id: str | None) -> None:
+        """Select a step (from the issue list): the canvas shows it and its panel opens."""
+        if step_id and self.state.step(step_id) is not None:
+            self.canvas.select([step_id])
+            self.panel, self.panel_step = "step", step_id
+        else:
+            self.canvas.select([])
+            self.panel, self.panel_step = "settings", None
+        self._render_panel()
+
+    # ---- canvas events ------------------------------------------------------------------------------
+
+    def on_drop(self, event: Any) -> None:
+        if self.structure_locked:
+            ui.notify("Pause the journey to change its structure", type="warning")
+            return
+        args = event.args
+        step_id = self.state.add_step(args["type"], float(args["x"]), float(args["y"]), self.refs)
+        self.canvas.select([step_id])
+        self.panel, self.panel_step = "step", step_id
+        self.after_edit(panel=True)
+
+    def on_moved(self, event: Any) -> None:
+        if self.state.move(event.args["moves"]):
+            self.after_edit()
+
+    def on_connect(self, event: Any) -> None:
+        args = event.args
+        if not self.structure_locked and self.state.connect(args["source"], args["port"], args["target"]):
+            self.after_edit(panel=True)
+
+    def on_disconnect(self, event: Any) -> None:
+        args = event.args
+        if not self.structure_locked and self.state.disconnect(args["source"], args["port"]):
+            self.after_edit(panel=True)
+
+    def on_delete(self, event: Any) -> None:
+        self.delete(event.args["ids"])
+
+    def delete(self, ids: list[str]) -> None:
+        if self.structure_locked:
+            return
+        if self.state.delete_steps([step_id for step_id in ids if step_id != ENTRY_ID]):
+            self.canvas.select([])
+            self.panel, self.panel_step = None, None
+            self.after_edit(panel=True)
+
+    def on_select(self, event: Any) -> None:
+        ids = event.args["ids"]
+        self.canvas.props["selected"] = list(ids)
+        if len(ids) == 1 and ids[0] == ENTRY_ID:
+            self.panel, self.panel_step = "settings", None
+        elif len(ids) == 1:
+            self.panel, self.panel_step = "step", ids[0]
+        elif len(ids) > 1:
+            self.panel, self.panel_step = "multi", None
+        elif self.panel in ("step", "multi"):
+            self.panel, self.panel_step = None, None
+        self._render_panel()
+
+    def undo(self) -> None:
+        if not self.structure_locked and self.state.undo():
+            self.after_edit(panel=True)
+
+    def redo(self) -> None:
+        if not self.structure_locked and self.state.redo():
+            self.after_edit(panel=True)
+
+    def auto_layout(self) -> None:
+        if self.state.auto_layout():
+            self.after_edit()
+            self.canvas.fit()
+
+    # ---- saving and lifecycle -----------------------------------------------------------------------
+
+    def after_edit(self, panel: bool = False) -> None:
+        self.refresh(panel=panel)
+        self.schedule_save()
+
+    def schedule_save(self) -> None:
+        """Autosave about a second after the last change."""
+        if self.save_timer is not None:
+            self.save_timer.cancel()
+        with self.canvas:
+            self.save_timer = ui.timer(AUTOSAVE_SECONDS, self.save, once=True)
+
+    def save_now(self) -> None:
+        if self.save():
+            ui.notify("Saved", type="positive")
+
+    def save(self) -> bool:
+        """Store the working copy (only name/description while active); True when nothing is left unsaved."""
+        state = self.state
+        if not state.dirty or state.status == "archived":
+            self.save_error = None if not state.dirty else "the journey is archived"
+            return not state.dirty
+        fields = ("name", "description") if self.structure_locked else tuple(state.doc)
+        sent = {field: state.doc[field] for field in fields}
+        try:
+            saved = journeys.update_journey(state.journey_id, JourneyUpdate.model_validate(sent))
+        except ValidationError as error:
+            first = error.errors()[0]
+            self.save_error = f"{'.'.join(str(part) for part in first['loc'])}: {first['msg']}"
+        except JourneysError as error:
+            self.save_error = error.message
+        else:
+            self.save_error = None
+            state.mark_saved(saved.model_dump(by_alias=True), sent)
+        self._update_toolbar()
+        return self.save_error is None and not state.dirty
+
+    def set_status(self, status: str) -> None:
+        if self.state.dirty and not self.save():
+            ui.notify(f"Save the changes first: {self.save_error or 'unsaved changes'}", type="negative")
+            return
+        try:
+            journey = journeys.change_status(self.state.journey_id, status)
+        except JourneysError as error:
+            ui.notify(error.message, type="negative", multi_line=True)
+            return
+        self.state.mark_saved(journey.model_dump(by_alias=True), {})
+        ui.notify(f"The journey is now {journey.status}", type="positive")
+        self.refresh(panel=True)
+
+    def confirm_archive(self) -> None:
+        with ui.dialog() as dialog, ui.card():
+            ui.label("Archive this journey?").classes("text-lg font-semibold")
+            ui.label(
+                "Everyone enrolled leaves it (reason journey_archived) and it becomes read-only. "
+                "This cannot be undone."
+            )
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Cancel", on_click=dialog.close).props("flat")
+                ui.button("Archive", on_click=lambda: (dialog.close(), self.set_status("archived"))).props(
+                    "color=negative"
+                ).mark("confirm-archive")
+        dialog.open()
