@@ -76,7 +76,8 @@ def decide(session: Session, customer: dict[str, Any], flow_id: str, limit: int 
     decision = Decision()
     offers = _candidates(session, flow, now, decision)
     offers = _contact_policy(session, customer["id"], flow.contact_policy or {}, offers, now, decision)
-    qualified = (_qualify(offer, flow.rules or [], customer, now, decision) for offer in offers)
+    evaluator = _Evaluator(customer, now)
+    qualified = (_qualify(offer, flow.rules or [], evaluator, decision) for offer in offers)
     scored = [entry for entry in qualified if entry is not None]
     ranked = _rank(scored, flow.weights or {}, decision)
     cut = limit or flow.max_offers or 1
@@ -167,12 +168,50 @@ def _contact_policy(session: Session, customer_id: str, policy: dict[str, Any], 
     return kept
 
 
-def _qualify(offer: Offer, rules: list[Any], customer: dict[str, Any], now: datetime,
-             decision: Decision) -> _Scored | None:
+class _Evaluator:
+    """One decision's CEL evaluations. Only the variables an expression names are handed to CEL (converting
+    them is most of the cost), and an expression that does not name `offer` is evaluated once, not per offer.
+    """
+
+    def __init__(self, customer: dict[str, Any], now: datetime) -> None:
+        self.base = {"customer": customer, "now": now}
+        self.truths: dict[str, tuple[bool, str | None]] = {}
+        self.values: dict[str, Any] = {}
+
+    def truth(self, expression: str, offer: dict[str, Any]) -> tuple[bool, str | None]:
+        if "offer" in expression:
+            return is_true(expression, self._variables(expression, offer))
+        if expression not in self.truths:
+            self.truths[expression] = is_true(expression, self._variables(expression, offer))
+        return self.truths[expression]
+
+    def value(self, expression: str, offer: dict[str, Any]) -> Any:
+        """The expression's value; raises ExpressionError."""
+        if "offer" in expression:
+            return evaluate(expression, self._variables(expression, offer))
+        if expression not in self.values:
+            try:
+                self.values[expression] = evaluate(expression, self._variables(expression, offer))
+            except ExpressionError as error:
+                self.values[expression] = error
+        result = self.values[expression]
+        if isinstance(result, ExpressionError):
+            raise result
+        return result
+
+    def _variables(self, expression: str, offer: dict[str, Any]) -> dict[str, Any]:
+        # A name the text does not contain cannot be referenced, so this never hides a used variable.
+        variables = {name: value for name, value in self.base.items() if name in expression}
+        if "offer" in expression:
+            variables["offer"] = offer
+        return variables
+
+
+def _qualify(offer: Offer, rules: list[Any], evaluator: _Evaluator, decision: Decision) -> _Scored | None:
     """Eligibility, qualification rules and relevance, then propensity; None when the offer is dropped."""
-    variables = {"customer": customer, "offer": offer_variables(offer), "now": now}
+    variables = offer_variables(offer)
     if offer.eligibility:
-        passed, error = is_true(offer.eligibility, variables)
+        passed, error = evaluator.truth(offer.eligibility, variables)
         if not passed:
             decision.drop(offer.id, "eligibility", error or f"false: {offer.eligibility}")
             return None
@@ -181,21 +220,22 @@ def _qualify(offer: Offer, rules: list[Any], customer: dict[str, Any], now: date
         expression = rule if isinstance(rule, str) else rule.get("expression", "")
         name = (None if isinstance(rule, str) else rule.get("name")) or f"rules[{index}]"
         boost = None if isinstance(rule, str) else rule.get("relevance")
-        passed, error = is_true(expression, variables)
+        passed, error = evaluator.truth(expression, variables)
         if boost is not None:
             relevance *= float(boost) if passed else 1.0
         elif not passed:
             decision.drop(offer.id, name, error or f"false: {expression}")
             return None
-    propensity = _propensity(offer, variables, decision)
+    propensity = _propensity(offer, variables, evaluator, decision)
     return None if propensity is None else _Scored(offer, propensity, relevance)
 
 
-def _propensity(offer: Offer, variables: dict[str, Any], decision: Decision) -> float | None:
+def _propensity(offer: Offer, variables: dict[str, Any], evaluator: _Evaluator,
+                decision: Decision) -> float | None:
     value: Any = offer.propensity
     if isinstance(value, str):
         try:
-            value = evaluate(value, variables)
+            value = evaluator.value(value, variables)
         except ExpressionError as error:
             decision.drop(offer.id, "propensity", str(error))
             return None
