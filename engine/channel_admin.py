@@ -117,7 +117,8 @@ def checked_config(type: str, config: dict[str, Any], stored: dict[str, Any] | N
         model = CONFIG_SCHEMAS[type].model_validate(unmasked)
     except ValidationError as error:
         first = error.errors()[0]
-        field = ".".join(["config", *(str(part) for part in first["loc"])])
+        # pydantic marks a bad dict key with a trailing "[key]"; the key itself names the field well enough.
+        field = ".".join(["config", *(str(part) for part in first["loc"] if part != "[key]")])
         raise Invalid(f"{field}: {first['msg']}", field=field) from error
     return model.model_dump(by_alias=True)
 

@@ -1,0 +1,96 @@
+"""The outbox over HTTP: list with filters, one delivery with its attempts, the in-app inbox, the sink."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from engine.clock import VirtualClock
+from engine.dispatcher import dispatch_due
+from tests.delivery_kit import http_config, http_receiver, queue, seed_channel, seed_customer, seed_offer
+from ui.api import sink
+
+ITEM_KEYS = {"id", "customerId", "channelId", "offerId", "journeyId", "enrollmentId", "stepId", "status",
+             "attempts", "lastError", "createdAt", "sentAt", "nextAttemptAt"}
+
+
+@pytest.fixture(autouse=True)
+def _audience(api: TestClient) -> Iterator[None]:
+    seed_customer("cus_ann")
+    seed_customer("cus_bob", name="Bob")
+    creative = {"subject": "For {{ customer.name }}", "body": "{{ offer.name }}"}
+    seed_offer("off_tea", creatives={"in_app": creative})
+    seed_channel("ch_inapp", "in_app", {})
+    sink.clear()
+    yield
+    sink.clear()
+
+
+def test_list_filters_by_customer_channel_status_and_journey(api: TestClient, clock: VirtualClock) -> None:
+    first = queue("a", channel_id="ch_inapp", journey_id="jrn_1")
+    clock.advance(seconds=1)
+    queue("b", channel_id="ch_other", customer_id="cus_bob", journey_id="jrn_2")
+    clock.advance(seconds=1)
+    third = queue("c", channel_id="ch_inapp", customer_id="cus_bob", journey_id="jrn_1")
+    dispatch_due()
+    everything = api.get("/api/v1/deliveries").json()
+    assert everything["pagination"]["total"] == 3
+    assert set(everything["data"][0]) == ITEM_KEYS
+
+    def ids(**params: str) -> list[str]:
+        return [item["id"] for item in api.get("/api/v1/deliveries", params=params).json()["data"]]
+
+    assert ids(journeyId="jrn_1") == [third.id, first.id]
+    assert ids(customerId="cus_ann") == [first.id]
+    assert ids(channelId="ch_inapp", status="sent") == [third.id, first.id]
+    assert len(ids(status="failed")) == 1
+    bad = api.get("/api/v1/deliveries", params={"status": "lost"})
+    assert (bad.status_code, bad.json()["error"]["details"]["field"]) == (422, "status")
+    page = api.get("/api/v1/deliveries", params={"limit": 1, "offset": 1}).json()
+    assert page["pagination"] == {"total": 3, "limit": 1, "offset": 1, "hasMore": True}
+
+
+def test_one_delivery_shows_every_attempt_and_the_rendered_message(api: TestClient,
+                                                                   clock: VirtualClock) -> None:
+    with http_receiver(statuses=[500]) as receiver:
+        seed_channel("ch_hook", "webhook", http_config(receiver.url))
+        queued = queue("enr_1:send1:1", channel_id="ch_hook", template={"subject": "S", "body": "B"})
+        dispatch_due()
+        clock.advance(seconds=1)
+        dispatch_due()
+    answer = api.get(f"/api/v1/deliveries/{queued.id}").json()
+    assert (answer["status"], answer["attempts"], answer["sentAt"]) == ("sent", 2, "2026-01-05T09:00:01.000Z")
+    assert (answer["idempotencyKey"], answer["subject"], answer["body"]) == ("enr_1:send1:1", "S", "B")
+    assert answer["attemptLog"] == [
+        {"at": "2026-01-05T09:00:00.000Z", "ok": False, "error": "HTTP 500: busy"},
+        {"at": "2026-01-05T09:00:01.000Z", "ok": True, "error": None},
+    ]
+    assert api.get("/api/v1/deliveries/dlv_nope").status_code == 404
+
+
+def test_in_app_inbox_is_readable_through_the_api(api: TestClient, clock: VirtualClock) -> None:
+    first = queue("a", channel_id="ch_inapp")
+    dispatch_due()
+    clock.advance(minutes=1)
+    second = queue("b", channel_id="ch_inapp", template={"body": "Second for {{ customer.name }}"})
+    queue("c", channel_id="ch_inapp", customer_id="cus_bob")
+    dispatch_due()
+    inbox = api.get("/api/v1/customers/cus_ann/inbox").json()
+    assert inbox["pagination"]["total"] == 2
+    assert [(m["deliveryId"], m["subject"], m["body"]) for m in inbox["data"]] == [
+        (second.id, "For Ann", "Second for Ann"), (first.id, "For Ann", "Green tea")]
+    assert inbox["data"][0]["readAt"] is None
+    assert api.get("/api/v1/customers/cus_nope/inbox").status_code == 404
+    assert api.get("/api/v1/customers/cus_ann/inbox", params={"limit": 500}).status_code == 422
+
+
+def test_sink_records_webhooks_and_flags_a_repeated_idempotency_key(api: TestClient) -> None:
+    first = api.post("/api/v1/sink/webhook", json={"n": 1}, headers={"Idempotency-Key": "k1"})
+    again = api.post("/api/v1/sink/webhook", json={"n": 1}, headers={"Idempotency-Key": "k1"})
+    assert (first.json()["duplicate"], again.json()["duplicate"]) == (False, True)
+    received = api.get("/api/v1/sink/webhook").json()
+    assert received["pagination"]["total"] == 2
+    assert received["data"][0] == {"receivedAt": "2026-01-05T09:00:00.000Z", "idempotencyKey": "k1",
+                                   "duplicate": True, "body": {"n": 1}}
