@@ -1,0 +1,41 @@
+"""Enrollments: list and filter, one with its history, retry a failed one, exit an active one."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from engine import enrollments
+from ui.api.paging import Paging, paging
+
+router = APIRouter(tags=["enrollments"])
+
+
+@router.get("/enrollments")
+def list_enrollments(
+    journey_id: str | None = Query(None, alias="journeyId", max_length=64),
+    status: Literal["active", "completed", "exited", "failed"] | None = Query(None),
+    step_id: str | None = Query(None, alias="stepId", max_length=64),
+    customer_id: str | None = Query(None, alias="customerId", max_length=128),
+    page: Paging = Depends(paging),
+) -> dict[str, Any]:
+    return enrollments.list_enrollments(journey_id, status, step_id, customer_id, page.limit, page.offset)
+
+
+@router.get("/enrollments/{enrollment_id}")
+def get_enrollment(enrollment_id: str) -> dict[str, Any]:
+    """The enrollment with `history: [{stepId, type, at, outcome, detail, version}]`, oldest first."""
+    return enrollments.get_enrollment(enrollment_id)
+
+
+@router.post("/enrollments/{enrollment_id}/retry")
+def retry_enrollment(enrollment_id: str) -> dict[str, Any]:
+    """Put a failed enrollment back to active at the step that failed (409 unless failed)."""
+    return enrollments.retry_enrollment(enrollment_id)
+
+
+@router.post("/enrollments/{enrollment_id}/exit")
+def exit_enrollment(enrollment_id: str) -> dict[str, Any]:
+    """End an active enrollment by hand (reason `manual`; 409 unless active)."""
+    return enrollments.exit_enrollment(enrollment_id)
