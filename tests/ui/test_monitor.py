@@ -1,0 +1,114 @@
+"""The journey monitor under NiceGUI's simulated user: tiles, table filters, timeline, retry and exit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import ui
+from nicegui.testing import User
+
+from engine import customers, enrollment, enrollments, journeys, runner
+from models.audience import CustomerIn
+from models.journey import JourneyCreate
+
+STEPS: list[dict[str, Any]] = [
+    {"id": "welcome", "type": "wait", "name": "Welcome wait", "config": {"duration": 1, "unit": "days"},
+     "next": "later"},
+    {"id": "later", "type": "wait", "name": "Later", "config": {"duration": 1, "unit": "days"}},
+]
+
+
+def running_journey(count: int) -> tuple[str, list[str]]:
+    """An active journey with `count` customers parked at its first wait."""
+    for number in range(count):
+        customers.create_customer(CustomerIn(id=f"cust{number}", attributes={}))
+    journey = journeys.create_journey(JourneyCreate.model_validate({"name": "Monitor me", "steps": STEPS}))
+    journeys.change_status(journey.id, "active")
+    ids = enrollment.enroll(journey.id, [f"cust{number}" for number in range(count)])["enrollmentIds"]
+    runner.run_due()
+    return journey.id, ids
+
+
+async def expect_text(user: User, marker: str, text: str) -> None:
+    """The element marked `marker` comes to show exactly `text`."""
+    await user.should_see(marker=marker, content=text)
+    assert [element.text for element in user.find(marker=marker).elements] == [text]
+
+
+def table_rows(user: User) -> list[dict[str, Any]]:
+    [table] = user.find(marker="enrollments").elements
+    assert isinstance(table, ui.table)
+    return table.rows
+
+
+async def test_tiles_show_enrolled_and_exited_counts(user: User) -> None:
+    journey_id, ids = running_journey(3)
+    enrollments.exit_enrollment(ids[0], reason="opted_out")
+    await user.open(f"/journeys/{journey_id}/monitor")
+    await user.should_see("Monitor me")
+    await expect_text(user, "tile-enrolledNow", "2")
+    await expect_text(user, "tile-entered", "3")
+    await expect_text(user, "tile-exited", "1")
+    await expect_text(user, "exit-reasons", "opted out: 1")
+    await expect_text(user, "bar-welcome", "2")
+
+
+async def test_unknown_journey_says_so(user: User) -> None:
+    await user.open("/journeys/jrn_nothing/monitor")
+    await user.should_see("No journey jrn_nothing.")
+
+
+async def test_table_filters_by_status_step_and_customer(user: User) -> None:
+    journey_id, ids = running_journey(3)
+    enrollments.exit_enrollment(ids[1])
+    await user.open(f"/journeys/{journey_id}/monitor")
+    await expect_text(user, "enrollments-total", "3 enrollments")
+    user.find(marker="filter-status").elements.pop().set_value("exited")
+    await expect_text(user, "enrollments-total", "1 enrollment")
+    assert [row["customerId"] for row in table_rows(user)] == ["cust1"]
+    user.find(marker="filter-status").elements.pop().set_value(None)
+    user.find(marker="filter-step").elements.pop().set_value("welcome")
+    await expect_text(user, "enrollments-total", "3 enrollments")
+    user.find(marker="filter-customer").type("cust2")
+    await expect_text(user, "enrollments-total", "1 enrollment")
+    assert [row["customerId"] for row in table_rows(user)] == ["cust2"]
+
+
+async def test_timeline_shows_each_step_with_its_outcome(user: User) -> None:
+    journey_id, _ids = running_journey(1)
+    await user.open(f"/journeys/{journey_id}/monitor")
+    await expect_text(user, "enrollments-total", "1 enrollment")
+    user.find(marker="enrollments").trigger("rowClick", [{}, table_rows(user)[0], 0])
+    await expect_text(user, "timeline-customer", "cust0")
+    await user.should_see("Welcome wait — waiting")
+    await expect_text(user, "exit", "Exit by hand")
+
+
+async def test_exit_by_hand_from_the_timeline_ends_the_enrollment(user: User) -> None:
+    journey_id, ids = running_journey(2)
+    await user.open(f"/journeys/{journey_id}/monitor")
+    await expect_text(user, "enrollments-total", "2 enrollments")
+    row = next(row for row in table_rows(user) if row["id"] == ids[0])
+    user.find(marker="enrollments").trigger("rowClick", [{}, row, 0])
+    await user.should_see(marker="exit")
+    user.find(marker="exit").click()
+    await expect_text(user, "tile-exited", "1")
+    assert [enrollments.get_enrollment(i)["status"] for i in ids] == ["exited", "active"]
+    await expect_text(user, "tile-enrolledNow", "1")
+
+
+async def test_retry_from_the_timeline_reactivates_a_failed_enrollment(user: User) -> None:
+    customers.create_customer(CustomerIn(id="odd", attributes={"points": "lots"}))
+    steps = [{"id": "bump", "type": "update", "name": "Bump points",
+              "config": {"operations": [{"op": "increment", "attribute": "points", "value": 1}]}}]
+    journey = journeys.create_journey(JourneyCreate.model_validate({"name": "Fails", "steps": steps}))
+    journeys.change_status(journey.id, "active")
+    [enrollment_id] = enrollment.enroll(journey.id, ["odd"])["enrollmentIds"]
+    runner.run_due()
+    await user.open(f"/journeys/{journey.id}/monitor")
+    await expect_text(user, "tile-failed", "1")
+    user.find(marker="enrollments").trigger("rowClick", [{}, table_rows(user)[0], 0])
+    await user.should_see("Bump points — failed")
+    user.find(marker="retry").click()
+    await expect_text(user, "tile-failed", "0")
+    assert enrollments.get_enrollment(enrollment_id)["status"] == "active"

@@ -1,0 +1,408 @@
+"""The journey monitor: where every customer is now, what was sent and what came back — pushed live.
+
+The page reads aggregates only (engine.metrics) and one page of enrollments at a time. It subscribes to
+the live bus and coalesces deltas into at most one refresh per REFRESH_DELAY; it re-reads once when its
+websocket connects, so customers who enrolled while the page was loading are counted too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from nicegui import run, ui
+
+from engine import enrollments, journeys, live, metrics
+from engine.errors import JourneysError, NotFound
+from ui.components.flow_canvas import FlowCanvas
+from ui.layout import STEP_STYLE, frame
+
+REFRESH_DELAY = 0.3  # seconds: deltas within this window become one refresh
+PAGE_SIZE = 20
+STATUS_COLOURS = {"active": "primary", "completed": "positive", "exited": "grey-7", "failed": "negative"}
+DELIVERY_COLOURS = {"sent": "#10b981", "queued": "#6366f1", "failed": "#ef4444", "suppressed": "#94a3b8"}
+ENTRY, END = "__entry__", ""
+
+TILES = [
+    ("enrolledNow", "Enrolled now", "person_pin_circle", "text-indigo-600"),
+    ("entered", "Entered", "login", "text-slate-600"),
+    ("completed", "Completed", "flag", "text-emerald-600"),
+    ("exited", "Exited", "logout", "text-amber-600"),
+    ("failed", "Failed", "error", "text-red-600"),
+]
+
+
+# ---- chart options (pure functions of the metrics) ---------------------------------------------------
+
+def sankey_options(data: dict[str, Any]) -> dict[str, Any]:
+    """Paths taken as a Sankey: Entry → steps → Ended. Loop-back edges are left out (a Sankey is acyclic)."""
+    names = {step["id"]: step["name"] for step in data["steps"]}
+    colours = {step["id"]: STEP_STYLE.get(step["type"], ("", "#64748b"))[1] for step in data["steps"]}
+    names.update({ENTRY: "Entry", END: "Ended"})
+    edges = [edge for edge in data["edges"] if edge["count"] > 0]
+    order = _forward_order(edges)
+    links = [
+        {"source": edge["source"] or "__end__", "target": edge["target"] or "__end__", "value": edge["count"]}
+        for edge in edges
+        if edge["target"] == END or order.get(edge["source"], 0) < order.get(edge["target"], 0)
+    ]
+    used = {link["source"] for link in links} | {link["target"] for link in links}
+    nodes = [
+        {"name": node, "label": {"formatter": names.get("" if node == "__end__" else node, node)},
+         "itemStyle": {"color": colours.get(node, "#64748b")}}
+        for node in used
+    ]
+    return {
+        "tooltip": {"trigger": "item"},
+        "series": [{"type": "sankey", "data": nodes, "links": links, "emphasis": {"focus": "adjacency"},
+                    "nodeAlign": "left", "lineStyle": {"color": "gradient", "opacity": 0.35},
+                    "left": 10, "right": 90}],
+    }
+
+
+def _forward_order(edges: list[dict[str, Any]]) -> dict[str, int]:
+    """Breadth-first depth from Entry; an edge is drawn only when it goes deeper."""
+    order = {ENTRY: 0}
+    frontier = [ENTRY]
+    while frontier:
+        following = []
+        for node in frontier:
+            for edge in edges:
+                if edge["source"] == node and edge["target"] and edge["target"] not in order:
+                    order[edge["target"]] = order[node] + 1
+                    following.append(edge["target"])
+        frontier = following
+    return order
+
+
+def series_options(data: dict[str, Any]) -> dict[str, Any]:
+    series = data["series"]
+    hourly = series["bucketSeconds"] < 86400
+    labels = [bucket[11:16] if hourly else bucket[5:10] for bucket in series["buckets"]]
+    return {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"data": ["Entries", "Completions"], "bottom": 0},
+        "grid": {"left": 40, "right": 16, "top": 16, "bottom": 48},
+        "xAxis": {"type": "category", "data": labels},
+        "yAxis": {"type": "value", "minInterval": 1},
+        "series": [
+            {"name": "Entries", "type": "line", "smooth": True, "areaStyle": {"opacity": 0.15},
+             "data": series["entries"], "color": "#4f46e5"},
+            {"name": "Completions", "type": "line", "smooth": True, "data": series["completions"],
+             "color": "#10b981"},
+        ],
+    }
+
+
+def deliveries_options(data: dict[str, Any]) -> dict[str, Any]:
+    channels = data["deliveries"]["byChannel"]
+    return {
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "legend": {"bottom": 0},
+        "grid": {"left": 90, "right": 16, "top": 16, "bottom": 48},
+        "xAxis": {"type": "value", "minInterval": 1},
+        "yAxis": {"type": "category", "data": [row["channelName"] for row in channels]},
+        "series": [
+            {"name": status, "type": "bar", "stack": "total", "color": colour,
+             "data": [row[status] for row in channels]}
+            for status, colour in DELIVERY_COLOURS.items()
+        ],
+    }
+
+
+def responses_options(data: dict[str, Any]) -> dict[str, Any]:
+    rows = data["responses"]
+    return {
+        "tooltip": {"trigger": "axis", ":valueFormatter": "(v) => v + '%'"},
+        "legend": {"bottom": 0},
+        "grid": {"left": 40, "right": 16, "top": 16, "bottom": 48},
+        "xAxis": {"type": "category", "data": [row["stepName"] for row in rows]},
+        "yAxis": {"type": "value", "max": 100, "axisLabel": {"formatter": "{value}%"}},
+        "series": [
+            {"name": "Click rate", "type": "bar", "color": "#f59e0b",
+             "data": [round(row["clickRate"] * 100, 1) for row in rows]},
+            {"name": "Conversion rate", "type": "bar", "color": "#10b981",
+             "data": [round(row["conversionRate"] * 100, 1) for row in rows]},
+        ],
+    }
+
+
+def counts_for_canvas(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, int]]:
+    counts = {step["id"]: {"current": step["current"], "passed": step["passed"]} for step in data["steps"]}
+    edges = {f"{edge['source']}->{edge['target']}": edge["count"] for edge in data["edges"] if edge["target"]}
+    return counts, edges
+
+
+# ---- the page ------------------------------------------------------------------------------------------
+
+class JourneyMonitor:
+    """The page's live parts; `refresh` re-reads the aggregates and updates them in place."""
+
+    def __init__(self, journey_id: str, document: dict[str, Any], data: dict[str, Any]) -> None:
+        self.journey_id = journey_id
+        self.step_names = {step["id"]: step["name"] for step in data["steps"]}
+        self.pending = False
+        self.filters: dict[str, Any] = {"status": None, "step_id": None, "customer_id": None}
+        self.page = 1
+        self._header(data)
+        self.tiles: dict[str, ui.label] = {}
+        self._tiles()
+        with ui.row().classes("w-full gap-4 items-stretch no-wrap"):
+            with ui.card().classes("grow min-w-0 p-2"):
+                ui.label("Where customers are now").classes("text-sm font-semibold text-slate-500 px-2")
+                counts, edges = counts_for_canvas(data)
+                self.canvas = FlowCanvas(document, readonly=True, counts=counts, edge_counts=edges)
+                self.canvas.classes("h-[460px]").mark("monitor-canvas")
+            with ui.card().classes("w-80 shrink-0"):
+                ui.label("Customers at each step").classes("text-sm font-semibold text-slate-500")
+                self.step_bars = ui.column().classes("w-full gap-2").mark("step-bars")
+        with ui.grid(columns=2).classes("w-full gap-4"):
+            self.sankey = self._chart("Paths taken", sankey_options(data), "chart-paths")
+            self.series = self._chart("Entries and completions", series_options(data), "chart-series")
+            self.deliveries = self._chart("Deliveries by channel and status", deliveries_options(data),
+                                          "chart-deliveries")
+            self.responses = self._chart("Response rates per send step", responses_options(data),
+                                         "chart-responses")
+        self._enrollments_table(data)
+        self.timeline = ui.dialog().props("position=right full-height")
+        self.show(data)
+
+    def _header(self, data: dict[str, Any]) -> None:
+        with ui.row().classes("w-full items-center gap-3"):
+            ui.label(data["name"]).classes("text-2xl font-semibold")
+            self.status = ui.badge(data["status"]).mark("journey-status")
+            ui.space()
+            self.updated = ui.label().classes("text-xs text-slate-500").mark("updated-at")
+            with ui.row().classes("items-center gap-1"):
+                ui.icon("sensors", color="positive").classes("animate-pulse")
+                ui.label("Live").classes("text-xs text-emerald-600")
+            ui.button("Editor", icon="edit",
+                      on_click=lambda: ui.navigate.to(f"/journeys/{self.journey_id}")).props("flat no-caps")
+
+    def _tiles(self) -> None:
+        with ui.row().classes("w-full gap-4"):
+            for key, label, icon, colour in TILES:
+                with ui.card().classes("grow min-w-[150px] p-4 gap-0"):
+                    with ui.row().classes("items-center gap-2"):
+                        ui.icon(icon).classes(f"{colour} text-xl")
+                        ui.label(label).classes("text-sm text-slate-500")
+                    tile = ui.label("0").classes(f"text-3xl font-bold {colour}")
+                    self.tiles[key] = tile.mark(f"tile-{key}")
+                    if key == "exited":
+                        self.reasons = ui.label().classes("text-xs text-slate-500").mark("exit-reasons")
+
+    def _chart(self, title: str, options: dict[str, Any], marker: str) -> ui.echart:
+        with ui.card().classes("w-full"):
+            ui.label(title).classes("text-sm font-semibold text-slate-500")
+            return ui.echart(options).classes("w-full h-64").mark(marker)
+
+    def _enrollments_table(self, data: dict[str, Any]) -> None:
+        with ui.card().classes("w-full"):
+            with ui.row().classes("w-full items-center gap-3"):
+                ui.label("Enrollments").classes("text-lg font-semibold")
+                ui.space()
+                ui.select({None: "Any status", **{s: s.title() for s in STATUS_COLOURS}}, value=None,
+                          label="Status", on_change=lambda e: self.filter("status", e.value)
+                          ).classes("w-36").mark("filter-status")
+                ui.select({None: "Any step", **self.step_names}, value=None, label="Step",
+                          on_change=lambda e: self.filter("step_id", e.value)
+                          ).classes("w-44").mark("filter-step")
+                ui.input("Customer id",
+                         on_change=lambda e: self.filter("customer_id", (e.value or "").strip() or None)
+                         ).props("clearable dense").classes("w-48").mark("filter-customer")
+            columns = [
+                {"name": "customerId", "label": "Customer", "field": "customerId", "align": "left"},
+                {"name": "status", "label": "Status", "field": "status", "align": "left"},
+                {"name": "step", "label": "Step", "field": "step", "align": "left"},
+                {"name": "enteredAt", "label": "Entered", "field": "enteredAt", "align": "left"},
+                {"name": "next", "label": "Next run / ended", "field": "next", "align": "left"},
+                {"name": "note", "label": "Reason / error", "field": "note", "align": "left"},
+            ]
+            self.table = ui.table(columns=columns, rows=[], row_key="id").props("flat dense hide-bottom")
+            self.table.classes("w-full cursor-pointer").mark("enrollments")
+            self.table.add_slot("body-cell-status", """
+                <q-td :props="props"><q-badge :color="{active: 'primary', completed: 'positive',
+                  exited: 'grey-7', failed: 'negative'}[props.value]">{{ props.value }}</q-badge></q-td>""")
+            self.table.on("rowClick", lambda e: self.open_timeline(e.args[1]["id"]))
+            with ui.row().classes("w-full items-center"):
+                self.total = ui.label().classes("text-sm text-slate-500").mark("enrollments-total")
+                ui.space()
+                self.pager = ui.pagination(1, 1, direction_links=True, on_change=self._on_page).mark("pager")
+
+    # ---- live updates -------------------------------------------------------------------------------
+
+    async def on_delta(self, delta: dict[str, Any]) -> None:
+        """A bus delta: if it concerns this journey, schedule one refresh (deltas meanwhile join it)."""
+        touched = delta.get("journeys") or [delta.get("journeyId")]
+        if self.journey_id not in touched or self.pending:
+            return
+        self.pending = True
+        await asyncio.sleep(REFRESH_DELAY)
+        self.pending = False
+        await self.refresh()
+
+    async def refresh(self) -> None:
+        data = await run.io_bound(metrics.journey_metrics, self.journey_id)
+        if data is None:  # the app is shutting down
+            return
+        self.show(data)
+        await self.load_rows()
+
+    def show(self, data: dict[str, Any]) -> None:
+        totals = data["totals"]
+        for key, label in self.tiles.items():
+            label.set_text(f"{totals[key]:,}")
+        reasons = totals["exitedByReason"]
+        self.reasons.set_text(", ".join(f"{why.replace('_', ' ')}: {n:,}" for why, n in reasons.items()))
+        self.status.set_text(data["status"])
+        self.updated.set_text(f"updated {data['at'][11:19]} UTC")
+        self.canvas.set_counts(*counts_for_canvas(data))
+        self._show_step_bars(data)
+        for chart, options in ((self.sankey, sankey_options(data)), (self.series, series_options(data)),
+                               (self.deliveries, deliveries_options(data)),
+                               (self.responses, responses_options(data))):
+            chart.options.clear()
+            chart.options.update(options)
+            chart.update()
+
+    def _show_step_bars(self, data: dict[str, Any]) -> None:
+        """Steps holding customers, most first: 'where are they' answered without reading a graph."""
+        steps = sorted((step for step in data["steps"] if step["current"]), key=lambda step: -step["current"])
+        most = max((step["current"] for step in steps), default=1)
+        self.step_bars.clear()
+        with self.step_bars:
+            if not steps:
+                ui.label("Nobody is in the journey right now.").classes("text-sm text-slate-500")
+            for step in steps:
+                icon, colour = STEP_STYLE.get(step["type"], ("help", "#64748b"))
+                with ui.column().classes("w-full gap-0"):
+                    with ui.row().classes("w-full items-center gap-2 no-wrap"):
+                        ui.icon(icon).style(f"color: {colour}")
+                        ui.label(step["name"]).classes("text-sm grow truncate")
+                        figure = ui.label(f"{step['current']:,}").classes("text-sm font-bold")
+                        figure.mark(f"bar-{step['id']}")
+                    ui.element("div").classes("h-2 rounded").style(
+                        f"background: {colour}; width: {max(2, round(100 * step['current'] / most))}%")
+
+    # ---- enrollments table and timeline --------------------------------------------------------------
+
+    async def filter(self, key: str, value: Any) -> None:
+        self.filters[key] = value
+        self.page = 1
+        await self.load_rows()
+
+    async def _on_page(self, event: Any) -> None:
+        self.page = int(event.value or 1)
+        await self.load_rows()
+
+    async def load_rows(self) -> None:
+        page = await run.io_bound(enrollments.list_enrollments, journey_id=self.journey_id, limit=PAGE_SIZE,
+                                  offset=(self.page - 1) * PAGE_SIZE, **self.filters)
+        if page is None:
+            return
+        self.table.rows = [self._row(item) for item in page["data"]]
+        self.table.update()
+        total = page["pagination"]["total"]
+        self.total.set_text(f"{total:,} enrollment{'' if total == 1 else 's'}")
+        self.pager.max = max(1, -(-total // PAGE_SIZE))
+        self.pager.update()
+
+    def _row(self, item: dict[str, Any]) -> dict[str, Any]:
+        moment = item["endedAt"] or item["nextRunAt"]
+        return {
+            "id": item["id"], "customerId": item["customerId"], "status": item["status"],
+            "step": self.step_names.get(item["stepId"], item["stepId"] or "—"),
+            "enteredAt": _short(item["enteredAt"]), "next": _short(moment),
+            "note": item["error"] or (item["exitReason"] or "").replace("_", " "),
+        }
+
+    async def open_timeline(self, enrollment_id: str) -> None:
+        item = await run.io_bound(enrollments.get_enrollment, enrollment_id)
+        messages = await run.io_bound(metrics.enrollment_messages, enrollment_id)
+        if item is None or messages is None:
+            return
+        self.timeline.clear()
+        with self.timeline, ui.card().classes("w-[520px] max-w-full h-full").mark("timeline"):
+            self._timeline_content(item, messages)
+        self.timeline.open()
+
+    def _timeline_content(self, item: dict[str, Any], messages: list[dict[str, Any]]) -> None:
+        with ui.row().classes("w-full items-center"):
+            ui.icon("person").classes("text-xl")
+            ui.label(item["customerId"]).classes("text-lg font-semibold").mark("timeline-customer")
+            ui.badge(item["status"], color=STATUS_COLOURS.get(item["status"], "grey"))
+            ui.space()
+            ui.button(icon="close", on_click=self.timeline.close).props("flat round dense")
+        if item["error"]:
+            ui.label(item["error"]).classes("text-sm text-red-600")
+        with ui.row().classes("gap-2"):
+            if item["status"] == "failed":
+                ui.button("Retry", icon="replay", on_click=lambda: self.act(enrollments.retry_enrollment,
+                                                                            item["id"])).mark("retry")
+            if item["status"] == "active":
+                ui.button("Exit by hand", icon="logout", color="negative",
+                          on_click=lambda: self.act(enrollments.exit_enrollment, item["id"])).mark("exit")
+        with ui.timeline(side="right").classes("w-full").mark("timeline-steps"):
+            for entry in item["history"]:
+                name = self.step_names.get(entry["stepId"], entry["stepId"] or "journey")
+                icon, colour = STEP_STYLE.get(entry["type"], ("history", "#64748b"))
+                title = f"{name} — {entry['outcome']}"
+                if entry["nextStepId"]:
+                    title += f" → {self.step_names.get(entry['nextStepId'], entry['nextStepId'])}"
+                with ui.timeline_entry(subtitle=_short(entry["at"]), icon=icon):
+                    ui.label(title).classes("font-medium").style(f"color: {colour}")
+                    for key, value in (entry["detail"] or {}).items():
+                        ui.label(f"{key}: {_compact(value)}").classes("text-xs text-slate-500 break-all")
+        if messages:
+            ui.label("Messages").classes("text-sm font-semibold text-slate-500 mt-2")
+            for message in messages:
+                responses = [f"{r['outcome']} {_short(r['at'])}" for r in message["responses"]]
+                step = self.step_names.get(message["stepId"], message["stepId"])
+                ui.label(f"{step} via {message['channelName']}: {message['status']}"
+                         f" ({message['attempts']} attempts) — {', '.join(responses) or 'no response'}"
+                         ).classes("text-sm").mark("timeline-message")
+
+    async def act(self, action: Any, enrollment_id: str) -> None:
+        try:
+            await run.io_bound(action, enrollment_id)
+        except JourneysError as error:
+            ui.notify(error.message, type="warning")
+            return
+        ui.notify("Done", type="positive")
+        await self.open_timeline(enrollment_id)
+        await self.refresh()
+
+
+def _short(moment: str | None) -> str:
+    """ISO (…Z) as 'YYYY-MM-DD HH:MM:SS'."""
+    return moment[:19].replace("T", " ") if moment else "—"
+
+
+def _compact(value: Any) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 300 else text[:297] + "…"
+
+
+@ui.page("/journeys/{journey_id}/monitor")
+async def monitor_page(journey_id: str) -> None:
+    try:
+        journey = await run.io_bound(journeys.get_journey, journey_id)
+    except NotFound:
+        with frame("Not found"):
+            ui.label(f"No journey {journey_id}.").mark("not-found")
+            ui.link("All journeys", "/journeys")
+        return
+    with frame(f"Monitor · {journey.name}", wide=True):
+        # Subscribe before the first read: a delta published in between still triggers a refresh.
+        holder: dict[str, JourneyMonitor] = {}
+
+        async def on_delta(delta: dict[str, Any]) -> None:
+            if "view" in holder:
+                await holder["view"].on_delta(delta)
+
+        live.bus.subscribe(on_delta)
+        data = await run.io_bound(metrics.journey_metrics, journey_id)
+        view = holder["view"] = JourneyMonitor(journey_id, journey.model_dump(by_alias=True), data)
+        await view.load_rows()
+        # Customers who enrolled while the page loaded: a timer first fires once the browser is connected.
+        ui.timer(0, view.refresh, once=True)
