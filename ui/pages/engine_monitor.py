@@ -1,0 +1,173 @@
+"""/monitor: how the engine is doing — throughput, backlog and lag, dispatcher, errors, journeys, live stream.
+
+Figures come from engine.engine_status (indexed reads); the page subscribes to the live bus, appends each
+delta to a bounded stream at once, and coalesces figure refreshes to at most one per REFRESH_DELAY.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from nicegui import run, ui
+
+from engine import engine_status, live
+from ui.layout import frame
+
+REFRESH_DELAY = 0.5  # seconds
+STREAM_LINES = 100
+
+TILES = [
+    ("stepsPerSecond", "Steps / s (last minute)", "speed", "text-indigo-600"),
+    ("due", "Due backlog", "pending_actions", "text-slate-600"),
+    ("lag", "Wake-up lag", "timer", "text-amber-600"),
+    ("queued", "Dispatcher queue", "outbox", "text-emerald-600"),
+    ("errors", "Errors", "error", "text-red-600"),
+]
+
+
+def tile_values(status: dict[str, Any]) -> dict[str, str]:
+    """The headline figures as text."""
+    dispatcher, errors = status["dispatcher"], status["errors"]
+    return {
+        "stepsPerSecond": f"{status['throughput']['stepsPerSecond']:,.1f}",
+        "due": f"{status['backlog']['due']:,}",
+        "lag": _duration(status["backlog"]["wakeUpLagSeconds"]),
+        "queued": f"{dispatcher['queued']:,}",
+        "errors": f"{errors['failedEnrollments'] + dispatcher['failed']:,}",
+    }
+
+
+def tile_notes(status: dict[str, Any]) -> dict[str, str]:
+    """The small print under each tile."""
+    dispatcher, errors, throughput = status["dispatcher"], status["errors"], status["throughput"]
+    return {
+        "stepsPerSecond": f"{throughput['transitions']:,} steps in {throughput['batches']} batches",
+        "due": "enrollments of active journeys due now",
+        "lag": "oldest due enrollment waiting",
+        "queued": f"{dispatcher['due']:,} due now · delivery lag {_duration(dispatcher['lagSeconds'])}",
+        "errors": f"{errors['failedEnrollments']:,} failed enrollments · {dispatcher['failed']:,} failed "
+                  f"deliveries · {errors['recentBatchErrors']:,} in the last minute",
+    }
+
+
+def describe(delta: dict[str, Any]) -> str:
+    """One line of the live stream."""
+    at = (delta.get("at") or "")[11:19]
+    if delta.get("kind") == "batch":
+        return (f"{at} batch: {delta.get('transitions', 0)} steps, {delta.get('errors', 0)} errors, "
+                f"{len(delta.get('journeys') or [])} journeys")
+    if delta.get("kind") == "enrolled":
+        return f"{at} enrolled {delta.get('count', 0)} into {delta.get('journeyId')}".strip()
+    fields = ", ".join(f"{key}={value}" for key, value in delta.items() if key not in ("kind", "at"))
+    return f"{at} {delta.get('kind', 'event')}: {fields}".strip()
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return "0 s"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+class EngineMonitor:
+    def __init__(self, status: dict[str, Any]) -> None:
+        self.pending = False
+        with ui.row().classes("w-full items-center"):
+            ui.label("Engine").classes("text-2xl font-semibold")
+            ui.space()
+            self.updated = ui.label().classes("text-xs text-slate-500").mark("updated-at")
+        self.tiles: dict[str, ui.label] = {}
+        self.notes: dict[str, ui.label] = {}
+        with ui.row().classes("w-full gap-4"):
+            for key, label, icon, colour in TILES:
+                with ui.card().classes("grow min-w-[180px] p-4 gap-0"):
+                    with ui.row().classes("items-center gap-2"):
+                        ui.icon(icon).classes(f"{colour} text-xl")
+                        ui.label(label).classes("text-sm text-slate-500")
+                    self.tiles[key] = ui.label().classes(f"text-3xl font-bold {colour}").mark(f"tile-{key}")
+                    self.notes[key] = ui.label().classes("text-xs text-slate-500")
+        with ui.card().classes("w-full"):
+            ui.label("Journeys").classes("text-lg font-semibold")
+            columns = [
+                {"name": "name", "label": "Journey", "field": "name", "align": "left"},
+                {"name": "status", "label": "Status", "field": "status", "align": "left"},
+                {"name": "enrolledNow", "label": "In journey now", "field": "enrolledNow"},
+                {"name": "entered", "label": "Entered", "field": "entered"},
+                {"name": "completed", "label": "Completed", "field": "completed"},
+                {"name": "exited", "label": "Exited", "field": "exited"},
+                {"name": "failed", "label": "Failed", "field": "failed"},
+                {"name": "due", "label": "Due now", "field": "due"},
+                {"name": "lastActivityAt", "label": "Last activity", "field": "lastActivityAt"},
+            ]
+            self.journeys = ui.table(columns=columns, rows=[], row_key="journeyId").props("flat dense")
+            self.journeys.classes("w-full").mark("journey-activity")
+            self.journeys.add_slot("body-cell-name", """
+                <q-td :props="props"><a :href="'/journeys/' + props.row.journeyId + '/monitor'"
+                   class="text-indigo-600 font-medium">{{ props.value }}</a></q-td>""")
+        with ui.row().classes("w-full gap-4 items-stretch no-wrap"):
+            with ui.card().classes("w-1/2 min-w-0"):
+                ui.label("Live stream").classes("text-lg font-semibold")
+                self.stream = ui.log(max_lines=STREAM_LINES).classes("w-full h-72 text-xs").mark("stream")
+                for delta in reversed(status["recent"][:20]):
+                    self.stream.push(describe(delta))
+            with ui.card().classes("w-1/2 min-w-0"):
+                ui.label("Latest step executions").classes("text-lg font-semibold")
+                columns = [
+                    {"name": "at", "label": "At", "field": "at", "align": "left"},
+                    {"name": "customerId", "label": "Customer", "field": "customerId", "align": "left"},
+                    {"name": "stepId", "label": "Step", "field": "stepId", "align": "left"},
+                    {"name": "outcome", "label": "Outcome", "field": "outcome", "align": "left"},
+                ]
+                self.steps = ui.table(columns=columns, rows=[], row_key="key").props("flat dense hide-bottom")
+                self.steps.classes("w-full").mark("recent-steps")
+        self.show(status)
+
+    async def on_delta(self, delta: dict[str, Any]) -> None:
+        self.stream.push(describe(delta))
+        if self.pending:
+            return
+        self.pending = True
+        await asyncio.sleep(REFRESH_DELAY)
+        self.pending = False
+        await self.refresh()
+
+    async def refresh(self) -> None:
+        status = await run.io_bound(engine_status.engine_status)
+        if status is not None:  # None: the app is shutting down
+            self.show(status)
+
+    def show(self, status: dict[str, Any]) -> None:
+        notes = tile_notes(status)
+        for key, value in tile_values(status).items():
+            self.tiles[key].set_text(value)
+            self.notes[key].set_text(notes[key])
+        self.updated.set_text(f"updated {status['at'][11:19]} UTC")
+        self.journeys.rows = [
+            {**row, "lastActivityAt": (row["lastActivityAt"] or "—")[:19].replace("T", " ")}
+            for row in status["journeys"]
+        ]
+        self.journeys.update()
+        self.steps.rows = [
+            {**row, "key": f"{row['enrollmentId']}-{index}", "at": row["at"][11:19]}
+            for index, row in enumerate(status["recentSteps"])
+        ]
+        self.steps.update()
+
+
+@ui.page("/monitor")
+async def engine_monitor_page() -> None:
+    with frame("Engine monitor", wide=True):
+        holder: dict[str, EngineMonitor] = {}
+
+        async def on_delta(delta: dict[str, Any]) -> None:
+            if "view" in holder:
+                await holder["view"].on_delta(delta)
+
+        live.bus.subscribe(on_delta)
+        status = await run.io_bound(engine_status.engine_status)
+        view = holder["view"] = EngineMonitor(status)
+        ui.timer(0, view.refresh, once=True)
