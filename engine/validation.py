@@ -69,8 +69,9 @@ def validate(definition: JourneyDefinition, refs: References) -> list[Validation
             found.error("unreachable_step", f"step '{step_id}' cannot be reached from the first step",
                         step_id)
     _check_cycles(graph, steps, found)
+    offer_sources = _offer_sources(steps, graph)
     for step in steps.values():
-        _check_step(step, steps, graph, refs, found)
+        _check_step(step, offer_sources, refs, found)
     _check_max_duration(definition, steps, graph, first, found)
     return found.items
 
@@ -143,7 +144,10 @@ def _graph(steps: dict[str, StepBase], found: _Findings) -> nx.DiGraph:
 
 def _check_cycles(graph: nx.DiGraph, steps: dict[str, StepBase], found: _Findings) -> None:
     # A cycle with no wait runs forever within one batch: look for cycles among the non-wait steps.
-    instant = graph.subgraph([step_id for step_id, step in steps.items() if not isinstance(step, WaitStep)])
+    waits = {step_id for step_id, step in steps.items() if isinstance(step, WaitStep)}
+    instant = nx.DiGraph()  # a plain copy: networkx subgraph views are slow to traverse
+    instant.add_nodes_from(step_id for step_id in steps if step_id not in waits)
+    instant.add_edges_from((u, v) for u, v in graph.edges if u not in waits and v not in waits)
     order = {step_id: index for index, step_id in enumerate(steps)}
     for component in nx.strongly_connected_components(instant):
         member = next(iter(component))
@@ -160,7 +164,23 @@ def _check_cycles(graph: nx.DiGraph, steps: dict[str, StepBase], found: _Finding
 
 # ---- per step -------------------------------------------------------------------------------------------
 
-def _check_step(step: StepBase, steps: dict[str, StepBase], graph: nx.DiGraph, refs: References,
+def _offer_sources(steps: dict[str, StepBase], graph: nx.DiGraph) -> dict[str, set[str] | None]:
+    """For each name a send step takes its offer from: the steps downstream of a decide step storing it
+    (None when no decide step stores it). One traversal per name rather than one per send step."""
+    deciders: dict[str, list[str]] = {}
+    for step in steps.values():
+        if isinstance(step, DecideStep) and step.config.store_result_as:
+            deciders.setdefault(step.config.store_result_as, []).append(step.id)
+    sources: dict[str, set[str] | None] = {}
+    for step in steps.values():
+        name = step.config.offer_from if isinstance(step, SendStep) else None
+        if name and name not in sources:
+            found = deciders.get(name)
+            sources[name] = set().union(*(nx.descendants(graph, d) for d in found)) if found else None
+    return sources
+
+
+def _check_step(step: StepBase, offer_sources: dict[str, set[str] | None], refs: References,
                 found: _Findings) -> None:
     if isinstance(step, WaitStep):
         if step.config.duration is None:
@@ -170,7 +190,7 @@ def _check_step(step: StepBase, steps: dict[str, StepBase], graph: nx.DiGraph, r
     elif isinstance(step, BranchStep):
         _check_branch(step, found)
     elif isinstance(step, SendStep):
-        _check_send(step, steps, graph, refs, found)
+        _check_send(step, offer_sources, refs, found)
     elif isinstance(step, UpdateStep):
         _check_update(step, refs, found)
     elif isinstance(step, SplitStep):
@@ -214,7 +234,7 @@ def _check_branch(step: BranchStep, found: _Findings) -> None:
                       step.id)
 
 
-def _check_send(step: SendStep, steps: dict[str, StepBase], graph: nx.DiGraph, refs: References,
+def _check_send(step: SendStep, offer_sources: dict[str, set[str] | None], refs: References,
                 found: _Findings) -> None:
     config = step.config
     if not config.channel_id:
@@ -227,22 +247,16 @@ def _check_send(step: SendStep, steps: dict[str, StepBase], graph: nx.DiGraph, r
         if config.offer_id not in refs.offers:
             found.error("unknown_reference", f"offer '{config.offer_id}' does not exist", step.id)
     elif config.offer_from:
-        _check_offer_from(step, config.offer_from, steps, graph, found)
+        downstream = offer_sources[config.offer_from]
+        if downstream is None:
+            found.error("invalid_config",
+                        f"offerFrom '{config.offer_from}' is not the storeResultAs of any decide step",
+                        step.id)
+        elif step.id not in downstream:
+            found.error("invalid_config", f"offerFrom '{config.offer_from}' is stored by a decide step that "
+                                          "does not come before this step", step.id)
     else:
         found.error("missing_config", "send needs an offer: offerFrom (a decide result) or offerId", step.id)
-
-
-def _check_offer_from(step: SendStep, name: str, steps: dict[str, StepBase], graph: nx.DiGraph,
-                      found: _Findings) -> None:
-    deciders = {other.id for other in steps.values()
-                if isinstance(other, DecideStep) and other.config.store_result_as == name}
-    if not deciders:
-        found.error("invalid_config", f"offerFrom '{name}' is not the storeResultAs of any decide step",
-                    step.id)
-    elif not deciders & nx.ancestors(graph, step.id):
-        found.error("invalid_config",
-                    f"offerFrom '{name}' is stored by a decide step that does not come before this step",
-                    step.id)
 
 
 def _check_update(step: UpdateStep, refs: References, found: _Findings) -> None:
