@@ -1,0 +1,211 @@
+"""Customers: a searchable, paginated list with create and bulk import, and a detail page per customer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from nicegui import events, run, ui
+from pydantic import ValidationError
+
+from engine import customers, segments
+from engine import events as event_log
+from engine.errors import JourneysError
+from models.audience import CustomerIn, CustomerUpdate
+from ui.layout import frame
+
+
+def _column(name: str, label: str, **extra: str) -> dict[str, Any]:
+    return {"name": name, "label": label, "field": name, "align": "left", **extra}
+
+
+COLUMNS = [_column("id", "Id"), _column("name", "Name"),
+           _column("attributes", "Attributes", classes="ellipsis", style="max-width: 520px"),
+           _column("updated", "Updated")]
+
+
+def _row(item: dict[str, Any]) -> dict[str, Any]:
+    attributes = item["attributes"] or {}
+    summary = ", ".join(f"{key}={value}" for key, value in list(attributes.items())[:8])
+    return {"id": item["id"], "name": attributes.get("name", ""), "attributes": summary,
+            "updated": (item["updatedAt"] or "")[:16].replace("T", " ")}
+
+
+def _problem(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    return str(getattr(error, "message", error))
+
+
+@ui.page("/customers")
+def customers_page() -> None:
+    with frame("Customers"):
+        with ui.row().classes("w-full items-center"):
+            ui.label("Customers").classes("text-2xl font-semibold grow")
+            ui.button("New customer", icon="person_add", on_click=lambda: create_dialog.open()) \
+                .mark("new-customer")
+            ui.button("Import", icon="upload_file", on_click=lambda: import_dialog.open()).props("outline")
+        total = ui.label().classes("text-sm text-gray-500").mark("customer-total")
+        search = ui.input("Search id or attributes", on_change=lambda: load(page=1)).props(
+            "clearable dense outlined").classes("w-96").mark("customer-search")
+        table = ui.table(columns=COLUMNS, rows=[], row_key="id",
+                         pagination={"rowsPerPage": 25, "page": 1, "rowsNumber": 0}).classes("w-full")
+        table.props(":rows-per-page-options=[10,25,50,100] flat bordered").mark("customers-table")
+
+        def load(pagination: dict[str, Any] | None = None, page: int | None = None) -> None:
+            current = {**table.pagination, **(pagination or {})}
+            if page is not None:
+                current["page"] = page
+            size = min(int(current.get("rowsPerPage") or 25), 200)
+            result = customers.list_customers(search=search.value or None, limit=size,
+                                              offset=(int(current["page"]) - 1) * size)
+            table.rows = [_row(item) for item in result["data"]]
+            table.pagination = {**current, "rowsPerPage": size, "rowsNumber": result["pagination"]["total"]}
+            total.text = f"{result['pagination']['total']} customers"
+
+        table.on("request", lambda e: load(e.args["pagination"]))
+        table.on("rowClick", lambda e: ui.navigate.to(f"/customers/{e.args[1]['id']}"))
+        create_dialog = _create_dialog(lambda: load(page=1))
+        import_dialog = _import_dialog(lambda: load(page=1))
+        load()
+
+
+def _create_dialog(saved: Any) -> ui.dialog:
+    with ui.dialog() as dialog, ui.card().classes("w-[32rem]"):
+        ui.label("New customer").classes("text-lg font-semibold")
+        customer_id = ui.input("Id (optional)").classes("w-full").mark("new-customer-id")
+        attributes = ui.textarea("Attributes (JSON object)", value="{}").classes("w-full").mark(
+            "new-customer-attributes")
+
+        def create() -> None:
+            try:
+                values = json.loads(attributes.value or "{}")
+                data = CustomerIn(id=customer_id.value or None, attributes=values)
+                created = customers.create_customer(data)
+            except (ValueError, JourneysError) as error:
+                ui.notify(_problem(error), type="negative")
+                return
+            ui.notify(f"Created {created['id']}", type="positive")
+            dialog.close()
+            saved()
+
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Cancel", on_click=dialog.close).props("flat")
+            ui.button("Create", on_click=create).mark("create-customer")
+    return dialog
+
+
+def _import_dialog(imported: Any) -> ui.dialog:
+    with ui.dialog() as dialog, ui.card().classes("w-[36rem]"):
+        ui.label("Import customers").classes("text-lg font-semibold")
+        ui.label('JSON lines ({"id": ..., "attributes": {...}} or flat objects), or CSV with an id column.') \
+            .classes("text-sm text-gray-500")
+        result = ui.label().classes("text-sm").mark("import-result")
+
+        async def run_import(text: str, fmt: str) -> None:
+            try:
+                outcome = await run.io_bound(customers.import_customers, text, fmt)
+            except JourneysError as error:
+                ui.notify(error.message, type="negative")
+                return
+            rejected = outcome["rejected"]
+            counts = f"{outcome['created']} created, {outcome['updated']} updated, {len(rejected)} rejected"
+            result.text = counts + "".join(f"; line {r['line']}: {r['reason']}" for r in rejected[:5])
+            imported()
+
+        async def uploaded(e: events.UploadEventArguments) -> None:
+            name = e.file.name.lower()
+            await run_import(await e.file.text(), "csv" if name.endswith(".csv") else "jsonl")
+
+        ui.upload(label="CSV or JSONL file", auto_upload=True, on_upload=uploaded).props(
+            "accept=.csv,.jsonl,.ndjson,.json").classes("w-full")
+        pasted = ui.textarea("…or paste lines here").classes("w-full").mark("import-text")
+        fmt = ui.toggle({"jsonl": "JSON lines", "csv": "CSV"}, value="jsonl").mark("import-format")
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Close", on_click=dialog.close).props("flat")
+            ui.button("Import", on_click=lambda: run_import(pasted.value or "", fmt.value)).mark("run-import")
+    return dialog
+
+
+@ui.page("/customers/{customer_id}")
+def customer_page(customer_id: str) -> None:
+    with frame("Customer"):
+        try:
+            customer = customers.get_customer(customer_id)
+        except JourneysError as error:
+            ui.label(error.message).classes("text-lg text-red-600")
+            ui.link("All customers", "/customers")
+            return
+        with ui.row().classes("w-full items-center"):
+            ui.link("Customers", "/customers").classes("text-sm")
+            ui.label("/").classes("text-sm text-gray-400")
+            ui.label(customer_id).classes("text-2xl font-semibold grow").mark("customer-id")
+            ui.button("Edit", icon="edit", on_click=lambda: edit_dialog.open()).mark("edit-customer")
+            ui.button("Delete", icon="delete", color="negative", on_click=lambda: confirm.open()) \
+                .props("outline")
+        with ui.row().classes("w-full gap-4 items-start"):
+            with ui.card().classes("grow"):
+                ui.label("Attributes").classes("font-semibold")
+                rows = [{"key": k, "value": json.dumps(v)} for k, v in sorted(customer["attributes"].items())]
+                ui.table(columns=[_column("key", "Attribute"), _column("value", "Value")], rows=rows,
+                         row_key="key").props("flat dense").classes("w-full").mark("attributes-table")
+                if customer["flags"]:
+                    ui.label("Flags: " + ", ".join(f"{k}={v}" for k, v in customer["flags"].items())) \
+                        .classes("text-sm").mark("customer-flags")
+            with ui.card().classes("w-80"):
+                ui.label("Segments").classes("font-semibold")
+                member_of = segments.customer_segments(customer_id)
+                with ui.row().classes("gap-1").mark("customer-segments"):
+                    for segment in member_of:
+                        ui.chip(segment["name"], icon="groups").props("dense outline")
+                if not member_of:
+                    ui.label("In no segment").classes("text-sm text-gray-500")
+        with ui.card().classes("w-full"):
+            ui.label("Recent events").classes("font-semibold")
+            recent = event_log.list_events(customer_id=customer_id, limit=20)["data"]
+            ui.table(columns=[_column("type", "Type"), _column("at", "Occurred"),
+                              _column("properties", "Properties")],
+                     rows=[{"id": e["id"], "type": e["type"], "at": e["occurredAt"],
+                            "properties": json.dumps(e["properties"])} for e in recent],
+                     row_key="id").props("flat dense").classes("w-full").mark("events-table")
+        edit_dialog = _edit_dialog(customer)
+        with ui.dialog() as confirm, ui.card():
+            ui.label(f"Delete customer {customer_id}? They leave every segment.")
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Cancel", on_click=confirm.close).props("flat")
+                ui.button("Delete", color="negative", on_click=lambda: _delete(customer_id)) \
+                    .mark("confirm-delete")
+
+
+def _edit_dialog(customer: dict[str, Any]) -> ui.dialog:
+    with ui.dialog() as dialog, ui.card().classes("w-[36rem]"):
+        ui.label("Edit attributes and flags").classes("text-lg font-semibold")
+        attributes = ui.textarea("Attributes (JSON)", value=json.dumps(customer["attributes"], indent=2)) \
+            .classes("w-full").props("autogrow").mark("edit-attributes")
+        flags = ui.textarea("Flags (JSON)", value=json.dumps(customer["flags"], indent=2)).classes("w-full") \
+            .mark("edit-flags")
+
+        def save() -> None:
+            try:
+                new_attributes = json.loads(attributes.value or "{}")
+                new_flags = json.loads(flags.value or "{}")
+                # The API merges; keys deleted in the editor are sent as null so they are removed.
+                data = CustomerUpdate(
+                    attributes={**dict.fromkeys(customer["attributes"]), **new_attributes},
+                    flags={**dict.fromkeys(customer["flags"]), **new_flags})
+                customers.update_customer(customer["id"], data)
+            except (ValueError, TypeError, JourneysError) as error:
+                ui.notify(_problem(error), type="negative")
+                return
+            ui.navigate.reload()
+
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Cancel", on_click=dialog.close).props("flat")
+            ui.button("Save", on_click=save).mark("save-customer")
+    return dialog
+
+
+def _delete(customer_id: str) -> None:
+    customers.delete_customer(customer_id)
+    ui.navigate.to("/customers")
