@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.core import session
 from engine.errors import Invalid, NotFound
@@ -36,6 +36,14 @@ def list_deliveries(customer_id: str | None = None, channel_id: str | None = Non
             statement = statement.where(column == value)
     with session() as s:
         return paginate(s, statement, limit, offset, delivery_out)
+
+
+def status_counts() -> dict[str, int]:
+    """How many deliveries are in each status (every status present, 0 when none)."""
+    with session() as s:
+        rows = s.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
+    found = {status: int(count) for status, count in rows}
+    return {status: found.get(status, 0) for status in DELIVERY_STATUSES}
 
 
 def get_delivery(delivery_id: str) -> dict[str, Any]:

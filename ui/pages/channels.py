@@ -1,0 +1,244 @@
+"""Channels: the list, create/edit per type (secrets shown masked as "***"), delete, and send a test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from nicegui import ui
+from pydantic import ValidationError
+
+from engine import channel_admin
+from engine.errors import JourneysError
+from engine.references import catalog
+from models.channels import ChannelCreate, ChannelUpdate, TestDeliveryIn
+from ui.layout import frame
+
+TYPE_ICONS = {"email": "mail", "webhook": "webhook", "sms": "sms", "push": "notifications", "in_app": "inbox"}
+TYPE_LABELS = {"email": "Email (SMTP)", "webhook": "Webhook", "sms": "SMS provider", "push": "Push provider",
+               "in_app": "In-app inbox"}
+
+
+@ui.page("/channels")
+def channels_page() -> None:
+    with frame("Channels"):
+        ChannelList()
+
+
+def target(channel: dict[str, Any]) -> str:
+    """Where a channel delivers, in a few words."""
+    config = channel["config"]
+    if channel["type"] == "email":
+        return f"{config.get('host')}:{config.get('port')} from {config.get('fromAddress')}"
+    if channel["type"] == "in_app":
+        return "the customer's stored inbox"
+    return str(config.get("url", ""))
+
+
+def problem(error: Exception) -> str:
+    """A one-line reason for a rejected form."""
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        return f"{field}: {first['msg']}" if field else first["msg"]
+    if isinstance(error, JourneysError):
+        return error.message
+    return str(error)
+
+
+class ChannelList:
+    """Every channel as a row with its actions."""
+
+    def __init__(self) -> None:
+        with ui.row().classes("w-full items-center gap-3"):
+            ui.label("Channels").classes("text-2xl font-semibold")
+            ui.space()
+            ui.button("New channel", icon="add", on_click=lambda: ChannelEditor(None, self.reload)).props(
+                "unelevated no-caps").mark("new-channel")
+        self.body = ui.column().classes("w-full gap-2").mark("channel-list")
+        self.reload()
+
+    def reload(self) -> None:
+        channels = channel_admin.list_channels(limit=200)["data"]
+        self.body.clear()
+        with self.body:
+            if not channels:
+                ui.label("No channels yet: create one.").classes("text-grey-7").mark("empty")
+            for channel in channels:
+                self._row(channel)
+
+    def _row(self, channel: dict[str, Any]) -> None:
+        channel_id = channel["id"]
+        with ui.card().props("flat bordered").classes("w-full py-2").mark(f"channel-{channel_id}"), \
+                ui.row().classes("w-full items-center gap-3 no-wrap"):
+            ui.icon(TYPE_ICONS.get(channel["type"], "campaign")).classes("text-2xl text-indigo-600")
+            with ui.column().classes("gap-0 grow"):
+                ui.label(channel["name"]).classes("font-semibold")
+                ui.label(f"{channel_id} · {TYPE_LABELS.get(channel['type'], channel['type'])} · "
+                         f"{target(channel)}").classes("text-xs text-slate-500")
+            if channel["rateLimit"]:
+                ui.badge(f"≤ {channel['rateLimit']:g}/s", color="grey-6").tooltip("Rate limit")
+            ui.button(icon="send", on_click=lambda: TestSender(channel)).props("flat round dense").tooltip(
+                "Send a test delivery").mark(f"test-{channel_id}")
+            ui.button(icon="edit", on_click=lambda: ChannelEditor(channel, self.reload)).props(
+                "flat round dense").tooltip("Edit").mark(f"edit-{channel_id}")
+            ui.button(icon="delete", on_click=lambda: self.confirm_delete(channel)).props(
+                "flat round dense color=negative").tooltip("Delete").mark(f"delete-{channel_id}")
+
+    def confirm_delete(self, channel: dict[str, Any]) -> None:
+        with ui.dialog() as dialog, ui.card():
+            ui.label(f"Delete channel {channel['name']}?").classes("font-semibold")
+            ui.label("Deliveries still queued for it will fail.").classes("text-sm text-slate-500")
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
+                ui.button("Delete", on_click=lambda: self.delete(dialog, channel["id"])).props(
+                    "unelevated no-caps color=negative").mark("confirm-delete")
+        dialog.open()
+
+    def delete(self, dialog: ui.dialog, channel_id: str) -> None:
+        try:
+            channel_admin.delete_channel(channel_id)
+        except JourneysError as error:
+            ui.notify(error.message, type="negative")
+        dialog.close()
+        self.reload()
+
+
+class ChannelEditor:
+    """The create/edit dialog; its fields follow the chosen type. Secrets arrive masked and a masked
+    value sent back keeps the stored secret."""
+
+    def __init__(self, channel: dict[str, Any] | None, on_saved: Callable[[], None]) -> None:
+        self.channel = channel
+        self.on_saved = on_saved
+        self.inputs: dict[str, Any] = {}
+        with ui.dialog() as self.dialog, ui.card().classes("w-[560px] max-w-full"):
+            ui.label("Edit channel" if channel else "New channel").classes("text-lg font-semibold")
+            self.name = ui.input("Name", value=channel["name"] if channel else "").classes("w-full").mark(
+                "channel-name")
+            self.id = None if channel else ui.input("Id (optional, generated when empty)").classes(
+                "w-full").mark("channel-id")
+            self.type = ui.select(TYPE_LABELS, label="Type", value=channel["type"] if channel else "webhook",
+                                  on_change=self._show_fields).classes("w-full").mark("channel-type")
+            self.rate = ui.number("Rate limit (deliveries per second, empty for none)",
+                                  value=channel["rateLimit"] if channel else None, min=0).classes(
+                "w-full").mark("channel-rate")
+            self.fields = ui.column().classes("w-full gap-1")
+            self.error = ui.label().classes("text-negative text-sm").mark("channel-error")
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
+                ui.button("Save", on_click=self.save).props("unelevated no-caps").mark("channel-save")
+        self._show_fields()
+        self.dialog.open()
+
+    def _show_fields(self) -> None:
+        kind = self.type.value
+        config = self.channel["config"] if self.channel and self.channel["type"] == kind else {}
+        self.inputs = {}
+        self.fields.clear()
+        with self.fields:
+            if kind == "email":
+                self._email_fields(config)
+            elif kind == "in_app":
+                ui.label("Messages go to the customer's inbox (GET /api/v1/customers/{id}/inbox).").classes(
+                    "text-sm text-slate-500")
+            else:
+                self._http_fields(config)
+
+    def _email_fields(self, config: dict[str, Any]) -> None:
+        self.inputs = {
+            "host": ui.input("SMTP host", value=config.get("host", "")).mark("email-host"),
+            "port": ui.number("Port", value=config.get("port", 25), min=1, max=65535, format="%d").mark(
+                "email-port"),
+            "starttls": ui.switch("STARTTLS", value=bool(config.get("starttls"))).mark("email-starttls"),
+            "username": ui.input("Username", value=config.get("username") or "").mark("email-username"),
+            "password": ui.input("Password", value=config.get("password") or "", password=True,
+                                 password_toggle_button=True).mark("email-password"),
+            "fromAddress": ui.input("From address", value=config.get("fromAddress", "")).mark("email-from"),
+        }
+        for element in self.inputs.values():
+            element.classes("w-full")
+
+    def _http_fields(self, config: dict[str, Any]) -> None:
+        headers = "\n".join(f"{name}: {value}" for name, value in (config.get("headers") or {}).items())
+        self.inputs = {
+            "url": ui.input("Endpoint URL", value=config.get("url", ""),
+                            placeholder="https://…").classes("w-full").mark("http-url"),
+            "timeoutSeconds": ui.number("Timeout (seconds)", value=config.get("timeoutSeconds", 10), min=0.1,
+                                        max=120).classes("w-full").mark("http-timeout"),
+            "headers": ui.textarea("Headers, one 'Name: value' a line (values are secrets, shown as ***)",
+                                   value=headers).classes("w-full").mark("http-headers"),
+        }
+
+    def config(self) -> dict[str, Any]:
+        """The form as a channel config (checked by the engine)."""
+        values = {key: element.value for key, element in self.inputs.items()}
+        if self.type.value == "email":
+            return {**values, "port": int(values["port"] or 25), "username": values["username"] or None,
+                    "password": values["password"] or None}
+        if self.type.value == "in_app":
+            return {}
+        return {"url": values["url"], "timeoutSeconds": values["timeoutSeconds"] or 10,
+                "headers": parse_headers(values["headers"] or "")}
+
+    def save(self) -> None:
+        rate = float(self.rate.value) if self.rate.value else None
+        try:
+            if self.channel is None:
+                assert self.id is not None
+                saved = channel_admin.create_channel(ChannelCreate(
+                    id=self.id.value or None, name=self.name.value, type=self.type.value,
+                    config=self.config(), rate_limit=rate))
+            else:
+                saved = channel_admin.update_channel(self.channel["id"], ChannelUpdate(
+                    name=self.name.value, type=self.type.value, config=self.config(), rate_limit=rate))
+        except (ValidationError, JourneysError, ValueError) as error:
+            self.error.text = problem(error)
+            return
+        self.dialog.close()
+        ui.notify(f"Saved channel {saved['name']}", type="positive")
+        self.on_saved()
+
+
+def parse_headers(text: str) -> dict[str, str]:
+    """'Name: value' lines into a dict (a value left as "***" keeps the stored secret)."""
+    headers: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, colon, value = line.partition(":")
+        if not colon or not name.strip():
+            raise ValueError(f"headers line {number}: write it as 'Name: value'")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+class TestSender:
+    """The "send test" dialog: queues a real delivery of an offer to a customer through the channel."""
+
+    def __init__(self, channel: dict[str, Any]) -> None:
+        self.channel = channel
+        offers = catalog().offers
+        with ui.dialog() as self.dialog, ui.card().classes("w-[480px] max-w-full"):
+            ui.label(f"Send a test through {channel['name']}").classes("text-lg font-semibold")
+            self.customer = ui.input("Customer id").classes("w-full").mark("test-customer")
+            self.offer = ui.select({key: f"{name} ({key})" for key, name in offers.items()}, label="Offer",
+                                   with_input=True).classes("w-full").mark("test-offer")
+            self.result = ui.label().classes("text-sm").mark("test-result")
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Close", on_click=self.dialog.close).props("flat no-caps")
+                ui.button("Send", icon="send", on_click=self.send).props("unelevated no-caps").mark(
+                    "test-send")
+        self.dialog.open()
+
+    def send(self) -> None:
+        try:
+            delivery = channel_admin.send_test(
+                self.channel["id"], TestDeliveryIn(customer_id=self.customer.value or "",
+                                                   offer_id=self.offer.value or ""))
+        except (ValidationError, JourneysError) as error:
+            self.result.text = problem(error)
+            self.result.classes(replace="text-sm text-negative")
+            return
+        self.result.text = f"Queued delivery {delivery['id']} — see Deliveries for its progress."
+        self.result.classes(replace="text-sm text-positive")

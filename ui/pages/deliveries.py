@@ -1,0 +1,133 @@
+"""Deliveries: the outbox as tiles per status and a paginated, filterable table; a row opens its attempts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from nicegui import ui
+
+from engine import channel_admin, deliveries
+from engine.errors import JourneysError
+from models.channels import DELIVERY_STATUSES
+from ui.layout import frame
+
+PAGE_SIZE = 25
+STATUS_COLOURS = {"queued": "#6366f1", "sent": "#10b981", "failed": "#ef4444", "suppressed": "#94a3b8"}
+COLUMNS = [
+    {"name": "createdAt", "label": "Queued", "field": "createdAt", "align": "left"},
+    {"name": "customerId", "label": "Customer", "field": "customerId", "align": "left"},
+    {"name": "channelId", "label": "Channel", "field": "channelId", "align": "left"},
+    {"name": "offerId", "label": "Offer", "field": "offerId", "align": "left"},
+    {"name": "journeyId", "label": "Journey", "field": "journeyId", "align": "left"},
+    {"name": "status", "label": "Status", "field": "status", "align": "left"},
+    {"name": "attempts", "label": "Attempts", "field": "attempts"},
+    {"name": "lastError", "label": "Last error", "field": "lastError", "align": "left",
+     "classes": "max-w-xs truncate"},
+    {"name": "sentAt", "label": "Sent", "field": "sentAt", "align": "left"},
+]
+
+
+@ui.page("/deliveries")
+def deliveries_page(status: str = "", customer: str = "", channel: str = "", journey: str = "") -> None:
+    with frame("Deliveries"):
+        DeliveryTable(status if status in DELIVERY_STATUSES else "", customer, channel, journey)
+
+
+class DeliveryTable:
+    """Status tiles, filters, one page of the outbox, and a detail dialog per delivery."""
+
+    def __init__(self, status: str, customer: str, channel: str, journey: str) -> None:
+        self.page = 1
+        with ui.row().classes("w-full items-center gap-3"):
+            ui.label("Deliveries").classes("text-2xl font-semibold")
+            ui.space()
+            ui.button("Refresh", icon="refresh", on_click=self.reload).props("flat no-caps").mark("refresh")
+        self.tiles: dict[str, ui.label] = {}
+        with ui.row().classes("w-full gap-3"):
+            for name in DELIVERY_STATUSES:
+                with ui.card().classes("min-w-[150px] cursor-pointer").on(
+                        "click", lambda _, name=name: self.status.set_value(name)):
+                    ui.label(name.title()).classes("text-xs uppercase text-slate-500")
+                    self.tiles[name] = ui.label("0").classes("text-3xl font-semibold").style(
+                        f"color: {STATUS_COLOURS[name]}").mark(f"tile-{name}")
+        channels = {c["id"]: c["name"] for c in channel_admin.list_channels(limit=200)["data"]}
+        with ui.row().classes("w-full items-center gap-3"):
+            self.status = ui.select({"": "Any status", **{s: s.title() for s in DELIVERY_STATUSES}},
+                                    value=status, label="Status").props("outlined dense").classes(
+                "w-40").mark("filter-status")
+            self.channel = ui.select({"": "Any channel", **channels},
+                                     value=channel if channel in channels else "", label="Channel")
+            self.channel.props("outlined dense").classes("w-48").mark("filter-channel")
+            self.customer = ui.input("Customer id", value=customer).props("outlined dense clearable").classes(
+                "w-48").mark("filter-customer")
+            self.journey = ui.input("Journey id", value=journey).props("outlined dense clearable").classes(
+                "w-48").mark("filter-journey")
+        for element in (self.status, self.channel, self.customer, self.journey):
+            element.on_value_change(lambda _: self.reload(first_page=True))
+        self.table = ui.table(columns=COLUMNS, rows=[], row_key="id").props("flat bordered dense").classes(
+            "w-full cursor-pointer").mark("deliveries")
+        colours = json.dumps(STATUS_COLOURS)
+        self.table.add_slot("body-cell-status", f"""<q-td :props="props"><q-badge
+            :style="{{background: {colours}[props.value]}}" :label="props.value" /></q-td>""")
+        self.table.on("rowClick", lambda event: self.open_detail(event.args[1]["id"]))
+        with ui.row().classes("w-full items-center"):
+            self.total = ui.label().classes("text-sm text-slate-500").mark("deliveries-total")
+            ui.space()
+            self.pager = ui.pagination(1, 1, direction_links=True, on_change=self._on_page).mark("pager")
+        self.reload()
+
+    def reload(self, first_page: bool = False) -> None:
+        if first_page:
+            self.page = 1
+        try:
+            envelope = deliveries.list_deliveries(
+                customer_id=self.customer.value or None, channel_id=self.channel.value or None,
+                status=self.status.value or None, journey_id=self.journey.value or None,
+                limit=PAGE_SIZE, offset=(self.page - 1) * PAGE_SIZE)
+        except JourneysError as error:
+            ui.notify(error.message, type="negative")
+            return
+        self.table.rows = [{**item, "lastError": item["lastError"] or ""} for item in envelope["data"]]
+        total = envelope["pagination"]["total"]
+        self.total.text = f"{total} deliveries"
+        self.pager.max = max(1, -(-total // PAGE_SIZE))
+        self.pager.value = self.page
+        for name, count in deliveries.status_counts().items():
+            self.tiles[name].text = str(count)
+
+    def _on_page(self, event: Any) -> None:
+        if event.value != self.page:
+            self.page = int(event.value)
+            self.reload()
+
+    def open_detail(self, delivery_id: str) -> None:
+        try:
+            item = deliveries.get_delivery(delivery_id)
+        except JourneysError as error:
+            ui.notify(error.message, type="negative")
+            return
+        with ui.dialog() as dialog, ui.card().classes("w-[560px] max-w-full").mark("delivery-detail"):
+            with ui.row().classes("w-full items-center"):
+                ui.label(item["id"]).classes("text-lg font-semibold")
+                ui.space()
+                ui.badge(item["status"]).style(f"background: {STATUS_COLOURS[item['status']]}")
+            ui.label(f"{item['customerId']} via {item['channelId']} · offer {item['offerId'] or '—'} · "
+                     f"key {item['idempotencyKey']}").classes("text-xs text-slate-500")
+            if item["subject"] is not None or item["body"] is not None:
+                ui.label(item["subject"] or "").classes("font-semibold")
+                ui.label(item["body"] or "").classes("text-sm whitespace-pre-wrap")
+            ui.label(f"Attempts ({item['attempts']})").classes("font-semibold mt-2")
+            with ui.column().classes("gap-1").mark("attempt-log"):
+                if not item["attemptLog"]:
+                    ui.label("None yet.").classes("text-sm text-slate-500")
+                for attempt in item["attemptLog"]:
+                    with ui.row().classes("items-center gap-2 text-sm"):
+                        ui.icon("check_circle" if attempt["ok"] else "error",
+                                color="positive" if attempt["ok"] else "negative")
+                        ui.label(f"{attempt['at']} {'delivered' if attempt['ok'] else attempt['error']}")
+            if item["status"] == "queued" and item["nextAttemptAt"]:
+                ui.label(f"Next attempt at {item['nextAttemptAt']}").classes("text-sm text-slate-500")
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Close", on_click=dialog.close).props("flat no-caps")
+        dialog.open()
