@@ -50,3 +50,41 @@ async def test_create_customer_dialog_reports_bad_json(user: User) -> None:
     user.find(marker="create-customer").click()
     await user.should_see("Created zed")
     assert customers.get_customer("zed")["attributes"] == {"tier": "gold"}
+
+
+async def test_create_rule_segment_shows_its_members(user: User) -> None:
+    customers.create_customer(CustomerIn(id="a", attributes={"age": 40}))
+    customers.create_customer(CustomerIn(id="b", attributes={"age": 12}))
+    await user.open("/segments")
+    user.find(marker="new-segment").click()
+    user.find(marker="segment-name").type("Adults")
+    user.find(marker="segment-id").type("adults")
+    user.find(marker="segment-rule").type("customer.age >=")
+    user.find(marker="create-segment").click()
+    await user.should_see("rule:")
+    user.find(marker="segment-rule").type(" 18")
+    user.find(marker="create-segment").click()
+    await user.should_see("Created Adults with 1 members")
+    assert [(row["id"], row["members"]) for row in _table_rows(user, "segments-table")] == [("adults", 1)]
+
+    await user.open("/segments/adults")
+    assert [row["customerId"] for row in _table_rows(user, "members-table")] == ["a"]
+    user.find(marker="rule-input").clear().type("customer.age < 18")
+    user.find(marker="save-rule").click()
+    await user.should_see("membership re-evaluated")
+    assert [row["customerId"] for row in _table_rows(user, "members-table")] == ["b"]
+    assert [(row["customerId"], row["change"]) for row in _table_rows(user, "changes-table")][:2] == [
+        ("b", "joined"), ("a", "left")]
+
+
+async def test_static_segment_members_are_added_by_id(user: User) -> None:
+    customers.create_customer(CustomerIn(id="a"))
+    segments.create_segment(SegmentIn(id="vip", name="VIP", static=True))
+    await user.open("/segments/vip")
+    user.find(marker="member-ids").type("a, ghost")
+    user.find(marker="add-members").click()
+    await user.should_see("unknown customer ghost")
+    user.find(marker="member-ids").clear().type("a")
+    user.find(marker="add-members").click()
+    await user.should_see("1 added, 0 removed")
+    assert [row["customerId"] for row in _table_rows(user, "members-table")] == ["a"]

@@ -1,0 +1,183 @@
+"""Segments: list with member counts, create (rule or static), and a detail page with members and changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import run, ui
+
+from engine import segments
+from engine.errors import JourneysError
+from models.audience import SegmentIn, SegmentUpdate
+from ui.layout import frame
+
+
+def _column(name: str, label: str, **extra: str) -> dict[str, Any]:
+    return {"name": name, "label": label, "field": name, "align": "left", **extra}
+
+
+COLUMNS = [_column("name", "Name"), _column("id", "Id"), _column("kind", "Type"),
+           _column("rule", "Rule", classes="ellipsis", style="max-width: 420px"),
+           {"name": "members", "label": "Members", "field": "members", "align": "right"}]
+
+
+def _problem(error: Exception) -> str:
+    return str(getattr(error, "message", error))
+
+
+@ui.page("/segments")
+def segments_page() -> None:
+    with frame("Segments"):
+        with ui.row().classes("w-full items-center"):
+            ui.label("Segments").classes("text-2xl font-semibold grow")
+            ui.button("New segment", icon="group_add", on_click=lambda: dialog.open()).mark("new-segment")
+        search = ui.input("Search", on_change=lambda: load(page=1)).props("clearable dense outlined") \
+            .classes("w-96").mark("segment-search")
+        table = ui.table(columns=COLUMNS, rows=[], row_key="id",
+                         pagination={"rowsPerPage": 25, "page": 1, "rowsNumber": 0}).classes("w-full")
+        table.props("flat bordered").mark("segments-table")
+
+        def load(pagination: dict[str, Any] | None = None, page: int | None = None) -> None:
+            current = {**table.pagination, **(pagination or {})}
+            if page is not None:
+                current["page"] = page
+            size = min(int(current.get("rowsPerPage") or 25), 200)
+            result = segments.list_segments(search=search.value or None, limit=size,
+                                            offset=(int(current["page"]) - 1) * size)
+            table.rows = [{"id": s["id"], "name": s["name"], "kind": "static" if s["static"] else "rule",
+                           "rule": s["rule"] or "", "members": s["memberCount"]} for s in result["data"]]
+            table.pagination = {**current, "rowsPerPage": size, "rowsNumber": result["pagination"]["total"]}
+
+        table.on("request", lambda e: load(e.args["pagination"]))
+        table.on("rowClick", lambda e: ui.navigate.to(f"/segments/{e.args[1]['id']}"))
+        dialog = _create_dialog(lambda: load(page=1))
+        load()
+
+
+def _create_dialog(created: Any) -> ui.dialog:
+    with ui.dialog() as dialog, ui.card().classes("w-[34rem]"):
+        ui.label("New segment").classes("text-lg font-semibold")
+        name = ui.input("Name").classes("w-full").mark("segment-name")
+        segment_id = ui.input("Id (optional)").classes("w-full").mark("segment-id")
+        kind = ui.toggle({"rule": "Rule (CEL)", "static": "Static"}, value="rule").mark("segment-kind")
+        rule = ui.input("Rule, e.g. customer.tier == 'gold'").classes("w-full font-mono").mark("segment-rule")
+        rule.bind_visibility_from(kind, "value", value="rule")
+
+        async def create() -> None:
+            static = kind.value == "static"
+            try:
+                data = SegmentIn(id=segment_id.value or None, name=name.value, static=static,
+                                 rule=None if static else rule.value)
+                # A rule segment is evaluated over every customer at once: off the event loop.
+                result = await run.io_bound(segments.create_segment, data)
+            except (ValueError, JourneysError) as error:
+                ui.notify(_problem(error), type="negative")
+                return
+            ui.notify(f"Created {result['name']} with {result['memberCount']} members", type="positive")
+            dialog.close()
+            created()
+
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Cancel", on_click=dialog.close).props("flat")
+            ui.button("Create", on_click=create).mark("create-segment")
+    return dialog
+
+
+@ui.page("/segments/{segment_id}")
+def segment_page(segment_id: str) -> None:
+    with frame("Segment"):
+        try:
+            segment = segments.get_segment(segment_id)
+        except JourneysError as error:
+            ui.label(error.message).classes("text-lg text-red-600")
+            ui.link("All segments", "/segments")
+            return
+        with ui.row().classes("w-full items-center"):
+            ui.link("Segments", "/segments").classes("text-sm")
+            ui.label("/").classes("text-sm text-gray-400")
+            ui.label(segment["name"]).classes("text-2xl font-semibold grow")
+            ui.button("Delete", icon="delete", color="negative", on_click=lambda: confirm.open()) \
+                .props("outline")
+        with ui.row().classes("gap-4"):
+            with ui.card().classes("items-center px-8"):
+                count = ui.label(str(segment["memberCount"])).classes("text-3xl font-bold") \
+                    .mark("member-count")
+                ui.label("members").classes("text-sm text-gray-500")
+            with ui.card().classes("grow"):
+                if segment["static"]:
+                    _static_editor(segment_id, lambda: refresh())
+                else:
+                    _rule_editor(segment, lambda: refresh())
+        with ui.row().classes("w-full gap-4 items-start"):
+            members = ui.table(columns=[_column("customerId", "Customer"), _column("joinedAt", "Joined")],
+                               rows=[], row_key="customerId",
+                               pagination={"rowsPerPage": 20, "page": 1, "rowsNumber": 0}) \
+                .props("flat bordered").classes("grow").mark("members-table")
+            changes = ui.table(columns=[_column("customerId", "Customer"), _column("change", "Change"),
+                                        _column("at", "At")], rows=[], row_key="key") \
+                .props("flat bordered dense").classes("w-96").mark("changes-table")
+
+        def load_members(pagination: dict[str, Any] | None = None) -> None:
+            current = {**members.pagination, **(pagination or {})}
+            size = min(int(current.get("rowsPerPage") or 20), 200)
+            result = segments.list_members(segment_id, limit=size, offset=(int(current["page"]) - 1) * size)
+            members.rows = result["data"]
+            members.pagination = {**current, "rowsPerPage": size, "rowsNumber": result["pagination"]["total"]}
+
+        def refresh() -> None:
+            load_members()
+            count.text = str(segments.member_count(segment_id))
+            recent = segments.list_changes(segment_id, limit=20)["data"]
+            changes.rows = [{"key": f"{n}", "customerId": c["customerId"], "change": "joined" if c["joined"]
+                             else "left", "at": c["at"]} for n, c in enumerate(recent)]
+
+        members.on("request", lambda e: load_members(e.args["pagination"]))
+        members.on("rowClick", lambda e: ui.navigate.to(f"/customers/{e.args[1]['customerId']}"))
+        with ui.dialog() as confirm, ui.card():
+            ui.label(f"Delete segment {segment['name']}? Journeys entering on it will no longer find it.")
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Cancel", on_click=confirm.close).props("flat")
+                ui.button("Delete", color="negative", on_click=lambda: _delete(segment_id))
+        refresh()
+
+
+def _rule_editor(segment: dict[str, Any], changed: Any) -> None:
+    ui.label("Rule (CEL over customer)").classes("font-semibold")
+    rule = ui.input(value=segment["rule"]).classes("w-full font-mono").mark("rule-input")
+
+    async def save() -> None:
+        try:
+            # A new rule re-evaluates every customer: off the event loop.
+            await run.io_bound(segments.update_segment, segment["id"], SegmentUpdate(rule=rule.value))
+        except (ValueError, JourneysError) as error:
+            ui.notify(_problem(error), type="negative")
+            return
+        ui.notify("Rule saved; membership re-evaluated", type="positive")
+        changed()
+
+    ui.button("Save rule", icon="save", on_click=save).mark("save-rule")
+
+
+def _static_editor(segment_id: str, changed: Any) -> None:
+    ui.label("Static segment: add or remove customers by id").classes("font-semibold")
+    ids = ui.input("Customer ids, comma separated").classes("w-full").mark("member-ids")
+
+    def apply(add: bool) -> None:
+        wanted = [part.strip() for part in (ids.value or "").split(",") if part.strip()]
+        try:
+            result = segments.change_members(segment_id, wanted if add else [], [] if add else wanted)
+        except JourneysError as error:
+            ui.notify(_problem(error), type="negative")
+            return
+        ui.notify(f"{result['added']} added, {result['removed']} removed", type="positive")
+        ids.value = ""
+        changed()
+
+    with ui.row():
+        ui.button("Add", icon="person_add", on_click=lambda: apply(True)).mark("add-members")
+        ui.button("Remove", icon="person_remove", on_click=lambda: apply(False)).props("outline")
+
+
+def _delete(segment_id: str) -> None:
+    segments.delete_segment(segment_id)
+    ui.navigate.to("/segments")
