@@ -96,8 +96,9 @@ def list_versions(journey_id: str) -> list[dict[str, Any]]:
 
 
 def export_journey(journey_id: str) -> dict[str, Any]:
-    """The whole document as JSON; `import_journey` turns it back into an identical (new, draft) journey."""
-    return get_journey(journey_id).model_dump(by_alias=True, exclude_none=True)
+    """The whole document as JSON; `import_journey` turns it back into an identical (new, draft) journey.
+    When it was paused is run-time state, not part of the document."""
+    return get_journey(journey_id).model_dump(by_alias=True, exclude_none=True, exclude={"paused_at"})
 
 
 # ---- validation -----------------------------------------------------------------------------------------

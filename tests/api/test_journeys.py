@@ -375,7 +375,9 @@ def test_export_import_export_round_trips(api: TestClient) -> None:
         },
     )["id"]
     put(api, journey_id, status="active")
+    put(api, journey_id, status="paused")
     exported = api.get(f"{URL}/{journey_id}/export").json()
+    assert "pausedAt" not in exported
     imported = api.post(f"{URL}/import", json=exported)
     assert imported.status_code == 201
     copy = imported.json()

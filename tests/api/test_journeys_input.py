@@ -87,6 +87,12 @@ def test_malformed_json_is_422(api: TestClient, raw: bytes) -> None:
     invalid(api.post(URL, content=raw, headers={"content-type": "application/json"}))
 
 
+@pytest.mark.parametrize("raw", [b"", b"[]", b'"name"', b"null"])
+def test_body_that_is_not_an_object_names_the_body(api: TestClient, raw: bytes) -> None:
+    error = invalid(api.post(URL, content=raw, headers={"content-type": "application/json"}))
+    assert error["details"]["field"] == "body"
+
+
 def test_non_finite_numbers_are_refused(api: TestClient) -> None:
     # Python's json accepts NaN/Infinity; PostgreSQL JSON and JSON responses do not.
     moved = {**WAIT, "position": {"x": "Infinity", "y": 0}}
