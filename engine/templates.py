@@ -1,7 +1,7 @@
 """Message templates: Jinja2 in a sandbox, so a template can read its variables and nothing else.
 
-Templates see `customer` (attributes plus `id`, `segments`, `flags`), `offer`, `journey`, and the
-journey's `context` (each `storeResultAs` result also bound at top level by its name). A missing
+Templates see `customer` (attributes plus `id`, `segments`, `flags`), `offer`, `journey`, `event` and
+the journey's `context` (each `storeResultAs` result also bound at top level by its name). A missing
 variable (or a field of one) renders as an empty string; reaching for Python internals is refused by
 the sandbox.
 """
@@ -77,8 +77,15 @@ def render(source: str, variables: dict[str, Any]) -> str:
 
 def variables(customer: dict[str, Any], offer: dict[str, Any] | None, context: dict[str, Any],
               journey: dict[str, Any]) -> dict[str, Any]:
-    """The names a template sees; the fixed ones win over context results of the same name."""
-    return {**context, "context": context, "journey": journey, "customer": customer, "offer": offer or {}}
+    """The names a template sees. `context` is what the send step saw (`context`: the journey's
+    storeResultAs results, each also bound at top level by its name; `event`; `journey`); the customer
+    and offer as they are at send time, and the delivery's journey ids, win over same-named entries."""
+    results = context.get("context")
+    results = results if isinstance(results, dict) else {}
+    seen_journey = context.get("journey")
+    seen_journey = seen_journey if isinstance(seen_journey, dict) else {}
+    return {**results, **context, "context": results, "customer": customer, "offer": offer or {},
+            "journey": {**seen_journey, **journey}}
 
 
 def _describe(error: JinjaTemplateError) -> str:

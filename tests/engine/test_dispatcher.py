@@ -3,6 +3,8 @@ keeps one broken delivery from hurting the others, and respects rate limits."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import update
 
@@ -126,7 +128,7 @@ def test_journey_template_overrides_the_creative_and_sees_the_context() -> None:
     with http_receiver() as receiver:
         seed_channel("ch_hook", "webhook", http_config(receiver.url))
         queued = queue(template={"body": "{{ best[0].name }} for {{ customer.name }}"},
-                       context={"best": [{"offerId": "off_tea", "name": "Tea deal"}]})
+                       context={"context": {"best": [{"offerId": "off_tea", "name": "Tea deal"}]}})
         dispatch_due()
     body = receiver.requests[0]["json"]
     assert (body["subject"], body["body"]) == ("Hi Ann", "Tea deal for Ann")
@@ -182,3 +184,26 @@ def test_limit_caps_one_round() -> None:
         queue(f"k{i}", channel_id="ch_inapp")
     assert dispatch_due(limit=3) == 3
     assert dispatch_due(limit=3) == 2
+
+
+def test_two_dispatchers_at_once_deliver_each_message_once() -> None:
+    with http_receiver() as receiver:
+        seed_channel("ch_hook", "webhook", http_config(receiver.url))
+        queued = [queue(f"k{i}") for i in range(30)]
+        start = threading.Barrier(2)
+        handled: list[int] = []
+
+        def run() -> None:
+            start.wait()
+            handled.append(dispatch_due(limit=20))
+
+        workers = [threading.Thread(target=run) for _ in range(2)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        handled.append(dispatch_due())
+    assert sum(handled) == 30
+    keys = sorted(request["headers"]["Idempotency-Key"] for request in receiver.requests)
+    assert keys == sorted(f"k{i}" for i in range(30))
+    assert {(delivery(q.id).status, delivery(q.id).attempts) for q in queued} == {("sent", 1)}

@@ -9,23 +9,29 @@ from engine import templates
 CUSTOMER = {"id": "cus_ann", "name": "Ann", "tier": "gold", "segments": ["seg_vip"], "flags": {}}
 
 
-def _vars(**context: object) -> dict[str, object]:
-    return templates.variables(CUSTOMER, {"id": "off_tea", "name": "Green tea"}, dict(context),
+def _vars(**results: object) -> dict[str, object]:
+    """Variables as the send step queues them: the results under `context`, plus the event and journey."""
+    seen = {"customer": {"name": "Stale"}, "context": dict(results), "event": {"type": "signup"},
+            "journey": {"id": "jrn_1", "name": "Onboarding"}}
+    return templates.variables(CUSTOMER, {"id": "off_tea", "name": "Green tea"}, seen,
                                {"id": "jrn_1", "enrollmentId": "enr_1", "stepId": "send1"})
 
 
-def test_renders_customer_offer_journey_and_context() -> None:
-    source = ("{{ customer.name }} ({{ customer.tier }}): {{ offer.name }} via {{ journey.id }}, "
-              "{{ best[0].name }}")
-    assert templates.render(source, _vars(best=[{"name": "Tea"}])) == "Ann (gold): Green tea via jrn_1, Tea"
+def test_renders_customer_offer_journey_event_and_results() -> None:
+    source = ("{{ customer.name }} ({{ customer.tier }}): {{ offer.name }} via {{ journey.name }} "
+              "{{ journey.stepId }} after {{ event.type }}, {{ best[0].name }}")
+    assert templates.render(source, _vars(best=[{"name": "Tea"}])) == (
+        "Ann (gold): Green tea via Onboarding send1 after signup, Tea")
 
 
-def test_context_results_are_also_under_context() -> None:
+def test_results_are_also_under_context() -> None:
     assert templates.render("{{ context.best | length }}", _vars(best=[1, 2])) == "2"
 
 
-def test_context_cannot_shadow_customer() -> None:
-    assert templates.render("{{ customer.name }}", _vars(customer={"name": "Mallory"})) == "Ann"
+def test_results_cannot_shadow_customer_or_offer() -> None:
+    assert templates.render("{{ customer.name }} {{ offer.name }}", _vars(customer={"name": "Mallory"},
+                                                                          offer={"name": "Fake"})) == (
+        "Ann Green tea")
 
 
 def test_missing_values_render_empty() -> None:
