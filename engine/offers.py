@@ -6,6 +6,7 @@ surprise at decision time.
 
 from __future__ import annotations
 
+from copy import deepcopy
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -31,7 +32,7 @@ _OFFER_DEFAULTS = {"description": "", "category": "", "status": "active", "prope
 # ---- offers ------------------------------------------------------------------------------------------
 
 def create_offer(data: OfferIn) -> dict[str, Any]:
-    values = {**_OFFER_DEFAULTS, **_given(data, _OFFER_COLUMNS)}
+    values = {**deepcopy(_OFFER_DEFAULTS), **_given(data, _OFFER_COLUMNS, _OFFER_DEFAULTS)}
     _check_offer(values)
     moment = current_time()
     with open_session() as s:
@@ -62,14 +63,11 @@ def list_offers(search: str | None = None, status: str | None = None, limit: int
 
 
 def update_offer(offer_id: str, data: OfferFields) -> dict[str, Any]:
-    """Change the fields given (null clears eligibility, dates and propensity back to its default)."""
+    """Change the fields given (null clears eligibility and dates, and resets the others to their default)."""
     with open_session() as s:
         row = _offer(s, offer_id)
         current = {column: getattr(row, column) for column in _OFFER_COLUMNS}
-        changes = _given(data, _OFFER_COLUMNS)
-        for column, value in list(changes.items()):
-            if value is None and column in _OFFER_DEFAULTS:
-                changes[column] = _OFFER_DEFAULTS[column]
+        changes = _given(data, _OFFER_COLUMNS, _OFFER_DEFAULTS)
         values = {**current, **changes}
         _check_offer(values)
         for column, value in changes.items():
@@ -133,7 +131,7 @@ _FLOW_DEFAULTS = {"description": "", "offer_ids": [], "categories": [], "rules":
 
 
 def create_decision_flow(data: DecisionFlowIn) -> dict[str, Any]:
-    values = {**_FLOW_DEFAULTS, **_given(data, _FLOW_COLUMNS)}
+    values = {**deepcopy(_FLOW_DEFAULTS), **_given(data, _FLOW_COLUMNS, _FLOW_DEFAULTS)}
     moment = current_time()
     with open_session() as s:
         _check_flow(s, values)
@@ -162,8 +160,7 @@ def list_decision_flows(search: str | None = None, limit: int = 50, offset: int 
 def update_decision_flow(flow_id: str, data: DecisionFlowFields) -> dict[str, Any]:
     with open_session() as s:
         row = _flow(s, flow_id)
-        changes = {column: (_FLOW_DEFAULTS[column] if value is None else value)
-                   for column, value in _given(data, _FLOW_COLUMNS).items()}
+        changes = _given(data, _FLOW_COLUMNS, _FLOW_DEFAULTS)
         _check_flow(s, {**{column: getattr(row, column) for column in _FLOW_COLUMNS}, **changes})
         for column, value in changes.items():
             setattr(row, column, value)
@@ -207,8 +204,13 @@ def _flow(session: Session, flow_id: str) -> DecisionFlow:
     return row
 
 
-def _given(data: OfferFields | DecisionFlowFields, columns: tuple[str, ...]) -> dict[str, Any]:
-    """The fields the caller actually sent, as column values (nested models as camelCase dicts)."""
+def _given(data: OfferFields | DecisionFlowFields, columns: tuple[str, ...],
+           defaults: dict[str, Any]) -> dict[str, Any]:
+    """The fields the caller actually sent, as column values (nested models as camelCase dicts).
+
+    A null resets a field that has a default to it (and clears one that has none, like eligibility).
+    """
     dumped = data.model_dump(by_alias=True)
     fields = type(data).model_fields
-    return {name: dumped[fields[name].alias or name] for name in data.model_fields_set & set(columns)}
+    values = {name: dumped[fields[name].alias or name] for name in data.model_fields_set & set(columns)}
+    return {name: deepcopy(defaults.get(name)) if value is None else value for name, value in values.items()}

@@ -7,8 +7,9 @@ from typing import Any
 from nicegui import ui
 from nicegui.testing import User
 
-from engine import customers, segments
+from engine import customers, offers, segments
 from models.audience import CustomerIn, SegmentIn
+from models.offers import OfferIn
 
 
 def _table_rows(user: User, marker: str) -> list[dict[str, Any]]:
@@ -88,3 +89,24 @@ async def test_static_segment_members_are_added_by_id(user: User) -> None:
     user.find(marker="add-members").click()
     await user.should_see("1 added, 0 removed")
     assert [row["customerId"] for row in _table_rows(user, "members-table")] == ["a"]
+
+
+async def test_offer_form_reports_invalid_cel_then_creates_and_edits(user: User) -> None:
+    await user.open("/offers")
+    user.find(marker="new-offer").click()
+    user.find(marker="offer-id").type("tea")
+    user.find(marker="offer-name").type("Green tea")
+    user.find(marker="offer-eligibility").type("customer.age >")
+    user.find(marker="save-offer").click()
+    await user.should_see("eligibility:")
+    user.find(marker="offer-eligibility").clear().type("customer.age >= 18")
+    user.find(marker="creative-in_app-body").type("Hello {{ customer.name }}")
+    user.find(marker="save-offer").click()
+    await user.should_see("Saved Green tea")
+    assert [row["id"] for row in _table_rows(user, "offers-table")] == ["tea"]
+    creatives = offers.get_offer("tea")["creatives"]
+    assert creatives == {"in_app": {"subject": None, "body": "Hello {{ customer.name }}"}}
+
+    offers.create_offer(OfferIn(id="cake", name="Cake", category="food"))
+    user.find(marker="offer-search").type("food")
+    assert [row["id"] for row in _table_rows(user, "offers-table")] == ["cake"]

@@ -1,0 +1,173 @@
+"""Offers: a searchable list, and one form (in a dialog) to create or edit an offer with its creatives."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from nicegui import ui
+from pydantic import ValidationError
+
+from engine import offers
+from engine.errors import JourneysError
+from models.offers import CREATIVE_CHANNELS, OfferFields, OfferIn
+from ui.layout import frame
+
+
+def _column(name: str, label: str, align: str = "left") -> dict[str, Any]:
+    return {"name": name, "label": label, "field": name, "align": align}
+
+
+COLUMNS = [_column("name", "Name"), _column("id", "Id"), _column("category", "Category"),
+           _column("status", "Status"), _column("propensity", "Propensity"),
+           _column("businessValue", "Value", "right"), _column("priority", "Priority", "right"),
+           _column("window", "Runs")]
+
+
+def _problem(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    return str(getattr(error, "message", error))
+
+
+def _row(offer: dict[str, Any]) -> dict[str, Any]:
+    start, end = (offer["startDate"] or "")[:10], (offer["endDate"] or "")[:10]
+    return {**offer, "propensity": str(offer["propensity"]),
+            "window": f"{start or '…'} – {end or '…'}" if start or end else "always"}
+
+
+@ui.page("/offers")
+def offers_page() -> None:
+    with frame("Offers"):
+        with ui.row().classes("w-full items-center"):
+            ui.label("Offers").classes("text-2xl font-semibold grow")
+            ui.button("New offer", icon="add", on_click=lambda: form.open_for(None)).mark("new-offer")
+        search = ui.input("Search name, id or category", on_change=lambda: load(page=1)) \
+            .props("clearable dense outlined").classes("w-96").mark("offer-search")
+        table = ui.table(columns=COLUMNS, rows=[], row_key="id",
+                         pagination={"rowsPerPage": 25, "page": 1, "rowsNumber": 0}).classes("w-full")
+        table.props("flat bordered").mark("offers-table")
+
+        def load(pagination: dict[str, Any] | None = None, page: int | None = None) -> None:
+            current = {**table.pagination, **(pagination or {})}
+            if page is not None:
+                current["page"] = page
+            size = min(int(current.get("rowsPerPage") or 25), 200)
+            result = offers.list_offers(search=search.value or None, limit=size,
+                                        offset=(int(current["page"]) - 1) * size)
+            table.rows = [_row(offer) for offer in result["data"]]
+            table.pagination = {**current, "rowsPerPage": size, "rowsNumber": result["pagination"]["total"]}
+
+        table.on("request", lambda e: load(e.args["pagination"]))
+        form = OfferForm(lambda: load())
+        table.on("rowClick", lambda e: form.open_for(offers.get_offer(e.args[1]["id"])))
+        load()
+
+
+class OfferForm:
+    """The create/edit dialog; `open_for(None)` starts a new offer."""
+
+    def __init__(self, saved: Any) -> None:
+        self.saved = saved
+        self.offer_id: str | None = None
+        with ui.dialog() as self.dialog, ui.card().classes("w-[44rem]"):
+            self.title = ui.label().classes("text-lg font-semibold")
+            with ui.row().classes("w-full"):
+                self.id = ui.input("Id (optional)").classes("grow").mark("offer-id")
+                self.name = ui.input("Name").classes("grow").mark("offer-name")
+            self.description = ui.input("Description").classes("w-full")
+            with ui.row().classes("w-full"):
+                self.category = ui.input("Category").classes("grow").mark("offer-category")
+                self.status = ui.select(["active", "inactive"], value="active", label="Status") \
+                    .classes("w-40")
+            self.eligibility = ui.input("Eligibility (CEL, blank = everyone)").classes("w-full font-mono") \
+                .mark("offer-eligibility")
+            with ui.row().classes("w-full"):
+                self.propensity = ui.input("Propensity (0..1 or CEL)", value="0.5").classes("grow") \
+                    .mark("offer-propensity")
+                self.value = ui.number("Business value", value=1).classes("w-40")
+                self.priority = ui.number("Priority", value=1).classes("w-32")
+            with ui.row().classes("w-full"):
+                self.start = ui.input("Start (YYYY-MM-DD[THH:MM], UTC)").classes("grow")
+                self.end = ui.input("End").classes("grow")
+            ui.label("Creatives (Jinja2: customer, offer)").classes("font-semibold")
+            self.creatives: dict[str, tuple[ui.input, ui.textarea]] = {}
+            with ui.tabs().classes("w-full") as tabs:
+                for channel in CREATIVE_CHANNELS:
+                    ui.tab(channel)
+            with ui.tab_panels(tabs, value=CREATIVE_CHANNELS[0]).classes("w-full"):
+                for channel in CREATIVE_CHANNELS:
+                    with ui.tab_panel(channel):
+                        self.creatives[channel] = (
+                            ui.input("Subject").classes("w-full").mark(f"creative-{channel}-subject"),
+                            ui.textarea("Body").classes("w-full").mark(f"creative-{channel}-body"))
+            with ui.row().classes("w-full justify-end"):
+                self.delete_button = ui.button("Delete", color="negative", on_click=self.delete).props("flat")
+                ui.button("Cancel", on_click=self.dialog.close).props("flat")
+                ui.button("Save", on_click=self.save).mark("save-offer")
+
+    def open_for(self, offer: dict[str, Any] | None) -> None:
+        offer = offer or {}
+        self.offer_id = offer.get("id")
+        self.title.text = f"Edit {offer['name']}" if offer else "New offer"
+        self.id.value = offer.get("id", "")
+        self.id.set_enabled(not offer)
+        self.delete_button.set_visibility(bool(offer))
+        self.name.value = offer.get("name", "")
+        self.description.value = offer.get("description", "")
+        self.category.value = offer.get("category", "")
+        self.status.value = offer.get("status", "active")
+        self.eligibility.value = offer.get("eligibility") or ""
+        self.propensity.value = str(offer.get("propensity", 0.5))
+        self.value.value = offer.get("businessValue", 1)
+        self.priority.value = offer.get("priority", 1)
+        self.start.value = (offer.get("startDate") or "").removesuffix("Z")
+        self.end.value = (offer.get("endDate") or "").removesuffix("Z")
+        for channel, (subject, body) in self.creatives.items():
+            creative = (offer.get("creatives") or {}).get(channel) or {}
+            subject.value, body.value = creative.get("subject") or "", creative.get("body") or ""
+        self.dialog.open()
+
+    def fields(self) -> dict[str, Any]:
+        propensity_text = (self.propensity.value or "").strip()
+        try:
+            propensity: float | str | None = float(propensity_text) if propensity_text else None
+        except ValueError:
+            propensity = propensity_text
+        creatives = {channel: {"subject": subject.value or None, "body": body.value or None}
+                     for channel, (subject, body) in self.creatives.items() if subject.value or body.value}
+        return {"name": self.name.value, "description": self.description.value or "",
+                "category": self.category.value or "", "status": self.status.value,
+                "eligibility": (self.eligibility.value or "").strip() or None, "propensity": propensity,
+                "business_value": self.value.value, "priority": self.priority.value,
+                "start_date": _moment(self.start.value), "end_date": _moment(self.end.value),
+                "creatives": creatives}
+
+    def save(self) -> None:
+        try:
+            if self.offer_id:
+                result = offers.update_offer(self.offer_id, OfferFields(**self.fields()))
+            else:
+                result = offers.create_offer(OfferIn(id=self.id.value or None, **self.fields()))
+        except (ValueError, JourneysError) as error:
+            ui.notify(_problem(error), type="negative")
+            return
+        ui.notify(f"Saved {result['name']}", type="positive")
+        self.dialog.close()
+        self.saved()
+
+    def delete(self) -> None:
+        try:
+            offers.delete_offer(self.offer_id or "")
+        except JourneysError as error:
+            ui.notify(error.message, type="negative")
+            return
+        self.dialog.close()
+        self.saved()
+
+
+def _moment(text: str | None) -> datetime | None:
+    """A typed date or date-time; blank is none. A bad one raises ValueError (shown to the user)."""
+    text = (text or "").strip()
+    return datetime.fromisoformat(text.removesuffix("Z")) if text else None
