@@ -210,3 +210,27 @@ def _bucket_counts(s: Session, column: Any, starts: list[datetime], end: datetim
     pairs = zip(starts, bounds, strict=True)
     counts = [base.where(column >= low, column < high).scalar_subquery() for low, high in pairs]
     return [int(value) for value in s.execute(select(*counts)).one()]
+
+
+def enrollment_messages(enrollment_id: str) -> list[dict[str, Any]]:
+    """What one enrollment was sent (oldest first), each with its channel and the responses it drew."""
+    with session() as s:
+        deliveries = s.execute(
+            select(Delivery, Channel.name).outerjoin(Channel, Channel.id == Delivery.channel_id)
+            .where(Delivery.enrollment_id == enrollment_id).order_by(Delivery.created_at, Delivery.id)
+        ).all()
+        responses: dict[str, list[dict[str, Any]]] = {}
+        ids = [delivery.id for delivery, _name in deliveries]
+        if ids:
+            for row in s.execute(
+                select(Response).where(Response.delivery_id.in_(ids)).order_by(Response.at)
+            ).scalars():
+                responses.setdefault(row.delivery_id, []).append({"outcome": row.outcome, "at": iso(row.at)})
+        return [
+            {"id": delivery.id, "stepId": delivery.step_id, "channelId": delivery.channel_id,
+             "channelName": name or delivery.channel_id, "offerId": delivery.offer_id,
+             "status": delivery.status, "attempts": delivery.attempts, "lastError": delivery.last_error,
+             "createdAt": iso(delivery.created_at), "sentAt": iso(delivery.sent_at),
+             "responses": responses.get(delivery.id, [])}
+            for delivery, name in deliveries
+        ]

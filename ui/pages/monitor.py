@@ -187,7 +187,7 @@ class JourneyMonitor:
                         ui.icon(icon).classes(f"{colour} text-xl")
                         ui.label(label).classes("text-sm text-slate-500")
                     tile = ui.label("0").classes(f"text-3xl font-bold {colour}")
-                    self.tiles[key] = tile.mark(f"tile-{key}")
+                    self.tiles[key] = tile.mark(f"tile-{key}").props(f"data-tile={key}")
                     if key == "exited":
                         self.reasons = ui.label().classes("text-xs text-slate-500").mark("exit-reasons")
 
@@ -219,7 +219,7 @@ class JourneyMonitor:
                 {"name": "note", "label": "Reason / error", "field": "note", "align": "left"},
             ]
             self.table = ui.table(columns=columns, rows=[], row_key="id").props("flat dense hide-bottom")
-            self.table.classes("w-full cursor-pointer").mark("enrollments")
+            self.table.classes("w-full cursor-pointer").mark("enrollments").props("data-enrollments")
             self.table.add_slot("body-cell-status", """
                 <q-td :props="props"><q-badge :color="{active: 'primary', completed: 'positive',
                   exited: 'grey-7', failed: 'negative'}[props.value]">{{ props.value }}</q-badge></q-td>""")
@@ -322,14 +322,16 @@ class JourneyMonitor:
         if item is None or messages is None:
             return
         self.timeline.clear()
-        with self.timeline, ui.card().classes("w-[520px] max-w-full h-full").mark("timeline"):
+        with self.timeline, ui.card().classes("w-[520px] max-w-full h-full").props("data-timeline") as card:
+            card.mark("timeline")
             self._timeline_content(item, messages)
         self.timeline.open()
 
     def _timeline_content(self, item: dict[str, Any], messages: list[dict[str, Any]]) -> None:
         with ui.row().classes("w-full items-center"):
             ui.icon("person").classes("text-xl")
-            ui.label(item["customerId"]).classes("text-lg font-semibold").mark("timeline-customer")
+            customer = ui.label(item["customerId"]).classes("text-lg font-semibold")
+            customer.mark("timeline-customer").props("data-timeline-customer")
             ui.badge(item["status"], color=STATUS_COLOURS.get(item["status"], "grey"))
             ui.space()
             ui.button(icon="close", on_click=self.timeline.close).props("flat round dense")
@@ -343,6 +345,8 @@ class JourneyMonitor:
                 ui.button("Exit by hand", icon="logout", color="negative",
                           on_click=lambda: self.act(enrollments.exit_enrollment, item["id"])).mark("exit")
         with ui.timeline(side="right").classes("w-full").mark("timeline-steps"):
+            with ui.timeline_entry(subtitle=_short(item["enteredAt"]), icon="login"):
+                ui.label("Entered the journey").classes("font-medium")
             for entry in item["history"]:
                 name = self.step_names.get(entry["stepId"], entry["stepId"] or "journey")
                 icon, colour = STEP_STYLE.get(entry["type"], ("history", "#64748b"))
@@ -353,6 +357,10 @@ class JourneyMonitor:
                     ui.label(title).classes("font-medium").style(f"color: {colour}")
                     for key, value in (entry["detail"] or {}).items():
                         ui.label(f"{key}: {_compact(value)}").classes("text-xs text-slate-500 break-all")
+            if item["status"] == "active":
+                with ui.timeline_entry(subtitle=f"next run {_short(item['nextRunAt'])}", icon="more_horiz"):
+                    ui.label(f"Now at {self.step_names.get(item['stepId'], item['stepId'])}").classes(
+                        "font-medium").mark("timeline-now")
         if messages:
             ui.label("Messages").classes("text-sm font-semibold text-slate-500 mt-2")
             for message in messages:

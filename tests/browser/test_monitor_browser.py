@@ -1,0 +1,116 @@
+"""The journey monitor in real Chromium: counts pushed live without reload, the customer timeline, and a
+screenshot of the demo journey in the middle of a run (/tmp/monitor.png)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Page
+
+from engine import (
+    customers,
+    demo,
+    dispatcher,
+    enrollment,
+    enrollments,
+    events,
+    journeys,
+    metrics,
+    responses,
+    runner,
+)
+from models.audience import CustomerIn, EventIn
+from models.journey import JourneyCreate
+
+pytestmark = pytest.mark.browser
+
+STEPS: list[dict[str, Any]] = [
+    {"id": "hold", "type": "wait", "name": "Cooling off", "config": {"duration": 1, "unit": "days"},
+     "next": "bye", "position": {"x": 340, "y": 120}},
+    {"id": "bye", "type": "exit", "name": "Bye", "config": {"reason": "done"},
+     "position": {"x": 700, "y": 120}},
+]
+SCREENSHOT = "/tmp/monitor.png"
+
+
+def count_at(step_id: str) -> str:
+    return f'[data-step-id="{step_id}"] [data-count="current"]'
+
+
+async def test_screenshot_of_the_demo_journey_mid_run(live_server: str, browser_page: Page) -> None:
+    page = browser_page
+    assert demo.seed_if_empty(), "runs first in this module, on the live server's empty database"
+    journey_id = journeys.list_journeys(search="Welcome the under-30s")["data"][0]["id"]
+    while enrollment.backfill():
+        pass
+    runner.run_due()
+    dispatcher.dispatch_due(limit=1000)
+    sent = _sent_deliveries(journey_id)
+    for index, delivery_id in enumerate(sent):  # some click, fewer convert, the rest stay silent
+        if index % 3 == 0:
+            responses.record_response("click", delivery_id=delivery_id)
+        if index % 7 == 0:
+            responses.record_response("conversion", delivery_id=delivery_id)
+    purchasers = _customers_of(journey_id)[: len(sent) // 2]
+    events.accept([EventIn(customer_id=customer_id, type="purchase") for customer_id in purchasers])
+    runner.run_due()
+    dispatcher.dispatch_due(limit=1000)
+
+    await page.goto(f"{live_server}/journeys/{journey_id}/monitor")
+    expected = metrics.journey_metrics(journey_id)
+    await page.wait_for_function(
+        "n => document.querySelector('[data-tile=enrolledNow]')?.textContent.trim() === n",
+        arg=f"{expected['totals']['enrolledNow']:,}")
+    await page.wait_for_timeout(800)  # let the charts finish their entry animation
+    await page.screenshot(path=SCREENSHOT, full_page=True)
+    shown = {step["id"]: await page.locator(count_at(step["id"])).inner_text() for step in expected["steps"]}
+    assert shown == {step["id"]: str(step["current"]) for step in expected["steps"]}
+
+
+async def test_node_counts_change_live_when_customers_enroll(live_server: str, browser_page: Page) -> None:
+    page = browser_page
+    for number in range(50):
+        customers.create_customer(CustomerIn(id=f"live{number:02d}", attributes={"tier": "gold"}))
+    journey = journeys.create_journey(JourneyCreate.model_validate({"name": "Live counts", "steps": STEPS}))
+    journeys.change_status(journey.id, "active")
+    await page.goto(f"{live_server}/journeys/{journey.id}/monitor")
+    await page.wait_for_selector(count_at("hold"))
+    assert await page.locator(count_at("hold")).inner_text() == "0"
+    await page.wait_for_timeout(300)  # let the websocket settle: the update must come by push, not by load
+
+    async with httpx.AsyncClient(base_url=live_server) as client:
+        answer = await client.post(f"/api/v1/journeys/{journey.id}/enroll",
+                                   json={"customerIds": [f"live{number:02d}" for number in range(50)]})
+    assert answer.status_code in (200, 201), answer.text
+    started = asyncio.get_running_loop().time()
+    await page.wait_for_function(
+        "selector => document.querySelector(selector)?.textContent.trim() === '50'", arg=count_at("hold"),
+        timeout=2000)
+    assert asyncio.get_running_loop().time() - started < 2.0
+    assert await page.locator('[data-tile=enrolledNow]').inner_text() == "50"
+
+    await page.get_by_text("50 enrollments").wait_for(timeout=2000)
+    await page.locator("[data-enrollments] tbody tr").first.click()
+    timeline = page.locator("[data-timeline]")
+    await timeline.wait_for()
+    customer = await page.locator("[data-timeline-customer]").inner_text()
+    assert customer.startswith("live")
+    await timeline.get_by_text("Entered the journey").wait_for()
+    await timeline.get_by_text("Now at Cooling off").wait_for()
+
+
+def _sent_deliveries(journey_id: str) -> list[str]:
+    page = enrollment_page(journey_id)
+    return [message["id"] for item in page for message in metrics.enrollment_messages(item["id"])
+            if message["status"] == "sent"]
+
+
+def _customers_of(journey_id: str) -> list[str]:
+    return [item["customerId"] for item in enrollment_page(journey_id) if item["status"] == "active"]
+
+
+def enrollment_page(journey_id: str) -> list[dict[str, Any]]:
+    return enrollments.list_enrollments(journey_id=journey_id, limit=200)["data"]
