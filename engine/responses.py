@@ -1,8 +1,10 @@
 """Responses to deliveries (impression, click, conversion, dismiss): stored, queryable, and read by
-branches as `outcome`."""
+branches as `outcome`. They arrive through `POST /respond`, or as events of an outcome type that carry
+the `deliveryId` in their properties."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, select
@@ -13,7 +15,7 @@ from engine.core import now, session
 from engine.errors import Invalid, NotFound
 from engine.ids import new_id
 from engine.paging import paginate
-from models.audience import Customer
+from models.audience import Customer, Event
 from models.channels import OUTCOMES, Delivery, Response
 from models.common import iso
 from models.offers import Offer
@@ -39,15 +41,25 @@ def record_response(outcome: str, delivery_id: str | None = None, customer_id: s
             delivery = _latest_delivery(s, customer_id, offer_id)
         else:
             raise Invalid("give deliveryId, or customerId and offerId", field="deliveryId")
-        row = Response(
-            id=new_id("rsp"), delivery_id=delivery.id if delivery else None, customer_id=customer_id,
-            offer_id=offer_id, journey_id=delivery.journey_id if delivery else None,
-            enrollment_id=delivery.enrollment_id if delivery else None,
-            step_id=delivery.step_id if delivery else None, outcome=outcome, at=now(),
-        )
+        row = _response(delivery, customer_id, offer_id, outcome, now())
         s.add(row)
     signals.work_available.send()
     return response_out(row)
+
+
+@signals.events_accepted.connect
+def record_from_events(session: Session, events: list[Event], now: datetime) -> None:
+    """An event whose type is an outcome and whose properties name one of the customer's deliveries
+    (`deliveryId`) counts as a response, in the events' own transaction. Anything else is left alone."""
+    wanted = {event.properties.get("deliveryId"): event for event in events
+              if event.type in OUTCOMES and isinstance(event.properties.get("deliveryId"), str)}
+    if not wanted:
+        return
+    found = session.execute(select(Delivery).where(Delivery.id.in_(list(wanted)))).scalars().all()
+    for delivery in found:
+        event = wanted[delivery.id]
+        if event.customer_id == delivery.customer_id:
+            session.add(_response(delivery, delivery.customer_id, delivery.offer_id, event.type, now))
 
 
 def latest_outcome(session: Session, enrollment_id: str) -> str | None:
@@ -68,6 +80,16 @@ def list_responses(customer_id: str | None = None, delivery_id: str | None = Non
             statement = statement.where(column == value)
     with session() as s:
         return paginate(s, statement, limit, offset, response_out)
+
+
+def _response(delivery: Delivery | None, customer_id: str, offer_id: str | None, outcome: str,
+              at: datetime) -> Response:
+    return Response(
+        id=new_id("rsp"), delivery_id=delivery.id if delivery else None, customer_id=customer_id,
+        offer_id=offer_id, journey_id=delivery.journey_id if delivery else None,
+        enrollment_id=delivery.enrollment_id if delivery else None,
+        step_id=delivery.step_id if delivery else None, outcome=outcome, at=at,
+    )
 
 
 def response_out(row: Response) -> dict[str, Any]:

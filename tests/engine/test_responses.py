@@ -7,11 +7,12 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from engine import signals
+from engine import events, signals
 from engine.clock import VirtualClock
 from engine.core import Core, session
 from engine.errors import Invalid, NotFound
 from engine.responses import latest_outcome, list_responses, record_response
+from models.audience import EventIn
 from models.channels import Response
 from tests.delivery_kit import queue, seed_customer, seed_offer
 
@@ -115,3 +116,18 @@ def test_responses_are_listed_newest_first_and_filtered(clock: VirtualClock) -> 
     assert page["pagination"]["total"] == 2
     assert list_responses(customer_id="cus_ann")["pagination"]["total"] == 3
     assert [item["outcome"] for item in list_responses(delivery_id=other.id)["data"]] == ["dismiss"]
+
+
+def test_an_outcome_event_naming_a_delivery_is_recorded_as_a_response() -> None:
+    seed_customer("cus_bob")
+    mine = queue("a", enrollment_id="enr_1")
+    bobs = queue("b", enrollment_id="enr_2", customer_id="cus_bob")
+    events.accept([
+        EventIn(customer_id="cus_ann", type="click", properties={"deliveryId": mine.id}),
+        EventIn(customer_id="cus_ann", type="conversion", properties={"deliveryId": bobs.id}),  # not hers
+        EventIn(customer_id="cus_ann", type="page_view", properties={"deliveryId": mine.id}),
+        EventIn(customer_id="cus_ann", type="dismiss", properties={"deliveryId": "dlv_nope"}),
+    ])
+    assert _latest("enr_1") == "click"
+    assert _latest("enr_2") is None
+    assert list_responses()["pagination"]["total"] == 1
