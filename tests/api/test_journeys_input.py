@@ -298,3 +298,16 @@ def test_waits_longer_than_max_duration_warn(api: TestClient, references: None) 
     assert issues_of(api, [{**WAIT, "config": {"duration": 50}}], maxDuration=20) == [
         ("warning", "max_duration_exceeded", None)
     ]
+
+
+def test_unsaved_document_can_be_validated(api: TestClient, references: None) -> None:
+    document = {"name": "Unsaved", "status": "draft", "steps": [
+        {"id": "w", "type": "wait", "config": {"unit": "weeks"}}, {"id": "x", "type": "exit", "next": "w"}]}
+    shape = api.post(f"{URL}/validate", json=document).json()
+    assert shape["valid"] is False
+    assert [(i["code"], i["stepId"]) for i in shape["issues"]] == [("invalid_shape", "w")]
+    document["steps"][0]["config"] = {"duration": 1}
+    result = api.post(f"{URL}/validate", json=document).json()
+    assert [(i["code"], i["stepId"]) for i in result["issues"]] == [
+        ("no_entry_trigger", None), ("unreachable_step", "x"), ("next_ignored", "x")]
+    assert invalid(api.post(f"{URL}/validate", json=[1]))["details"]["field"] == "body"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Response
 
 from engine import journeys
 from models.common import ErrorEnvelope
@@ -51,6 +51,12 @@ def create_journey(body: JourneyCreate) -> Any:
 def import_journey(body: JourneyImport) -> Any:
     """A draft copy of an exported document, under a new id."""
     return journeys.import_journey(body.model_dump(by_alias=True))
+
+
+@router.post("/journeys/validate", response_model=ValidationResult)
+def validate_document(document: dict[str, Any] = Body(description="a journey document, saved or not")) -> Any:
+    """Validate an unsaved document (as the editor does): shape problems are `invalid_shape` issues."""
+    return journeys.validate_document(document)
 
 
 @router.get("/journeys/{journey_id}", responses=NOT_FOUND, **DOCUMENT)
