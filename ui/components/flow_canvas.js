@@ -208,7 +208,7 @@ export default {
       this.sel = ids;
       this.selEdge = null;
       this.lastSelected = JSON.stringify(ids);
-      this.$emit("select", { ids });
+      this.$emit("selection", { ids });
     },
     // ---- window-level dragging (pointermove/up keep working outside the surface) ----
     startWindowDrag(drag) {
@@ -306,22 +306,22 @@ export default {
         this.temp = null;
         const target = this.nodeAt(e.clientX, e.clientY);
         if (target && target !== ENTRY && target !== d.source) {
-          this.$emit("connect", { source: d.source, port: d.port, target });
+          this.$emit("edge_connect", { source: d.source, port: d.port, target });
         }
       } else if (d.kind === "edge") {
         this.temp = null;
         if (!d.moved) {
           this.sel = [];
           this.lastSelected = "[]";
-          this.$emit("select", { ids: [] });
+          this.$emit("selection", { ids: [] });
           this.selEdge = d.edge.key;
           return;
         }
         const target = this.nodeAt(e.clientX, e.clientY);
         if (target && target !== ENTRY && target !== d.edge.source) {
-          if (target !== d.edge.target) this.$emit("connect", { source: d.edge.source, port: d.edge.port, target });
+          if (target !== d.edge.target) this.$emit("edge_connect", { source: d.edge.source, port: d.edge.port, target });
         } else if (d.edge.source !== ENTRY) {
-          this.$emit("disconnect", { source: d.edge.source, port: d.edge.port });
+          this.$emit("edge_disconnect", { source: d.edge.source, port: d.edge.port });
         }
       } else if (d.kind === "pan" && !d.moved) {
         if (this.sel.length || this.selEdge) this.setSelection([]);
@@ -394,13 +394,13 @@ export default {
       const type = e.dataTransfer.getData("application/x-journey-step") || e.dataTransfer.getData("text/plain");
       if (!this.palette.some((p) => p.type === type)) return;
       const w = this.toWorld(e.clientX, e.clientY);
-      this.$emit("drop", { type, x: Math.round(w.x - NODE_W / 2), y: Math.round(w.y - HEADER_H / 2) });
+      this.$emit("step_drop", { type, x: Math.round(w.x - NODE_W / 2), y: Math.round(w.y - HEADER_H / 2) });
     },
     addAtCenter(type) {
       const r = this.$refs.surface.getBoundingClientRect();
       const w = this.toWorld(r.left + r.width / 2, r.top + r.height / 2);
       const shift = (this.nodes.length % 5) * 24;
-      this.$emit("drop", { type, x: Math.round(w.x - NODE_W / 2 + shift), y: Math.round(w.y - HEADER_H / 2 + shift) });
+      this.$emit("step_drop", { type, x: Math.round(w.x - NODE_W / 2 + shift), y: Math.round(w.y - HEADER_H / 2 + shift) });
     },
     // ---- keyboard ----
     onKey(e) {
@@ -408,7 +408,7 @@ export default {
       const target = e.target;
       const typing = target && target.closest && target.closest("input, textarea, select, [contenteditable='true']");
       if (e.key === "Escape") {
-        this.$emit("escape");
+        this.$emit("escape_key");
         return;
       }
       if (typing || this.readonly) return;
@@ -416,18 +416,18 @@ export default {
       const key = (e.key || "").toLowerCase();
       if (mod && key === "z") {
         e.preventDefault();
-        this.$emit(e.shiftKey ? "redo" : "undo");
+        this.$emit(e.shiftKey ? "redo_request" : "undo_request");
       } else if (mod && key === "y") {
         e.preventDefault();
-        this.$emit("redo");
+        this.$emit("redo_request");
       } else if (e.key === "Delete" || e.key === "Backspace") {
         if (this.selEdge) {
           const edge = this.edges.find((x) => x.key === this.selEdge);
           this.selEdge = null;
-          if (edge && edge.source !== ENTRY) this.$emit("disconnect", { source: edge.source, port: edge.port });
+          if (edge && edge.source !== ENTRY) this.$emit("edge_disconnect", { source: edge.source, port: edge.port });
         } else {
           const ids = this.sel.filter((id) => id !== ENTRY);
-          if (ids.length) this.$emit("delete", { ids });
+          if (ids.length) this.$emit("steps_delete", { ids });
         }
       }
     },

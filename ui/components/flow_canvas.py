@@ -1,8 +1,9 @@
 """The flow canvas: our own Vue element drawing a journey as nodes and curved edges.
 
-Editing mode emits (each `e.args` a dict): `drop` {type, x, y}; `nodes_moved` {moves: [{id, x, y}]};
-`connect` {source, port, target}; `disconnect` {source, port}; `select` {ids}; `delete` {ids};
-`undo`, `redo`, `escape` (keyboard). Read-only mode (the monitor) only emits `select` and `escape`.
+Editing mode emits (each `e.args` a dict): `step_drop` {type, x, y}; `nodes_moved` {moves: [{id, x, y}]};
+`edge_connect` {source, port, target}; `edge_disconnect` {source, port}; `selection` {ids}; `steps_delete`
+{ids}; `undo_request`, `redo_request`, `escape_key` (keyboard). Read-only mode (the monitor) only emits
+`selection` and `escape_key`. (Names differ from DOM events such as drop/select, which would fire too.)
 
 Counts (monitor): `counts` maps step id → {"current": n, "passed": m} (a bare int means current);
 `edge_counts` maps (source, target) or "source->target" → n. With counts, every node shows an element

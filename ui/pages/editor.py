@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from engine import journeys
 from engine.errors import JourneysError, NotFound
 from engine.references import catalog
-from models.journey import JourneyUpdate
+from models.journey import STEP_TYPES, JourneyUpdate
 from ui.components.editor_state import EditorState
 from ui.components.flow_canvas import FlowCanvas
 from ui.components.flow_model import ENTRY_ID
@@ -73,15 +73,15 @@ class Editor:
             )
         self.issue_box = ui.column().classes("w-full gap-1").mark("issues")
         for event, handler in (
-            ("drop", self.on_drop),
+            ("step_drop", self.on_drop),
             ("nodes_moved", self.on_moved),
-            ("connect", self.on_connect),
-            ("disconnect", self.on_disconnect),
-            ("delete", self.on_delete),
-            ("select", self.on_select),
-            ("undo", lambda _: self.undo()),
-            ("redo", lambda _: self.redo()),
-            ("escape", lambda _: self.close_panel()),
+            ("edge_connect", self.on_connect),
+            ("edge_disconnect", self.on_disconnect),
+            ("steps_delete", self.on_delete),
+            ("selection", self.on_select),
+            ("undo_request", lambda _: self.undo()),
+            ("redo_request", lambda _: self.redo()),
+            ("escape_key", lambda _: self.close_panel()),
         ):
             self.canvas.on(event, handler)
         self.refresh(panel=True)
@@ -157,7 +157,10 @@ class Editor:
                 .props("flat dense no-caps color=negative")
                 .mark("archive")
             )
-        self.blocked_label = ui.label().classes("text-sm text-negative").mark("activate-reason")
+        # Always there (possibly empty) so the canvas below never shifts when the reason comes and goes.
+        self.blocked_label = (
+            ui.label().classes("text-sm text-negative").style("min-height: 1.25rem").mark("activate-reason")
+        )
 
     def refresh(self, panel: bool = False) -> None:
         """After any change: validate, redraw, update the toolbar, and autosave soon."""
@@ -205,7 +208,6 @@ class Editor:
         self.activate_button.set_enabled(not errors)
         self.resume_button.set_enabled(not errors)
         self.blocked_label.text = reason
-        self.blocked_label.set_visibility(bool(reason))
         if state.dirty != self.unsaved_flag:
             self.unsaved_flag = state.dirty
             ui.run_javascript(f"window.journeysUnsaved = {json.dumps(state.dirty)}")
@@ -331,6 +333,8 @@ class Editor:
             ui.notify("Pause the journey to change its structure", type="warning")
             return
         args = event.args
+        if args.get("type") not in STEP_TYPES:
+            return
         step_id = self.state.add_step(args["type"], float(args["x"]), float(args["y"]), self.refs)
         self.canvas.select([step_id])
         self.panel, self.panel_step = "step", step_id

@@ -1,0 +1,120 @@
+"""Real-browser fixtures: the app on a live port, and headless Debian Chromium driven by Playwright (async).
+
+Fixtures for any tests/browser/test_*.py module:
+- `live_server` (module scope): main.py's app running in a daemon thread on a free port, on its own SQLite
+  file, scheduler and demo off. Returns the base URL ("http://127.0.0.1:PORT"). Tests in the module share
+  its database: create what each test needs (engine functions work in-process on the same database).
+- `browser_page` (per test): a fresh Chromium page, 1440 by 900; open `live_server + path`. JavaScript console
+  errors and uncaught page errors fail the test.
+- `chromium_path`: /usr/bin/chromium; tests skip when it is missing unless JOURNEYS_REQUIRE_BROWSER=1,
+  which makes them fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+import shutil
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from nicegui.server import Server
+from nicegui.testing.general import nicegui_reset_globals
+from playwright.async_api import Page, async_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STARTUP_SECONDS = 20.0
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = shutil.which(CHROMIUM) or (CHROMIUM if os.path.exists(CHROMIUM) else None)
+    if path is None:
+        reason = f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)"
+        if os.environ.get("JOURNEYS_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{reason}; JOURNEYS_REQUIRE_BROWSER=1 requires the browser tests to run")
+        pytest.skip(reason)
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def live_server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """main.py serving on a free port in a daemon thread, until the module's tests are done."""
+    port = _free_port()
+    database = tmp_path_factory.mktemp("live") / "journeys.db"
+    env = {
+        "NICEGUI_SCREEN_TEST_PORT": str(port),
+        "JOURNEYS_DATABASE_URL": f"sqlite:///{database}",
+        "JOURNEYS_SCHEDULER": "0",
+        "JOURNEYS_DEMO": "0",
+        "JOURNEYS_PORT": str(port),
+    }
+    previous = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    base = f"http://127.0.0.1:{port}"
+    with nicegui_reset_globals():
+        thread = threading.Thread(
+            target=lambda: runpy.run_path(str(ROOT / "main.py"), run_name="__main__"), daemon=True
+        )
+        thread.start()
+        try:
+            _wait_until_up(base)
+            yield base
+        finally:
+            if hasattr(Server, "instance"):
+                Server.instance.should_exit = True
+            thread.join(timeout=10)
+            for key, value in previous.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+def _wait_until_up(base: str) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while True:
+        try:
+            if httpx.get(f"{base}/api/v1/journeys", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the live server did not answer on {base}")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+async def browser_page(live_server: str, chromium_path: str) -> AsyncIterator[Page]:
+    """A new headless Chromium page; console errors collected in `page.console_errors` fail the test."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        context = await browser.new_context(viewport={"width": 1440, "height": 900})
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        yield page
+        await browser.close()
+    assert not errors, f"JavaScript errors: {errors}"
