@@ -3,13 +3,17 @@ in_app into the stored inbox."""
 
 from __future__ import annotations
 
+import ssl
 from email import message_from_string
 from email.policy import default
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
 from engine.channels import SENDERS, OutgoingMessage
+from engine.channels import email as email_channel
 from engine.core import Core, session
 from engine.dispatcher import dispatch_due
 from models.channels import InboxMessage
@@ -22,6 +26,7 @@ from tests.delivery_kit import (
     seed_channel,
     seed_customer,
     seed_offer,
+    self_signed_tls,
     smtp_server,
 )
 
@@ -132,3 +137,44 @@ def test_in_app_message_lands_in_the_inbox_once() -> None:
         inbox = s.execute(select(InboxMessage).where(InboxMessage.customer_id == "cus_ann")).scalars().all()
     assert [(m.delivery_id, m.subject, m.body) for m in inbox] == [
         (queued.id, "Inbox Ann", "Green tea inside")]
+
+
+@pytest.fixture
+def tls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ssl.SSLContext:
+    """A server TLS context; the email channel is made to trust its self-signed certificate."""
+    server, client = self_signed_tls(tmp_path)
+    monkeypatch.setattr(email_channel, "ssl", SimpleNamespace(create_default_context=lambda: client))
+    return server
+
+
+def test_email_with_starttls_and_login_arrives(tls: ssl.SSLContext) -> None:
+    with smtp_server(tls=tls, login=("shop", "hunter2")) as (port, messages):
+        seed_channel("ch_mail", "email", {**mail_config(port), "starttls": True, "username": "shop",
+                                          "password": "hunter2"})
+        queued = queue(channel_id="ch_mail")
+        dispatch_due()
+    assert delivery(queued.id).status == "sent"
+    assert [m["to"] for m in messages] == [["ann@example.com"]]
+
+
+def test_email_with_a_wrong_password_fails_without_retry(tls: ssl.SSLContext) -> None:
+    with smtp_server(tls=tls, login=("shop", "hunter2")) as (port, messages):
+        seed_channel("ch_mail", "email", {**mail_config(port), "starttls": True, "username": "shop",
+                                          "password": "wrong"})
+        queued = queue(channel_id="ch_mail")
+        dispatch_due()
+    row = delivery(queued.id)
+    assert (row.status, row.attempts) == ("failed", 1)
+    assert row.last_error.startswith("SMTP 535")
+    assert messages == []
+
+
+def test_email_without_starttls_to_a_server_that_requires_it_is_refused(tls: ssl.SSLContext) -> None:
+    with smtp_server(tls=tls) as (port, messages):
+        seed_channel("ch_mail", "email", mail_config(port))
+        queued = queue(channel_id="ch_mail")
+        dispatch_due()
+    row = delivery(queued.id)
+    assert row.status == "failed"
+    assert "STARTTLS" in row.last_error
+    assert messages == []
