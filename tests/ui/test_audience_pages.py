@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from nicegui import ui
@@ -9,7 +10,7 @@ from nicegui.testing import User
 
 from engine import customers, offers, segments
 from models.audience import CustomerIn, SegmentIn
-from models.offers import OfferIn
+from models.offers import DecisionFlowIn, OfferIn
 
 
 def _table_rows(user: User, marker: str) -> list[dict[str, Any]]:
@@ -110,3 +111,42 @@ async def test_offer_form_reports_invalid_cel_then_creates_and_edits(user: User)
     offers.create_offer(OfferIn(id="cake", name="Cake", category="food"))
     user.find(marker="offer-search").type("food")
     assert [row["id"] for row in _table_rows(user, "offers-table")] == ["cake"]
+
+
+async def test_decision_flow_try_it_shows_ranked_offers_and_trace(user: User) -> None:
+    customers.create_customer(CustomerIn(id="kid", attributes={"age": 12}))
+    offers.create_offer(OfferIn(id="beer", name="Beer", eligibility="customer.age >= 18"))
+    offers.create_offer(OfferIn(id="juice", name="Juice", propensity=0.8))
+    offers.create_decision_flow(DecisionFlowIn(id="drinks", name="Drinks", offer_ids=["beer", "juice"]))
+    await user.open("/decision-flows/drinks")
+    user.find(marker="try-customer").type("ghost")
+    user.find(marker="try-run").click()
+    await user.should_see("customer ghost not found")
+    user.find(marker="try-customer").clear().type("kid")
+    user.find(marker="try-run").click()
+    await user.should_see("Dropped, and why")
+    for _ in range(20):  # the decision runs off the event loop
+        if _table_rows(user, "try-offers"):
+            break
+        await asyncio.sleep(0.05)
+    assert [(row["name"], row["score"]) for row in _table_rows(user, "try-offers")] == [("Juice", "0.8000")]
+    trace = [(row["offerId"], row["rule"]) for row in _table_rows(user, "try-trace")]
+    assert trace == [("beer", "eligibility")]
+
+
+async def test_decision_flow_editor_saves_and_reports_bad_rules(user: User) -> None:
+    offers.create_offer(OfferIn(id="tea", name="Tea"))
+    await user.open("/decision-flows")
+    user.find(marker="new-flow").click()
+    user.find(marker="flow-name").type("Hot drinks")
+    user.find(marker="flow-id").type("hot")
+    user.find(marker="create-flow").click()
+    await user.should_see("Try it")
+    user.find(marker="flow-rules").type("customer.age >")
+    user.find(marker="save-flow").click()
+    await user.should_see("rules.0:")
+    user.find(marker="flow-rules").clear().type('customer.age > 3\n{"expression": "true", "relevance": 2}')
+    user.find(marker="save-flow").click()
+    await user.should_see("Saved")
+    assert offers.get_decision_flow("hot")["rules"] == [
+        "customer.age > 3", {"name": None, "expression": "true", "relevance": 2.0}]
