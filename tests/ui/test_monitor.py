@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from nicegui import ui
 from nicegui.testing import User
 
-from engine import customers, enrollment, enrollments, journeys, runner
+from engine import customers, enrollment, enrollments, journeys, live, metrics, runner
 from models.audience import CustomerIn
 from models.journey import JourneyCreate
 
+# Longer than the page's coalescing delay (0.3 s) plus a metrics read.
+SETTLE = 1.0
 STEPS: list[dict[str, Any]] = [
     {"id": "welcome", "type": "wait", "name": "Welcome wait", "config": {"duration": 1, "unit": "days"},
      "next": "later"},
@@ -112,3 +115,20 @@ async def test_retry_from_the_timeline_reactivates_a_failed_enrollment(user: Use
     user.find(marker="retry").click()
     await expect_text(user, "tile-failed", "0")
     assert enrollments.get_enrollment(enrollment_id)["status"] == "active"
+
+
+async def test_a_burst_of_engine_deltas_becomes_one_refresh(user: User, monkeypatch: Any) -> None:
+    journey_id, _ids = running_journey(1)
+    await user.open(f"/journeys/{journey_id}/monitor")
+    await expect_text(user, "tile-enrolledNow", "1")
+    await asyncio.sleep(SETTLE)  # the page's own on-connect re-read is done
+    reads: list[str] = []
+    original = metrics.journey_metrics
+    monkeypatch.setattr(metrics, "journey_metrics", lambda *args: reads.append("read") or original(*args))
+    for _ in range(25):
+        live.publish({"kind": "batch", "at": "2026-01-05T09:00:00.000Z", "transitions": 1,
+                      "journeys": [journey_id], "errors": 0})
+    live.publish({"kind": "enrolled", "journeyId": "jrn_someone_else", "count": 5})
+    await asyncio.sleep(SETTLE)
+    assert reads == ["read"]
+

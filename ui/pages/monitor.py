@@ -56,7 +56,7 @@ def sankey_options(data: dict[str, Any]) -> dict[str, Any]:
         "tooltip": {"trigger": "item"},
         "series": [{"type": "sankey", "data": nodes, "links": links, "emphasis": {"focus": "adjacency"},
                     "nodeAlign": "left", "lineStyle": {"color": "gradient", "opacity": 0.35},
-                    "left": 10, "right": 90}],
+                    "left": 10, "right": 120, "label": {"fontSize": 11}}],
     }
 
 
@@ -147,18 +147,18 @@ class JourneyMonitor:
         self._header(data)
         self.tiles: dict[str, ui.label] = {}
         self._tiles()
-        with ui.row().classes("w-full gap-4 items-stretch no-wrap"):
-            with ui.card().classes("grow min-w-0 p-2"):
-                ui.label("Where customers are now").classes("text-sm font-semibold text-slate-500 px-2")
-                counts, edges = counts_for_canvas(data)
-                self.canvas = FlowCanvas(document, readonly=True, counts=counts, edge_counts=edges)
-                self.canvas.classes("h-[460px]").mark("monitor-canvas")
-            with ui.card().classes("w-80 shrink-0"):
-                ui.label("Customers at each step").classes("text-sm font-semibold text-slate-500")
+        with ui.card().classes("w-full p-2"):
+            ui.label("Where customers are now").classes("text-sm font-semibold text-slate-500 px-2")
+            counts, edges = counts_for_canvas(data)
+            self.canvas = FlowCanvas(document, readonly=True, counts=counts, edge_counts=edges)
+            self.canvas.classes("h-[380px]").mark("monitor-canvas")
+        with ui.grid(columns=3).classes("w-full gap-4"):
+            with ui.card().classes("w-full"):
+                ui.label("Customers at each step now").classes("text-sm font-semibold text-slate-500")
                 self.step_bars = ui.column().classes("w-full gap-2").mark("step-bars")
-        with ui.grid(columns=2).classes("w-full gap-4"):
             self.sankey = self._chart("Paths taken", sankey_options(data), "chart-paths")
             self.series = self._chart("Entries and completions", series_options(data), "chart-series")
+        with ui.grid(columns=2).classes("w-full gap-4"):
             self.deliveries = self._chart("Deliveries by channel and status", deliveries_options(data),
                                           "chart-deliveries")
             self.responses = self._chart("Response rates per send step", responses_options(data),
@@ -257,6 +257,10 @@ class JourneyMonitor:
         self.status.set_text(data["status"])
         self.updated.set_text(f"updated {data['at'][11:19]} UTC")
         self.canvas.set_counts(*counts_for_canvas(data))
+        # Ring the steps that hold customers and thicken the edges taken: where they are, at a glance.
+        self.canvas.highlight([step["id"] for step in data["steps"] if step["current"]],
+                              [(edge["source"], edge["target"]) for edge in data["edges"]
+                               if edge["count"] and edge["target"]])
         self._show_step_bars(data)
         for chart, options in ((self.sankey, sankey_options(data)), (self.series, series_options(data)),
                                (self.deliveries, deliveries_options(data)),
