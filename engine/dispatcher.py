@@ -157,6 +157,8 @@ def _deliver(job: _Job) -> None:
         channel = _usable_channel(job)
         if job.customer is None:
             raise SendError(f"customer {job.delivery.customer_id} not found", permanent=True)
+        if job.delivery.offer_id and job.offer is None:
+            raise SendError(f"offer {job.delivery.offer_id} not found", permanent=True)
         rendered = render(job.delivery, channel, job.offer, job.customer)
         SENDERS[channel.type](channel.config or {}, _message(job, channel, *rendered))
     except SendError as error:

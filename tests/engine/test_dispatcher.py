@@ -136,14 +136,17 @@ def test_journey_template_overrides_the_creative_and_sees_the_context() -> None:
     assert (row.subject, row.body) == ("Hi Ann", "Tea deal for Ann")
 
 
-def test_missing_channel_or_customer_fails_without_retry() -> None:
-    no_channel = queue("a", channel_id="ch_gone")
-    no_customer = queue("b", channel_id="ch_inapp", customer_id="cus_gone")
+def test_missing_channel_customer_or_offer_fails_without_retry() -> None:
     seed_channel("ch_inapp", "in_app", {})
-    dispatch_due()
-    assert delivery(no_channel.id).last_error == "channel ch_gone not found"
-    assert delivery(no_customer.id).last_error == "customer cus_gone not found"
-    assert {delivery(no_channel.id).status, delivery(no_customer.id).status} == {"failed"}
+    gone = {
+        "channel ch_gone not found": queue("a", channel_id="ch_gone"),
+        "customer cus_gone not found": queue("b", channel_id="ch_inapp", customer_id="cus_gone"),
+        "offer off_gone not found": queue("c", channel_id="ch_inapp", offer_id="off_gone"),
+    }
+    assert dispatch_due() == 3
+    for error, queued in gone.items():
+        row = delivery(queued.id)
+        assert (row.status, row.attempts, row.last_error) == ("failed", 1, error)
 
 
 def test_suppressed_deliveries_are_never_sent() -> None:
@@ -207,3 +210,12 @@ def test_two_dispatchers_at_once_deliver_each_message_once() -> None:
     keys = sorted(request["headers"]["Idempotency-Key"] for request in receiver.requests)
     assert keys == sorted(f"k{i}" for i in range(30))
     assert {(delivery(q.id).status, delivery(q.id).attempts) for q in queued} == {("sent", 1)}
+
+
+def test_delivery_without_an_offer_renders_the_journey_template_alone() -> None:
+    seed_channel("ch_inapp", "in_app", {})
+    queued = queue(channel_id="ch_inapp", offer_id=None, template={"subject": "Hi {{ customer.name }}",
+                                                                   "body": "[{{ offer.name }}]"})
+    dispatch_due()
+    row = delivery(queued.id)
+    assert (row.status, row.subject, row.body) == ("sent", "Hi Ann", "[]")
