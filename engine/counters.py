@@ -40,12 +40,6 @@ class Tally:
         if status == "exited" and reason:
             self.journey[(journey_id, f"exited:{reason}")] += count
 
-    def merge(self, other: Tally) -> None:
-        self.current.update(other.current)
-        self.passed.update(other.passed)
-        self.edges.update(other.edges)
-        self.journey.update(other.journey)
-
 
 def apply(session: Session, tally: Tally) -> None:
     """Add the deltas with one upsert per counter table (sorted, so concurrent workers lock in one order)."""

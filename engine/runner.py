@@ -27,7 +27,7 @@ from engine.enrollment import event_view
 from engine.enrollments import exit_where
 from engine.steps import EXECUTORS
 from engine.steps.base import Plan, Run, StepResult, plan_of
-from models.audience import Event
+from models.audience import Customer, Event
 from models.common import iso
 from models.enrollment import Enrollment, EnrollmentHistory
 from models.journey import Journey, StepBase
@@ -35,6 +35,7 @@ from models.journey import Journey, StepBase
 E = Enrollment.__table__  # type: ignore[attr-defined]
 H = EnrollmentHistory.__table__  # type: ignore[attr-defined]
 J = Journey.__table__  # type: ignore[attr-defined]
+C = Customer.__table__  # type: ignore[attr-defined]
 
 # Long enough for any batch; a crashed worker's claims come back after this.
 LEASE = timedelta(seconds=60)
@@ -222,13 +223,11 @@ def _run_batch(ids: list[str], moment: datetime) -> BatchResult:
             journey = journeys[row.journey_id]
             state = State(row.id, row.journey_id, row.customer_id, row.step_id, row.context or {}, row.visits,
                           row.version)
-            local = Tally()
-            executed = _move(s, state, journey, moment, views, shared, local)
+            executed = _move(s, state, journey, moment, views, shared, tally)
             result.enrollments += 1
             result.transitions += len(executed) - (state.status == "failed")
             result.errors += state.status == "failed"
             result.journeys.add(journey.id)
-            tally.merge(local)
             histories.extend(history_rows(state, executed))
             changes.append(_change(state, moment))
         if changes:
@@ -303,76 +302,8 @@ class _Customers:
 
     def get(self, customer_id: str) -> dict[str, Any] | None:
         if self.views is None:
-            self.views = segments.customer_views(self.session, self.ids)
+            # Plain rows, not ORM objects: this runs for every batch that looks at customers.
+            rows = self.session.execute(select(C.c.id, C.c.attributes, C.c.flags).where(C.c.id.in_(self.ids))).all()
+            member_of = segments.memberships(self.session, self.ids)
+            self.views = {row.id: segments.view_of(row, member_of.get(row.id, ())) for row in rows}
         return self.views.get(customer_id)
-
-
-# ---- sweeps and signal receivers ----------------------------------------------------------------------
-
-def sweep() -> int:
-    """Exit enrollments older than their journey's maxDuration and release stale leases; returns exits."""
-    moment = current_time()
-    exited = 0
-    with session() as s:
-        for journey_id, max_duration in s.execute(select(J.c.id, J.c.max_duration).where(J.c.status == "active")):
-            exited += exit_where(s, journey_id, "max_duration", moment,
-                                 entered_before=moment - timedelta(days=max_duration))
-        s.execute(update(E).where(E.c.lease_until < moment).values(lease_owner=None, lease_until=None))
-    if exited:
-        live.publish({"kind": "batch", "at": iso(moment), "transitions": 0, "journeys": [], "errors": 0,
-                      "exited": exited})
-    return exited
-
-
-def next_due_at() -> datetime | None:
-    """When the earliest active enrollment of an active journey becomes due (the scheduler wakes then)."""
-    with session() as s:
-        active = select(J.c.id).where(J.c.status == "active")
-        return s.execute(select(func.min(E.c.next_run_at)).where(
-            E.c.status == "active", E.c.journey_id.in_(active))).scalar_one()
-
-
-def _resume_waits(session: Session, events: list[Event], now: datetime, **_: Any) -> None:
-    """An `untilEvent` wait ends early when its event arrives; the event is visible to later steps."""
-    wanted = {(event.customer_id, event.type): event for event in events}
-    rows = session.execute(
-        select(E.c.id, E.c.customer_id, E.c.wait_event, E.c.context).where(
-            E.c.customer_id.in_({customer for customer, _ in wanted}),
-            E.c.wait_event.in_({kind for _, kind in wanted}), E.c.status == "active")
-    ).all()
-    changes = []
-    for row in rows:
-        event = wanted.get((row.customer_id, row.wait_event))
-        if event is None:
-            continue
-        context = dict(row.context or {})
-        context["event"] = event_view(event)
-        context["wait"] = {**context.get("wait", {}), "resumedBy": event.id}
-        changes.append({"b_id": row.id, "b_context": context, "b_next": now})
-    if changes:
-        session.execute(update(E).where(E.c.id == bindparam("b_id")).values(
-            context=bindparam("b_context"), next_run_at=bindparam("b_next"), wait_event=None), changes)
-
-
-def _extend_waits(session: Session, journey: Journey, old: str, new: str, now: datetime,
-                  options: dict[str, Any], **_: Any) -> None:
-    """Resume with extendWaits: pending wait deadlines move back by the time the journey spent paused."""
-    if not (old == "paused" and new == "active" and options.get("extend_waits") and journey.paused_at):
-        return
-    paused_at, shift = journey.paused_at, now - journey.paused_at
-    rows = session.execute(select(E.c.id, E.c.next_run_at, E.c.context).where(
-        E.c.journey_id == journey.id, E.c.status == "active", E.c.next_run_at > paused_at)).all()
-    changes = []
-    for row in rows:
-        wait = (row.context or {}).get("wait")
-        if not wait or wait.get("resumedBy"):
-            continue
-        context = {**row.context, "wait": {**wait, "until": iso(row.next_run_at + shift)}}
-        changes.append({"b_id": row.id, "b_context": context, "b_next": row.next_run_at + shift})
-    if changes:
-        session.execute(update(E).where(E.c.id == bindparam("b_id")).values(
-            context=bindparam("b_context"), next_run_at=bindparam("b_next")), changes)
-
-
-signals.events_accepted.connect(_resume_waits)
-signals.journey_status_changed.connect(_extend_waits)

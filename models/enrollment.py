@@ -24,6 +24,8 @@ class Enrollment(SQLModel, table=True):
         Index("ix_enrollment_journey_step", "journey_id", "status", "step_id"),
         Index("ix_enrollment_customer", "customer_id", "journey_id"),
         Index("ix_enrollment_wait_event", "customer_id", "wait_event"),
+        # The maxDuration sweep: a journey's active enrollments by age.
+        Index("ix_enrollment_journey_entered", "journey_id", "status", "entered_at"),
     )
 
     id: str = Field(primary_key=True, max_length=64)

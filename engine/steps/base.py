@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlmodel import Session
@@ -37,17 +35,21 @@ def plan_from(journey_id: str, version: int, document: dict[str, Any]) -> Plan:
     return Plan(journey_id, version, definition.max_duration, definition.entry_conditions, steps, first)
 
 
-@lru_cache(maxsize=256)
-def _cached_plan(journey_id: str, version: int, key: str) -> Plan:
-    return plan_from(journey_id, version, json.loads(key))
+_plans: dict[tuple[str, int, Any], Plan] = {}
 
 
 def plan_of(journey: Any) -> Plan:
-    """The plan of a Journey row (or any object with its columns), cached by (id, version, definition)."""
-    document = {"maxDuration": journey.max_duration, "entryConditions": journey.entry_conditions,
-                "steps": journey.steps}
-    # The serialised definition is part of the key: a draft edited in place keeps its version number.
-    return _cached_plan(journey.id, journey.version, json.dumps(document, sort_keys=True, default=str))
+    """The plan of a Journey row, parsed once per (id, version, updated_at): any edit changes the key."""
+    key = (journey.id, journey.version, journey.updated_at)
+    plan = _plans.get(key)
+    if plan is None:
+        document = {"maxDuration": journey.max_duration, "entryConditions": journey.entry_conditions,
+                    "steps": journey.steps}
+        plan = plan_from(journey.id, journey.version, document)
+        if len(_plans) > 1000:
+            _plans.clear()
+        _plans[key] = plan
+    return plan
 
 
 @dataclass
@@ -108,10 +110,19 @@ class Run:
         return self.context.setdefault("results", {})
 
     def variables(self, expression: str) -> dict[str, Any]:
-        """The CEL variables an expression may use; costly ones are only loaded when the text names them."""
+        """The CEL variables an expression may use. Only names the text mentions are passed: handing CEL
+        a value costs time, and customer/outcome cost queries."""
         results = self.results
-        variables: dict[str, Any] = {name: value for name, value in results.items() if name not in BUILTIN_NAMES}
-        variables.update(context=results, journey=self.journey, now=self.now, event=self.context.get("event"))
+        variables: dict[str, Any] = {name: value for name, value in results.items()
+                                     if name not in BUILTIN_NAMES and name in expression}
+        if "context" in expression:
+            variables["context"] = results
+        if "journey" in expression:
+            variables["journey"] = self.journey
+        if "now" in expression:
+            variables["now"] = self.now
+        if "event" in expression:
+            variables["event"] = self.context.get("event")
         if "customer" in expression:
             variables["customer"] = self.customer()
         if "outcome" in expression:

@@ -16,7 +16,8 @@ def execute(step: BranchStep, run: Run) -> StepResult:
     for index, condition in enumerate(step.config.conditions):
         label = condition.label or f"condition {index + 1}"
         value, error = is_true(condition.expression, run.variables(condition.expression))
-        item: dict[str, Any] = {"label": label, "expression": condition.expression, "value": value}
+        # The expression itself is in the journey version the history row names.
+        item: dict[str, Any] = {"label": label, "value": value}
         if error:
             # A condition failing at run time counts as false; the reason stays in the history.
             item["error"] = error

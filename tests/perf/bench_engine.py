@@ -1,0 +1,299 @@
+"""Engine benchmark (a script, not a test): `python tests/perf/bench_engine.py [--quick] [--json]`.
+
+Measures, on SQLite files in a temporary directory:
+- transitions_per_s: step executions per second advancing N enrollments (100,000; 20,000 with --quick) through
+  a 5-step instantaneous journey (branch on the customer, split, branch, split, exit) with the real runner.
+- ceiling_ratio: our rate divided by the machine's ceiling for the same row work: one raw sqlite3
+  `UPDATE ... executemany` of the same N rows (5 transitions each) in one transaction.
+- naive_ratio: our rate divided by the naive alternative run side by side: one APScheduler job per enrollment
+  with its SQLAlchemy job store, each job loading the enrollment through the ORM, running the same 5 steps and
+  committing (fewer enrollments, rate compared per transition).
+- lag_p50_s / lag_p99_s: wake-up lag for 10,000 enrollments whose waits end in the same second, with the real
+  scheduler (engine.scheduler) on the system clock: commit time of the batch that moved each one minus its due
+  time.
+- rss_mb_1m: peak resident memory of a process holding 1,000,000 waiting enrollments while the runner, sweep and
+  next-due queries run over them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+STEPS: list[dict[str, Any]] = [
+    {"id": "s1", "type": "branch", "config": {"conditions": [
+        {"label": "gold", "expression": "customer.tier == 'gold'", "targetStepId": "s2"}], "defaultStepId": "s2"}},
+    {"id": "s2", "type": "split", "config": {"paths": [
+        {"label": "A", "percent": 50, "targetStepId": "s3"}, {"label": "B", "percent": 50, "targetStepId": "s3"}]}},
+    {"id": "s3", "type": "branch", "config": {"conditions": [
+        {"label": "v1", "expression": "journey.version >= 1", "targetStepId": "s4"}], "defaultStepId": "s4"}},
+    {"id": "s4", "type": "split", "config": {"paths": [{"label": "all", "percent": 100, "targetStepId": "s5"}]}},
+    {"id": "s5", "type": "exit", "config": {"reason": "done"}},
+]
+TRANSITIONS_PER_ENROLLMENT = len(STEPS)
+
+
+def _init(db_path: Path, batch_size: int = 1000, virtual: bool = True) -> Any:
+    from engine import core, wiring
+    from engine.clock import VirtualClock
+    from engine.settings import Settings
+
+    settings = Settings(database_url=f"sqlite:///{db_path}", demo=False, scheduler=False, batch_size=batch_size)
+    current = core.init(settings, clock=VirtualClock() if virtual else None)
+    wiring.connect_all()
+    return current
+
+
+def _seed(count: int, steps: list[dict[str, Any]], enroll: bool = True) -> str:
+    """Customers via one bulk insert, an active journey, and `count` enrollments through the real entry path."""
+    from engine import enrollment, journeys
+    from engine.core import now, session
+    from models.audience import Customer
+    from models.journey import Journey, JourneyCreate
+
+    moment = now()
+    with session() as s:
+        if count:
+            s.execute(Customer.__table__.insert(), [  # type: ignore[attr-defined]
+                {"id": f"c{i}", "attributes": {"tier": "gold" if i % 3 == 0 else "silver"}, "flags": {},
+                 "created_at": moment, "updated_at": moment} for i in range(count)])
+    journey_id = journeys.create_journey(JourneyCreate.model_validate({"name": "bench", "steps": steps})).id
+    journeys.change_status(journey_id, "active")
+    if enroll:
+        with session() as s:
+            row = s.get(Journey, journey_id)
+            for start in range(0, count, 5000):
+                enrollment.enter(s, row, [f"c{i}" for i in range(start, min(start + 5000, count))], moment)
+    return journey_id
+
+
+def bench_transitions(workdir: Path, count: int, batch_size: int) -> float:
+    from engine import runner
+
+    _init(workdir / "transitions.db", batch_size)
+    _seed(count, STEPS)
+    started = time.perf_counter()
+    handled = runner.run_due()
+    elapsed = time.perf_counter() - started
+    assert handled == count, handled
+    return count * TRANSITIONS_PER_ENROLLMENT / elapsed
+
+
+def bench_ceiling(workdir: Path, count: int) -> float:
+    """Raw sqlite3: one executemany UPDATE of `count` enrollment rows in one transaction."""
+    from engine.core import core
+
+    path = workdir / "ceiling.db"
+    _init(path)
+    _seed(count, STEPS)
+    core().db.dispose()
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    ids = [row[0] for row in connection.execute("SELECT id FROM enrollment")]
+    rows = [("s5", "exited", '{"results": {}}', TRANSITIONS_PER_ENROLLMENT, "done", enrollment_id)
+            for enrollment_id in ids]
+    started = time.perf_counter()
+    with connection:
+        connection.executemany(
+            "UPDATE enrollment SET step_id = ?, status = ?, context = ?, visits = ?, exit_reason = ?, "
+            "next_run_at = NULL WHERE id = ?", rows)
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return count * TRANSITIONS_PER_ENROLLMENT / elapsed
+
+
+def bench_naive(workdir: Path, count: int) -> float:
+    """One APScheduler job per enrollment in a SQLAlchemy job store; each job moves one enrollment via the ORM."""
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    _init(workdir / "naive.db")
+    _seed(count, STEPS)
+    jobs_url = f"sqlite:///{workdir / 'naive_jobs.db'}"
+    scheduler = BackgroundScheduler(jobstores={"default": SQLAlchemyJobStore(url=jobs_url)},
+                                    executors={"default": {"type": "threadpool", "max_workers": 4}})
+    from engine.core import session
+    from models.enrollment import Enrollment
+
+    with session() as s:
+        ids = list(s.execute(select(Enrollment.id)).scalars())
+    scheduler.start(paused=True)
+    for enrollment_id in ids:
+        scheduler.add_job(naive_job, "date", args=[enrollment_id], id=enrollment_id, misfire_grace_time=None)
+    started = time.perf_counter()
+    scheduler.resume()
+    while True:
+        with session() as s:
+            left = s.execute(select(Enrollment.id).where(Enrollment.status == "active").limit(1)).first()
+        if left is None:
+            break
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    scheduler.shutdown(wait=False)
+    return count * TRANSITIONS_PER_ENROLLMENT / elapsed
+
+
+def naive_job(enrollment_id: str) -> None:
+    """The naive worker: ORM load, the same executors, ORM writes, one commit per enrollment."""
+    from engine import customers
+    from engine.core import now, session
+    from engine.steps import EXECUTORS
+    from engine.steps.base import Run, plan_of
+    from models.enrollment import Enrollment, EnrollmentHistory
+    from models.journey import Journey
+
+    with session() as s:
+        row = s.get(Enrollment, enrollment_id)
+        journey = s.get(Journey, row.journey_id)
+        plan = plan_of(journey)
+        moment = now()
+        context = dict(row.context or {})
+        run = Run(session=s, now=moment, enrollment_id=row.id, customer_id=row.customer_id,
+                  journey={"id": journey.id, "name": journey.name, "version": journey.version}, context=context,
+                  load_customer=lambda cid: customers.customer_view(s, cid))
+        step_id = row.step_id
+        while step_id:
+            step = plan.steps[step_id]
+            result = EXECUTORS[step.type].execute(step, run)
+            s.add(EnrollmentHistory(enrollment_id=row.id, journey_id=row.journey_id, customer_id=row.customer_id,
+                                    step_id=step.id, type=step.type, version=plan.version, at=moment,
+                                    outcome=result.outcome, next_step_id=result.next_step, detail=result.detail))
+            row.visits += 1
+            if result.exit_reason:
+                row.status, row.exit_reason = "exited", result.exit_reason
+                break
+            step_id = result.next_step
+        row.step_id, row.context, row.next_run_at, row.updated_at = step.id, context, None, moment
+
+
+def bench_lag(workdir: Path, count: int) -> tuple[float, float]:
+    """`count` enrollments whose waits all end at the same second, moved by the real scheduler."""
+    from engine import live, runner, scheduler
+    from engine.core import now, session
+    from models.enrollment import Enrollment
+
+    _init(workdir / "lag.db", virtual=False)
+    journey_id = _seed(count, [{"id": "w", "type": "wait", "config": {"duration": 1, "unit": "minutes"},
+                                "next": "x"}, {"id": "x", "type": "exit", "config": {"reason": "done"}}])
+    runner.run_due()  # everyone now waits at `w`
+    due = now() + timedelta(seconds=3)
+    E = Enrollment.__table__  # type: ignore[attr-defined]
+    with session() as s:
+        s.execute(E.update().where(E.c.journey_id == journey_id).values(next_run_at=due))
+    commits: list[tuple[float, int]] = []
+    publish = live.publish
+
+    def record(delta: dict[str, Any]) -> None:
+        if delta.get("kind") == "batch" and delta.get("transitions"):
+            commits.append((time.time(), delta["transitions"]))
+        publish(delta)
+
+    live.publish = record  # type: ignore[assignment]
+    runner.live.publish = record  # type: ignore[attr-defined]
+    due_epoch = time.time() + (due - now()).total_seconds()
+    scheduler.start()
+    try:
+        deadline = time.time() + 60
+        while sum(n for _, n in commits) < count and time.time() < deadline:
+            time.sleep(0.05)
+    finally:
+        scheduler.stop()
+        live.publish = publish  # type: ignore[assignment]
+        runner.live.publish = publish  # type: ignore[attr-defined]
+    lags = sorted(lag for at, n in commits for lag in [max(at - due_epoch, 0.0)] * n)
+    assert len(lags) >= count, len(lags)
+    return statistics.median(lags), lags[int(len(lags) * 0.99) - 1]
+
+
+def bench_rss(workdir: Path, count: int) -> float:
+    """Peak RSS of a fresh process holding `count` waiting enrollments while the engine's queries run."""
+    script = f"""
+import sys, resource, time
+sys.path.insert(0, {str(ROOT)!r})
+sys.argv = ['x']
+from pathlib import Path
+import tests.perf.bench_engine as bench
+bench.hold_waiting(Path({str(workdir)!r}), {count})
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+    output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT)
+    return int(output.stdout.strip().splitlines()[-1]) / 1024
+
+
+def hold_waiting(workdir: Path, count: int) -> None:
+    """Insert `count` waiting enrollments (raw, in chunks) and run the engine's periodic work over them."""
+    from engine import runner
+    from engine.core import core, now, session
+    from models.enrollment import Enrollment
+
+    _init(workdir / "rss.db")
+    journey_id = _seed(0, [{"id": "w", "type": "wait", "config": {"duration": 30, "unit": "days"}}], enroll=False)
+    moment = now()
+    until = moment + timedelta(days=30)
+    E = Enrollment.__table__  # type: ignore[attr-defined]
+    path = core().db.url.removeprefix("sqlite:///")
+    connection = sqlite3.connect(path)
+    context = json.dumps({"results": {}, "wait": {"stepId": "w"}})
+    chunk = 50_000
+    for start in range(0, count, chunk):
+        with connection:
+            connection.executemany(
+                "INSERT INTO enrollment (id, journey_id, version, customer_id, step_id, status, next_run_at, "
+                "context, visits, entered_at, updated_at) VALUES (?, ?, 1, ?, 'w', 'active', ?, ?, 1, ?, ?)",
+                [(f"enr_{i}", journey_id, f"c{i}", str(until), context, str(moment), str(moment))
+                 for i in range(start, min(start + chunk, count))])
+    connection.close()
+    for _ in range(3):
+        runner.run_due()
+        runner.sweep()
+        runner.next_due_at()
+    with session() as s:
+        assert s.execute(select(E.c.id).limit(1)).first() is not None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller runs, under a minute")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    os.environ.setdefault("JOURNEYS_SCHEDULER", "0")
+    sizes = {"transitions": 20_000, "naive": 1_000, "lag": 10_000, "rss": 1_000_000} if args.quick else \
+        {"transitions": 100_000, "naive": 5_000, "lag": 10_000, "rss": 1_000_000}
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        ours = bench_transitions(workdir, sizes["transitions"], batch_size=1000)
+        ceiling = bench_ceiling(workdir, sizes["transitions"])
+        naive = bench_naive(workdir, sizes["naive"])
+        lag_p50, lag_p99 = bench_lag(workdir, sizes["lag"])
+        rss = bench_rss(workdir, sizes["rss"])
+    figures = {"transitions_per_s": round(ours), "ceiling_ratio": round(ours / ceiling, 3),
+               "naive_ratio": round(ours / naive, 1), "lag_p50_s": round(lag_p50, 3), "lag_p99_s": round(lag_p99, 3),
+               "rss_mb_1m": round(rss, 1)}
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        print(f"transitions/s {figures['transitions_per_s']} ({sizes['transitions']} enrollments x 5 steps)")
+        print(f"ceiling (raw executemany UPDATE) {round(ceiling)} /s, ratio {figures['ceiling_ratio']}")
+        print(f"naive (APScheduler job per enrollment) {round(naive)} /s, ours is {figures['naive_ratio']}x")
+        print(f"wake-up lag for {sizes['lag']} due together: p50 {figures['lag_p50_s']} s, p99 {figures['lag_p99_s']} s")
+        print(f"peak RSS with {sizes['rss']} waiting enrollments: {figures['rss_mb_1m']} MB")
+
+
+if __name__ == "__main__":
+    main()
