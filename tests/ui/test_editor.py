@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nicegui import ui
 from nicegui.testing import User
 
 from engine import journeys
@@ -56,3 +57,229 @@ async def test_editor_draws_entry_and_steps_with_summaries(user: User) -> None:
         ("wait", "bye"),
     }
     await user.should_see("All changes saved")
+
+
+BRANCHY = [
+    {
+        "id": "route",
+        "type": "branch",
+        "name": "Route",
+        "position": {"x": 340, "y": 80},
+        "config": {
+            "conditions": [{"label": "DE", "expression": "customer.country == 'DE'", "targetStepId": "bye"}],
+            "defaultStepId": "bye",
+        },
+    },
+    {
+        "id": "bye",
+        "type": "exit",
+        "name": "Bye",
+        "config": {"reason": "done"},
+        "position": {"x": 640, "y": 80},
+    },
+]
+UNREACHABLE = [
+    *STEPS,
+    {
+        "id": "lost",
+        "type": "wait",
+        "name": "Lost",
+        "config": {"duration": 1, "unit": "days"},
+        "position": {"x": 640, "y": 300},
+    },
+]
+
+
+def value_of(user: User, marker: str) -> Any:
+    return next(iter(user.find(marker=marker).elements)).value
+
+
+def set_value(user: User, marker: str, value: Any) -> None:
+    with user.client:
+        for element in user.find(marker=marker).elements:
+            element.value = value
+
+
+async def test_dropping_a_palette_step_creates_it_there_and_opens_its_panel(user: User) -> None:
+    canvas = await open_editor(user, make_journey())
+    user.find(marker="canvas").trigger("step_drop", {"type": "wait", "x": 500, "y": 320})
+    new = node(canvas, "wait_1")
+    assert (new["x"], new["y"]) == (500, 320)
+    assert new["summary"] == "1 day"
+    assert canvas.props["selected"] == ["wait_1"]
+    await user.should_see(marker="wait-duration")
+    await user.should_see("Unsaved changes")
+
+
+async def test_wait_panel_sets_the_duration_and_save_stores_it(user: User) -> None:
+    journey_id = make_journey()
+    canvas = await open_editor(user, journey_id)
+    user.find(marker="canvas").trigger("selection", {"ids": ["wait"]})
+    set_value(user, "wait-duration", 2)
+    set_value(user, "wait-unit", "hours")
+    assert node(canvas, "wait")["summary"] == "2 hours"
+    user.find(marker="save").click()
+    saved = journeys.get_journey(journey_id).steps[0]
+    assert saved["config"] == {"duration": 2, "unit": "hours"}
+    await user.should_see("All changes saved")
+
+
+async def test_condition_builder_rows_write_cel_and_raw_cel_gets_syntax_feedback(user: User) -> None:
+    journey_id = make_journey(BRANCHY)
+    await open_editor(user, journey_id)
+    user.find(marker="canvas").trigger("selection", {"ids": ["route"]})
+    assert value_of(user, "condition-0-row-0-attribute") == "customer.country"
+    set_value(user, "condition-0-row-0-value", "FR")
+    set_value(user, "condition-0-row-0-operator", "!=")
+    assert value_of(user, "condition-0-cel") == "customer.country != 'FR'"
+    await user.should_see("✓ valid CEL")
+    set_value(user, "condition-0-cel", "customer.country ==")
+    feedback = next(iter(user.find(marker="condition-0-cel-feedback").elements)).text
+    assert feedback.startswith("✗")
+    user.find(marker="save").click()
+    condition = journeys.get_journey(journey_id).steps[0]["config"]["conditions"][0]
+    assert condition["expression"] == "customer.country =="
+
+
+async def test_validation_errors_show_on_nodes_and_in_the_list_and_block_activation(user: User) -> None:
+    canvas = await open_editor(user, make_journey(UNREACHABLE))
+    assert node(canvas, "lost")["errors"], "the unreachable step carries an error badge"
+    assert not node(canvas, "wait")["errors"]
+    await user.should_see(marker="issue-item")
+    await user.should_see("Cannot activate: 1 error to fix")
+    activate = next(iter(user.find(marker="activate").elements))
+    assert not activate.enabled
+    user.find(marker="issue-lost").click()
+    assert canvas.props["selected"] == ["lost"]
+    await user.should_see(marker="wait-duration")
+
+
+async def test_connecting_the_lost_step_clears_the_error_and_activation_locks_the_structure(
+    user: User,
+) -> None:
+    journey_id = make_journey(UNREACHABLE)
+    canvas = await open_editor(user, journey_id)
+    user.find(marker="canvas").trigger("edge_connect", {"source": "wait", "port": "next", "target": "lost"})
+    assert not node(canvas, "lost")["errors"]
+    assert journeys.get_journey(journey_id).steps[0]["next"] == "bye"  # not saved yet: autosave comes later
+    await user.should_see("0 errors")
+    user.find(marker="activate").click()
+    assert journeys.get_journey(journey_id).status == "active"
+    assert canvas.props["readonly"] is True
+    await user.should_see(marker="locked-banner")
+    user.find(marker="canvas").trigger("step_drop", {"type": "wait", "x": 10, "y": 10})
+    assert [n["id"] for n in canvas.props["nodes"]] == ["__entry__", "wait", "bye", "lost"]
+    steps = {step["id"]: step for step in journeys.get_journey(journey_id).steps}
+    assert (steps["wait"]["next"], steps["lost"]["next"]) == ("lost", "bye")  # saved before activating
+    user.find(marker="pause").click()
+    assert journeys.get_journey(journey_id).status == "paused"
+    assert canvas.props["readonly"] is False
+    await user.should_see(marker="resume")
+    user.find(marker="resume").click()
+    assert journeys.get_journey(journey_id).status == "active"
+
+
+async def test_active_journey_keeps_name_editable_but_not_its_structure(user: User) -> None:
+    journey_id = make_journey()
+    journeys.change_status(journey_id, "active")
+    await open_editor(user, journey_id)
+    user.find(marker="open-settings").click()
+    assert not next(iter(user.find(marker="journey-max-duration").elements)).enabled
+    set_value(user, "journey-name", "Renamed live")
+    user.find(marker="save").click()
+    assert journeys.get_journey(journey_id).name == "Renamed live"
+    await user.should_see("Renamed live")
+
+
+async def test_undo_and_redo_from_toolbar_and_keyboard(user: User) -> None:
+    canvas = await open_editor(user, make_journey())
+    user.find(marker="canvas").trigger("step_drop", {"type": "send", "x": 400, "y": 300})
+    user.find(marker="canvas").trigger("nodes_moved", {"moves": [{"id": "bye", "x": 900, "y": 90}]})
+    assert node(canvas, "bye")["x"] == 900
+    user.find(marker="undo").click()
+    assert node(canvas, "bye")["x"] == 640
+    user.find(marker="canvas").trigger("undo_request")
+    assert "send_1" not in [n["id"] for n in canvas.props["nodes"]]
+    user.find(marker="canvas").trigger("redo_request")
+    assert "send_1" in [n["id"] for n in canvas.props["nodes"]]
+    user.find(marker="redo").click()
+    assert node(canvas, "bye")["x"] == 900
+
+
+async def test_typing_in_one_field_undoes_as_one_step(user: User) -> None:
+    canvas = await open_editor(user, make_journey())
+    user.find(marker="canvas").trigger("selection", {"ids": ["wait"]})
+    for text in ("P", "Pa", "Par", "Park"):
+        set_value(user, "step-name", text)
+    assert node(canvas, "wait")["name"] == "Park"
+    user.find(marker="undo").click()
+    assert node(canvas, "wait")["name"] == "Pause"
+
+
+async def test_deleting_a_step_removes_it_and_its_incoming_edges(user: User) -> None:
+    canvas = await open_editor(user, make_journey())
+    user.find(marker="canvas").trigger("steps_delete", {"ids": ["bye"]})
+    assert [n["id"] for n in canvas.props["nodes"]] == ["__entry__", "wait"]
+    assert {(e["source"], e["target"]) for e in canvas.props["edges"]} == {("__entry__", "wait")}
+
+
+async def test_escape_closes_the_panel_and_entry_opens_settings(user: User) -> None:
+    canvas = await open_editor(user, make_journey())
+    user.find(marker="canvas").trigger("selection", {"ids": ["__entry__"]})
+    await user.should_see(marker="entry-segment")
+    user.find(marker="canvas").trigger("escape_key")
+    await user.should_not_see(marker="entry-segment")
+    assert canvas.props["selected"] == []
+
+
+async def test_settings_panel_writes_entry_conditions_with_cel_feedback(user: User) -> None:
+    journey_id = make_journey()
+    canvas = await open_editor(user, journey_id)
+    user.find(marker="open-settings").click()
+    set_value(user, "entry-event", "signup")
+    set_value(user, "entry-condition", "event.plan == 'pro'")
+    await user.should_see("✓ valid CEL")
+    set_value(user, "entry-reentry", "never")
+    assert node(canvas, "__entry__")["summary"] == "event signup (if …)"
+    user.find(marker="save").click()
+    entry = journeys.get_journey(journey_id).entry_conditions
+    assert (entry["eventType"], entry["condition"], entry["reentry"]) == (
+        "signup",
+        "event.plan == 'pro'",
+        "never",
+    )
+
+
+async def test_auto_layout_places_steps_left_to_right_from_the_entry(user: User) -> None:
+    scrambled = [{**step, "position": {"x": 900 - 300 * i, "y": 500}} for i, step in enumerate(STEPS)]
+    canvas = await open_editor(user, make_journey(scrambled))
+    user.find(marker="auto-layout").click()
+    assert node(canvas, "__entry__")["x"] < node(canvas, "wait")["x"] < node(canvas, "bye")["x"]
+
+
+async def test_unknown_journey_says_so(user: User) -> None:
+    await user.open("/journeys/jrn_nope")
+    await user.should_see("There is no journey 'jrn_nope'.")
+
+
+async def test_flow_canvas_shows_counts_read_only_for_the_monitor(user: User) -> None:
+    document = {"entryConditions": {}, "steps": STEPS}
+
+    @ui.page("/canvas-counts")
+    def page() -> None:
+        FlowCanvas(
+            document,
+            readonly=True,
+            counts={"wait": {"current": 7, "passed": 9}, "bye": 2},
+            edge_counts={("wait", "bye"): 9},
+        ).mark("counts-canvas")
+
+    await user.open("/canvas-counts")
+    canvas = next(iter(user.find(marker="counts-canvas").elements))
+    assert canvas.props["readonly"] is True
+    assert canvas.props["counts"] == {"wait": {"current": 7, "passed": 9}, "bye": {"current": 2, "passed": 0}}
+    assert canvas.props["edgeCounts"] == {"wait->bye": 9}
+    with user.client:
+        canvas.set_counts({"wait": {"current": 1, "passed": 12}}, {"wait->bye": 11})
+    assert canvas.props["counts"]["wait"] == {"current": 1, "passed": 12}
+    assert canvas.props["edgeCounts"] == {"wait->bye": 11}

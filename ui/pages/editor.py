@@ -251,7 +251,7 @@ class Editor:
                 with (
                     ui.row()
                     .classes("items-center gap-2 cursor-pointer hover:bg-grey-2 rounded px-2")
-                    .mark("issue-item")
+                    .mark("issue-item", f"issue-{step_id or 'journey'}")
                     .props(f'data-issue-step="{step_id or ""}"') as item
                 ):
                     ui.icon("error" if error else "warning").classes(
