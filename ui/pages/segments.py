@@ -98,7 +98,7 @@ def segment_page(segment_id: str) -> None:
             ui.label(segment["name"]).classes("text-2xl font-semibold grow")
             ui.button("Delete", icon="delete", color="negative", on_click=lambda: confirm.open()) \
                 .props("outline")
-        with ui.row().classes("gap-4"):
+        with ui.row().classes("w-full gap-4 no-wrap"):
             with ui.card().classes("items-center px-8"):
                 count = ui.label(str(segment["memberCount"])).classes("text-3xl font-bold") \
                     .mark("member-count")
@@ -113,9 +113,11 @@ def segment_page(segment_id: str) -> None:
                                rows=[], row_key="customerId",
                                pagination={"rowsPerPage": 20, "page": 1, "rowsNumber": 0}) \
                 .props("flat bordered").classes("grow").mark("members-table")
-            changes = ui.table(columns=[_column("customerId", "Customer"), _column("change", "Change"),
-                                        _column("at", "At")], rows=[], row_key="key") \
-                .props("flat bordered dense").classes("w-96").mark("changes-table")
+            with ui.column().classes("w-96 gap-1"):
+                ui.label("Recent joins and leaves").classes("font-semibold")
+                changes = ui.table(columns=[_column("customerId", "Customer"), _column("change", "Change"),
+                                            _column("at", "At")], rows=[], row_key="key") \
+                    .props("flat bordered dense").classes("w-full").mark("changes-table")
 
         def load_members(pagination: dict[str, Any] | None = None) -> None:
             current = {**members.pagination, **(pagination or {})}
