@@ -172,7 +172,7 @@ class JourneyList:
 
     def export(self, journey_id: str) -> None:
         document = journeys.export_journey(journey_id)
-        ui.download.content(json.dumps(document, indent=2), f"{journey_id}.json", "application/json")
+        ui.download.content(json.dumps(document, indent=2).encode(), f"{journey_id}.json", "application/json")
 
     def confirm(self, journey: dict[str, Any], action: str) -> None:
         explain = {

@@ -1,0 +1,95 @@
+"""The journeys list: status and counts, search and filter, create, duplicate, export, archive, delete."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from nicegui.testing import User
+
+from engine import journeys
+from models.journey import JourneyCreate
+
+STEPS = [{"id": "bye", "type": "exit", "name": "Bye", "config": {"reason": "done"}}]
+
+
+def make(name: str, steps: list[dict[str, Any]] | None = None) -> str:
+    return journeys.create_journey(JourneyCreate.model_validate({"name": name, "steps": steps or []})).id
+
+
+async def test_home_lists_journeys_with_status_version_and_enrolled_count(user: User) -> None:
+    draft = make("Onboarding")
+    live = make("Winback", STEPS)
+    journeys.change_status(live, "active")
+    await user.open("/")
+    await user.should_see("Onboarding")
+    await user.should_see("Winback")
+    await user.should_see(marker=f"open-{draft}")
+    await user.should_see("active")
+    await user.should_see("enrolled now · 0 entered")
+
+
+async def test_search_and_status_filter_narrow_the_list(user: User) -> None:
+    make("Onboarding")
+    live = make("Winback", STEPS)
+    journeys.change_status(live, "active")
+    await user.open("/journeys")
+    user.find(marker="search").type("win")
+    await user.should_see("Winback")
+    await user.should_not_see("Onboarding")
+    user.find(marker="search").clear()
+    with user.client:
+        next(iter(user.find(marker="status-filter").elements)).value = "draft"
+    await user.should_see("Onboarding")
+    await user.should_not_see("Winback")
+
+
+async def test_new_journey_dialog_creates_a_draft_and_opens_the_editor(user: User) -> None:
+    await user.open("/journeys")
+    user.find(marker="new-journey").click()
+    user.find(marker="new-name").type("Birthday")
+    user.find(marker="create").click()
+    created = journeys.list_journeys(search="Birthday")["data"]
+    assert [j["status"] for j in created] == ["draft"]
+    await user.should_see(marker="canvas")
+
+
+async def test_duplicate_makes_a_draft_copy(user: User) -> None:
+    original = make("Onboarding", STEPS)
+    await user.open("/journeys")
+    user.find(marker=f"duplicate-{original}").click()
+    names = sorted(j["name"] for j in journeys.list_journeys()["data"])
+    assert names == ["Onboarding", "Onboarding (copy)"]
+    await user.should_see("Onboarding (copy)")
+
+
+async def test_export_downloads_the_document_as_json(user: User) -> None:
+    original = make("Onboarding", STEPS)
+    await user.open("/journeys")
+    user.find(marker=f"export-{original}").click()
+    download = await user.download.next()
+    document = json.loads(download.content)
+    assert (document["name"], document["steps"][0]["id"]) == ("Onboarding", "bye")
+
+
+async def test_deleting_an_active_journey_is_refused_with_the_rule(user: User) -> None:
+    live = make("Winback", STEPS)
+    journeys.change_status(live, "active")
+    await user.open("/journeys")
+    user.find(marker=f"delete-{live}").click()
+    user.find(marker="confirm-delete").click()
+    await user.should_see("Only draft and archived journeys can be deleted")
+    assert journeys.get_journey(live).status == "active"
+
+
+async def test_archive_then_delete(user: User) -> None:
+    live = make("Winback", STEPS)
+    journeys.change_status(live, "active")
+    await user.open("/journeys")
+    user.find(marker=f"archive-{live}").click()
+    user.find(marker="confirm-archive").click()
+    assert journeys.get_journey(live).status == "archived"
+    user.find(marker=f"delete-{live}").click()
+    user.find(marker="confirm-delete").click()
+    assert journeys.list_journeys()["data"] == []
+    await user.should_see("No journeys yet")
