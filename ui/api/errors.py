@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 def envelope(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
     return JSONResponse(
         status_code=status,
-        content={"error": {"code": code, "message": message, "details": details if details is not None else {}}},
+        content={"error": {"code": code, "message": message, "details": {} if details is None else details}},
     )
 
 
@@ -29,11 +29,17 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(part for part in parts if part not in tags) or "body"
 
 
+def _error_field(error: dict[str, Any]) -> str:
+    if error.get("type") == "json_invalid":
+        return "body"  # its loc holds the character position, not a field
+    field = _field_path(tuple(error.get("loc", ())))
+    if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+        field += ".type"  # the step's type is what is wrong, not the whole step
+    return field
+
+
 def _errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    items = []
-    for error in exc.errors():
-        items.append({"field": _field_path(tuple(error.get("loc", ()))), "message": error.get("msg", "invalid")})
-    return items
+    return [{"field": _error_field(error), "message": error.get("msg", "invalid")} for error in exc.errors()]
 
 
 async def _on_domain_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -67,6 +73,9 @@ def install(app: FastAPI) -> None:
 
     async def on_http_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400:
+            # A body the JSON parser gave up on (e.g. nested too deep) is invalid input like any other.
+            return envelope(422, "invalid", f"body: {exc.detail}", {"field": "body"})
         codes = {404: "not_found", 405: "method_not_allowed", 409: "conflict", 422: "invalid"}
         return envelope(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
 
