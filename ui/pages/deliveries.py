@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from nicegui import ui
@@ -32,6 +31,11 @@ COLUMNS = [
 def deliveries_page(status: str = "", customer: str = "", channel: str = "", journey: str = "") -> None:
     with frame("Deliveries"):
         DeliveryTable(status if status in DELIVERY_STATUSES else "", customer, channel, journey)
+
+
+def when(moment: str | None) -> str:
+    """An ISO timestamp as the table shows it: date and time to the second, UTC."""
+    return moment[:19].replace("T", " ") if moment else ""
 
 
 class DeliveryTable:
@@ -67,7 +71,8 @@ class DeliveryTable:
             element.on_value_change(lambda _: self.reload(first_page=True))
         self.table = ui.table(columns=COLUMNS, rows=[], row_key="id").props("flat bordered dense").classes(
             "w-full cursor-pointer").mark("deliveries")
-        colours = json.dumps(STATUS_COLOURS)
+        # A JS object literal in single quotes: the slot template sits inside a double-quoted attribute.
+        colours = "{" + ", ".join(f"{name}: '{colour}'" for name, colour in STATUS_COLOURS.items()) + "}"
         self.table.add_slot("body-cell-status", f"""<q-td :props="props"><q-badge
             :style="{{background: {colours}[props.value]}}" :label="props.value" /></q-td>""")
         self.table.on("rowClick", lambda event: self.open_detail(event.args[1]["id"]))
@@ -88,7 +93,8 @@ class DeliveryTable:
         except JourneysError as error:
             ui.notify(error.message, type="negative")
             return
-        self.table.rows = [{**item, "lastError": item["lastError"] or ""} for item in envelope["data"]]
+        self.table.rows = [{**item, "createdAt": when(item["createdAt"]), "sentAt": when(item["sentAt"]),
+                            "lastError": item["lastError"] or ""} for item in envelope["data"]]
         total = envelope["pagination"]["total"]
         self.total.text = f"{total} deliveries"
         self.pager.max = max(1, -(-total // PAGE_SIZE))
@@ -111,7 +117,7 @@ class DeliveryTable:
             with ui.row().classes("w-full items-center"):
                 ui.label(item["id"]).classes("text-lg font-semibold")
                 ui.space()
-                ui.badge(item["status"]).style(f"background: {STATUS_COLOURS[item['status']]}")
+                ui.badge(item["status"], color=None).style(f"background: {STATUS_COLOURS[item['status']]}")
             ui.label(f"{item['customerId']} via {item['channelId']} · offer {item['offerId'] or '—'} · "
                      f"key {item['idempotencyKey']}").classes("text-xs text-slate-500")
             if item["subject"] is not None or item["body"] is not None:
@@ -125,9 +131,10 @@ class DeliveryTable:
                     with ui.row().classes("items-center gap-2 text-sm"):
                         ui.icon("check_circle" if attempt["ok"] else "error",
                                 color="positive" if attempt["ok"] else "negative")
-                        ui.label(f"{attempt['at']} {'delivered' if attempt['ok'] else attempt['error']}")
+                        outcome = "delivered" if attempt["ok"] else attempt["error"]
+                        ui.label(f"{when(attempt['at'])} {outcome}")
             if item["status"] == "queued" and item["nextAttemptAt"]:
-                ui.label(f"Next attempt at {item['nextAttemptAt']}").classes("text-sm text-slate-500")
+                ui.label(f"Next attempt at {when(item['nextAttemptAt'])}").classes("text-sm text-slate-500")
             with ui.row().classes("w-full justify-end"):
                 ui.button("Close", on_click=dialog.close).props("flat no-caps")
         dialog.open()
