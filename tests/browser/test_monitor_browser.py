@@ -34,6 +34,10 @@ STEPS: list[dict[str, Any]] = [
      "position": {"x": 700, "y": 120}},
 ]
 SCREENSHOT = "/tmp/monitor.png"
+ENGINE_SCREENSHOT = "/tmp/engine_monitor.png"
+# Lines of the engine page's live stream that report a runner batch.
+BATCH_LINES = ("() => [...document.querySelectorAll('[data-stream] *')]"
+               ".filter(e => !e.children.length && e.textContent.includes('batch:')).length")
 
 
 def count_at(step_id: str) -> str:
@@ -114,3 +118,22 @@ def _customers_of(journey_id: str) -> list[str]:
 
 def enrollment_page(journey_id: str) -> list[dict[str, Any]]:
     return enrollments.list_enrollments(journey_id=journey_id, limit=200)["data"]
+
+
+async def test_engine_overview_streams_batches_live(live_server: str, browser_page: Page) -> None:
+    page = browser_page
+    for number in range(5):
+        customers.create_customer(CustomerIn(id=f"eng{number}", attributes={}))
+    journey = journeys.create_journey(JourneyCreate.model_validate({"name": "Engine view", "steps": STEPS}))
+    journeys.change_status(journey.id, "active")
+    await page.goto(f"{live_server}/monitor")
+    await page.get_by_text("Engine view").wait_for()
+    before = await page.evaluate(BATCH_LINES)
+    enrollment.enroll(journey.id, [f"eng{number}" for number in range(5)])
+    await page.get_by_text("enrolled 5 into Engine view").wait_for(timeout=2000)
+    runner.run_due()  # publishes its batch on the bus: the stream shows it without reload
+    await page.wait_for_function(f"n => ({BATCH_LINES})() > n", arg=before, timeout=2000)
+    await page.wait_for_function(  # the coalesced refresh of the figures follows
+        "() => document.querySelector('[data-tile=stepsPerSecond]')?.textContent.trim() !== '0.0'",
+        timeout=2000)
+    await page.screenshot(path=ENGINE_SCREENSHOT, full_page=True)

@@ -10,7 +10,7 @@ from nicegui.testing import User
 
 from engine import customers, enrollment, enrollments, journeys, live, metrics, runner
 from models.audience import CustomerIn
-from models.journey import JourneyCreate
+from models.journey import JourneyCreate, JourneyUpdate
 
 # Longer than the page's coalescing delay (0.3 s) plus a metrics read.
 SETTLE = 1.0
@@ -132,3 +132,18 @@ async def test_a_burst_of_engine_deltas_becomes_one_refresh(user: User, monkeypa
     await asyncio.sleep(SETTLE)
     assert reads == ["read"]
 
+
+
+async def test_a_new_version_redraws_the_canvas_on_the_next_delta(user: User) -> None:
+    journey_id, _ids = running_journey(1)
+    await user.open(f"/journeys/{journey_id}/monitor")
+    await expect_text(user, "tile-enrolledNow", "1")
+    journeys.change_status(journey_id, "paused")
+    extra = {"id": "last", "type": "wait", "name": "Last wait", "config": {"duration": 1, "unit": "days"}}
+    steps = [STEPS[0], {**STEPS[1], "next": "last"}, extra]
+    journeys.update_journey(journey_id, JourneyUpdate.model_validate({"steps": steps}))
+    live.publish({"kind": "batch", "at": "2026-01-05T09:00:00.000Z", "transitions": 0,
+                  "journeys": [journey_id], "errors": 0})
+    await asyncio.sleep(SETTLE)
+    [canvas] = user.find(marker="monitor-canvas").elements
+    assert [node["id"] for node in canvas.props["nodes"]] == ["__entry__", "welcome", "later", "last"]

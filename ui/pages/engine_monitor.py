@@ -42,7 +42,7 @@ def tile_notes(status: dict[str, Any]) -> dict[str, str]:
     """The small print under each tile."""
     dispatcher, errors, throughput = status["dispatcher"], status["errors"], status["throughput"]
     return {
-        "stepsPerSecond": f"{throughput['transitions']:,} steps in {throughput['batches']} batches",
+        "stepsPerSecond": f"{throughput['transitions']:,} steps in {throughput['batches']} batch(es)",
         "due": "enrollments of active journeys due now",
         "lag": "oldest due enrollment waiting",
         "queued": f"{dispatcher['due']:,} due now · delivery lag {_duration(dispatcher['lagSeconds'])}",
@@ -51,14 +51,15 @@ def tile_notes(status: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def describe(delta: dict[str, Any]) -> str:
-    """One line of the live stream."""
+def describe(delta: dict[str, Any], names: dict[str, str]) -> str:
+    """One line of the live stream (`names`: journey id -> name)."""
     at = (delta.get("at") or "")[11:19]
     if delta.get("kind") == "batch":
         return (f"{at} batch: {delta.get('transitions', 0)} steps, {delta.get('errors', 0)} errors, "
                 f"{len(delta.get('journeys') or [])} journeys")
     if delta.get("kind") == "enrolled":
-        return f"{at} enrolled {delta.get('count', 0)} into {delta.get('journeyId')}".strip()
+        journey = names.get(delta.get("journeyId") or "", delta.get("journeyId"))
+        return f"{at} enrolled {delta.get('count', 0)} into {journey}".strip()
     fields = ", ".join(f"{key}={value}" for key, value in delta.items() if key not in ("kind", "at"))
     return f"{at} {delta.get('kind', 'event')}: {fields}".strip()
 
@@ -76,6 +77,7 @@ def _duration(seconds: float) -> str:
 class EngineMonitor:
     def __init__(self, status: dict[str, Any]) -> None:
         self.pending = False
+        self.names = {row["journeyId"]: row["name"] for row in status["journeys"]}
         with ui.row().classes("w-full items-center"):
             ui.label("Engine").classes("text-2xl font-semibold")
             ui.space()
@@ -88,7 +90,8 @@ class EngineMonitor:
                     with ui.row().classes("items-center gap-2"):
                         ui.icon(icon).classes(f"{colour} text-xl")
                         ui.label(label).classes("text-sm text-slate-500")
-                    self.tiles[key] = ui.label().classes(f"text-3xl font-bold {colour}").mark(f"tile-{key}")
+                    tile = ui.label().classes(f"text-3xl font-bold {colour}").props(f"data-tile={key}")
+                    self.tiles[key] = tile.mark(f"tile-{key}")
                     self.notes[key] = ui.label().classes("text-xs text-slate-500")
         with ui.card().classes("w-full"):
             ui.label("Journeys").classes("text-lg font-semibold")
@@ -112,12 +115,14 @@ class EngineMonitor:
             with ui.card().classes("w-1/2 min-w-0"):
                 ui.label("Live stream").classes("text-lg font-semibold")
                 self.stream = ui.log(max_lines=STREAM_LINES).classes("w-full h-72 text-xs").mark("stream")
+                self.stream.props("data-stream")
                 for delta in reversed(status["recent"][:20]):
-                    self.stream.push(describe(delta))
+                    self.stream.push(describe(delta, self.names))
             with ui.card().classes("w-1/2 min-w-0"):
                 ui.label("Latest step executions").classes("text-lg font-semibold")
                 columns = [
                     {"name": "at", "label": "At", "field": "at", "align": "left"},
+                    {"name": "journey", "label": "Journey", "field": "journey", "align": "left"},
                     {"name": "customerId", "label": "Customer", "field": "customerId", "align": "left"},
                     {"name": "stepId", "label": "Step", "field": "stepId", "align": "left"},
                     {"name": "outcome", "label": "Outcome", "field": "outcome", "align": "left"},
@@ -127,7 +132,7 @@ class EngineMonitor:
         self.show(status)
 
     async def on_delta(self, delta: dict[str, Any]) -> None:
-        self.stream.push(describe(delta))
+        self.stream.push(describe(delta, self.names))
         if self.pending:
             return
         self.pending = True
@@ -151,8 +156,10 @@ class EngineMonitor:
             for row in status["journeys"]
         ]
         self.journeys.update()
+        self.names = {row["journeyId"]: row["name"] for row in status["journeys"]}
         self.steps.rows = [
-            {**row, "key": f"{row['enrollmentId']}-{index}", "at": row["at"][11:19]}
+            {**row, "key": f"{row['enrollmentId']}-{index}", "at": row["at"][11:19],
+             "journey": self.names.get(row["journeyId"], row["journeyId"])}
             for index, row in enumerate(status["recentSteps"])
         ]
         self.steps.update()

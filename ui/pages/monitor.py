@@ -141,6 +141,7 @@ class JourneyMonitor:
     def __init__(self, journey_id: str, document: dict[str, Any], data: dict[str, Any]) -> None:
         self.journey_id = journey_id
         self.step_names = {step["id"]: step["name"] for step in data["steps"]}
+        self.version = data["version"]
         self.pending = False
         self.filters: dict[str, Any] = {"status": None, "step_id": None, "customer_id": None}
         self.page = 1
@@ -245,6 +246,13 @@ class JourneyMonitor:
         data = await run.io_bound(metrics.journey_metrics, self.journey_id)
         if data is None:  # the app is shutting down
             return
+        if data["version"] != self.version:  # edited while paused: redraw the new definition
+            journey = await run.io_bound(journeys.get_journey, self.journey_id)
+            if journey is None:
+                return
+            self.version = data["version"]
+            self.step_names = {step["id"]: step["name"] for step in data["steps"]}
+            self.canvas.set_document(journey.model_dump(by_alias=True))
         self.show(data)
         await self.load_rows()
 
