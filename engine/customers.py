@@ -39,7 +39,8 @@ def apply_operations(session: Session, customer_id: str, operations: list[Update
     if row is None:
         raise NotFound(f"customer {customer_id} not found")
     attributes, flags = dict(row.attributes or {}), dict(row.flags or {})
-    static: list[tuple[str, bool, int]] = []
+    # Static segment joins/leaves by segment id: the last operation on a segment wins.
+    static: dict[str, bool] = {}
     for index, operation in enumerate(operations):
         field = f"operations.{index}"
         if operation.op in ("set", "increment", "unset"):
@@ -59,17 +60,24 @@ def apply_operations(session: Session, customer_id: str, operations: list[Update
         else:
             if not operation.segment_id:
                 raise Invalid(f"{field}: {operation.op} needs a segmentId", field=f"{field}.segmentId")
-            static.append((operation.segment_id, operation.op == "addSegment", index))
+            segments.check_static(session, operation.segment_id, f"{field}.segmentId")
+            static.pop(operation.segment_id, None)
+            static[operation.segment_id] = operation.op == "addSegment"
     _store(session, row, attributes, flags, now)
-    changes: list[segments.Change] = []
-    for segment_id, join, index in static:
-        changes.extend(segments.static_changes(session, segment_id, [customer_id], join,
-                                               f"operations.{index}.segmentId"))
-    segments.apply_changes(session, _last_per_segment(changes), now)
-    segments.reevaluate(session, customer_id, now)
-    view = customer_view(session, customer_id)
-    assert view is not None
-    return view
+    member_of = segments.memberships(session, [customer_id]).get(customer_id, set())
+    changes = [(customer_id, segment_id, join) for segment_id, join in static.items()
+               if (segment_id in member_of) != join]
+    member_of = _after(member_of, changes)
+    # Rules see the static segments as they are after this update.
+    rule_changes = segments.rule_changes(row, member_of, segments.rule_segments(session), now)
+    segments.apply_changes(session, changes + rule_changes, now)
+    return segments.view_of(row, _after(member_of, rule_changes))
+
+
+def _after(member_of: set[str], changes: list[segments.Change]) -> set[str]:
+    joined = {segment_id for _c, segment_id, join in changes if join}
+    left = {segment_id for _c, segment_id, join in changes if not join}
+    return (member_of - left) | joined
 
 
 def _incremented(current: Any, by: Any, field: str) -> float | int:
@@ -78,15 +86,6 @@ def _incremented(current: Any, by: Any, field: str) -> float | int:
     if not all(isinstance(n, int | float) and not isinstance(n, bool) for n in (step, base)):
         raise Invalid(f"{field}: increment needs numbers (have {base!r} + {step!r})", field=f"{field}.value")
     return base + step
-
-
-def _last_per_segment(changes: list[segments.Change]) -> list[segments.Change]:
-    # add then remove of the same segment in one update: the last word wins, one row per segment.
-    latest: dict[str, segments.Change] = {}
-    for change in changes:
-        latest.pop(change[1], None)
-        latest[change[1]] = change
-    return list(latest.values())
 
 
 def _store(session: Session, row: Customer, attributes: dict[str, Any], flags: dict[str, Any],

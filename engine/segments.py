@@ -27,6 +27,9 @@ from models.common import iso
 # (customer_id, segment_id, joined)
 Change = tuple[str, str, bool]
 
+_MEMBERS = SegmentMember.__table__  # type: ignore[attr-defined]
+_CHANGES = SegmentChange.__table__  # type: ignore[attr-defined]
+
 # Keeps IN (...) lists and re-evaluation batches well under every database's parameter limits.
 BATCH = 500
 
@@ -97,17 +100,23 @@ def reevaluate_many(session: Session, customer_ids: Iterable[str], now: datetime
     return changes
 
 
+def rule_changes(row: Customer, current: set[str], segments: list[tuple[str, str]],
+                 now: datetime) -> list[Change]:
+    """The joins/leaves of rule segments that `row` (currently in `current`) should make."""
+    view = view_of(row, current)
+    changes: list[Change] = []
+    for segment_id, rule in segments:
+        wanted = matches(rule, view, now)
+        if wanted != (segment_id in current):
+            changes.append((row.id, segment_id, wanted))
+    return changes
+
+
 def _reevaluate_rows(session: Session, rows: list[Customer], segments: list[tuple[str, str]],
                      now: datetime) -> list[Change]:
     member_of = memberships(session, [row.id for row in rows])
-    changes: list[Change] = []
-    for row in rows:
-        current = member_of.get(row.id, set())
-        view = view_of(row, current)
-        for segment_id, rule in segments:
-            wanted = matches(rule, view, now)
-            if wanted != (segment_id in current):
-                changes.append((row.id, segment_id, wanted))
+    changes = [change for row in rows
+               for change in rule_changes(row, member_of.get(row.id, set()), segments, now)]
     apply_changes(session, changes, now)
     return changes
 
@@ -133,7 +142,8 @@ def apply_changes(session: Session, changes: list[Change], now: datetime) -> Non
     session.flush()
     joins = [{"segment_id": s, "customer_id": c, "joined_at": now} for c, s, joined in changes if joined]
     if joins:
-        session.execute(insert(SegmentMember), joins)
+        # Core inserts on the tables: the ORM bulk path costs more than the statement on this hot path.
+        session.execute(insert(_MEMBERS), joins)
     leaves: dict[str, list[str]] = defaultdict(list)
     for customer_id, segment_id, joined in changes:
         if not joined:
@@ -142,7 +152,7 @@ def apply_changes(session: Session, changes: list[Change], now: datetime) -> Non
         for chunk in _chunks(customer_ids):
             session.execute(delete(SegmentMember).where(
                 SegmentMember.segment_id == segment_id, SegmentMember.customer_id.in_(chunk)))
-    session.execute(insert(SegmentChange), [
+    session.execute(insert(_CHANGES), [
         {"segment_id": s, "customer_id": c, "joined": joined, "at": now} for c, s, joined in changes
     ])
     signals.segment_membership_changed.send(session=session, changes=changes, now=now)
@@ -162,15 +172,20 @@ def member_ids(session: Session, segment_id: str, after: str | None, limit: int)
     return list(session.execute(statement.order_by(SegmentMember.customer_id).limit(limit)).scalars())
 
 
-def static_changes(session: Session, segment_id: str, customer_ids: Iterable[str], join: bool,
-                   field: str) -> list[Change]:
-    """The changes that adding/removing customers to/from a static segment would make."""
+def check_static(session: Session, segment_id: str, field: str) -> None:
+    """Only an existing static segment takes explicit members (NotFound / Conflict naming `field`)."""
     segment = session.get(Segment, segment_id)
     if segment is None:
         raise NotFound(f"segment {segment_id} not found", {"field": field})
     if not segment.static:
         raise Conflict(f"segment {segment_id} follows its rule; only static segments take explicit members",
                        {"field": field})
+
+
+def static_changes(session: Session, segment_id: str, customer_ids: Iterable[str], join: bool,
+                   field: str) -> list[Change]:
+    """The changes that adding/removing customers to/from a static segment would make."""
+    check_static(session, segment_id, field)
     ids = list(dict.fromkeys(customer_ids))
     members: set[str] = set()
     for chunk in _chunks(ids):
