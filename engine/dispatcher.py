@@ -91,14 +91,21 @@ _limiter = _Limiter()
 def dispatch_due(limit: int = 100) -> int:
     """Deliver up to `limit` due deliveries; returns how many were attempted (sent or failed)."""
     attempted = 0
+    deferred: list[dict[str, Any]] = []
     for job in _claim(limit):
         try:
-            if _deferred_for_rate(job):
+            wait = _limiter.wait_seconds(job.channel, now()) if job.channel else 0.0
+            if wait > 0:
+                deferred.append({"id": job.delivery.id, "lease_until": None,
+                                 "next_attempt_at": now() + timedelta(seconds=wait)})
                 continue
             attempted += 1
             _deliver(job)
         except Exception:  # a broken row must not stop the others; its lease runs out and it comes back
             log.exception("dispatching delivery %s failed", job.delivery.id)
+    if deferred:
+        with session() as s:  # put them back in one statement (executemany by primary key)
+            s.execute(update(Delivery), deferred)
     return attempted
 
 
@@ -134,21 +141,6 @@ def _claim(limit: int) -> list[_Job]:
                  customer_view(s, row.customer_id))
             for row in rows
         ]
-
-
-def _deferred_for_rate(job: _Job) -> bool:
-    if job.channel is None:
-        return False
-    moment = now()
-    wait = _limiter.wait_seconds(job.channel, moment)
-    if wait <= 0:
-        return False
-    with session() as s:
-        s.execute(
-            update(Delivery).where(Delivery.id == job.delivery.id, Delivery.status == "queued")
-            .values(lease_until=None, next_attempt_at=moment + timedelta(seconds=wait))
-        )
-    return True
 
 
 def _deliver(job: _Job) -> None:
