@@ -9,7 +9,7 @@ import pytest
 
 from engine import customers, segments, signals
 from engine.core import Core, now, session
-from engine.errors import Conflict, Invalid
+from engine.errors import Conflict, Invalid, NotFound
 from models.audience import CustomerIn, CustomerUpdate, SegmentIn, SegmentUpdate
 from models.journey import UpdateOperation
 
@@ -154,3 +154,30 @@ def test_deleting_a_customer_leaves_its_segments(engine_core: Core) -> None:
     customers.delete_customer("c1")
     assert segments.member_count("all") == 0
     assert _changes("all") == [("c1", True), ("c1", False)]
+
+
+def test_rule_segments_see_static_changes_of_the_same_update(heard: list[tuple[str, str, bool]]) -> None:
+    segments.create_segment(SegmentIn(id="vip", name="VIP", static=True))
+    segments.create_segment(SegmentIn(id="vip_de", name="VIP in DE",
+                                      rule="'vip' in customer.segments && customer.country == 'DE'"))
+    customers.create_customer(CustomerIn(id="c1", attributes={"country": "DE"}))
+    remove, add = (UpdateOperation(op="removeSegment", segment_id="vip"),
+                   UpdateOperation(op="addSegment", segment_id="vip"))
+    with session() as s:
+        view = customers.apply_operations(s, "c1", [remove, add], now())
+    assert view["segments"] == ["vip", "vip_de"]
+    assert heard == [("c1", "vip", True), ("c1", "vip_de", True)]
+    with session() as s:
+        view = customers.apply_operations(s, "c1", [remove], now())
+    assert view["segments"] == []
+
+
+def test_update_operations_refuse_rule_and_unknown_segments(engine_core: Core) -> None:
+    segments.create_segment(SegmentIn(id="gold", name="Gold", rule="customer.tier == 'gold'"))
+    customers.create_customer(CustomerIn(id="c1"))
+    with pytest.raises(Conflict), session() as s:
+        customers.apply_operations(s, "c1", [UpdateOperation(op="addSegment", segment_id="gold")], now())
+    with pytest.raises(NotFound) as raised, session() as s:
+        customers.apply_operations(s, "c1", [UpdateOperation(op="set", attribute="a", value=1),
+                                             UpdateOperation(op="addSegment", segment_id="ghost")], now())
+    assert raised.value.details == {"field": "operations.1.segmentId"}
