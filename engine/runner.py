@@ -307,3 +307,74 @@ class _Customers:
             member_of = segments.memberships(self.session, self.ids)
             self.views = {row.id: segments.view_of(row, member_of.get(row.id, ())) for row in rows}
         return self.views.get(customer_id)
+
+
+# ---- sweeps and signal receivers ----------------------------------------------------------------------
+
+def sweep() -> int:
+    """Exit enrollments older than their journey's maxDuration and release stale leases; returns exits."""
+    moment = current_time()
+    exited = 0
+    with session() as s:
+        for journey_id, max_duration in s.execute(select(J.c.id, J.c.max_duration).where(J.c.status == "active")):
+            exited += exit_where(s, journey_id, "max_duration", moment,
+                                 entered_before=moment - timedelta(days=max_duration))
+        s.execute(update(E).where(E.c.lease_until < moment).values(lease_owner=None, lease_until=None))
+    if exited:
+        live.publish({"kind": "batch", "at": iso(moment), "transitions": 0, "journeys": [], "errors": 0,
+                      "exited": exited})
+    return exited
+
+
+def next_due_at() -> datetime | None:
+    """When the earliest active enrollment of an active journey becomes due (the scheduler wakes then)."""
+    with session() as s:
+        active = select(J.c.id).where(J.c.status == "active")
+        return s.execute(select(func.min(E.c.next_run_at)).where(
+            E.c.status == "active", E.c.journey_id.in_(active))).scalar_one()
+
+
+def _resume_waits(session: Session, events: list[Event], now: datetime, **_: Any) -> None:
+    """An `untilEvent` wait ends early when its event arrives; the event is visible to later steps."""
+    wanted = {(event.customer_id, event.type): event for event in events}
+    rows = session.execute(
+        select(E.c.id, E.c.customer_id, E.c.wait_event, E.c.context).where(
+            E.c.customer_id.in_({customer for customer, _ in wanted}),
+            E.c.wait_event.in_({kind for _, kind in wanted}), E.c.status == "active")
+    ).all()
+    changes = []
+    for row in rows:
+        event = wanted.get((row.customer_id, row.wait_event))
+        if event is None:
+            continue
+        context = dict(row.context or {})
+        context["event"] = event_view(event)
+        context["wait"] = {**context.get("wait", {}), "resumedBy": event.id}
+        changes.append({"b_id": row.id, "b_context": context, "b_next": now})
+    if changes:
+        session.execute(update(E).where(E.c.id == bindparam("b_id")).values(
+            context=bindparam("b_context"), next_run_at=bindparam("b_next"), wait_event=None), changes)
+
+
+def _extend_waits(session: Session, journey: Journey, old: str, new: str, now: datetime,
+                  options: dict[str, Any], **_: Any) -> None:
+    """Resume with extendWaits: pending wait deadlines move back by the time the journey spent paused."""
+    if not (old == "paused" and new == "active" and options.get("extend_waits") and journey.paused_at):
+        return
+    paused_at, shift = journey.paused_at, now - journey.paused_at
+    rows = session.execute(select(E.c.id, E.c.next_run_at, E.c.context).where(
+        E.c.journey_id == journey.id, E.c.status == "active", E.c.next_run_at > paused_at)).all()
+    changes = []
+    for row in rows:
+        wait = (row.context or {}).get("wait")
+        if not wait or wait.get("resumedBy"):
+            continue
+        context = {**row.context, "wait": {**wait, "until": iso(row.next_run_at + shift)}}
+        changes.append({"b_id": row.id, "b_context": context, "b_next": row.next_run_at + shift})
+    if changes:
+        session.execute(update(E).where(E.c.id == bindparam("b_id")).values(
+            context=bindparam("b_context"), next_run_at=bindparam("b_next")), changes)
+
+
+signals.events_accepted.connect(_resume_waits)
+signals.journey_status_changed.connect(_extend_waits)
