@@ -157,9 +157,9 @@ class JourneyMonitor:
             with ui.card().classes("w-full"):
                 ui.label("Customers at each step now").classes("text-sm font-semibold text-slate-500")
                 self.step_bars = ui.column().classes("w-full gap-2").mark("step-bars")
-            self.sankey = self._chart("Paths taken", sankey_options(data), "chart-paths")
+            self.sankey = self._chart("Paths taken", sankey_options(data), "chart-paths", "col-span-2")
+        with ui.grid(columns=3).classes("w-full gap-4"):
             self.series = self._chart("Entries and completions", series_options(data), "chart-series")
-        with ui.grid(columns=2).classes("w-full gap-4"):
             self.deliveries = self._chart("Deliveries by channel and status", deliveries_options(data),
                                           "chart-deliveries")
             self.responses = self._chart("Response rates per send step", responses_options(data),
@@ -192,8 +192,8 @@ class JourneyMonitor:
                     if key == "exited":
                         self.reasons = ui.label().classes("text-xs text-slate-500").mark("exit-reasons")
 
-    def _chart(self, title: str, options: dict[str, Any], marker: str) -> ui.echart:
-        with ui.card().classes("w-full"):
+    def _chart(self, title: str, options: dict[str, Any], marker: str, span: str = "") -> ui.echart:
+        with ui.card().classes(f"w-full {span}"):
             ui.label(title).classes("text-sm font-semibold text-slate-500")
             return ui.echart(options).classes("w-full h-64").mark(marker)
 
@@ -356,7 +356,7 @@ class JourneyMonitor:
             if item["status"] == "active":
                 ui.button("Exit by hand", icon="logout", color="negative",
                           on_click=lambda: self.act(enrollments.exit_enrollment, item["id"])).mark("exit")
-        with ui.timeline(side="right").classes("w-full").mark("timeline-steps"):
+        with ui.timeline(side="right", layout="dense").classes("w-full").mark("timeline-steps"):
             with ui.timeline_entry(subtitle=_short(item["enteredAt"]), icon="login"):
                 ui.label("Entered the journey").classes("font-medium")
             for entry in item["history"]:
@@ -367,8 +367,9 @@ class JourneyMonitor:
                     title += f" → {self.step_names.get(entry['nextStepId'], entry['nextStepId'])}"
                 with ui.timeline_entry(subtitle=_short(entry["at"]), icon=icon):
                     ui.label(title).classes("font-medium").style(f"color: {colour}")
-                    for key, value in (entry["detail"] or {}).items():
-                        ui.label(f"{key}: {_compact(value)}").classes("text-xs text-slate-500 break-all")
+                    with ui.column().classes("gap-0"):
+                        for key, value in (entry["detail"] or {}).items():
+                            _detail(key, value)
             if item["status"] == "active":
                 with ui.timeline_entry(subtitle=f"next run {_short(item['nextRunAt'])}", icon="more_horiz"):
                     ui.label(f"Now at {self.step_names.get(item['stepId'], item['stepId'])}").classes(
@@ -396,6 +397,17 @@ class JourneyMonitor:
 def _short(moment: str | None) -> str:
     """ISO (…Z) as 'YYYY-MM-DD HH:MM:SS'."""
     return moment[:19].replace("T", " ") if moment else "—"
+
+
+def _detail(key: str, value: Any) -> None:
+    """One line of a step's explanation; a list of records (a decision trace) gets a line per record."""
+    if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+        ui.label(f"{key}:").classes("text-xs text-slate-500")
+        for item in value[:20]:
+            ui.label("· " + " · ".join(_compact(part) for part in item.values())).classes(
+                "text-xs text-slate-500 pl-2 break-all")
+        return
+    ui.label(f"{key}: {_compact(value)}").classes("text-xs text-slate-500 break-all")
 
 
 def _compact(value: Any) -> str:
