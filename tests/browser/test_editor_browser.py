@@ -89,6 +89,7 @@ async def test_palette_drop_connect_and_configure_a_wait(live_server: str, brows
         page, await centre(page, '[data-step-id="welcome"] [data-port="out"]'), await centre(page, new_node)
     )
     await page.wait_for_selector('[data-source="welcome"][data-target="wait_1"]')
+    assert await page.evaluate("window.journeysUnsaved") is True, "leaving now would ask first"
     duration = page.get_by_label("Wait for")
     await duration.fill("2")
     await duration.press("Tab")
@@ -104,6 +105,7 @@ async def test_palette_drop_connect_and_configure_a_wait(live_server: str, brows
     assert steps["welcome"]["next"] == "wait_1"
     assert steps["wait_1"]["config"]["unit"] == "days"
     assert steps["wait_1"]["next"] == "bye"  # connected into an existing edge: it takes over the old target
+    assert await page.evaluate("window.journeysUnsaved") is False
 
 
 async def test_dragging_a_node_saves_its_new_position(live_server: str, browser_page: Page) -> None:
@@ -138,7 +140,11 @@ async def test_unreachable_step_shows_an_error_badge_and_blocks_activation(
     await page.wait_for_selector('[data-step-id="bye"] [data-badge="error"]')
     assert await activate.is_disabled()
     await page.get_by_text("Cannot activate").wait_for()
-    await drag(page, start, end)  # reconnect: the error goes away
+    await page.keyboard.press("Control+z")  # undo brings the edge back
+    await page.wait_for_selector('[data-step-id="bye"] [data-badge="error"]', state="detached")
+    await page.keyboard.press("Control+Shift+z")  # redo takes it away again
+    await page.wait_for_selector('[data-step-id="bye"] [data-badge="error"]')
+    await drag(page, start, end)  # reconnect by hand: the error goes away
     await page.wait_for_selector('[data-step-id="bye"] [data-badge="error"]', state="detached")
     assert await activate.is_enabled()
     await activate.click()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-OPERATORS = {"==": "equals", "!=": "is not", ">": ">", ">=": "≥", "<": "<", "<=": "≤", "contains": "contains"}
+OPERATORS = {"==": "=", "!=": "≠", ">": ">", ">=": "≥", "<": "<", "<=": "≤", "contains": "contains"}
 ATTRIBUTE_HINTS = [
     "outcome",
     "customer.country",

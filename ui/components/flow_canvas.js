@@ -106,6 +106,7 @@ export default {
       temp: null,
       band: null,
       fitted: false,
+      viewTouched: false,
     };
   },
   computed: {
@@ -179,9 +180,10 @@ export default {
   mounted() {
     this.keyHandler = (e) => this.onKey(e);
     window.addEventListener("keydown", this.keyHandler);
+    // A resize (the side panel opening or closing) refits the view unless the user panned or zoomed it.
     this.resizeObserver = new ResizeObserver(() => {
-      if (!this.fitted && this.nodes.length > 1) this.fit();
-      else if (this.sel.length) this.ensureVisible(this.sel[0]);
+      if (this.nodes.length > 1 && !this.viewTouched) this.fit();
+      if (this.sel.length) this.ensureVisible(this.sel[0]);
     });
     this.resizeObserver.observe(this.$refs.surface);
   },
@@ -275,6 +277,7 @@ export default {
         this.local = local;
       } else if (d.kind === "pan") {
         this.pan = { x: d.px + dx, y: d.py + dy };
+        this.viewTouched = true;
       } else if (d.kind === "connect") {
         this.temp = { ...this.temp, x2: w.x, y2: w.y };
       } else if (d.kind === "edge") {
@@ -345,6 +348,7 @@ export default {
       const x = ax === undefined ? r.width / 2 : ax;
       const y = ay === undefined ? r.height / 2 : ay;
       const zoom = Math.min(2, Math.max(0.2, this.zoom * factor));
+      this.viewTouched = true;
       // Keep the world point under (x, y) where it is.
       this.pan = { x: x - ((x - this.pan.x) / this.zoom) * zoom, y: y - ((y - this.pan.y) / this.zoom) * zoom };
       this.zoom = zoom;
@@ -353,6 +357,7 @@ export default {
       const r = this.$refs.surface && this.$refs.surface.getBoundingClientRect();
       if (!r || !r.width || !this.nodeShapes.length) return;
       this.fitted = true;
+      this.viewTouched = false;
       const minX = Math.min(...this.nodeShapes.map((n) => n.x));
       const minY = Math.min(...this.nodeShapes.map((n) => n.y));
       const maxX = Math.max(...this.nodeShapes.map((n) => n.x + NODE_W));

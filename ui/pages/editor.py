@@ -56,7 +56,6 @@ class Editor:
         self.unsaved_flag = False
         ui.add_body_html(LEAVE_GUARD)
         self._toolbar()
-        self.banner = ui.row().classes("w-full")
         with ui.row().classes("w-full no-wrap items-stretch gap-3"):
             self.canvas = (
                 FlowCanvas(self.state.doc, readonly=self.structure_locked)
@@ -157,10 +156,11 @@ class Editor:
                 .props("flat dense no-caps color=negative")
                 .mark("archive")
             )
-        # Always there (possibly empty) so the canvas below never shifts when the reason comes and goes.
-        self.blocked_label = (
-            ui.label().classes("text-sm text-negative").style("min-height: 1.25rem").mark("activate-reason")
-        )
+        # One line, always there, so the canvas below never shifts: why activation is blocked, or the lock.
+        with ui.row().classes("w-full items-center gap-2 text-sm").style("min-height: 1.5rem"):
+            self.blocked_label = ui.label().classes("text-negative").mark("activate-reason")
+            self.lock_icon = ui.icon("lock").classes("text-warning")
+            self.lock_label = ui.label().mark("locked-banner")
 
     def refresh(self, panel: bool = False) -> None:
         """After any change: validate, redraw, update the toolbar, and autosave soon."""
@@ -171,7 +171,6 @@ class Editor:
         self.canvas.set_readonly(self.structure_locked)
         self._update_toolbar()
         self._render_issues()
-        self._render_banner()
         if panel:
             self._render_panel()
 
@@ -208,29 +207,16 @@ class Editor:
         self.activate_button.set_enabled(not errors)
         self.resume_button.set_enabled(not errors)
         self.blocked_label.text = reason
+        lock = {
+            "active": "Active: the structure is read-only (rename in Settings). Pause to edit it.",
+            "archived": "Archived: this journey is read-only.",
+        }.get(state.status, "")
+        self.lock_label.text = lock
+        self.lock_icon.set_visibility(bool(lock))
+        self.lock_label.set_visibility(bool(lock))
         if state.dirty != self.unsaved_flag:
             self.unsaved_flag = state.dirty
             ui.run_javascript(f"window.journeysUnsaved = {json.dumps(state.dirty)}")
-
-    def _render_banner(self) -> None:
-        self.banner.clear()
-        status = self.state.status
-        if status not in ("active", "archived"):
-            return
-        with self.banner:
-            card = ui.card().classes("w-full p-2").props("flat bordered").mark("locked-banner")
-        with card, ui.row().classes("items-center gap-2"):
-            ui.icon("lock").classes("text-warning")
-            if status == "active":
-                ui.label(
-                    "This journey is active: its structure is read-only (name and description stay "
-                    "editable in Settings)."
-                )
-                ui.button("Pause to edit", icon="pause", on_click=lambda: self.set_status("paused")).props(
-                    "flat dense no-caps color=warning"
-                )
-            else:
-                ui.label("This journey is archived: it is read-only.")
 
     def _render_issues(self) -> None:
         self.issue_box.clear()

@@ -104,7 +104,7 @@ class JourneyList:
                 ).classes("text-xs text-grey-7")
             ui.badge(journey["status"]).props(f"color={STATUS_COLORS[journey['status']]}").mark("status")
             ui.label(f"v{journey['version']}").classes("text-sm text-grey-7 w-10")
-            with ui.column().classes("gap-0 items-end w-28"):
+            with ui.column().classes("gap-0 items-end w-40"):
                 ui.label(str(live.get("enrolledNow", 0))).classes("text-lg font-semibold").mark("enrolled")
                 ui.label(f"enrolled now · {live.get('entered', 0)} entered").classes("text-xs text-grey-7")
             with ui.row().classes("gap-0 no-wrap"):
