@@ -49,16 +49,40 @@ def apply(session: Session, tally: Tally) -> None:
         steps.setdefault(key, [0, 0])[0] += delta
     for key, delta in tally.passed.items():
         steps.setdefault(key, [0, 0])[1] += delta
-    _upsert(session, dialect, StepCounter, ("journey_id", "step_id"), ("current", "passed"),
-            [(*key, *values) for key, values in sorted(steps.items()) if any(values)])
-    _upsert(session, dialect, EdgeCounter, ("journey_id", "source", "target"), ("count",),
-            [(*key, delta) for key, delta in sorted(tally.edges.items()) if delta])
-    _upsert(session, dialect, JourneyCounter, ("journey_id", "name"), ("value",),
-            [(*key, delta) for key, delta in sorted(tally.journey.items()) if delta])
+    _upsert(
+        session,
+        dialect,
+        StepCounter,
+        ("journey_id", "step_id"),
+        ("current", "passed"),
+        [(*key, *values) for key, values in sorted(steps.items()) if any(values)],
+    )
+    _upsert(
+        session,
+        dialect,
+        EdgeCounter,
+        ("journey_id", "source", "target"),
+        ("count",),
+        [(*key, delta) for key, delta in sorted(tally.edges.items()) if delta],
+    )
+    _upsert(
+        session,
+        dialect,
+        JourneyCounter,
+        ("journey_id", "name"),
+        ("value",),
+        [(*key, delta) for key, delta in sorted(tally.journey.items()) if delta],
+    )
 
 
-def _upsert(session: Session, dialect: object, model: type, keys: tuple[str, ...], values: tuple[str, ...],
-            rows: list[tuple[object, ...]]) -> None:
+def _upsert(
+    session: Session,
+    dialect: object,
+    model: type,
+    keys: tuple[str, ...],
+    values: tuple[str, ...],
+    rows: list[tuple[object, ...]],
+) -> None:
     if not rows:
         return
     table = model.__table__  # type: ignore[attr-defined]

@@ -38,7 +38,7 @@ class EntryResult:
 
 
 def enroll(journey_id: str, customer_ids: list[str]) -> dict[str, Any]:
-    """Manual enrollment (API/UI): only while the journey is active; unknown customers are skipped, never made."""
+    """Manual enrollment (API/UI), only while the journey is active; unknown customers are skipped."""
     with session() as s:
         journey = s.get(Journey, journey_id)
         if journey is None:
@@ -46,15 +46,21 @@ def enroll(journey_id: str, customer_ids: list[str]) -> dict[str, Any]:
         if journey.status != "active":
             raise Conflict(f"journey {journey_id} is {journey.status}: only an active journey enrolls")
         result = enter(s, journey, customer_ids, current_time())
-        answer = {"journeyId": journey.id, "journeyName": journey.name, "enrolled": len(result.enrollment_ids),
-                  "skipped": len(result.skipped), "enrollmentIds": result.enrollment_ids,
-                  "skippedCustomers": result.skipped}
+        answer = {
+            "journeyId": journey.id,
+            "journeyName": journey.name,
+            "enrolled": len(result.enrollment_ids),
+            "skipped": len(result.skipped),
+            "enrollmentIds": result.enrollment_ids,
+            "skippedCustomers": result.skipped,
+        }
     _announce(journey_id, len(result.enrollment_ids))
     return answer
 
 
-def enter(s: Session, journey: Journey, customer_ids: list[str], now: datetime,
-          event: dict[str, Any] | None = None) -> EntryResult:
+def enter(
+    s: Session, journey: Journey, customer_ids: list[str], now: datetime, event: dict[str, Any] | None = None
+) -> EntryResult:
     """Enroll the given customers at the first step, applying the journey's re-entry policy and cooldown."""
     result = EntryResult()
     plan = plan_of(journey)
@@ -62,10 +68,11 @@ def enter(s: Session, journey: Journey, customer_ids: list[str], now: datetime,
         result.skipped = [{"customerId": cid, "reason": "journey_has_no_steps"} for cid in customer_ids]
         return result
     unique = list(dict.fromkeys(customer_ids))
-    result.skipped += [{"customerId": cid, "reason": "duplicate"}
-                       for cid in _duplicates(customer_ids)]
+    result.skipped += [{"customerId": cid, "reason": "duplicate"} for cid in _duplicates(customer_ids)]
     known = _existing_customers(s, unique)
-    result.skipped += [{"customerId": cid, "reason": "unknown_customer"} for cid in unique if cid not in known]
+    result.skipped += [
+        {"customerId": cid, "reason": "unknown_customer"} for cid in unique if cid not in known
+    ]
     candidates = [cid for cid in unique if cid in known]
     previous = _previous_enrollments(s, journey.id, candidates)
     policy, cooldown = plan.entry.reentry, timedelta(hours=plan.entry.cooldown_hours)
@@ -78,7 +85,9 @@ def enter(s: Session, journey: Journey, customer_ids: list[str], now: datetime,
             continue
         admitted.append(cid)
         if policy == "restart":
-            restart += [enrollment_id for enrollment_id, status, _ in previous.get(cid, []) if status == "active"]
+            restart += [
+                enrollment_id for enrollment_id, status, _ in previous.get(cid, []) if status == "active"
+            ]
     if restart:
         exit_where(s, journey.id, "restarted", now, ids=restart)
     if admitted:
@@ -86,8 +95,9 @@ def enter(s: Session, journey: Journey, customer_ids: list[str], now: datetime,
     return result
 
 
-def _refusal(previous: list[tuple[str, str, datetime]], policy: str, cooldown: timedelta,
-             now: datetime) -> str | None:
+def _refusal(
+    previous: list[tuple[str, str, datetime]], policy: str, cooldown: timedelta, now: datetime
+) -> str | None:
     """Why this customer may not enter again now, or None."""
     if not previous:
         return None
@@ -113,33 +123,58 @@ def _duplicates(customer_ids: list[str]) -> list[str]:
 def _existing_customers(s: Session, ids: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(ids), CHUNK):
-        found.update(s.execute(select(Customer.id).where(Customer.id.in_(ids[start:start + CHUNK]))).scalars())
+        found.update(
+            s.execute(select(Customer.id).where(Customer.id.in_(ids[start : start + CHUNK]))).scalars()
+        )
     return found
 
 
-def _previous_enrollments(s: Session, journey_id: str, ids: list[str]
-                          ) -> dict[str, list[tuple[str, str, datetime]]]:
+def _previous_enrollments(
+    s: Session, journey_id: str, ids: list[str]
+) -> dict[str, list[tuple[str, str, datetime]]]:
     previous: dict[str, list[tuple[str, str, datetime]]] = defaultdict(list)
     for start in range(0, len(ids), CHUNK):
-        rows = s.execute(select(E.c.customer_id, E.c.id, E.c.status, E.c.entered_at).where(
-            E.c.journey_id == journey_id, E.c.customer_id.in_(ids[start:start + CHUNK]))).all()
+        rows = s.execute(
+            select(E.c.customer_id, E.c.id, E.c.status, E.c.entered_at).where(
+                E.c.journey_id == journey_id, E.c.customer_id.in_(ids[start : start + CHUNK])
+            )
+        ).all()
         for customer_id, enrollment_id, status, entered in rows:
             previous[customer_id].append((enrollment_id, status, entered))
     return previous
 
 
-def _insert(s: Session, journey: Journey, first: str, customer_ids: list[str], now: datetime,
-            event: dict[str, Any] | None) -> list[str]:
+def _insert(
+    s: Session,
+    journey: Journey,
+    first: str,
+    customer_ids: list[str],
+    now: datetime,
+    event: dict[str, Any] | None,
+) -> list[str]:
     ids = [new_id("enr") for _ in customer_ids]
     context: dict[str, Any] = {"results": {}}
     if event is not None:
         context["event"] = event
-    s.execute(E.insert(), [
-        {"id": enrollment_id, "journey_id": journey.id, "version": journey.version, "customer_id": cid,
-         "step_id": first, "status": "active", "next_run_at": now, "context": context, "visits": 0,
-         "entered_at": now, "updated_at": now}
-        for enrollment_id, cid in zip(ids, customer_ids, strict=True)
-    ])
+    s.execute(
+        E.insert(),
+        [
+            {
+                "id": enrollment_id,
+                "journey_id": journey.id,
+                "version": journey.version,
+                "customer_id": cid,
+                "step_id": first,
+                "status": "active",
+                "next_run_at": now,
+                "context": context,
+                "visits": 0,
+                "entered_at": now,
+                "updated_at": now,
+            }
+            for enrollment_id, cid in zip(ids, customer_ids, strict=True)
+        ],
+    )
     tally = Tally()
     tally.journey[(journey.id, "entered")] += len(ids)
     tally.at_step(journey.id, first, len(ids))
@@ -157,8 +192,13 @@ def _announce(journey_id: str, count: int) -> None:
 
 def event_view(event: Event) -> dict[str, Any]:
     """The CEL `event` map (also kept in the enrollment's context)."""
-    return {"id": event.id, "type": event.type, "customerId": event.customer_id,
-            "properties": dict(event.properties or {}), "occurredAt": event.occurred_at.isoformat() + "Z"}
+    return {
+        "id": event.id,
+        "type": event.type,
+        "customerId": event.customer_id,
+        "properties": dict(event.properties or {}),
+        "occurredAt": event.occurred_at.isoformat() + "Z",
+    }
 
 
 def _active_journeys(s: Session) -> list[Journey]:
@@ -167,8 +207,9 @@ def _active_journeys(s: Session) -> list[Journey]:
 
 # ---- entry paths driven by signals (they run inside the sender's transaction) ---------------------------
 
+
 def _on_events(session: Session, events: list[Event], now: datetime, **_: Any) -> None:
-    """Event entry: each accepted event whose type and condition match an active journey enrolls its customer."""
+    """Event entry: an event whose type and condition match an active journey enrolls its customer."""
     journeys = [j for j in _active_journeys(session) if plan_of(j).entry.event_type]
     if not journeys:
         return
@@ -177,14 +218,18 @@ def _on_events(session: Session, events: list[Event], now: datetime, **_: Any) -
         matching = [event for event in events if event.type == entry.event_type]
         if not matching:
             continue
-        views = segments.customer_views(session, {event.customer_id for event in matching}) \
-            if entry.condition else {}
+        views = (
+            segments.customer_views(session, {event.customer_id for event in matching})
+            if entry.condition
+            else {}
+        )
         enrolled = 0
         for event in matching:
             view = event_view(event)
             if entry.condition:
-                ok, _reason = is_true(entry.condition, {"event": view, "customer": views.get(event.customer_id),
-                                                        "now": now})
+                ok, _reason = is_true(
+                    entry.condition, {"event": view, "customer": views.get(event.customer_id), "now": now}
+                )
                 if not ok:
                     continue
             enrolled += len(enter(session, journey, [event.customer_id], now, event=view).enrollment_ids)
@@ -192,7 +237,9 @@ def _on_events(session: Session, events: list[Event], now: datetime, **_: Any) -
             live.publish({"kind": "enrolled", "journeyId": journey.id, "count": enrolled})
 
 
-def _on_segment_changes(session: Session, changes: list[tuple[str, str, bool]], now: datetime, **_: Any) -> None:
+def _on_segment_changes(
+    session: Session, changes: list[tuple[str, str, bool]], now: datetime, **_: Any
+) -> None:
     """Segment entry: customers who just joined an active journey's entry segment enroll."""
     joined: dict[str, list[str]] = defaultdict(list)
     for customer_id, segment_id, is_join in changes:
@@ -208,8 +255,9 @@ def _on_segment_changes(session: Session, changes: list[tuple[str, str, bool]], 
                 live.publish({"kind": "enrolled", "journeyId": journey.id, "count": count})
 
 
-def _on_status_changed(session: Session, journey: Journey, old: str, new: str, now: datetime,
-                       options: dict[str, Any], **_: Any) -> None:
+def _on_status_changed(
+    session: Session, journey: Journey, old: str, new: str, now: datetime, options: dict[str, Any], **_: Any
+) -> None:
     """Activation queues the entry segment's members for enrollment (done in batches by `backfill`)."""
     segment_id = plan_of(journey).entry.segment_id
     if new == "active" and old == "draft" and segment_id:
@@ -224,8 +272,11 @@ def backfill(limit: int = BACKFILL_BATCH) -> int:
     customers were looked at (0 when nothing is pending). Paused journeys wait; archived ones stop."""
     handled = 0
     with session() as s:
-        pending = s.execute(select(SegmentBackfill, Journey).join(Journey, Journey.id == SegmentBackfill.journey_id)
-                            .where(SegmentBackfill.done == False)).all()  # noqa: E712
+        pending = s.execute(
+            select(SegmentBackfill, Journey)
+            .join(Journey, Journey.id == SegmentBackfill.journey_id)
+            .where(SegmentBackfill.done.is_(False))  # type: ignore[attr-defined]
+        ).all()
         moment = current_time()
         announcements = []
         for progress, journey in pending:
@@ -256,7 +307,12 @@ def backfill_progress(journey_id: str) -> dict[str, Any] | None:
         row = s.get(SegmentBackfill, journey_id)
         if row is None:
             return None
-        return {"segmentId": row.segment_id, "enrolled": row.enrolled, "skipped": row.skipped, "done": row.done}
+        return {
+            "segmentId": row.segment_id,
+            "enrolled": row.enrolled,
+            "skipped": row.skipped,
+            "done": row.done,
+        }
 
 
 signals.events_accepted.connect(_on_events)

@@ -28,23 +28,48 @@ LIFECYCLE = "lifecycle"
 
 def enrollment_out(row: Any) -> dict[str, Any]:
     return {
-        "id": row.id, "journeyId": row.journey_id, "customerId": row.customer_id, "stepId": row.step_id,
-        "status": row.status, "exitReason": row.exit_reason, "error": row.error, "version": row.version,
-        "enteredAt": iso(row.entered_at), "nextRunAt": iso(row.next_run_at), "endedAt": iso(row.ended_at),
+        "id": row.id,
+        "journeyId": row.journey_id,
+        "customerId": row.customer_id,
+        "stepId": row.step_id,
+        "status": row.status,
+        "exitReason": row.exit_reason,
+        "error": row.error,
+        "version": row.version,
+        "enteredAt": iso(row.entered_at),
+        "nextRunAt": iso(row.next_run_at),
+        "endedAt": iso(row.ended_at),
     }
 
 
 def history_out(row: Any) -> dict[str, Any]:
-    return {"stepId": row.step_id, "type": row.type, "at": iso(row.at), "outcome": row.outcome,
-            "nextStepId": row.next_step_id, "detail": row.detail or {}, "version": row.version}
+    return {
+        "stepId": row.step_id,
+        "type": row.type,
+        "at": iso(row.at),
+        "outcome": row.outcome,
+        "nextStepId": row.next_step_id,
+        "detail": row.detail or {},
+        "version": row.version,
+    }
 
 
-def list_enrollments(journey_id: str | None = None, status: str | None = None, step_id: str | None = None,
-                     customer_id: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+def list_enrollments(
+    journey_id: str | None = None,
+    status: str | None = None,
+    step_id: str | None = None,
+    customer_id: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
     """The `{data, pagination}` envelope of enrollments, newest first, filtered by any of the given fields."""
     statement = select(Enrollment)
-    for column, value in ((Enrollment.journey_id, journey_id), (Enrollment.status, status),
-                          (Enrollment.step_id, step_id), (Enrollment.customer_id, customer_id)):
+    for column, value in (
+        (Enrollment.journey_id, journey_id),
+        (Enrollment.status, status),
+        (Enrollment.step_id, step_id),
+        (Enrollment.customer_id, customer_id),
+    ):
         if value is not None:
             statement = statement.where(column == value)
     statement = statement.order_by(Enrollment.entered_at.desc(), Enrollment.id)  # type: ignore[attr-defined]
@@ -57,7 +82,8 @@ def get_enrollment(enrollment_id: str) -> dict[str, Any]:
     with session() as s:
         row = _row(s, enrollment_id)
         history = s.execute(
-            select(EnrollmentHistory).where(EnrollmentHistory.enrollment_id == enrollment_id)
+            select(EnrollmentHistory)
+            .where(EnrollmentHistory.enrollment_id == enrollment_id)
             .order_by(EnrollmentHistory.at, EnrollmentHistory.id)  # type: ignore[arg-type]
         ).scalars()
         return {**enrollment_out(row), "history": [history_out(item) for item in history]}
@@ -73,9 +99,19 @@ def retry_enrollment(enrollment_id: str) -> dict[str, Any]:
         if journey is None or journey.status == "archived":
             raise Conflict("the journey is archived")
         moment = current_time()
-        s.execute(update(E).where(E.c.id == enrollment_id).values(
-            status="active", error=None, next_run_at=moment, ended_at=None, lease_owner=None, lease_until=None,
-            updated_at=moment))
+        s.execute(
+            update(E)
+            .where(E.c.id == enrollment_id)
+            .values(
+                status="active",
+                error=None,
+                next_run_at=moment,
+                ended_at=None,
+                lease_owner=None,
+                lease_until=None,
+                updated_at=moment,
+            )
+        )
         _lifecycle_history(s, [row], moment, "retried", {"error": row.error})
         tally = Tally()
         tally.journey[(row.journey_id, "failed")] -= 1
@@ -102,17 +138,28 @@ def customer_journeys(customer_id: str) -> list[dict[str, Any]]:
     """Every enrollment of a customer (newest first) with its journey's name and status."""
     with session() as s:
         rows = s.execute(
-            select(Enrollment, Journey.name, Journey.status).join(Journey, Journey.id == Enrollment.journey_id)
+            select(Enrollment, Journey.name, Journey.status)
+            .join(Journey, Journey.id == Enrollment.journey_id)
             .where(Enrollment.customer_id == customer_id)
             .order_by(Enrollment.entered_at.desc())  # type: ignore[attr-defined]
         ).all()
         if not rows and s.get(Customer, customer_id) is None:
             raise NotFound(f"customer {customer_id} not found")
-        return [{**enrollment_out(row), "journeyName": name, "journeyStatus": status} for row, name, status in rows]
+        return [
+            {**enrollment_out(row), "journeyName": name, "journeyStatus": status}
+            for row, name, status in rows
+        ]
 
 
-def exit_where(s: Session, journey_id: str, reason: str, moment: datetime, *, ids: list[str] | None = None,
-               entered_before: datetime | None = None) -> int:
+def exit_where(
+    s: Session,
+    journey_id: str,
+    reason: str,
+    moment: datetime,
+    *,
+    ids: list[str] | None = None,
+    entered_before: datetime | None = None,
+) -> int:
     """Exit the journey's active enrollments (all, the given ids, or those entered before a time) in bulk,
     with a history row each and the counters; returns how many."""
     conditions = [E.c.journey_id == journey_id, E.c.status == "active"]
@@ -125,15 +172,48 @@ def exit_where(s: Session, journey_id: str, reason: str, moment: datetime, *, id
     if not total:
         return 0
     detail = literal({"reason": reason}, JSON)
-    s.execute(H.insert().from_select(
-        ["enrollment_id", "journey_id", "customer_id", "step_id", "type", "version", "at", "outcome",
-         "next_step_id", "detail"],
-        select(E.c.id, E.c.journey_id, E.c.customer_id, E.c.step_id, literal(LIFECYCLE), E.c.version,
-               literal(moment), literal("exited"), null(), detail).where(*conditions),
-    ))
-    s.execute(update(E).where(*conditions).values(
-        status="exited", exit_reason=reason, ended_at=moment, next_run_at=None, wait_event=None,
-        lease_owner=None, lease_until=None, updated_at=moment))
+    s.execute(
+        H.insert().from_select(
+            [
+                "enrollment_id",
+                "journey_id",
+                "customer_id",
+                "step_id",
+                "type",
+                "version",
+                "at",
+                "outcome",
+                "next_step_id",
+                "detail",
+            ],
+            select(
+                E.c.id,
+                E.c.journey_id,
+                E.c.customer_id,
+                E.c.step_id,
+                literal(LIFECYCLE),
+                E.c.version,
+                literal(moment),
+                literal("exited"),
+                null(),
+                detail,
+            ).where(*conditions),
+        )
+    )
+    s.execute(
+        update(E)
+        .where(*conditions)
+        .values(
+            status="exited",
+            exit_reason=reason,
+            ended_at=moment,
+            next_run_at=None,
+            wait_event=None,
+            lease_owner=None,
+            lease_until=None,
+            updated_at=moment,
+        )
+    )
     tally = Tally()
     for step_id, count in per_step:
         tally.at_step(journey_id, step_id, -count)
@@ -142,14 +222,27 @@ def exit_where(s: Session, journey_id: str, reason: str, moment: datetime, *, id
     return total
 
 
-def _lifecycle_history(s: Session, rows: list[Enrollment], moment: datetime, outcome: str,
-                       detail: dict[str, Any]) -> None:
-    s.execute(H.insert(), [
-        {"enrollment_id": row.id, "journey_id": row.journey_id, "customer_id": row.customer_id,
-         "step_id": row.step_id, "type": LIFECYCLE, "version": row.version, "at": moment, "outcome": outcome,
-         "next_step_id": None, "detail": detail}
-        for row in rows
-    ])
+def _lifecycle_history(
+    s: Session, rows: list[Enrollment], moment: datetime, outcome: str, detail: dict[str, Any]
+) -> None:
+    s.execute(
+        H.insert(),
+        [
+            {
+                "enrollment_id": row.id,
+                "journey_id": row.journey_id,
+                "customer_id": row.customer_id,
+                "step_id": row.step_id,
+                "type": LIFECYCLE,
+                "version": row.version,
+                "at": moment,
+                "outcome": outcome,
+                "next_step_id": None,
+                "detail": detail,
+            }
+            for row in rows
+        ],
+    )
 
 
 def _row(s: Session, enrollment_id: str) -> Enrollment:
@@ -159,8 +252,9 @@ def _row(s: Session, enrollment_id: str) -> Enrollment:
     return row
 
 
-def _on_status_changed(session: Session, journey: Journey, old: str, new: str, now: datetime,
-                       options: dict[str, Any], **_: Any) -> None:
+def _on_status_changed(
+    session: Session, journey: Journey, old: str, new: str, now: datetime, options: dict[str, Any], **_: Any
+) -> None:
     """Archive exits everyone still in the journey."""
     if new == "archived":
         exit_where(session, journey.id, "journey_archived", now)

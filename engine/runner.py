@@ -43,8 +43,17 @@ LEASE = timedelta(seconds=60)
 MAX_STEPS_PER_RUN = 1000
 WORKER = f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
-_COLUMNS = (E.c.id, E.c.journey_id, E.c.version, E.c.customer_id, E.c.step_id, E.c.context, E.c.visits,
-            E.c.entered_at, E.c.wait_event)
+_COLUMNS = (
+    E.c.id,
+    E.c.journey_id,
+    E.c.version,
+    E.c.customer_id,
+    E.c.step_id,
+    E.c.context,
+    E.c.visits,
+    E.c.entered_at,
+    E.c.wait_event,
+)
 
 
 @dataclass
@@ -77,18 +86,28 @@ class Executed:
 class StepFailed(Exception):
     """A step raised: the enrollment fails at `step_id`; the steps before it in this run stand."""
 
-    def __init__(self, step: StepBase | None, step_id: str | None, message: str, executed: list[Executed],
-                 at: datetime) -> None:
+    def __init__(
+        self, step: StepBase | None, step_id: str | None, message: str, executed: list[Executed], at: datetime
+    ) -> None:
         super().__init__(message)
         self.step_id = step_id
         self.message = message
-        failed = Executed(step_id or "", step.type if step else "unknown", StepResult("failed", None,
-                                                                                       {"error": message}), at)
+        failed = Executed(
+            step_id or "",
+            step.type if step else "unknown",
+            StepResult("failed", None, {"error": message}),
+            at,
+        )
         self.executed = [*executed, failed]
 
 
-def walk(state: State, plan: Plan, run: Run, tally: Tally,
-         guard: Callable[[], AbstractContextManager[Any]] = nullcontext) -> list[Executed]:
+def walk(
+    state: State,
+    plan: Plan,
+    run: Run,
+    tally: Tally,
+    guard: Callable[[], AbstractContextManager[Any]] = nullcontext,
+) -> list[Executed]:
     """Move one enrollment from its current step until it waits or ends; `guard` wraps database steps."""
     journey_id, start = plan.journey_id, state.step_id
     executed: list[Executed] = []
@@ -97,7 +116,9 @@ def walk(state: State, plan: Plan, run: Run, tally: Tally,
     while True:
         step = plan.steps.get(step_id or "")
         if step is None:
-            raise StepFailed(None, step_id, f"step {step_id!r} is not in version {plan.version}", executed, run.now)
+            raise StepFailed(
+                None, step_id, f"step {step_id!r} is not in version {plan.version}", executed, run.now
+            )
         waiting = state.context.get("wait")
         if waiting and waiting.get("stepId") == step_id:
             # The wait is over (deadline or event): continue after it without executing it again.
@@ -106,8 +127,9 @@ def walk(state: State, plan: Plan, run: Run, tally: Tally,
             target = step.next
         else:
             if len(executed) >= MAX_STEPS_PER_RUN:
-                raise StepFailed(step, step_id, f"more than {MAX_STEPS_PER_RUN} steps without a wait", executed,
-                                 run.now)
+                raise StepFailed(
+                    step, step_id, f"more than {MAX_STEPS_PER_RUN} steps without a wait", executed, run.now
+                )
             executor = EXECUTORS[step.type]
             run.visit = state.visits
             try:
@@ -119,8 +141,16 @@ def walk(state: State, plan: Plan, run: Run, tally: Tally,
             executed.append(Executed(step.id, step.type, result, run.now))
             tally.passed[(journey_id, step.id)] += 1
             if result.waits:
-                state.step_id, state.next_run_at, state.wait_event = step.id, result.wait_until, result.wait_event
-                state.context["wait"] = {"stepId": step.id, "since": iso(run.now), "until": iso(result.wait_until)}
+                state.step_id, state.next_run_at, state.wait_event = (
+                    step.id,
+                    result.wait_until,
+                    result.wait_event,
+                )
+                state.context["wait"] = {
+                    "stepId": step.id,
+                    "since": iso(run.now),
+                    "until": iso(result.wait_until),
+                }
                 break
             if result.exit_reason:
                 _end(state, step.id, "exited", run.now, result.exit_reason)
@@ -153,6 +183,7 @@ def _describe(error: Exception) -> str:
 
 # ---- batches ------------------------------------------------------------------------------------------
 
+
 @dataclass
 class BatchResult:
     enrollments: int = 0
@@ -169,8 +200,15 @@ def advance(limit: int | None = None) -> int:
     if not ids:
         return 0
     result = _run_batch(ids, moment)
-    live.publish({"kind": "batch", "at": iso(moment), "transitions": result.transitions,
-                  "journeys": sorted(result.journeys), "errors": result.errors})
+    live.publish(
+        {
+            "kind": "batch",
+            "at": iso(moment),
+            "transitions": result.transitions,
+            "journeys": sorted(result.journeys),
+            "errors": result.errors,
+        }
+    )
     return len(ids)
 
 
@@ -186,8 +224,12 @@ def _due(moment: datetime, limit: int) -> Any:
     active = select(J.c.id).where(J.c.status == "active")
     due = (
         select(E.c.id)
-        .where(E.c.status == "active", E.c.next_run_at <= moment, E.c.journey_id.in_(active),
-               or_(E.c.lease_until.is_(None), E.c.lease_until < moment))
+        .where(
+            E.c.status == "active",
+            E.c.next_run_at <= moment,
+            E.c.journey_id.in_(active),
+            or_(E.c.lease_until.is_(None), E.c.lease_until < moment),
+        )
         .order_by(E.c.next_run_at)
         .limit(limit)
     )
@@ -199,8 +241,12 @@ def _due(moment: datetime, limit: int) -> Any:
 
 def _claim(limit: int, moment: datetime) -> list[str]:
     with session() as s:
-        statement = (update(E).where(E.c.id.in_(_due(moment, limit)))
-                     .values(lease_owner=WORKER, lease_until=moment + LEASE).returning(E.c.id))
+        statement = (
+            update(E)
+            .where(E.c.id.in_(_due(moment, limit)))
+            .values(lease_owner=WORKER, lease_until=moment + LEASE)
+            .returning(E.c.id)
+        )
         return list(s.execute(statement).scalars())
 
 
@@ -213,16 +259,27 @@ def _run_batch(ids: list[str], moment: datetime) -> BatchResult:
         # Re-asserting the lease is the batch's first write: it locks the rows (and on SQLite opens the real
         # transaction, which the per-step savepoints need) and drops rows exited since the claim.
         rows = s.execute(
-            update(E).where(E.c.id.in_(ids), E.c.lease_owner == WORKER, E.c.status == "active")
-            .values(lease_until=moment + LEASE).returning(*_COLUMNS)
+            update(E)
+            .where(E.c.id.in_(ids), E.c.lease_owner == WORKER, E.c.status == "active")
+            .values(lease_until=moment + LEASE)
+            .returning(*_COLUMNS)
         ).all()
-        journeys = {row.id: row for row in s.execute(select(J).where(J.c.id.in_({r.journey_id for r in rows})))}
+        journeys = {
+            row.id: row for row in s.execute(select(J).where(J.c.id.in_({r.journey_id for r in rows})))
+        }
         views = _Customers(s, [row.customer_id for row in rows])
         shared: dict[str, dict[str, Any]] = {}
         for row in rows:
             journey = journeys[row.journey_id]
-            state = State(row.id, row.journey_id, row.customer_id, row.step_id, row.context or {}, row.visits,
-                          row.version)
+            state = State(
+                row.id,
+                row.journey_id,
+                row.customer_id,
+                row.step_id,
+                row.context or {},
+                row.visits,
+                row.version,
+            )
             executed = _move(s, state, journey, moment, views, shared, tally)
             result.enrollments += 1
             result.transitions += len(executed) - (state.status == "failed")
@@ -232,13 +289,22 @@ def _run_batch(ids: list[str], moment: datetime) -> BatchResult:
             changes.append(_change(state, moment))
         if changes:
             s.execute(
-                update(E).where(E.c.id == bindparam("b_id"), E.c.lease_owner == WORKER).values(
-                    step_id=bindparam("b_step"), status=bindparam("b_status"), next_run_at=bindparam("b_next"),
-                    context=bindparam("b_context"), visits=bindparam("b_visits"),
-                    version=bindparam("b_version"), ended_at=bindparam("b_ended"),
-                    exit_reason=bindparam("b_reason"), error=bindparam("b_error"),
-                    wait_event=bindparam("b_wait_event"), updated_at=bindparam("b_updated"),
-                    lease_owner=None, lease_until=None,
+                update(E)
+                .where(E.c.id == bindparam("b_id"), E.c.lease_owner == WORKER)
+                .values(
+                    step_id=bindparam("b_step"),
+                    status=bindparam("b_status"),
+                    next_run_at=bindparam("b_next"),
+                    context=bindparam("b_context"),
+                    visits=bindparam("b_visits"),
+                    version=bindparam("b_version"),
+                    ended_at=bindparam("b_ended"),
+                    exit_reason=bindparam("b_reason"),
+                    error=bindparam("b_error"),
+                    wait_event=bindparam("b_wait_event"),
+                    updated_at=bindparam("b_updated"),
+                    lease_owner=None,
+                    lease_until=None,
                 ),
                 changes,
             )
@@ -248,22 +314,38 @@ def _run_batch(ids: list[str], moment: datetime) -> BatchResult:
     return result
 
 
-def _move(s: Session, state: State, journey: Any, moment: datetime, views: _Customers,
-          shared: dict[str, dict[str, Any]], tally: Tally) -> list[Executed]:
+def _move(
+    s: Session,
+    state: State,
+    journey: Any,
+    moment: datetime,
+    views: _Customers,
+    shared: dict[str, dict[str, Any]],
+    tally: Tally,
+) -> list[Executed]:
     """Walk one enrollment; a failing step marks only it failed (its earlier steps in this run stand)."""
     start = state.step_id
-    run = Run(session=s, now=moment, enrollment_id=state.id, customer_id=state.customer_id,
-              journey={"id": journey.id, "name": journey.name, "version": journey.version},
-              context=state.context, load_customer=views.get, customers=shared,
-              load_outcome=lambda enrollment_id: responses.latest_outcome(s, enrollment_id))
+    run = Run(
+        session=s,
+        now=moment,
+        enrollment_id=state.id,
+        customer_id=state.customer_id,
+        journey={"id": journey.id, "name": journey.name, "version": journey.version},
+        context=state.context,
+        load_customer=views.get,
+        customers=shared,
+        load_outcome=lambda enrollment_id: responses.latest_outcome(s, enrollment_id),
+    )
     try:
         return walk(state, plan_of(journey), run, tally, s.begin_nested)
     except StepFailed as failure:
         executed, step_id, message = failure.executed, failure.step_id, failure.message
     except Exception as error:  # the stored definition does not parse
         message = _describe(error)
-        executed, step_id = [Executed(start or "", "unknown", StepResult("failed", None, {"error": message}),
-                                      moment)], start
+        executed, step_id = (
+            [Executed(start or "", "unknown", StepResult("failed", None, {"error": message}), moment)],
+            start,
+        )
     # Counters for the steps before the failure are already in the tally; now it leaves its start step.
     tally.at_step(state.journey_id, start, -1)
     tally.ended(state.journey_id, "failed")
@@ -279,18 +361,37 @@ def fail(state: State, step_id: str | None, message: str) -> None:
 def history_rows(state: State, executed: Iterable[Executed]) -> list[dict[str, Any]]:
     """One history row per step execution (a failure is recorded as the step's `failed` execution)."""
     return [
-        {"enrollment_id": state.id, "journey_id": state.journey_id, "customer_id": state.customer_id,
-         "step_id": item.step_id, "type": item.type, "version": state.version, "at": item.at,
-         "outcome": item.result.outcome[:64], "next_step_id": item.result.next_step, "detail": item.result.detail}
+        {
+            "enrollment_id": state.id,
+            "journey_id": state.journey_id,
+            "customer_id": state.customer_id,
+            "step_id": item.step_id,
+            "type": item.type,
+            "version": state.version,
+            "at": item.at,
+            "outcome": item.result.outcome[:64],
+            "next_step_id": item.result.next_step,
+            "detail": item.result.detail,
+        }
         for item in executed
     ]
 
 
 def _change(state: State, moment: datetime) -> dict[str, Any]:
-    return {"b_id": state.id, "b_step": state.step_id, "b_status": state.status, "b_next": state.next_run_at,
-            "b_context": state.context, "b_visits": state.visits, "b_version": state.version,
-            "b_ended": state.ended_at, "b_reason": state.exit_reason, "b_error": state.error,
-            "b_wait_event": state.wait_event, "b_updated": moment}
+    return {
+        "b_id": state.id,
+        "b_step": state.step_id,
+        "b_status": state.status,
+        "b_next": state.next_run_at,
+        "b_context": state.context,
+        "b_visits": state.visits,
+        "b_version": state.version,
+        "b_ended": state.ended_at,
+        "b_reason": state.exit_reason,
+        "b_error": state.error,
+        "b_wait_event": state.wait_event,
+        "b_updated": moment,
+    }
 
 
 class _Customers:
@@ -303,7 +404,9 @@ class _Customers:
     def get(self, customer_id: str) -> dict[str, Any] | None:
         if self.views is None:
             # Plain rows, not ORM objects: this runs for every batch that looks at customers.
-            rows = self.session.execute(select(C.c.id, C.c.attributes, C.c.flags).where(C.c.id.in_(self.ids))).all()
+            rows = self.session.execute(
+                select(C.c.id, C.c.attributes, C.c.flags).where(C.c.id.in_(self.ids))
+            ).all()
             member_of = segments.memberships(self.session, self.ids)
             self.views = {row.id: segments.view_of(row, member_of.get(row.id, ())) for row in rows}
         return self.views.get(customer_id)
@@ -311,18 +414,30 @@ class _Customers:
 
 # ---- sweeps and signal receivers ----------------------------------------------------------------------
 
+
 def sweep() -> int:
     """Exit enrollments older than their journey's maxDuration and release stale leases; returns exits."""
     moment = current_time()
     exited = 0
     with session() as s:
-        for journey_id, max_duration in s.execute(select(J.c.id, J.c.max_duration).where(J.c.status == "active")):
-            exited += exit_where(s, journey_id, "max_duration", moment,
-                                 entered_before=moment - timedelta(days=max_duration))
+        for journey_id, max_duration in s.execute(
+            select(J.c.id, J.c.max_duration).where(J.c.status == "active")
+        ):
+            exited += exit_where(
+                s, journey_id, "max_duration", moment, entered_before=moment - timedelta(days=max_duration)
+            )
         s.execute(update(E).where(E.c.lease_until < moment).values(lease_owner=None, lease_until=None))
     if exited:
-        live.publish({"kind": "batch", "at": iso(moment), "transitions": 0, "journeys": [], "errors": 0,
-                      "exited": exited})
+        live.publish(
+            {
+                "kind": "batch",
+                "at": iso(moment),
+                "transitions": 0,
+                "journeys": [],
+                "errors": 0,
+                "exited": exited,
+            }
+        )
     return exited
 
 
@@ -330,8 +445,9 @@ def next_due_at() -> datetime | None:
     """When the earliest active enrollment of an active journey becomes due (the scheduler wakes then)."""
     with session() as s:
         active = select(J.c.id).where(J.c.status == "active")
-        return s.execute(select(func.min(E.c.next_run_at)).where(
-            E.c.status == "active", E.c.journey_id.in_(active))).scalar_one()
+        return s.execute(
+            select(func.min(E.c.next_run_at)).where(E.c.status == "active", E.c.journey_id.in_(active))
+        ).scalar_one()
 
 
 def _resume_waits(session: Session, events: list[Event], now: datetime, **_: Any) -> None:
@@ -340,7 +456,9 @@ def _resume_waits(session: Session, events: list[Event], now: datetime, **_: Any
     rows = session.execute(
         select(E.c.id, E.c.customer_id, E.c.wait_event, E.c.context).where(
             E.c.customer_id.in_({customer for customer, _ in wanted}),
-            E.c.wait_event.in_({kind for _, kind in wanted}), E.c.status == "active")
+            E.c.wait_event.in_({kind for _, kind in wanted}),
+            E.c.status == "active",
+        )
     ).all()
     changes = []
     for row in rows:
@@ -352,18 +470,26 @@ def _resume_waits(session: Session, events: list[Event], now: datetime, **_: Any
         context["wait"] = {**context.get("wait", {}), "resumedBy": event.id}
         changes.append({"b_id": row.id, "b_context": context, "b_next": now})
     if changes:
-        session.execute(update(E).where(E.c.id == bindparam("b_id")).values(
-            context=bindparam("b_context"), next_run_at=bindparam("b_next"), wait_event=None), changes)
+        session.execute(
+            update(E)
+            .where(E.c.id == bindparam("b_id"))
+            .values(context=bindparam("b_context"), next_run_at=bindparam("b_next"), wait_event=None),
+            changes,
+        )
 
 
-def _extend_waits(session: Session, journey: Journey, old: str, new: str, now: datetime,
-                  options: dict[str, Any], **_: Any) -> None:
+def _extend_waits(
+    session: Session, journey: Journey, old: str, new: str, now: datetime, options: dict[str, Any], **_: Any
+) -> None:
     """Resume with extendWaits: pending wait deadlines move back by the time the journey spent paused."""
     if not (old == "paused" and new == "active" and options.get("extend_waits") and journey.paused_at):
         return
     paused_at, shift = journey.paused_at, now - journey.paused_at
-    rows = session.execute(select(E.c.id, E.c.next_run_at, E.c.context).where(
-        E.c.journey_id == journey.id, E.c.status == "active", E.c.next_run_at > paused_at)).all()
+    rows = session.execute(
+        select(E.c.id, E.c.next_run_at, E.c.context).where(
+            E.c.journey_id == journey.id, E.c.status == "active", E.c.next_run_at > paused_at
+        )
+    ).all()
     changes = []
     for row in rows:
         wait = (row.context or {}).get("wait")
@@ -372,8 +498,12 @@ def _extend_waits(session: Session, journey: Journey, old: str, new: str, now: d
         context = {**row.context, "wait": {**wait, "until": iso(row.next_run_at + shift)}}
         changes.append({"b_id": row.id, "b_context": context, "b_next": row.next_run_at + shift})
     if changes:
-        session.execute(update(E).where(E.c.id == bindparam("b_id")).values(
-            context=bindparam("b_context"), next_run_at=bindparam("b_next")), changes)
+        session.execute(
+            update(E)
+            .where(E.c.id == bindparam("b_id"))
+            .values(context=bindparam("b_context"), next_run_at=bindparam("b_next")),
+            changes,
+        )
 
 
 signals.events_accepted.connect(_resume_waits)

@@ -35,9 +35,13 @@ MAX_TRACE = 500
 DEFINITION_KEYS = ("maxDuration", "maxDurationDays", "entryConditions", "entryCondition", "steps")
 
 
-def simulate(journey_id: str | None = None, document: dict[str, Any] | None = None,
-             customer_id: str | None = None, customer_attributes: dict[str, Any] | None = None,
-             events: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def simulate(
+    journey_id: str | None = None,
+    document: dict[str, Any] | None = None,
+    customer_id: str | None = None,
+    customer_attributes: dict[str, Any] | None = None,
+    events: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """`{"trace": [{stepId, type, at, outcome, detail}], "endedAs": completed|exited|waiting|failed}`."""
     start = current_time()
     injected = _events(events or [], start)
@@ -49,8 +53,14 @@ def simulate(journey_id: str | None = None, document: dict[str, Any] | None = No
         return _run(s, plan, journey, customer, injected, start)
 
 
-def _run(s: Session, plan: Plan, journey: dict[str, Any], customer_id: str,
-         injected: list[dict[str, Any]], start: datetime) -> dict[str, Any]:
+def _run(
+    s: Session,
+    plan: Plan,
+    journey: dict[str, Any],
+    customer_id: str,
+    injected: list[dict[str, Any]],
+    start: datetime,
+) -> dict[str, Any]:
     state = State(new_id("sim"), plan.journey_id, customer_id, plan.first, {"results": {}}, 0, plan.version)
     entry = plan.entry.event_type and next((e for e in injected if e["type"] == plan.entry.event_type), None)
     if entry:
@@ -60,10 +70,17 @@ def _run(s: Session, plan: Plan, journey: dict[str, Any], customer_id: str,
     trace: list[dict[str, Any]] = []
     moment, ended, reason = start, "waiting", None
     while len(trace) < MAX_TRACE:
-        run = Run(session=s, now=moment, enrollment_id=state.id, customer_id=customer_id, journey=journey,
-                  context=state.context, dry_run=True,
-                  load_customer=lambda cid: customers.customer_view(s, cid),
-                  load_outcome=lambda _id, at=moment: _outcome(injected, at))
+        run = Run(
+            session=s,
+            now=moment,
+            enrollment_id=state.id,
+            customer_id=customer_id,
+            journey=journey,
+            context=state.context,
+            dry_run=True,
+            load_customer=lambda cid: customers.customer_view(s, cid),
+            load_outcome=lambda _id, at=moment: _outcome(injected, at),
+        )
         try:
             executed = walk(state, plan, run, Tally(), s.begin_nested)
         except StepFailed as failure:
@@ -88,10 +105,19 @@ def _run(s: Session, plan: Plan, journey: dict[str, Any], customer_id: str,
 
 
 def _resume(state: State, injected: list[dict[str, Any]], moment: datetime) -> datetime | None:
-    """When the wait ends: its deadline, or earlier when its `untilEvent` arrives (then visible as `event`)."""
+    """When the wait ends: its deadline, or earlier when its `untilEvent` arrives (then seen as `event`)."""
     deadline = state.next_run_at
-    event = next((e for e in injected if state.wait_event and e["type"] == state.wait_event
-                  and e["at"] >= moment and (deadline is None or e["at"] < deadline)), None)
+    event = next(
+        (
+            e
+            for e in injected
+            if state.wait_event
+            and e["type"] == state.wait_event
+            and e["at"] >= moment
+            and (deadline is None or e["at"] < deadline)
+        ),
+        None,
+    )
     if event is None:
         return deadline
     injected.remove(event)
@@ -102,20 +128,32 @@ def _resume(state: State, injected: list[dict[str, Any]], moment: datetime) -> d
 
 
 def _outcome(injected: list[dict[str, Any]], moment: datetime) -> str | None:
-    responses = [e for e in injected if e["type"] == "response" and e["at"] <= moment
-                 and e["properties"].get("outcome")]
+    responses = [
+        e
+        for e in injected
+        if e["type"] == "response" and e["at"] <= moment and e["properties"].get("outcome")
+    ]
     return responses[-1]["properties"]["outcome"] if responses else None
 
 
 def _item(executed: Any) -> dict[str, Any]:
     result = executed.result
-    return {"stepId": executed.step_id, "type": executed.type, "at": iso(executed.at), "outcome": result.outcome,
-            "detail": result.detail}
+    return {
+        "stepId": executed.step_id,
+        "type": executed.type,
+        "at": iso(executed.at),
+        "outcome": result.outcome,
+        "detail": result.detail,
+    }
 
 
 def _view(event: dict[str, Any]) -> dict[str, Any]:
-    return {"id": event["id"], "type": event["type"], "properties": event["properties"],
-            "occurredAt": iso(event["at"])}
+    return {
+        "id": event["id"],
+        "type": event["type"],
+        "properties": event["properties"],
+        "occurredAt": iso(event["at"]),
+    }
 
 
 def _events(items: list[dict[str, Any]], start: datetime) -> list[dict[str, Any]]:
@@ -129,7 +167,9 @@ def _events(items: list[dict[str, Any]], start: datetime) -> list[dict[str, Any]
             at = event.at.astimezone(UTC).replace(tzinfo=None) if event.at.tzinfo else event.at
         else:
             at = start + timedelta(minutes=event.after_minutes or 0)
-        parsed.append({"id": f"sim_event_{index}", "type": event.type, "at": at, "properties": event.properties})
+        parsed.append(
+            {"id": f"sim_event_{index}", "type": event.type, "at": at, "properties": event.properties}
+        )
     return sorted(parsed, key=lambda e: e["at"])
 
 
@@ -137,7 +177,9 @@ def _plan(s: Session, journey_id: str | None, document: dict[str, Any] | None) -
     if document is not None:
         definition = {key: value for key, value in document.items() if key in DEFINITION_KEYS}
         try:
-            plan = plan_from(document.get("id") or "simulation", int(document.get("version") or 0), definition)
+            plan = plan_from(
+                document.get("id") or "simulation", int(document.get("version") or 0), definition
+            )
         except ValidationError as error:
             first = error.errors()[0]
             field = ".".join(str(part) for part in first["loc"])
@@ -149,9 +191,11 @@ def _plan(s: Session, journey_id: str | None, document: dict[str, Any] | None) -
     return plan_of(row), {"id": row.id, "name": row.name, "version": row.version}
 
 
-def _customer(s: Session, customer_id: str | None, attributes: dict[str, Any] | None, moment: datetime) -> str:
+def _customer(
+    s: Session, customer_id: str | None, attributes: dict[str, Any] | None, moment: datetime
+) -> str:
     """The customer to simulate: a real one (attributes overridden for the run) or a throwaway one. Either way
-    the first statement writes, which opens the real transaction the executors' savepoints nest in (SQLite)."""
+    the first statement writes: that opens the real transaction the executors' savepoints nest in (SQLite)."""
     if customer_id:
         row = s.get(Customer, customer_id)
         if row is None:
@@ -163,8 +207,11 @@ def _customer(s: Session, customer_id: str | None, attributes: dict[str, Any] | 
             segments.reevaluate(s, customer_id, moment)
         return customer_id
     simulated = new_id("sim")
-    s.add(Customer(id=simulated, attributes=dict(attributes or {}), flags={}, created_at=moment,
-                   updated_at=moment))
+    s.add(
+        Customer(
+            id=simulated, attributes=dict(attributes or {}), flags={}, created_at=moment, updated_at=moment
+        )
+    )
     s.flush()
     segments.reevaluate(s, simulated, moment)
     return simulated

@@ -134,7 +134,7 @@ class EnrollRequest(CamelModel):
 class SimulatedEvent(CamelModel):
     """An event injected into a simulation at a virtual time: `at` (ISO) or `afterMinutes` from the start.
 
-    An event of type `response` with `properties.outcome` (click, conversion, ...) sets `outcome` from then on.
+    An event of type `response` with `properties.outcome` (click, conversion, ...) sets `outcome` from then.
     """
 
     type: str = PydanticField(min_length=1, max_length=120)

@@ -1,4 +1,4 @@
-"""What a step executor sees (`Run`) and answers (`StepResult`), and the parsed journey it runs on (`Plan`)."""
+"""What a step executor sees (`Run`) and answers (`StepResult`), and the parsed journey (`Plan`)."""
 
 from __future__ import annotations
 
@@ -43,8 +43,11 @@ def plan_of(journey: Any) -> Plan:
     key = (journey.id, journey.version, journey.updated_at)
     plan = _plans.get(key)
     if plan is None:
-        document = {"maxDuration": journey.max_duration, "entryConditions": journey.entry_conditions,
-                    "steps": journey.steps}
+        document = {
+            "maxDuration": journey.max_duration,
+            "entryConditions": journey.entry_conditions,
+            "steps": journey.steps,
+        }
         plan = plan_from(journey.id, journey.version, document)
         if len(_plans) > 1000:
             _plans.clear()
@@ -113,8 +116,9 @@ class Run:
         """The CEL variables an expression may use. Only names the text mentions are passed: handing CEL
         a value costs time, and customer/outcome cost queries."""
         results = self.results
-        variables: dict[str, Any] = {name: value for name, value in results.items()
-                                     if name not in BUILTIN_NAMES and name in expression}
+        variables: dict[str, Any] = {
+            name: value for name, value in results.items() if name not in BUILTIN_NAMES and name in expression
+        }
         if "context" in expression:
             variables["context"] = results
         if "journey" in expression:

@@ -17,7 +17,9 @@ def execute(step: DecideStep, run: Run) -> StepResult:
     config = step.config
     if not config.decision_flow_id:
         raise ValueError("decide step has no decisionFlowId")
-    decision = decisioning.decide(run.session, run.customer(), config.decision_flow_id, config.max_offers, run.now)
+    decision = decisioning.decide(
+        run.session, run.customer(), config.decision_flow_id, config.max_offers, run.now
+    )
     offers: list[dict[str, Any]] = [
         {"offerId": offer.offer_id, "name": offer.name, "score": offer.score, "factors": offer.factors}
         for offer in decision.offers

@@ -33,13 +33,25 @@ def execute(step: SendStep, run: Run) -> StepResult:
     if run.dry_run:
         return StepResult("would_send", step.next, detail)
     template = config.template.model_dump(exclude_none=True) if config.template else None
-    context = {"customer": run.customer(), "context": run.results, "event": run.context.get("event"),
-               "journey": run.journey}
+    context = {
+        "customer": run.customer(),
+        "context": run.results,
+        "event": run.context.get("event"),
+        "journey": run.journey,
+    }
     queued = outbox.queue_delivery(
-        run.session, customer_id=run.customer_id, channel_id=config.channel_id, offer_id=offer_id,
-        journey_id=run.journey["id"], enrollment_id=run.enrollment_id, step_id=step.id,
-        idempotency_key=idempotency_key(run, step.id), template=template, context=context,
-        contact_policy=policy, now=run.now,
+        run.session,
+        customer_id=run.customer_id,
+        channel_id=config.channel_id,
+        offer_id=offer_id,
+        journey_id=run.journey["id"],
+        enrollment_id=run.enrollment_id,
+        step_id=step.id,
+        idempotency_key=idempotency_key(run, step.id),
+        template=template,
+        context=context,
+        contact_policy=policy,
+        now=run.now,
     )
     detail.update(deliveryId=queued.id, status=queued.status)
     if queued.reason:

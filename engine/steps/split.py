@@ -1,4 +1,4 @@
-"""split: a random A/B split that is deterministic per enrollment (the same enrollment always takes one path)."""
+"""split: a random A/B split, deterministic per enrollment (an enrollment always takes the same path)."""
 
 from __future__ import annotations
 

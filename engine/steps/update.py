@@ -14,5 +14,7 @@ def execute(step: UpdateStep, run: Run) -> StepResult:
     # Segment joins announced here may enroll the customer in other journeys (same transaction).
     view = customers.apply_operations(run.session, run.customer_id, operations, run.now)
     run.replace_customer(view)
-    detail = {"operations": [operation.model_dump(by_alias=True, exclude_none=True) for operation in operations]}
+    detail = {
+        "operations": [operation.model_dump(by_alias=True, exclude_none=True) for operation in operations]
+    }
     return StepResult("updated", step.next, detail)

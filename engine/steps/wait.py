@@ -15,7 +15,13 @@ TOUCHES_DB = False
 def execute(step: WaitStep, run: Run) -> StepResult:
     config = step.config
     until = run.now + config.duration * UNITS[config.unit] if config.duration else None
-    detail = {"duration": config.duration, "unit": config.unit, "until": until.isoformat() + "Z" if until else None}
+    detail = {
+        "duration": config.duration,
+        "unit": config.unit,
+        "until": until.isoformat() + "Z" if until else None,
+    }
     if config.until_event:
         detail["untilEvent"] = config.until_event
-    return StepResult("waiting", step.next, detail, waits=True, wait_until=until, wait_event=config.until_event)
+    return StepResult(
+        "waiting", step.next, detail, waits=True, wait_until=until, wait_event=config.until_event
+    )

@@ -9,23 +9,43 @@ from tests.engine.test_runtime import exit_step, make_customers, make_journey, w
 
 BRANCHY = [
     wait("pause", 1, "days", "route", untilEvent="purchase"),
-    {"id": "route", "type": "branch", "config": {"conditions": [
-        {"label": "bought", "expression": "event != null && event.type == 'purchase'", "targetStepId": "thanks"},
-        {"label": "clicked", "expression": "outcome == 'click'", "targetStepId": "nudge"},
-        {"label": "vip", "expression": "customer.tier == 'gold'", "targetStepId": "vip"}],
-        "defaultStepId": "bye"}},
-    exit_step("thanks", "bought"), exit_step("nudge", "clicked"), exit_step("vip", "vip"), exit_step("bye", "none"),
+    {
+        "id": "route",
+        "type": "branch",
+        "config": {
+            "conditions": [
+                {
+                    "label": "bought",
+                    "expression": "event != null && event.type == 'purchase'",
+                    "targetStepId": "thanks",
+                },
+                {"label": "clicked", "expression": "outcome == 'click'", "targetStepId": "nudge"},
+                {"label": "vip", "expression": "customer.tier == 'gold'", "targetStepId": "vip"},
+            ],
+            "defaultStepId": "bye",
+        },
+    },
+    exit_step("thanks", "bought"),
+    exit_step("nudge", "clicked"),
+    exit_step("vip", "vip"),
+    exit_step("bye", "none"),
 ]
 
 
 def test_enroll_answers_201_with_counts_ids_and_skip_reasons(api: TestClient) -> None:
     make_customers("c1", "c2")
     journey_id = make_journey([wait("w", 1, "days")], name="Welcome")
-    response = api.post(f"/api/v1/journeys/{journey_id}/enroll", json={"customerIds": ["c1", "c2", "c1", "nobody"]})
+    response = api.post(
+        f"/api/v1/journeys/{journey_id}/enroll", json={"customerIds": ["c1", "c2", "c1", "nobody"]}
+    )
     assert response.status_code == 201
     body = response.json()
     assert {key: body[key] for key in ("journeyId", "journeyName", "enrolled", "skipped")} == {
-        "journeyId": journey_id, "journeyName": "Welcome", "enrolled": 2, "skipped": 2}
+        "journeyId": journey_id,
+        "journeyName": "Welcome",
+        "enrolled": 2,
+        "skipped": 2,
+    }
     assert len(body["enrollmentIds"]) == 2
     assert sorted(item["reason"] for item in body["skippedCustomers"]) == ["duplicate", "unknown_customer"]
     single = api.post(f"/api/v1/journeys/{journey_id}/enroll", json={"customerId": "c1"}).json()
@@ -55,8 +75,10 @@ def test_simulation_traces_steps_in_virtual_time_without_side_effects(api: TestC
     body = response.json()
     assert body["endedAs"] == "exited"
     assert [(item["stepId"], item["type"], item["at"]) for item in body["trace"]] == [
-        ("pause", "wait", "2026-01-05T09:00:00.000Z"), ("route", "branch", "2026-01-06T09:00:00.000Z"),
-        ("vip", "exit", "2026-01-06T09:00:00.000Z")]
+        ("pause", "wait", "2026-01-05T09:00:00.000Z"),
+        ("route", "branch", "2026-01-06T09:00:00.000Z"),
+        ("vip", "exit", "2026-01-06T09:00:00.000Z"),
+    ]
     assert body["trace"][1]["outcome"] == "vip"
     assert api.get("/api/v1/enrollments").json()["pagination"]["total"] == 0
     assert api.get("/api/v1/customers/real").json()["attributes"] == {"tier": "gold"}
@@ -65,20 +87,44 @@ def test_simulation_traces_steps_in_virtual_time_without_side_effects(api: TestC
 def test_simulation_injects_events_and_responses_at_virtual_times(api: TestClient) -> None:
     journey_id = make_journey(BRANCHY, activate=False)
     url = f"/api/v1/journeys/{journey_id}/test"
-    bought = api.post(url, json={"customerAttributes": {"tier": "silver"},
-                                 "events": [{"type": "purchase", "afterMinutes": 90, "properties": {"sku": "x"}}]})
+    bought = api.post(
+        url,
+        json={
+            "customerAttributes": {"tier": "silver"},
+            "events": [{"type": "purchase", "afterMinutes": 90, "properties": {"sku": "x"}}],
+        },
+    )
     trace = bought.json()["trace"]
     assert [(item["stepId"], item["at"]) for item in trace[1:]] == [
-        ("route", "2026-01-05T10:30:00.000Z"), ("thanks", "2026-01-05T10:30:00.000Z")]
-    clicked = api.post(url, json={"customerAttributes": {}, "events": [
-        {"type": "response", "at": "2026-01-05T12:00:00Z", "properties": {"outcome": "click"}}]}).json()
+        ("route", "2026-01-05T10:30:00.000Z"),
+        ("thanks", "2026-01-05T10:30:00.000Z"),
+    ]
+    clicked = api.post(
+        url,
+        json={
+            "customerAttributes": {},
+            "events": [
+                {"type": "response", "at": "2026-01-05T12:00:00Z", "properties": {"outcome": "click"}}
+            ],
+        },
+    ).json()
     assert clicked["trace"][-1]["stepId"] == "nudge"
     assert api.post(url, json={"customerAttributes": {}}).json()["trace"][-1]["stepId"] == "bye"
 
 
 def test_simulation_of_a_draft_with_a_broken_step_ends_failed(api: TestClient) -> None:
-    journey_id = make_journey([{"id": "u", "type": "update", "next": "w", "config": {"operations": [
-        {"op": "increment", "attribute": "n", "value": "x"}]}}, wait("w", 1, "days")], activate=False)
+    journey_id = make_journey(
+        [
+            {
+                "id": "u",
+                "type": "update",
+                "next": "w",
+                "config": {"operations": [{"op": "increment", "attribute": "n", "value": "x"}]},
+            },
+            wait("w", 1, "days"),
+        ],
+        activate=False,
+    )
     body = api.post(f"/api/v1/journeys/{journey_id}/test", json={"customerAttributes": {"n": 1}}).json()
     assert body["endedAs"] == "failed"
     assert body["trace"][0]["outcome"] == "failed"
@@ -107,7 +153,9 @@ def test_customer_journeys_lists_where_the_customer_is(api: TestClient) -> None:
     runner.run_due()
     items = api.get("/api/v1/customers/c1/journeys").json()
     assert {(item["journeyName"], item["status"], item["stepId"]) for item in items} == {
-        ("First", "active", "w"), ("Second", "exited", "x")}
+        ("First", "active", "w"),
+        ("Second", "exited", "x"),
+    }
     assert api.get("/api/v1/customers/c2/journeys").json() == []
     assert api.get("/api/v1/customers/ghost/journeys").status_code == 404
 
@@ -120,13 +168,27 @@ def test_simulated_updates_and_sends_leave_no_trace(api: TestClient) -> None:
     offers.create_offer(OfferIn(id="gold", name="Gold"))
     channel_admin.create_channel(ChannelCreate(id="inapp", name="In-app", type="in_app"))
     make_customers("real", points=1)
-    journey_id = make_journey([
-        {"id": "u", "type": "update", "next": "s", "config": {"operations": [
-            {"op": "increment", "attribute": "points", "value": 5}]}},
-        {"id": "s", "type": "send", "next": "b", "config": {"channelId": "inapp", "offerId": "gold"}},
-        {"id": "b", "type": "branch", "config": {"conditions": [
-            {"label": "six", "expression": "customer.points == 6", "targetStepId": "x"}]}},
-        exit_step("x", "six")])
+    journey_id = make_journey(
+        [
+            {
+                "id": "u",
+                "type": "update",
+                "next": "s",
+                "config": {"operations": [{"op": "increment", "attribute": "points", "value": 5}]},
+            },
+            {"id": "s", "type": "send", "next": "b", "config": {"channelId": "inapp", "offerId": "gold"}},
+            {
+                "id": "b",
+                "type": "branch",
+                "config": {
+                    "conditions": [
+                        {"label": "six", "expression": "customer.points == 6", "targetStepId": "x"}
+                    ]
+                },
+            },
+            exit_step("x", "six"),
+        ]
+    )
     body = api.post(f"/api/v1/journeys/{journey_id}/test", json={"customerId": "real"}).json()
     assert [item["outcome"] for item in body["trace"]] == ["updated", "would_send", "six", "exited"]
     assert api.get("/api/v1/customers/real").json()["attributes"] == {"points": 1}

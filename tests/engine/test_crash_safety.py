@@ -67,8 +67,9 @@ def sink() -> Iterator[Sink]:
 
 def start_worker() -> subprocess.Popen[str]:
     command = [sys.executable, str(DRIVER), "--lease-seconds", "2"]
-    worker = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, text=True)
+    worker = subprocess.Popen(
+        command, cwd=ROOT, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     assert worker.stdout is not None
     assert worker.stdout.readline().strip() == "ready"
     return worker
@@ -85,20 +86,45 @@ def progress() -> tuple[int, int]:
 def test_sigkilled_workers_lose_and_duplicate_nothing(engine_core: Core, sink: Sink) -> None:
     creative = {"webhook": {"subject": "Hi", "body": "{{ customer.id }}"}}
     offers.create_offer(OfferIn(id="o1", name="Offer", creatives=creative))
-    channel_admin.create_channel(ChannelCreate(id="hook", name="Hook", type="webhook",
-                                               config={"url": sink.url}))
-    journey = journeys.create_journey(JourneyCreate.model_validate({"name": "crash", "steps": [
-        {"id": "hello", "type": "send", "next": "ab", "config": {"channelId": "hook", "offerId": "o1"}},
-        {"id": "ab", "type": "split", "config": {"paths": [
-            {"label": "A", "percent": 50, "targetStepId": "bye"},
-            {"label": "B", "percent": 50, "targetStepId": "bye"}]}},
-        {"id": "bye", "type": "exit", "config": {"reason": "done"}}]}))
+    channel_admin.create_channel(
+        ChannelCreate(id="hook", name="Hook", type="webhook", config={"url": sink.url})
+    )
+    journey = journeys.create_journey(
+        JourneyCreate.model_validate(
+            {
+                "name": "crash",
+                "steps": [
+                    {
+                        "id": "hello",
+                        "type": "send",
+                        "next": "ab",
+                        "config": {"channelId": "hook", "offerId": "o1"},
+                    },
+                    {
+                        "id": "ab",
+                        "type": "split",
+                        "config": {
+                            "paths": [
+                                {"label": "A", "percent": 50, "targetStepId": "bye"},
+                                {"label": "B", "percent": 50, "targetStepId": "bye"},
+                            ]
+                        },
+                    },
+                    {"id": "bye", "type": "exit", "config": {"reason": "done"}},
+                ],
+            }
+        )
+    )
     journeys.change_status(journey.id, "active")
     moment = engine_core.now()
     with session() as s:
-        s.execute(Customer.__table__.insert(), [  # type: ignore[attr-defined]
-            {"id": f"c{i}", "attributes": {}, "flags": {}, "created_at": moment, "updated_at": moment}
-            for i in range(COUNT)])
+        s.execute(
+            Customer.__table__.insert(),
+            [  # type: ignore[attr-defined]
+                {"id": f"c{i}", "attributes": {}, "flags": {}, "created_at": moment, "updated_at": moment}
+                for i in range(COUNT)
+            ],
+        )
         row = s.get(Journey, journey.id)
         ids = enrollment.enter(s, row, [f"c{i}" for i in range(COUNT)], moment).enrollment_ids
 

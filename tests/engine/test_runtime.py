@@ -15,8 +15,8 @@ from models.audience import CustomerIn, EventIn
 from models.enrollment import EdgeCounter, JourneyCounter, StepCounter
 from models.journey import JourneyCreate
 
-
 # ---- helpers shared by the runtime test modules ----------------------------------------------------------
+
 
 def make_customers(*ids: str, **attributes: Any) -> None:
     for customer_id in ids:
@@ -41,18 +41,32 @@ def state(enrollment_id: str) -> dict[str, Any]:
 
 def journey_counters(journey_id: str) -> dict[str, Any]:
     with session() as s:
-        steps = {row.step_id: (row.current, row.passed)
-                 for row in s.execute(select(StepCounter).where(StepCounter.journey_id == journey_id)).scalars()}
-        edges = {(row.source, row.target): row.count
-                 for row in s.execute(select(EdgeCounter).where(EdgeCounter.journey_id == journey_id)).scalars()}
-        totals = {row.name: row.value
-                  for row in s.execute(select(JourneyCounter).where(JourneyCounter.journey_id == journey_id)).scalars()}
+        steps = {
+            row.step_id: (row.current, row.passed)
+            for row in s.execute(select(StepCounter).where(StepCounter.journey_id == journey_id)).scalars()
+        }
+        edges = {
+            (row.source, row.target): row.count
+            for row in s.execute(select(EdgeCounter).where(EdgeCounter.journey_id == journey_id)).scalars()
+        }
+        totals = {
+            row.name: row.value
+            for row in s.execute(
+                select(JourneyCounter).where(JourneyCounter.journey_id == journey_id)
+            ).scalars()
+        }
     return {"steps": steps, "edges": edges, "totals": totals}
 
 
-def wait(step_id: str, duration: int, unit: str, next_step: str | None = None, **config: Any) -> dict[str, Any]:
-    return {"id": step_id, "type": "wait", "config": {"duration": duration, "unit": unit, **config},
-            "next": next_step}
+def wait(
+    step_id: str, duration: int, unit: str, next_step: str | None = None, **config: Any
+) -> dict[str, Any]:
+    return {
+        "id": step_id,
+        "type": "wait",
+        "config": {"duration": duration, "unit": unit, **config},
+        "next": next_step,
+    }
 
 
 def exit_step(step_id: str, reason: str = "done") -> dict[str, Any]:
@@ -61,10 +75,14 @@ def exit_step(step_id: str, reason: str = "done") -> dict[str, Any]:
 
 # ---- waits ----------------------------------------------------------------------------------------------
 
-def test_waits_of_minutes_hours_and_days_park_until_their_deadline(engine_core: Core, clock: VirtualClock) -> None:
+
+def test_waits_of_minutes_hours_and_days_park_until_their_deadline(
+    engine_core: Core, clock: VirtualClock
+) -> None:
     make_customers("c1")
-    journey_id = make_journey([wait("w1", 30, "minutes", "w2"), wait("w2", 2, "hours", "w3"),
-                               wait("w3", 1, "days")])
+    journey_id = make_journey(
+        [wait("w1", 30, "minutes", "w2"), wait("w2", 2, "hours", "w3"), wait("w3", 1, "days")]
+    )
     start = clock.now()
     [eid] = enroll(journey_id, "c1")
     runner.run_due()
@@ -85,19 +103,38 @@ def test_waits_of_minutes_hours_and_days_park_until_their_deadline(engine_core: 
     final = state(eid)
     assert (final["status"], final["nextRunAt"]) == ("completed", None)
     assert [(item["stepId"], item["at"]) for item in final["history"]] == [
-        ("w1", "2026-01-05T09:00:00.000Z"), ("w2", "2026-01-05T09:30:00.000Z"), ("w3", "2026-01-05T11:30:00.000Z")]
+        ("w1", "2026-01-05T09:00:00.000Z"),
+        ("w2", "2026-01-05T09:30:00.000Z"),
+        ("w3", "2026-01-05T11:30:00.000Z"),
+    ]
     assert start < clock.now()
 
 
-def test_until_event_resumes_a_wait_early_and_exposes_the_event(engine_core: Core, clock: VirtualClock) -> None:
+def test_until_event_resumes_a_wait_early_and_exposes_the_event(
+    engine_core: Core, clock: VirtualClock
+) -> None:
     make_customers("c1", "c2")
-    journey_id = make_journey([
-        wait("w", 3, "days", "check", untilEvent="purchase"),
-        {"id": "check", "type": "branch", "config": {
-            "conditions": [{"label": "bought", "expression": "event != null && event.properties.amount > 10",
-                            "targetStepId": "big"}], "defaultStepId": "small"}},
-        exit_step("big", "big_buyer"), exit_step("small", "no_purchase"),
-    ])
+    journey_id = make_journey(
+        [
+            wait("w", 3, "days", "check", untilEvent="purchase"),
+            {
+                "id": "check",
+                "type": "branch",
+                "config": {
+                    "conditions": [
+                        {
+                            "label": "bought",
+                            "expression": "event != null && event.properties.amount > 10",
+                            "targetStepId": "big",
+                        }
+                    ],
+                    "defaultStepId": "small",
+                },
+            },
+            exit_step("big", "big_buyer"),
+            exit_step("small", "no_purchase"),
+        ]
+    )
     first, second = enroll(journey_id, "c1", "c2")
     runner.run_due()
     clock.advance(hours=5)
@@ -112,6 +149,7 @@ def test_until_event_resumes_a_wait_early_and_exposes_the_event(engine_core: Cor
 
 # ---- entry and re-entry -----------------------------------------------------------------------------------
 
+
 def test_manual_enroll_skips_unknown_and_duplicate_customers(engine_core: Core) -> None:
     make_customers("c1")
     journey_id = make_journey([wait("w", 1, "days")])
@@ -121,10 +159,13 @@ def test_manual_enroll_skips_unknown_and_duplicate_customers(engine_core: Core) 
     assert customers.customer_exists("ghost") is False
 
 
-@pytest.mark.parametrize(("policy", "second_entry", "active_after"), [
-    ("skip_if_active", 0, 1), ("never", 0, 1), ("allow_multiple", 1, 2), ("restart", 1, 1)])
-def test_reentry_policy_while_enrolled(engine_core: Core, clock: VirtualClock, policy: str, second_entry: int,
-                                       active_after: int) -> None:
+@pytest.mark.parametrize(
+    ("policy", "second_entry", "active_after"),
+    [("skip_if_active", 0, 1), ("never", 0, 1), ("allow_multiple", 1, 2), ("restart", 1, 1)],
+)
+def test_reentry_policy_while_enrolled(
+    engine_core: Core, clock: VirtualClock, policy: str, second_entry: int, active_after: int
+) -> None:
     make_customers("c1")
     journey_id = make_journey([wait("w", 1, "days")], entryConditions={"reentry": policy})
     [first] = enroll(journey_id, "c1")
@@ -143,13 +184,17 @@ def test_never_refuses_reentry_after_completion_but_skip_if_active_allows_it(eng
     for journey_id in (never, again):
         enroll(journey_id, "c1")
     runner.run_due()
-    assert enrollment.enroll(never, ["c1"])["skippedCustomers"] == [{"customerId": "c1", "reason": "already_enrolled"}]
+    assert enrollment.enroll(never, ["c1"])["skippedCustomers"] == [
+        {"customerId": "c1", "reason": "already_enrolled"}
+    ]
     assert enrollment.enroll(again, ["c1"])["enrolled"] == 1
 
 
 def test_cooldown_hours_hold_back_reentry(engine_core: Core, clock: VirtualClock) -> None:
     make_customers("c1")
-    journey_id = make_journey([exit_step("x")], entryConditions={"reentry": "allow_multiple", "cooldownHours": 24})
+    journey_id = make_journey(
+        [exit_step("x")], entryConditions={"reentry": "allow_multiple", "cooldownHours": 24}
+    )
     enroll(journey_id, "c1")
     clock.advance(hours=23)
     assert enrollment.enroll(journey_id, ["c1"])["skippedCustomers"][0]["reason"] == "cooldown"
@@ -169,11 +214,20 @@ def test_enroll_requires_an_active_journey(engine_core: Core) -> None:
 def test_event_entry_honours_type_condition_and_policy(engine_core: Core) -> None:
     make_customers("de", country="DE")
     make_customers("fr", country="FR")
-    journey_id = make_journey([wait("w", 1, "days")], entryConditions={
-        "eventType": "signup", "condition": "customer.country == 'DE' && event.properties.plan == 'pro'"})
-    events.accept([EventIn(customerId="de", type="signup", properties={"plan": "pro"}),
-                   EventIn(customerId="fr", type="signup", properties={"plan": "pro"}),
-                   EventIn(customerId="de", type="login", properties={"plan": "pro"})])
+    journey_id = make_journey(
+        [wait("w", 1, "days")],
+        entryConditions={
+            "eventType": "signup",
+            "condition": "customer.country == 'DE' && event.properties.plan == 'pro'",
+        },
+    )
+    events.accept(
+        [
+            EventIn(customerId="de", type="signup", properties={"plan": "pro"}),
+            EventIn(customerId="fr", type="signup", properties={"plan": "pro"}),
+            EventIn(customerId="de", type="login", properties={"plan": "pro"}),
+        ]
+    )
     events.accept([EventIn(customerId="de", type="signup", properties={"plan": "pro"})])
     rows = enrollments.list_enrollments(journey_id=journey_id)["data"]
     assert [row["customerId"] for row in rows] == ["de"]
@@ -188,14 +242,22 @@ def test_segment_entry_on_activation_in_batches_and_on_join(engine_core: Core) -
     segment = segments.create_segment(SegmentIn(id="vips", name="VIPs", rule="customer.vip == true"))
     journey_id = make_journey([wait("w", 1, "days")], entryConditions={"segmentId": segment["id"]})
     assert enrollment.backfill(limit=2) == 2
-    assert enrollment.backfill_progress(journey_id) == {"segmentId": "vips", "enrolled": 2, "skipped": 0,
-                                                        "done": False}
+    assert enrollment.backfill_progress(journey_id) == {
+        "segmentId": "vips",
+        "enrolled": 2,
+        "skipped": 0,
+        "done": False,
+    }
     enrollment.backfill(limit=2)
     assert enrollment.backfill_progress(journey_id)["done"] is True
     assert enrollments.list_enrollments(journey_id=journey_id)["pagination"]["total"] == 3
     customers.update_customer("b1", customers_update({"vip": True}))
     assert {row["customerId"] for row in enrollments.list_enrollments(journey_id=journey_id)["data"]} == {
-        "a1", "a2", "a3", "b1"}
+        "a1",
+        "a2",
+        "a3",
+        "b1",
+    }
 
 
 def customers_update(attributes: dict[str, Any]) -> Any:
@@ -206,8 +268,10 @@ def customers_update(attributes: dict[str, Any]) -> Any:
 
 # ---- lifecycle --------------------------------------------------------------------------------------------
 
-def test_paused_journey_does_not_advance_or_enroll_and_resume_continues(engine_core: Core,
-                                                                         clock: VirtualClock) -> None:
+
+def test_paused_journey_does_not_advance_or_enroll_and_resume_continues(
+    engine_core: Core, clock: VirtualClock
+) -> None:
     make_customers("c1", "c2")
     journey_id = make_journey([wait("w", 1, "hours", "x"), exit_step("x")])
     [eid] = enroll(journey_id, "c1")
@@ -223,8 +287,9 @@ def test_paused_journey_does_not_advance_or_enroll_and_resume_continues(engine_c
     assert state(eid)["status"] == "exited"
 
 
-def test_resume_with_extend_waits_shifts_deadlines_by_the_paused_time(engine_core: Core,
-                                                                      clock: VirtualClock) -> None:
+def test_resume_with_extend_waits_shifts_deadlines_by_the_paused_time(
+    engine_core: Core, clock: VirtualClock
+) -> None:
     make_customers("c1")
     journey_id = make_journey([wait("w", 1, "hours")])
     [eid] = enroll(journey_id, "c1")
@@ -248,7 +313,9 @@ def test_archive_exits_everyone_with_journey_archived(engine_core: Core) -> None
     ids = enroll(journey_id, "c1", "c2")
     runner.run_due()
     journeys.change_status(journey_id, "archived")
-    assert {(state(eid)["status"], state(eid)["exitReason"]) for eid in ids} == {("exited", "journey_archived")}
+    assert {(state(eid)["status"], state(eid)["exitReason"]) for eid in ids} == {
+        ("exited", "journey_archived")
+    }
     counts = journey_counters(journey_id)
     assert counts["steps"]["w"] == (0, 2)
     assert counts["totals"]["exited:journey_archived"] == 2

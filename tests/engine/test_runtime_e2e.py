@@ -30,8 +30,13 @@ def server(journeys_env: str, tmp_path: Path) -> Iterator[str]:
     env = {key: value for key, value in os.environ.items() if key != "PYTEST_CURRENT_TEST"}
     env.update(JOURNEYS_SCHEDULER="1", JOURNEYS_DEMO="1", JOURNEYS_DATABASE_URL=journeys_env)
     log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "--port", str(port)], cwd=tmp_path,
-                               env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
         until(lambda: httpx.get(f"{base}/journeys", timeout=2).status_code == 200, 90)

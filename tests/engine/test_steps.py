@@ -15,42 +15,83 @@ from engine.steps.split import roll
 from models.audience import CustomerUpdate
 from models.channels import ChannelCreate, Delivery
 from models.offers import DecisionFlowIn, OfferIn
-from tests.engine.test_runtime import enroll, exit_step, journey_counters, make_customers, make_journey, state, wait
+from tests.engine.test_runtime import (
+    enroll,
+    exit_step,
+    journey_counters,
+    make_customers,
+    make_journey,
+    state,
+    wait,
+)
 
 
 def make_offers() -> None:
     creative = {"in_app": {"subject": "Hi {{ customer.name }}", "body": "Try {{ offer.name }}"}}
     offers.create_offer(OfferIn(id="gold", name="Gold card", propensity=0.9, creatives=creative))
-    offers.create_offer(OfferIn(id="silver", name="Silver card", propensity=0.4, creatives=creative,
-                                eligibility="customer.age >= 18"))
-    offers.create_offer(OfferIn(id="teen", name="Teen card", propensity=0.5, creatives=creative,
-                                eligibility="customer.age < 18"))
-    offers.create_decision_flow(DecisionFlowIn(id="cards", name="Cards", offer_ids=["gold", "silver", "teen"],
-                                               max_offers=3))
+    offers.create_offer(
+        OfferIn(
+            id="silver",
+            name="Silver card",
+            propensity=0.4,
+            creatives=creative,
+            eligibility="customer.age >= 18",
+        )
+    )
+    offers.create_offer(
+        OfferIn(
+            id="teen", name="Teen card", propensity=0.5, creatives=creative, eligibility="customer.age < 18"
+        )
+    )
+    offers.create_decision_flow(
+        DecisionFlowIn(id="cards", name="Cards", offer_ids=["gold", "silver", "teen"], max_offers=3)
+    )
     channel_admin.create_channel(ChannelCreate(id="inapp", name="In-app", type="in_app"))
 
 
 def decide_step(next_step: str | None, **config: Any) -> dict[str, Any]:
-    return {"id": "pick", "type": "decide", "next": next_step,
-            "config": {"decisionFlowId": "cards", "maxOffers": 2, "storeResultAs": "best", **config}}
+    return {
+        "id": "pick",
+        "type": "decide",
+        "next": next_step,
+        "config": {"decisionFlowId": "cards", "maxOffers": 2, "storeResultAs": "best", **config},
+    }
 
 
 def send_step(step_id: str, next_step: str | None = None, **config: Any) -> dict[str, Any]:
-    return {"id": step_id, "type": "send", "next": next_step,
-            "config": {"channelId": "inapp", "offerFrom": "best", **config}}
+    return {
+        "id": step_id,
+        "type": "send",
+        "next": next_step,
+        "config": {"channelId": "inapp", "offerFrom": "best", **config},
+    }
 
 
 def test_decide_stores_ranked_offers_and_a_branch_reads_them(engine_core: Core) -> None:
     make_offers()
     make_customers("adult", name="Ann", age=30)
     make_customers("teen", name="Tim", age=15)
-    journey_id = make_journey([
-        decide_step("check"),
-        {"id": "check", "type": "branch", "config": {"conditions": [
-            {"label": "gold", "expression": "best[0].offerId == 'gold' && size(context.best) == 2",
-             "targetStepId": "yes"}], "defaultStepId": "no"}},
-        exit_step("yes", "gold_first"), exit_step("no", "other"),
-    ])
+    journey_id = make_journey(
+        [
+            decide_step("check"),
+            {
+                "id": "check",
+                "type": "branch",
+                "config": {
+                    "conditions": [
+                        {
+                            "label": "gold",
+                            "expression": "best[0].offerId == 'gold' && size(context.best) == 2",
+                            "targetStepId": "yes",
+                        }
+                    ],
+                    "defaultStepId": "no",
+                },
+            },
+            exit_step("yes", "gold_first"),
+            exit_step("no", "other"),
+        ]
+    )
     adult, teen = enroll(journey_id, "adult", "teen")
     runner.run_due()
     history = state(adult)["history"]
@@ -62,7 +103,8 @@ def test_decide_stores_ranked_offers_and_a_branch_reads_them(engine_core: Core) 
 
 
 def test_send_queues_one_delivery_with_the_idempotency_key_and_the_dispatcher_fills_the_inbox(
-        engine_core: Core) -> None:
+    engine_core: Core,
+) -> None:
     make_offers()
     make_customers("c1", name="Ann", age=30)
     journey_id = make_journey([decide_step("mail"), send_step("mail")])
@@ -81,11 +123,16 @@ def test_send_queues_one_delivery_with_the_idempotency_key_and_the_dispatcher_fi
 
 def test_send_suppressed_by_the_contact_policy_is_recorded_and_the_journey_goes_on(engine_core: Core) -> None:
     make_offers()
-    offers.update_decision_flow("cards", DecisionFlowIn(id="cards", name="Cards", offer_ids=["gold"],
-                                                        contact_policy={"maxPerOffer": 1, "windowDays": 7}))
+    offers.update_decision_flow(
+        "cards",
+        DecisionFlowIn(
+            id="cards", name="Cards", offer_ids=["gold"], contact_policy={"maxPerOffer": 1, "windowDays": 7}
+        ),
+    )
     make_customers("c1", age=30)
-    journey_id = make_journey([decide_step("one"), send_step("one", "two"), send_step("two", "end"),
-                               exit_step("end")])
+    journey_id = make_journey(
+        [decide_step("one"), send_step("one", "two"), send_step("two", "end"), exit_step("end")]
+    )
     [eid] = enroll(journey_id, "c1")
     runner.run_due()
     outcomes = [(item["stepId"], item["outcome"]) for item in state(eid)["history"]]
@@ -94,19 +141,43 @@ def test_send_suppressed_by_the_contact_policy_is_recorded_and_the_journey_goes_
     assert state(eid)["status"] == "exited"
 
 
-def test_seed_branch_routes_on_real_responses_to_real_deliveries(engine_core: Core, clock: VirtualClock) -> None:
+def test_seed_branch_routes_on_real_responses_to_real_deliveries(
+    engine_core: Core, clock: VirtualClock
+) -> None:
     make_offers()
     make_customers("converts", "clicks", "ignores", age=30, name="X")
-    journey_id = make_journey([
-        decide_step("offer"), send_step("offer", "pause"), wait("pause", 2, "days", "route"),
-        {"id": "route", "type": "branch", "config": {"conditions": [
-            {"label": "converted", "expression": "outcome == 'conversion'", "targetStepId": "thanks"},
-            {"label": "clicked", "expression": "outcome == 'click'", "targetStepId": "follow_up"}],
-            "defaultStepId": "reminder"}},
-        send_step("thanks"), send_step("follow_up"), send_step("reminder"),
-    ])
-    ids = dict(zip(["converts", "clicks", "ignores"], enroll(journey_id, "converts", "clicks", "ignores"),
-                   strict=True))
+    journey_id = make_journey(
+        [
+            decide_step("offer"),
+            send_step("offer", "pause"),
+            wait("pause", 2, "days", "route"),
+            {
+                "id": "route",
+                "type": "branch",
+                "config": {
+                    "conditions": [
+                        {
+                            "label": "converted",
+                            "expression": "outcome == 'conversion'",
+                            "targetStepId": "thanks",
+                        },
+                        {"label": "clicked", "expression": "outcome == 'click'", "targetStepId": "follow_up"},
+                    ],
+                    "defaultStepId": "reminder",
+                },
+            },
+            send_step("thanks"),
+            send_step("follow_up"),
+            send_step("reminder"),
+        ]
+    )
+    ids = dict(
+        zip(
+            ["converts", "clicks", "ignores"],
+            enroll(journey_id, "converts", "clicks", "ignores"),
+            strict=True,
+        )
+    )
     runner.run_due()
     dispatcher.dispatch_due()
     first = {cid: deliveries.inbox(cid)["data"][0] for cid in ids}
@@ -120,16 +191,30 @@ def test_seed_branch_routes_on_real_responses_to_real_deliveries(engine_core: Co
     assert last_step == {"converts": "thanks", "clicks": "follow_up", "ignores": "reminder"}
     route = state(ids["clicks"])["history"][-2]
     assert route["detail"]["conditions"] == [
-        {"label": "converted", "value": False}, {"label": "clicked", "value": True}]
+        {"label": "converted", "value": False},
+        {"label": "clicked", "value": True},
+    ]
     assert journey_counters(journey_id)["edges"][("route", "reminder")] == 1
 
 
 def test_branch_condition_failing_at_run_time_is_false_and_its_reason_recorded(engine_core: Core) -> None:
     make_customers("c1")
-    journey_id = make_journey([
-        {"id": "b", "type": "branch", "config": {"conditions": [
-            {"label": "rich", "expression": "customer.income > 1000", "targetStepId": "x"}], "defaultStepId": "y"}},
-        exit_step("x"), exit_step("y", "fallback")])
+    journey_id = make_journey(
+        [
+            {
+                "id": "b",
+                "type": "branch",
+                "config": {
+                    "conditions": [
+                        {"label": "rich", "expression": "customer.income > 1000", "targetStepId": "x"}
+                    ],
+                    "defaultStepId": "y",
+                },
+            },
+            exit_step("x"),
+            exit_step("y", "fallback"),
+        ]
+    )
     [eid] = enroll(journey_id, "c1")
     runner.run_due()
     [condition] = state(eid)["history"][0]["detail"]["conditions"]
@@ -139,8 +224,16 @@ def test_branch_condition_failing_at_run_time_is_false_and_its_reason_recorded(e
 
 def test_branch_without_match_or_default_completes(engine_core: Core) -> None:
     make_customers("c1")
-    journey_id = make_journey([{"id": "b", "type": "branch", "config": {"conditions": [
-        {"label": "never", "expression": "false", "targetStepId": "x"}]}}, exit_step("x")])
+    journey_id = make_journey(
+        [
+            {
+                "id": "b",
+                "type": "branch",
+                "config": {"conditions": [{"label": "never", "expression": "false", "targetStepId": "x"}]},
+            },
+            exit_step("x"),
+        ]
+    )
     [eid] = enroll(journey_id, "c1")
     runner.run_due()
     assert (state(eid)["status"], state(eid)["history"][0]["outcome"]) == ("completed", "no_match")
@@ -153,12 +246,36 @@ def test_update_changes_the_customer_and_a_segment_join_enrolls_elsewhere(engine
     make_customers("c1", points=1)
     segments.create_segment(SegmentIn(id="loyal", name="Loyal", static=True))
     target = make_journey([wait("w", 1, "days")], name="loyalty", entryConditions={"segmentId": "loyal"})
-    journey_id = make_journey([{"id": "u", "type": "update", "next": "b", "config": {"operations": [
-        {"op": "increment", "attribute": "points", "value": 10},
-        {"op": "addSegment", "segmentId": "loyal"}, {"op": "setFlag", "flag": "vip", "value": True}]}},
-        {"id": "b", "type": "branch", "config": {"conditions": [
-            {"label": "rich", "expression": "customer.points == 11 && customer.flags.vip", "targetStepId": "x"}]}},
-        exit_step("x", "updated")])
+    journey_id = make_journey(
+        [
+            {
+                "id": "u",
+                "type": "update",
+                "next": "b",
+                "config": {
+                    "operations": [
+                        {"op": "increment", "attribute": "points", "value": 10},
+                        {"op": "addSegment", "segmentId": "loyal"},
+                        {"op": "setFlag", "flag": "vip", "value": True},
+                    ]
+                },
+            },
+            {
+                "id": "b",
+                "type": "branch",
+                "config": {
+                    "conditions": [
+                        {
+                            "label": "rich",
+                            "expression": "customer.points == 11 && customer.flags.vip",
+                            "targetStepId": "x",
+                        }
+                    ]
+                },
+            },
+            exit_step("x", "updated"),
+        ]
+    )
     [eid] = enroll(journey_id, "c1")
     runner.run_due()
     assert customers.get_customer("c1")["attributes"]["points"] == 11
@@ -169,9 +286,22 @@ def test_update_changes_the_customer_and_a_segment_join_enrolls_elsewhere(engine
 def test_split_is_deterministic_per_enrollment_and_follows_the_percentages(engine_core: Core) -> None:
     ids = [f"c{i}" for i in range(200)]
     make_customers(*ids)
-    journey_id = make_journey([{"id": "s", "type": "split", "config": {"paths": [
-        {"label": "A", "percent": 25, "targetStepId": "a"}, {"label": "B", "percent": 75, "targetStepId": "b"}]}},
-        exit_step("a", "A"), exit_step("b", "B")])
+    journey_id = make_journey(
+        [
+            {
+                "id": "s",
+                "type": "split",
+                "config": {
+                    "paths": [
+                        {"label": "A", "percent": 25, "targetStepId": "a"},
+                        {"label": "B", "percent": 75, "targetStepId": "b"},
+                    ]
+                },
+            },
+            exit_step("a", "A"),
+            exit_step("b", "B"),
+        ]
+    )
     enrollment_ids = enroll(journey_id, *ids)
     runner.run_due()
     taken = {eid: state(eid)["exitReason"] for eid in enrollment_ids[:20]}
@@ -182,22 +312,33 @@ def test_split_is_deterministic_per_enrollment_and_follows_the_percentages(engin
 
 def test_exit_step_ends_with_its_reason(engine_core: Core) -> None:
     make_customers("c1")
-    journey_id = make_journey([{**exit_step("x", "not_interested"), "next": "never"},
-                               wait("never", 1, "days")])
+    journey_id = make_journey(
+        [{**exit_step("x", "not_interested"), "next": "never"}, wait("never", 1, "days")]
+    )
     [eid] = enroll(journey_id, "c1")
     runner.run_due()
     assert (state(eid)["status"], state(eid)["exitReason"], state(eid)["stepId"]) == (
-        "exited", "not_interested", "x")
+        "exited",
+        "not_interested",
+        "x",
+    )
 
 
 def test_a_failing_step_marks_only_its_enrollment_failed_and_retry_resumes_it(engine_core: Core) -> None:
     make_customers("good", "good2", points=1)
     make_customers("bad", points="lots")
-    journey_id = make_journey([
-        wait("w", 1, "hours", "u"),
-        {"id": "u", "type": "update", "next": "x",
-         "config": {"operations": [{"op": "increment", "attribute": "points", "value": 1}]}},
-        exit_step("x", "done")])
+    journey_id = make_journey(
+        [
+            wait("w", 1, "hours", "u"),
+            {
+                "id": "u",
+                "type": "update",
+                "next": "x",
+                "config": {"operations": [{"op": "increment", "attribute": "points", "value": 1}]},
+            },
+            exit_step("x", "done"),
+        ]
+    )
     ids = dict(zip(["good", "bad", "good2"], enroll(journey_id, "good", "bad", "good2"), strict=True))
     runner.run_due()
     clock_advance(engine_core, hours=1)
@@ -223,8 +364,17 @@ def test_a_failing_step_marks_only_its_enrollment_failed_and_retry_resumes_it(en
 def test_failure_after_a_send_keeps_the_delivery_of_the_steps_before_it(engine_core: Core) -> None:
     make_offers()
     make_customers("c1", age=30, points="lots")
-    journey_id = make_journey([decide_step("mail"), send_step("mail", "boom"), {"id": "boom", "type": "update",
-                               "config": {"operations": [{"op": "increment", "attribute": "points", "value": 1}]}}])
+    journey_id = make_journey(
+        [
+            decide_step("mail"),
+            send_step("mail", "boom"),
+            {
+                "id": "boom",
+                "type": "update",
+                "config": {"operations": [{"op": "increment", "attribute": "points", "value": 1}]},
+            },
+        ]
+    )
     [eid] = enroll(journey_id, "c1")
     runner.run_due()
     assert (state(eid)["status"], state(eid)["stepId"]) == ("failed", "boom")

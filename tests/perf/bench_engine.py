@@ -11,8 +11,8 @@ Measures, on SQLite files in a temporary directory:
 - lag_p50_s / lag_p99_s: wake-up lag for 10,000 enrollments whose waits end in the same second, with the real
   scheduler (engine.scheduler) on the system clock: commit time of the batch that moved each one minus its due
   time.
-- rss_mb_1m: peak resident memory of a process holding 1,000,000 waiting enrollments while the runner, sweep and
-  next-due queries run over them.
+- rss_mb_1m: peak resident memory of a process holding 1,000,000 waiting enrollments while the runner,
+  sweep and next-due queries run over them.
 """
 
 from __future__ import annotations
@@ -36,13 +36,37 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 STEPS: list[dict[str, Any]] = [
-    {"id": "s1", "type": "branch", "config": {"conditions": [
-        {"label": "gold", "expression": "customer.tier == 'gold'", "targetStepId": "s2"}], "defaultStepId": "s2"}},
-    {"id": "s2", "type": "split", "config": {"paths": [
-        {"label": "A", "percent": 50, "targetStepId": "s3"}, {"label": "B", "percent": 50, "targetStepId": "s3"}]}},
-    {"id": "s3", "type": "branch", "config": {"conditions": [
-        {"label": "v1", "expression": "journey.version >= 1", "targetStepId": "s4"}], "defaultStepId": "s4"}},
-    {"id": "s4", "type": "split", "config": {"paths": [{"label": "all", "percent": 100, "targetStepId": "s5"}]}},
+    {
+        "id": "s1",
+        "type": "branch",
+        "config": {
+            "conditions": [{"label": "gold", "expression": "customer.tier == 'gold'", "targetStepId": "s2"}],
+            "defaultStepId": "s2",
+        },
+    },
+    {
+        "id": "s2",
+        "type": "split",
+        "config": {
+            "paths": [
+                {"label": "A", "percent": 50, "targetStepId": "s3"},
+                {"label": "B", "percent": 50, "targetStepId": "s3"},
+            ]
+        },
+    },
+    {
+        "id": "s3",
+        "type": "branch",
+        "config": {
+            "conditions": [{"label": "v1", "expression": "journey.version >= 1", "targetStepId": "s4"}],
+            "defaultStepId": "s4",
+        },
+    },
+    {
+        "id": "s4",
+        "type": "split",
+        "config": {"paths": [{"label": "all", "percent": 100, "targetStepId": "s5"}]},
+    },
     {"id": "s5", "type": "exit", "config": {"reason": "done"}},
 ]
 TRANSITIONS_PER_ENROLLMENT = len(STEPS)
@@ -53,14 +77,16 @@ def _init(db_path: Path, batch_size: int = 1000, virtual: bool = True) -> Any:
     from engine.clock import VirtualClock
     from engine.settings import Settings
 
-    settings = Settings(database_url=f"sqlite:///{db_path}", demo=False, scheduler=False, batch_size=batch_size)
+    settings = Settings(
+        database_url=f"sqlite:///{db_path}", demo=False, scheduler=False, batch_size=batch_size
+    )
     current = core.init(settings, clock=VirtualClock() if virtual else None)
     wiring.connect_all()
     return current
 
 
 def _seed(count: int, steps: list[dict[str, Any]], enroll: bool = True) -> str:
-    """Customers via one bulk insert, an active journey, and `count` enrollments through the real entry path."""
+    """Customers in one bulk insert, an active journey, and `count` enrollments via the real entry path."""
     from engine import enrollment, journeys
     from engine.core import now, session
     from models.audience import Customer
@@ -69,9 +95,19 @@ def _seed(count: int, steps: list[dict[str, Any]], enroll: bool = True) -> str:
     moment = now()
     with session() as s:
         if count:
-            s.execute(Customer.__table__.insert(), [  # type: ignore[attr-defined]
-                {"id": f"c{i}", "attributes": {"tier": "gold" if i % 3 == 0 else "silver"}, "flags": {},
-                 "created_at": moment, "updated_at": moment} for i in range(count)])
+            s.execute(
+                Customer.__table__.insert(),
+                [  # type: ignore[attr-defined]
+                    {
+                        "id": f"c{i}",
+                        "attributes": {"tier": "gold" if i % 3 == 0 else "silver"},
+                        "flags": {},
+                        "created_at": moment,
+                        "updated_at": moment,
+                    }
+                    for i in range(count)
+                ],
+            )
     journey_id = journeys.create_journey(JourneyCreate.model_validate({"name": "bench", "steps": steps})).id
     journeys.change_status(journey_id, "active")
     if enroll:
@@ -106,28 +142,34 @@ def bench_ceiling(workdir: Path, count: int) -> float:
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")
     ids = [row[0] for row in connection.execute("SELECT id FROM enrollment")]
-    rows = [("s5", "exited", '{"results": {}}', TRANSITIONS_PER_ENROLLMENT, "done", enrollment_id)
-            for enrollment_id in ids]
+    rows = [
+        ("s5", "exited", '{"results": {}}', TRANSITIONS_PER_ENROLLMENT, "done", enrollment_id)
+        for enrollment_id in ids
+    ]
     started = time.perf_counter()
     with connection:
         connection.executemany(
             "UPDATE enrollment SET step_id = ?, status = ?, context = ?, visits = ?, exit_reason = ?, "
-            "next_run_at = NULL WHERE id = ?", rows)
+            "next_run_at = NULL WHERE id = ?",
+            rows,
+        )
     elapsed = time.perf_counter() - started
     connection.close()
     return count * TRANSITIONS_PER_ENROLLMENT / elapsed
 
 
 def bench_naive(workdir: Path, count: int) -> float:
-    """One APScheduler job per enrollment in a SQLAlchemy job store; each job moves one enrollment via the ORM."""
+    """One APScheduler job per enrollment in a SQLAlchemy job store; each moves one enrollment via the ORM."""
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
 
     _init(workdir / "naive.db")
     _seed(count, STEPS)
     jobs_url = f"sqlite:///{workdir / 'naive_jobs.db'}"
-    scheduler = BackgroundScheduler(jobstores={"default": SQLAlchemyJobStore(url=jobs_url)},
-                                    executors={"default": {"type": "threadpool", "max_workers": 4}})
+    scheduler = BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(url=jobs_url)},
+        executors={"default": {"type": "threadpool", "max_workers": 4}},
+    )
     from engine.core import session
     from models.enrollment import Enrollment
 
@@ -164,16 +206,33 @@ def naive_job(enrollment_id: str) -> None:
         plan = plan_of(journey)
         moment = now()
         context = dict(row.context or {})
-        run = Run(session=s, now=moment, enrollment_id=row.id, customer_id=row.customer_id,
-                  journey={"id": journey.id, "name": journey.name, "version": journey.version}, context=context,
-                  load_customer=lambda cid: customers.customer_view(s, cid))
+        run = Run(
+            session=s,
+            now=moment,
+            enrollment_id=row.id,
+            customer_id=row.customer_id,
+            journey={"id": journey.id, "name": journey.name, "version": journey.version},
+            context=context,
+            load_customer=lambda cid: customers.customer_view(s, cid),
+        )
         step_id = row.step_id
         while step_id:
             step = plan.steps[step_id]
             result = EXECUTORS[step.type].execute(step, run)
-            s.add(EnrollmentHistory(enrollment_id=row.id, journey_id=row.journey_id, customer_id=row.customer_id,
-                                    step_id=step.id, type=step.type, version=plan.version, at=moment,
-                                    outcome=result.outcome, next_step_id=result.next_step, detail=result.detail))
+            s.add(
+                EnrollmentHistory(
+                    enrollment_id=row.id,
+                    journey_id=row.journey_id,
+                    customer_id=row.customer_id,
+                    step_id=step.id,
+                    type=step.type,
+                    version=plan.version,
+                    at=moment,
+                    outcome=result.outcome,
+                    next_step_id=result.next_step,
+                    detail=result.detail,
+                )
+            )
             row.visits += 1
             if result.exit_reason:
                 row.status, row.exit_reason = "exited", result.exit_reason
@@ -189,8 +248,13 @@ def bench_lag(workdir: Path, count: int) -> tuple[float, float]:
     from models.enrollment import Enrollment
 
     _init(workdir / "lag.db", virtual=False)
-    journey_id = _seed(count, [{"id": "w", "type": "wait", "config": {"duration": 1, "unit": "minutes"},
-                                "next": "x"}, {"id": "x", "type": "exit", "config": {"reason": "done"}}])
+    journey_id = _seed(
+        count,
+        [
+            {"id": "w", "type": "wait", "config": {"duration": 1, "unit": "minutes"}, "next": "x"},
+            {"id": "x", "type": "exit", "config": {"reason": "done"}},
+        ],
+    )
     runner.run_due()  # everyone now waits at `w`
     due = now() + timedelta(seconds=3)
     E = Enrollment.__table__  # type: ignore[attr-defined]
@@ -232,7 +296,9 @@ import tests.perf.bench_engine as bench
 bench.hold_waiting(Path({str(workdir)!r}), {count})
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
-    output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT)
+    output = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     return int(output.stdout.strip().splitlines()[-1]) / 1024
 
 
@@ -243,7 +309,9 @@ def hold_waiting(workdir: Path, count: int) -> None:
     from models.enrollment import Enrollment
 
     _init(workdir / "rss.db")
-    journey_id = _seed(0, [{"id": "w", "type": "wait", "config": {"duration": 30, "unit": "days"}}], enroll=False)
+    journey_id = _seed(
+        0, [{"id": "w", "type": "wait", "config": {"duration": 30, "unit": "days"}}], enroll=False
+    )
     moment = now()
     until = moment + timedelta(days=30)
     E = Enrollment.__table__  # type: ignore[attr-defined]
@@ -256,8 +324,11 @@ def hold_waiting(workdir: Path, count: int) -> None:
             connection.executemany(
                 "INSERT INTO enrollment (id, journey_id, version, customer_id, step_id, status, next_run_at, "
                 "context, visits, entered_at, updated_at) VALUES (?, ?, 1, ?, 'w', 'active', ?, ?, 1, ?, ?)",
-                [(f"enr_{i}", journey_id, f"c{i}", str(until), context, str(moment), str(moment))
-                 for i in range(start, min(start + chunk, count))])
+                [
+                    (f"enr_{i}", journey_id, f"c{i}", str(until), context, str(moment), str(moment))
+                    for i in range(start, min(start + chunk, count))
+                ],
+            )
     connection.close()
     for _ in range(3):
         runner.run_due()
@@ -273,8 +344,11 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     os.environ.setdefault("JOURNEYS_SCHEDULER", "0")
-    sizes = {"transitions": 20_000, "naive": 1_000, "lag": 10_000, "rss": 1_000_000} if args.quick else \
-        {"transitions": 100_000, "naive": 5_000, "lag": 10_000, "rss": 1_000_000}
+    sizes = (
+        {"transitions": 20_000, "naive": 1_000, "lag": 10_000, "rss": 1_000_000}
+        if args.quick
+        else {"transitions": 100_000, "naive": 5_000, "lag": 10_000, "rss": 1_000_000}
+    )
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         ours = bench_transitions(workdir, sizes["transitions"], batch_size=1000)
@@ -282,16 +356,24 @@ def main() -> None:
         naive = bench_naive(workdir, sizes["naive"])
         lag_p50, lag_p99 = bench_lag(workdir, sizes["lag"])
         rss = bench_rss(workdir, sizes["rss"])
-    figures = {"transitions_per_s": round(ours), "ceiling_ratio": round(ours / ceiling, 3),
-               "naive_ratio": round(ours / naive, 1), "lag_p50_s": round(lag_p50, 3), "lag_p99_s": round(lag_p99, 3),
-               "rss_mb_1m": round(rss, 1)}
+    figures = {
+        "transitions_per_s": round(ours),
+        "ceiling_ratio": round(ours / ceiling, 3),
+        "naive_ratio": round(ours / naive, 1),
+        "lag_p50_s": round(lag_p50, 3),
+        "lag_p99_s": round(lag_p99, 3),
+        "rss_mb_1m": round(rss, 1),
+    }
     if args.json:
         print(json.dumps(figures))
     else:
         print(f"transitions/s {figures['transitions_per_s']} ({sizes['transitions']} enrollments x 5 steps)")
         print(f"ceiling (raw executemany UPDATE) {round(ceiling)} /s, ratio {figures['ceiling_ratio']}")
         print(f"naive (APScheduler job per enrollment) {round(naive)} /s, ours is {figures['naive_ratio']}x")
-        print(f"wake-up lag for {sizes['lag']} due together: p50 {figures['lag_p50_s']} s, p99 {figures['lag_p99_s']} s")
+        print(
+            f"wake-up lag for {sizes['lag']} due together: "
+            f"p50 {figures['lag_p50_s']} s, p99 {figures['lag_p99_s']} s"
+        )
         print(f"peak RSS with {sizes['rss']} waiting enrollments: {figures['rss_mb_1m']} MB")
 
 

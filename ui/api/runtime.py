@@ -22,7 +22,7 @@ def enroll(journey_id: str, body: EnrollRequest) -> dict[str, Any]:
 @router.post("/journeys/{journey_id}/test")
 def test_run(journey_id: str, body: SimulationRequest) -> dict[str, Any]:
     """Simulate one customer (`customerId` and/or `customerAttributes`) in virtual time, without side effects.
-    `events` are injected at `at` or `afterMinutes`; type `response` with `properties.outcome` sets `outcome`."""
+    `events` arrive at `at` or `afterMinutes`; a `response` event's `properties.outcome` sets `outcome`."""
     return simulator.simulate(journey_id, None, body.customer_id, body.customer_attributes, list(body.events))
 
 
