@@ -210,7 +210,7 @@ def _given(data: OfferFields | DecisionFlowFields, columns: tuple[str, ...],
 
     A null resets a field that has a default to it (and clears one that has none, like eligibility).
     """
-    dumped = data.model_dump(by_alias=True)
+    dumped = data.model_dump(by_alias=True, exclude_none=True)  # nested nulls are not stored either
     fields = type(data).model_fields
-    values = {name: dumped[fields[name].alias or name] for name in data.model_fields_set & set(columns)}
+    values = {name: dumped.get(fields[name].alias or name) for name in data.model_fields_set & set(columns)}
     return {name: deepcopy(defaults.get(name)) if value is None else value for name, value in values.items()}

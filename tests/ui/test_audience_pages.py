@@ -106,7 +106,7 @@ async def test_offer_form_reports_invalid_cel_then_creates_and_edits(user: User)
     await user.should_see("Saved Green tea")
     assert [row["id"] for row in _table_rows(user, "offers-table")] == ["tea"]
     creatives = offers.get_offer("tea")["creatives"]
-    assert creatives == {"in_app": {"subject": None, "body": "Hello {{ customer.name }}"}}
+    assert creatives == {"in_app": {"body": "Hello {{ customer.name }}"}}
 
     offers.create_offer(OfferIn(id="cake", name="Cake", category="food"))
     user.find(marker="offer-search").type("food")
@@ -149,4 +149,4 @@ async def test_decision_flow_editor_saves_and_reports_bad_rules(user: User) -> N
     user.find(marker="save-flow").click()
     await user.should_see("Saved")
     assert offers.get_decision_flow("hot")["rules"] == [
-        "customer.age > 3", {"name": None, "expression": "true", "relevance": 2.0}]
+        "customer.age > 3", {"expression": "true", "relevance": 2.0}]
