@@ -164,7 +164,7 @@ def naive_counts() -> object:
 
 # The indexes the metrics reads are shaped for: name -> (table, columns).
 WANTED_INDEXES = {
-    "ix_enrollment_journey_entered": ("enrollment", "journey_id, entered_at"),
+    "ix_enrollment_journey_entered": ("enrollment", "journey_id, status, entered_at"),
     "ix_enrollment_journey_ended": ("enrollment", "journey_id, status, ended_at"),
     "ix_delivery_journey_step": ("delivery", "journey_id, step_id, channel_id, status"),
     "ix_response_journey_step": ("response", "journey_id, step_id, outcome, delivery_id"),
@@ -228,3 +228,7 @@ def main() -> None:
         print(f"journey with {result['totals']['entered']:,} enrollments")
         report(args.repeat)
         core.core().db.dispose()
+
+
+if __name__ == "__main__":
+    main()
