@@ -283,3 +283,17 @@ async def test_flow_canvas_shows_counts_read_only_for_the_monitor(user: User) ->
         canvas.set_counts({"wait": {"current": 1, "passed": 12}}, {"wait->bye": 11})
     assert canvas.props["counts"]["wait"] == {"current": 1, "passed": 12}
     assert canvas.props["edgeCounts"] == {"wait->bye": 11}
+
+
+async def test_test_run_highlights_the_simulated_path_and_lists_the_trace(user: User) -> None:
+    canvas = await open_editor(user, make_journey())
+    user.find(marker="open-test").click()
+    user.find(marker="test-run").click()
+    await user.should_see(marker="test-ended")
+    ended = next(iter(user.find(marker="test-ended").elements)).text
+    assert ended == "Ended as: exited"
+    assert canvas.props["highlight"] == {"steps": ["wait", "bye"], "edges": ["__entry__->wait", "wait->bye"]}
+    set_value(user, "test-attributes", "[1, 2]")
+    user.find(marker="test-run").click()
+    await user.should_see("Attributes: expected a JSON object")
+    assert canvas.props["highlight"]["steps"] == []

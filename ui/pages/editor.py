@@ -16,7 +16,7 @@ from ui.components.editor_state import EditorState
 from ui.components.flow_canvas import FlowCanvas
 from ui.components.flow_model import ENTRY_ID
 from ui.components.step_panels import PanelContext, settings_panel, step_panel
-from ui.components.test_run import test_run_panel
+from ui.components.test_run import simulation_panel
 from ui.layout import frame
 
 AUTOSAVE_SECONDS = 0.8
@@ -286,7 +286,7 @@ class Editor:
                             "Delete them", icon="delete", on_click=lambda: self.delete(self.canvas.selected)
                         ).props("flat no-caps color=negative")
                 elif self.panel == "test":
-                    test_run_panel(lambda: self.state.doc, self.canvas)
+                    simulation_panel(lambda: self.state.doc, self.canvas)
 
     def open_panel(self, panel: str, step_id: str | None = None) -> None:
         self.panel, self.panel_step = panel, step_id
