@@ -137,3 +137,22 @@ async def test_engine_overview_streams_batches_live(live_server: str, browser_pa
         "() => document.querySelector('[data-tile=stepsPerSecond]')?.textContent.trim() !== '0.0'",
         timeout=2000)
     await page.screenshot(path=ENGINE_SCREENSHOT, full_page=True)
+
+
+async def test_counts_are_right_when_customers_enroll_while_the_page_opens(live_server: str,
+                                                                          browser_page: Page) -> None:
+    page = browser_page
+    for number in range(30):
+        customers.create_customer(CustomerIn(id=f"race{number:02d}", attributes={}))
+    journey = journeys.create_journey(JourneyCreate.model_validate({"name": "Race", "steps": STEPS}))
+    journeys.change_status(journey.id, "active")
+    opening = asyncio.create_task(page.goto(f"{live_server}/journeys/{journey.id}/monitor"))
+    async with httpx.AsyncClient(base_url=live_server) as client:
+        for batch in range(3):  # before, during and after the page's first render and websocket
+            await client.post(f"/api/v1/journeys/{journey.id}/enroll",
+                              json={"customerIds": [f"race{batch * 10 + n:02d}" for n in range(10)]})
+            await asyncio.sleep(0.05)
+    await opening
+    await page.wait_for_function(
+        "selector => document.querySelector(selector)?.textContent.trim() === '30'", arg=count_at("hold"),
+        timeout=2000)
