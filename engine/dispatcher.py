@@ -5,6 +5,7 @@ PostgreSQL, so several processes can share the outbox), then renders and sends e
 transaction open, then records the attempt in its own short transaction. A crash between sending and
 recording can send a message twice once the lease runs out: the webhook/sms/push `Idempotency-Key`
 header, the email Message-ID and the inbox's unique delivery id let the receiving end drop the repeat.
+A round never sends past its lease: rows it has not reached when little lease is left go back unsent.
 
 Rate limits: each channel's `rate_limit` (deliveries per second) is a token bucket kept in this
 process, holding at most one second's worth of tokens (at least one). A delivery that finds the bucket
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from engine import templates
 from engine.channels import SENDERS, OutgoingMessage, SendError
@@ -33,8 +34,9 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 300.0
-# Longer than the slowest send (HTTP timeouts are at most 120 s), so a live dispatcher keeps its rows.
 LEASE = timedelta(minutes=5)
+# No single send takes longer (HTTP timeouts are at most 120 s; SMTP allows 30 s per command).
+SEND_BOUND = timedelta(seconds=150)
 
 
 @dataclass
@@ -42,6 +44,7 @@ class _Job:
     """A claimed delivery with what it needs to be rendered and sent."""
 
     delivery: Delivery
+    lease_until: datetime
     channel: Channel | None
     offer: Offer | None
     customer: dict[str, Any] | None
@@ -72,8 +75,8 @@ class _Limiter:
     buckets: dict[str, _Bucket] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def wait_seconds(self, channel: Channel, moment: datetime) -> float:
-        if not channel.rate_limit:
+    def wait_seconds(self, channel: Channel | None, moment: datetime) -> float:
+        if channel is None or not channel.rate_limit:
             return 0.0
         with self.lock:
             if self.owner is not core():
@@ -91,22 +94,37 @@ _limiter = _Limiter()
 def dispatch_due(limit: int = 100) -> int:
     """Deliver up to `limit` due deliveries; returns how many were attempted (sent or failed)."""
     attempted = 0
-    deferred: list[dict[str, Any]] = []
+    put_back: list[dict[str, Any]] = []
     for job in _claim(limit):
         try:
-            wait = _limiter.wait_seconds(job.channel, now()) if job.channel else 0.0
-            if wait > 0:
-                deferred.append({"id": job.delivery.id, "lease_until": None,
-                                 "next_attempt_at": now() + timedelta(seconds=wait)})
+            moment = now()
+            # A round that ran long stops short of its lease's end, so no other worker can claim a row
+            # this one is still sending; the rest go back for the next round.
+            late = moment + SEND_BOUND >= job.lease_until
+            wait = 0.0 if late else _limiter.wait_seconds(job.channel, moment)
+            if late or wait > 0:
+                put_back.append({"b_id": job.delivery.id, "b_lease": job.lease_until,
+                                 "b_next": moment + timedelta(seconds=wait)})
                 continue
             attempted += 1
             _deliver(job)
         except Exception:  # a broken row must not stop the others; its lease runs out and it comes back
             log.exception("dispatching delivery %s failed", job.delivery.id)
-    if deferred:
-        with session() as s:  # put them back in one statement (executemany by primary key)
-            s.execute(update(Delivery), deferred)
+    if put_back:
+        _put_back(put_back)
     return attempted
+
+
+def _put_back(rows: list[dict[str, Any]]) -> None:
+    """Release claimed rows unsent (one executemany), but only those whose lease is still ours."""
+    table = Delivery.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.lease_until == bindparam("b_lease"))
+        .values(lease_until=None, next_attempt_at=bindparam("b_next"))
+    )
+    with session() as s:
+        s.connection().execute(statement, rows)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -127,8 +145,9 @@ def _claim(limit: int) -> list[_Job]:
         )
         if not core().db.is_sqlite:
             due = due.with_for_update(skip_locked=True)
+        lease = moment + LEASE
         claimed = s.execute(
-            update(Delivery).where(Delivery.id.in_(due)).values(lease_until=moment + LEASE)
+            update(Delivery).where(Delivery.id.in_(due)).values(lease_until=lease)
             .returning(Delivery.id).execution_options(synchronize_session=False)
         ).scalars().all()
         if not claimed:
@@ -137,8 +156,8 @@ def _claim(limit: int) -> list[_Job]:
             select(Delivery).where(Delivery.id.in_(claimed)).order_by(Delivery.next_attempt_at, Delivery.id)
         ).scalars().all()
         return [
-            _Job(row, s.get(Channel, row.channel_id), s.get(Offer, row.offer_id) if row.offer_id else None,
-                 customer_view(s, row.customer_id))
+            _Job(row, lease, s.get(Channel, row.channel_id),
+                 s.get(Offer, row.offer_id) if row.offer_id else None, customer_view(s, row.customer_id))
             for row in rows
         ]
 

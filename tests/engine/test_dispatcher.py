@@ -8,7 +8,7 @@ import threading
 import pytest
 from sqlalchemy import update
 
-from engine.channels import SENDERS
+from engine.channels import SENDERS, OutgoingMessage
 from engine.clock import VirtualClock
 from engine.core import Core, session
 from engine.dispatcher import MAX_ATTEMPTS, backoff, dispatch_due
@@ -219,3 +219,22 @@ def test_delivery_without_an_offer_renders_the_journey_template_alone() -> None:
     dispatch_due()
     row = delivery(queued.id)
     assert (row.status, row.subject, row.body) == ("sent", "Hi Ann", "[]")
+
+
+def test_a_long_round_stops_before_its_lease_ends_and_puts_the_rest_back(
+        clock: VirtualClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    seed_channel("ch_inapp", "in_app", {})
+    deliver = SENDERS["in_app"]
+
+    def slow(config: dict[str, object], message: OutgoingMessage) -> None:
+        deliver(config, message)
+        clock.advance(minutes=2)
+
+    monkeypatch.setitem(SENDERS, "in_app", slow)
+    queued = [queue(f"k{i}", channel_id="ch_inapp") for i in range(4)]
+    assert dispatch_due() == 2  # at +4 min a third send could outlast the 5-minute lease
+    rows = [delivery(q.id) for q in queued]
+    assert sorted((row.status, row.attempts, row.lease_until) for row in rows) == [
+        ("queued", 0, None), ("queued", 0, None), ("sent", 1, None), ("sent", 1, None)]
+    assert dispatch_due() == 2
+    assert {delivery(q.id).status for q in queued} == {"sent"}
