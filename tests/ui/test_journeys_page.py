@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from nicegui.elements.upload_files import SmallFileUpload
 from nicegui.testing import User
 
 from engine import journeys
@@ -93,3 +94,27 @@ async def test_archive_then_delete(user: User) -> None:
     user.find(marker="confirm-delete").click()
     assert journeys.list_journeys()["data"] == []
     await user.should_see("No journeys yet")
+
+
+async def test_import_turns_an_exported_document_into_a_new_draft(user: User) -> None:
+    original = make("Onboarding", STEPS)
+    journeys.change_status(original, "active")
+    exported = json.dumps(journeys.export_journey(original)).encode()
+    await user.open("/journeys")
+    user.find(marker="import").click()
+    upload = next(iter(user.find(marker="import-upload").elements))
+    file = SmallFileUpload(name="onboarding.json", content_type="application/json", _data=exported)
+    await upload.handle_uploads([file])  # type: ignore[attr-defined]
+    await user.should_see("Imported as a new draft: Onboarding")
+    copies = [j for j in journeys.list_journeys()["data"] if j["id"] != original]
+    assert [(j["name"], j["status"], j["steps"]) for j in copies] == [("Onboarding", "draft", STEPS)]
+
+
+async def test_import_of_a_broken_file_explains_why(user: User) -> None:
+    await user.open("/journeys")
+    user.find(marker="import").click()
+    upload = next(iter(user.find(marker="import-upload").elements))
+    file = SmallFileUpload(name="x.json", content_type="application/json", _data=b'{"steps": []}')
+    await upload.handle_uploads([file])  # type: ignore[attr-defined]
+    await user.should_see("Import failed")
+    assert journeys.list_journeys()["data"] == []
