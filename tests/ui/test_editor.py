@@ -185,6 +185,9 @@ async def test_active_journey_keeps_name_editable_but_not_its_structure(user: Us
     await open_editor(user, journey_id)
     user.find(marker="open-settings").click()
     assert not next(iter(user.find(marker="journey-max-duration").elements)).enabled
+    user.find(marker="canvas").trigger("selection", {"ids": ["wait"]})
+    assert not next(iter(user.find(marker="wait-duration").elements)).enabled
+    user.find(marker="open-settings").click()
     set_value(user, "journey-name", "Renamed live")
     user.find(marker="save").click()
     assert journeys.get_journey(journey_id).name == "Renamed live"

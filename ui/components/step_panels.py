@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nicegui import ui
+from nicegui.elements.mixins.disableable_element import DisableableElement
 
 from engine.expressions import syntax_error
 from engine.references import References
@@ -97,41 +98,44 @@ def step_panel(step_id: str, ctx: PanelContext) -> None:
         if ctx.state.edit_step(step_id, apply, key):
             (ctx.rebuild if rebuild else ctx.changed)()
 
-    with ui.row().classes("items-center gap-2 w-full"):
-        ui.icon(icon).classes("text-white rounded p-1").style(f"background:{color}")
-        ui.label(TYPE_NAMES.get(kind, kind)).classes("text-lg font-semibold")
-        ui.label(step_id).classes("text-xs text-grey-7 font-mono grow")
-        if not ctx.readonly:
-            ui.button(icon="delete", on_click=lambda: ctx.delete(step_id)).props(
-                "flat round dense color=negative"
-            ).tooltip("Delete step (Del)").mark("delete-step")
-    name = (
-        ui.input("Name", value=step.get("name", ""))
-        .props("outlined dense")
-        .classes("w-full")
-        .mark("step-name")
-    )
-    name.on_value_change(lambda e: edit(lambda s: s.__setitem__("name", e.value or ""), f"{step_id}:name"))
-    builder = PANELS.get(kind)
-    if builder is not None:
-        builder(step, edit, ctx)
-    if kind not in ("branch", "split", "exit"):
-        target = (
-            ui.select(
-                _target_options(ctx, step_id, step.get("next")),
-                value=step.get("next"),
-                label="Then go to",
-                clearable=True,
-            )
+    with ui.column().classes("w-full gap-2") as panel:
+        with ui.row().classes("items-center gap-2 w-full"):
+            ui.icon(icon).classes("text-white rounded p-1").style(f"background:{color}")
+            ui.label(TYPE_NAMES.get(kind, kind)).classes("text-lg font-semibold")
+            ui.label(step_id).classes("text-xs text-grey-7 font-mono grow")
+            if not ctx.readonly:
+                ui.button(icon="delete", on_click=lambda: ctx.delete(step_id)).props(
+                    "flat round dense color=negative"
+                ).tooltip("Delete step (Del)").mark("delete-step")
+        name = (
+            ui.input("Name", value=step.get("name", ""))
             .props("outlined dense")
             .classes("w-full")
-            .mark("next")
+            .mark("step-name")
         )
-        target.on_value_change(lambda e: edit(lambda s: _set_or_drop(s, "next", e.value), None))
-        ui.label("Empty: the journey completes here.").classes("text-xs text-grey-7")
-    if ctx.readonly:
-        for element in ui.context.slot.parent.descendants():
-            if hasattr(element, "disable") and not isinstance(element, ui.button):
+        name.on_value_change(
+            lambda e: edit(lambda s: s.__setitem__("name", e.value or ""), f"{step_id}:name")
+        )
+        builder = PANELS.get(kind)
+        if builder is not None:
+            builder(step, edit, ctx)
+        if kind not in ("branch", "split", "exit"):
+            target = (
+                ui.select(
+                    _target_options(ctx, step_id, step.get("next")),
+                    value=step.get("next"),
+                    label="Then go to",
+                    clearable=True,
+                )
+                .props("outlined dense")
+                .classes("w-full")
+                .mark("next")
+            )
+            target.on_value_change(lambda e: edit(lambda s: _set_or_drop(s, "next", e.value), None))
+            ui.label("Empty: the journey completes here.").classes("text-xs text-grey-7")
+    if ctx.readonly:  # the structure is locked: show the configuration, allow no edits
+        for element in panel.descendants():
+            if isinstance(element, DisableableElement) and not isinstance(element, ui.button):
                 element.disable()
 
 
