@@ -16,12 +16,14 @@ from models.journey import Journey
 
 STEPS = [
     {"id": "hello", "type": "send", "name": "Hello", "config": {"channelId": "ch_mail"}, "next": "pause"},
-    {"id": "pause", "type": "wait", "name": "Pause", "config": {"duration": 1, "unit": "days"}, "next": "bye"},
+    {"id": "pause", "type": "wait", "name": "Pause", "config": {"duration": 1, "unit": "days"},
+     "next": "bye"},
     {"id": "bye", "type": "send", "name": "Bye", "config": {"channelId": "ch_app"}},
 ]
 
 
-def add_journey(at: datetime, journey_id: str = "jrn_a", status: str = "active", name: str = "Welcome") -> None:
+def add_journey(at: datetime, journey_id: str = "jrn_a", status: str = "active",
+                name: str = "Welcome") -> None:
     with session() as s:
         s.add(Journey(id=journey_id, name=name, status=status, steps=STEPS, created_at=at, updated_at=at))
 
@@ -95,13 +97,14 @@ def test_counters_become_step_counts_edges_and_totals(engine_core: Core, clock: 
     assert {"source": "bye", "target": "", "count": 2} in result["edges"]
 
 
-def test_step_removed_by_a_new_version_still_shows_its_customers(engine_core: Core, clock: VirtualClock) -> None:
+def test_step_removed_by_a_new_version_still_shows_its_customers(engine_core: Core,
+                                                                  clock: VirtualClock) -> None:
     add_journey(clock.now())
     with session() as s:
         s.add(StepCounter(journey_id="jrn_a", step_id="old_wait", current=4, passed=4))
     result = metrics.journey_metrics("jrn_a")
-    assert result["steps"][-1] == {"id": "old_wait", "type": "", "name": "old_wait", "current": 4, "passed": 4,
-                                   "removed": True}
+    assert result["steps"][-1] == {"id": "old_wait", "type": "", "name": "old_wait", "current": 4,
+                                   "passed": 4, "removed": True}
     assert result["totals"]["enrolledNow"] == 4
 
 
