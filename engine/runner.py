@@ -384,7 +384,7 @@ def insert_history(s: Session, rows: list[tuple[Any, ...]]) -> None:
     sql = f"INSERT INTO {H.name} ({', '.join(HISTORY_COLUMNS)}) VALUES ({marks})"
     dumps = json.dumps
     # A batch stamps its rows with a handful of distinct times: format each once.
-    times = {moment: moment.strftime(SQLITE_DATETIME) if sqlite else moment for moment in {row[6] for row in rows}}
+    times = {at: at.strftime(SQLITE_DATETIME) if sqlite else at for at in {row[6] for row in rows}}
     params = [(*row[:6], times[row[6]], *row[7:9], dumps(row[9])) for row in rows]
     s.connection().exec_driver_sql(sql, params)
 
