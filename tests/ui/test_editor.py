@@ -7,7 +7,7 @@ from typing import Any
 from nicegui import ui
 from nicegui.testing import User
 
-from engine import journeys
+from engine import demo, journeys
 from models.journey import JourneyCreate
 from ui.components.flow_canvas import FlowCanvas
 
@@ -300,3 +300,92 @@ async def test_test_run_highlights_the_simulated_path_and_lists_the_trace(user: 
     user.find(marker="test-run").click()
     await user.should_see("Attributes: expected a JSON object")
     assert canvas.props["highlight"]["steps"] == []
+
+
+def options_of(user: User, marker: str) -> dict[str, str]:
+    return next(iter(user.find(marker=marker).elements)).options  # type: ignore[attr-defined]
+
+
+CONFIGURABLE = [
+    {
+        "id": "pick",
+        "type": "decide",
+        "name": "Pick",
+        "next": "tell",
+        "position": {"x": 340, "y": 80},
+        "config": {"maxOffers": 1, "storeResultAs": "best"},
+    },
+    {
+        "id": "tell",
+        "type": "send",
+        "name": "Tell",
+        "next": "mark",
+        "position": {"x": 640, "y": 80},
+        "config": {},
+    },
+    {
+        "id": "mark",
+        "type": "update",
+        "name": "Mark",
+        "next": "ab",
+        "position": {"x": 940, "y": 80},
+        "config": {"operations": []},
+    },
+    {
+        "id": "ab",
+        "type": "split",
+        "name": "AB",
+        "position": {"x": 1240, "y": 80},
+        "config": {
+            "paths": [{"label": "A", "percent": 50, "targetStepId": "bye"}, {"label": "B", "percent": 30}]
+        },
+    },
+    {
+        "id": "bye",
+        "type": "exit",
+        "name": "Bye",
+        "config": {"reason": "done"},
+        "position": {"x": 1540, "y": 80},
+    },
+]
+
+
+async def test_decide_and_send_panels_offer_the_catalog(user: User) -> None:
+    demo.seed_if_empty()
+    journey_id = make_journey(CONFIGURABLE)
+    canvas = await open_editor(user, journey_id)
+    user.find(marker="canvas").trigger("selection", {"ids": ["pick"]})
+    flows = options_of(user, "decide-flow")
+    assert flows, "decision flows come from the catalog"
+    flow = next(iter(flows))
+    set_value(user, "decide-flow", flow)
+    set_value(user, "decide-max", 3)
+    assert node(canvas, "pick")["summary"] == f"{flow} → 3 offers"
+    user.find(marker="canvas").trigger("selection", {"ids": ["tell"]})
+    assert "ch_inapp" in options_of(user, "send-channel")
+    assert list(options_of(user, "send-offer-from")) == ["best"]
+    set_value(user, "send-channel", "ch_inapp")
+    set_value(user, "send-offer-from", "best")
+    assert node(canvas, "tell")["summary"] == "ch_inapp · best"
+    assert not node(canvas, "tell")["errors"]
+
+
+async def test_update_panel_adds_and_retypes_operations(user: User) -> None:
+    demo.seed_if_empty()
+    canvas = await open_editor(user, make_journey(CONFIGURABLE))
+    user.find(marker="canvas").trigger("selection", {"ids": ["mark"]})
+    user.find(marker="add-operation").click()
+    set_value(user, "operation-0-op", "addSegment")
+    await user.should_see(marker="operation-0-segment")
+    set_value(user, "operation-0-segment", "seg_beta")
+    assert node(canvas, "mark")["summary"] == "addSegment seg_beta"
+
+
+async def test_split_panel_keeps_the_total_in_view(user: User) -> None:
+    canvas = await open_editor(user, make_journey(CONFIGURABLE))
+    assert node(canvas, "ab")["errors"], "paths adding up to 80% are an error"
+    user.find(marker="canvas").trigger("selection", {"ids": ["ab"]})
+    await user.should_see("Total 80% (must be 100%)")
+    set_value(user, "path-1-percent", 50)
+    await user.should_see("Total 100% (must be 100%)")
+    assert node(canvas, "ab")["summary"] == "50% / 50%"

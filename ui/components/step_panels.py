@@ -440,18 +440,18 @@ def _operation_editor(index: int, operation: dict[str, Any], edit: Edit, ctx: Pa
             "Attribute",
             value=operation.get("attribute") or "",
             on_change=lambda e: set_field("attribute", e.value),
-        ).props("outlined dense").classes("w-full")
+        ).props("outlined dense").classes("w-full").mark(f"operation-{index}-attribute")
     if kind in ("addSegment", "removeSegment"):
         ui.select(
             _options(ctx.refs.segments, operation.get("segmentId")),
             value=operation.get("segmentId"),
             label="Segment",
             on_change=lambda e: set_field("segmentId", e.value),
-        ).props("outlined dense").classes("w-full")
+        ).props("outlined dense").classes("w-full").mark(f"operation-{index}-segment")
     if kind == "setFlag":
         ui.input(
             "Flag", value=operation.get("flag") or "", on_change=lambda e: set_field("flag", e.value)
-        ).props("outlined dense").classes("w-full")
+        ).props("outlined dense").classes("w-full").mark(f"operation-{index}-flag")
         ui.switch(
             "On", value=bool(operation.get("value", True)), on_change=lambda e: set_field("value", e.value)
         )
@@ -461,7 +461,7 @@ def _operation_editor(index: int, operation: dict[str, Any], edit: Edit, ctx: Pa
             "Value",
             value="" if value is None else str(value),
             on_change=lambda e: set_field("value", _typed(e.value or "", kind)),
-        ).props("outlined dense").classes("w-full")
+        ).props("outlined dense").classes("w-full").mark(f"operation-{index}-value")
 
 
 def _typed(text: str, kind: str) -> Any:
@@ -475,10 +475,17 @@ def _typed(text: str, kind: str) -> Any:
 
 def _split(step: dict[str, Any], edit: Edit, ctx: PanelContext) -> None:
     paths = (step.get("config") or {}).get("paths") or []
-    total = sum(float(path.get("percent") or 0) for path in paths)
-    ui.label(f"Total {total:g}% (must be 100%)").classes(
-        "text-sm " + ("text-positive" if abs(total - 100) < 1e-9 else "text-negative")
-    ).mark("split-total")
+    total_label = ui.label().mark("split-total")
+
+    def show_total() -> None:
+        current = ctx.state.step(step["id"]) or step
+        total = sum(float(path.get("percent") or 0) for path in current["config"].get("paths") or [])
+        total_label.text = f"Total {total:g}% (must be 100%)"
+        total_label.classes(
+            replace="text-sm " + ("text-positive" if abs(total - 100) < 1e-9 else "text-negative")
+        )
+
+    show_total()
     for index, path in enumerate(paths):
 
         def set_field(key: str, value: Any, index: int = index, rebuild: bool = False) -> None:
@@ -501,7 +508,7 @@ def _split(step: dict[str, Any], edit: Edit, ctx: PanelContext) -> None:
                     value=path.get("percent", 0),
                     min=0,
                     max=100,
-                    on_change=lambda e, f=set_field: f("percent", float(e.value or 0), rebuild=False),
+                    on_change=lambda e, f=set_field: (f("percent", float(e.value or 0)), show_total()),
                 ).props("outlined dense").classes("w-20").mark(f"path-{index}-percent")
                 if not ctx.readonly:
                     ui.button(icon="close", on_click=lambda r=remove: edit(r, None, rebuild=True)).props(
