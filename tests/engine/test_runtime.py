@@ -359,3 +359,34 @@ def test_lost_lease_is_retaken_after_expiry(engine_core: Core, clock: VirtualClo
     clock.advance(seconds=runner.LEASE.total_seconds() + 1)
     assert runner.run_due() == 1
     assert state(eid)["status"] == "exited"
+
+
+def test_after_a_paused_edit_in_flight_customers_continue_on_the_new_version(
+    engine_core: Core, clock: VirtualClock
+) -> None:
+    from models.journey import JourneyUpdate
+
+    make_customers("c1")
+    journey_id = make_journey([wait("w", 1, "hours", "x"), exit_step("x", "old")])
+    [eid] = enroll(journey_id, "c1")
+    runner.run_due()
+    journeys.change_status(journey_id, "paused")
+    steps = [wait("w", 1, "hours", "y"), exit_step("y", "new")]
+    journeys.update_journey(journey_id, JourneyUpdate.model_validate({"steps": steps}))
+    journeys.change_status(journey_id, "active")
+    clock.advance(hours=1)
+    runner.run_due()
+    final = state(eid)
+    assert (final["exitReason"], final["version"]) == ("new", 2)
+    assert [(item["stepId"], item["version"]) for item in final["history"]] == [("w", 1), ("y", 2)]
+
+
+def test_paused_journey_ignores_event_entry(engine_core: Core) -> None:
+    make_customers("c1")
+    journey_id = make_journey([wait("w", 1, "days")], entryConditions={"eventType": "signup"})
+    journeys.change_status(journey_id, "paused")
+    events.accept([EventIn(customerId="c1", type="signup")])
+    assert enrollments.list_enrollments(journey_id=journey_id)["pagination"]["total"] == 0
+    journeys.change_status(journey_id, "active")
+    events.accept([EventIn(customerId="c1", type="signup")])
+    assert enrollments.list_enrollments(journey_id=journey_id)["pagination"]["total"] == 1
