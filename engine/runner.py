@@ -480,11 +480,12 @@ def _resume_waits(session: Session, events: list[Event], now: datetime, **_: Any
         context = dict(row.context or {})
         context["event"] = event_view(event)
         context["wait"] = {**context.get("wait", {}), "resumedBy": event.id}
-        changes.append({"b_id": row.id, "b_context": context, "b_next": now})
+        changes.append({"b_id": row.id, "b_event": row.wait_event, "b_context": context, "b_next": now})
     if changes:
+        # Still waiting for that event: a runner batch may have moved the enrollment since it was read.
         session.execute(
             update(E)
-            .where(E.c.id == bindparam("b_id"))
+            .where(E.c.id == bindparam("b_id"), E.c.wait_event == bindparam("b_event"))
             .values(context=bindparam("b_context"), next_run_at=bindparam("b_next"), wait_event=None),
             changes,
         )
