@@ -13,7 +13,8 @@ export default {
     <div v-if="!readonly" class="fc-palette">
       <div class="fc-palette-title">Steps</div>
       <div v-for="p in palette" :key="p.type" class="fc-palette-item" draggable="true"
-           :data-palette-type="p.type" :title="'Drag onto the canvas (or click) to add a ' + p.label + ' step'"
+           :data-palette-type="p.type" :title="'Drag onto the canvas (or click, or Enter) to add a ' + p.label + ' step'"
+           tabindex="0" role="button" @keydown.enter.prevent="addAtCenter(p.type)"
            @dragstart="onPaletteDrag($event, p.type)" @click="addAtCenter(p.type)">
         <span class="material-icons fc-palette-icon" :style="{ background: p.color }">{{ p.icon }}</span>
         <span>{{ p.label }}</span>
