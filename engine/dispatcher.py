@@ -35,7 +35,8 @@ MAX_ATTEMPTS = 6
 FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 300.0
 LEASE = timedelta(minutes=5)
-# No single send takes longer (HTTP timeouts are at most 120 s; SMTP allows 30 s per command).
+# No single send takes longer (HTTP timeouts are at most 120 s; SMTP allows 30 s per command). A round
+# stops sending once less than this (or half the lease, when leases are short) is left.
 SEND_BOUND = timedelta(seconds=150)
 
 
@@ -100,7 +101,7 @@ def dispatch_due(limit: int = 100) -> int:
             moment = now()
             # A round that ran long stops short of its lease's end, so no other worker can claim a row
             # this one is still sending; the rest go back for the next round.
-            late = moment + SEND_BOUND >= job.lease_until
+            late = moment + min(SEND_BOUND, LEASE / 2) >= job.lease_until
             wait = 0.0 if late else _limiter.wait_seconds(job.channel, moment)
             if late or wait > 0:
                 put_back.append({"b_id": job.delivery.id, "b_lease": job.lease_until,
