@@ -68,12 +68,14 @@ def create_channel(data: ChannelCreate) -> dict[str, Any]:
 
 
 def update_channel(channel_id: str, data: ChannelUpdate) -> dict[str, Any]:
-    """Change the given fields; a new type needs a config for it (secrets can only be kept within a type)."""
+    """Change the given fields. A new type needs a config for it; "***" keeps a stored secret within the
+    same type, or between webhook, sms and push (all keep theirs in headers)."""
     with session() as s:
         row = _channel(s, channel_id)
         new_type = data.type or row.type
         if data.config is not None or new_type != row.type:
-            stored = row.config if new_type == row.type else {}
+            same_secrets = new_type == row.type or {new_type, row.type} <= set(HEADER_CHANNELS)
+            stored = row.config if same_secrets else {}
             row.config = checked_config(new_type, data.config if data.config is not None else {}, stored)
         row.type = new_type
         if data.name is not None:

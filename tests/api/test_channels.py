@@ -107,6 +107,11 @@ def test_changing_type_needs_a_config_for_the_new_type(api: TestClient) -> None:
     changed = api.put("/api/v1/channels/ch_x", json={"type": "sms", "config": HOOK, "rateLimit": None})
     assert changed.json()["type"] == "sms"
     assert changed.json()["config"]["headers"] == {"Authorization": "***"}
+    masked = {**HOOK, "headers": {"Authorization": "***"}}
+    assert api.put("/api/v1/channels/ch_x", json={"type": "push", "config": masked}).status_code == 200
+    assert _stored("ch_x")["headers"] == {"Authorization": "Bearer s3cret"}
+    back = api.put("/api/v1/channels/ch_x", json={"type": "email", "config": {**MAIL, "password": "***"}})
+    assert back.json()["error"]["details"]["field"] == "config.password"
 
 
 def test_list_filters_by_type_and_pages(api: TestClient) -> None:
