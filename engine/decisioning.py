@@ -27,7 +27,7 @@ from engine.core import now as current_time
 from engine.core import session as open_session
 from engine.customers import customer_view
 from engine.errors import NotFound
-from engine.expressions import ExpressionError, evaluate, is_true
+from engine.expressions import ExpressionError, evaluate, is_true, names
 from models.channels import Delivery
 from models.common import iso
 from models.offers import DecisionFlow, Offer
@@ -169,9 +169,7 @@ def _contact_policy(session: Session, customer_id: str, policy: dict[str, Any], 
 
 
 class _Evaluator:
-    """One decision's CEL evaluations. Only the variables an expression names are handed to CEL (converting
-    them is most of the cost), and an expression that does not name `offer` is evaluated once, not per offer.
-    """
+    """One decision's CEL evaluations: an expression that does not read `offer` runs once, not per offer."""
 
     def __init__(self, customer: dict[str, Any], now: datetime) -> None:
         self.base = {"customer": customer, "now": now}
@@ -179,19 +177,19 @@ class _Evaluator:
         self.values: dict[str, Any] = {}
 
     def truth(self, expression: str, offer: dict[str, Any]) -> tuple[bool, str | None]:
-        if "offer" in expression:
-            return is_true(expression, self._variables(expression, offer))
+        if "offer" in names(expression):
+            return is_true(expression, self._variables(offer))
         if expression not in self.truths:
-            self.truths[expression] = is_true(expression, self._variables(expression, offer))
+            self.truths[expression] = is_true(expression, self.base)
         return self.truths[expression]
 
     def value(self, expression: str, offer: dict[str, Any]) -> Any:
         """The expression's value; raises ExpressionError."""
-        if "offer" in expression:
-            return evaluate(expression, self._variables(expression, offer))
+        if "offer" in names(expression):
+            return evaluate(expression, self._variables(offer))
         if expression not in self.values:
             try:
-                self.values[expression] = evaluate(expression, self._variables(expression, offer))
+                self.values[expression] = evaluate(expression, self.base)
             except ExpressionError as error:
                 self.values[expression] = error
         result = self.values[expression]
@@ -199,12 +197,8 @@ class _Evaluator:
             raise result
         return result
 
-    def _variables(self, expression: str, offer: dict[str, Any]) -> dict[str, Any]:
-        # A name the text does not contain cannot be referenced, so this never hides a used variable.
-        variables = {name: value for name, value in self.base.items() if name in expression}
-        if "offer" in expression:
-            variables["offer"] = offer
-        return variables
+    def _variables(self, offer: dict[str, Any]) -> dict[str, Any]:
+        return {**self.base, "offer": offer}
 
 
 def _qualify(offer: Offer, rules: list[Any], evaluator: _Evaluator, decision: Decision) -> _Scored | None:

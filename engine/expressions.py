@@ -13,8 +13,9 @@ class ExpressionError(Exception):
 
 
 @lru_cache(maxsize=4096)
-def _compile(expression: str) -> Any:
-    return cel.compile(expression)
+def _compile(expression: str) -> tuple[Any, frozenset[str]]:
+    program = cel.compile(expression)
+    return program, frozenset(program.variables())
 
 
 def syntax_error(expression: str) -> str | None:
@@ -28,14 +29,24 @@ def syntax_error(expression: str) -> str | None:
     return None
 
 
+def names(expression: str) -> frozenset[str]:
+    """The variables an expression reads (empty when it does not compile)."""
+    try:
+        return _compile(expression)[1]
+    except Exception:
+        return frozenset()
+
+
 def evaluate(expression: str, variables: dict[str, Any]) -> Any:
     """Evaluate with the given variables; raises ExpressionError on any compile or runtime failure."""
     try:
-        program = _compile(expression)
+        program, names = _compile(expression)
     except Exception as error:
         raise ExpressionError(_one_line(str(error))) from error
+    # Converting values into CEL is most of the cost: hand over only the variables the expression reads.
+    used = {name: value for name, value in variables.items() if name in names}
     try:
-        return program.execute(variables)
+        return program.execute(used)
     except KeyError as error:
         raise ExpressionError(f"no such field: {error.args[0] if error.args else error}") from error
     except Exception as error:
