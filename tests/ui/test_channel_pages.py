@@ -153,3 +153,15 @@ async def test_deliveries_page_takes_filters_from_the_address(user: User) -> Non
     await user.open("/deliveries?customer=cus_bob&status=queued")
     await user.should_see("1 deliveries")
     assert [row["customerId"] for row in _table_rows(user)] == ["cus_bob"]
+
+
+async def test_switching_between_http_types_keeps_url_and_masked_headers(user: User) -> None:
+    _hook()
+    await user.open("/channels")
+    user.find(marker="edit-ch_hook").click()
+    _set(user, "channel-type", "sms")
+    assert user.find(marker="http-url").elements.pop().value == "https://hooks.example.com/in"
+    user.find(marker="channel-save").click()
+    await user.should_see("SMS provider")
+    stored = _stored("ch_hook")
+    assert (stored.type, stored.config["headers"]) == ("sms", {"Authorization": "Bearer s3cret"})

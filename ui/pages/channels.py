@@ -15,6 +15,7 @@ from models.channels import ChannelCreate, ChannelUpdate, TestDeliveryIn
 from ui.layout import frame
 
 TYPE_ICONS = {"email": "mail", "webhook": "webhook", "sms": "sms", "push": "notifications", "in_app": "inbox"}
+HTTP_TYPES = {"webhook", "sms", "push"}
 TYPE_LABELS = {"email": "Email (SMTP)", "webhook": "Webhook", "sms": "SMS provider", "push": "Push provider",
                "in_app": "In-app inbox"}
 
@@ -133,7 +134,9 @@ class ChannelEditor:
 
     def _show_fields(self) -> None:
         kind = self.type.value
-        config = self.channel["config"] if self.channel and self.channel["type"] == kind else {}
+        stored_type = self.channel["type"] if self.channel else None
+        same_form = stored_type == kind or {stored_type, kind} <= HTTP_TYPES
+        config = self.channel["config"] if self.channel and same_form else {}
         self.inputs = {}
         self.fields.clear()
         with self.fields:
