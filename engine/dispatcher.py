@@ -22,11 +22,12 @@ from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
 
-from engine import templates
+from engine import live, templates
 from engine.channels import SENDERS, OutgoingMessage, SendError
 from engine.core import Core, core, now, session
 from engine.customers import customer_view
 from models.channels import Channel, Delivery, DeliveryAttempt
+from models.common import iso
 from models.offers import Offer
 
 log = logging.getLogger(__name__)
@@ -93,9 +94,11 @@ _limiter = _Limiter()
 
 
 def dispatch_due(limit: int = 100) -> int:
-    """Deliver up to `limit` due deliveries; returns how many were attempted (sent or failed)."""
+    """Deliver up to `limit` due deliveries; returns how many were attempted (sent or failed). A round
+    that attempted any publishes `{"kind": "deliveries", "at", "attempted", "journeys"}` on the live bus."""
     attempted = 0
     put_back: list[dict[str, Any]] = []
+    touched: set[str | None] = set()
     for job in _claim(limit):
         try:
             moment = now()
@@ -108,11 +111,15 @@ def dispatch_due(limit: int = 100) -> int:
                                  "b_next": moment + timedelta(seconds=wait)})
                 continue
             attempted += 1
+            touched.add(job.delivery.journey_id)
             _deliver(job)
         except Exception:  # a broken row must not stop the others; its lease runs out and it comes back
             log.exception("dispatching delivery %s failed", job.delivery.id)
     if put_back:
         _put_back(put_back)
+    if attempted:
+        live.publish({"kind": "deliveries", "at": iso(now()), "attempted": attempted,
+                      "journeys": sorted(journey for journey in touched if journey)})
     return attempted
 
 

@@ -8,6 +8,7 @@ import threading
 import pytest
 from sqlalchemy import update
 
+from engine import live
 from engine.channels import SENDERS, OutgoingMessage
 from engine.clock import VirtualClock
 from engine.core import Core, session
@@ -238,3 +239,13 @@ def test_a_long_round_stops_before_its_lease_ends_and_puts_the_rest_back(
         ("queued", 0, None), ("queued", 0, None), ("sent", 1, None), ("sent", 1, None)]
     assert dispatch_due() == 2
     assert {delivery(q.id).status for q in queued} == {"sent"}
+
+
+def test_a_round_that_attempted_deliveries_publishes_a_live_delta() -> None:
+    seed_channel("ch_inapp", "in_app", {})
+    queue("a", channel_id="ch_inapp", journey_id="jrn_1")
+    queue("b", channel_id="ch_inapp", journey_id=None)
+    dispatch_due()
+    dispatch_due()  # nothing due: nothing published
+    assert [d for d in live.recent() if d["kind"] == "deliveries"] == [
+        {"kind": "deliveries", "at": "2026-01-05T09:00:00.000Z", "attempted": 2, "journeys": ["jrn_1"]}]

@@ -165,3 +165,15 @@ async def test_switching_between_http_types_keeps_url_and_masked_headers(user: U
     await user.should_see("SMS provider")
     stored = _stored("ch_hook")
     assert (stored.type, stored.config["headers"]) == ("sms", {"Authorization": "Bearer s3cret"})
+
+
+async def test_deliveries_page_follows_the_dispatcher_live(user: User) -> None:
+    seed_customer("cus_ann")
+    seed_offer("off_tea")
+    channel_admin.create_channel(ChannelCreate(id="ch_inapp", name="Inbox", type="in_app"))
+    queue("a", channel_id="ch_inapp")
+    await user.open("/deliveries")
+    await user.should_see(marker="tile-queued", content="1")
+    assert dispatch_due() == 1  # publishes on the live bus; the open page re-reads once
+    await user.should_see(marker="tile-sent", content="1", retries=30)
+    await user.should_see(marker="tile-queued", content="0")

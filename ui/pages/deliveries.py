@@ -1,17 +1,23 @@
-"""Deliveries: the outbox as tiles per status and a paginated, filterable table; a row opens its attempts."""
+"""Deliveries: the outbox as tiles per status and a paginated, filterable table; a row opens its attempts.
+
+The page follows the live bus: dispatcher rounds and runner batches trigger at most one re-read per
+REFRESH_DELAY, done off the event loop.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from nicegui import ui
+from nicegui import run, ui
 
-from engine import channel_admin, deliveries
+from engine import channel_admin, deliveries, live
 from engine.errors import JourneysError
 from models.channels import DELIVERY_STATUSES
 from ui.layout import frame
 
 PAGE_SIZE = 25
+REFRESH_DELAY = 1.0  # seconds: live deltas within this window become one refresh
 STATUS_COLOURS = {"queued": "#6366f1", "sent": "#10b981", "failed": "#ef4444", "suppressed": "#94a3b8"}
 COLUMNS = [
     {"name": "createdAt", "label": "Queued", "field": "createdAt", "align": "left"},
@@ -43,6 +49,7 @@ class DeliveryTable:
 
     def __init__(self, status: str, customer: str, channel: str, journey: str) -> None:
         self.page = 1
+        self.pending = False
         with ui.row().classes("w-full items-center gap-3"):
             ui.label("Deliveries").classes("text-2xl font-semibold")
             ui.space()
@@ -81,26 +88,47 @@ class DeliveryTable:
             ui.space()
             self.pager = ui.pagination(1, 1, direction_links=True, on_change=self._on_page).mark("pager")
         self.reload()
+        live.bus.subscribe(self.on_delta)
 
     def reload(self, first_page: bool = False) -> None:
         if first_page:
             self.page = 1
         try:
-            envelope = deliveries.list_deliveries(
-                customer_id=self.customer.value or None, channel_id=self.channel.value or None,
-                status=self.status.value or None, journey_id=self.journey.value or None,
-                limit=PAGE_SIZE, offset=(self.page - 1) * PAGE_SIZE)
+            self.show(*self.fetch())
         except JourneysError as error:
             ui.notify(error.message, type="negative")
-            return
+
+    def fetch(self) -> tuple[dict[str, Any], dict[str, int]]:
+        """The current page under the filters, and the count per status (blocking database work)."""
+        envelope = deliveries.list_deliveries(
+            customer_id=self.customer.value or None, channel_id=self.channel.value or None,
+            status=self.status.value or None, journey_id=self.journey.value or None,
+            limit=PAGE_SIZE, offset=(self.page - 1) * PAGE_SIZE)
+        return envelope, deliveries.status_counts()
+
+    def show(self, envelope: dict[str, Any], counts: dict[str, int]) -> None:
         self.table.rows = [{**item, "createdAt": when(item["createdAt"]), "sentAt": when(item["sentAt"]),
                             "lastError": item["lastError"] or ""} for item in envelope["data"]]
         total = envelope["pagination"]["total"]
         self.total.text = f"{total} deliveries"
         self.pager.max = max(1, -(-total // PAGE_SIZE))
         self.pager.value = self.page
-        for name, count in deliveries.status_counts().items():
+        for name, count in counts.items():
             self.tiles[name].text = str(count)
+
+    async def on_delta(self, delta: dict[str, Any]) -> None:
+        """Deliveries were attempted, or a runner batch may have queued some: one refresh per window."""
+        if delta.get("kind") not in ("deliveries", "batch") or self.pending:
+            return
+        self.pending = True
+        await asyncio.sleep(REFRESH_DELAY)
+        self.pending = False
+        try:
+            fetched = await run.io_bound(self.fetch)
+        except JourneysError:  # the filters went bad meanwhile; the next manual reload says why
+            return
+        if fetched is not None and not self.table.is_deleted:  # None: the app is shutting down
+            self.show(*fetched)
 
     def _on_page(self, event: Any) -> None:
         if event.value != self.page:
