@@ -35,6 +35,8 @@ class Delivery(SQLModel, table=True):
     __table_args__ = (
         Index("ix_delivery_due", "status", "next_attempt_at"),
         Index("ix_delivery_contact", "customer_id", "offer_id", "created_at"),
+        # The outbox list is newest first.
+        Index("ix_delivery_created", "created_at"),
     )
 
     id: str = Field(primary_key=True, max_length=64)
