@@ -389,3 +389,13 @@ async def test_split_panel_keeps_the_total_in_view(user: User) -> None:
     set_value(user, "path-1-percent", 50)
     await user.should_see("Total 100% (must be 100%)")
     assert node(canvas, "ab")["summary"] == "50% / 50%"
+
+
+async def test_steps_without_positions_are_laid_out_and_that_is_saved(user: User) -> None:
+    unplaced = [{key: value for key, value in step.items() if key != "position"} for step in STEPS]
+    journey_id = make_journey(unplaced)
+    canvas = await open_editor(user, journey_id)
+    assert node(canvas, "wait")["x"] < node(canvas, "bye")["x"]
+    await user.should_see("Unsaved changes")
+    user.find(marker="save").click()
+    assert all(step.get("position") for step in journeys.get_journey(journey_id).steps)

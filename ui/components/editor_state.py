@@ -222,14 +222,17 @@ class EditorState:
 
         return self.change(apply)
 
-    def place_unpositioned(self) -> None:
-        """Give steps without a position one from the auto-layout (not an undoable edit: nothing moved)."""
+    def place_unpositioned(self) -> bool:
+        """Give steps without a position one from the auto-layout (not an undoable edit: nothing moved).
+
+        True when it placed any: the positions are then worth saving."""
         if all(step.get("position") for step in self.doc["steps"]):
-            return
+            return False
         positions = layout(self.doc["steps"])
         for step in self.doc["steps"]:
             if not step.get("position") and step.get("id") in positions:
                 step["position"] = positions[step["id"]]
+        return True
 
     def edit_step(
         self, step_id: str, apply: Callable[[dict[str, Any]], None], key: str | None = None

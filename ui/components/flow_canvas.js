@@ -5,6 +5,8 @@ const HEADER_H = 60;
 const COUNTS_H = 24;
 const ROW_H = 22;
 const ENTRY = "__entry__";
+const MIN_ZOOM = 0.05;
+const READABLE = 0.5;
 let uid = 0;
 
 export default {
@@ -168,7 +170,7 @@ export default {
     nodes() {
       // Keep the positions of nodes being dragged; otherwise the server's positions win.
       if (!this.drag || this.drag.kind !== "node") this.local = {};
-      if (!this.fitted && this.nodes.length > 1) this.$nextTick(() => this.fit());
+      if (!this.fitted && this.nodes.length > 1) this.$nextTick(() => this.fit(true));
     },
     selected(value) {
       const text = JSON.stringify(value);
@@ -183,7 +185,7 @@ export default {
     window.addEventListener("keydown", this.keyHandler);
     // A resize (the side panel opening or closing) refits the view unless the user panned or zoomed it.
     this.resizeObserver = new ResizeObserver(() => {
-      if (this.nodes.length > 1 && !this.viewTouched) this.fit();
+      if (this.nodes.length > 1 && !this.viewTouched) this.fit(true);
       if (this.sel.length) this.ensureVisible(this.sel[0]);
     });
     this.resizeObserver.observe(this.$refs.surface);
@@ -348,13 +350,14 @@ export default {
       const r = this.$refs.surface.getBoundingClientRect();
       const x = ax === undefined ? r.width / 2 : ax;
       const y = ay === undefined ? r.height / 2 : ay;
-      const zoom = Math.min(2, Math.max(0.2, this.zoom * factor));
+      const zoom = Math.min(2, Math.max(MIN_ZOOM, this.zoom * factor));
       this.viewTouched = true;
       // Keep the world point under (x, y) where it is.
       this.pan = { x: x - ((x - this.pan.x) / this.zoom) * zoom, y: y - ((y - this.pan.y) / this.zoom) * zoom };
       this.zoom = zoom;
     },
-    fit() {
+    fit(readable = false) {
+      // readable (the automatic view): never below READABLE zoom; a journey too big for that opens at its start.
       const r = this.$refs.surface && this.$refs.surface.getBoundingClientRect();
       if (!r || !r.width || !this.nodeShapes.length) return;
       this.fitted = true;
@@ -363,7 +366,13 @@ export default {
       const minY = Math.min(...this.nodeShapes.map((n) => n.y));
       const maxX = Math.max(...this.nodeShapes.map((n) => n.x + NODE_W));
       const maxY = Math.max(...this.nodeShapes.map((n) => n.y + n.h));
-      const zoom = Math.max(0.2, Math.min(1, (r.width - 80) / (maxX - minX), (r.height - 80) / (maxY - minY)));
+      const zoom = Math.max(MIN_ZOOM, Math.min(1, (r.width - 80) / (maxX - minX), (r.height - 80) / (maxY - minY)));
+      if (readable && zoom < READABLE) {
+        const entry = this.byId[ENTRY] || this.nodeShapes[0];
+        this.zoom = READABLE;
+        this.pan = { x: 40 - entry.x * READABLE, y: r.height / 2 - (entry.y + entry.h / 2) * READABLE };
+        return;
+      }
       this.zoom = zoom;
       this.pan = { x: (r.width - (maxX - minX) * zoom) / 2 - minX * zoom, y: (r.height - (maxY - minY) * zoom) / 2 - minY * zoom };
     },

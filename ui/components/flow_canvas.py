@@ -94,6 +94,6 @@ class FlowCanvas(ui.element, component="flow_canvas.js"):
         """Mark a path (the test run's): these steps and the edges between them."""
         self.props["highlight"] = {"steps": list(steps), "edges": [edge_key(a, b) for a, b in edges]}
 
-    def fit(self) -> None:
-        """Zoom and pan so every node is visible (fire and forget)."""
-        self.run_method("fit")
+    def fit(self, readable: bool = False) -> None:
+        """Zoom and pan so every node is visible; `readable` stops at half size and starts at the Entry."""
+        self.run_method("fit", readable)

@@ -46,7 +46,7 @@ class Editor:
 
     def __init__(self, journey: dict[str, Any]) -> None:
         self.state = EditorState(journey)
-        self.state.place_unpositioned()
+        placed = self.state.place_unpositioned()  # an imported or API-made journey: lay it out, keep that
         self.refs = catalog()
         self.issues: list[dict[str, Any]] = []
         self.panel: str | None = None
@@ -84,6 +84,8 @@ class Editor:
         ):
             self.canvas.on(event, handler)
         self.refresh(panel=True)
+        if placed:
+            self.schedule_save()
 
     @property
     def structure_locked(self) -> bool:
@@ -375,7 +377,7 @@ class Editor:
     def auto_layout(self) -> None:
         if self.state.auto_layout():
             self.after_edit()
-            self.canvas.fit()
+            self.canvas.fit(readable=True)
 
     # ---- saving and lifecycle -----------------------------------------------------------------------
 
