@@ -399,3 +399,17 @@ async def test_steps_without_positions_are_laid_out_and_that_is_saved(user: User
     await user.should_see("Unsaved changes")
     user.find(marker="save").click()
     assert all(step.get("position") for step in journeys.get_journey(journey_id).steps)
+
+
+async def test_test_run_can_use_an_existing_customer(user: User) -> None:
+    demo.seed_if_empty()
+    canvas = await open_editor(user, make_journey())
+    user.find(marker="open-test").click()
+    assert "cus_0000" in next(iter(user.find(marker="test-customer").elements)).props["_autocomplete"]
+    set_value(user, "test-customer", "cus_0000")
+    user.find(marker="test-run").click()
+    await user.should_see("Ended as: exited")
+    assert canvas.props["highlight"]["steps"] == ["wait", "bye"]
+    set_value(user, "test-customer", "cus_nobody")
+    user.find(marker="test-run").click()
+    await user.should_see(marker="test-error")

@@ -7,6 +7,7 @@ const ROW_H = 22;
 const ENTRY = "__entry__";
 const MIN_ZOOM = 0.05;
 const READABLE = 0.5;
+const ARROWS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
 let uid = 0;
 
 export default {
@@ -435,6 +436,13 @@ export default {
       } else if (mod && key === "y") {
         e.preventDefault();
         this.$emit("redo_request");
+      } else if (ARROWS[e.key] && this.sel.some((id) => id !== ENTRY)) {
+        e.preventDefault();
+        const [dx, dy] = ARROWS[e.key].map((v) => v * (e.shiftKey ? 50 : 10));
+        const moves = this.sel.filter((id) => id !== ENTRY && this.byId[id])
+          .map((id) => ({ id, x: Math.round(this.byId[id].x + dx), y: Math.round(this.byId[id].y + dy) }));
+        this.local = { ...this.local, ...Object.fromEntries(moves.map((m) => [m.id, { x: m.x, y: m.y }])) };
+        this.$emit("nodes_moved", { moves });
       } else if (e.key === "Delete" || e.key === "Backspace") {
         if (this.selEdge) {
           const edge = this.edges.find((x) => x.key === this.selEdge);

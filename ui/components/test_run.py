@@ -10,6 +10,7 @@ from typing import Any
 
 from nicegui import ui
 
+from engine import customers
 from engine.errors import JourneysError
 from engine.simulator import simulate
 from ui.components.flow_canvas import FlowCanvas
@@ -45,7 +46,9 @@ def simulation_panel(document: Callable[[], dict[str, Any]], canvas: FlowCanvas)
         "Runs one customer through the journey as it is now (unsaved changes included), in virtual time, "
         "without sending anything."
     ).classes("text-xs text-grey-7")
-    customer = ui.input("Existing customer id (optional)").props("outlined dense").classes("w-full")
+    known = [row["id"] for row in customers.list_customers(limit=100)["data"]]
+    customer = ui.input("Existing customer id (optional)", autocomplete=known).props("outlined dense")
+    customer.classes("w-full")
     customer.mark("test-customer")
     attributes = ui.textarea("…or these attributes (JSON)", value=EXAMPLE).props("outlined dense autogrow")
     attributes.classes("w-full font-mono").mark("test-attributes")
