@@ -10,7 +10,7 @@ from sqlalchemy import select
 from engine import customers, enrollment, enrollments, events, journeys, runner
 from engine.clock import VirtualClock
 from engine.core import Core, session
-from engine.errors import Conflict, NotFound
+from engine.errors import Conflict, Invalid, NotFound
 from models.audience import CustomerIn, EventIn
 from models.enrollment import EdgeCounter, JourneyCounter, StepCounter
 from models.journey import JourneyCreate
@@ -390,3 +390,29 @@ def test_paused_journey_ignores_event_entry(engine_core: Core) -> None:
     journeys.change_status(journey_id, "active")
     events.accept([EventIn(customerId="c1", type="signup")])
     assert enrollments.list_enrollments(journey_id=journey_id)["pagination"]["total"] == 1
+
+
+def test_batches_and_enrollments_are_published_on_the_live_bus(engine_core: Core) -> None:
+    from engine import live
+
+    make_customers("c1", "c2")
+    journey_id = make_journey([wait("w", 1, "days")])
+    enroll(journey_id, "c1", "c2")
+    runner.run_due()
+    batch, enrolled = live.recent(2)
+    assert enrolled == {"kind": "enrolled", "journeyId": journey_id, "count": 2}
+    assert {key: batch[key] for key in ("kind", "transitions", "journeys", "errors")} == {
+        "kind": "batch", "transitions": 2, "journeys": [journey_id], "errors": 0}
+
+
+def test_simulating_an_unsaved_document(engine_core: Core) -> None:
+    from engine import simulator
+
+    steps = [wait("w", 2, "hours", "x"), exit_step("x", "bye")]
+    document = {"name": "draft", "maxDuration": 30, "steps": steps}
+    result = simulator.simulate(document=document, customer_attributes={"tier": "gold"})
+    assert result["endedAs"] == "exited"
+    assert [(item["stepId"], item["at"]) for item in result["trace"]] == [
+        ("w", "2026-01-05T09:00:00.000Z"), ("x", "2026-01-05T11:00:00.000Z")]
+    with pytest.raises(Invalid, match="steps"):
+        simulator.simulate(document={"steps": [{"id": "bad id!", "type": "wait"}]})
