@@ -23,6 +23,8 @@ from models.journey import Journey
 THROUGHPUT_WINDOW = timedelta(seconds=60)
 RECENT_LIMIT = 50
 RECENT_STEPS = 20
+# Counting stops here: past it a figure reads "10,000+" and the read stays a short index range.
+COUNT_CAP = 10_000
 
 
 def engine_status() -> dict[str, Any]:
@@ -37,6 +39,7 @@ def collect(s: Session, at: datetime, recent: list[dict[str, Any]]) -> dict[str,
     window = _window(recent, at)
     backlog = _backlog(s, at)
     transitions = sum(delta.get("transitions", 0) for delta in window)
+    failed, failed_capped = _capped(s, select(Enrollment.status).where(Enrollment.status == "failed"))
     return {
         "at": iso(at),
         "throughput": {
@@ -48,7 +51,8 @@ def collect(s: Session, at: datetime, recent: list[dict[str, Any]]) -> dict[str,
         "backlog": backlog,
         "dispatcher": _dispatcher(s, at),
         "errors": {
-            "failedEnrollments": _count(s, Enrollment.status == "failed"),
+            "failedEnrollments": failed,
+            "failedEnrollmentsCapped": failed_capped,
             "recentBatchErrors": sum(delta.get("errors", 0) for delta in window),
         },
         "journeys": _journeys(s, backlog["byJourney"], recent),
@@ -79,43 +83,50 @@ def _parse(value: Any) -> datetime | None:
         return None
 
 
-def _count(s: Session, *where: Any) -> int:
-    return int(s.execute(select(func.count()).select_from(Enrollment).where(*where)).scalar_one())
+def _capped(s: Session, statement: Any) -> tuple[int, bool]:
+    """Count the rows of `statement` up to COUNT_CAP: (count, whether there are more)."""
+    sample = statement.limit(COUNT_CAP + 1).subquery()
+    count = int(s.execute(select(func.count()).select_from(sample)).scalar_one())
+    return min(count, COUNT_CAP), count > COUNT_CAP
 
 
 def _backlog(s: Session, at: datetime) -> dict[str, Any]:
     """Due enrollments of active journeys (paused ones wait by design), and how late the oldest is."""
-    due = (Enrollment.status == "active", Enrollment.next_run_at <= at, Journey.status == "active")
-    rows = s.execute(
-        select(Enrollment.journey_id, func.count(), func.min(Enrollment.next_run_at))
-        .join(Journey, Journey.id == Enrollment.journey_id)
-        .where(*due)
-        .group_by(Enrollment.journey_id)
-    ).all()
-    oldest = min((moment for _journey, _count, moment in rows), default=None)
+    due = select(Enrollment.journey_id).join(Journey, Journey.id == Enrollment.journey_id).where(
+        Enrollment.status == "active", Enrollment.next_run_at <= at, Journey.status == "active")
+    oldest = s.execute(
+        due.with_only_columns(Enrollment.next_run_at).order_by(Enrollment.next_run_at).limit(1)
+    ).scalar_one_or_none()
+    sample = due.limit(COUNT_CAP + 1).subquery()
+    by_journey = dict(
+        s.execute(select(sample.c.journey_id, func.count()).group_by(sample.c.journey_id)).all()
+    )
+    total = sum(by_journey.values())
     return {
-        "due": sum(count for _journey, count, _moment in rows),
+        "due": min(total, COUNT_CAP),
+        "dueCapped": total > COUNT_CAP,
         "oldestDueAt": iso(oldest),
         "wakeUpLagSeconds": round((at - oldest).total_seconds(), 3) if oldest else 0.0,
-        "byJourney": {journey_id: count for journey_id, count, _moment in rows},
+        "byJourney": {journey_id: min(count, COUNT_CAP) for journey_id, count in by_journey.items()},
     }
 
 
 def _dispatcher(s: Session, at: datetime) -> dict[str, Any]:
-    queued = s.execute(
-        select(func.count(), func.min(Delivery.next_attempt_at)).where(Delivery.status == "queued")
-    ).one()
-    due = s.execute(
-        select(func.count()).where(Delivery.status == "queued", Delivery.next_attempt_at <= at)
-    ).scalar_one()
-    failed = s.execute(select(func.count()).where(Delivery.status == "failed")).scalar_one()
-    oldest = queued[1]
+    # Selecting only indexed columns keeps each capped count inside the (status, next_attempt_at) index.
+    queued = select(Delivery.status).where(Delivery.status == "queued")
+    oldest = s.execute(
+        queued.with_only_columns(Delivery.next_attempt_at).where(Delivery.next_attempt_at <= at)
+        .order_by(Delivery.next_attempt_at).limit(1)
+    ).scalar_one_or_none()
+    count, capped = _capped(s, queued)
+    due, due_capped = _capped(s, queued.where(Delivery.next_attempt_at <= at))
+    failed, failed_capped = _capped(s, select(Delivery.status).where(Delivery.status == "failed"))
     return {
-        "queued": int(queued[0]),
-        "due": int(due),
-        "failed": int(failed),
-        "oldestDueAt": iso(oldest) if oldest and oldest <= at else None,
-        "lagSeconds": round((at - oldest).total_seconds(), 3) if oldest and oldest <= at else 0.0,
+        "queued": count, "queuedCapped": capped,
+        "due": due, "dueCapped": due_capped,
+        "failed": failed, "failedCapped": failed_capped,
+        "oldestDueAt": iso(oldest),
+        "lagSeconds": round((at - oldest).total_seconds(), 3) if oldest else 0.0,
     }
 
 

@@ -192,8 +192,20 @@ def test_engine_status_reports_dispatcher_queue(engine_core: Core, clock: Virtua
     with session() as s:
         s.get(Delivery, "dlv_1").next_attempt_at = at - timedelta(seconds=4)
     dispatcher = engine_status.engine_status()["dispatcher"]
-    assert dispatcher == {"queued": 1, "due": 1, "failed": 1, "oldestDueAt": dispatcher["oldestDueAt"],
-                          "lagSeconds": 4.0}
+    assert dispatcher == {"queued": 1, "queuedCapped": False, "due": 1, "dueCapped": False, "failed": 1,
+                          "failedCapped": False, "oldestDueAt": "2026-01-05T08:59:56.000Z", "lagSeconds": 4.0}
+
+
+def test_large_backlogs_are_counted_up_to_a_cap(engine_core: Core, clock: VirtualClock,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_status, "COUNT_CAP", 2)
+    at = clock.now()
+    add_journey(at)
+    for number in range(3):
+        add_enrollment(at, number, next_run_at=at - timedelta(minutes=number))
+    backlog = engine_status.engine_status()["backlog"]
+    assert (backlog["due"], backlog["dueCapped"]) == (2, True)
+    assert backlog["wakeUpLagSeconds"] == 120.0  # the oldest is found whatever the cap
 
 
 def test_throughput_counts_batches_within_the_last_minute(engine_core: Core, clock: VirtualClock) -> None:

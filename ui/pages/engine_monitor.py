@@ -28,13 +28,14 @@ TILES = [
 
 def tile_values(status: dict[str, Any]) -> dict[str, str]:
     """The headline figures as text."""
-    dispatcher, errors = status["dispatcher"], status["errors"]
+    dispatcher, errors, backlog = status["dispatcher"], status["errors"], status["backlog"]
     return {
         "stepsPerSecond": f"{status['throughput']['stepsPerSecond']:,.1f}",
-        "due": f"{status['backlog']['due']:,}",
-        "lag": _duration(status["backlog"]["wakeUpLagSeconds"]),
-        "queued": f"{dispatcher['queued']:,}",
-        "errors": f"{errors['failedEnrollments'] + dispatcher['failed']:,}",
+        "due": _figure(backlog["due"], backlog["dueCapped"]),
+        "lag": _duration(backlog["wakeUpLagSeconds"]),
+        "queued": _figure(dispatcher["queued"], dispatcher["queuedCapped"]),
+        "errors": _figure(errors["failedEnrollments"] + dispatcher["failed"],
+                          errors["failedEnrollmentsCapped"] or dispatcher["failedCapped"]),
     }
 
 
@@ -45,9 +46,11 @@ def tile_notes(status: dict[str, Any]) -> dict[str, str]:
         "stepsPerSecond": f"{throughput['transitions']:,} steps in {throughput['batches']} batch(es)",
         "due": "enrollments of active journeys due now",
         "lag": "oldest due enrollment waiting",
-        "queued": f"{dispatcher['due']:,} due now · delivery lag {_duration(dispatcher['lagSeconds'])}",
-        "errors": f"{errors['failedEnrollments']:,} failed enrollments · {dispatcher['failed']:,} failed "
-                  f"deliveries · {errors['recentBatchErrors']:,} in the last minute",
+        "queued": f"{_figure(dispatcher['due'], dispatcher['dueCapped'])} due now · delivery lag "
+                  f"{_duration(dispatcher['lagSeconds'])}",
+        "errors": f"{_figure(errors['failedEnrollments'], errors['failedEnrollmentsCapped'])} failed"
+                  f" enrollments · {_figure(dispatcher['failed'], dispatcher['failedCapped'])} failed deliveries"
+                  f" · {errors['recentBatchErrors']:,} in the last minute",
     }
 
 
@@ -64,6 +67,11 @@ def describe(delta: dict[str, Any], names: dict[str, str]) -> str:
     return f"{at} {delta.get('kind', 'event')}: {fields}".strip()
 
 
+def _figure(count: int, capped: bool) -> str:
+    """A count, with '+' when the engine stopped counting at its cap."""
+    return f"{count:,}+" if capped else f"{count:,}"
+
+
 def _duration(seconds: float) -> str:
     if seconds < 1:
         return "0 s"
@@ -71,7 +79,9 @@ def _duration(seconds: float) -> str:
         return f"{seconds:.0f} s"
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
 
 
 class EngineMonitor:
@@ -142,7 +152,7 @@ class EngineMonitor:
 
     async def refresh(self) -> None:
         status = await run.io_bound(engine_status.engine_status)
-        if status is not None:  # None: the app is shutting down
+        if status is not None and not self.steps.is_deleted:  # shutting down, or the tab was closed
             self.show(status)
 
     def show(self, status: dict[str, Any]) -> None:

@@ -244,7 +244,7 @@ class JourneyMonitor:
 
     async def refresh(self) -> None:
         data = await run.io_bound(metrics.journey_metrics, self.journey_id)
-        if data is None:  # the app is shutting down
+        if data is None or self.table.is_deleted:  # the app is shutting down, or the tab was closed
             return
         if data["version"] != self.version:  # edited while paused: redraw the new definition
             journey = await run.io_bound(journeys.get_journey, self.journey_id)
@@ -310,7 +310,7 @@ class JourneyMonitor:
     async def load_rows(self) -> None:
         page = await run.io_bound(enrollments.list_enrollments, journey_id=self.journey_id, limit=PAGE_SIZE,
                                   offset=(self.page - 1) * PAGE_SIZE, **self.filters)
-        if page is None:
+        if page is None or self.table.is_deleted:
             return
         self.table.rows = [self._row(item) for item in page["data"]]
         self.table.update()
@@ -331,7 +331,7 @@ class JourneyMonitor:
     async def open_timeline(self, enrollment_id: str) -> None:
         item = await run.io_bound(enrollments.get_enrollment, enrollment_id)
         messages = await run.io_bound(metrics.enrollment_messages, enrollment_id)
-        if item is None or messages is None:
+        if item is None or messages is None or self.timeline.is_deleted:
             return
         self.timeline.clear()
         with self.timeline, ui.card().classes("w-[520px] max-w-full h-full").props("data-timeline") as card:
