@@ -48,9 +48,10 @@ def tile_notes(status: dict[str, Any]) -> dict[str, str]:
         "lag": "oldest due enrollment waiting",
         "queued": f"{_figure(dispatcher['due'], dispatcher['dueCapped'])} due now · delivery lag "
                   f"{_duration(dispatcher['lagSeconds'])}",
-        "errors": f"{_figure(errors['failedEnrollments'], errors['failedEnrollmentsCapped'])} failed"
-                  f" enrollments · {_figure(dispatcher['failed'], dispatcher['failedCapped'])} failed deliveries"
-                  f" · {errors['recentBatchErrors']:,} in the last minute",
+        "errors": " · ".join([
+            f"{_figure(errors['failedEnrollments'], errors['failedEnrollmentsCapped'])} failed enrollments",
+            f"{_figure(dispatcher['failed'], dispatcher['failedCapped'])} failed deliveries",
+            f"{errors['recentBatchErrors']:,} in the last minute"]),
     }
 
 
