@@ -15,7 +15,9 @@ from models.journey import STEP_TYPES, JourneyUpdate
 from ui.components.editor_state import EditorState
 from ui.components.flow_canvas import FlowCanvas
 from ui.components.flow_model import ENTRY_ID
-from ui.components.step_panels import PanelContext, settings_panel, step_panel
+from ui.components.step_panels import step_panel
+from ui.components.step_panels_base import PanelContext
+from ui.components.step_panels_settings import settings_panel
 from ui.components.test_run import simulation_panel
 from ui.layout import frame
 
