@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from engine import core, engine_status, metrics
 from engine.clock import VirtualClock
 from engine.settings import Settings
+from models.journey import Journey
 
 JOURNEY = "jrn_bench"
 STEPS = ["welcome", "pause", "pick", "offer", "wait_click", "check", "thanks", "remind"]
@@ -202,6 +203,28 @@ def report(repeat: int) -> None:
     for name, ms in figures.items():
         verdict = "ok (< 50 ms)" if ms < 50 else "OVER 50 ms"
         print(f"{name:<50} {ms:8.1f} ms  ({ms / baseline:.2f}x baseline)  {verdict}")
+    print("where journey_metrics spends it:")
+    for name, ms in parts(repeat).items():
+        print(f"   {name:<47} {ms:8.1f} ms")
+
+
+def parts(repeat: int) -> dict[str, float]:
+    """The pieces of journey_metrics timed alone (same session), to show which read needs what."""
+    with core.session() as s:
+        journey = s.get(Journey, JOURNEY)
+        steps = metrics._steps(s, journey)
+        deliveries = metrics._deliveries(s, JOURNEY)
+        return {
+            "counters (steps, totals, edges)": timed(
+                lambda: (metrics._steps(s, journey), metrics._totals(s, JOURNEY, steps),
+                         metrics._edges(s, JOURNEY)), repeat),
+            "deliveries GROUP BY step, channel, status": timed(
+                lambda: metrics._deliveries(s, JOURNEY), repeat),
+            "response rates (distinct deliveries)": timed(
+                lambda: metrics._response_rates(s, JOURNEY, steps, deliveries), repeat),
+            "series, 24 hourly buckets": timed(lambda: metrics.series(s, JOURNEY, NOW, 24), repeat),
+            "series, 30 daily buckets": timed(lambda: metrics.series(s, JOURNEY, NOW, 720), repeat),
+        }
 
 
 def main() -> None:
