@@ -255,7 +255,7 @@ def _run_batch(ids: list[str], moment: datetime) -> BatchResult:
     result = BatchResult()
     tally = Tally()
     histories: list[tuple[Any, ...]] = []
-    changes: list[dict[str, Any]] = []
+    states: list[State] = []
     with session() as s:
         # Re-asserting the lease is the batch's first write: it locks the rows (and on SQLite opens the real
         # transaction, which the per-step savepoints need) and drops rows exited since the claim.
@@ -287,28 +287,9 @@ def _run_batch(ids: list[str], moment: datetime) -> BatchResult:
             result.errors += state.status == "failed"
             result.journeys.add(journey.id)
             histories.extend(history_rows(state, executed))
-            changes.append(_change(state, moment))
-        if changes:
-            s.execute(
-                update(E)
-                .where(E.c.id == bindparam("b_id"), E.c.lease_owner == WORKER)
-                .values(
-                    step_id=bindparam("b_step"),
-                    status=bindparam("b_status"),
-                    next_run_at=bindparam("b_next"),
-                    context=bindparam("b_context"),
-                    visits=bindparam("b_visits"),
-                    version=bindparam("b_version"),
-                    ended_at=bindparam("b_ended"),
-                    exit_reason=bindparam("b_reason"),
-                    error=bindparam("b_error"),
-                    wait_event=bindparam("b_wait_event"),
-                    updated_at=bindparam("b_updated"),
-                    lease_owner=None,
-                    lease_until=None,
-                ),
-                changes,
-            )
+            states.append(state)
+        if states:
+            update_enrollments(s, states, moment)
         if histories:
             insert_history(s, histories)
         counters.apply(s, tally)
@@ -382,28 +363,49 @@ def insert_history(s: Session, rows: list[tuple[Any, ...]]) -> None:
     sqlite = core().db.is_sqlite
     marks = ", ".join(["?" if sqlite else "%s"] * len(HISTORY_COLUMNS))
     sql = f"INSERT INTO {H.name} ({', '.join(HISTORY_COLUMNS)}) VALUES ({marks})"
-    dumps = json.dumps
-    # A batch stamps its rows with a handful of distinct times: format each once.
-    times = {at: at.strftime(SQLITE_DATETIME) if sqlite else at for at in {row[6] for row in rows}}
-    params = [(*row[:6], times[row[6]], *row[7:9], dumps(row[9])) for row in rows]
+    stamp, dumps = _stamper(sqlite), json.dumps
+    params = [(*row[:6], stamp(row[6]), *row[7:9], dumps(row[9])) for row in rows]
     s.connection().exec_driver_sql(sql, params)
 
 
-def _change(state: State, moment: datetime) -> dict[str, Any]:
-    return {
-        "b_id": state.id,
-        "b_step": state.step_id,
-        "b_status": state.status,
-        "b_next": state.next_run_at,
-        "b_context": state.context,
-        "b_visits": state.visits,
-        "b_version": state.version,
-        "b_ended": state.ended_at,
-        "b_reason": state.exit_reason,
-        "b_error": state.error,
-        "b_wait_event": state.wait_event,
-        "b_updated": moment,
-    }
+ENROLLMENT_CHANGES = (
+    "step_id", "status", "next_run_at", "context", "visits", "version", "ended_at", "exit_reason", "error",
+    "wait_event", "updated_at",
+)
+
+
+def update_enrollments(s: Session, states: list[State], moment: datetime) -> None:
+    """Write the batch's enrollments back (raw executemany, like the history) and release their leases."""
+    sqlite = core().db.is_sqlite
+    mark = "?" if sqlite else "%s"
+    assignments = ", ".join(f"{column} = {mark}" for column in ENROLLMENT_CHANGES)
+    sql = (f"UPDATE {E.name} SET {assignments}, lease_owner = NULL, lease_until = NULL "
+           f"WHERE id = {mark} AND lease_owner = {mark}")
+    stamp, dumps = _stamper(sqlite), json.dumps
+    params = [
+        (state.step_id, state.status, stamp(state.next_run_at), dumps(state.context), state.visits,
+         state.version, stamp(state.ended_at), state.exit_reason, state.error, state.wait_event,
+         stamp(moment), state.id, WORKER)
+        for state in states
+    ]
+    s.connection().exec_driver_sql(sql, params)
+
+
+def _stamper(sqlite: bool) -> Callable[[datetime | None], Any]:
+    """Datetimes as SQLAlchemy stores them (text on SQLite), each distinct one formatted once."""
+    if not sqlite:
+        return lambda moment: moment
+    formatted: dict[datetime, str] = {}
+
+    def stamp(moment: datetime | None) -> str | None:
+        if moment is None:
+            return None
+        text = formatted.get(moment)
+        if text is None:
+            text = formatted[moment] = moment.strftime(SQLITE_DATETIME)
+        return text
+
+    return stamp
 
 
 class _Customers:
