@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import Text, bindparam, func, insert, or_, select, update
 
 from engine import live, templates
 from engine.channels import SENDERS, OutgoingMessage, SendError
 from engine.core import Core, core, now, session
-from engine.customers import customer_view
+from engine.segments import customer_views
 from models.channels import Channel, Delivery, DeliveryAttempt
 from models.common import iso
 from models.offers import Offer
@@ -163,9 +163,10 @@ def _claim(limit: int) -> list[_Job]:
         rows = s.execute(
             select(Delivery).where(Delivery.id.in_(claimed)).order_by(Delivery.next_attempt_at, Delivery.id)
         ).scalars().all()
+        views = customer_views(s, [row.customer_id for row in rows])
         return [
             _Job(row, lease, s.get(Channel, row.channel_id),
-                 s.get(Offer, row.offer_id) if row.offer_id else None, customer_view(s, row.customer_id))
+                 s.get(Offer, row.offer_id) if row.offer_id else None, views.get(row.customer_id))
             for row in rows
         ]
 
@@ -240,21 +241,34 @@ def _message(job: _Job, channel: Channel, subject: str, body: str) -> OutgoingMe
     )
 
 
+_deliveries = Delivery.__table__
+# Built once: this runs once per delivery, and building statements costs more than running them.
+_ATTEMPT = insert(DeliveryAttempt.__table__)
+_OUTCOME = (
+    update(_deliveries)
+    .where(_deliveries.c.id == bindparam("b_id"), _deliveries.c.status == "queued")
+    .values(status=bindparam("b_status"), attempts=bindparam("b_attempts"), lease_until=None,
+            last_error=bindparam("b_error"), next_attempt_at=bindparam("b_next"), sent_at=bindparam("b_sent"),
+            subject=func.coalesce(bindparam("b_subject", type_=Text), _deliveries.c.subject),
+            body=func.coalesce(bindparam("b_body", type_=Text), _deliveries.c.body))
+)
+
+
 def _record(delivery: Delivery, error: str | None, permanent: bool, rendered: tuple[str, str] | None) -> None:
     """Write the attempt and the delivery's new state: sent, retry later, or failed for good."""
+    moment = now()
+    attempts = delivery.attempts + 1
+    status, next_at = "queued", moment + backoff(attempts)
+    if error is None:
+        status, next_at = "sent", None
+    elif permanent or attempts >= MAX_ATTEMPTS:
+        status, next_at = "failed", None
+    subject, body = rendered if rendered is not None else (None, None)
     with session() as s:
-        moment = now()
-        attempts = delivery.attempts + 1
-        s.add(DeliveryAttempt(delivery_id=delivery.id, at=moment, ok=error is None, error=error))
-        values: dict[str, Any] = {"attempts": attempts, "lease_until": None, "last_error": error}
-        if rendered is not None:
-            values["subject"], values["body"] = rendered
-        if error is None:
-            values.update(status="sent", sent_at=moment, next_attempt_at=None)
-        elif permanent or attempts >= MAX_ATTEMPTS:
-            values.update(status="failed", next_attempt_at=None)
-        else:
-            values["next_attempt_at"] = moment + backoff(attempts)
-        s.execute(
-            update(Delivery).where(Delivery.id == delivery.id, Delivery.status == "queued").values(**values)
-        )
+        connection = s.connection()
+        connection.execute(_ATTEMPT, {"delivery_id": delivery.id, "at": moment, "ok": error is None,
+                                      "error": error})
+        sent_at = moment if error is None else None
+        connection.execute(_OUTCOME, {"b_id": delivery.id, "b_status": status, "b_attempts": attempts,
+                                      "b_error": error, "b_next": next_at, "b_sent": sent_at,
+                                      "b_subject": subject, "b_body": body})
