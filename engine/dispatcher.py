@@ -125,14 +125,8 @@ def dispatch_due(limit: int = 100) -> int:
 
 def _put_back(rows: list[dict[str, Any]]) -> None:
     """Release claimed rows unsent (one executemany), but only those whose lease is still ours."""
-    table = Delivery.__table__
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"), table.c.lease_until == bindparam("b_lease"))
-        .values(lease_until=None, next_attempt_at=bindparam("b_next"))
-    )
     with session() as s:
-        s.connection().execute(statement, rows)
+        s.connection().execute(_PUT_BACK, rows)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -244,6 +238,11 @@ def _message(job: _Job, channel: Channel, subject: str, body: str) -> OutgoingMe
 _deliveries = Delivery.__table__
 # Built once: this runs once per delivery, and building statements costs more than running them.
 _ATTEMPT = insert(DeliveryAttempt.__table__)
+_PUT_BACK = (
+    update(_deliveries)
+    .where(_deliveries.c.id == bindparam("b_id"), _deliveries.c.lease_until == bindparam("b_lease"))
+    .values(lease_until=None, next_attempt_at=bindparam("b_next"))
+)
 _OUTCOME = (
     update(_deliveries)
     .where(_deliveries.c.id == bindparam("b_id"), _deliveries.c.status == "queued")
