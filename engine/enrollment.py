@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from engine import counters, live, segments, signals
+from engine.core import core, session
 from engine.core import now as current_time
-from engine.core import session
 from engine.counters import ENTRY, Tally
 from engine.enrollments import exit_where
 from engine.errors import Conflict, NotFound
@@ -67,6 +67,10 @@ def enter(
     if plan.first is None:
         result.skipped = [{"customerId": cid, "reason": "journey_has_no_steps"} for cid in customer_ids]
         return result
+    if not core().db.is_sqlite:
+        # Entries into one journey take turns, so two at once cannot both pass the re-entry check
+        # (SQLite writers are serialised already).
+        s.execute(select(Journey.id).where(Journey.id == journey.id).with_for_update())
     unique = list(dict.fromkeys(customer_ids))
     result.skipped += [{"customerId": cid, "reason": "duplicate"} for cid in _duplicates(customer_ids)]
     known = _existing_customers(s, unique)
