@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from nicegui import run, ui
+from nicegui import Client, run, ui
 
 from engine import engine_status, live
 from ui.layout import frame
@@ -88,6 +88,7 @@ def _duration(seconds: float) -> str:
 class EngineMonitor:
     def __init__(self, status: dict[str, Any]) -> None:
         self.pending = False
+        self.client_id = ui.context.client.id
         self.names = {row["journeyId"]: row["name"] for row in status["journeys"]}
         with ui.row().classes("w-full items-center"):
             ui.label("Engine").classes("text-2xl font-semibold")
@@ -142,7 +143,13 @@ class EngineMonitor:
                 self.steps.classes("w-full").mark("recent-steps")
         self.show(status)
 
+    def closed(self) -> bool:
+        """The tab went away (its subscription may still receive a delta already in flight)."""
+        return self.client_id not in Client.instances
+
     async def on_delta(self, delta: dict[str, Any]) -> None:
+        if self.closed():
+            return
         self.stream.push(describe(delta, self.names))
         if self.pending:
             return
@@ -153,7 +160,7 @@ class EngineMonitor:
 
     async def refresh(self) -> None:
         status = await run.io_bound(engine_status.engine_status)
-        if status is not None and not self.steps.is_deleted:  # shutting down, or the tab was closed
+        if status is not None and not self.closed():  # None: the app is shutting down
             self.show(status)
 
     def show(self, status: dict[str, Any]) -> None:

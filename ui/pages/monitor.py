@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from nicegui import run, ui
+from nicegui import Client, run, ui
 
 from engine import enrollments, journeys, live, metrics
 from engine.errors import JourneysError, NotFound
@@ -142,6 +142,7 @@ class JourneyMonitor:
         self.journey_id = journey_id
         self.step_names = {step["id"]: step["name"] for step in data["steps"]}
         self.version = data["version"]
+        self.client_id = ui.context.client.id
         self.pending = False
         self.filters: dict[str, Any] = {"status": None, "step_id": None, "customer_id": None}
         self.page = 1
@@ -232,10 +233,14 @@ class JourneyMonitor:
 
     # ---- live updates -------------------------------------------------------------------------------
 
+    def closed(self) -> bool:
+        """The tab went away (its subscription may still receive a delta already in flight)."""
+        return self.client_id not in Client.instances
+
     async def on_delta(self, delta: dict[str, Any]) -> None:
         """A bus delta: if it concerns this journey, schedule one refresh (deltas meanwhile join it)."""
         touched = delta.get("journeys") or [delta.get("journeyId")]
-        if self.journey_id not in touched or self.pending:
+        if self.journey_id not in touched or self.pending or self.closed():
             return
         self.pending = True
         await asyncio.sleep(REFRESH_DELAY)
@@ -244,7 +249,7 @@ class JourneyMonitor:
 
     async def refresh(self) -> None:
         data = await run.io_bound(metrics.journey_metrics, self.journey_id)
-        if data is None or self.table.is_deleted:  # the app is shutting down, or the tab was closed
+        if data is None or self.closed():  # None: the app is shutting down
             return
         if data["version"] != self.version:  # edited while paused: redraw the new definition
             journey = await run.io_bound(journeys.get_journey, self.journey_id)
@@ -310,7 +315,7 @@ class JourneyMonitor:
     async def load_rows(self) -> None:
         page = await run.io_bound(enrollments.list_enrollments, journey_id=self.journey_id, limit=PAGE_SIZE,
                                   offset=(self.page - 1) * PAGE_SIZE, **self.filters)
-        if page is None or self.table.is_deleted:
+        if page is None or self.closed():
             return
         self.table.rows = [self._row(item) for item in page["data"]]
         self.table.update()
@@ -331,7 +336,7 @@ class JourneyMonitor:
     async def open_timeline(self, enrollment_id: str) -> None:
         item = await run.io_bound(enrollments.get_enrollment, enrollment_id)
         messages = await run.io_bound(metrics.enrollment_messages, enrollment_id)
-        if item is None or messages is None or self.timeline.is_deleted:
+        if item is None or messages is None or self.closed():
             return
         self.timeline.clear()
         with self.timeline, ui.card().classes("w-[520px] max-w-full h-full").props("data-timeline") as card:
