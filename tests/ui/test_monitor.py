@@ -147,3 +147,15 @@ async def test_a_new_version_redraws_the_canvas_on_the_next_delta(user: User) ->
     await asyncio.sleep(SETTLE)
     [canvas] = user.find(marker="monitor-canvas").elements
     assert [node["id"] for node in canvas.props["nodes"]] == ["__entry__", "welcome", "later", "last"]
+
+
+async def test_series_window_switches_to_five_minute_buckets(user: User) -> None:
+    journey_id, _ids = running_journey(2)
+    await user.open(f"/journeys/{journey_id}/monitor")
+    await expect_text(user, "tile-enrolledNow", "2")
+    [chart] = user.find(marker="chart-series").elements
+    assert len(chart.options["xAxis"]["data"]) == 24
+    user.find(marker="series-window").elements.pop().set_value(1)
+    await asyncio.sleep(SETTLE)
+    assert len(chart.options["xAxis"]["data"]) == 12
+    assert sum(chart.options["series"][0]["data"]) == 2

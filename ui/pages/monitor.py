@@ -19,9 +19,12 @@ from ui.layout import STEP_STYLE, frame
 
 REFRESH_DELAY = 0.3  # seconds: deltas within this window become one refresh
 PAGE_SIZE = 20
+WINDOWS = {1: "1 h", 24: "24 h", 168: "7 d", 720: "30 d"}  # time-series window (hours) -> label
+DEFAULT_WINDOW = 24
 STATUS_COLOURS = {"active": "primary", "completed": "positive", "exited": "grey-7", "failed": "negative"}
 DELIVERY_COLOURS = {"sent": "#10b981", "queued": "#6366f1", "failed": "#ef4444", "suppressed": "#94a3b8"}
 ENTRY, END = "__entry__", ""
+ENDED = "__ended__"  # the Sankey's sink node (a node needs a non-empty name)
 
 TILES = [
     ("enrolledNow", "Enrolled now", "person_pin_circle", "text-indigo-600"),
@@ -42,15 +45,21 @@ def sankey_options(data: dict[str, Any]) -> dict[str, Any]:
     edges = [edge for edge in data["edges"] if edge["count"] > 0]
     order = _forward_order(edges)
     links = [
-        {"source": edge["source"] or "__end__", "target": edge["target"] or "__end__", "value": edge["count"]}
+        {"source": edge["source"], "target": edge["target"] or ENDED, "value": edge["count"]}
         for edge in edges
         if edge["target"] == END or order.get(edge["source"], 0) < order.get(edge["target"], 0)
     ]
-    used = {link["source"] for link in links} | {link["target"] for link in links}
+    inflow: dict[str, int] = {}
+    outflow: dict[str, int] = {}
+    for link in links:
+        outflow[link["source"]] = outflow.get(link["source"], 0) + link["value"]
+        inflow[link["target"]] = inflow.get(link["target"], 0) + link["value"]
     nodes = [
-        {"name": node, "label": {"formatter": names.get("" if node == "__end__" else node, node)},
+        {"name": node,
+         "label": {"formatter": f"{names.get(END if node == ENDED else node, node)}: "
+                                f"{max(inflow.get(node, 0), outflow.get(node, 0)):,}"},
          "itemStyle": {"color": colours.get(node, "#64748b")}}
-        for node in used
+        for node in sorted(set(inflow) | set(outflow), key=lambda node: order.get(node, len(order)))
     ]
     return {
         "tooltip": {"trigger": "item"},
@@ -143,6 +152,7 @@ class JourneyMonitor:
         self.step_names = {step["id"]: step["name"] for step in data["steps"]}
         self.version = data["version"]
         self.client_id = ui.context.client.id
+        self.hours = DEFAULT_WINDOW
         self.pending = False
         self.filters: dict[str, Any] = {"status": None, "step_id": None, "customer_id": None}
         self.page = 1
@@ -160,7 +170,13 @@ class JourneyMonitor:
                 self.step_bars = ui.column().classes("w-full gap-2").mark("step-bars")
             self.sankey = self._chart("Paths taken", sankey_options(data), "chart-paths", "col-span-2")
         with ui.grid(columns=3).classes("w-full gap-4"):
-            self.series = self._chart("Entries and completions", series_options(data), "chart-series")
+            with ui.card().classes("w-full"):
+                with ui.row().classes("w-full items-center no-wrap"):
+                    ui.label("Entries and completions").classes("text-sm font-semibold text-slate-500")
+                    ui.space()
+                    ui.toggle(WINDOWS, value=self.hours, on_change=self._on_window).props(
+                        "dense flat no-caps size=sm").mark("series-window")
+                self.series = ui.echart(series_options(data)).classes("w-full h-64").mark("chart-series")
             self.deliveries = self._chart("Deliveries by channel and status", deliveries_options(data),
                                           "chart-deliveries")
             self.responses = self._chart("Response rates per send step", responses_options(data),
@@ -248,7 +264,7 @@ class JourneyMonitor:
         await self.refresh()
 
     async def refresh(self) -> None:
-        data = await run.io_bound(metrics.journey_metrics, self.journey_id)
+        data = await run.io_bound(metrics.journey_metrics, self.journey_id, self.hours)
         if data is None or self.closed():  # None: the app is shutting down
             return
         if data["version"] != self.version:  # edited while paused: redraw the new definition
@@ -300,6 +316,10 @@ class JourneyMonitor:
                         figure.mark(f"bar-{step['id']}")
                     ui.element("div").classes("h-2 rounded").style(
                         f"background: {colour}; width: {max(2, round(100 * step['current'] / most))}%")
+
+    async def _on_window(self, event: Any) -> None:
+        self.hours = int(event.value)
+        await self.refresh()
 
     # ---- enrollments table and timeline --------------------------------------------------------------
 
