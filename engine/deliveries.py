@@ -70,10 +70,10 @@ def inbox(customer_id: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
             raise NotFound(f"customer {customer_id} not found")
         statement = (select(InboxMessage).where(InboxMessage.customer_id == customer_id)
                      .order_by(InboxMessage.created_at.desc(), InboxMessage.id.desc()))
-        return paginate(s, statement, limit, offset, _message_out)
+        return paginate(s, statement, limit, offset, message_out)
 
 
-def _message_out(row: InboxMessage) -> dict[str, Any]:
+def message_out(row: InboxMessage) -> dict[str, Any]:
     return {"id": row.id, "deliveryId": row.delivery_id, "channelId": row.channel_id, "offerId": row.offer_id,
             "subject": row.subject, "body": row.body, "createdAt": iso(row.created_at),
             "readAt": iso(row.read_at)}

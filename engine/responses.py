@@ -1,6 +1,6 @@
 """Responses to deliveries (impression, click, conversion, dismiss): stored, queryable, and read by
-branches as `outcome`. They arrive through `POST /respond`, or as events of an outcome type that carry
-the `deliveryId` in their properties."""
+branches as `outcome`. They arrive through `POST /respond`, as events of an outcome type that carry
+the `deliveryId` in their properties, or as the `impression` of reading an in-app message."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from sqlmodel import Session
 
 from engine import signals
 from engine.core import now, session
+from engine.deliveries import message_out
 from engine.errors import Invalid, NotFound
 from engine.ids import new_id
 from engine.paging import paginate
 from models.audience import Customer, Event
-from models.channels import OUTCOMES, Delivery, Response
+from models.channels import OUTCOMES, Delivery, InboxMessage, Response
 from models.common import iso
 from models.offers import Offer
 
@@ -45,6 +46,23 @@ def record_response(outcome: str, delivery_id: str | None = None, customer_id: s
         s.add(row)
     signals.work_available.send()
     return response_out(row)
+
+
+def mark_read(customer_id: str, message_id: str) -> dict[str, Any]:
+    """Mark an in-app message read; the first read is an `impression` response to its delivery."""
+    with session() as s:
+        message = s.get(InboxMessage, message_id)
+        if message is None or message.customer_id != customer_id:
+            raise NotFound(f"message {message_id} not found in the inbox of {customer_id}")
+        first_read = message.read_at is None
+        if first_read:
+            message.read_at = now()
+            delivery = s.get(Delivery, message.delivery_id)
+            s.add(_response(delivery, customer_id, message.offer_id, "impression", message.read_at))
+        answer = message_out(message)
+    if first_read:
+        signals.work_available.send()
+    return answer
 
 
 @signals.events_accepted.connect

@@ -94,3 +94,19 @@ def test_sink_records_webhooks_and_flags_a_repeated_idempotency_key(api: TestCli
     assert received["pagination"]["total"] == 2
     assert received["data"][0] == {"receivedAt": "2026-01-05T09:00:00.000Z", "idempotencyKey": "k1",
                                    "duplicate": True, "body": {"n": 1}}
+
+
+def test_reading_an_inbox_message_marks_it_read_and_records_one_impression(api: TestClient,
+                                                                           clock: VirtualClock) -> None:
+    queued = queue("a", channel_id="ch_inapp", enrollment_id="enr_1")
+    dispatch_due()
+    [message] = api.get("/api/v1/customers/cus_ann/inbox").json()["data"]
+    clock.advance(minutes=3)
+    read = api.post(f"/api/v1/customers/cus_ann/inbox/{message['id']}/read")
+    assert (read.status_code, read.json()["readAt"]) == (200, "2026-01-05T09:03:00.000Z")
+    clock.advance(minutes=1)
+    again = api.post(f"/api/v1/customers/cus_ann/inbox/{message['id']}/read").json()
+    assert again["readAt"] == "2026-01-05T09:03:00.000Z"
+    impressions = api.get("/api/v1/responses", params={"enrollmentId": "enr_1"}).json()["data"]
+    assert [(r["deliveryId"], r["outcome"]) for r in impressions] == [(queued.id, "impression")]
+    assert api.post(f"/api/v1/customers/cus_bob/inbox/{message['id']}/read").status_code == 404

@@ -34,6 +34,12 @@ def customer_inbox(customer_id: str, page: Paging = Depends(paging)) -> dict[str
     return deliveries.inbox(customer_id, limit=page.limit, offset=page.offset)
 
 
+@router.post("/customers/{customer_id}/inbox/{message_id}/read")
+def read_message(customer_id: str, message_id: str) -> dict[str, Any]:
+    """Mark an in-app message read; the first read records an `impression` response to its delivery."""
+    return responses.mark_read(customer_id, message_id)
+
+
 @router.post("/respond", status_code=201)
 def respond(body: RespondIn) -> dict[str, Any]:
     """Record an outcome (impression, click, conversion, dismiss) for `deliveryId`, or for the latest
