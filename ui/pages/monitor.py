@@ -70,17 +70,22 @@ def sankey_options(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _forward_order(edges: list[dict[str, Any]]) -> dict[str, int]:
-    """Breadth-first depth from Entry; an edge is drawn only when it goes deeper."""
-    order = {ENTRY: 0}
-    frontier = [ENTRY]
-    while frontier:
-        following = []
-        for node in frontier:
-            for edge in edges:
-                if edge["source"] == node and edge["target"] and edge["target"] not in order:
-                    order[edge["target"]] = order[node] + 1
-                    following.append(edge["target"])
-        frontier = following
+    """Breadth-first depth from Entry (then from any source not reached); an edge is drawn only when it
+    goes deeper."""
+    order: dict[str, int] = {}
+    for root in [ENTRY, *(edge["source"] for edge in edges)]:
+        if root in order:
+            continue
+        order[root] = 0
+        frontier = [root]
+        while frontier:
+            following = []
+            for node in frontier:
+                for edge in edges:
+                    if edge["source"] == node and edge["target"] and edge["target"] not in order:
+                        order[edge["target"]] = order[node] + 1
+                        following.append(edge["target"])
+            frontier = following
     return order
 
 
@@ -109,7 +114,8 @@ def deliveries_options(data: dict[str, Any]) -> dict[str, Any]:
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
         "legend": {"bottom": 0},
         "grid": {"left": 90, "right": 16, "top": 16, "bottom": 48},
-        "xAxis": {"type": "value", "minInterval": 1},
+        "xAxis": {"type": "value", "minInterval": 1,
+                  "axisLabel": {":formatter": "v => v >= 1000 ? (v / 1000) + 'k' : v"}},
         "yAxis": {"type": "category", "data": [row["channelName"] for row in channels]},
         "series": [
             {"name": status, "type": "bar", "stack": "total", "color": colour,
@@ -246,6 +252,7 @@ class JourneyMonitor:
                 self.total = ui.label().classes("text-sm text-slate-500").mark("enrollments-total")
                 ui.space()
                 self.pager = ui.pagination(1, 1, direction_links=True, on_change=self._on_page).mark("pager")
+                self.pager.props("max-pages=7 boundary-numbers")  # 50,000 pages must not mean 50,000 buttons
 
     # ---- live updates -------------------------------------------------------------------------------
 
