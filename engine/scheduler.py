@@ -8,12 +8,14 @@ dispatch now; it is connected to `signals.work_available` while the scheduler ru
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from engine import dispatcher, enrollment, runner, signals
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 SLICE_SECONDS = 2.0
 SWEEP_SECONDS = 5.0
 DISPATCH_BATCH = 100
+RESCHEDULE_SECONDS = 0.02
 
 _scheduler: BackgroundScheduler | None = None
 _lock = threading.Lock()
@@ -73,26 +76,28 @@ def _run_at(job_id: str, moment: datetime) -> None:
         return
     job = scheduler.get_job(job_id)
     if job is not None and (job.next_run_time is None or moment < job.next_run_time):
-        job.modify(next_run_time=moment)
+        with contextlib.suppress(JobLookupError):  # the scheduler stopped meanwhile
+            job.modify(next_run_time=moment)
 
 
-def _repeat(work: Callable[[], int], full: int) -> int:
-    """Run `work()` while it reports a full batch, within one time slice."""
+def _repeat(work: Callable[[], int]) -> int:
+    """Run `work()` until it finds nothing (work that arrives meanwhile is picked up too), within a slice."""
     total, started = 0, time.monotonic()
-    while True:
-        handled = work()
+    while handled := work():
         total += handled
-        if handled < full or time.monotonic() - started > SLICE_SECONDS:
-            return total
+        if time.monotonic() - started > SLICE_SECONDS:
+            break
+    return total
 
 
 def _advance() -> None:
     try:
-        _repeat(runner.advance, core().settings.batch_size)
+        _repeat(runner.advance)
         due = runner.next_due_at()
         if due is not None:
-            # Wake exactly when the next enrollment falls due instead of up to a tick late.
-            delay = max((due - core().now()).total_seconds(), 0.0)
+            # Wake when the next enrollment falls due instead of up to a tick late. Never "now": this run
+            # has not returned yet, and a job due while it still runs would be skipped.
+            delay = max((due - core().now()).total_seconds(), RESCHEDULE_SECONDS)
             _run_at("advance", datetime.now(UTC) + timedelta(seconds=delay))
     except Exception:
         log.exception("advance job failed")
@@ -100,7 +105,7 @@ def _advance() -> None:
 
 def _dispatch() -> None:
     try:
-        _repeat(lambda: dispatcher.dispatch_due(DISPATCH_BATCH), DISPATCH_BATCH)
+        _repeat(lambda: dispatcher.dispatch_due(DISPATCH_BATCH))
     except Exception:
         log.exception("dispatch job failed")
 
@@ -114,6 +119,6 @@ def _sweep() -> None:
 
 def _backfill() -> None:
     try:
-        _repeat(enrollment.backfill, enrollment.BACKFILL_BATCH)
+        _repeat(enrollment.backfill)
     except Exception:
         log.exception("backfill job failed")
