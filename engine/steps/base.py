@@ -17,7 +17,7 @@ BUILTIN_NAMES = ("customer", "outcome", "event", "context", "journey", "now")
 
 @dataclass(frozen=True)
 class Plan:
-    """A journey definition parsed once per (journey, version): steps by id and the entry step."""
+    """A parsed journey definition: steps by id and the entry step."""
 
     journey_id: str
     version: int
