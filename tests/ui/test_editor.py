@@ -413,3 +413,11 @@ async def test_test_run_can_use_an_existing_customer(user: User) -> None:
     set_value(user, "test-customer", "cus_nobody")
     user.find(marker="test-run").click()
     await user.should_see(marker="test-error")
+
+
+async def test_toolbar_links_to_the_journeys_monitor(user: User) -> None:
+    journey_id = make_journey()
+    await user.open(f"/journeys/{journey_id}")
+    await user.should_see(marker="open-monitor")
+    targets = {link.props.get("href") for link in user.find(ui.link).elements}
+    assert f"/journeys/{journey_id}/monitor" in targets

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from nicegui import ui
 from nicegui.elements.upload_files import SmallFileUpload
 from nicegui.testing import User
 
@@ -118,3 +119,11 @@ async def test_import_of_a_broken_file_explains_why(user: User) -> None:
     await upload.handle_uploads([file])  # type: ignore[attr-defined]
     await user.should_see("Import failed")
     assert journeys.list_journeys()["data"] == []
+
+
+async def test_each_row_links_to_its_monitor(user: User) -> None:
+    journey_id = make("Winback", STEPS)
+    await user.open("/journeys")
+    await user.should_see(marker=f"monitor-{journey_id}")
+    targets = {link.props.get("href") for link in user.find(ui.link).elements}
+    assert f"/journeys/{journey_id}/monitor" in targets

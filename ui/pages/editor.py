@@ -135,6 +135,10 @@ class Editor:
             ui.button("Test run", icon="science", on_click=lambda: self.open_panel("test")).props(
                 "flat dense no-caps"
             ).mark("open-test")
+            with ui.link(target=f"/journeys/{self.state.journey_id}/monitor").classes("no-underline"):
+                ui.button("Monitor", icon="monitor_heart").props("flat dense no-caps").tooltip(
+                    "Live counts, deliveries and enrollments"
+                ).mark("open-monitor")
             self.save_button = (
                 ui.button("Save", icon="save", on_click=self.save_now)
                 .props("flat dense no-caps")

@@ -108,6 +108,10 @@ class JourneyList:
                 ui.label(str(live.get("enrolledNow", 0))).classes("text-lg font-semibold").mark("enrolled")
                 ui.label(f"enrolled now · {live.get('entered', 0)} entered").classes("text-xs text-grey-7")
             with ui.row().classes("gap-0 no-wrap"):
+                with ui.link(target=f"/journeys/{journey_id}/monitor"):
+                    ui.button(icon="monitor_heart").props("flat round dense").tooltip("Monitor").mark(
+                        f"monitor-{journey_id}"
+                    )
                 ui.button(icon="content_copy", on_click=lambda: self.duplicate(journey_id)).props(
                     "flat round dense"
                 ).tooltip("Duplicate").mark(f"duplicate-{journey_id}")
