@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from engine import expressions
 from models.journey import EntryConditions, JourneyDefinition, StepBase
 
 # CEL names every condition may use besides the storeResultAs results bound at top level.
@@ -113,22 +114,20 @@ class Run:
         return self.context.setdefault("results", {})
 
     def variables(self, expression: str) -> dict[str, Any]:
-        """The CEL variables an expression may use. Only names the text mentions are passed: handing CEL
-        a value costs time, and customer/outcome cost queries."""
+        """The CEL variables the expression reads; customer and outcome cost queries, so only those load."""
+        used = expressions.names(expression)
         results = self.results
         variables: dict[str, Any] = {
-            name: value for name, value in results.items() if name not in BUILTIN_NAMES and name in expression
+            name: value for name, value in results.items() if name in used and name not in BUILTIN_NAMES
         }
-        if "context" in expression:
-            variables["context"] = results
-        if "journey" in expression:
-            variables["journey"] = self.journey
-        if "now" in expression:
-            variables["now"] = self.now
-        if "event" in expression:
-            variables["event"] = self.context.get("event")
-        if "customer" in expression:
-            variables["customer"] = self.customer()
-        if "outcome" in expression:
-            variables["outcome"] = self.outcome()
+        values: dict[str, Callable[[], Any]] = {
+            "context": lambda: results,
+            "journey": lambda: self.journey,
+            "now": lambda: self.now,
+            "event": lambda: self.context.get("event"),
+            "customer": self.customer,
+            "outcome": self.outcome,
+        }
+        for name in used.intersection(values):
+            variables[name] = values[name]()
         return variables
