@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib
 
-# Each connects its receivers at import: entry paths, archive exits, untilEvent resume and extendWaits.
-LISTENERS = ("engine.enrollment", "engine.enrollments", "engine.runner")
+# Each connects its receivers at import: entry paths, archive exits, untilEvent resume and extendWaits,
+# and responses carried by events.
+LISTENERS = ("engine.enrollment", "engine.enrollments", "engine.runner", "engine.responses")
 
 
 def connect_all() -> None:

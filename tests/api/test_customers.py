@@ -8,24 +8,25 @@ from fastapi.testclient import TestClient
 
 
 def test_customer_lifecycle(api: TestClient) -> None:
-    created = api.post("/api/v1/customers", json={"id": "c1", "attributes": {"tier": "gold"}})
+    # "alpha" cannot occur inside a generated id (cus_ + hex), so the search below finds it alone.
+    created = api.post("/api/v1/customers", json={"id": "alpha", "attributes": {"tier": "gold"}})
     assert created.status_code == 201
     assert created.json()["attributes"] == {"tier": "gold"}
     assert api.post("/api/v1/customers", json={"attributes": {}}).json()["id"].startswith("cus_")
 
-    patched = api.patch("/api/v1/customers/c1", json={"attributes": {"age": 40}, "flags": {"vip": True}})
+    patched = api.patch("/api/v1/customers/alpha", json={"attributes": {"age": 40}, "flags": {"vip": True}})
     assert patched.status_code == 200
     assert patched.json()["attributes"] == {"tier": "gold", "age": 40}
-    put = api.put("/api/v1/customers/c1", json={"attributes": {"tier": None}})
+    put = api.put("/api/v1/customers/alpha", json={"attributes": {"tier": None}})
     assert put.json()["attributes"] == {"age": 40}
-    assert api.get("/api/v1/customers/c1").json()["flags"] == {"vip": True}
+    assert api.get("/api/v1/customers/alpha").json()["flags"] == {"vip": True}
 
-    listing = api.get("/api/v1/customers", params={"search": "c1", "limit": 10}).json()
-    assert [c["id"] for c in listing["data"]] == ["c1"]
+    listing = api.get("/api/v1/customers", params={"search": "alpha", "limit": 10}).json()
+    assert [c["id"] for c in listing["data"]] == ["alpha"]
     assert listing["pagination"] == {"total": 1, "limit": 10, "offset": 0, "hasMore": False}
 
-    assert api.delete("/api/v1/customers/c1").status_code == 204
-    missing = api.get("/api/v1/customers/c1")
+    assert api.delete("/api/v1/customers/alpha").status_code == 204
+    missing = api.get("/api/v1/customers/alpha")
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "not_found"
 
