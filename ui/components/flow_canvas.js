@@ -7,6 +7,9 @@ const ROW_H = 22;
 const ENTRY = "__entry__";
 const MIN_ZOOM = 0.05;
 const READABLE = 0.5;
+const COUNT_H = 16; // edge count pill: height, width per character and padding (px, matches the CSS)
+const COUNT_CHAR_W = 7;
+const COUNT_PAD = 10;
 const ARROWS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
 let uid = 0;
 
@@ -28,19 +31,17 @@ export default {
       <div class="fc-world" :style="{ transform: 'translate(' + pan.x + 'px,' + pan.y + 'px) scale(' + zoom + ')' }">
         <svg class="fc-edges" :style="svgStyle" :viewBox="svgBox.join(' ')">
           <defs>
-            <marker :id="markerId" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7"
-                    orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="fc-arrow"/></marker>
-            <marker :id="markerId + '-hl'" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7"
-                    orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="fc-arrow-hl"/></marker>
+            <!-- userSpaceOnUse: the arrowhead keeps its size on thick (highlighted, hovered) edges -->
+            <marker :id="markerId" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="12" markerHeight="12"
+                    markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="fc-arrow"/></marker>
+            <marker :id="markerId + '-hl'" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="12" markerHeight="12"
+                    markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="fc-arrow-hl"/></marker>
           </defs>
           <g v-for="e in edgeShapes" :key="e.key" class="fc-edge"
              :class="{ 'fc-edge-selected': e.key === selEdge, 'fc-edge-hl': e.hl }"
              :data-source="e.source" :data-target="e.target" :data-branch="e.branch">
             <path :d="e.d" class="fc-edge-hit" @pointerdown.stop="onEdgeDown($event, e)"/>
             <path :d="e.d" class="fc-edge-line" :marker-end="'url(#' + markerId + (e.hl ? '-hl' : '') + ')'"/>
-            <text v-if="e.label" :x="e.lx" :y="e.ly - 6" class="fc-edge-label" text-anchor="middle">{{ e.label }}</text>
-            <text v-if="e.count !== null" :x="e.lx" :y="e.ly + (e.label ? 12 : 4)" class="fc-edge-count"
-                  text-anchor="middle" data-edge-count>{{ e.count }}</text>
           </g>
           <path v-if="temp" :d="curve(temp.x1, temp.y1, temp.x2, temp.y2)" class="fc-edge-temp"/>
         </svg>
@@ -73,6 +74,9 @@ export default {
                  :style="{ top: (p.y - n.y - 6) + 'px' }" @pointerdown.stop="onPortDown($event, n, p)"></div>
           </template>
         </div>
+        <!-- Edge counts sit above the nodes (never cut off by one) and are nudged apart so none overlap. -->
+        <div v-for="c in countLabels" :key="c.key" class="fc-edge-count" :class="{ 'fc-edge-count-hl': c.hl }"
+             :style="{ left: c.x + 'px', top: c.y + 'px' }" :data-edge-count="c.key">{{ c.text }}</div>
         <div v-if="band" class="fc-band"
              :style="{ left: Math.min(band.x1, band.x2) + 'px', top: Math.min(band.y1, band.y2) + 'px',
                        width: Math.abs(band.x2 - band.x1) + 'px', height: Math.abs(band.y2 - band.y1) + 'px' }"></div>
@@ -147,12 +151,34 @@ export default {
         const mid = this.midpoint(port.x, port.y, x2, y2);
         const countKey = e.source + "->" + e.target;
         out.push({
-          ...e, d: this.curve(port.x, port.y, x2, y2), lx: mid.x, ly: mid.y,
-          label: e.branch, hl: hl.has(countKey),
+          ...e, d: this.curve(port.x, port.y, x2, y2), lx: mid.x, ly: mid.y, countKey, hl: hl.has(countKey),
           count: this.counts ? this.edgeCounts[countKey] || 0 : null,
         });
       }
       return out;
+    },
+    countLabels() {
+      // Branch names are on the source node's port rows; an edge carries only its count, centred on the
+      // curve, and a label that would overlap one placed before it moves down below it.
+      const placed = [];
+      const shapes = this.edgeShapes.filter((e) => e.count !== null).sort((a, b) => a.ly - b.ly || a.lx - b.lx);
+      for (const e of shapes) {
+        const text = e.count.toLocaleString("en-US");
+        const w = COUNT_CHAR_W * text.length + COUNT_PAD;
+        let y = e.ly - COUNT_H / 2;
+        let moved = true;
+        while (moved) {  // y only grows, so this ends
+          moved = false;
+          for (const p of placed) {
+            if (Math.abs(p.cx - e.lx) < (p.w + w) / 2 && y < p.y + COUNT_H && y + COUNT_H > p.y) {
+              y = p.y + COUNT_H + 1;
+              moved = true;
+            }
+          }
+        }
+        placed.push({ key: e.countKey, text, hl: e.hl, cx: e.lx, x: e.lx - w / 2, y, w });
+      }
+      return placed;
     },
     svgBox() {
       let minX = 0, minY = 0, maxX = 1000, maxY = 800;
@@ -197,12 +223,17 @@ export default {
     this.stopWindowDrag();
   },
   methods: {
+    bend(x1, x2) {
+      // Horizontal reach of the control points: a forward edge stays between its nodes however close they
+      // are (no loops in a tight gap); a backward edge swings out so its arrow still enters from the left.
+      return x2 >= x1 ? Math.max(12, (x2 - x1) / 2) : Math.max(40, (x1 - x2) / 2);
+    },
     curve(x1, y1, x2, y2) {
-      const dx = Math.max(40, Math.abs(x2 - x1) / 2);
+      const dx = this.bend(x1, x2);
       return `M${x1},${y1} C${x1 + dx},${y1} ${x2 - dx},${y2} ${x2},${y2}`;
     },
     midpoint(x1, y1, x2, y2) {
-      const dx = Math.max(40, Math.abs(x2 - x1) / 2);
+      const dx = this.bend(x1, x2);
       // Cubic Bezier at t = 0.5 with control points (x1 + dx, y1) and (x2 - dx, y2).
       return { x: (x1 + 3 * (x1 + dx) + 3 * (x2 - dx) + x2) / 8, y: (y1 + 3 * y1 + 3 * y2 + y2) / 8 };
     },
