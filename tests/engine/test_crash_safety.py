@@ -44,7 +44,11 @@ class Sink:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                length = int(self.headers.get("Content-Length", 0))
+                raw = self.rfile.read(length)
+                if len(raw) < length:
+                    return  # the sender died mid-request: a receiver never accepts a truncated body
+                body = json.loads(raw or b"{}")
                 with sink.lock:
                     sink.received.append((self.headers.get("Idempotency-Key", ""), body))
                 self.send_response(200)
