@@ -6,22 +6,17 @@ import json
 from typing import Any
 
 from nicegui import events, run, ui
-from pydantic import ValidationError
 
 from engine import customers, segments
 from engine import events as event_log
 from engine.errors import JourneysError
 from models.audience import CustomerIn, CustomerUpdate
+from ui.components.paged_table import PagedTable, column, notify_problem
 from ui.layout import frame
 
-
-def _column(name: str, label: str, **extra: str) -> dict[str, Any]:
-    return {"name": name, "label": label, "field": name, "align": "left", **extra}
-
-
-COLUMNS = [_column("id", "Id"), _column("name", "Name"),
-           _column("attributes", "Attributes", classes="ellipsis", style="max-width: 520px"),
-           _column("updated", "Updated")]
+COLUMNS = [column("id", "Id"), column("name", "Name"),
+           column("attributes", "Attributes", classes="ellipsis", style="max-width: 520px"),
+           column("updated", "Updated")]
 
 
 def _row(item: dict[str, Any]) -> dict[str, Any]:
@@ -29,13 +24,6 @@ def _row(item: dict[str, Any]) -> dict[str, Any]:
     summary = ", ".join(f"{key}={value}" for key, value in list(attributes.items())[:8])
     return {"id": item["id"], "name": attributes.get("name", ""), "attributes": summary,
             "updated": (item["updatedAt"] or "")[:16].replace("T", " ")}
-
-
-def _problem(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        first = error.errors()[0]
-        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-    return str(getattr(error, "message", error))
 
 
 @ui.page("/customers")
@@ -46,29 +34,17 @@ def customers_page() -> None:
             ui.button("New customer", icon="person_add", on_click=lambda: create_dialog.open()) \
                 .mark("new-customer")
             ui.button("Import", icon="upload_file", on_click=lambda: import_dialog.open()).props("outline")
-        total = ui.label().classes("text-sm text-gray-500").mark("customer-total")
-        search = ui.input("Search id or attributes", on_change=lambda: load(page=1)).props(
+        search = ui.input("Search id or attributes", on_change=lambda: listing.reload(first_page=True)).props(
             "clearable dense outlined").classes("w-96").mark("customer-search")
-        table = ui.table(columns=COLUMNS, rows=[], row_key="id",
-                         pagination={"rowsPerPage": 25, "page": 1, "rowsNumber": 0}).classes("w-full")
-        table.props(":rows-per-page-options=[10,25,50,100] flat bordered").mark("customers-table")
-
-        def load(pagination: dict[str, Any] | None = None, page: int | None = None) -> None:
-            current = {**table.pagination, **(pagination or {})}
-            if page is not None:
-                current["page"] = page
-            size = min(int(current.get("rowsPerPage") or 25), 200)
-            result = customers.list_customers(search=search.value or None, limit=size,
-                                              offset=(int(current["page"]) - 1) * size)
-            table.rows = [_row(item) for item in result["data"]]
-            table.pagination = {**current, "rowsPerPage": size, "rowsNumber": result["pagination"]["total"]}
-            total.text = f"{result['pagination']['total']} customers"
-
-        table.on("request", lambda e: load(e.args["pagination"]))
-        table.on("rowClick", lambda e: ui.navigate.to(f"/customers/{e.args[1]['id']}"))
-        create_dialog = _create_dialog(lambda: load(page=1))
-        import_dialog = _import_dialog(lambda: load(page=1))
-        load()
+        listing = PagedTable(COLUMNS, lambda limit, offset: customers.list_customers(
+            search=search.value or None, limit=limit, offset=offset),
+            row=_row, noun=("customer", "customers"))
+        listing.table.mark("customers-table").on(
+            "rowClick", lambda e: ui.navigate.to(f"/customers/{e.args[1]['id']}"))
+        listing.total.mark("customer-total")
+        create_dialog = _create_dialog(lambda: listing.reload(first_page=True))
+        import_dialog = _import_dialog(lambda: listing.reload(first_page=True))
+        listing.reload()
 
 
 def _create_dialog(saved: Any) -> ui.dialog:
@@ -84,7 +60,7 @@ def _create_dialog(saved: Any) -> ui.dialog:
                 data = CustomerIn(id=customer_id.value or None, attributes=values)
                 created = customers.create_customer(data)
             except (ValueError, JourneysError) as error:
-                ui.notify(_problem(error), type="negative")
+                notify_problem(error)
                 return
             ui.notify(f"Created {created['id']}", type="positive")
             dialog.close()
@@ -107,7 +83,7 @@ def _import_dialog(imported: Any) -> ui.dialog:
             try:
                 outcome = await run.io_bound(customers.import_customers, text, fmt)
             except JourneysError as error:
-                ui.notify(error.message, type="negative")
+                notify_problem(error)
                 return
             rejected = outcome["rejected"]
             counts = f"{outcome['created']} created, {outcome['updated']} updated, {len(rejected)} rejected"
@@ -148,7 +124,7 @@ def customer_page(customer_id: str) -> None:
             with ui.card().classes("grow"):
                 ui.label("Attributes").classes("font-semibold")
                 rows = [{"key": k, "value": json.dumps(v)} for k, v in sorted(customer["attributes"].items())]
-                ui.table(columns=[_column("key", "Attribute"), _column("value", "Value")], rows=rows,
+                ui.table(columns=[column("key", "Attribute"), column("value", "Value")], rows=rows,
                          row_key="key").props("flat dense").classes("w-full").mark("attributes-table")
                 if customer["flags"]:
                     ui.label("Flags: " + ", ".join(f"{k}={v}" for k, v in customer["flags"].items())) \
@@ -164,8 +140,8 @@ def customer_page(customer_id: str) -> None:
         with ui.card().classes("w-full"):
             ui.label("Recent events").classes("font-semibold")
             recent = event_log.list_events(customer_id=customer_id, limit=20)["data"]
-            ui.table(columns=[_column("type", "Type"), _column("at", "Occurred"),
-                              _column("properties", "Properties")],
+            ui.table(columns=[column("type", "Type"), column("at", "Occurred"),
+                              column("properties", "Properties")],
                      rows=[{"id": e["id"], "type": e["type"], "at": e["occurredAt"],
                             "properties": json.dumps(e["properties"])} for e in recent],
                      row_key="id").props("flat dense").classes("w-full").mark("events-table")
@@ -196,7 +172,7 @@ def _edit_dialog(customer: dict[str, Any]) -> ui.dialog:
                     flags={**dict.fromkeys(customer["flags"]), **new_flags})
                 customers.update_customer(customer["id"], data)
             except (ValueError, TypeError, JourneysError) as error:
-                ui.notify(_problem(error), type="negative")
+                notify_problem(error)
                 return
             ui.navigate.reload()
 

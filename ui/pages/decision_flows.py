@@ -6,27 +6,15 @@ import json
 from typing import Any
 
 from nicegui import run, ui
-from pydantic import ValidationError
 
 from engine import customers, decisioning, offers
 from engine.errors import JourneysError
 from models.offers import DecisionFlowFields, DecisionFlowIn
+from ui.components.paged_table import PagedTable, column, notify_problem
 from ui.layout import frame
 
-
-def _column(name: str, label: str, align: str = "left") -> dict[str, Any]:
-    return {"name": name, "label": label, "field": name, "align": align}
-
-
-COLUMNS = [_column("name", "Name"), _column("id", "Id"), _column("candidates", "Candidates"),
-           _column("rules", "Rules", "right"), _column("maxOffers", "Max offers", "right")]
-
-
-def _problem(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        first = error.errors()[0]
-        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-    return str(getattr(error, "message", error))
+COLUMNS = [column("name", "Name"), column("id", "Id"), column("candidates", "Candidates"),
+           column("rules", "Rules", "right"), column("maxOffers", "Max offers", "right")]
 
 
 def _candidates(flow: dict[str, Any]) -> str:
@@ -35,18 +23,22 @@ def _candidates(flow: dict[str, Any]) -> str:
     return ", ".join(parts) or "every offer"
 
 
+def _row(flow: dict[str, Any]) -> dict[str, Any]:
+    return {"id": flow["id"], "name": flow["name"], "candidates": _candidates(flow),
+            "rules": len(flow["rules"]), "maxOffers": flow["maxOffers"]}
+
+
 @ui.page("/decision-flows")
 def decision_flows_page() -> None:
     with frame("Decision flows"):
         with ui.row().classes("w-full items-center"):
             ui.label("Decision flows").classes("text-2xl font-semibold grow")
             ui.button("New decision flow", icon="add", on_click=lambda: dialog.open()).mark("new-flow")
-        flows = offers.list_decision_flows(limit=200)["data"]
-        rows = [{"id": f["id"], "name": f["name"], "candidates": _candidates(f), "rules": len(f["rules"]),
-                 "maxOffers": f["maxOffers"]} for f in flows]
-        table = ui.table(columns=COLUMNS, rows=rows, row_key="id", pagination=25).classes("w-full")
-        table.props("flat bordered").mark("flows-table")
-        table.on("rowClick", lambda e: ui.navigate.to(f"/decision-flows/{e.args[1]['id']}"))
+        listing = PagedTable(COLUMNS, lambda limit, offset: offers.list_decision_flows(
+            limit=limit, offset=offset), row=_row, noun=("decision flow", "decision flows"))
+        listing.table.mark("flows-table").on(
+            "rowClick", lambda e: ui.navigate.to(f"/decision-flows/{e.args[1]['id']}"))
+        listing.reload()
         with ui.dialog() as dialog, ui.card().classes("w-[28rem]"):
             ui.label("New decision flow").classes("text-lg font-semibold")
             name = ui.input("Name").classes("w-full").mark("flow-name")
@@ -57,7 +49,7 @@ def decision_flows_page() -> None:
                     data = DecisionFlowIn(id=flow_id.value or None, name=name.value)
                     created = offers.create_decision_flow(data)
                 except (ValueError, JourneysError) as error:
-                    ui.notify(_problem(error), type="negative")
+                    notify_problem(error)
                     return
                 ui.navigate.to(f"/decision-flows/{created['id']}")
 
@@ -140,7 +132,7 @@ class FlowEditor:
                 max_offers=_whole(self.max_offers.value))
             offers.update_decision_flow(self.flow_id, data)
         except (ValueError, JourneysError) as error:
-            ui.notify(_problem(error), type="negative")
+            notify_problem(error)
             return
         ui.notify("Saved", type="positive")
 
@@ -160,12 +152,12 @@ def _try_it(flow_id: str, max_offers: int) -> None:
         customer = ui.input("Customer id", autocomplete=suggestions).classes("grow").mark("try-customer")
         limit = ui.number("Limit", value=max_offers, min=1, max=10).classes("w-24")
         button = ui.button("Recommend", icon="play_arrow").mark("try-run")
-    ranked = ui.table(columns=[_column("rank", "#", "right"), _column("name", "Offer"),
-                               _column("score", "Score", "right"), _column("factors", "P · R · I · E")],
+    ranked = ui.table(columns=[column("rank", "#", "right"), column("name", "Offer"),
+                               column("score", "Score", "right"), column("factors", "P · R · I · E")],
                       rows=[], row_key="offerId").props("flat dense").classes("w-full").mark("try-offers")
     ui.label("Dropped, and why").classes("text-sm font-semibold")
-    trace = ui.table(columns=[_column("offerId", "Offer"), _column("rule", "Rule"),
-                              _column("reason", "Reason")], rows=[], row_key="key")
+    trace = ui.table(columns=[column("offerId", "Offer"), column("rule", "Rule"),
+                              column("reason", "Reason")], rows=[], row_key="key")
     trace.props("flat dense wrap-cells").classes("w-full").mark("try-trace")
 
     async def recommend() -> None:
@@ -173,7 +165,7 @@ def _try_it(flow_id: str, max_offers: int) -> None:
             result = await run.io_bound(decisioning.recommend, (customer.value or "").strip(), flow_id,
                                         _whole(limit.value))
         except JourneysError as error:
-            ui.notify(error.message, type="negative")
+            notify_problem(error)
             return
         ranked.rows = [{"rank": n, "offerId": o["offerId"], "name": o["name"], "score": f"{o['score']:.4f}",
                         "factors": " · ".join(f"{v:.3g}" for v in o["factors"].values())}

@@ -6,29 +6,17 @@ from datetime import datetime
 from typing import Any
 
 from nicegui import ui
-from pydantic import ValidationError
 
 from engine import offers
 from engine.errors import JourneysError
 from models.offers import CREATIVE_CHANNELS, OfferFields, OfferIn
+from ui.components.paged_table import PagedTable, column, notify_problem
 from ui.layout import frame
 
-
-def _column(name: str, label: str, align: str = "left") -> dict[str, Any]:
-    return {"name": name, "label": label, "field": name, "align": align}
-
-
-COLUMNS = [_column("name", "Name"), _column("id", "Id"), _column("category", "Category"),
-           _column("status", "Status"), _column("propensity", "Propensity"),
-           _column("businessValue", "Value", "right"), _column("priority", "Priority", "right"),
-           _column("window", "Runs")]
-
-
-def _problem(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        first = error.errors()[0]
-        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-    return str(getattr(error, "message", error))
+COLUMNS = [column("name", "Name"), column("id", "Id"), column("category", "Category"),
+           column("status", "Status"), column("propensity", "Propensity"),
+           column("businessValue", "Value", "right"), column("priority", "Priority", "right"),
+           column("window", "Runs")]
 
 
 def _row(offer: dict[str, Any]) -> dict[str, Any]:
@@ -43,26 +31,14 @@ def offers_page() -> None:
         with ui.row().classes("w-full items-center"):
             ui.label("Offers").classes("text-2xl font-semibold grow")
             ui.button("New offer", icon="add", on_click=lambda: form.open_for(None)).mark("new-offer")
-        search = ui.input("Search name, id or category", on_change=lambda: load(page=1)) \
+        search = ui.input("Search name, id or category", on_change=lambda: listing.reload(first_page=True)) \
             .props("clearable dense outlined").classes("w-96").mark("offer-search")
-        table = ui.table(columns=COLUMNS, rows=[], row_key="id",
-                         pagination={"rowsPerPage": 25, "page": 1, "rowsNumber": 0}).classes("w-full")
-        table.props("flat bordered").mark("offers-table")
-
-        def load(pagination: dict[str, Any] | None = None, page: int | None = None) -> None:
-            current = {**table.pagination, **(pagination or {})}
-            if page is not None:
-                current["page"] = page
-            size = min(int(current.get("rowsPerPage") or 25), 200)
-            result = offers.list_offers(search=search.value or None, limit=size,
-                                        offset=(int(current["page"]) - 1) * size)
-            table.rows = [_row(offer) for offer in result["data"]]
-            table.pagination = {**current, "rowsPerPage": size, "rowsNumber": result["pagination"]["total"]}
-
-        table.on("request", lambda e: load(e.args["pagination"]))
-        form = OfferForm(lambda: load())
-        table.on("rowClick", lambda e: form.open_for(offers.get_offer(e.args[1]["id"])))
-        load()
+        listing = PagedTable(COLUMNS, lambda limit, offset: offers.list_offers(
+            search=search.value or None, limit=limit, offset=offset), row=_row, noun=("offer", "offers"))
+        form = OfferForm(listing.reload)
+        listing.table.mark("offers-table").on(
+            "rowClick", lambda e: form.open_for(offers.get_offer(e.args[1]["id"])))
+        listing.reload()
 
 
 class OfferForm:
@@ -151,7 +127,7 @@ class OfferForm:
             else:
                 result = offers.create_offer(OfferIn(id=self.id.value or None, **self.fields()))
         except (ValueError, JourneysError) as error:
-            ui.notify(_problem(error), type="negative")
+            notify_problem(error)
             return
         ui.notify(f"Saved {result['name']}", type="positive")
         self.dialog.close()
@@ -161,7 +137,7 @@ class OfferForm:
         try:
             offers.delete_offer(self.offer_id or "")
         except JourneysError as error:
-            ui.notify(error.message, type="negative")
+            notify_problem(error)
             return
         self.dialog.close()
         self.saved()

@@ -9,20 +9,17 @@ from nicegui import run, ui
 from engine import segments
 from engine.errors import JourneysError
 from models.audience import SegmentIn, SegmentUpdate
+from ui.components.paged_table import PagedTable, column, notify_problem
 from ui.layout import frame
 
-
-def _column(name: str, label: str, **extra: str) -> dict[str, Any]:
-    return {"name": name, "label": label, "field": name, "align": "left", **extra}
-
-
-COLUMNS = [_column("name", "Name"), _column("id", "Id"), _column("kind", "Type"),
-           _column("rule", "Rule", classes="ellipsis", style="max-width: 420px"),
-           {"name": "members", "label": "Members", "field": "members", "align": "right"}]
+COLUMNS = [column("name", "Name"), column("id", "Id"), column("kind", "Type"),
+           column("rule", "Rule", classes="ellipsis", style="max-width: 420px"),
+           column("members", "Members", "right")]
 
 
-def _problem(error: Exception) -> str:
-    return str(getattr(error, "message", error))
+def _row(segment: dict[str, Any]) -> dict[str, Any]:
+    return {"id": segment["id"], "name": segment["name"], "kind": "static" if segment["static"] else "rule",
+            "rule": segment["rule"] or "", "members": segment["memberCount"]}
 
 
 @ui.page("/segments")
@@ -31,27 +28,14 @@ def segments_page() -> None:
         with ui.row().classes("w-full items-center"):
             ui.label("Segments").classes("text-2xl font-semibold grow")
             ui.button("New segment", icon="group_add", on_click=lambda: dialog.open()).mark("new-segment")
-        search = ui.input("Search", on_change=lambda: load(page=1)).props("clearable dense outlined") \
-            .classes("w-96").mark("segment-search")
-        table = ui.table(columns=COLUMNS, rows=[], row_key="id",
-                         pagination={"rowsPerPage": 25, "page": 1, "rowsNumber": 0}).classes("w-full")
-        table.props("flat bordered").mark("segments-table")
-
-        def load(pagination: dict[str, Any] | None = None, page: int | None = None) -> None:
-            current = {**table.pagination, **(pagination or {})}
-            if page is not None:
-                current["page"] = page
-            size = min(int(current.get("rowsPerPage") or 25), 200)
-            result = segments.list_segments(search=search.value or None, limit=size,
-                                            offset=(int(current["page"]) - 1) * size)
-            table.rows = [{"id": s["id"], "name": s["name"], "kind": "static" if s["static"] else "rule",
-                           "rule": s["rule"] or "", "members": s["memberCount"]} for s in result["data"]]
-            table.pagination = {**current, "rowsPerPage": size, "rowsNumber": result["pagination"]["total"]}
-
-        table.on("request", lambda e: load(e.args["pagination"]))
-        table.on("rowClick", lambda e: ui.navigate.to(f"/segments/{e.args[1]['id']}"))
-        dialog = _create_dialog(lambda: load(page=1))
-        load()
+        search = ui.input("Search", on_change=lambda: listing.reload(first_page=True)) \
+            .props("clearable dense outlined").classes("w-96").mark("segment-search")
+        listing = PagedTable(COLUMNS, lambda limit, offset: segments.list_segments(
+            search=search.value or None, limit=limit, offset=offset), row=_row, noun=("segment", "segments"))
+        listing.table.mark("segments-table").on(
+            "rowClick", lambda e: ui.navigate.to(f"/segments/{e.args[1]['id']}"))
+        dialog = _create_dialog(lambda: listing.reload(first_page=True))
+        listing.reload()
 
 
 def _create_dialog(created: Any) -> ui.dialog:
@@ -71,7 +55,7 @@ def _create_dialog(created: Any) -> ui.dialog:
                 # A rule segment is evaluated over every customer at once: off the event loop.
                 result = await run.io_bound(segments.create_segment, data)
             except (ValueError, JourneysError) as error:
-                ui.notify(_problem(error), type="negative")
+                notify_problem(error)
                 return
             ui.notify(f"Created {result['name']} with {result['memberCount']} members", type="positive")
             dialog.close()
@@ -109,32 +93,26 @@ def segment_page(segment_id: str) -> None:
                 else:
                     _rule_editor(segment, lambda: refresh())
         with ui.row().classes("w-full gap-4 items-start"):
-            members = ui.table(columns=[_column("customerId", "Customer"), _column("joinedAt", "Joined")],
-                               rows=[], row_key="customerId",
-                               pagination={"rowsPerPage": 20, "page": 1, "rowsNumber": 0}) \
-                .props("flat bordered").classes("grow").mark("members-table")
+            with ui.column().classes("grow gap-1"):
+                members = PagedTable(
+                    [column("customerId", "Customer"), column("joinedAt", "Joined")],
+                    lambda limit, offset: segments.list_members(segment_id, limit=limit, offset=offset),
+                    row_key="customerId", page_size=20, noun=("member", "members"))
+                members.table.mark("members-table").on(
+                    "rowClick", lambda e: ui.navigate.to(f"/customers/{e.args[1]['customerId']}"))
             with ui.column().classes("w-96 gap-1"):
                 ui.label("Recent joins and leaves").classes("font-semibold")
-                changes = ui.table(columns=[_column("customerId", "Customer"), _column("change", "Change"),
-                                            _column("at", "At")], rows=[], row_key="key") \
+                changes = ui.table(columns=[column("customerId", "Customer"), column("change", "Change"),
+                                            column("at", "At")], rows=[], row_key="key") \
                     .props("flat bordered dense").classes("w-full").mark("changes-table")
 
-        def load_members(pagination: dict[str, Any] | None = None) -> None:
-            current = {**members.pagination, **(pagination or {})}
-            size = min(int(current.get("rowsPerPage") or 20), 200)
-            result = segments.list_members(segment_id, limit=size, offset=(int(current["page"]) - 1) * size)
-            members.rows = result["data"]
-            members.pagination = {**current, "rowsPerPage": size, "rowsNumber": result["pagination"]["total"]}
-
         def refresh() -> None:
-            load_members()
+            members.reload()
             count.text = str(segments.member_count(segment_id))
             recent = segments.list_changes(segment_id, limit=20)["data"]
             changes.rows = [{"key": f"{n}", "customerId": c["customerId"], "change": "joined" if c["joined"]
                              else "left", "at": c["at"]} for n, c in enumerate(recent)]
 
-        members.on("request", lambda e: load_members(e.args["pagination"]))
-        members.on("rowClick", lambda e: ui.navigate.to(f"/customers/{e.args[1]['customerId']}"))
         with ui.dialog() as confirm, ui.card():
             ui.label(f"Delete segment {segment['name']}? Journeys entering on it will no longer find it.")
             with ui.row().classes("w-full justify-end"):
@@ -152,7 +130,7 @@ def _rule_editor(segment: dict[str, Any], changed: Any) -> None:
             # A new rule re-evaluates every customer: off the event loop.
             await run.io_bound(segments.update_segment, segment["id"], SegmentUpdate(rule=rule.value))
         except (ValueError, JourneysError) as error:
-            ui.notify(_problem(error), type="negative")
+            notify_problem(error)
             return
         ui.notify("Rule saved; membership re-evaluated", type="positive")
         changed()
@@ -169,7 +147,7 @@ def _static_editor(segment_id: str, changed: Any) -> None:
         try:
             result = segments.change_members(segment_id, wanted if add else [], [] if add else wanted)
         except JourneysError as error:
-            ui.notify(_problem(error), type="negative")
+            notify_problem(error)
             return
         ui.notify(f"{result['added']} added, {result['removed']} removed", type="positive")
         ids.value = ""
