@@ -135,7 +135,7 @@ async def test_deliveries_page_shows_tiles_filters_and_attempts(user: User) -> N
     await user.should_see(marker="tile-queued", content="1")
     await user.should_see("3 deliveries")
     _set(user, "filter-status", "failed")
-    await user.should_see("1 deliveries")
+    await user.should_see("1 delivery")
     assert [row["id"] for row in _table_rows(user)] == [failed.id]
     assert _table_rows(user)[0]["lastError"] == "channel ch_gone not found"
     _set(user, "filter-status", "")
@@ -151,7 +151,7 @@ async def test_deliveries_page_takes_filters_from_the_address(user: User) -> Non
     queue("a", channel_id="ch_inapp", customer_id="cus_ann")
     queue("b", channel_id="ch_inapp", customer_id="cus_bob")
     await user.open("/deliveries?customer=cus_bob&status=queued")
-    await user.should_see("1 deliveries")
+    await user.should_see("1 delivery")
     assert [row["customerId"] for row in _table_rows(user)] == ["cus_bob"]
 
 

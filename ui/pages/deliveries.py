@@ -14,29 +14,27 @@ from nicegui import run, ui
 from engine import channel_admin, deliveries, live
 from engine.errors import JourneysError
 from models.channels import DELIVERY_STATUSES
+from ui.components.paged_table import PagedTable, column, notify_problem
 from ui.layout import frame
 
 PAGE_SIZE = 25
 REFRESH_DELAY = 1.0  # seconds: live deltas within this window become one refresh
 STATUS_COLOURS = {"queued": "#6366f1", "sent": "#10b981", "failed": "#ef4444", "suppressed": "#94a3b8"}
-COLUMNS = [
-    {"name": "createdAt", "label": "Queued", "field": "createdAt", "align": "left"},
-    {"name": "customerId", "label": "Customer", "field": "customerId", "align": "left"},
-    {"name": "channelId", "label": "Channel", "field": "channelId", "align": "left"},
-    {"name": "offerId", "label": "Offer", "field": "offerId", "align": "left"},
-    {"name": "journeyId", "label": "Journey", "field": "journeyId", "align": "left"},
-    {"name": "status", "label": "Status", "field": "status", "align": "left"},
-    {"name": "attempts", "label": "Attempts", "field": "attempts"},
-    {"name": "lastError", "label": "Last error", "field": "lastError", "align": "left",
-     "classes": "max-w-xs truncate"},
-    {"name": "sentAt", "label": "Sent", "field": "sentAt", "align": "left"},
-]
+COLUMNS = [column("createdAt", "Queued"), column("customerId", "Customer"), column("channelId", "Channel"),
+           column("offerId", "Offer"), column("journeyId", "Journey"), column("status", "Status"),
+           column("attempts", "Attempts", "right"),
+           column("lastError", "Last error", classes="max-w-xs truncate"), column("sentAt", "Sent")]
 
 
 @ui.page("/deliveries")
 def deliveries_page(status: str = "", customer: str = "", channel: str = "", journey: str = "") -> None:
     with frame("Deliveries"):
         DeliveryTable(status if status in DELIVERY_STATUSES else "", customer, channel, journey)
+
+
+def _row(item: dict[str, Any]) -> dict[str, Any]:
+    return {**item, "createdAt": when(item["createdAt"]), "sentAt": when(item["sentAt"]),
+            "lastError": item["lastError"] or ""}
 
 
 def when(moment: str | None) -> str:
@@ -48,12 +46,12 @@ class DeliveryTable:
     """Status tiles, filters, one page of the outbox, and a detail dialog per delivery."""
 
     def __init__(self, status: str, customer: str, channel: str, journey: str) -> None:
-        self.page = 1
         self.pending = False
         with ui.row().classes("w-full items-center gap-3"):
             ui.label("Deliveries").classes("text-2xl font-semibold")
             ui.space()
-            ui.button("Refresh", icon="refresh", on_click=self.reload).props("flat no-caps").mark("refresh")
+            ui.button("Refresh", icon="refresh", on_click=lambda: self.reload()).props(
+                "flat no-caps").mark("refresh")
         self.tiles: dict[str, ui.label] = {}
         with ui.row().classes("w-full gap-3"):
             for name in DELIVERY_STATUSES:
@@ -76,44 +74,32 @@ class DeliveryTable:
                 "w-48").mark("filter-journey")
         for element in (self.status, self.channel, self.customer, self.journey):
             element.on_value_change(lambda _: self.reload(first_page=True))
-        self.table = ui.table(columns=COLUMNS, rows=[], row_key="id").props("flat bordered dense").classes(
-            "w-full cursor-pointer").mark("deliveries")
+        self.listing = PagedTable(COLUMNS, self.fetch, row=_row, page_size=PAGE_SIZE,
+                                  noun=("delivery", "deliveries"), off_loop=True)
+        self.listing.total.mark("deliveries-total")
+        self.listing.pager.mark("pager")
+        table = self.listing.table.props("dense").classes("cursor-pointer").mark("deliveries")
         # A JS object literal in single quotes: the slot template sits inside a double-quoted attribute.
         colours = "{" + ", ".join(f"{name}: '{colour}'" for name, colour in STATUS_COLOURS.items()) + "}"
-        self.table.add_slot("body-cell-status", f"""<q-td :props="props"><q-badge
+        table.add_slot("body-cell-status", f"""<q-td :props="props"><q-badge
             :style="{{background: {colours}[props.value]}}" :label="props.value" /></q-td>""")
-        self.table.on("rowClick", lambda event: self.open_detail(event.args[1]["id"]))
-        with ui.row().classes("w-full items-center"):
-            self.total = ui.label().classes("text-sm text-slate-500").mark("deliveries-total")
-            ui.space()
-            self.pager = ui.pagination(1, 1, direction_links=True, on_change=self._on_page).mark("pager")
+        table.on("rowClick", lambda event: self.open_detail(event.args[1]["id"]))
         self.reload()
         live.bus.subscribe(self.on_delta)
 
     def reload(self, first_page: bool = False) -> None:
-        if first_page:
-            self.page = 1
-        try:
-            self.show(*self.fetch())
-        except JourneysError as error:
-            ui.notify(error.message, type="negative")
+        self.listing.reload(first_page)
+        self.show_counts(deliveries.status_counts())
 
-    def fetch(self) -> tuple[dict[str, Any], dict[str, int]]:
-        """The current page under the filters, and the count per status (blocking database work)."""
-        envelope = deliveries.list_deliveries(
+    def fetch(self, limit: int, offset: int) -> dict[str, Any]:
+        """One page of the outbox under the filters (blocking database work)."""
+        return deliveries.list_deliveries(
             customer_id=self.customer.value or None, channel_id=self.channel.value or None,
             status=self.status.value or None, journey_id=self.journey.value or None,
-            limit=PAGE_SIZE, offset=(self.page - 1) * PAGE_SIZE)
-        return envelope, deliveries.status_counts()
+            limit=limit, offset=offset)
 
-    def show(self, envelope: dict[str, Any], counts: dict[str, int]) -> None:
-        self.table.rows = [{**item, "createdAt": when(item["createdAt"]), "sentAt": when(item["sentAt"]),
-                            "lastError": item["lastError"] or ""} for item in envelope["data"]]
-        total = envelope["pagination"]["total"]
-        self.total.text = f"{total} deliveries"
-        self.pager.max = max(1, -(-total // PAGE_SIZE))
-        self.pager.value = self.page
-        for name, count in counts.items():
+    def show_counts(self, counts: dict[str, int] | None) -> None:
+        for name, count in (counts or {}).items():
             self.tiles[name].text = str(count)
 
     async def on_delta(self, delta: dict[str, Any]) -> None:
@@ -123,23 +109,16 @@ class DeliveryTable:
         self.pending = True
         await asyncio.sleep(REFRESH_DELAY)
         self.pending = False
-        try:
-            fetched = await run.io_bound(self.fetch)
-        except JourneysError:  # the filters went bad meanwhile; the next manual reload says why
-            return
-        if fetched is not None and not self.table.is_deleted:  # None: the app is shutting down
-            self.show(*fetched)
-
-    def _on_page(self, event: Any) -> None:
-        if event.value != self.page:
-            self.page = int(event.value)
-            self.reload()
+        await self.listing.refresh()
+        counts = await run.io_bound(deliveries.status_counts)
+        if not self.listing.table.is_deleted:
+            self.show_counts(counts)
 
     def open_detail(self, delivery_id: str) -> None:
         try:
             item = deliveries.get_delivery(delivery_id)
         except JourneysError as error:
-            ui.notify(error.message, type="negative")
+            notify_problem(error)
             return
         with ui.dialog() as dialog, ui.card().classes("w-[560px] max-w-full").mark("delivery-detail"):
             with ui.row().classes("w-full items-center"):
