@@ -12,6 +12,7 @@ from typing import Any
 from nicegui import Client, run, ui
 
 from engine import engine_status, live
+from ui.components.tiles import Tiles
 from ui.layout import frame
 
 REFRESH_DELAY = 0.5  # seconds
@@ -94,17 +95,7 @@ class EngineMonitor:
             ui.label("Engine").classes("text-2xl font-semibold")
             ui.space()
             self.updated = ui.label().classes("text-xs text-slate-500").mark("updated-at")
-        self.tiles: dict[str, ui.label] = {}
-        self.notes: dict[str, ui.label] = {}
-        with ui.row().classes("w-full gap-4"):
-            for key, label, icon, colour in TILES:
-                with ui.card().classes("grow min-w-[180px] p-4 gap-0"):
-                    with ui.row().classes("items-center gap-2"):
-                        ui.icon(icon).classes(f"{colour} text-xl")
-                        ui.label(label).classes("text-sm text-slate-500")
-                    tile = ui.label().classes(f"text-3xl font-bold {colour}").props(f"data-tile={key}")
-                    self.tiles[key] = tile.mark(f"tile-{key}")
-                    self.notes[key] = ui.label().classes("text-xs text-slate-500")
+        self.tiles = Tiles(TILES, min_width=180)
         with ui.card().classes("w-full"):
             ui.label("Journeys").classes("text-lg font-semibold")
             columns = [
@@ -164,10 +155,7 @@ class EngineMonitor:
             self.show(status)
 
     def show(self, status: dict[str, Any]) -> None:
-        notes = tile_notes(status)
-        for key, value in tile_values(status).items():
-            self.tiles[key].set_text(value)
-            self.notes[key].set_text(notes[key])
+        self.tiles.show(tile_values(status), tile_notes(status))
         self.updated.set_text(f"updated {status['at'][11:19]} UTC")
         self.journeys.rows = [
             {**row, "lastActivityAt": (row["lastActivityAt"] or "—")[:19].replace("T", " ")}

@@ -15,6 +15,15 @@ from nicegui import Client, run, ui
 from engine import enrollments, journeys, live, metrics
 from engine.errors import JourneysError, NotFound
 from ui.components.flow_canvas import FlowCanvas
+from ui.components.monitor_charts import (
+    counts_for_canvas,
+    deliveries_options,
+    responses_options,
+    sankey_options,
+    series_options,
+)
+from ui.components.paged_table import PagedTable, column, notify_problem
+from ui.components.tiles import Tiles
 from ui.layout import STEP_STYLE, frame
 
 REFRESH_DELAY = 0.3  # seconds: deltas within this window become one refresh
@@ -22,9 +31,6 @@ PAGE_SIZE = 20
 WINDOWS = {1: "1 h", 24: "24 h", 168: "7 d", 720: "30 d"}  # time-series window (hours) -> label
 DEFAULT_WINDOW = 24
 STATUS_COLOURS = {"active": "primary", "completed": "positive", "exited": "grey-7", "failed": "negative"}
-DELIVERY_COLOURS = {"sent": "#10b981", "queued": "#6366f1", "failed": "#ef4444", "suppressed": "#94a3b8"}
-ENTRY, END = "__entry__", ""
-ENDED = "__ended__"  # the Sankey's sink node (a node needs a non-empty name)
 
 TILES = [
     ("enrolledNow", "Enrolled now", "person_pin_circle", "text-indigo-600"),
@@ -33,119 +39,6 @@ TILES = [
     ("exited", "Exited", "logout", "text-amber-600"),
     ("failed", "Failed", "error", "text-red-600"),
 ]
-
-
-# ---- chart options (pure functions of the metrics) ---------------------------------------------------
-
-def sankey_options(data: dict[str, Any]) -> dict[str, Any]:
-    """Paths taken as a Sankey: Entry → steps → Ended. Loop-back edges are left out (a Sankey is acyclic)."""
-    names = {step["id"]: step["name"] for step in data["steps"]}
-    colours = {step["id"]: STEP_STYLE.get(step["type"], ("", "#64748b"))[1] for step in data["steps"]}
-    names.update({ENTRY: "Entry", END: "Ended"})
-    edges = [edge for edge in data["edges"] if edge["count"] > 0]
-    order = _forward_order(edges)
-    links = [
-        {"source": edge["source"], "target": edge["target"] or ENDED, "value": edge["count"]}
-        for edge in edges
-        if edge["target"] == END or order.get(edge["source"], 0) < order.get(edge["target"], 0)
-    ]
-    inflow: dict[str, int] = {}
-    outflow: dict[str, int] = {}
-    for link in links:
-        outflow[link["source"]] = outflow.get(link["source"], 0) + link["value"]
-        inflow[link["target"]] = inflow.get(link["target"], 0) + link["value"]
-    nodes = [
-        {"name": node,
-         "label": {"formatter": f"{names.get(END if node == ENDED else node, node)}: "
-                                f"{max(inflow.get(node, 0), outflow.get(node, 0)):,}"},
-         "itemStyle": {"color": colours.get(node, "#64748b")}}
-        for node in sorted(set(inflow) | set(outflow), key=lambda node: order.get(node, len(order)))
-    ]
-    return {
-        "tooltip": {"trigger": "item"},
-        "series": [{"type": "sankey", "data": nodes, "links": links, "emphasis": {"focus": "adjacency"},
-                    "nodeAlign": "left", "lineStyle": {"color": "gradient", "opacity": 0.35},
-                    "left": 10, "right": 120, "label": {"fontSize": 11}}],
-    }
-
-
-def _forward_order(edges: list[dict[str, Any]]) -> dict[str, int]:
-    """Breadth-first depth from Entry (then from any source not reached); an edge is drawn only when it
-    goes deeper."""
-    order: dict[str, int] = {}
-    for root in [ENTRY, *(edge["source"] for edge in edges)]:
-        if root in order:
-            continue
-        order[root] = 0
-        frontier = [root]
-        while frontier:
-            following = []
-            for node in frontier:
-                for edge in edges:
-                    if edge["source"] == node and edge["target"] and edge["target"] not in order:
-                        order[edge["target"]] = order[node] + 1
-                        following.append(edge["target"])
-            frontier = following
-    return order
-
-
-def series_options(data: dict[str, Any]) -> dict[str, Any]:
-    series = data["series"]
-    hourly = series["bucketSeconds"] < 86400
-    labels = [bucket[11:16] if hourly else bucket[5:10] for bucket in series["buckets"]]
-    return {
-        "tooltip": {"trigger": "axis"},
-        "legend": {"data": ["Entries", "Completions"], "bottom": 0},
-        "grid": {"left": 40, "right": 16, "top": 16, "bottom": 48},
-        "xAxis": {"type": "category", "data": labels},
-        "yAxis": {"type": "value", "minInterval": 1},
-        "series": [
-            {"name": "Entries", "type": "line", "smooth": True, "areaStyle": {"opacity": 0.15},
-             "data": series["entries"], "color": "#4f46e5"},
-            {"name": "Completions", "type": "line", "smooth": True, "data": series["completions"],
-             "color": "#10b981"},
-        ],
-    }
-
-
-def deliveries_options(data: dict[str, Any]) -> dict[str, Any]:
-    channels = data["deliveries"]["byChannel"]
-    return {
-        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
-        "legend": {"bottom": 0},
-        "grid": {"left": 90, "right": 16, "top": 16, "bottom": 48},
-        "xAxis": {"type": "value", "minInterval": 1,
-                  "axisLabel": {":formatter": "v => v >= 1000 ? (v / 1000) + 'k' : v"}},
-        "yAxis": {"type": "category", "data": [row["channelName"] for row in channels]},
-        "series": [
-            {"name": status, "type": "bar", "stack": "total", "color": colour,
-             "data": [row[status] for row in channels]}
-            for status, colour in DELIVERY_COLOURS.items()
-        ],
-    }
-
-
-def responses_options(data: dict[str, Any]) -> dict[str, Any]:
-    rows = data["responses"]
-    return {
-        "tooltip": {"trigger": "axis", ":valueFormatter": "(v) => v + '%'"},
-        "legend": {"bottom": 0},
-        "grid": {"left": 40, "right": 16, "top": 16, "bottom": 48},
-        "xAxis": {"type": "category", "data": [row["stepName"] for row in rows]},
-        "yAxis": {"type": "value", "max": 100, "axisLabel": {"formatter": "{value}%"}},
-        "series": [
-            {"name": "Click rate", "type": "bar", "color": "#f59e0b",
-             "data": [round(row["clickRate"] * 100, 1) for row in rows]},
-            {"name": "Conversion rate", "type": "bar", "color": "#10b981",
-             "data": [round(row["conversionRate"] * 100, 1) for row in rows]},
-        ],
-    }
-
-
-def counts_for_canvas(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, int]]:
-    counts = {step["id"]: {"current": step["current"], "passed": step["passed"]} for step in data["steps"]}
-    edges = {f"{edge['source']}->{edge['target']}": edge["count"] for edge in data["edges"] if edge["target"]}
-    return counts, edges
 
 
 # ---- the page ------------------------------------------------------------------------------------------
@@ -161,10 +54,9 @@ class JourneyMonitor:
         self.hours = DEFAULT_WINDOW
         self.pending = False
         self.filters: dict[str, Any] = {"status": None, "step_id": None, "customer_id": None}
-        self.page = 1
         self._header(data)
-        self.tiles: dict[str, ui.label] = {}
-        self._tiles()
+        self.tiles = Tiles(TILES)
+        self.tiles.notes["exited"].mark("note-exited", "exit-reasons")
         with ui.card().classes("w-full p-2"):
             ui.label("Where customers are now").classes("text-sm font-semibold text-slate-500 px-2")
             counts, edges = counts_for_canvas(data)
@@ -203,18 +95,6 @@ class JourneyMonitor:
             ui.button("Editor", icon="edit",
                       on_click=lambda: ui.navigate.to(f"/journeys/{self.journey_id}")).props("flat no-caps")
 
-    def _tiles(self) -> None:
-        with ui.row().classes("w-full gap-4"):
-            for key, label, icon, colour in TILES:
-                with ui.card().classes("grow min-w-[150px] p-4 gap-0"):
-                    with ui.row().classes("items-center gap-2"):
-                        ui.icon(icon).classes(f"{colour} text-xl")
-                        ui.label(label).classes("text-sm text-slate-500")
-                    tile = ui.label("0").classes(f"text-3xl font-bold {colour}")
-                    self.tiles[key] = tile.mark(f"tile-{key}").props(f"data-tile={key}")
-                    if key == "exited":
-                        self.reasons = ui.label().classes("text-xs text-slate-500").mark("exit-reasons")
-
     def _chart(self, title: str, options: dict[str, Any], marker: str, span: str = "") -> ui.echart:
         with ui.card().classes(f"w-full {span}"):
             ui.label(title).classes("text-sm font-semibold text-slate-500")
@@ -234,25 +114,18 @@ class JourneyMonitor:
                 ui.input("Customer id",
                          on_change=lambda e: self.filter("customer_id", (e.value or "").strip() or None)
                          ).props("clearable dense").classes("w-48").mark("filter-customer")
-            columns = [
-                {"name": "customerId", "label": "Customer", "field": "customerId", "align": "left"},
-                {"name": "status", "label": "Status", "field": "status", "align": "left"},
-                {"name": "step", "label": "Step", "field": "step", "align": "left"},
-                {"name": "enteredAt", "label": "Entered", "field": "enteredAt", "align": "left"},
-                {"name": "next", "label": "Next run / ended", "field": "next", "align": "left"},
-                {"name": "note", "label": "Reason / error", "field": "note", "align": "left"},
-            ]
-            self.table = ui.table(columns=columns, rows=[], row_key="id").props("flat dense hide-bottom")
-            self.table.classes("w-full cursor-pointer").mark("enrollments").props("data-enrollments")
-            self.table.add_slot("body-cell-status", """
+            columns = [column("customerId", "Customer"), column("status", "Status"), column("step", "Step"),
+                       column("enteredAt", "Entered"), column("next", "Next run / ended"),
+                       column("note", "Reason / error")]
+            self.rows = PagedTable(columns, self._fetch_rows, row=self._row, page_size=PAGE_SIZE,
+                                   noun=("enrollment", "enrollments"), off_loop=True)
+            self.rows.table.props("dense").classes("cursor-pointer").mark("enrollments").props("data-enrollments")
+            self.rows.table.add_slot("body-cell-status", """
                 <q-td :props="props"><q-badge :color="{active: 'primary', completed: 'positive',
                   exited: 'grey-7', failed: 'negative'}[props.value]">{{ props.value }}</q-badge></q-td>""")
-            self.table.on("rowClick", lambda e: self.open_timeline(e.args[1]["id"]))
-            with ui.row().classes("w-full items-center"):
-                self.total = ui.label().classes("text-sm text-slate-500").mark("enrollments-total")
-                ui.space()
-                self.pager = ui.pagination(1, 1, direction_links=True, on_change=self._on_page).mark("pager")
-                self.pager.props("max-pages=7 boundary-numbers")  # 50,000 pages must not mean 50,000 buttons
+            self.rows.table.on("rowClick", lambda e: self.open_timeline(e.args[1]["id"]))
+            self.rows.total.mark("enrollments-total")
+            self.rows.pager.mark("pager")
 
     # ---- live updates -------------------------------------------------------------------------------
 
@@ -282,14 +155,12 @@ class JourneyMonitor:
             self.step_names = {step["id"]: step["name"] for step in data["steps"]}
             self.canvas.set_document(journey.model_dump(by_alias=True))
         self.show(data)
-        await self.load_rows()
+        await self.rows.refresh()
 
     def show(self, data: dict[str, Any]) -> None:
         totals = data["totals"]
-        for key, label in self.tiles.items():
-            label.set_text(f"{totals[key]:,}")
-        reasons = totals["exitedByReason"]
-        self.reasons.set_text(", ".join(f"{why.replace('_', ' ')}: {n:,}" for why, n in reasons.items()))
+        reasons = ", ".join(f"{why.replace('_', ' ')}: {n:,}" for why, n in totals["exitedByReason"].items())
+        self.tiles.show({key: f"{totals[key]:,}" for key, *_ in TILES}, {"exited": reasons})
         self.status.set_text(data["status"])
         self.updated.set_text(f"updated {data['at'][11:19]} UTC")
         self.canvas.set_counts(*counts_for_canvas(data))
@@ -332,24 +203,11 @@ class JourneyMonitor:
 
     async def filter(self, key: str, value: Any) -> None:
         self.filters[key] = value
-        self.page = 1
-        await self.load_rows()
+        await self.rows.refresh(first_page=True)
 
-    async def _on_page(self, event: Any) -> None:
-        self.page = int(event.value or 1)
-        await self.load_rows()
-
-    async def load_rows(self) -> None:
-        page = await run.io_bound(enrollments.list_enrollments, journey_id=self.journey_id, limit=PAGE_SIZE,
-                                  offset=(self.page - 1) * PAGE_SIZE, **self.filters)
-        if page is None or self.closed():
-            return
-        self.table.rows = [self._row(item) for item in page["data"]]
-        self.table.update()
-        total = page["pagination"]["total"]
-        self.total.set_text(f"{total:,} enrollment{'' if total == 1 else 's'}")
-        self.pager.max = max(1, -(-total // PAGE_SIZE))
-        self.pager.update()
+    def _fetch_rows(self, limit: int, offset: int) -> dict[str, Any]:
+        return enrollments.list_enrollments(journey_id=self.journey_id, limit=limit, offset=offset,
+                                            **self.filters)
 
     def _row(self, item: dict[str, Any]) -> dict[str, Any]:
         moment = item["endedAt"] or item["nextRunAt"]
@@ -419,7 +277,7 @@ class JourneyMonitor:
         try:
             await run.io_bound(action, enrollment_id)
         except JourneysError as error:
-            ui.notify(error.message, type="warning")
+            notify_problem(error, "warning")
             return
         ui.notify("Done", type="positive")
         await self.open_timeline(enrollment_id)
@@ -467,6 +325,6 @@ async def monitor_page(journey_id: str) -> None:
         live.bus.subscribe(on_delta)
         data = await run.io_bound(metrics.journey_metrics, journey_id)
         view = holder["view"] = JourneyMonitor(journey_id, journey.model_dump(by_alias=True), data)
-        await view.load_rows()
+        await view.rows.refresh()
         # Customers who enrolled while the page loaded: a timer first fires once the browser is connected.
         ui.timer(0, view.refresh, once=True)
