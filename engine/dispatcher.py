@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Text, bindparam, func, insert, or_, select, update
 
-from engine import live, templates
+from engine import delivery_counts, live, templates
 from engine.channels import SENDERS, OutgoingMessage, SendError
 from engine.core import Core, core, now, session
 from engine.segments import customer_views
@@ -268,6 +268,10 @@ def _record(delivery: Delivery, error: str | None, permanent: bool, rendered: tu
         connection.execute(_ATTEMPT, {"delivery_id": delivery.id, "at": moment, "ok": error is None,
                                       "error": error})
         sent_at = moment if error is None else None
-        connection.execute(_OUTCOME, {"b_id": delivery.id, "b_status": status, "b_attempts": attempts,
-                                      "b_error": error, "b_next": next_at, "b_sent": sent_at,
-                                      "b_subject": subject, "b_body": body})
+        moved = connection.execute(_OUTCOME, {"b_id": delivery.id, "b_status": status, "b_attempts": attempts,
+                                              "b_error": error, "b_next": next_at, "b_sent": sent_at,
+                                              "b_subject": subject, "b_body": body}).rowcount
+        # Only a row this round moved out of "queued" changes the counts (a retry stays queued).
+        if moved and status != "queued":
+            delivery_counts.delivery_changed(connection, delivery.journey_id, delivery.step_id,
+                                             delivery.channel_id, status, previous="queued")

@@ -1,22 +1,25 @@
-"""A journey's monitoring figures: maintained counters plus a few indexed aggregates.
+"""A journey's monitoring figures: maintained counters plus bounded, indexed counts over time.
 
-Every figure is either a primary-key read of the counters the runner maintains (StepCounter, EdgeCounter,
-JourneyCounter) or a GROUP BY over one journey's deliveries/responses, or a bounded time window of
-enrollments — nothing scans all enrollments, so it stays cheap at a million of them.
+Every figure but the time series is a primary-key range read of maintained counters: the runner's
+(StepCounter, EdgeCounter, JourneyCounter) and the outbox's (DeliveryCounter, ResponseCounter). The series
+counts enrollments per time bucket through index ranges, and remembers the counts of buckets that can no
+longer change, so a refresh only counts the newest bucket or two. It stays cheap at a million enrollments.
 """
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from engine.core import Core, core, session
 from engine.core import now as current_time
-from engine.core import session
 from engine.errors import NotFound
-from models.channels import DELIVERY_STATUSES, Channel, Delivery, Response
+from models.channels import DELIVERY_STATUSES, Channel, Delivery, DeliveryCounter, Response, ResponseCounter
 from models.common import iso
 from models.enrollment import ENROLLMENT_STATUSES, EdgeCounter, Enrollment, JourneyCounter, StepCounter
 from models.journey import Journey
@@ -51,7 +54,7 @@ def collect(s: Session, journey_id: str, at: datetime, hours: int = 24) -> dict[
         "edges": _edges(s, journey_id),
         "deliveries": _by_channel(s, deliveries),
         "responses": _response_rates(s, journey_id, steps, deliveries),
-        "series": series(s, journey_id, at, hours),
+        "series": series(s, journey, at, hours),
     }
 
 
@@ -107,18 +110,18 @@ def _edges(s: Session, journey_id: str) -> list[dict[str, Any]]:
     return [{"source": source, "target": target, "count": count} for source, target, count in rows]
 
 
-def _deliveries(s: Session, journey_id: str) -> list[tuple[str | None, str, str, int]]:
-    """(step, channel, status, count) for this journey's deliveries: one grouped read feeds two panels."""
+def _deliveries(s: Session, journey_id: str) -> list[tuple[str, str, str, int]]:
+    """(step, channel, status, count) for this journey's deliveries: one counter read feeds two panels."""
     return list(
         s.execute(
-            select(Delivery.step_id, Delivery.channel_id, Delivery.status, func.count())
-            .where(Delivery.journey_id == journey_id)
-            .group_by(Delivery.step_id, Delivery.channel_id, Delivery.status)
+            select(DeliveryCounter.step_id, DeliveryCounter.channel_id, DeliveryCounter.status,
+                   DeliveryCounter.count)
+            .where(DeliveryCounter.journey_id == journey_id, DeliveryCounter.count != 0)
         )
     )
 
 
-def _by_channel(s: Session, deliveries: list[tuple[str | None, str, str, int]]) -> dict[str, Any]:
+def _by_channel(s: Session, deliveries: list[tuple[str, str, str, int]]) -> dict[str, Any]:
     channels: dict[str, dict[str, int]] = {}
     by_status = dict.fromkeys(DELIVERY_STATUSES, 0)
     for _step, channel_id, status, count in deliveries:
@@ -144,12 +147,12 @@ def _channel_names(s: Session, channel_ids: list[str]) -> dict[str, str]:
 
 
 def _response_rates(s: Session, journey_id: str, steps: list[dict[str, Any]],
-                    deliveries: list[tuple[str | None, str, str, int]]) -> list[dict[str, Any]]:
+                    deliveries: list[tuple[str, str, str, int]]) -> list[dict[str, Any]]:
     """Per send step: messages sent and the share of them clicked / converted (each delivery counted once)."""
     sent: dict[str, int] = {}
     queued: dict[str, int] = {}
     for step_id, _channel, status, count in deliveries:
-        if step_id is None:
+        if not step_id:
             continue
         if status == "sent":
             sent[step_id] = sent.get(step_id, 0) + count
@@ -158,9 +161,8 @@ def _response_rates(s: Session, journey_id: str, steps: list[dict[str, Any]],
     responded: dict[tuple[str, str], int] = {
         (step_id, outcome): count
         for step_id, outcome, count in s.execute(
-            select(Response.step_id, Response.outcome, func.count(func.distinct(Response.delivery_id)))
-            .where(Response.journey_id == journey_id, Response.outcome.in_(RATE_OUTCOMES))
-            .group_by(Response.step_id, Response.outcome)
+            select(ResponseCounter.step_id, ResponseCounter.outcome, ResponseCounter.count)
+            .where(ResponseCounter.journey_id == journey_id, ResponseCounter.outcome.in_(RATE_OUTCOMES))
         )
     }
     send_steps = [step for step in steps if step["type"] == "send" or step["id"] in sent]
@@ -186,32 +188,75 @@ def bucket_seconds(hours: int) -> int:
     return 86400
 
 
-def series(s: Session, journey_id: str, at: datetime, hours: int = 24) -> dict[str, Any]:
+# A bucket that ended this long ago no longer changes: enrollments get entered_at and ended_at from the
+# engine's clock as they are written, in transactions far shorter than this.
+SETTLED = timedelta(minutes=5)
+# Remembered bucket counts at most (a few bytes each); past this the memory starts over.
+MAX_REMEMBERED = 100_000
+
+
+@dataclass
+class _SettledBuckets:
+    """(entries, completions) of settled buckets, per journey incarnation (id and creation time), bucket
+    width and start; owned by one engine core, since tests re-initialise it on a fresh database."""
+
+    owner: Core | None = None
+    counts: dict[tuple[str, datetime, int, datetime], tuple[int, int]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def known(self, keys: list[tuple[str, datetime, int, datetime]]) -> dict[datetime, tuple[int, int]]:
+        with self.lock:
+            if self.owner is not core():
+                self.owner, self.counts = core(), {}
+            return {key[3]: self.counts[key] for key in keys if key in self.counts}
+
+    def remember(self, found: dict[tuple[str, datetime, int, datetime], tuple[int, int]]) -> None:
+        with self.lock:
+            if len(self.counts) + len(found) > MAX_REMEMBERED:
+                self.counts = {}
+            self.counts.update(found)
+
+
+_settled = _SettledBuckets()
+
+
+def series(s: Session, journey: Journey, at: datetime, hours: int = 24) -> dict[str, Any]:
     """Entries and completions per bucket over the last `hours`, ending with the bucket that holds `at`."""
     hours = max(1, min(hours, MAX_WINDOW_HOURS))
     width = bucket_seconds(hours)
     epoch = datetime(2000, 1, 1)
-    # Buckets align to whole widths so a refresh keeps the same boundaries.
+    # Buckets align to whole widths so a refresh keeps the same boundaries (and settled counts stay valid).
     last = epoch + timedelta(seconds=(at - epoch).total_seconds() // width * width)
     count = hours * 3600 // width
     starts = [last - timedelta(seconds=width * (count - 1 - index)) for index in range(count)]
-    end = last + timedelta(seconds=width)
-    # Every status is listed so the (journey_id, status, entered_at) index serves a bucket as 4 range seeks.
-    entries = _bucket_counts(s, Enrollment.entered_at, starts, end, Enrollment.journey_id == journey_id,
-                             Enrollment.status.in_(ENROLLMENT_STATUSES))
-    completions = _bucket_counts(s, Enrollment.ended_at, starts, end, Enrollment.journey_id == journey_id,
-                                 Enrollment.status == "completed")
+    keys = [(journey.id, journey.created_at, width, start) for start in starts]
+    counts = _settled.known(keys)
+    missing = [start for start in starts if start not in counts]
+    if missing:
+        step = timedelta(seconds=width)
+        counted = _bucket_counts(s, journey.id, [(start, start + step) for start in missing])
+        counts.update(counted)
+        _settled.remember({(journey.id, journey.created_at, width, start): counted[start] for start in missing
+                           if start + step <= at - SETTLED})
     return {"bucketSeconds": width, "buckets": [iso(start) for start in starts],
-            "entries": entries, "completions": completions}
+            "entries": [counts[start][0] for start in starts],
+            "completions": [counts[start][1] for start in starts]}
 
 
-def _bucket_counts(s: Session, column: Any, starts: list[datetime], end: datetime, *where: Any) -> list[int]:
-    """One statement of per-bucket range counts: each is a pure index range count (no per-row filtering)."""
-    bounds = [*starts[1:], end]
-    base = select(func.count()).select_from(Enrollment).where(*where)
-    pairs = zip(starts, bounds, strict=True)
-    counts = [base.where(column >= low, column < high).scalar_subquery() for low, high in pairs]
-    return [int(value) for value in s.execute(select(*counts)).one()]
+def _bucket_counts(s: Session, journey_id: str,
+                   buckets: list[tuple[datetime, datetime]]) -> dict[datetime, tuple[int, int]]:
+    """(entries, completions) per [low, high) bucket in one statement of index range counts: every status
+    is listed so the (journey_id, status, entered_at) index serves entries as 4 range seeks per bucket."""
+    entered = select(func.count()).select_from(Enrollment).where(
+        Enrollment.journey_id == journey_id, Enrollment.status.in_(ENROLLMENT_STATUSES))
+    completed = select(func.count()).select_from(Enrollment).where(
+        Enrollment.journey_id == journey_id, Enrollment.status == "completed")
+    columns = []
+    for low, high in buckets:
+        columns.append(entered.where(Enrollment.entered_at >= low, Enrollment.entered_at < high))
+        columns.append(completed.where(Enrollment.ended_at >= low, Enrollment.ended_at < high))
+    values = [int(value) for value in s.execute(select(*(c.scalar_subquery() for c in columns))).one()]
+    return {low: (values[2 * index], values[2 * index + 1]) for index, (low, _high) in enumerate(buckets)}
 
 
 def enrollment_messages(enrollment_id: str) -> list[dict[str, Any]]:

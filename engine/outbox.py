@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session
 
+from engine import delivery_counts
 from engine.core import core
 from engine.ids import new_id
 from models.channels import Delivery
@@ -72,6 +73,7 @@ def queue_delivery(session: Session, *, customer_id: str, channel_id: str, offer
         raced = _by_key(connection, idempotency_key)
         assert raced is not None  # the conflicting row is committed, or the insert would have gone in
         return raced
+    delivery_counts.delivery_changed(connection, journey_id, step_id, channel_id, status)
     return QueuedDelivery(delivery_id, status, reason)
 
 

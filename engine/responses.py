@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import case, select
 from sqlmodel import Session
 
-from engine import signals
+from engine import delivery_counts, signals
 from engine.core import now, session
 from engine.deliveries import message_out
 from engine.errors import Invalid, NotFound
@@ -34,7 +34,7 @@ def record_response(outcome: str, delivery_id: str | None = None, customer_id: s
         raise Invalid(f"outcome must be one of {', '.join(OUTCOMES)}", field="outcome")
     with session() as s:
         if delivery_id is not None:
-            delivery = s.get(Delivery, delivery_id)
+            delivery = s.get(Delivery, delivery_id, with_for_update=True)
             if delivery is None:
                 raise NotFound(f"delivery {delivery_id} not found", {"field": "deliveryId"})
             customer_id, offer_id = delivery.customer_id, delivery.offer_id
@@ -42,8 +42,7 @@ def record_response(outcome: str, delivery_id: str | None = None, customer_id: s
             delivery = _latest_delivery(s, customer_id, offer_id)
         else:
             raise Invalid("give deliveryId, or customerId and offerId", field="deliveryId")
-        row = _response(delivery, customer_id, offer_id, outcome, now())
-        s.add(row)
+        row = _store(s, delivery, customer_id, offer_id, outcome, now())
     signals.work_available.send()
     return response_out(row)
 
@@ -57,8 +56,8 @@ def mark_read(customer_id: str, message_id: str) -> dict[str, Any]:
         first_read = message.read_at is None
         if first_read:
             message.read_at = now()
-            delivery = s.get(Delivery, message.delivery_id)
-            s.add(_response(delivery, customer_id, message.offer_id, "impression", message.read_at))
+            delivery = s.get(Delivery, message.delivery_id, with_for_update=True)
+            _store(s, delivery, customer_id, message.offer_id, "impression", message.read_at)
         answer = message_out(message)
     if first_read:
         signals.work_available.send()
@@ -73,11 +72,13 @@ def record_from_events(session: Session, events: list[Event], now: datetime) -> 
               if event.type in OUTCOMES and isinstance(event.properties.get("deliveryId"), str)}
     if not wanted:
         return
-    found = session.execute(select(Delivery).where(Delivery.id.in_(list(wanted)))).scalars().all()
+    found = session.execute(
+        select(Delivery).where(Delivery.id.in_(sorted(wanted))).order_by(Delivery.id).with_for_update()
+    ).scalars().all()
     for delivery in found:
         event = wanted[delivery.id]
         if event.customer_id == delivery.customer_id:
-            session.add(_response(delivery, delivery.customer_id, delivery.offer_id, event.type, now))
+            _store(session, delivery, delivery.customer_id, delivery.offer_id, event.type, now)
 
 
 def latest_outcome(session: Session, enrollment_id: str) -> str | None:
@@ -100,14 +101,22 @@ def list_responses(customer_id: str | None = None, delivery_id: str | None = Non
         return paginate(s, statement, limit, offset, response_out)
 
 
-def _response(delivery: Delivery | None, customer_id: str, offer_id: str | None, outcome: str,
-              at: datetime) -> Response:
-    return Response(
+def _store(s: Session, delivery: Delivery | None, customer_id: str, offer_id: str | None, outcome: str,
+           at: datetime) -> Response:
+    """Add a response; the delivery's first of this outcome is counted (the caller holds the delivery's
+    row lock on PostgreSQL, so two responses at once cannot both be first)."""
+    if delivery is not None and s.execute(
+        select(Response.id).where(Response.delivery_id == delivery.id, Response.outcome == outcome).limit(1)
+    ).first() is None:
+        delivery_counts.first_response(s.connection(), delivery.journey_id, delivery.step_id, outcome)
+    row = Response(
         id=new_id("rsp"), delivery_id=delivery.id if delivery else None, customer_id=customer_id,
         offer_id=offer_id, journey_id=delivery.journey_id if delivery else None,
         enrollment_id=delivery.enrollment_id if delivery else None,
         step_id=delivery.step_id if delivery else None, outcome=outcome, at=at,
     )
+    s.add(row)
+    return row
 
 
 def response_out(row: Response) -> dict[str, Any]:
@@ -125,5 +134,5 @@ def _latest_delivery(s: Session, customer_id: str, offer_id: str) -> Delivery | 
     sent_first = case((Delivery.status == "sent", 0), else_=1)
     return s.execute(
         select(Delivery).where(Delivery.customer_id == customer_id, Delivery.offer_id == offer_id)
-        .order_by(sent_first, Delivery.created_at.desc()).limit(1)
+        .order_by(sent_first, Delivery.created_at.desc()).limit(1).with_for_update()
     ).scalars().first()

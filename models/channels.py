@@ -82,6 +82,26 @@ class Response(SQLModel, table=True):
     at: NaiveDatetime
 
 
+class DeliveryCounter(SQLModel, table=True):
+    """Deliveries per journey, step, channel and status, kept exact in the transaction of every status
+    change ("" for no journey or step: channel test sends), so monitors read them by key."""
+
+    journey_id: str = Field(primary_key=True, max_length=64)
+    step_id: str = Field(primary_key=True, max_length=64)
+    channel_id: str = Field(primary_key=True, max_length=64)
+    status: str = Field(primary_key=True, max_length=16)
+    count: int = 0
+
+
+class ResponseCounter(SQLModel, table=True):
+    """Deliveries of a journey step that drew an outcome: each delivery counted once per outcome."""
+
+    journey_id: str = Field(primary_key=True, max_length=64)
+    step_id: str = Field(primary_key=True, max_length=64)
+    outcome: str = Field(primary_key=True, max_length=16)
+    count: int = 0
+
+
 class InboxMessage(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     customer_id: str = Field(max_length=128, index=True)

@@ -10,7 +10,7 @@ from engine import engine_status, live, metrics
 from engine.clock import VirtualClock
 from engine.core import Core, session
 from engine.errors import NotFound
-from models.channels import Channel, Delivery, Response
+from models.channels import Channel, Delivery, DeliveryCounter, ResponseCounter
 from models.enrollment import EdgeCounter, Enrollment, EnrollmentHistory, JourneyCounter, StepCounter
 from models.journey import Journey
 
@@ -43,11 +43,9 @@ def add_delivery(at: datetime, number: int, step_id: str, channel_id: str, statu
                        step_id=step_id, status=status, created_at=at))
 
 
-def add_response(at: datetime, number: int, delivery: int, step_id: str, outcome: str) -> None:
+def add_counters(*rows: DeliveryCounter | ResponseCounter) -> None:
     with session() as s:
-        s.add(Response(id=f"rsp_{number}", delivery_id=f"dlv_{delivery}", customer_id=f"cus_{delivery}",
-                       journey_id="jrn_a", enrollment_id=f"enr_jrn_a_{delivery}", step_id=step_id,
-                       outcome=outcome, at=at))
+        s.add_all(rows)
 
 
 def test_unknown_journey_is_not_found(engine_core: Core) -> None:
@@ -113,11 +111,14 @@ def test_deliveries_grouped_by_channel_and_status(engine_core: Core, clock: Virt
     add_journey(at)
     with session() as s:
         s.add(Channel(id="ch_mail", name="Mail", type="email", created_at=at, updated_at=at))
-    for number, (step, channel, status) in enumerate([
-        ("hello", "ch_mail", "sent"), ("hello", "ch_mail", "sent"), ("hello", "ch_mail", "failed"),
-        ("hello", "ch_mail", "queued"), ("bye", "ch_app", "sent"), ("bye", "ch_app", "suppressed"),
-    ]):
-        add_delivery(at, number, step, channel, status)
+    add_counters(*(
+        DeliveryCounter(journey_id=journey, step_id=step, channel_id=channel, status=status, count=count)
+        for journey, step, channel, status, count in [
+            ("jrn_a", "hello", "ch_mail", "sent", 2), ("jrn_a", "hello", "ch_mail", "failed", 1),
+            ("jrn_a", "hello", "ch_mail", "queued", 1), ("jrn_a", "hello", "ch_mail", "suppressed", 0),
+            ("jrn_a", "bye", "ch_app", "sent", 1), ("jrn_a", "bye", "ch_app", "suppressed", 1),
+            ("jrn_other", "hello", "ch_mail", "sent", 5), ("", "", "ch_mail", "sent", 7),
+        ]))
     deliveries = metrics.journey_metrics("jrn_a")["deliveries"]
     assert deliveries["byStatus"] == {"queued": 1, "sent": 3, "failed": 1, "suppressed": 1}
     assert deliveries["byChannel"] == [
@@ -128,16 +129,16 @@ def test_deliveries_grouped_by_channel_and_status(engine_core: Core, clock: Virt
     ]
 
 
-def test_response_rates_count_each_delivery_once_per_outcome(engine_core: Core, clock: VirtualClock) -> None:
-    at = clock.now()
-    add_journey(at)
-    for number in range(4):
-        add_delivery(at, number, "hello", "ch_mail", "sent")
-    add_response(at, 1, delivery=0, step_id="hello", outcome="click")
-    add_response(at, 2, delivery=0, step_id="hello", outcome="click")  # a second click on the same message
-    add_response(at, 3, delivery=1, step_id="hello", outcome="click")
-    add_response(at, 4, delivery=1, step_id="hello", outcome="conversion")
-    add_response(at, 5, delivery=2, step_id="hello", outcome="dismiss")
+def test_response_rates_are_responding_deliveries_over_sent(engine_core: Core, clock: VirtualClock) -> None:
+    add_journey(clock.now())
+    add_counters(
+        DeliveryCounter(journey_id="jrn_a", step_id="hello", channel_id="ch_mail", status="sent", count=4),
+        DeliveryCounter(journey_id="jrn_a", step_id="hello", channel_id="ch_mail", status="failed", count=3),
+        ResponseCounter(journey_id="jrn_a", step_id="hello", outcome="click", count=2),
+        ResponseCounter(journey_id="jrn_a", step_id="hello", outcome="conversion", count=1),
+        ResponseCounter(journey_id="jrn_a", step_id="hello", outcome="dismiss", count=1),
+        ResponseCounter(journey_id="jrn_other", step_id="hello", outcome="click", count=9),
+    )
     rates = {row["stepId"]: row for row in metrics.journey_metrics("jrn_a")["responses"]}
     assert rates["hello"] == {"stepId": "hello", "stepName": "Hello", "sent": 4, "queued": 0, "clicks": 2,
                               "clickRate": 0.5, "conversions": 1, "conversionRate": 0.25}
@@ -156,6 +157,21 @@ def test_series_buckets_entries_and_completions_by_hour(engine_core: Core, clock
     assert result["bucketSeconds"] == 3600 and len(result["buckets"]) == 24
     assert result["entries"][-1] == 1 and result["entries"][-6] == 2 and sum(result["entries"]) == 3
     assert result["completions"][-2] == 1 and sum(result["completions"]) == 1
+
+
+def test_a_refresh_recounts_only_buckets_that_can_change(engine_core: Core, clock: VirtualClock) -> None:
+    add_journey(clock.now())
+    start = clock.now()
+    assert sum(metrics.journey_metrics("jrn_a")["series"]["entries"]) == 0
+    # The engine only writes entry times as they happen; a row slipped into a settled hour is not recounted,
+    # while the open hour and the one that closed less than SETTLED ago are.
+    add_enrollment(start - timedelta(hours=5), 1)
+    add_enrollment(start - metrics.SETTLED / 2, 2)
+    add_enrollment(start, 3)
+    entries = metrics.journey_metrics("jrn_a")["series"]["entries"]
+    assert (entries[-1], entries[-2], sum(entries)) == (1, 1, 2)
+    clock.advance(hours=1)
+    assert metrics.journey_metrics("jrn_a")["series"]["entries"][-3:] == [1, 1, 0]
 
 
 def test_short_window_uses_five_minute_buckets(engine_core: Core, clock: VirtualClock) -> None:

@@ -1,0 +1,110 @@
+"""The delivery and response counters stay equal to a recount of the rows through a mixed run: queued,
+suppressed, retried, failed, sent, test sends, and the same outcome recorded more than once."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import channel_admin, deliveries, events, metrics
+from engine.clock import VirtualClock
+from engine.core import now, session
+from engine.dispatcher import dispatch_due
+from engine.responses import mark_read, record_response
+from models import channels as wire
+from models.audience import EventIn
+from models.channels import Delivery, DeliveryCounter, Response, ResponseCounter
+from models.journey import Journey
+from tests.delivery_kit import http_config, http_receiver, queue, seed_channel, seed_customer, seed_offer
+
+pytestmark = pytest.mark.usefixtures("engine_core")
+
+
+def _counters() -> tuple[Counter[tuple[str, ...]], Counter[tuple[str, ...]]]:
+    with session() as s:
+        counted = Counter({(row.journey_id, row.step_id, row.channel_id, row.status): row.count
+                           for row in s.execute(select(DeliveryCounter)).scalars()})
+        responded = Counter({(row.journey_id, row.step_id, row.outcome): row.count
+                             for row in s.execute(select(ResponseCounter)).scalars()})
+    return +counted, +responded  # unary + drops the zero counts
+
+
+def _recount() -> tuple[Counter[tuple[str, ...]], Counter[tuple[str, ...]]]:
+    with session() as s:
+        key = (Delivery.journey_id, Delivery.step_id, Delivery.channel_id, Delivery.status)
+        counted = Counter({
+            (journey or "", step or "", channel, status): count
+            for journey, step, channel, status, count in s.execute(select(*key, func.count()).group_by(*key))
+        })
+        responded = Counter({
+            (journey or "", step or "", outcome): count
+            for journey, step, outcome, count in s.execute(
+                select(Response.journey_id, Response.step_id, Response.outcome,
+                       func.count(func.distinct(Response.delivery_id)))
+                .where(Response.delivery_id.is_not(None))
+                .group_by(Response.journey_id, Response.step_id, Response.outcome))
+        })
+    return +counted, +responded
+
+
+def test_counters_equal_a_recount_after_a_mixed_run(clock: VirtualClock) -> None:
+    seed_customer("cus_ann")
+    seed_customer("cus_bob")
+    seed_offer("off_tea")
+    seed_channel("ch_app", "in_app", {})
+    policy = {"maxPerOffer": 2, "windowDays": 7}
+    with http_receiver(statuses=[503]) as receiver:
+        seed_channel("ch_hook", "webhook", http_config(receiver.url))
+        in_app = queue("a1", channel_id="ch_app", policy=policy)
+        retried = queue("a2", channel_id="ch_hook", policy=policy)
+        suppressed = queue("a3", channel_id="ch_app", policy=policy)
+        assert queue("a1", channel_id="ch_app", policy=policy) == in_app  # same key: no second count
+        failing = queue("b1", channel_id="ch_gone", customer_id="cus_bob", enrollment_id="enr_2")
+        test_send = wire.TestDeliveryIn(customer_id="cus_bob", offer_id="off_tea")
+        tested = channel_admin.send_test("ch_app", test_send)
+        assert _counters() == _recount()
+        assert dispatch_due() == 4  # in-app sent, webhook busy (retry), missing channel failed, test sent
+        assert _counters() == _recount()
+        clock.advance(seconds=1)
+        assert dispatch_due() == 1
+    assert {deliveries.get_delivery(d)["status"] for d in (in_app.id, retried.id, tested["id"])} == {"sent"}
+    assert (deliveries.get_delivery(failing.id)["status"], suppressed.status) == ("failed", "suppressed")
+
+    record_response("click", delivery_id=in_app.id)
+    record_response("click", delivery_id=in_app.id)  # the same message clicked twice
+    record_response("conversion", customer_id="cus_ann", offer_id="off_tea")
+    events.accept([EventIn(customer_id="cus_ann", type="click", properties={"deliveryId": retried.id})])
+    events.accept([EventIn(customer_id="cus_ann", type="click", properties={"deliveryId": retried.id})])
+    message = deliveries.inbox("cus_ann")["data"][0]
+    mark_read("cus_ann", message["id"])
+    record_response("impression", delivery_id=in_app.id)
+    record_response("dismiss", delivery_id=tested["id"])
+
+    delivered, responded = _counters()
+    assert (delivered, responded) == _recount()
+    assert delivered[("jrn_1", "send1", "ch_app", "sent")] == 1
+    assert delivered[("jrn_1", "send1", "ch_app", "suppressed")] == 1
+    assert delivered[("jrn_1", "send1", "ch_gone", "failed")] == 1
+    assert delivered[("", "", "ch_app", "sent")] == 1
+    assert responded[("jrn_1", "send1", "click")] == 2
+    assert responded[("jrn_1", "send1", "impression")] == 1
+
+
+def test_journey_metrics_read_the_counters(clock: VirtualClock) -> None:
+    seed_customer("cus_ann")
+    seed_offer("off_tea")
+    seed_channel("ch_app", "in_app", {})
+    with session() as s:
+        s.add(Journey(id="jrn_1", name="One", status="active", created_at=now(), updated_at=now(),
+                      steps=[{"id": "send1", "type": "send", "config": {"channelId": "ch_app"}}]))
+    sent = queue("a1", channel_id="ch_app")
+    queue("a2", channel_id="ch_app")
+    dispatch_due(limit=1)
+    record_response("click", delivery_id=sent.id)
+    record_response("click", delivery_id=sent.id)
+    figures = metrics.journey_metrics("jrn_1")
+    assert figures["deliveries"]["byStatus"] == {"queued": 1, "sent": 1, "failed": 0, "suppressed": 0}
+    assert figures["responses"] == [{"stepId": "send1", "stepName": "send1", "sent": 1, "queued": 1,
+                                     "clicks": 1, "clickRate": 1.0, "conversions": 0, "conversionRate": 0.0}]
