@@ -10,7 +10,7 @@ from engine.core import session
 from engine.errors import Invalid, NotFound
 from engine.paging import paginate
 from models.audience import Customer
-from models.channels import DELIVERY_STATUSES, Delivery, DeliveryAttempt, InboxMessage
+from models.channels import DELIVERY_STATUSES, Delivery, DeliveryAttempt, DeliveryCounter, InboxMessage
 from models.common import iso
 
 
@@ -39,9 +39,11 @@ def list_deliveries(customer_id: str | None = None, channel_id: str | None = Non
 
 
 def status_counts() -> dict[str, int]:
-    """How many deliveries are in each status (every status present, 0 when none)."""
+    """How many deliveries are in each status (every status present, 0 when none), from the counters."""
     with session() as s:
-        rows = s.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
+        rows = s.execute(
+            select(DeliveryCounter.status, func.sum(DeliveryCounter.count)).group_by(DeliveryCounter.status)
+        ).all()
     found = {status: int(count) for status, count in rows}
     return {status: found.get(status, 0) for status in DELIVERY_STATUSES}
 
