@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 
 from engine import channel_admin
 from models.channels import ChannelCreate, ChannelUpdate, TestDeliveryIn
+from ui.api.item_routes import add_item_routes
 from ui.api.paging import Paging, paging
 
 router = APIRouter(tags=["channels"])
@@ -24,20 +25,9 @@ def create_channel(body: ChannelCreate) -> dict[str, Any]:
     return channel_admin.create_channel(body)
 
 
-@router.get("/channels/{channel_id}")
-def get_channel(channel_id: str) -> dict[str, Any]:
-    return channel_admin.get_channel(channel_id)
-
-
-@router.put("/channels/{channel_id}")
-def update_channel(channel_id: str, body: ChannelUpdate) -> dict[str, Any]:
-    return channel_admin.update_channel(channel_id, body)
-
-
-@router.delete("/channels/{channel_id}", status_code=204)
-def delete_channel(channel_id: str) -> Response:
-    channel_admin.delete_channel(channel_id)
-    return Response(status_code=204)
+add_item_routes(router, "/channels/{channel_id}", get=channel_admin.get_channel,
+                update=channel_admin.update_channel, delete=channel_admin.delete_channel, body=ChannelUpdate,
+                methods=("PUT",))
 
 
 @router.post("/channels/{channel_id}/test", status_code=201)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from engine import customers, segments
 from engine.errors import Invalid
 from models.audience import CustomerIn, CustomerUpdate
+from ui.api.item_routes import add_item_routes
 from ui.api.paging import Paging, paging
 
 router = APIRouter(tags=["customers"])
@@ -40,22 +41,9 @@ async def import_customers(request: Request) -> dict[str, Any]:
     return await run_in_threadpool(customers.import_customers, text, fmt)
 
 
-@router.get("/customers/{customer_id}")
-def get_customer(customer_id: str) -> dict[str, Any]:
-    return customers.get_customer(customer_id)
-
-
-@router.patch("/customers/{customer_id}")
-@router.put("/customers/{customer_id}")
-def update_customer(customer_id: str, body: CustomerUpdate) -> dict[str, Any]:
-    """Merge attributes and flags into the customer (a key set to null is removed)."""
-    return customers.update_customer(customer_id, body)
-
-
-@router.delete("/customers/{customer_id}", status_code=204)
-def delete_customer(customer_id: str) -> Response:
-    customers.delete_customer(customer_id)
-    return Response(status_code=204)
+add_item_routes(router, "/customers/{customer_id}", get=customers.get_customer,
+                update=customers.update_customer, delete=customers.delete_customer, body=CustomerUpdate,
+                update_doc="Merge attributes and flags into the customer (a key set to null is removed).")
 
 
 @router.get("/customers/{customer_id}/segments")

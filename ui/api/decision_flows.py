@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 
 from engine import decisioning, offers
 from models.offers import DecisionFlowFields, DecisionFlowIn, RecommendIn
+from ui.api.item_routes import add_item_routes
 from ui.api.paging import Paging, paging
 
 router = APIRouter(tags=["decisioning"])
@@ -24,21 +25,9 @@ def list_decision_flows(search: str | None = Query(None, max_length=200),
     return offers.list_decision_flows(search=search, limit=page.limit, offset=page.offset)
 
 
-@router.get("/decision-flows/{flow_id}")
-def get_decision_flow(flow_id: str) -> dict[str, Any]:
-    return offers.get_decision_flow(flow_id)
-
-
-@router.patch("/decision-flows/{flow_id}")
-@router.put("/decision-flows/{flow_id}")
-def update_decision_flow(flow_id: str, body: DecisionFlowFields) -> dict[str, Any]:
-    return offers.update_decision_flow(flow_id, body)
-
-
-@router.delete("/decision-flows/{flow_id}", status_code=204)
-def delete_decision_flow(flow_id: str) -> Response:
-    offers.delete_decision_flow(flow_id)
-    return Response(status_code=204)
+add_item_routes(router, "/decision-flows/{flow_id}", get=offers.get_decision_flow,
+                update=offers.update_decision_flow, delete=offers.delete_decision_flow,
+                body=DecisionFlowFields)
 
 
 @router.post("/recommend")

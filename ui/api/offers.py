@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 
 from engine import offers
 from models.offers import OfferFields, OfferIn
+from ui.api.item_routes import add_item_routes
 from ui.api.paging import Paging, paging
 
 router = APIRouter(tags=["offers"])
@@ -25,19 +26,6 @@ def list_offers(search: str | None = Query(None, max_length=200),
     return offers.list_offers(search=search, status=status, limit=page.limit, offset=page.offset)
 
 
-@router.get("/offers/{offer_id}")
-def get_offer(offer_id: str) -> dict[str, Any]:
-    return offers.get_offer(offer_id)
-
-
-@router.patch("/offers/{offer_id}")
-@router.put("/offers/{offer_id}")
-def update_offer(offer_id: str, body: OfferFields) -> dict[str, Any]:
-    """Change the fields sent; the rest stay as they are."""
-    return offers.update_offer(offer_id, body)
-
-
-@router.delete("/offers/{offer_id}", status_code=204)
-def delete_offer(offer_id: str) -> Response:
-    offers.delete_offer(offer_id)
-    return Response(status_code=204)
+add_item_routes(router, "/offers/{offer_id}", get=offers.get_offer, update=offers.update_offer,
+                delete=offers.delete_offer, body=OfferFields,
+                update_doc="Change the fields sent; the rest stay as they are.")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 
 from engine import segments
 from models.audience import SegmentIn, SegmentMembersChange, SegmentUpdate
+from ui.api.item_routes import add_item_routes
 from ui.api.paging import Paging, paging
 
 router = APIRouter(tags=["segments"])
@@ -24,22 +25,9 @@ def list_segments(search: str | None = Query(None, max_length=200),
     return segments.list_segments(search=search, limit=page.limit, offset=page.offset)
 
 
-@router.get("/segments/{segment_id}")
-def get_segment(segment_id: str) -> dict[str, Any]:
-    return segments.get_segment(segment_id)
-
-
-@router.patch("/segments/{segment_id}")
-@router.put("/segments/{segment_id}")
-def update_segment(segment_id: str, body: SegmentUpdate) -> dict[str, Any]:
-    """Rename, or change the rule (every customer is re-evaluated)."""
-    return segments.update_segment(segment_id, body)
-
-
-@router.delete("/segments/{segment_id}", status_code=204)
-def delete_segment(segment_id: str) -> Response:
-    segments.delete_segment(segment_id)
-    return Response(status_code=204)
+add_item_routes(router, "/segments/{segment_id}", get=segments.get_segment, update=segments.update_segment,
+                delete=segments.delete_segment, body=SegmentUpdate,
+                update_doc="Rename, or change the rule (every customer is re-evaluated).")
 
 
 @router.get("/segments/{segment_id}/members")

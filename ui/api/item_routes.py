@@ -1,0 +1,52 @@
+"""The routes every catalogue resource has alike: read, change and delete one item by its id."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel
+
+Item = dict[str, Any]
+
+
+def add_item_routes(
+    router: APIRouter,
+    path: str,
+    *,
+    get: Callable[[str], Item],
+    update: Callable[[str, Any], Item],
+    delete: Callable[[str], None],
+    body: type[BaseModel],
+    methods: tuple[str, ...] = ("PUT", "PATCH"),
+    update_doc: str = "",
+) -> None:
+    """GET `path` answers `get(id)`, each of `methods` answers `update(id, body)`, DELETE answers 204.
+
+    `path` ends in the id parameter, e.g. "/offers/{offer_id}"; the parameter keeps that name in the API docs.
+    """
+    key = path.rsplit("{", 1)[1].rstrip("}")
+    noun = key.removesuffix("_id")
+    ident = inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, annotation=str)
+    payload = inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=body)
+
+    def read(**values: Any) -> Item:
+        return get(values[key])
+
+    def change(**values: Any) -> Item:
+        return update(values[key], values["body"])
+
+    def remove(**values: Any) -> Response:
+        delete(values[key])
+        return Response(status_code=204)
+
+    # FastAPI reads parameters from the signature: give each endpoint the resource's own id name and body.
+    read.__signature__ = inspect.Signature([ident], return_annotation=Item)  # type: ignore[attr-defined]
+    change.__signature__ = inspect.Signature([ident, payload], return_annotation=Item)  # type: ignore[attr-defined]
+    remove.__signature__ = inspect.Signature([ident], return_annotation=Response)  # type: ignore[attr-defined]
+    router.add_api_route(path, read, methods=["GET"], name=f"get_{noun}")
+    for method in methods:  # one route per method: each gets its own OpenAPI operation id
+        router.add_api_route(path, change, methods=[method], name=f"update_{noun}", description=update_doc)
+    router.add_api_route(path, remove, methods=["DELETE"], status_code=204, name=f"delete_{noun}")
