@@ -12,6 +12,7 @@ from engine import channel_admin
 from engine.errors import JourneysError
 from engine.references import catalog
 from models.channels import ChannelCreate, ChannelUpdate, TestDeliveryIn
+from ui.components.paged_table import notify_problem, problem
 from ui.layout import frame
 
 TYPE_ICONS = {"email": "mail", "webhook": "webhook", "sms": "sms", "push": "notifications", "in_app": "inbox"}
@@ -34,17 +35,6 @@ def target(channel: dict[str, Any]) -> str:
     if channel["type"] == "in_app":
         return "the customer's stored inbox"
     return str(config.get("url", ""))
-
-
-def problem(error: Exception) -> str:
-    """A one-line reason for a rejected form."""
-    if isinstance(error, ValidationError):
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        return f"{field}: {first['msg']}" if field else first["msg"]
-    if isinstance(error, JourneysError):
-        return error.message
-    return str(error)
 
 
 class ChannelList:
@@ -100,7 +90,7 @@ class ChannelList:
         try:
             channel_admin.delete_channel(channel_id)
         except JourneysError as error:
-            ui.notify(error.message, type="negative")
+            notify_problem(error)
         dialog.close()
         self.reload()
 
