@@ -7,8 +7,9 @@ Every offer that does not make it is named in the trace with the rule that dropp
 - `rules`: a CEL string is a qualification rule (false or error drops the offer). An object
   `{"expression", "relevance", "name"}` with a `relevance` multiplies the offer's relevance by that number
   when the expression is true (and does nothing when false); without `relevance` it is a qualification rule.
-- Contact policy, counted from the delivery log (queued or sent): `maxPerOffer` sends of one offer within the
-  last `windowDays` days, and `maxPerDay` sends of anything in the last 24 hours.
+- Contact policy (engine.contact_policy, the outbox's too), counted from the delivery log (queued or sent):
+  `maxPerOffer` sends of one offer within the last `windowDays` days, and `maxPerDay` sends of anything in
+  the last 24 hours.
 - PRIE score = propensity^Wp * relevance^Wr * impact^Wi * emphasis^We, impact = businessValue / the largest
   businessValue among the offers being scored, emphasis = priority. A factor ≤ 0 eliminates the offer.
   Ties: higher priority first, then offer id.
@@ -17,22 +18,21 @@ Every offer that does not make it is named in the trace with the rule that dropp
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlmodel import Session
 
+from engine import contact_policy as policies
 from engine.core import now as current_time
 from engine.core import session as open_session
 from engine.customers import customer_view
 from engine.errors import NotFound
 from engine.expressions import ExpressionError, evaluate, is_true, names
-from models.channels import Delivery
 from models.common import iso
 from models.offers import DecisionFlow, Offer
 
-COUNTED_STATUSES = ("queued", "sent")
 FACTORS = ("propensity", "relevance", "impact", "emphasis")
 
 
@@ -134,38 +134,10 @@ def _candidates(session: Session, flow: DecisionFlow, now: datetime, decision: D
 
 def _contact_policy(session: Session, customer_id: str, policy: dict[str, Any], offers: list[Offer],
                     now: datetime, decision: Decision) -> list[Offer]:
-    if not offers:
-        return offers
-    counted = select(func.count()).select_from(Delivery).where(
-        Delivery.customer_id == customer_id, Delivery.status.in_(COUNTED_STATUSES))
-    max_per_day = policy.get("maxPerDay")
-    if max_per_day:
-        today = session.execute(counted.where(Delivery.created_at > now - timedelta(days=1))).scalar_one()
-        if today >= max_per_day:
-            for offer in offers:
-                decision.drop(offer.id, "contactPolicy.maxPerDay",
-                              f"{today} sends in the last 24 hours (cap {max_per_day})")
-            return []
-    max_per_offer = policy.get("maxPerOffer")
-    if not max_per_offer:
-        return offers
-    window = float(policy.get("windowDays") or 7)
-    rows = session.execute(
-        select(Delivery.offer_id, func.count()).where(
-            Delivery.customer_id == customer_id, Delivery.status.in_(COUNTED_STATUSES),
-            Delivery.created_at > now - timedelta(days=window), Delivery.offer_id.in_([o.id for o in offers]))
-        .group_by(Delivery.offer_id)
-    ).all()
-    sends = {offer_id: count for offer_id, count in rows}
-    kept: list[Offer] = []
-    for offer in offers:
-        count = sends.get(offer.id, 0)
-        if count >= max_per_offer:
-            decision.drop(offer.id, "contactPolicy.maxPerOffer",
-                          f"{count} sends in the last {window:g} days (cap {max_per_offer})")
-        else:
-            kept.append(offer)
-    return kept
+    blocked = policies.breaches(session, customer_id, [offer.id for offer in offers], policy, now)
+    for offer_id, breach in blocked.items():
+        decision.drop(str(offer_id), f"contactPolicy.{breach.rule}", breach.reason)
+    return [offer for offer in offers if offer.id not in blocked]
 
 
 class _Evaluator:

@@ -13,6 +13,7 @@ from engine.core import Core, now, session
 from engine.decisioning import Decision, decide, recommend
 from engine.errors import NotFound
 from engine.ids import new_id
+from engine.outbox import QueuedDelivery, queue_delivery
 from models.audience import CustomerIn, CustomerUpdate
 from models.channels import Delivery
 from models.offers import DecisionFlowIn, OfferIn
@@ -130,6 +131,27 @@ def test_daily_cap_across_offers(customer: str, clock: VirtualClock) -> None:
     assert _dropped(decision) == {"a": "contactPolicy.maxPerDay", "b": "contactPolicy.maxPerDay"}
     clock.advance(hours=25)
     assert sorted(_ids(_decide(flow))) == ["a", "b"]
+
+
+def test_decide_and_the_outbox_apply_one_contact_policy(customer: str, clock: VirtualClock) -> None:
+    _offer("a")
+    flow = _flow(offer_ids=["a"], contact_policy={"maxPerOffer": 1, "maxPerDay": 5})
+    policy = offers.get_decision_flow(flow)["contactPolicy"]
+
+    def queue(key: str) -> QueuedDelivery:
+        with session() as s:
+            return queue_delivery(s, customer_id="c1", channel_id="ch", offer_id="a", journey_id=None,
+                                  enrollment_id=None, step_id=None, idempotency_key=key, template=None,
+                                  context={}, contact_policy=policy, now=now())
+
+    assert queue("k1").status == "queued"
+    reason = "1 sends in the last 7 days (cap 1)"
+    assert _decide(flow).trace == [{"offerId": "a", "rule": "contactPolicy.maxPerOffer", "reason": reason}]
+    second = queue("k2")
+    assert (second.status, second.reason) == ("suppressed", f"contact policy maxPerOffer: {reason}")
+    clock.advance(days=7, seconds=1)  # the flow's default window
+    assert _ids(_decide(flow)) == ["a"]
+    assert queue("k3").status == "queued"
 
 
 def test_prie_ranks_as_computed_by_hand(customer: str) -> None:
