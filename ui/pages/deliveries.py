@@ -6,7 +6,6 @@ REFRESH_DELAY, done off the event loop.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from nicegui import run, ui
@@ -14,6 +13,7 @@ from nicegui import run, ui
 from engine import channel_admin, deliveries, live
 from engine.errors import JourneysError
 from models.channels import DELIVERY_STATUSES
+from ui.components.live_refresh import Coalescer
 from ui.components.paged_table import PagedTable, column, notify_problem
 from ui.layout import frame
 
@@ -46,7 +46,7 @@ class DeliveryTable:
     """Status tiles, filters, one page of the outbox, and a detail dialog per delivery."""
 
     def __init__(self, status: str, customer: str, channel: str, journey: str) -> None:
-        self.pending = False
+        self.live = Coalescer(self.refresh, REFRESH_DELAY)
         with ui.row().classes("w-full items-center gap-3"):
             ui.label("Deliveries").classes("text-2xl font-semibold")
             ui.space()
@@ -104,14 +104,13 @@ class DeliveryTable:
 
     async def on_delta(self, delta: dict[str, Any]) -> None:
         """Deliveries were attempted, or a runner batch may have queued some: one refresh per window."""
-        if delta.get("kind") not in ("deliveries", "batch") or self.pending:
-            return
-        self.pending = True
-        await asyncio.sleep(REFRESH_DELAY)
-        self.pending = False
+        if delta.get("kind") in ("deliveries", "batch"):
+            await self.live.trigger()
+
+    async def refresh(self) -> None:
         await self.listing.refresh()
         counts = await run.io_bound(deliveries.status_counts)
-        if not self.listing.table.is_deleted:
+        if not self.live.closed():
             self.show_counts(counts)
 
     def open_detail(self, delivery_id: str) -> None:

@@ -6,12 +6,12 @@ delta to a bounded stream at once, and coalesces figure refreshes to at most one
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from nicegui import Client, run, ui
+from nicegui import run, ui
 
 from engine import engine_status, live
+from ui.components.live_refresh import Coalescer
 from ui.components.tiles import Tiles
 from ui.layout import frame
 
@@ -88,8 +88,7 @@ def _duration(seconds: float) -> str:
 
 class EngineMonitor:
     def __init__(self, status: dict[str, Any]) -> None:
-        self.pending = False
-        self.client_id = ui.context.client.id
+        self.live = Coalescer(self.refresh, REFRESH_DELAY)
         self.names = {row["journeyId"]: row["name"] for row in status["journeys"]}
         with ui.row().classes("w-full items-center"):
             ui.label("Engine").classes("text-2xl font-semibold")
@@ -134,24 +133,15 @@ class EngineMonitor:
                 self.steps.classes("w-full").mark("recent-steps")
         self.show(status)
 
-    def closed(self) -> bool:
-        """The tab went away (its subscription may still receive a delta already in flight)."""
-        return self.client_id not in Client.instances
-
     async def on_delta(self, delta: dict[str, Any]) -> None:
-        if self.closed():
-            return
-        self.stream.push(describe(delta, self.names))
-        if self.pending:
-            return
-        self.pending = True
-        await asyncio.sleep(REFRESH_DELAY)
-        self.pending = False
-        await self.refresh()
+        """Every delta joins the stream at once; the figures follow in one coalesced refresh."""
+        if not self.live.closed():
+            self.stream.push(describe(delta, self.names))
+            await self.live.trigger()
 
     async def refresh(self) -> None:
         status = await run.io_bound(engine_status.engine_status)
-        if status is not None and not self.closed():  # None: the app is shutting down
+        if status is not None and not self.live.closed():  # None: the app is shutting down
             self.show(status)
 
     def show(self, status: dict[str, Any]) -> None:

@@ -7,14 +7,14 @@ websocket connects, so customers who enrolled while the page was loading are cou
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from nicegui import Client, run, ui
+from nicegui import run, ui
 
 from engine import enrollments, journeys, live, metrics
 from engine.errors import JourneysError, NotFound
 from ui.components.flow_canvas import FlowCanvas
+from ui.components.live_refresh import Coalescer
 from ui.components.monitor_charts import (
     counts_for_canvas,
     deliveries_options,
@@ -50,9 +50,8 @@ class JourneyMonitor:
         self.journey_id = journey_id
         self.step_names = {step["id"]: step["name"] for step in data["steps"]}
         self.version = data["version"]
-        self.client_id = ui.context.client.id
+        self.live = Coalescer(self.refresh, REFRESH_DELAY)
         self.hours = DEFAULT_WINDOW
-        self.pending = False
         self.filters: dict[str, Any] = {"status": None, "step_id": None, "customer_id": None}
         self._header(data)
         self.tiles = Tiles(TILES)
@@ -129,23 +128,15 @@ class JourneyMonitor:
 
     # ---- live updates -------------------------------------------------------------------------------
 
-    def closed(self) -> bool:
-        """The tab went away (its subscription may still receive a delta already in flight)."""
-        return self.client_id not in Client.instances
-
     async def on_delta(self, delta: dict[str, Any]) -> None:
         """A bus delta: if it concerns this journey, schedule one refresh (deltas meanwhile join it)."""
         touched = delta.get("journeys") or [delta.get("journeyId")]
-        if self.journey_id not in touched or self.pending or self.closed():
-            return
-        self.pending = True
-        await asyncio.sleep(REFRESH_DELAY)
-        self.pending = False
-        await self.refresh()
+        if self.journey_id in touched:
+            await self.live.trigger()
 
     async def refresh(self) -> None:
         data = await run.io_bound(metrics.journey_metrics, self.journey_id, self.hours)
-        if data is None or self.closed():  # None: the app is shutting down
+        if data is None or self.live.closed():  # None: the app is shutting down
             return
         if data["version"] != self.version:  # edited while paused: redraw the new definition
             journey = await run.io_bound(journeys.get_journey, self.journey_id)
@@ -221,7 +212,7 @@ class JourneyMonitor:
     async def open_timeline(self, enrollment_id: str) -> None:
         item = await run.io_bound(enrollments.get_enrollment, enrollment_id)
         messages = await run.io_bound(metrics.enrollment_messages, enrollment_id)
-        if item is None or messages is None or self.closed():
+        if item is None or messages is None or self.live.closed():
             return
         self.timeline.clear()
         with self.timeline, ui.card().classes("w-[520px] max-w-full h-full").props("data-timeline") as card:
