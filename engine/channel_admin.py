@@ -20,6 +20,7 @@ from engine.errors import Conflict, Invalid, NotFound
 from engine.ids import new_id
 from engine.outbox import queue_delivery
 from engine.paging import paginate
+from engine.references import check_unused
 from models.audience import Customer
 from models.channels import (
     CHANNEL_TYPES,
@@ -88,9 +89,12 @@ def update_channel(channel_id: str, data: ChannelUpdate) -> dict[str, Any]:
 
 
 def delete_channel(channel_id: str) -> None:
-    """Delete a channel; deliveries still queued for it then fail with "channel not found"."""
+    """Delete a channel no journey sends through (409 naming the journeys otherwise); deliveries still
+    queued for it then fail with "channel not found"."""
     with session() as s:
-        s.delete(_channel(s, channel_id))
+        row = _channel(s, channel_id)
+        check_unused(s, "channel", channel_id)
+        s.delete(row)
 
 
 def send_test(channel_id: str, data: TestDeliveryIn) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from engine.errors import Conflict, Invalid, NotFound
 from engine.expressions import syntax_error
 from engine.ids import new_id
 from engine.paging import paginate
+from engine.references import check_unused
 from models.common import iso
 from models.offers import DecisionFlow, DecisionFlowFields, DecisionFlowIn, Offer, OfferFields, OfferIn
 
@@ -78,13 +79,11 @@ def update_offer(offer_id: str, data: OfferFields) -> dict[str, Any]:
 
 
 def delete_offer(offer_id: str) -> None:
-    """Delete an offer that no decision flow lists by id (409 naming the flows otherwise)."""
+    """Delete an offer that no decision flow lists by id and no journey sends (409 naming them otherwise)."""
     with open_session() as s:
         row = _offer(s, offer_id)
-        users = [flow.id for flow in s.execute(select(DecisionFlow)).scalars() if offer_id in flow.offer_ids]
-        if users:
-            raise Conflict(f"offer {offer_id} is used by decision flow(s) {', '.join(users)}",
-                           {"decisionFlows": users})
+        flows = [flow.id for flow in s.execute(select(DecisionFlow)).scalars() if offer_id in flow.offer_ids]
+        check_unused(s, "offer", offer_id, decision_flows=flows)
         s.delete(row)
 
 
@@ -170,8 +169,11 @@ def update_decision_flow(flow_id: str, data: DecisionFlowFields) -> dict[str, An
 
 
 def delete_decision_flow(flow_id: str) -> None:
+    """Delete a decision flow no journey decides with (409 naming the journeys otherwise)."""
     with open_session() as s:
-        s.delete(_flow(s, flow_id))
+        row = _flow(s, flow_id)
+        check_unused(s, "decision flow", flow_id)
+        s.delete(row)
 
 
 def flow_out(row: DecisionFlow) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from engine.errors import Conflict, Invalid, NotFound
 from engine.expressions import is_true, syntax_error
 from engine.ids import new_id
 from engine.paging import paginate
+from engine.references import check_unused
 from models.audience import Customer, Segment, SegmentChange, SegmentIn, SegmentMember, SegmentUpdate
 from models.common import iso
 
@@ -254,9 +255,11 @@ def update_segment(segment_id: str, data: SegmentUpdate) -> dict[str, Any]:
 
 
 def delete_segment(segment_id: str) -> None:
-    """Delete a segment and its membership; the change log is kept as history."""
+    """Delete a segment and its membership, unless a journey enters by it or updates it (409 naming the
+    journeys); the change log is kept as history."""
     with open_session() as s:
         row = _segment(s, segment_id)
+        check_unused(s, "segment", segment_id)
         s.execute(delete(SegmentMember).where(SegmentMember.segment_id == segment_id))
         s.delete(row)
 
