@@ -9,7 +9,14 @@ from nicegui import ui
 from nicegui.elements.mixins.disableable_element import DisableableElement
 
 from ui.components.editor_state import TYPE_NAMES
-from ui.components.step_panels_base import Edit, PanelContext, options, set_or_drop, target_options
+from ui.components.step_panels_base import (
+    Edit,
+    PanelContext,
+    config_input,
+    config_select,
+    set_or_drop,
+    target_options,
+)
 from ui.components.step_panels_rows import branch_panel, split_panel, update_panel
 from ui.layout import STEP_STYLE
 
@@ -89,29 +96,12 @@ def _wait(step: dict[str, Any], edit: Edit, ctx: PanelContext) -> None:
         )
     )
     unit.on_value_change(lambda e: edit(lambda s: s["config"].__setitem__("unit", e.value), None))
-    until = (
-        ui.input("…or until this event arrives (optional)", value=config.get("untilEvent") or "")
-        .props("outlined dense")
-        .classes("w-full")
-        .mark("wait-until")
-    )
-    until.on_value_change(lambda e: edit(lambda s: set_or_drop(s["config"], "untilEvent", e.value), "until"))
+    config_input(step, edit, "untilEvent", "…or until this event arrives (optional)", "wait-until")
 
 
 def _decide(step: dict[str, Any], edit: Edit, ctx: PanelContext) -> None:
     config = step.get("config") or {}
-    flow = (
-        ui.select(
-            options(ctx.refs.decision_flows, config.get("decisionFlowId")),
-            value=config.get("decisionFlowId"),
-            label="Decision flow",
-            clearable=True,
-        )
-        .props("outlined dense")
-        .classes("w-full")
-        .mark("decide-flow")
-    )
-    flow.on_value_change(lambda e: edit(lambda s: set_or_drop(s["config"], "decisionFlowId", e.value), None))
+    config_select(step, edit, "decisionFlowId", ctx.refs.decision_flows, "Decision flow", "decide-flow")
     count = (
         ui.number("Offers to keep", value=config.get("maxOffers", 1), min=1, max=10, step=1, precision=0)
         .props("outlined dense")
@@ -123,15 +113,7 @@ def _decide(step: dict[str, Any], edit: Edit, ctx: PanelContext) -> None:
             lambda s: s["config"].__setitem__("maxOffers", max(1, min(10, int(e.value or 1)))), "maxOffers"
         )
     )
-    store = (
-        ui.input("Store the offers as", value=config.get("storeResultAs") or "")
-        .props("outlined dense")
-        .classes("w-full")
-        .mark("decide-store")
-    )
-    store.on_value_change(
-        lambda e: edit(lambda s: set_or_drop(s["config"], "storeResultAs", e.value), "store")
-    )
+    config_input(step, edit, "storeResultAs", "Store the offers as", "decide-store")
 
 
 def _send(step: dict[str, Any], edit: Edit, ctx: PanelContext) -> None:
@@ -139,47 +121,14 @@ def _send(step: dict[str, Any], edit: Edit, ctx: PanelContext) -> None:
     channels = {
         key: f"{name} · {ctx.refs.channel_types.get(key, '')}" for key, name in ctx.refs.channels.items()
     }
-    channel = (
-        ui.select(
-            options(channels, config.get("channelId")),
-            value=config.get("channelId"),
-            label="Channel",
-            clearable=True,
-        )
-        .props("outlined dense")
-        .classes("w-full")
-        .mark("send-channel")
-    )
-    channel.on_value_change(lambda e: edit(lambda s: set_or_drop(s["config"], "channelId", e.value), None))
+    config_select(step, edit, "channelId", channels, "Channel", "send-channel")
     stored = {
         s["config"]["storeResultAs"]: f"{s['config']['storeResultAs']} (from {s.get('name') or s['id']})"
         for s in ctx.state.doc["steps"]
         if s.get("type") == "decide" and (s.get("config") or {}).get("storeResultAs")
     }
-    source = (
-        ui.select(
-            options(stored, config.get("offerFrom")),
-            value=config.get("offerFrom"),
-            label="Offer chosen by a decide step",
-            clearable=True,
-        )
-        .props("outlined dense")
-        .classes("w-full")
-        .mark("send-offer-from")
-    )
-    source.on_value_change(lambda e: edit(lambda s: set_or_drop(s["config"], "offerFrom", e.value), None))
-    offer = (
-        ui.select(
-            options(ctx.refs.offers, config.get("offerId")),
-            value=config.get("offerId"),
-            label="…or always this offer",
-            clearable=True,
-        )
-        .props("outlined dense")
-        .classes("w-full")
-        .mark("send-offer")
-    )
-    offer.on_value_change(lambda e: edit(lambda s: set_or_drop(s["config"], "offerId", e.value), None))
+    config_select(step, edit, "offerFrom", stored, "Offer chosen by a decide step", "send-offer-from")
+    config_select(step, edit, "offerId", ctx.refs.offers, "…or always this offer", "send-offer")
     template = config.get("template") or {}
     with ui.expansion("Message override (optional)", icon="edit_note").classes("w-full"):
         subject = (
@@ -204,15 +153,7 @@ def _send(step: dict[str, Any], edit: Edit, ctx: PanelContext) -> None:
 
 
 def _exit(step: dict[str, Any], edit: Edit, ctx: PanelContext) -> None:
-    reason = (
-        ui.input("Exit reason", value=(step.get("config") or {}).get("reason", ""))
-        .props("outlined dense")
-        .classes("w-full")
-        .mark("exit-reason")
-    )
-    reason.on_value_change(
-        lambda e: edit(lambda s: s["config"].__setitem__("reason", e.value or ""), "reason")
-    )
+    config_input(step, edit, "reason", "Exit reason", "exit-reason", required=True)
 
 
 PANELS: dict[str, Callable[[dict[str, Any], Edit, PanelContext], None]] = {

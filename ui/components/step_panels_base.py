@@ -35,9 +35,13 @@ def options(names: dict[str, str], current: str | None) -> dict[str, str]:
     return options
 
 
+def other_steps(ctx: PanelContext, step_id: str) -> dict[str, str]:
+    """Every other step, id → name: where a step can go next."""
+    return {s["id"]: s.get("name") or s["id"] for s in ctx.state.doc["steps"] if s["id"] != step_id}
+
+
 def target_options(ctx: PanelContext, step_id: str, current: str | None) -> dict[str, str]:
-    names = {s["id"]: s.get("name") or s["id"] for s in ctx.state.doc["steps"] if s["id"] != step_id}
-    return options(names, current)
+    return options(other_steps(ctx, step_id), current)
 
 
 def cel_field(
@@ -73,3 +77,39 @@ def set_or_drop(holder: dict[str, Any], key: str, value: Any) -> None:
         holder.pop(key, None)
     else:
         holder[key] = value
+
+
+def config_select(step: dict[str, Any], edit: Edit, key: str, names: dict[str, str], label: str,
+                  marker: str) -> ui.select:
+    """A clearable select of `names` (id → name) writing the step's `config[key]` (cleared: removed)."""
+    current = (step.get("config") or {}).get(key)
+    select = (
+        ui.select(options(names, current), value=current, label=label, clearable=True)
+        .props("outlined dense")
+        .classes("w-full")
+        .mark(marker)
+    )
+    select.on_value_change(lambda e: edit(lambda s: set_or_drop(s["config"], key, e.value), None))
+    return select
+
+
+def config_input(step: dict[str, Any], edit: Edit, key: str, label: str, marker: str,
+                 *, required: bool = False) -> ui.input:
+    """A text input writing the step's `config[key]`; emptied, the key is removed (kept as "" if `required`).
+
+    Keystrokes in one field coalesce into one undo step."""
+    field = (
+        ui.input(label, value=(step.get("config") or {}).get(key) or "")
+        .props("outlined dense")
+        .classes("w-full")
+        .mark(marker)
+    )
+
+    def write(s: dict[str, Any], value: str) -> None:
+        if required:
+            s["config"][key] = value
+        else:
+            set_or_drop(s["config"], key, value)
+
+    field.on_value_change(lambda e: edit(lambda s: write(s, e.value or ""), f"{step['id']}:{key}"))
+    return field

@@ -12,7 +12,9 @@ from ui.components.step_panels_base import (
     Edit,
     PanelContext,
     cel_field,
+    config_select,
     options,
+    other_steps,
     set_or_drop,
     target_options,
 )
@@ -44,20 +46,8 @@ def branch_panel(step: dict[str, Any], edit: Edit, ctx: PanelContext) -> None:
         ui.button("Add condition", icon="add", on_click=lambda: edit(add, None, rebuild=True)).props(
             "flat dense no-caps"
         ).mark("add-condition")
-    default = (
-        ui.select(
-            target_options(ctx, step["id"], config.get("defaultStepId")),
-            value=config.get("defaultStepId"),
-            label="Otherwise go to (default)",
-            clearable=True,
-        )
-        .props("outlined dense")
-        .classes("w-full")
-        .mark("branch-default")
-    )
-    default.on_value_change(
-        lambda e: edit(lambda s: set_or_drop(s["config"], "defaultStepId", e.value), None)
-    )
+    config_select(step, edit, "defaultStepId", other_steps(ctx, step["id"]), "Otherwise go to (default)",
+                  "branch-default")
 
 
 def _condition_editor(
