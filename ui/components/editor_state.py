@@ -7,18 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.layout import layout, step_outputs
+from ui.components.flow_model import TYPE_NAMES
 
 EDITABLE = ("name", "description", "maxDuration", "entryConditions", "steps")
 HISTORY_LIMIT = 200
-TYPE_NAMES = {
-    "wait": "Wait",
-    "decide": "Decide",
-    "branch": "Branch",
-    "send": "Send",
-    "update": "Update",
-    "split": "Split",
-    "exit": "Exit",
-}
 
 Document = dict[str, Any]
 

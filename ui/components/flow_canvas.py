@@ -17,18 +17,9 @@ from typing import Any
 
 from nicegui import ui
 
-from ui.components.flow_model import build_edges, build_nodes, edge_key
+from ui.components.flow_model import TYPE_NAMES, build_edges, build_nodes, edge_key
 from ui.layout import STEP_STYLE
 
-PALETTE_LABELS = {
-    "wait": "Wait",
-    "decide": "Decide",
-    "branch": "Branch",
-    "send": "Send",
-    "update": "Update",
-    "split": "Split",
-    "exit": "Exit",
-}
 _CSS = Path(__file__).with_name("flow_canvas.css")
 
 
@@ -48,7 +39,7 @@ class FlowCanvas(ui.element, component="flow_canvas.js"):
         self.props["readonly"] = readonly
         self.props["palette"] = [
             {"type": kind, "label": label, "icon": STEP_STYLE[kind][0], "color": STEP_STYLE[kind][1]}
-            for kind, label in PALETTE_LABELS.items()
+            for kind, label in TYPE_NAMES.items()
         ]
         self.props["selected"] = []
         self.props["highlight"] = {"steps": [], "edges": []}

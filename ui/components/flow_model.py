@@ -8,6 +8,15 @@ from engine.layout import LAYER_GAP, step_outputs
 from ui.layout import STEP_STYLE
 
 ENTRY_ID = "__entry__"
+TYPE_NAMES = {  # step type -> the name palette, panels and new steps use
+    "wait": "Wait",
+    "decide": "Decide",
+    "branch": "Branch",
+    "send": "Send",
+    "update": "Update",
+    "split": "Split",
+    "exit": "Exit",
+}
 ENTRY_STYLE = ("login", "#64748b")
 
 

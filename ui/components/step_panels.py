@@ -8,14 +8,15 @@ from typing import Any
 from nicegui import ui
 from nicegui.elements.mixins.disableable_element import DisableableElement
 
-from ui.components.editor_state import TYPE_NAMES
+from ui.components.flow_model import TYPE_NAMES
 from ui.components.step_panels_base import (
     Edit,
     PanelContext,
+    choice,
     config_input,
     config_select,
+    other_steps,
     set_or_drop,
-    target_options,
 )
 from ui.components.step_panels_rows import branch_panel, split_panel, update_panel
 from ui.layout import STEP_STYLE
@@ -56,18 +57,8 @@ def step_panel(step_id: str, ctx: PanelContext) -> None:
         if builder is not None:
             builder(step, edit, ctx)
         if kind not in ("branch", "split", "exit"):
-            target = (
-                ui.select(
-                    target_options(ctx, step_id, step.get("next")),
-                    value=step.get("next"),
-                    label="Then go to",
-                    clearable=True,
-                )
-                .props("outlined dense")
-                .classes("w-full")
-                .mark("next")
-            )
-            target.on_value_change(lambda e: edit(lambda s: set_or_drop(s, "next", e.value), None))
+            choice(other_steps(ctx, step_id), step.get("next"), "Then go to", "next",
+                   lambda value: edit(lambda s: set_or_drop(s, "next", value), None))
             ui.label("Empty: the journey completes here.").classes("text-xs text-grey-7")
     if ctx.readonly:  # the structure is locked: show the configuration, allow no edits
         for element in panel.descendants():

@@ -40,8 +40,16 @@ def other_steps(ctx: PanelContext, step_id: str) -> dict[str, str]:
     return {s["id"]: s.get("name") or s["id"] for s in ctx.state.doc["steps"] if s["id"] != step_id}
 
 
-def target_options(ctx: PanelContext, step_id: str, current: str | None) -> dict[str, str]:
-    return options(other_steps(ctx, step_id), current)
+def choice(names: dict[str, str], current: str | None, label: str, marker: str,
+           on_change: Callable[[Any], None], *, clearable: bool = True) -> ui.select:
+    """A select of `names` (id → name; a current id no longer there is shown as missing)."""
+    return (
+        ui.select(options(names, current), value=current, label=label, clearable=clearable,
+                  on_change=lambda e: on_change(e.value))
+        .props("outlined dense")
+        .classes("w-full")
+        .mark(marker)
+    )
 
 
 def cel_field(
@@ -82,15 +90,8 @@ def set_or_drop(holder: dict[str, Any], key: str, value: Any) -> None:
 def config_select(step: dict[str, Any], edit: Edit, key: str, names: dict[str, str], label: str,
                   marker: str) -> ui.select:
     """A clearable select of `names` (id → name) writing the step's `config[key]` (cleared: removed)."""
-    current = (step.get("config") or {}).get(key)
-    select = (
-        ui.select(options(names, current), value=current, label=label, clearable=True)
-        .props("outlined dense")
-        .classes("w-full")
-        .mark(marker)
-    )
-    select.on_value_change(lambda e: edit(lambda s: set_or_drop(s["config"], key, e.value), None))
-    return select
+    return choice(names, (step.get("config") or {}).get(key), label, marker,
+                  lambda value: edit(lambda s: set_or_drop(s["config"], key, value), None))
 
 
 def config_input(step: dict[str, Any], edit: Edit, key: str, label: str, marker: str,

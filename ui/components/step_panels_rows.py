@@ -12,11 +12,10 @@ from ui.components.step_panels_base import (
     Edit,
     PanelContext,
     cel_field,
+    choice,
     config_select,
-    options,
     other_steps,
     set_or_drop,
-    target_options,
 )
 
 OPERATIONS = {
@@ -72,18 +71,8 @@ def _condition_editor(
             ui.button(icon="close", on_click=lambda: edit(remove, None, rebuild=True)).props(
                 "flat round dense"
             ).tooltip("Remove condition")
-    target = (
-        ui.select(
-            target_options(ctx, step_id, condition.get("targetStepId")),
-            value=condition.get("targetStepId"),
-            label="Go to",
-            clearable=True,
-        )
-        .props("outlined dense")
-        .classes("w-full")
-        .mark(f"condition-{index}-target")
-    )
-    target.on_value_change(lambda e: set_field("targetStepId", e.value))
+    choice(other_steps(ctx, step_id), condition.get("targetStepId"), "Go to", f"condition-{index}-target",
+           lambda value: set_field("targetStepId", value))
     expression = condition.get("expression", "")
     rows = from_cel(expression)
     raw: list[ui.textarea] = []
@@ -175,12 +164,8 @@ def _operation_editor(index: int, operation: dict[str, Any], edit: Edit, ctx: Pa
             on_change=lambda e: set_field("attribute", e.value),
         ).props("outlined dense").classes("w-full").mark(f"operation-{index}-attribute")
     if kind in ("addSegment", "removeSegment"):
-        ui.select(
-            options(ctx.refs.segments, operation.get("segmentId")),
-            value=operation.get("segmentId"),
-            label="Segment",
-            on_change=lambda e: set_field("segmentId", e.value),
-        ).props("outlined dense").classes("w-full").mark(f"operation-{index}-segment")
+        choice(ctx.refs.segments, operation.get("segmentId"), "Segment", f"operation-{index}-segment",
+               lambda value: set_field("segmentId", value), clearable=False)
     if kind == "setFlag":
         ui.input(
             "Flag", value=operation.get("flag") or "", on_change=lambda e: set_field("flag", e.value)
@@ -247,13 +232,8 @@ def split_panel(step: dict[str, Any], edit: Edit, ctx: PanelContext) -> None:
                     ui.button(icon="close", on_click=lambda r=remove: edit(r, None, rebuild=True)).props(
                         "flat round dense"
                     )
-            ui.select(
-                target_options(ctx, step["id"], path.get("targetStepId")),
-                value=path.get("targetStepId"),
-                label="Go to",
-                clearable=True,
-                on_change=lambda e, f=set_field: f("targetStepId", e.value),
-            ).props("outlined dense").classes("w-full")
+            choice(other_steps(ctx, step["id"]), path.get("targetStepId"), "Go to", f"path-{index}-target",
+                   lambda value, f=set_field: f("targetStepId", value))
 
     def add(s: dict[str, Any]) -> None:
         s["config"].setdefault("paths", []).append(

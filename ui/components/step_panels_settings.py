@@ -6,7 +6,7 @@ from typing import Any
 
 from nicegui import ui
 
-from ui.components.step_panels_base import PanelContext, cel_field, options
+from ui.components.step_panels_base import PanelContext, cel_field, choice
 
 REENTRY = {
     "skip_if_active": "Skip while enrolled",
@@ -65,16 +65,8 @@ def settings_panel(ctx: PanelContext, *, structure_locked: bool) -> None:
     )
     ui.label("Entry").classes("text-sm font-semibold mt-2")
     locked.append(
-        ui.select(
-            options(ctx.refs.segments, entry.get("segmentId")),
-            value=entry.get("segmentId"),
-            label="When a customer joins segment",
-            clearable=True,
-            on_change=lambda e: set_entry("segmentId", e.value),
-        )
-        .props("outlined dense")
-        .classes("w-full")
-        .mark("entry-segment")
+        choice(ctx.refs.segments, entry.get("segmentId"), "When a customer joins segment", "entry-segment",
+               lambda value: set_entry("segmentId", value))
     )
     locked.append(
         ui.input(

@@ -22,7 +22,8 @@ class Tiles:
                         ui.label(label).classes("text-sm text-slate-500")
                     figure = ui.label("0").classes(f"text-3xl font-bold {colour}").props(f"data-tile={key}")
                     self.figures[key] = figure.mark(f"tile-{key}")
-                    self.notes[key] = ui.label().classes("text-xs text-slate-500 min-h-[1rem]").mark(f"note-{key}")
+                    note = ui.label().classes("text-xs text-slate-500 min-h-[1rem]")  # equal card heights
+                    self.notes[key] = note.mark(f"note-{key}")
 
     def show(self, figures: dict[str, str], notes: dict[str, str] | None = None) -> None:
         for key, text in figures.items():
