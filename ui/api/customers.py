@@ -4,27 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from engine import customers, segments
 from engine.errors import Invalid
 from models.audience import CustomerIn, CustomerUpdate
-from ui.api.item_routes import add_item_routes
-from ui.api.paging import Paging, paging
+from ui.api.item_routes import add_collection_routes, add_item_routes
 
 router = APIRouter(tags=["customers"])
 
 
-@router.post("/customers", status_code=201)
-def create_customer(body: CustomerIn) -> dict[str, Any]:
-    return customers.create_customer(body)
-
-
-@router.get("/customers")
-def list_customers(search: str | None = Query(None, max_length=200),
-                   page: Paging = Depends(paging)) -> dict[str, Any]:
-    return customers.list_customers(search=search, limit=page.limit, offset=page.offset)
+add_collection_routes(router, "/customers", create=customers.create_customer, body=CustomerIn,
+                      search=customers.list_customers)
 
 
 @router.post("/customers/import")

@@ -4,25 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter
 
 from engine import decisioning, offers
 from models.offers import DecisionFlowFields, DecisionFlowIn, RecommendIn
-from ui.api.item_routes import add_item_routes
-from ui.api.paging import Paging, paging
+from ui.api.item_routes import add_collection_routes, add_item_routes
 
 router = APIRouter(tags=["decisioning"])
 
 
-@router.post("/decision-flows", status_code=201)
-def create_decision_flow(body: DecisionFlowIn) -> dict[str, Any]:
-    return offers.create_decision_flow(body)
-
-
-@router.get("/decision-flows")
-def list_decision_flows(search: str | None = Query(None, max_length=200),
-                        page: Paging = Depends(paging)) -> dict[str, Any]:
-    return offers.list_decision_flows(search=search, limit=page.limit, offset=page.offset)
+add_collection_routes(router, "/decision-flows", create=offers.create_decision_flow, body=DecisionFlowIn,
+                      search=offers.list_decision_flows)
 
 
 add_item_routes(router, "/decision-flows/{flow_id}", get=offers.get_decision_flow,

@@ -1,4 +1,4 @@
-"""The routes every catalogue resource has alike: read, change and delete one item by its id."""
+"""Routes catalogue resources have alike: create and search the collection; read, change, delete an item."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
+
+from ui.api.paging import Paging, paging
 
 Item = dict[str, Any]
 
@@ -50,3 +52,28 @@ def add_item_routes(
     for method in methods:  # one route per method: each gets its own OpenAPI operation id
         router.add_api_route(path, change, methods=[method], name=f"update_{noun}", description=update_doc)
     router.add_api_route(path, remove, methods=["DELETE"], status_code=204, name=f"delete_{noun}")
+
+
+def add_collection_routes(
+    router: APIRouter,
+    path: str,
+    *,
+    create: Callable[[Any], Item],
+    body: type[BaseModel],
+    search: Callable[..., Item],
+) -> None:
+    """POST `path` answers 201 with `create(body)`; GET answers `search(search=, limit=, offset=)`."""
+    noun = path.rstrip("/").rsplit("/", 1)[1].replace("-", "_")
+    payload = inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=body)
+
+    def add(body: Any) -> Item:
+        return create(body)
+
+    def find(
+        text: str | None = Query(None, alias="search", max_length=200), page: Paging = Depends(paging)
+    ) -> Item:
+        return search(search=text, limit=page.limit, offset=page.offset)
+
+    add.__signature__ = inspect.Signature([payload], return_annotation=Item)  # type: ignore[attr-defined]
+    router.add_api_route(path, add, methods=["POST"], status_code=201, name=f"create_{noun}")
+    router.add_api_route(path, find, methods=["GET"], name=f"list_{noun}")

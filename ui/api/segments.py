@@ -4,25 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from engine import segments
 from models.audience import SegmentIn, SegmentMembersChange, SegmentUpdate
-from ui.api.item_routes import add_item_routes
+from ui.api.item_routes import add_collection_routes, add_item_routes
 from ui.api.paging import Paging, paging
 
 router = APIRouter(tags=["segments"])
 
 
-@router.post("/segments", status_code=201)
-def create_segment(body: SegmentIn) -> dict[str, Any]:
-    return segments.create_segment(body)
-
-
-@router.get("/segments")
-def list_segments(search: str | None = Query(None, max_length=200),
-                  page: Paging = Depends(paging)) -> dict[str, Any]:
-    return segments.list_segments(search=search, limit=page.limit, offset=page.offset)
+add_collection_routes(router, "/segments", create=segments.create_segment, body=SegmentIn,
+                      search=segments.list_segments)
 
 
 add_item_routes(router, "/segments/{segment_id}", get=segments.get_segment, update=segments.update_segment,
