@@ -11,6 +11,7 @@ from engine import customers, segments
 from engine import events as event_log
 from engine.errors import JourneysError
 from models.audience import CustomerIn, CustomerUpdate
+from ui.components.detail_header import breadcrumb, load_or_explain
 from ui.components.paged_table import PagedTable, column, notify_problem
 from ui.layout import frame
 
@@ -107,16 +108,10 @@ def _import_dialog(imported: Any) -> ui.dialog:
 @ui.page("/customers/{customer_id}")
 def customer_page(customer_id: str) -> None:
     with frame("Customer"):
-        try:
-            customer = customers.get_customer(customer_id)
-        except JourneysError as error:
-            ui.label(error.message).classes("text-lg text-red-600")
-            ui.link("All customers", "/customers")
+        customer = load_or_explain(lambda: customers.get_customer(customer_id), "All customers", "/customers")
+        if customer is None:
             return
-        with ui.row().classes("w-full items-center"):
-            ui.link("Customers", "/customers").classes("text-sm")
-            ui.label("/").classes("text-sm text-gray-400")
-            ui.label(customer_id).classes("text-2xl font-semibold grow").mark("customer-id")
+        with breadcrumb("Customers", "/customers", customer_id, marker="customer-id"):
             ui.button("Edit", icon="edit", on_click=lambda: edit_dialog.open()).mark("edit-customer")
             ui.button("Delete", icon="delete", color="negative", on_click=lambda: confirm.open()) \
                 .props("outline")

@@ -10,6 +10,7 @@ from nicegui import run, ui
 from engine import customers, decisioning, offers
 from engine.errors import JourneysError
 from models.offers import DecisionFlowFields, DecisionFlowIn
+from ui.components.detail_header import breadcrumb, load_or_explain
 from ui.components.paged_table import PagedTable, column, notify_problem
 from ui.layout import frame
 
@@ -61,16 +62,11 @@ def decision_flows_page() -> None:
 @ui.page("/decision-flows/{flow_id}")
 def decision_flow_page(flow_id: str) -> None:
     with frame("Decision flow"):
-        try:
-            flow = offers.get_decision_flow(flow_id)
-        except JourneysError as error:
-            ui.label(error.message).classes("text-lg text-red-600")
-            ui.link("All decision flows", "/decision-flows")
+        flow = load_or_explain(lambda: offers.get_decision_flow(flow_id), "All decision flows",
+                               "/decision-flows")
+        if flow is None:
             return
-        with ui.row().classes("w-full items-center"):
-            ui.link("Decision flows", "/decision-flows").classes("text-sm")
-            ui.label("/").classes("text-sm text-gray-400")
-            ui.label(flow["name"]).classes("text-2xl font-semibold grow")
+        breadcrumb("Decision flows", "/decision-flows", flow["name"])
         with ui.row().classes("w-full gap-4 items-start no-wrap"):
             with ui.card().classes("grow"):
                 FlowEditor(flow)

@@ -9,6 +9,7 @@ from nicegui import run, ui
 from engine import segments
 from engine.errors import JourneysError
 from models.audience import SegmentIn, SegmentUpdate
+from ui.components.detail_header import breadcrumb, load_or_explain
 from ui.components.paged_table import PagedTable, column, notify_problem
 from ui.layout import frame
 
@@ -70,16 +71,10 @@ def _create_dialog(created: Any) -> ui.dialog:
 @ui.page("/segments/{segment_id}")
 def segment_page(segment_id: str) -> None:
     with frame("Segment"):
-        try:
-            segment = segments.get_segment(segment_id)
-        except JourneysError as error:
-            ui.label(error.message).classes("text-lg text-red-600")
-            ui.link("All segments", "/segments")
+        segment = load_or_explain(lambda: segments.get_segment(segment_id), "All segments", "/segments")
+        if segment is None:
             return
-        with ui.row().classes("w-full items-center"):
-            ui.link("Segments", "/segments").classes("text-sm")
-            ui.label("/").classes("text-sm text-gray-400")
-            ui.label(segment["name"]).classes("text-2xl font-semibold grow")
+        with breadcrumb("Segments", "/segments", segment["name"]):
             ui.button("Delete", icon="delete", color="negative", on_click=lambda: confirm.open()) \
                 .props("outline")
         with ui.row().classes("w-full gap-4 no-wrap"):

@@ -1,0 +1,29 @@
+"""The top of a detail page (customer, segment, decision flow): the item or why not, and a breadcrumb."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from nicegui import ui
+
+from engine.errors import JourneysError
+
+
+def load_or_explain(read: Callable[[], dict[str, Any]], back: str, path: str) -> dict[str, Any] | None:
+    """The item `read()` returns; when the engine refuses (not found), its reason and a link to `path`."""
+    try:
+        return read()
+    except JourneysError as error:
+        ui.label(error.message).classes("text-lg text-red-600")
+        ui.link(back, path)
+        return None
+
+
+def breadcrumb(parent: str, path: str, title: str, *, marker: str = "") -> ui.row:
+    """'Parent / Title' as a header row; enter the row (`with`) to add the page's buttons after the title."""
+    with ui.row().classes("w-full items-center") as row:
+        ui.link(parent, path).classes("text-sm")
+        ui.label("/").classes("text-sm text-gray-400")
+        ui.label(title).classes("text-2xl font-semibold grow").mark(marker)
+    return row
