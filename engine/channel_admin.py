@@ -16,10 +16,11 @@ from sqlmodel import Session
 from engine import signals
 from engine.core import now, session
 from engine.deliveries import delivery_out
-from engine.errors import Conflict, Invalid, NotFound
+from engine.errors import Invalid, NotFound
 from engine.ids import new_id
 from engine.outbox import queue_delivery
 from engine.paging import paginate
+from engine.records import fetch, insert_new
 from engine.references import check_unused
 from models.audience import Customer
 from models.channels import (
@@ -57,15 +58,9 @@ def get_channel(channel_id: str) -> dict[str, Any]:
 
 def create_channel(data: ChannelCreate) -> dict[str, Any]:
     with session() as s:
-        channel_id = data.id or new_id("ch")
-        if s.get(Channel, channel_id) is not None:
-            raise Conflict(f"channel {channel_id} already exists", {"field": "id"})
-        moment = now()
-        config = checked_config(data.type, data.config)
-        row = Channel(id=channel_id, name=data.name, type=data.type, config=config,
-                      rate_limit=data.rate_limit, created_at=moment, updated_at=moment)
-        s.add(row)
-        return channel_out(row)
+        values = {"name": data.name, "type": data.type, "config": checked_config(data.type, data.config),
+                  "rate_limit": data.rate_limit}
+        return channel_out(insert_new(s, Channel, "channel", data.id or new_id("ch"), values, now()))
 
 
 def update_channel(channel_id: str, data: ChannelUpdate) -> dict[str, Any]:
@@ -169,7 +164,4 @@ def _kept(value: Any, field: str) -> Any:
 
 
 def _channel(s: Session, channel_id: str) -> Channel:
-    row = s.get(Channel, channel_id)
-    if row is None:
-        raise NotFound(f"channel {channel_id} not found")
-    return row
+    return fetch(s, Channel, channel_id, "channel")

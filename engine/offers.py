@@ -9,16 +9,17 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from engine import templates
 from engine.core import now as current_time
 from engine.core import session as open_session
-from engine.errors import Conflict, Invalid, NotFound
+from engine.errors import Invalid
 from engine.expressions import syntax_error
 from engine.ids import new_id
 from engine.paging import paginate
+from engine.records import fetch, insert_new, matching
 from engine.references import check_unused
 from models.common import iso
 from models.offers import DecisionFlow, DecisionFlowFields, DecisionFlowIn, Offer, OfferFields, OfferIn
@@ -35,29 +36,20 @@ _OFFER_DEFAULTS = {"description": "", "category": "", "status": "active", "prope
 def create_offer(data: OfferIn) -> dict[str, Any]:
     values = {**deepcopy(_OFFER_DEFAULTS), **_given(data, _OFFER_COLUMNS, _OFFER_DEFAULTS)}
     _check_offer(values)
-    moment = current_time()
     with open_session() as s:
-        offer_id = data.id or new_id("off")
-        if s.get(Offer, offer_id) is not None:
-            raise Conflict(f"offer {offer_id} already exists", {"field": "id"})
-        row = Offer(id=offer_id, created_at=moment, updated_at=moment, **values)
-        s.add(row)
-        return offer_out(row)
+        return offer_out(insert_new(s, Offer, "offer", data.id or new_id("off"), values, current_time()))
 
 
 def get_offer(offer_id: str) -> dict[str, Any]:
     with open_session() as s:
-        return offer_out(_offer(s, offer_id))
+        return offer_out(fetch(s, Offer, offer_id, "offer"))
 
 
 def list_offers(search: str | None = None, status: str | None = None, limit: int = 50,
                 offset: int = 0) -> dict[str, Any]:
     with open_session() as s:
-        statement = select(Offer).order_by(Offer.name, Offer.id)
-        if search:
-            pattern = f"%{search}%"
-            statement = statement.where(or_(Offer.id.ilike(pattern), Offer.name.ilike(pattern),
-                                            Offer.category.ilike(pattern)))
+        statement = matching(select(Offer).order_by(Offer.name, Offer.id), search, Offer.id, Offer.name,
+                             Offer.category)
         if status:
             statement = statement.where(Offer.status == status)
         return paginate(s, statement, limit, offset, offer_out)
@@ -66,22 +58,17 @@ def list_offers(search: str | None = None, status: str | None = None, limit: int
 def update_offer(offer_id: str, data: OfferFields) -> dict[str, Any]:
     """Change the fields given (null clears eligibility and dates, and resets the others to their default)."""
     with open_session() as s:
-        row = _offer(s, offer_id)
-        current = {column: getattr(row, column) for column in _OFFER_COLUMNS}
+        row = fetch(s, Offer, offer_id, "offer")
         changes = _given(data, _OFFER_COLUMNS, _OFFER_DEFAULTS)
-        values = {**current, **changes}
-        _check_offer(values)
-        for column, value in changes.items():
-            setattr(row, column, value)
-        row.updated_at = current_time()
-        s.add(row)
+        _check_offer(_with(row, _OFFER_COLUMNS, changes))
+        _change(row, changes)
         return offer_out(row)
 
 
 def delete_offer(offer_id: str) -> None:
     """Delete an offer that no decision flow lists by id and no journey sends (409 naming them otherwise)."""
     with open_session() as s:
-        row = _offer(s, offer_id)
+        row = fetch(s, Offer, offer_id, "offer")
         flows = [flow.id for flow in s.execute(select(DecisionFlow)).scalars() if offer_id in flow.offer_ids]
         check_unused(s, "offer", offer_id, decision_flows=flows)
         s.delete(row)
@@ -113,13 +100,6 @@ def _check_offer(values: dict[str, Any]) -> None:
                 raise Invalid(f"creatives.{channel}.{part}: {reason}", field=f"creatives.{channel}.{part}")
 
 
-def _offer(session: Session, offer_id: str) -> Offer:
-    row = session.get(Offer, offer_id)
-    if row is None:
-        raise NotFound(f"offer {offer_id} not found")
-    return row
-
-
 # ---- decision flows ----------------------------------------------------------------------------------
 
 _FLOW_COLUMNS = ("name", "description", "offer_ids", "categories", "rules", "contact_policy", "weights",
@@ -131,47 +111,37 @@ _FLOW_DEFAULTS = {"description": "", "offer_ids": [], "categories": [], "rules":
 
 def create_decision_flow(data: DecisionFlowIn) -> dict[str, Any]:
     values = {**deepcopy(_FLOW_DEFAULTS), **_given(data, _FLOW_COLUMNS, _FLOW_DEFAULTS)}
-    moment = current_time()
     with open_session() as s:
         _check_flow(s, values)
         flow_id = data.id or new_id("dfl")
-        if s.get(DecisionFlow, flow_id) is not None:
-            raise Conflict(f"decision flow {flow_id} already exists", {"field": "id"})
-        row = DecisionFlow(id=flow_id, created_at=moment, updated_at=moment, **values)
-        s.add(row)
-        return flow_out(row)
+        return flow_out(insert_new(s, DecisionFlow, "decision flow", flow_id, values, current_time()))
 
 
 def get_decision_flow(flow_id: str) -> dict[str, Any]:
     with open_session() as s:
-        return flow_out(_flow(s, flow_id))
+        return flow_out(fetch(s, DecisionFlow, flow_id, "decision flow"))
 
 
 def list_decision_flows(search: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     with open_session() as s:
-        statement = select(DecisionFlow).order_by(DecisionFlow.name, DecisionFlow.id)
-        if search:
-            pattern = f"%{search}%"
-            statement = statement.where(or_(DecisionFlow.id.ilike(pattern), DecisionFlow.name.ilike(pattern)))
+        statement = matching(select(DecisionFlow).order_by(DecisionFlow.name, DecisionFlow.id), search,
+                             DecisionFlow.id, DecisionFlow.name)
         return paginate(s, statement, limit, offset, flow_out)
 
 
 def update_decision_flow(flow_id: str, data: DecisionFlowFields) -> dict[str, Any]:
     with open_session() as s:
-        row = _flow(s, flow_id)
+        row = fetch(s, DecisionFlow, flow_id, "decision flow")
         changes = _given(data, _FLOW_COLUMNS, _FLOW_DEFAULTS)
-        _check_flow(s, {**{column: getattr(row, column) for column in _FLOW_COLUMNS}, **changes})
-        for column, value in changes.items():
-            setattr(row, column, value)
-        row.updated_at = current_time()
-        s.add(row)
+        _check_flow(s, _with(row, _FLOW_COLUMNS, changes))
+        _change(row, changes)
         return flow_out(row)
 
 
 def delete_decision_flow(flow_id: str) -> None:
     """Delete a decision flow no journey decides with (409 naming the journeys otherwise)."""
     with open_session() as s:
-        row = _flow(s, flow_id)
+        row = fetch(s, DecisionFlow, flow_id, "decision flow")
         check_unused(s, "decision flow", flow_id)
         s.delete(row)
 
@@ -199,11 +169,15 @@ def _check_flow(session: Session, values: dict[str, Any]) -> None:
                           details={"field": "offerIds", "unknown": unknown[:50]})
 
 
-def _flow(session: Session, flow_id: str) -> DecisionFlow:
-    row = session.get(DecisionFlow, flow_id)
-    if row is None:
-        raise NotFound(f"decision flow {flow_id} not found")
-    return row
+def _with(row: Offer | DecisionFlow, columns: tuple[str, ...], changes: dict[str, Any]) -> dict[str, Any]:
+    """The row's column values as they would be after `changes` (what the checks look at)."""
+    return {**{column: getattr(row, column) for column in columns}, **changes}
+
+
+def _change(row: Offer | DecisionFlow, changes: dict[str, Any]) -> None:
+    for column, value in changes.items():
+        setattr(row, column, value)
+    row.updated_at = current_time()
 
 
 def _given(data: OfferFields | DecisionFlowFields, columns: tuple[str, ...],

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, select
 from sqlmodel import Session
 
 from engine import signals
@@ -21,6 +21,7 @@ from engine.errors import Conflict, Invalid, NotFound
 from engine.expressions import is_true, syntax_error
 from engine.ids import new_id
 from engine.paging import paginate
+from engine.records import fetch, insert_new, matching
 from engine.references import check_unused
 from models.audience import Customer, Segment, SegmentChange, SegmentIn, SegmentMember, SegmentUpdate
 from models.common import iso
@@ -202,13 +203,9 @@ def create_segment(data: SegmentIn) -> dict[str, Any]:
     _check_rule(data.rule)
     moment = current_time()
     with open_session() as s:
-        segment_id = data.id or new_id("seg")
-        if s.get(Segment, segment_id) is not None:
-            raise Conflict(f"segment {segment_id} already exists", {"field": "id"})
-        row = Segment(id=segment_id, name=data.name, description=data.description,
-                      rule=None if data.static else data.rule, static=data.static,
-                      created_at=moment, updated_at=moment)
-        s.add(row)
+        values = {"name": data.name, "description": data.description,
+                  "rule": None if data.static else data.rule, "static": data.static}
+        row = insert_new(s, Segment, "segment", data.id or new_id("seg"), values, moment)
         s.flush()
         if row.rule:
             rebuild(s, row.id, row.rule, moment)
@@ -224,10 +221,8 @@ def get_segment(segment_id: str) -> dict[str, Any]:
 def list_segments(search: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """Segments by name with their member counts."""
     with open_session() as s:
-        statement = select(Segment).order_by(Segment.name, Segment.id)
-        if search:
-            pattern = f"%{search}%"
-            statement = statement.where(or_(Segment.id.ilike(pattern), Segment.name.ilike(pattern)))
+        statement = matching(select(Segment).order_by(Segment.name, Segment.id), search, Segment.id,
+                             Segment.name)
         page = paginate(s, statement, limit, offset, lambda row: row)
         counts = _counts(s, [row.id for row in page["data"]])
         page["data"] = [_out(row, counts.get(row.id, 0)) for row in page["data"]]
@@ -328,10 +323,7 @@ def _check_rule(rule: str | None) -> None:
 
 
 def _segment(session: Session, segment_id: str) -> Segment:
-    row = session.get(Segment, segment_id)
-    if row is None:
-        raise NotFound(f"segment {segment_id} not found")
-    return row
+    return fetch(session, Segment, segment_id, "segment")
 
 
 def _count(session: Session, segment_id: str) -> int:

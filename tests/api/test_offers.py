@@ -57,3 +57,18 @@ def test_decision_flow_crud_and_errors(api: TestClient) -> None:
         assert response.json()["error"]["details"]["field"] == field
     assert api.get("/api/v1/decision-flows/ghost").status_code == 404
     assert api.delete("/api/v1/decision-flows/f1").status_code == 204
+
+
+def test_search_matches_id_name_or_category_literally(api: TestClient) -> None:
+    for offer_id, name, category in [("o1", "Tea 50% off", "drinks"), ("o2", "Tea 5 for 4", "drinks"),
+                                     ("o3", "Scarf", "winter_wear"), ("o4", "Gloves", "winterxwear")]:
+        assert api.post("/api/v1/offers", json={"id": offer_id, "name": name, "category": category}
+                        ).status_code == 201
+
+    def found(search: str) -> list[str]:
+        return [offer["id"] for offer in api.get("/api/v1/offers", params={"search": search}).json()["data"]]
+
+    assert found("50%") == ["o1"]
+    assert found("winter_") == ["o3"]
+    assert found(" TEA ") == ["o2", "o1"]  # by name
+    assert found("o4") == ["o4"]
