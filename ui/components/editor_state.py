@@ -89,18 +89,17 @@ class EditorState:
         return True
 
     def undo(self) -> bool:
-        if not self._undo:
-            return False
-        self._redo.append(copy.deepcopy(self.doc))
-        self.doc = self._undo.pop()
-        self._last_key = None
-        return True
+        return self._travel(self._undo, self._redo)
 
     def redo(self) -> bool:
-        if not self._redo:
+        return self._travel(self._redo, self._undo)
+
+    def _travel(self, back: list[Document], forth: list[Document]) -> bool:
+        """Restore the latest document of `back`, keeping the current one on `forth`."""
+        if not back:
             return False
-        self._undo.append(copy.deepcopy(self.doc))
-        self.doc = self._redo.pop()
+        forth.append(copy.deepcopy(self.doc))
+        self.doc = back.pop()
         self._last_key = None
         return True
 
