@@ -273,5 +273,5 @@ def _record(delivery: Delivery, error: str | None, permanent: bool, rendered: tu
                                               "b_subject": subject, "b_body": body}).rowcount
         # Only a row this round moved out of "queued" changes the counts (a retry stays queued).
         if moved and status != "queued":
-            delivery_counts.delivery_changed(connection, delivery.journey_id, delivery.step_id,
+            delivery_counts.delivery_changed(s, delivery.journey_id, delivery.step_id,
                                              delivery.channel_id, status, previous="queued")

@@ -66,7 +66,7 @@ def queue_delivery(session: Session, *, customer_id: str, channel_id: str, offer
         raced = _by_key(connection, idempotency_key)
         assert raced is not None  # the conflicting row is committed, or the insert would have gone in
         return raced
-    delivery_counts.delivery_changed(connection, journey_id, step_id, channel_id, status)
+    delivery_counts.delivery_changed(session, journey_id, step_id, channel_id, status)
     return QueuedDelivery(delivery_id, status, reason)
 
 

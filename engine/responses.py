@@ -108,7 +108,7 @@ def _store(s: Session, delivery: Delivery | None, customer_id: str, offer_id: st
     if delivery is not None and s.execute(
         select(Response.id).where(Response.delivery_id == delivery.id, Response.outcome == outcome).limit(1)
     ).first() is None:
-        delivery_counts.first_response(s.connection(), delivery.journey_id, delivery.step_id, outcome)
+        delivery_counts.first_response(s, delivery.journey_id, delivery.step_id, outcome)
     row = Response(
         id=new_id("rsp"), delivery_id=delivery.id if delivery else None, customer_id=customer_id,
         offer_id=offer_id, journey_id=delivery.journey_id if delivery else None,

@@ -7,11 +7,13 @@ from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import Session
 
 from engine import channel_admin, deliveries, events, metrics
 from engine.clock import VirtualClock
 from engine.core import now, session
 from engine.dispatcher import dispatch_due
+from engine.outbox import queue_delivery
 from engine.responses import mark_read, record_response
 from models import channels as wire
 from models.audience import EventIn
@@ -108,3 +110,26 @@ def test_journey_metrics_read_the_counters(clock: VirtualClock) -> None:
     assert figures["deliveries"]["byStatus"] == {"queued": 1, "sent": 1, "failed": 0, "suppressed": 0}
     assert figures["responses"] == [{"stepId": "send1", "stepName": "send1", "sent": 1, "queued": 1,
                                      "clicks": 1, "clickRate": 1.0, "conversions": 0, "conversionRate": 0.0}]
+
+
+def _queue(s: Session, key: str) -> None:
+    queue_delivery(s, customer_id="cus_ann", channel_id="ch_app", offer_id=None, journey_id="jrn_1",
+                   enrollment_id=None, step_id="send1", idempotency_key=key, template=None, context={},
+                   contact_policy=None, now=now())
+
+
+def test_counts_made_in_a_rolled_back_savepoint_or_transaction_are_dropped_with_the_rows() -> None:
+    with session() as s:
+        _queue(s, "kept")
+        with pytest.raises(RuntimeError), s.begin_nested():
+            _queue(s, "dropped")
+            raise RuntimeError("the step failed")
+        with s.begin_nested(), s.begin_nested():
+            _queue(s, "released")
+        s.commit()
+        _queue(s, "rolled back")
+        s.rollback()
+        _queue(s, "after the rollback")
+    delivered, _responded = _counters()
+    assert (delivered, _responded) == _recount()
+    assert delivered == {("jrn_1", "send1", "ch_app", "queued"): 3}

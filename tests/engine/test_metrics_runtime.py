@@ -4,11 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine import customers, engine_status, enrollment, enrollments, journeys, live, metrics, runner
+from engine import (
+    channel_admin,
+    customers,
+    deliveries,
+    dispatcher,
+    engine_status,
+    enrollment,
+    enrollments,
+    journeys,
+    live,
+    metrics,
+    offers,
+    responses,
+    runner,
+)
 from engine.clock import VirtualClock
 from engine.core import Core
 from models.audience import CustomerIn
+from models.channels import ChannelCreate
 from models.journey import JourneyCreate
+from models.offers import OfferIn
 
 STEPS: list[dict[str, Any]] = [
     {"id": "pause", "type": "wait", "config": {"duration": 1, "unit": "hours"}, "next": "check"},
@@ -18,10 +34,11 @@ STEPS: list[dict[str, Any]] = [
 ]
 
 
-def start_journey(count: int, vip_every: int = 3) -> tuple[str, list[str]]:
+def start_journey(count: int, vip_every: int = 3,
+                  steps: list[dict[str, Any]] = STEPS) -> tuple[str, list[str]]:
     for number in range(count):
         customers.create_customer(CustomerIn(id=f"c{number}", attributes={"vip": number % vip_every == 0}))
-    journey = journeys.create_journey(JourneyCreate.model_validate({"name": "Runtime", "steps": STEPS}))
+    journey = journeys.create_journey(JourneyCreate.model_validate({"name": "Runtime", "steps": steps}))
     journeys.change_status(journey.id, "active")
     ids = enrollment.enroll(journey.id, [f"c{number}" for number in range(count)])["enrollmentIds"]
     return journey.id, ids
@@ -67,3 +84,25 @@ def test_engine_status_sees_the_runner_batches_and_backlog(engine_core: Core, cl
     row = next(row for row in status["journeys"] if row["journeyId"] == journey_id)
     assert row["enrolledNow"] == 4 and row["lastActivityAt"] is not None
     assert status["recentSteps"][0]["journeyId"] == journey_id
+
+
+def test_deliveries_and_clicks_of_a_running_journey_reach_its_metrics(engine_core: Core,
+                                                                      clock: VirtualClock) -> None:
+    channel_admin.create_channel(ChannelCreate(id="ch_app", name="App", type="in_app"))
+    offers.create_offer(OfferIn(id="off_tea", name="Tea"))
+    journey_id, _ids = start_journey(3, steps=[
+        {"id": "hello", "type": "send", "config": {"channelId": "ch_app", "offerId": "off_tea"},
+         "next": "nap"},
+        {"id": "nap", "type": "wait", "config": {"duration": 1, "unit": "days"}},
+    ])
+    runner.run_due()
+    queued = metrics.journey_metrics(journey_id)["responses"]
+    assert [(row["stepId"], row["queued"], row["sent"]) for row in queued] == [("hello", 3, 0)]
+    dispatcher.dispatch_due()
+    first = deliveries.list_deliveries(journey_id=journey_id)["data"][0]
+    responses.record_response("click", delivery_id=first["id"])
+    figures = metrics.journey_metrics(journey_id)
+    assert figures["deliveries"]["byChannel"] == [
+        {"channelId": "ch_app", "channelName": "App", "queued": 0, "sent": 3, "failed": 0, "suppressed": 0,
+         "total": 3}]
+    assert (figures["responses"][0]["clicks"], figures["responses"][0]["clickRate"]) == (1, 0.3333)
