@@ -60,8 +60,17 @@ def _is_api(request: Request) -> bool:
 
 
 def install(app: FastAPI) -> None:
-    """Answer API errors with the envelope; leave page errors to whatever handled them before."""
-    previous = {key: app.exception_handlers.get(key) for key in (404, 405, Exception)}
+    """Answer API errors with the envelope; leave page errors to whatever handled them before.
+
+    Safe to call again on the same app (the test harness re-runs main.py): a handler installed here
+    remembers the one it wrapped, so repeated installs never stack.
+    """
+
+    def original(key: Any) -> Any:
+        handler = app.exception_handlers.get(key)
+        return getattr(handler, "wrapped_handler", handler)
+
+    previous = {key: original(key) for key in (404, 405, Exception)}
 
     def delegate(key: Any, fallback: Any) -> Any:
         async def handler(request: Request, exc: Exception) -> Any:
@@ -69,6 +78,7 @@ def install(app: FastAPI) -> None:
                 return await fallback(request, exc)
             return await previous[key](request, exc)
 
+        handler.wrapped_handler = previous[key]  # type: ignore[attr-defined]
         return handler
 
     async def on_http_error(_request: Request, exc: Exception) -> JSONResponse:
