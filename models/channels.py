@@ -1,4 +1,4 @@
-"""Channels, the delivery outbox with its attempts, responses and the in-app inbox.
+"""Channels, the delivery outbox with its attempts and counters, responses and the in-app inbox.
 
 Times are naive UTC (NaiveDatetime: sqlmodel otherwise demands an offset).
 """
