@@ -150,3 +150,18 @@ async def test_decision_flow_editor_saves_and_reports_bad_rules(user: User) -> N
     await user.should_see("Saved")
     assert offers.get_decision_flow("hot")["rules"] == [
         "customer.age > 3", {"expression": "true", "relevance": 2.0}]
+
+
+async def test_customer_pager_shows_the_next_page(user: User) -> None:
+    for n in range(30):
+        customers.create_customer(CustomerIn(id=f"c{n:02d}", attributes={}))
+    await user.open("/customers")
+    await user.should_see("30 customers")
+    [pager] = [element for element in user.find(ui.pagination).elements]
+    assert pager.max == 2
+    pager.set_value(2)
+    for _ in range(50):  # the page is read off the event loop
+        if len(_table_rows(user, "customers-table")) == 5:
+            break
+        await asyncio.sleep(0.02)
+    assert [row["id"] for row in _table_rows(user, "customers-table")] == [f"c{n}" for n in range(25, 30)]

@@ -75,5 +75,6 @@ def add_collection_routes(
         return search(search=text, limit=page.limit, offset=page.offset)
 
     add.__signature__ = inspect.Signature([payload], return_annotation=Item)  # type: ignore[attr-defined]
-    router.add_api_route(path, add, methods=["POST"], status_code=201, name=f"create_{noun.removesuffix('s')}")
+    singular = noun.removesuffix("s")
+    router.add_api_route(path, add, methods=["POST"], status_code=201, name=f"create_{singular}")
     router.add_api_route(path, find, methods=["GET"], name=f"list_{noun}")

@@ -37,8 +37,8 @@ def notify_problem(error: Exception, kind: str = "negative") -> None:
 class PagedTable:
     """A table showing one page of an engine list, with "N things" and a pager below it.
 
-    `fetch(limit, offset)` returns the engine envelope; `row` turns one item into a table row. `reload` reads
-    on the event loop (quick lists); `refresh` reads off it (pages that follow the live bus).
+    `fetch(limit, offset)` returns the engine envelope; `row` turns one item into a table row. `reload`
+    reads at once (sync handlers); `refresh` reads off the event loop (async handlers, pager, live updates).
     """
 
     def __init__(
@@ -50,10 +50,8 @@ class PagedTable:
         row: Callable[[dict[str, Any]], dict[str, Any]] = dict,
         row_key: str = "id",
         page_size: int = 25,
-        off_loop: bool = False,
     ) -> None:
         self.fetch, self.row, self.noun, self.page_size = fetch, row, noun, page_size
-        self.off_loop = off_loop
         self.page = 1
         self.table = ui.table(columns=columns, rows=[], row_key=row_key).props("flat bordered hide-bottom")
         self.table.classes("w-full")
@@ -100,7 +98,4 @@ class PagedTable:
         if page == self.page:
             return
         self.page = page
-        if self.off_loop:
-            await self.refresh()
-        else:
-            self.reload()
+        await self.refresh()

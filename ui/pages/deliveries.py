@@ -75,7 +75,7 @@ class DeliveryTable:
         for element in (self.status, self.channel, self.customer, self.journey):
             element.on_value_change(lambda _: self.reload(first_page=True))
         self.listing = PagedTable(COLUMNS, self.fetch, row=_row, page_size=PAGE_SIZE,
-                                  noun=("delivery", "deliveries"), off_loop=True)
+                                  noun=("delivery", "deliveries"))
         self.listing.total.mark("deliveries-total")
         self.listing.pager.mark("pager")
         table = self.listing.table.props("dense").classes("cursor-pointer").mark("deliveries")

@@ -117,7 +117,7 @@ class JourneyMonitor:
                        column("enteredAt", "Entered"), column("next", "Next run / ended"),
                        column("note", "Reason / error")]
             self.rows = PagedTable(columns, self._fetch_rows, row=self._row, page_size=PAGE_SIZE,
-                                   noun=("enrollment", "enrollments"), off_loop=True)
+                                   noun=("enrollment", "enrollments"))
             self.rows.table.props("dense").classes("cursor-pointer").mark("enrollments").props("data-enrollments")
             self.rows.table.add_slot("body-cell-status", """
                 <q-td :props="props"><q-badge :color="{active: 'primary', completed: 'positive',
