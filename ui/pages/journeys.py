@@ -99,9 +99,10 @@ class JourneyList:
                 ui.link(journey["name"], f"/journeys/{journey_id}").classes("text-base font-semibold").mark(
                     f"open-{journey_id}"
                 )
-                ui.label(
-                    f"{journey_id} · {len(journey['steps'])} steps · updated {journey['updatedAt'][:16]}"
-                ).classes("text-xs text-grey-7")
+                updated = journey["updatedAt"][:16].replace("T", " ")
+                ui.label(f"{journey_id} · {len(journey['steps'])} steps · updated {updated}").classes(
+                    "text-xs text-grey-7"
+                )
             ui.badge(journey["status"]).props(f"color={STATUS_COLORS[journey['status']]}").mark("status")
             ui.label(f"v{journey['version']}").classes("text-sm text-grey-7 w-10")
             with ui.column().classes("gap-0 items-end w-40"):
