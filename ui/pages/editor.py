@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from nicegui import ui
@@ -28,6 +29,17 @@ window.addEventListener('beforeunload', (e) => {
   if (window.journeysUnsaved) { e.preventDefault(); e.returnValue = ''; }
 });
 </script>"""
+
+
+def _tool(label: str, icon: str, action: Callable[[], Any] | None, marker: str, *, tip: str = "",
+          colour: str = "") -> ui.button:
+    """A toolbar button: flat (icon-only ones round), or filled in `colour` for the status actions."""
+    button = ui.button(label, icon=icon, on_click=action).mark(marker)
+    if colour:
+        button.props(f"unelevated dense no-caps color={colour}")
+    else:
+        button.props("flat dense no-caps" + ("" if label else " round"))
+    return button.tooltip(tip) if tip else button
 
 
 @ui.page("/journeys/{journey_id}")
@@ -109,61 +121,24 @@ class Editor:
             self.version_label = ui.label().classes("text-sm text-grey-7").mark("version")
             self.save_label = ui.label().classes("text-sm").mark("save-state")
             ui.space()
-            self.undo_button = (
-                ui.button(icon="undo", on_click=self.undo)
-                .props("flat round dense")
-                .tooltip("Undo (Ctrl/Cmd+Z)")
-                .mark("undo")
-            )
-            self.redo_button = (
-                ui.button(icon="redo", on_click=self.redo)
-                .props("flat round dense")
-                .tooltip("Redo (Ctrl/Cmd+Shift+Z)")
-                .mark("redo")
-            )
-            self.layout_button = (
-                ui.button("Auto-layout", icon="auto_graph", on_click=self.auto_layout)
-                .props("flat dense no-caps")
-                .mark("auto-layout")
-            )
-            ui.button(icon="fit_screen", on_click=lambda: self.canvas.fit()).props(
-                "flat round dense"
-            ).tooltip("Fit to view")
-            ui.button("Settings", icon="tune", on_click=lambda: self.open_panel("settings")).props(
-                "flat dense no-caps"
-            ).mark("open-settings")
-            ui.button("Test run", icon="science", on_click=lambda: self.open_panel("test")).props(
-                "flat dense no-caps"
-            ).mark("open-test")
+            self.undo_button = _tool("", "undo", self.undo, "undo", tip="Undo (Ctrl/Cmd+Z)")
+            self.redo_button = _tool("", "redo", self.redo, "redo", tip="Redo (Ctrl/Cmd+Shift+Z)")
+            self.layout_button = _tool("Auto-layout", "auto_graph", self.auto_layout, "auto-layout")
+            _tool("", "fit_screen", lambda: self.canvas.fit(), "fit", tip="Fit to view")
+            _tool("Settings", "tune", lambda: self.open_panel("settings"), "open-settings")
+            _tool("Test run", "science", lambda: self.open_panel("test"), "open-test")
             with ui.link(target=f"/journeys/{self.state.journey_id}/monitor").classes("no-underline"):
-                ui.button("Monitor", icon="monitor_heart").props("flat dense no-caps").tooltip(
-                    "Live counts, deliveries and enrollments"
-                ).mark("open-monitor")
-            self.save_button = (
-                ui.button("Save", icon="save", on_click=self.save_now)
-                .props("flat dense no-caps")
-                .mark("save")
-            )
-            self.activate_button = (
-                ui.button("Activate", icon="play_arrow", on_click=lambda: self.set_status("active"))
-                .props("unelevated dense no-caps color=positive")
-                .mark("activate")
-            )
-            self.pause_button = (
-                ui.button("Pause to edit", icon="pause", on_click=lambda: self.set_status("paused"))
-                .props("unelevated dense no-caps color=warning")
-                .mark("pause")
-            )
-            self.resume_button = (
-                ui.button("Resume", icon="play_arrow", on_click=lambda: self.set_status("active"))
-                .props("unelevated dense no-caps color=positive")
-                .mark("resume")
-            )
-            self.archive_button = (
-                ui.button("Archive", icon="inventory_2", on_click=self.confirm_archive)
-                .props("flat dense no-caps color=negative")
-                .mark("archive")
-            )
+                _tool("Monitor", "monitor_heart", None, "open-monitor",
+                      tip="Live counts, deliveries and enrollments")
+            self.save_button = _tool("Save", "save", self.save_now, "save")
+            self.activate_button = _tool("Activate", "play_arrow", lambda: self.set_status("active"),
+                                         "activate", colour="positive")
+            self.pause_button = _tool("Pause to edit", "pause", lambda: self.set_status("paused"), "pause",
+                                      colour="warning")
+            self.resume_button = _tool("Resume", "play_arrow", lambda: self.set_status("active"), "resume",
+                                       colour="positive")
+            self.archive_button = _tool("Archive", "inventory_2", self.confirm_archive, "archive").props(
+                "color=negative")
         # One line, always there, so the canvas below never shifts: why activation is blocked, or the lock.
         with ui.row().classes("w-full items-center gap-2 text-sm").style("min-height: 1.5rem"):
             self.blocked_label = ui.label().classes("text-negative").mark("activate-reason")
