@@ -12,6 +12,7 @@ from engine import channel_admin
 from engine.errors import JourneysError
 from engine.references import catalog
 from models.channels import ChannelCreate, ChannelUpdate, TestDeliveryIn
+from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import notify_problem, problem
 from ui.layout import frame
 
@@ -80,10 +81,8 @@ class ChannelList:
         with ui.dialog() as dialog, ui.card():
             ui.label(f"Delete channel {channel['name']}?").classes("font-semibold")
             ui.label("Deliveries still queued for it will fail.").classes("text-sm text-slate-500")
-            with ui.row().classes("w-full justify-end"):
-                ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
-                ui.button("Delete", on_click=lambda: self.delete(dialog, channel["id"])).props(
-                    "unelevated no-caps color=negative").mark("confirm-delete")
+            dialog_actions(dialog, "Delete", lambda: self.delete(dialog, channel["id"]), "confirm-delete",
+                           colour="negative")
         dialog.open()
 
     def delete(self, dialog: ui.dialog, channel_id: str) -> None:
@@ -116,9 +115,7 @@ class ChannelEditor:
                 "w-full").mark("channel-rate")
             self.fields = ui.column().classes("w-full gap-1")
             self.error = ui.label().classes("text-negative text-sm").mark("channel-error")
-            with ui.row().classes("w-full justify-end"):
-                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
-                ui.button("Save", on_click=self.save).props("unelevated no-caps").mark("channel-save")
+            dialog_actions(self.dialog, "Save", self.save, "channel-save")
         self._show_fields()
         self.dialog.open()
 
@@ -218,10 +215,7 @@ class TestSender:
             self.offer = ui.select({key: f"{name} ({key})" for key, name in offers.items()}, label="Offer",
                                    with_input=True).classes("w-full").mark("test-offer")
             self.result = ui.label().classes("text-sm").mark("test-result")
-            with ui.row().classes("w-full justify-end"):
-                ui.button("Close", on_click=self.dialog.close).props("flat no-caps")
-                ui.button("Send", icon="send", on_click=self.send).props("unelevated no-caps").mark(
-                    "test-send")
+            dialog_actions(self.dialog, "Send", self.send, "test-send", dismiss="Close", icon="send")
         self.dialog.open()
 
     def send(self) -> None:

@@ -12,6 +12,7 @@ from engine import events as event_log
 from engine.errors import JourneysError
 from models.audience import CustomerIn, CustomerUpdate
 from ui.components.detail_header import breadcrumb, load_or_explain
+from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import PagedTable, column, notify_problem
 from ui.layout import frame
 
@@ -67,9 +68,7 @@ def _create_dialog(saved: Any) -> ui.dialog:
             dialog.close()
             saved()
 
-        with ui.row().classes("w-full justify-end"):
-            ui.button("Cancel", on_click=dialog.close).props("flat")
-            ui.button("Create", on_click=create).mark("create-customer")
+        dialog_actions(dialog, "Create", create, "create-customer")
     return dialog
 
 
@@ -99,9 +98,8 @@ def _import_dialog(imported: Any) -> ui.dialog:
             "accept=.csv,.jsonl,.ndjson,.json").classes("w-full")
         pasted = ui.textarea("…or paste lines here").classes("w-full").mark("import-text")
         fmt = ui.toggle({"jsonl": "JSON lines", "csv": "CSV"}, value="jsonl").mark("import-format")
-        with ui.row().classes("w-full justify-end"):
-            ui.button("Close", on_click=dialog.close).props("flat")
-            ui.button("Import", on_click=lambda: run_import(pasted.value or "", fmt.value)).mark("run-import")
+        dialog_actions(dialog, "Import", lambda: run_import(pasted.value or "", fmt.value), "run-import",
+                       dismiss="Close")
     return dialog
 
 
@@ -143,10 +141,8 @@ def customer_page(customer_id: str) -> None:
         edit_dialog = _edit_dialog(customer)
         with ui.dialog() as confirm, ui.card():
             ui.label(f"Delete customer {customer_id}? They leave every segment.")
-            with ui.row().classes("w-full justify-end"):
-                ui.button("Cancel", on_click=confirm.close).props("flat")
-                ui.button("Delete", color="negative", on_click=lambda: _delete(customer_id)) \
-                    .mark("confirm-delete")
+            dialog_actions(confirm, "Delete", lambda: _delete(customer_id), "confirm-delete",
+                           colour="negative")
 
 
 def _edit_dialog(customer: dict[str, Any]) -> ui.dialog:
@@ -171,9 +167,7 @@ def _edit_dialog(customer: dict[str, Any]) -> ui.dialog:
                 return
             ui.navigate.reload()
 
-        with ui.row().classes("w-full justify-end"):
-            ui.button("Cancel", on_click=dialog.close).props("flat")
-            ui.button("Save", on_click=save).mark("save-customer")
+        dialog_actions(dialog, "Save", save, "save-customer")
     return dialog
 
 

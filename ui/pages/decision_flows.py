@@ -11,6 +11,7 @@ from engine import customers, decisioning, offers
 from engine.errors import JourneysError
 from models.offers import DecisionFlowFields, DecisionFlowIn
 from ui.components.detail_header import breadcrumb, load_or_explain
+from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import PagedTable, column, notify_problem
 from ui.layout import frame
 
@@ -54,9 +55,7 @@ def decision_flows_page() -> None:
                     return
                 ui.navigate.to(f"/decision-flows/{created['id']}")
 
-            with ui.row().classes("w-full justify-end"):
-                ui.button("Cancel", on_click=dialog.close).props("flat")
-                ui.button("Create", on_click=create).mark("create-flow")
+            dialog_actions(dialog, "Create", create, "create-flow")
 
 
 @ui.page("/decision-flows/{flow_id}")

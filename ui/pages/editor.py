@@ -13,6 +13,7 @@ from engine import journeys
 from engine.errors import JourneysError, NotFound
 from engine.references import catalog
 from models.journey import STEP_TYPES, JourneyUpdate
+from ui.components.dialogs import dialog_actions
 from ui.components.editor_state import EditorState
 from ui.components.flow_canvas import FlowCanvas
 from ui.components.flow_model import ENTRY_ID
@@ -418,9 +419,6 @@ class Editor:
                 "Everyone enrolled leaves it (reason journey_archived) and it becomes read-only. "
                 "This cannot be undone."
             )
-            with ui.row().classes("w-full justify-end"):
-                ui.button("Cancel", on_click=dialog.close).props("flat")
-                ui.button("Archive", on_click=lambda: (dialog.close(), self.set_status("archived"))).props(
-                    "color=negative"
-                ).mark("confirm-archive")
+            dialog_actions(dialog, "Archive", lambda: (dialog.close(), self.set_status("archived")),
+                           "confirm-archive", colour="negative")
         dialog.open()

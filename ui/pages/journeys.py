@@ -11,6 +11,7 @@ from engine import journeys
 from engine.engine_status import engine_status
 from engine.errors import JourneysError
 from models.journey import STATUSES, JourneyCreate
+from ui.components.dialogs import dialog_actions
 from ui.layout import frame
 
 PAGE_SIZE = 20
@@ -146,9 +147,7 @@ class JourneyList:
                 ui.navigate.to(f"/journeys/{created.id}")
 
             name.on("keydown.enter", create)
-            with ui.row().classes("w-full justify-end"):
-                ui.button("Cancel", on_click=dialog.close).props("flat")
-                ui.button("Create", on_click=create).props("unelevated").mark("create")
+            dialog_actions(dialog, "Create", create, "create")
         dialog.open()
 
     def import_dialog(self) -> None:
@@ -187,11 +186,9 @@ class JourneyList:
         with ui.dialog() as dialog, ui.card():
             ui.label(f"{action.title()} “{journey['name']}”?").classes("text-lg font-semibold")
             ui.label(explain)
-            with ui.row().classes("w-full justify-end"):
-                ui.button("Cancel", on_click=dialog.close).props("flat")
-                ui.button(
-                    action.title(), on_click=lambda: (dialog.close(), self.apply(journey["id"], action))
-                ).props("unelevated color=negative").mark(f"confirm-{action}")
+            dialog_actions(dialog, action.title(),
+                           lambda: (dialog.close(), self.apply(journey["id"], action)),
+                           f"confirm-{action}", colour="negative")
         dialog.open()
 
     def apply(self, journey_id: str, action: str) -> None:

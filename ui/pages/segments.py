@@ -10,6 +10,7 @@ from engine import segments
 from engine.errors import JourneysError
 from models.audience import SegmentIn, SegmentUpdate
 from ui.components.detail_header import breadcrumb, load_or_explain
+from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import PagedTable, column, notify_problem
 from ui.layout import frame
 
@@ -62,9 +63,7 @@ def _create_dialog(created: Any) -> ui.dialog:
             dialog.close()
             created()
 
-        with ui.row().classes("w-full justify-end"):
-            ui.button("Cancel", on_click=dialog.close).props("flat")
-            ui.button("Create", on_click=create).mark("create-segment")
+        dialog_actions(dialog, "Create", create, "create-segment")
     return dialog
 
 
@@ -110,9 +109,8 @@ def segment_page(segment_id: str) -> None:
 
         with ui.dialog() as confirm, ui.card():
             ui.label(f"Delete segment {segment['name']}? Journeys entering on it will no longer find it.")
-            with ui.row().classes("w-full justify-end"):
-                ui.button("Cancel", on_click=confirm.close).props("flat")
-                ui.button("Delete", color="negative", on_click=lambda: _delete(segment_id))
+            dialog_actions(confirm, "Delete", lambda: _delete(segment_id), "confirm-delete",
+                           colour="negative")
         refresh()
 
 
