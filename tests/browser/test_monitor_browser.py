@@ -72,6 +72,14 @@ async def test_screenshot_of_the_demo_journey_mid_run(live_server: str, browser_
     await page.screenshot(path=SCREENSHOT, full_page=True)
     shown = {step["id"]: await page.locator(count_at(step["id"])).inner_text() for step in expected["steps"]}
     assert shown == {step["id"]: str(step["current"]) for step in expected["steps"]}
+    pills = [await pill.bounding_box() for pill in await page.locator("[data-edge-count]").all()]
+    assert len(pills) == sum(1 for edge in expected["edges"] if edge["target"]), "one count per edge"
+    for index, a in enumerate(pills):
+        for b in pills[index + 1:]:
+            assert a and b
+            apart = (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                     or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+            assert apart, "edge counts never overlap, even between the demo's closely placed steps"
 
 
 async def test_node_counts_change_live_when_customers_enroll(live_server: str, browser_page: Page) -> None:
