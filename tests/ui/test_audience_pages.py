@@ -8,8 +8,9 @@ from typing import Any
 from nicegui import ui
 from nicegui.testing import User
 
-from engine import customers, offers, segments
+from engine import customers, journeys, offers, segments
 from models.audience import CustomerIn, SegmentIn
+from models.journey import JourneyCreate
 from models.offers import DecisionFlowIn, OfferIn
 
 
@@ -165,3 +166,14 @@ async def test_customer_pager_shows_the_next_page(user: User) -> None:
             break
         await asyncio.sleep(0.02)
     assert [row["id"] for row in _table_rows(user, "customers-table")] == [f"c{n}" for n in range(25, 30)]
+
+
+async def test_deleting_a_segment_a_journey_uses_is_refused_with_the_reason(user: User) -> None:
+    segments.create_segment(SegmentIn(id="vip", name="VIPs", static=True))
+    journeys.create_journey(JourneyCreate.model_validate(
+        {"name": "VIP welcome", "entryConditions": {"segmentId": "vip"}, "steps": []}))
+    await user.open("/segments/vip")
+    user.find("Delete").click()
+    user.find(marker="confirm-delete").click()
+    await user.should_see("in use by")
+    assert segments.get_segment("vip")["name"] == "VIPs"

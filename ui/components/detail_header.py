@@ -1,4 +1,4 @@
-"""The top of a detail page (customer, segment, decision flow): the item or why not, and a breadcrumb."""
+"""Detail pages (customer, segment, decision flow): the item or why not, a breadcrumb, and delete."""
 
 from __future__ import annotations
 
@@ -27,3 +27,13 @@ def breadcrumb(parent: str, path: str, title: str, *, marker: str = "") -> ui.ro
         ui.label("/").classes("text-sm text-gray-400")
         ui.label(title).classes("text-2xl font-semibold grow").mark(marker)
     return row
+
+
+def delete_and_leave(delete: Callable[[], None], path: str) -> None:
+    """Delete the item and go back to its list; a refusal (e.g. a journey still uses it) is shown instead."""
+    try:
+        delete()
+    except JourneysError as error:
+        ui.notify(error.message, type="negative", multi_line=True)
+        return
+    ui.navigate.to(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from nicegui import events, run, ui
@@ -11,7 +12,7 @@ from engine import customers, segments
 from engine import events as event_log
 from engine.errors import JourneysError
 from models.audience import CustomerIn, CustomerUpdate
-from ui.components.detail_header import breadcrumb, load_or_explain
+from ui.components.detail_header import breadcrumb, delete_and_leave, load_or_explain
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import PagedTable, column, notify_problem
 from ui.layout import frame
@@ -141,8 +142,8 @@ def customer_page(customer_id: str) -> None:
         edit_dialog = _edit_dialog(customer)
         with ui.dialog() as confirm, ui.card():
             ui.label(f"Delete customer {customer_id}? They leave every segment.")
-            dialog_actions(confirm, "Delete", lambda: _delete(customer_id), "confirm-delete",
-                           colour="negative")
+            remove = partial(delete_and_leave, partial(customers.delete_customer, customer_id), "/customers")
+            dialog_actions(confirm, "Delete", remove, "confirm-delete", colour="negative")
 
 
 def _edit_dialog(customer: dict[str, Any]) -> ui.dialog:
@@ -169,8 +170,3 @@ def _edit_dialog(customer: dict[str, Any]) -> ui.dialog:
 
         dialog_actions(dialog, "Save", save, "save-customer")
     return dialog
-
-
-def _delete(customer_id: str) -> None:
-    customers.delete_customer(customer_id)
-    ui.navigate.to("/customers")

@@ -10,7 +10,7 @@ from nicegui import run, ui
 from engine import customers, decisioning, offers
 from engine.errors import JourneysError
 from models.offers import DecisionFlowFields, DecisionFlowIn
-from ui.components.detail_header import breadcrumb, load_or_explain
+from ui.components.detail_header import breadcrumb, delete_and_leave, load_or_explain
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import PagedTable, column, notify_problem
 from ui.layout import frame
@@ -132,8 +132,7 @@ class FlowEditor:
         ui.notify("Saved", type="positive")
 
     def delete(self) -> None:
-        offers.delete_decision_flow(self.flow_id)
-        ui.navigate.to("/decision-flows")
+        delete_and_leave(lambda: offers.delete_decision_flow(self.flow_id), "/decision-flows")
 
 
 def _whole(value: float | None) -> int | None:

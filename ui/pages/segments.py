@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from nicegui import run, ui
@@ -9,7 +10,7 @@ from nicegui import run, ui
 from engine import segments
 from engine.errors import JourneysError
 from models.audience import SegmentIn, SegmentUpdate
-from ui.components.detail_header import breadcrumb, load_or_explain
+from ui.components.detail_header import breadcrumb, delete_and_leave, load_or_explain
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import PagedTable, column, notify_problem
 from ui.layout import frame
@@ -108,9 +109,9 @@ def segment_page(segment_id: str) -> None:
                              else "left", "at": c["at"]} for n, c in enumerate(recent)]
 
         with ui.dialog() as confirm, ui.card():
-            ui.label(f"Delete segment {segment['name']}? Journeys entering on it will no longer find it.")
-            dialog_actions(confirm, "Delete", lambda: _delete(segment_id), "confirm-delete",
-                           colour="negative")
+            ui.label(f"Delete segment {segment['name']}? (Not while a journey still uses it.)")
+            remove = partial(delete_and_leave, partial(segments.delete_segment, segment_id), "/segments")
+            dialog_actions(confirm, "Delete", remove, "confirm-delete", colour="negative")
         refresh()
 
 
@@ -149,8 +150,3 @@ def _static_editor(segment_id: str, changed: Any) -> None:
     with ui.row():
         ui.button("Add", icon="person_add", on_click=lambda: apply(True)).mark("add-members")
         ui.button("Remove", icon="person_remove", on_click=lambda: apply(False)).props("outline")
-
-
-def _delete(segment_id: str) -> None:
-    segments.delete_segment(segment_id)
-    ui.navigate.to("/segments")
