@@ -19,6 +19,11 @@ def column(name: str, label: str, align: str = "left", **extra: str) -> dict[str
     return {"name": name, "label": label, "field": name, "align": align, **extra}
 
 
+def when(moment: str | None, empty: str = "—", *, seconds: bool = True) -> str:
+    """An ISO timestamp (…Z) as tables show it: 'YYYY-MM-DD HH:MM[:SS]', UTC."""
+    return moment[: 19 if seconds else 16].replace("T", " ") if moment else empty
+
+
 def problem(error: Exception) -> str:
     """A one-line reason: the first field error of a rejected form, or the engine's message."""
     if isinstance(error, ValidationError):

@@ -14,7 +14,7 @@ from engine.errors import JourneysError
 from models.audience import CustomerIn, CustomerUpdate
 from ui.components.detail_header import breadcrumb, delete_and_leave, load_or_explain
 from ui.components.dialogs import dialog_actions
-from ui.components.paged_table import PagedTable, column, notify_problem
+from ui.components.paged_table import PagedTable, column, notify_problem, when
 from ui.layout import frame
 
 COLUMNS = [column("id", "Id"), column("name", "Name"),
@@ -26,7 +26,7 @@ def _row(item: dict[str, Any]) -> dict[str, Any]:
     attributes = item["attributes"] or {}
     summary = ", ".join(f"{key}={value}" for key, value in list(attributes.items())[:8])
     return {"id": item["id"], "name": attributes.get("name", ""), "attributes": summary,
-            "updated": (item["updatedAt"] or "")[:16].replace("T", " ")}
+            "updated": when(item["updatedAt"], "", seconds=False)}
 
 
 @ui.page("/customers")

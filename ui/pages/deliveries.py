@@ -14,7 +14,7 @@ from engine import channel_admin, deliveries, live
 from engine.errors import JourneysError
 from models.channels import DELIVERY_STATUSES
 from ui.components.live_refresh import Coalescer
-from ui.components.paged_table import PagedTable, column, notify_problem
+from ui.components.paged_table import PagedTable, column, notify_problem, when
 from ui.layout import frame
 
 PAGE_SIZE = 25
@@ -33,13 +33,8 @@ def deliveries_page(status: str = "", customer: str = "", channel: str = "", jou
 
 
 def _row(item: dict[str, Any]) -> dict[str, Any]:
-    return {**item, "createdAt": when(item["createdAt"]), "sentAt": when(item["sentAt"]),
+    return {**item, "createdAt": when(item["createdAt"], ""), "sentAt": when(item["sentAt"], ""),
             "lastError": item["lastError"] or ""}
-
-
-def when(moment: str | None) -> str:
-    """An ISO timestamp as the table shows it: date and time to the second, UTC."""
-    return moment[:19].replace("T", " ") if moment else ""
 
 
 class DeliveryTable:

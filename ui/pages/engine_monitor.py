@@ -12,6 +12,7 @@ from nicegui import run, ui
 
 from engine import engine_status, live
 from ui.components.live_refresh import Coalescer
+from ui.components.paged_table import when
 from ui.components.tiles import Tiles
 from ui.layout import frame
 
@@ -148,7 +149,7 @@ class EngineMonitor:
         self.tiles.show(tile_values(status), tile_notes(status))
         self.updated.set_text(f"updated {status['at'][11:19]} UTC")
         self.journeys.rows = [
-            {**row, "lastActivityAt": (row["lastActivityAt"] or "—")[:19].replace("T", " ")}
+            {**row, "lastActivityAt": when(row["lastActivityAt"])}
             for row in status["journeys"]
         ]
         self.journeys.update()

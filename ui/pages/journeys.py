@@ -12,6 +12,7 @@ from engine.engine_status import engine_status
 from engine.errors import JourneysError
 from models.journey import STATUSES, JourneyCreate
 from ui.components.dialogs import dialog_actions
+from ui.components.paged_table import when
 from ui.layout import frame
 
 PAGE_SIZE = 20
@@ -100,7 +101,7 @@ class JourneyList:
                 ui.link(journey["name"], f"/journeys/{journey_id}").classes("text-base font-semibold").mark(
                     f"open-{journey_id}"
                 )
-                updated = journey["updatedAt"][:16].replace("T", " ")
+                updated = when(journey["updatedAt"], seconds=False)
                 ui.label(f"{journey_id} · {len(journey['steps'])} steps · updated {updated}").classes(
                     "text-xs text-grey-7"
                 )

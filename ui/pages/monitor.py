@@ -22,7 +22,7 @@ from ui.components.monitor_charts import (
     sankey_options,
     series_options,
 )
-from ui.components.paged_table import PagedTable, column, notify_problem
+from ui.components.paged_table import PagedTable, column, notify_problem, when
 from ui.components.tiles import Tiles
 from ui.layout import STEP_STYLE, frame
 
@@ -205,7 +205,7 @@ class JourneyMonitor:
         return {
             "id": item["id"], "customerId": item["customerId"], "status": item["status"],
             "step": self.step_names.get(item["stepId"], item["stepId"] or "—"),
-            "enteredAt": _short(item["enteredAt"]), "next": _short(moment),
+            "enteredAt": when(item["enteredAt"]), "next": when(moment),
             "note": item["error"] or (item["exitReason"] or "").replace("_", " "),
         }
 
@@ -238,7 +238,7 @@ class JourneyMonitor:
                 ui.button("Exit by hand", icon="logout", color="negative",
                           on_click=lambda: self.act(enrollments.exit_enrollment, item["id"])).mark("exit")
         with ui.timeline(side="right", layout="dense").classes("w-full").mark("timeline-steps"):
-            with ui.timeline_entry(subtitle=_short(item["enteredAt"]), icon="login"):
+            with ui.timeline_entry(subtitle=when(item["enteredAt"]), icon="login"):
                 ui.label("Entered the journey").classes("font-medium")
             for entry in item["history"]:
                 name = self.step_names.get(entry["stepId"], entry["stepId"] or "journey")
@@ -246,19 +246,19 @@ class JourneyMonitor:
                 title = f"{name} — {entry['outcome']}"
                 if entry["nextStepId"]:
                     title += f" → {self.step_names.get(entry['nextStepId'], entry['nextStepId'])}"
-                with ui.timeline_entry(subtitle=_short(entry["at"]), icon=icon):
+                with ui.timeline_entry(subtitle=when(entry["at"]), icon=icon):
                     ui.label(title).classes("font-medium").style(f"color: {colour}")
                     with ui.column().classes("gap-0"):
                         for key, value in (entry["detail"] or {}).items():
                             _detail(key, value)
             if item["status"] == "active":
-                with ui.timeline_entry(subtitle=f"next run {_short(item['nextRunAt'])}", icon="more_horiz"):
+                with ui.timeline_entry(subtitle=f"next run {when(item['nextRunAt'])}", icon="more_horiz"):
                     ui.label(f"Now at {self.step_names.get(item['stepId'], item['stepId'])}").classes(
                         "font-medium").mark("timeline-now")
         if messages:
             ui.label("Messages").classes("text-sm font-semibold text-slate-500 mt-2")
             for message in messages:
-                responses = [f"{r['outcome']} {_short(r['at'])}" for r in message["responses"]]
+                responses = [f"{r['outcome']} {when(r['at'])}" for r in message["responses"]]
                 step = self.step_names.get(message["stepId"], message["stepId"])
                 ui.label(f"{step} via {message['channelName']}: {message['status']}"
                          f" ({message['attempts']} attempts) — {', '.join(responses) or 'no response'}"
@@ -273,11 +273,6 @@ class JourneyMonitor:
         ui.notify("Done", type="positive")
         await self.open_timeline(enrollment_id)
         await self.refresh()
-
-
-def _short(moment: str | None) -> str:
-    """ISO (…Z) as 'YYYY-MM-DD HH:MM:SS'."""
-    return moment[:19].replace("T", " ") if moment else "—"
 
 
 def _detail(key: str, value: Any) -> None:

@@ -12,7 +12,7 @@ from engine.errors import JourneysError
 from models.audience import SegmentIn, SegmentUpdate
 from ui.components.detail_header import breadcrumb, delete_and_leave, load_or_explain
 from ui.components.dialogs import dialog_actions
-from ui.components.paged_table import PagedTable, column, notify_problem
+from ui.components.paged_table import PagedTable, column, notify_problem, when
 from ui.layout import frame
 
 COLUMNS = [column("name", "Name"), column("id", "Id"), column("kind", "Type"),
@@ -92,6 +92,7 @@ def segment_page(segment_id: str) -> None:
                 members = PagedTable(
                     [column("customerId", "Customer"), column("joinedAt", "Joined")],
                     lambda limit, offset: segments.list_members(segment_id, limit=limit, offset=offset),
+                    row=lambda item: {**item, "joinedAt": when(item["joinedAt"])},
                     row_key="customerId", page_size=20, noun=("member", "members"))
                 members.table.mark("members-table").on(
                     "rowClick", lambda e: ui.navigate.to(f"/customers/{e.args[1]['customerId']}"))
@@ -106,7 +107,7 @@ def segment_page(segment_id: str) -> None:
             count.text = str(segments.member_count(segment_id))
             recent = segments.list_changes(segment_id, limit=20)["data"]
             changes.rows = [{"key": f"{n}", "customerId": c["customerId"], "change": "joined" if c["joined"]
-                             else "left", "at": c["at"]} for n, c in enumerate(recent)]
+                             else "left", "at": when(c["at"])} for n, c in enumerate(recent)]
 
         with ui.dialog() as confirm, ui.card():
             ui.label(f"Delete segment {segment['name']}? (Not while a journey still uses it.)")
