@@ -136,7 +136,7 @@ def customer_page(customer_id: str) -> None:
             recent = event_log.list_events(customer_id=customer_id, limit=20)["data"]
             ui.table(columns=[column("type", "Type"), column("at", "Occurred"),
                               column("properties", "Properties")],
-                     rows=[{"id": e["id"], "type": e["type"], "at": e["occurredAt"],
+                     rows=[{"id": e["id"], "type": e["type"], "at": when(e["occurredAt"]),
                             "properties": json.dumps(e["properties"])} for e in recent],
                      row_key="id").props("flat dense").classes("w-full").mark("events-table")
         edit_dialog = _edit_dialog(customer)
