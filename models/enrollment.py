@@ -26,6 +26,8 @@ class Enrollment(SQLModel, table=True):
         Index("ix_enrollment_wait_event", "customer_id", "wait_event"),
         # The maxDuration sweep: a journey's active enrollments by age.
         Index("ix_enrollment_journey_entered", "journey_id", "status", "entered_at"),
+        # The monitor's completions over time.
+        Index("ix_enrollment_journey_ended", "journey_id", "status", "ended_at"),
     )
 
     id: str = Field(primary_key=True, max_length=64)
