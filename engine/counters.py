@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from engine.upsert import add_counts
 from models.enrollment import EdgeCounter, JourneyCounter, StepCounter
 
 ENTRY = "__entry__"
@@ -43,53 +43,29 @@ class Tally:
 
 def apply(session: Session, tally: Tally) -> None:
     """Add the deltas with one upsert per counter table (sorted, so concurrent workers lock in one order)."""
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
     steps: dict[tuple[str, str], list[int]] = {}
     for key, delta in tally.current.items():
         steps.setdefault(key, [0, 0])[0] += delta
     for key, delta in tally.passed.items():
         steps.setdefault(key, [0, 0])[1] += delta
-    _upsert(
+    add_counts(
         session,
-        dialect,
         StepCounter,
         ("journey_id", "step_id"),
         ("current", "passed"),
         [(*key, *values) for key, values in sorted(steps.items()) if any(values)],
     )
-    _upsert(
+    add_counts(
         session,
-        dialect,
         EdgeCounter,
         ("journey_id", "source", "target"),
         ("count",),
         [(*key, delta) for key, delta in sorted(tally.edges.items()) if delta],
     )
-    _upsert(
+    add_counts(
         session,
-        dialect,
         JourneyCounter,
         ("journey_id", "name"),
         ("value",),
         [(*key, delta) for key, delta in sorted(tally.journey.items()) if delta],
     )
-
-
-def _upsert(
-    session: Session,
-    dialect: object,
-    model: type,
-    keys: tuple[str, ...],
-    values: tuple[str, ...],
-    rows: list[tuple[object, ...]],
-) -> None:
-    if not rows:
-        return
-    table = model.__table__  # type: ignore[attr-defined]
-    statement = dialect.insert(table)  # type: ignore[attr-defined]
-    statement = statement.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={name: table.c[name] + statement.excluded[name] for name in values},
-    )
-    names = keys + values
-    session.execute(statement, [dict(zip(names, row, strict=True)) for row in rows])

@@ -15,16 +15,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
-from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import SessionTransaction
-from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session, SQLModel
 
-from engine.core import core
+from engine.upsert import add_counts
 from models.channels import DeliveryCounter, ResponseCounter
 
 _PENDING = "journeys.delivery_counts"
@@ -85,10 +81,8 @@ def _write(session: Session) -> None:
     totals = pending.surviving()
     pending.clear()
     for model, deltas in totals.items():
-        rows = [dict(zip(_KEYS[model], key, strict=True), count=delta)
-                for key, delta in sorted(deltas.items()) if delta]
-        if rows:
-            session.connection().execute(_bump(model, core().db.is_sqlite), rows)
+        add_counts(session, model, _KEYS[model], ("count",),
+                   [(*key, delta) for key, delta in sorted(deltas.items()) if delta])
 
 
 def _rolled_back(session: Session, previous: SessionTransaction) -> None:
@@ -103,12 +97,3 @@ def _lineage(transaction: SessionTransaction | None) -> Iterator[SessionTransact
     while transaction is not None:
         yield transaction
         transaction = transaction.parent
-
-
-@cache
-def _bump(model: type[SQLModel], is_sqlite: bool) -> Insert:
-    """INSERT ... ON CONFLICT (key) DO UPDATE SET count = count + excluded.count, built once per table."""
-    table: Any = model.__table__  # type: ignore[attr-defined]
-    statement = (sqlite if is_sqlite else postgresql).insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=list(_KEYS[model]), set_={"count": table.c.count + statement.excluded.count})

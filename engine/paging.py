@@ -16,15 +16,14 @@ MAX_LIMIT = 200
 
 
 def envelope(data: list[Any], total: int, limit: int, offset: int) -> dict[str, Any]:
-    return {
-        "data": data,
-        "pagination": {"total": total, "limit": limit, "offset": offset, "hasMore": offset + len(data) < total},
-    }
+    more = offset + len(data) < total
+    return {"data": data, "pagination": {"total": total, "limit": limit, "offset": offset, "hasMore": more}}
 
 
 def paginate(session: Session, statement: Select[Any], limit: int, offset: int,
              convert: Callable[[Any], Any]) -> dict[str, Any]:
-    """Run `statement` (already filtered and ordered) for one page; `convert` turns each row into wire form."""
-    total = session.execute(select(func.count()).select_from(statement.order_by(None).subquery())).scalar_one()
+    """One page of `statement` (already filtered and ordered); `convert` turns each row into wire form."""
+    counting = select(func.count()).select_from(statement.order_by(None).subquery())
+    total = session.execute(counting).scalar_one()
     rows = session.execute(statement.limit(limit).offset(offset)).scalars().all()
     return envelope([convert(row) for row in rows], total, limit, offset)
