@@ -13,7 +13,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, insert, or_, select, update
+from sqlalchemy import String, cast, insert, select, update
 from sqlmodel import Session
 
 from engine import segments
@@ -22,6 +22,7 @@ from engine.core import session as open_session
 from engine.errors import Conflict, Invalid, NotFound
 from engine.ids import new_id
 from engine.paging import paginate
+from engine.records import matching
 from models.audience import CUSTOMER_ID_PATTERN, Customer, CustomerIn, CustomerUpdate
 from models.common import iso
 from models.journey import UpdateOperation
@@ -155,10 +156,7 @@ def list_customers(search: str | None = None, limit: int = 50, offset: int = 0) 
     """Customers by id; `search` matches the id or any attribute text (case-insensitive)."""
     with open_session() as s:
         statement = select(Customer).order_by(Customer.id)
-        if search:
-            pattern = f"%{search}%"
-            statement = statement.where(or_(Customer.id.ilike(pattern),
-                                            cast(Customer.attributes, String).ilike(pattern)))
+        statement = matching(statement, search, Customer.id, cast(Customer.attributes, String))
         return paginate(s, statement, limit, offset, _summary)
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from engine import signals
@@ -21,6 +21,7 @@ from engine.core import now, session
 from engine.errors import Conflict, Invalid, NotFound
 from engine.ids import new_id
 from engine.paging import paginate
+from engine.records import matching
 from engine.references import load_references
 from engine.validation import field_path, shape_issues, validate
 from models.common import iso
@@ -69,10 +70,7 @@ def list_journeys(status: str | None = None, limit: int = 50, offset: int = 0,
         if status not in STATUSES:
             raise Invalid(f"status must be one of {', '.join(STATUSES)}", field="status")
         statement = statement.where(Journey.status == status)
-    if search and search.strip():
-        pattern = "%" + _escape_like(search.strip()) + "%"
-        statement = statement.where(or_(Journey.name.ilike(pattern, escape="\\"),  # type: ignore[attr-defined]
-                                        Journey.id.ilike(pattern, escape="\\")))  # type: ignore[attr-defined]
+    statement = matching(statement, search, Journey.name, Journey.id)
     statement = statement.order_by(Journey.updated_at.desc(), Journey.id)  # type: ignore[attr-defined]
     with session() as s:
         return paginate(s, statement, limit, offset, lambda row: _out(row).model_dump(by_alias=True))
@@ -350,6 +348,3 @@ def _invalid(error: ValidationError) -> Invalid:
     return Invalid(f"{first['field']}: {first['message']}",
                    details={"field": first["field"], "errors": items[:50]})
 
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
