@@ -3,19 +3,31 @@
 StepCounter.current = active enrollments at that step now; .passed = executions of that step.
 EdgeCounter(source, target) = moves source -> target (target "" = ended there; source "__entry__" = entered).
 JourneyCounter: entered, completed, failed (currently failed), exited, "exited:<reason>".
+SeriesCounter: entered and completed per slot of each SERIES_WIDTHS width (the monitor's time series).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
 from engine.upsert import add_counts
-from models.enrollment import EdgeCounter, JourneyCounter, StepCounter
+from models.enrollment import EdgeCounter, JourneyCounter, SeriesCounter, StepCounter
 
 ENTRY = "__entry__"
+
+
+# Slot widths in seconds: 5 minutes, an hour, a day. Slots align to whole widths since EPOCH.
+SERIES_WIDTHS = (300, 3600, 86400)
+EPOCH = datetime(2000, 1, 1)
+
+
+def slot_of(at: datetime, width: int) -> datetime:
+    """The start of the `width`-second slot holding `at`."""
+    return EPOCH + timedelta(seconds=(at - EPOCH).total_seconds() // width * width)
 
 
 @dataclass
@@ -26,6 +38,7 @@ class Tally:
     passed: Counter[tuple[str, str]] = field(default_factory=Counter)
     edges: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     journey: Counter[tuple[str, str]] = field(default_factory=Counter)
+    series: Counter[tuple[str, int, datetime, str]] = field(default_factory=Counter)
 
     def at_step(self, journey_id: str, step_id: str | None, delta: int) -> None:
         if step_id:
@@ -34,11 +47,22 @@ class Tally:
     def edge(self, journey_id: str, source: str, target: str | None, count: int = 1) -> None:
         self.edges[(journey_id, source, target or "")] += count
 
-    def ended(self, journey_id: str, status: str, reason: str | None = None, count: int = 1) -> None:
-        """An enrollment left the journey: completed, exited (with its reason) or failed."""
+    def entered(self, journey_id: str, at: datetime, count: int) -> None:
+        self.journey[(journey_id, "entered")] += count
+        self._moment(journey_id, at, "entered", count)
+
+    def ended(self, journey_id: str, status: str, reason: str | None = None, count: int = 1,
+              at: datetime | None = None) -> None:
+        """An enrollment left the journey: completed (at `at`), exited (with its reason) or failed."""
         self.journey[(journey_id, status)] += count
         if status == "exited" and reason:
             self.journey[(journey_id, f"exited:{reason}")] += count
+        if status == "completed" and at is not None:
+            self._moment(journey_id, at, "completed", count)
+
+    def _moment(self, journey_id: str, at: datetime, name: str, count: int) -> None:
+        for width in SERIES_WIDTHS:
+            self.series[(journey_id, width, slot_of(at, width), name)] += count
 
 
 def apply(session: Session, tally: Tally) -> None:
@@ -68,4 +92,11 @@ def apply(session: Session, tally: Tally) -> None:
         ("journey_id", "name"),
         ("value",),
         [(*key, delta) for key, delta in sorted(tally.journey.items()) if delta],
+    )
+    add_counts(
+        session,
+        SeriesCounter,
+        ("journey_id", "width", "slot", "name"),
+        ("count",),
+        [(*key, delta) for key, delta in sorted(tally.series.items()) if delta],
     )

@@ -180,7 +180,7 @@ def _insert(
         ],
     )
     tally = Tally()
-    tally.journey[(journey.id, "entered")] += len(ids)
+    tally.entered(journey.id, now, len(ids))
     tally.at_step(journey.id, first, len(ids))
     tally.edge(journey.id, ENTRY, first, len(ids))
     counters.apply(s, tally)

@@ -25,7 +25,14 @@ from engine.records import matching
 from engine.references import load_references
 from engine.validation import field_path, shape_issues, validate
 from models.common import iso
-from models.enrollment import EdgeCounter, Enrollment, EnrollmentHistory, JourneyCounter, StepCounter
+from models.enrollment import (
+    EdgeCounter,
+    Enrollment,
+    EnrollmentHistory,
+    JourneyCounter,
+    SeriesCounter,
+    StepCounter,
+)
 from models.journey import (
     STATUSES,
     Journey,
@@ -46,7 +53,9 @@ TRANSITIONS = {
 }
 STRUCTURE = ("max_duration", "entry_conditions", "steps")
 # Rows that belong to one journey and go when it is deleted.
-OWNED_ROWS = (JourneyVersion, Enrollment, EnrollmentHistory, StepCounter, EdgeCounter, JourneyCounter)
+OWNED_ROWS = (
+    JourneyVersion, Enrollment, EnrollmentHistory, StepCounter, EdgeCounter, JourneyCounter, SeriesCounter
+)
 
 
 class _EditorDocument(JourneyDefinition):

@@ -1,27 +1,23 @@
-"""A journey's monitoring figures: maintained counters plus bounded, indexed counts over time.
-
-Every figure but the time series is a primary-key range read of maintained counters: the runner's
-(StepCounter, EdgeCounter, JourneyCounter) and the outbox's (DeliveryCounter, ResponseCounter). The series
-counts enrollments per time bucket through index ranges, and remembers the counts of buckets that can no
-longer change, so a refresh only counts the newest bucket or two. It stays cheap at a million enrollments.
+"""A journey's monitoring figures, all primary-key range reads of maintained counters: the runner's
+(StepCounter, EdgeCounter, JourneyCounter, SeriesCounter) and the outbox's (DeliveryCounter,
+ResponseCounter). Nothing here counts enrollment rows, so it stays cheap at a million enrollments.
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
-from engine.core import Core, core, session
 from engine.core import now as current_time
+from engine.core import session
+from engine.counters import SERIES_WIDTHS, slot_of
 from engine.errors import NotFound
 from models.channels import DELIVERY_STATUSES, Channel, Delivery, DeliveryCounter, Response, ResponseCounter
 from models.common import iso
-from models.enrollment import ENROLLMENT_STATUSES, EdgeCounter, Enrollment, JourneyCounter, StepCounter
+from models.enrollment import EdgeCounter, JourneyCounter, SeriesCounter, StepCounter
 from models.journey import Journey
 
 ENTRY = "__entry__"  # EdgeCounter source for entering the first step
@@ -181,82 +177,33 @@ def _response_rates(s: Session, journey_id: str, steps: list[dict[str, Any]],
 
 def bucket_seconds(hours: int) -> int:
     """Bucket width for a window: 5 minutes up to 2 h, hourly up to 2 days, daily beyond."""
+    five_minutes, hour, day = SERIES_WIDTHS
     if hours <= 2:
-        return 300
+        return five_minutes
     if hours <= 48:
-        return 3600
-    return 86400
-
-
-# A bucket that ended this long ago no longer changes: enrollments get entered_at and ended_at from the
-# engine's clock as they are written, in transactions far shorter than this.
-SETTLED = timedelta(minutes=5)
-# Remembered bucket counts at most (a few bytes each); past this the memory starts over.
-MAX_REMEMBERED = 100_000
-
-
-@dataclass
-class _SettledBuckets:
-    """(entries, completions) of settled buckets, per journey incarnation (id and creation time), bucket
-    width and start; owned by one engine core, since tests re-initialise it on a fresh database."""
-
-    owner: Core | None = None
-    counts: dict[tuple[str, datetime, int, datetime], tuple[int, int]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def known(self, keys: list[tuple[str, datetime, int, datetime]]) -> dict[datetime, tuple[int, int]]:
-        with self.lock:
-            if self.owner is not core():
-                self.owner, self.counts = core(), {}
-            return {key[3]: self.counts[key] for key in keys if key in self.counts}
-
-    def remember(self, found: dict[tuple[str, datetime, int, datetime], tuple[int, int]]) -> None:
-        with self.lock:
-            if len(self.counts) + len(found) > MAX_REMEMBERED:
-                self.counts = {}
-            self.counts.update(found)
-
-
-_settled = _SettledBuckets()
+        return hour
+    return day
 
 
 def series(s: Session, journey: Journey, at: datetime, hours: int = 24) -> dict[str, Any]:
-    """Entries and completions per bucket over the last `hours`, ending with the bucket that holds `at`."""
+    """Entries and completions per bucket over the last `hours`, ending with the bucket that holds `at`:
+    one primary-key range read of the SeriesCounter slots kept at that bucket width."""
     hours = max(1, min(hours, MAX_WINDOW_HOURS))
     width = bucket_seconds(hours)
-    epoch = datetime(2000, 1, 1)
-    # Buckets align to whole widths so a refresh keeps the same boundaries (and settled counts stay valid).
-    last = epoch + timedelta(seconds=(at - epoch).total_seconds() // width * width)
     count = hours * 3600 // width
-    starts = [last - timedelta(seconds=width * (count - 1 - index)) for index in range(count)]
-    keys = [(journey.id, journey.created_at, width, start) for start in starts]
-    counts = _settled.known(keys)
-    missing = [start for start in starts if start not in counts]
-    if missing:
-        step = timedelta(seconds=width)
-        counted = _bucket_counts(s, journey.id, [(start, start + step) for start in missing])
-        counts.update(counted)
-        _settled.remember({(journey.id, journey.created_at, width, start): counted[start] for start in missing
-                           if start + step <= at - SETTLED})
+    first = slot_of(at, width) - timedelta(seconds=width * (count - 1))
+    starts = [first + timedelta(seconds=width * index) for index in range(count)]
+    totals = {"entered": dict.fromkeys(starts, 0), "completed": dict.fromkeys(starts, 0)}
+    rows = s.execute(
+        select(SeriesCounter.slot, SeriesCounter.name, SeriesCounter.count).where(
+            SeriesCounter.journey_id == journey.id, SeriesCounter.width == width, SeriesCounter.slot >= first
+        )
+    )
+    for slot, name, value in rows:
+        if slot in totals[name]:
+            totals[name][slot] += value
     return {"bucketSeconds": width, "buckets": [iso(start) for start in starts],
-            "entries": [counts[start][0] for start in starts],
-            "completions": [counts[start][1] for start in starts]}
-
-
-def _bucket_counts(s: Session, journey_id: str,
-                   buckets: list[tuple[datetime, datetime]]) -> dict[datetime, tuple[int, int]]:
-    """(entries, completions) per [low, high) bucket in one statement of index range counts: every status
-    is listed so the (journey_id, status, entered_at) index serves entries as 4 range seeks per bucket."""
-    entered = select(func.count()).select_from(Enrollment).where(
-        Enrollment.journey_id == journey_id, Enrollment.status.in_(ENROLLMENT_STATUSES))
-    completed = select(func.count()).select_from(Enrollment).where(
-        Enrollment.journey_id == journey_id, Enrollment.status == "completed")
-    columns = []
-    for low, high in buckets:
-        columns.append(entered.where(Enrollment.entered_at >= low, Enrollment.entered_at < high))
-        columns.append(completed.where(Enrollment.ended_at >= low, Enrollment.ended_at < high))
-    values = [int(value) for value in s.execute(select(*(c.scalar_subquery() for c in columns))).one()]
-    return {low: (values[2 * index], values[2 * index + 1]) for index, (low, _high) in enumerate(buckets)}
+            "entries": list(totals["entered"].values()), "completions": list(totals["completed"].values())}
 
 
 def enrollment_messages(enrollment_id: str) -> list[dict[str, Any]]:

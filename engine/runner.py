@@ -167,7 +167,7 @@ def walk(
     if state.status == "active":
         tally.at_step(journey_id, state.step_id, 1)
     else:
-        tally.ended(journey_id, state.status, state.exit_reason)
+        tally.ended(journey_id, state.status, state.exit_reason, at=state.ended_at)
     return executed
 
 

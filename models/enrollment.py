@@ -26,8 +26,6 @@ class Enrollment(SQLModel, table=True):
         Index("ix_enrollment_wait_event", "customer_id", "wait_event"),
         # The maxDuration sweep: a journey's active enrollments by age.
         Index("ix_enrollment_journey_entered", "journey_id", "status", "entered_at"),
-        # The monitor's completions over time.
-        Index("ix_enrollment_journey_ended", "journey_id", "status", "ended_at"),
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -87,6 +85,17 @@ class EdgeCounter(SQLModel, table=True):
     journey_id: str = Field(primary_key=True, max_length=64)
     source: str = Field(primary_key=True, max_length=64)
     target: str = Field(primary_key=True, max_length=64)
+    count: int = 0
+
+
+class SeriesCounter(SQLModel, table=True):
+    """Entries and completions per journey per time slot, kept at each bucket width the monitor shows
+    (5 minutes, an hour, a day), so any window is a read of at most a few dozen rows."""
+
+    journey_id: str = Field(primary_key=True, max_length=64)
+    width: int = Field(primary_key=True)  # seconds
+    slot: NaiveDatetime = Field(primary_key=True)
+    name: str = Field(primary_key=True, max_length=16)  # entered | completed
     count: int = 0
 
 

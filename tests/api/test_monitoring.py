@@ -8,7 +8,8 @@ from fastapi.testclient import TestClient
 
 from engine.clock import VirtualClock
 from engine.core import session
-from models.enrollment import Enrollment, JourneyCounter, StepCounter
+from engine.counters import SERIES_WIDTHS, slot_of
+from models.enrollment import Enrollment, JourneyCounter, SeriesCounter, StepCounter
 from models.journey import Journey
 
 STEPS = [{"id": "pause", "type": "wait", "name": "Pause", "config": {"duration": 1, "unit": "hours"}}]
@@ -20,6 +21,9 @@ def seed(clock: VirtualClock) -> None:
         s.add(Journey(id="jrn_a", name="Welcome", status="active", steps=STEPS, created_at=at, updated_at=at))
         s.add(StepCounter(journey_id="jrn_a", step_id="pause", current=3, passed=3))
         s.add(JourneyCounter(journey_id="jrn_a", name="entered", value=3))
+        for width in SERIES_WIDTHS:
+            slot = slot_of(at, width)
+            s.add(SeriesCounter(journey_id="jrn_a", width=width, slot=slot, name="entered", count=1))
         s.add(Enrollment(id="enr_1", journey_id="jrn_a", version=1, customer_id="cus_1", step_id="pause",
                          next_run_at=at - timedelta(seconds=12), entered_at=at, updated_at=at))
 

@@ -6,12 +6,18 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from engine import engine_status, live, metrics
+from engine import counters, engine_status, live, metrics
 from engine.clock import VirtualClock
 from engine.core import Core, session
 from engine.errors import NotFound
 from models.channels import Channel, Delivery, DeliveryCounter, ResponseCounter
-from models.enrollment import EdgeCounter, Enrollment, EnrollmentHistory, JourneyCounter, StepCounter
+from models.enrollment import (
+    EdgeCounter,
+    Enrollment,
+    EnrollmentHistory,
+    JourneyCounter,
+    StepCounter,
+)
 from models.journey import Journey
 
 STEPS = [
@@ -145,41 +151,47 @@ def test_response_rates_are_responding_deliveries_over_sent(engine_core: Core, c
     assert rates["bye"]["sent"] == 0 and rates["bye"]["clickRate"] == 0.0
 
 
+def add_slots(*rows: tuple[datetime, str, int], journey_id: str = "jrn_a") -> None:
+    """Entries and completions counted the way the engine counts them."""
+    tally = counters.Tally()
+    for at, name, count in rows:
+        if name == "entered":
+            tally.entered(journey_id, at, count)
+        else:
+            tally.ended(journey_id, "completed", count=count, at=at)
+    with session() as s:
+        counters.apply(s, tally)
+
+
 def test_series_buckets_entries_and_completions_by_hour(engine_core: Core, clock: VirtualClock) -> None:
     add_journey(clock.now())
     start = clock.now()
-    add_enrollment(start - timedelta(hours=30), 1)  # outside the 24-hour window
-    add_enrollment(start - timedelta(hours=5), 2, status="completed", ended_at=start - timedelta(hours=1))
-    add_enrollment(start - timedelta(hours=5), 3, status="exited", ended_at=start - timedelta(hours=1))
-    add_enrollment(start, 4)
-    add_enrollment(start, 5, journey_id="jrn_other")
+    add_slots((start - timedelta(hours=30), "entered", 1),  # outside the 24-hour window
+              (start - timedelta(hours=5), "entered", 2),
+              (start - timedelta(hours=1), "completed", 1),
+              (start, "entered", 1))
+    add_slots((start, "entered", 7), journey_id="jrn_other")
     result = metrics.journey_metrics("jrn_a")["series"]
     assert result["bucketSeconds"] == 3600 and len(result["buckets"]) == 24
     assert result["entries"][-1] == 1 and result["entries"][-6] == 2 and sum(result["entries"]) == 3
     assert result["completions"][-2] == 1 and sum(result["completions"]) == 1
 
 
-def test_a_refresh_recounts_only_buckets_that_can_change(engine_core: Core, clock: VirtualClock) -> None:
-    add_journey(clock.now())
-    start = clock.now()
-    assert sum(metrics.journey_metrics("jrn_a")["series"]["entries"]) == 0
-    # The engine only writes entry times as they happen; a row slipped into a settled hour is not recounted,
-    # while the open hour and the one that closed less than SETTLED ago are.
-    add_enrollment(start - timedelta(hours=5), 1)
-    add_enrollment(start - metrics.SETTLED / 2, 2)
-    add_enrollment(start, 3)
-    entries = metrics.journey_metrics("jrn_a")["series"]["entries"]
-    assert (entries[-1], entries[-2], sum(entries)) == (1, 1, 2)
-    clock.advance(hours=1)
-    assert metrics.journey_metrics("jrn_a")["series"]["entries"][-3:] == [1, 1, 0]
-
-
 def test_short_window_uses_five_minute_buckets(engine_core: Core, clock: VirtualClock) -> None:
     add_journey(clock.now())
-    add_enrollment(clock.now() - timedelta(minutes=7), 1)
+    add_slots((clock.now() - timedelta(minutes=7), "entered", 1), (clock.now(), "entered", 2))
     result = metrics.journey_metrics("jrn_a", hours=1)["series"]
     assert result["bucketSeconds"] == 300 and len(result["buckets"]) == 12
-    assert sum(result["entries"]) == 1
+    assert result["entries"][-3:] == [1, 0, 2] and sum(result["entries"]) == 3
+
+
+def test_month_window_sums_slots_into_days(engine_core: Core, clock: VirtualClock) -> None:
+    add_journey(clock.now())
+    add_slots((clock.now() - timedelta(days=3, minutes=5), "entered", 4),
+              (clock.now() - timedelta(days=3, hours=2), "entered", 1))
+    result = metrics.journey_metrics("jrn_a", hours=720)["series"]
+    assert result["bucketSeconds"] == 86400 and len(result["buckets"]) == 30
+    assert sum(result["entries"]) == 5 and max(result["entries"]) == 5
 
 
 def test_engine_status_reports_due_backlog_and_wake_up_lag(engine_core: Core, clock: VirtualClock) -> None:

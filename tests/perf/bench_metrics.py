@@ -7,9 +7,7 @@ of one busy journey with raw executemany (plus 1,000,000 deliveries and 100,000 
 counters consistent with the rows), then times `engine.metrics.journey_metrics` and
 `engine.engine_status.engine_status` (median of --repeat runs after one warm-up) against a same-process
 baseline: the naive per-step/status GROUP BY count over the journey's enrollments that the maintained
-counters replace. The series remembers settled buckets, so a first view (nothing remembered) is timed too.
-Indexes the metrics reads rely on but the models lack are created first and named in the output.
-Target: metrics < 50 ms. Prints figures; not a pytest test.
+counters replace. Target: metrics < 50 ms. Prints figures; not a pytest test.
 """
 
 from __future__ import annotations
@@ -31,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from engine import core, engine_status, metrics
 from engine.clock import VirtualClock
+from engine.counters import SERIES_WIDTHS, slot_of
 from engine.settings import Settings
 from models.journey import Journey
 
@@ -75,6 +74,7 @@ def load(path: str, enrollments: int, history: int, deliveries: int) -> None:
     con.execute("INSERT INTO channel (id, name, type, config, created_at, updated_at) VALUES"
                 " ('ch_inapp', 'In-app', 'in_app', '{}', ?, ?)", (stamp(NOW), stamp(NOW)))
     current = dict.fromkeys(STEPS, 0)
+    slots: Counter[tuple[int, datetime, str]] = Counter()
     status_counts = {"active": 0, "completed": 0, "exited": 0, "failed": 0}
     seconds = int(SPAN.total_seconds())
 
@@ -84,7 +84,12 @@ def load(path: str, enrollments: int, history: int, deliveries: int) -> None:
             status = rnd.choices(("active", "completed", "exited", "failed"), (50, 40, 9, 1))[0]
             status_counts[status] += 1
             step = rnd.choice(STEPS)
-            ended = stamp(entered + timedelta(hours=rnd.randrange(1, 72))) if status != "active" else None
+            ended_at = entered + timedelta(hours=rnd.randrange(1, 72))
+            ended = stamp(ended_at) if status != "active" else None
+            for width in SERIES_WIDTHS:
+                slots[(width, slot_of(entered, width), "entered")] += 1
+                if status == "completed":
+                    slots[(width, slot_of(ended_at, width), "completed")] += 1
             if status == "active":
                 current[step] += 1
             due = stamp(entered + timedelta(days=rnd.randrange(1, 40))) if status == "active" else None
@@ -152,6 +157,8 @@ def load(path: str, enrollments: int, history: int, deliveries: int) -> None:
     con.executemany("INSERT INTO edgecounter (journey_id, source, target, count) VALUES (?,?,?,?)",
                     [(JOURNEY, STEPS[i], STEPS[(i + 1) % len(STEPS)], history // len(STEPS))
                      for i in range(len(STEPS))])
+    con.executemany("INSERT INTO seriescounter (journey_id, width, slot, name, count) VALUES (?,?,?,?,?)",
+                    [(JOURNEY, width, stamp(slot), name, n) for (width, slot, name), n in slots.items()])
     ended = {name: status_counts[name] for name in ("completed", "exited", "failed")}
     totals = {"entered": enrollments, **ended, "exited:manual": status_counts["exited"]}
     con.executemany("INSERT INTO journeycounter (journey_id, name, value) VALUES (?,?,?)",
@@ -181,37 +188,11 @@ def naive_counts() -> object:
             (JOURNEY,)).fetchall()
 
 
-# The indexes the metrics reads are shaped for: name -> (table, columns).
-WANTED_INDEXES = {
-    "ix_enrollment_journey_entered": ("enrollment", "journey_id, status, entered_at"),
-    "ix_enrollment_journey_ended": ("enrollment", "journey_id, status, ended_at"),
-}
-
-
-def add_missing_indexes(path: str) -> list[str]:
-    """Create the wanted indexes the schema lacks (compared by table and columns); returns their names."""
-    con = sqlite3.connect(path)
-    existing = set()
-    for table in {table for table, _columns in WANTED_INDEXES.values()}:
-        for _seq, name, *_rest in con.execute(f"PRAGMA index_list({table})").fetchall():
-            columns = ", ".join(row[2] for row in con.execute(f"PRAGMA index_info({name})").fetchall())
-            existing.add((table, columns))
-    missing = [name for name, spec in WANTED_INDEXES.items() if spec not in existing]
-    for name in missing:
-        table, columns = WANTED_INDEXES[name]
-        con.execute(f"CREATE INDEX {name} ON {table} ({columns})")
-    con.execute("ANALYZE")
-    con.commit()
-    con.close()
-    return missing
-
-
 def report(repeat: int) -> None:
     baseline = timed(naive_counts, repeat)
     figures = {
         "journey_metrics, 24 h series": timed(lambda: metrics.journey_metrics(JOURNEY), repeat),
         "journey_metrics, 30 d series": timed(lambda: metrics.journey_metrics(JOURNEY, 720), repeat),
-        "journey_metrics, 30 d series, first view": timed(lambda: first_view(720), repeat),
         "engine_status": timed(engine_status.engine_status, repeat),
     }
     print(f"baseline: naive GROUP BY count over enrollments     {baseline:8.1f} ms")
@@ -221,12 +202,6 @@ def report(repeat: int) -> None:
     print("where journey_metrics spends it:")
     for name, ms in parts(repeat).items():
         print(f"   {name:<47} {ms:8.1f} ms")
-
-
-def first_view(hours: int) -> object:
-    """The metrics as a page opened right after start-up sees them: no settled bucket remembered yet."""
-    metrics._settled.counts.clear()
-    return metrics.journey_metrics(JOURNEY, hours)
 
 
 def parts(repeat: int) -> dict[str, float]:
@@ -245,8 +220,6 @@ def parts(repeat: int) -> dict[str, float]:
                 lambda: metrics._response_rates(s, JOURNEY, steps, deliveries), repeat),
             "series, 24 hourly buckets": timed(lambda: metrics.series(s, journey, NOW, 24), repeat),
             "series, 30 daily buckets": timed(lambda: metrics.series(s, journey, NOW, 720), repeat),
-            "series, 30 daily buckets, first view": timed(
-                lambda: (metrics._settled.counts.clear(), metrics.series(s, journey, NOW, 720)), repeat),
         }
 
 
@@ -267,11 +240,6 @@ def main() -> None:
             load(path, args.enrollments, args.history, args.deliveries)
             print(f"loaded {args.enrollments:,} enrollments, {args.history:,} history rows, "
                   f"{args.deliveries:,} deliveries in {time.perf_counter() - start:.1f} s")
-        missing = add_missing_indexes(path)
-        if missing:
-            # Without them the series and delivery reads scan the journey's rows: seconds, not milliseconds.
-            print(f"NOTE: the models lack {', '.join(missing)}; created for this run")
-            core.core().db.engine.dispose()
         result = metrics.journey_metrics(JOURNEY)
         print(f"journey with {result['totals']['entered']:,} enrollments")
         report(args.repeat)
