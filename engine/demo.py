@@ -15,6 +15,7 @@ from sqlalchemy import select
 from engine import customers, journeys, offers, segments
 from engine.core import core, now
 from engine.core import session as open_session
+from engine.layout import layout
 from models.audience import Customer, SegmentIn
 from models.channels import Channel
 from models.journey import Journey, JourneyCreate
@@ -101,10 +102,9 @@ def _journey() -> JourneyCreate:
          "config": {"channelId": "ch_webhook", "offerFrom": "best"}},
         {"id": "bye", "type": "exit", "name": "No response", "config": {"reason": "no_response"}},
     ]
-    columns = {"pick": 0, "show": 1, "wait": 2, "route": 3, "reward": 4, "nudge": 4, "bye": 4}
-    rows = {"reward": 0, "nudge": 1, "bye": 2}
+    positions = layout(steps)
     for step in steps:
-        step["position"] = {"x": 80 + 240 * columns[step["id"]], "y": 60 + 140 * rows.get(step["id"], 1)}
+        step["position"] = positions[step["id"]]
     return JourneyCreate.model_validate({
         "name": "Welcome the under-30s",
         "description": "Demo: the best offer in app, then a follow-up depending on the outcome",

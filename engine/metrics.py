@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from engine.core import now as current_time
@@ -78,6 +78,25 @@ def _step_row(step_id: str, step_type: str, name: str, counter: StepCounter | No
     if removed:
         row["removed"] = True
     return row
+
+
+def journey_totals(journey_ids: list[str]) -> dict[str, dict[str, int]]:
+    """Enrolled now and entered per journey, for lists: two key-range reads of the counters."""
+    if not journey_ids:
+        return {}
+    totals = {journey_id: {"enrolledNow": 0, "entered": 0} for journey_id in journey_ids}
+    with session() as s:
+        for journey_id, current in s.execute(
+            select(StepCounter.journey_id, func.sum(StepCounter.current))
+            .where(StepCounter.journey_id.in_(journey_ids)).group_by(StepCounter.journey_id)
+        ):
+            totals[journey_id]["enrolledNow"] = int(current or 0)
+        for journey_id, value in s.execute(
+            select(JourneyCounter.journey_id, JourneyCounter.value)
+            .where(JourneyCounter.journey_id.in_(journey_ids), JourneyCounter.name == "entered")
+        ):
+            totals[journey_id]["entered"] = value
+    return totals
 
 
 def _totals(s: Session, journey_id: str, steps: list[dict[str, Any]]) -> dict[str, Any]:

@@ -262,3 +262,15 @@ def test_recent_steps_are_the_newest_history_rows(engine_core: Core, clock: Virt
         ])
     steps = engine_status.engine_status()["recentSteps"]
     assert [(row["stepId"], row["outcome"]) for row in steps] == [("bye", "sent"), ("pause", "waiting")]
+
+
+def test_journey_totals_give_enrolled_now_and_entered(engine_core: Core, clock: VirtualClock) -> None:
+    add_journey(clock.now())
+    add_journey(clock.now(), journey_id="jrn_b", name="Other")
+    with session() as s:
+        s.add_all([StepCounter(journey_id="jrn_a", step_id="pause", current=3, passed=5),
+                   StepCounter(journey_id="jrn_a", step_id="bye", current=1, passed=1),
+                   JourneyCounter(journey_id="jrn_a", name="entered", value=6)])
+    assert metrics.journey_totals(["jrn_a", "jrn_b"]) == {
+        "jrn_a": {"enrolledNow": 4, "entered": 6}, "jrn_b": {"enrolledNow": 0, "entered": 0}}
+    assert metrics.journey_totals([]) == {}

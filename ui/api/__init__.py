@@ -23,7 +23,13 @@ def routers() -> list[APIRouter]:
 
 
 def mount(app: FastAPI) -> None:
-    """Add the error envelope and every API router to `app`."""
+    """Add the error envelope and every API router to `app`.
+
+    `include_router` wraps the app's lifespan in the router's (none of ours has one); keeping the app's own
+    means building the app again on the same instance (the test harness re-runs main.py) never stacks them.
+    """
     errors.install(app)
+    lifespan = app.router.lifespan_context
     for router in routers():
         app.include_router(router, prefix=PREFIX)
+    app.router.lifespan_context = lifespan

@@ -7,8 +7,7 @@ from typing import Any
 
 from nicegui import events, run, ui
 
-from engine import journeys
-from engine.engine_status import engine_status
+from engine import journeys, metrics
 from engine.errors import JourneysError
 from models.journey import STATUSES, JourneyCreate
 from ui.components.dialogs import dialog_actions
@@ -66,7 +65,7 @@ class JourneyList:
             offset=(self.page - 1) * PAGE_SIZE,
             search=self.search.value or None,
         )
-        live = {row["journeyId"]: row for row in engine_status()["journeys"]}
+        live = metrics.journey_totals([journey["id"] for journey in envelope["data"]])
         self.body.clear()
         with self.body:
             if not envelope["data"]:
