@@ -305,18 +305,12 @@ def backfill(limit: int = BACKFILL_BATCH) -> int:
     return handled
 
 
-def backfill_progress(journey_id: str) -> dict[str, Any] | None:
+def backfill_progress(s: Session, journey_id: str) -> dict[str, Any] | None:
     """How far the activation enrollment of a segment journey got, or None when there is none."""
-    with session() as s:
-        row = s.get(SegmentBackfill, journey_id)
-        if row is None:
-            return None
-        return {
-            "segmentId": row.segment_id,
-            "enrolled": row.enrolled,
-            "skipped": row.skipped,
-            "done": row.done,
-        }
+    row = s.get(SegmentBackfill, journey_id)
+    if row is None:
+        return None
+    return {"segmentId": row.segment_id, "enrolled": row.enrolled, "skipped": row.skipped, "done": row.done}
 
 
 signals.events_accepted.connect(_on_events)

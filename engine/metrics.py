@@ -14,6 +14,7 @@ from sqlmodel import Session
 from engine.core import now as current_time
 from engine.core import session
 from engine.counters import SERIES_WIDTHS, slot_of
+from engine.enrollment import backfill_progress
 from engine.errors import NotFound
 from models.channels import DELIVERY_STATUSES, Channel, Delivery, DeliveryCounter, Response, ResponseCounter
 from models.common import iso
@@ -51,6 +52,7 @@ def collect(s: Session, journey_id: str, at: datetime, hours: int = 24) -> dict[
         "deliveries": _by_channel(s, deliveries),
         "responses": _response_rates(s, journey_id, steps, deliveries),
         "series": series(s, journey, at, hours),
+        "backfill": backfill_progress(s, journey_id),
     }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine import customers, enrollment, enrollments, events, journeys, runner
+from engine import customers, enrollment, enrollments, events, journeys, metrics, runner
 from engine.clock import VirtualClock
 from engine.core import Core, session
 from engine.errors import Conflict, Invalid, NotFound
@@ -242,14 +242,14 @@ def test_segment_entry_on_activation_in_batches_and_on_join(engine_core: Core) -
     segment = segments.create_segment(SegmentIn(id="vips", name="VIPs", rule="customer.vip == true"))
     journey_id = make_journey([wait("w", 1, "days")], entryConditions={"segmentId": segment["id"]})
     assert enrollment.backfill(limit=2) == 2
-    assert enrollment.backfill_progress(journey_id) == {
+    assert metrics.journey_metrics(journey_id)["backfill"] == {
         "segmentId": "vips",
         "enrolled": 2,
         "skipped": 0,
         "done": False,
     }
     enrollment.backfill(limit=2)
-    assert enrollment.backfill_progress(journey_id)["done"] is True
+    assert metrics.journey_metrics(journey_id)["backfill"]["done"] is True
     assert enrollments.list_enrollments(journey_id=journey_id)["pagination"]["total"] == 3
     customers.update_customer("b1", customers_update({"vip": True}))
     assert {row["customerId"] for row in enrollments.list_enrollments(journey_id=journey_id)["data"]} == {

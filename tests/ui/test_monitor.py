@@ -159,3 +159,22 @@ async def test_series_window_switches_to_five_minute_buckets(user: User) -> None
     await asyncio.sleep(SETTLE)
     assert len(chart.options["xAxis"]["data"]) == 12
     assert sum(chart.options["series"][0]["data"]) == 2
+
+
+async def test_header_shows_segment_enrollment_until_it_is_done(user: User) -> None:
+    from engine import segments
+    from models.audience import SegmentIn
+
+    for number in range(3):
+        customers.create_customer(CustomerIn(id=f"vip{number}", attributes={"vip": True}))
+    segments.create_segment(SegmentIn(id="vips", name="VIPs", rule="customer.vip == true"))
+    document = {"name": "Segment entry", "steps": STEPS, "entryConditions": {"segmentId": "vips"}}
+    journey = journeys.create_journey(JourneyCreate.model_validate(document))
+    journeys.change_status(journey.id, "active")
+    enrollment.backfill(limit=2)
+    await user.open(f"/journeys/{journey.id}/monitor")
+    await expect_text(user, "backfill", "enrolling segment vips: 2 so far")
+    enrollment.backfill(limit=2)
+    live.publish({"kind": "enrolled", "journeyId": journey.id, "count": 1})
+    await asyncio.sleep(SETTLE)
+    await user.should_not_see(marker="backfill")

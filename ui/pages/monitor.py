@@ -86,6 +86,7 @@ class JourneyMonitor:
         with ui.row().classes("w-full items-center gap-3"):
             ui.label(data["name"]).classes("text-2xl font-semibold")
             self.status = ui.badge(data["status"]).mark("journey-status")
+            self.backfill = ui.label().classes("text-sm text-indigo-600").mark("backfill")
             ui.space()
             self.updated = ui.label().classes("text-xs text-slate-500").mark("updated-at")
             with ui.row().classes("items-center gap-1"):
@@ -153,6 +154,11 @@ class JourneyMonitor:
         reasons = ", ".join(f"{why.replace('_', ' ')}: {n:,}" for why, n in totals["exitedByReason"].items())
         self.tiles.show({key: f"{totals[key]:,}" for key, *_ in TILES}, {"exited": reasons})
         self.status.set_text(data["status"])
+        backfill = data["backfill"]
+        self.backfill.set_visibility(bool(backfill and not backfill["done"]))
+        if backfill:
+            segment, enrolled = backfill["segmentId"], backfill["enrolled"]
+            self.backfill.set_text(f"enrolling segment {segment}: {enrolled:,} so far")
         self.updated.set_text(f"updated {data['at'][11:19]} UTC")
         self.canvas.set_counts(*counts_for_canvas(data))
         # Ring the steps that hold customers and thicken the edges taken: where they are, at a glance.
