@@ -16,7 +16,7 @@ from sqlmodel import Session
 from engine import signals
 from engine.core import now, session
 from engine.deliveries import delivery_out
-from engine.errors import Invalid, NotFound
+from engine.errors import Invalid
 from engine.ids import new_id
 from engine.outbox import queue_delivery
 from engine.paging import paginate
@@ -96,10 +96,8 @@ def send_test(channel_id: str, data: TestDeliveryIn) -> dict[str, Any]:
     """Queue a real delivery of an offer to a customer through this channel (no journey or contact policy)."""
     with session() as s:
         _channel(s, channel_id)
-        if s.get(Customer, data.customer_id) is None:
-            raise NotFound(f"customer {data.customer_id} not found", {"field": "customerId"})
-        if s.get(Offer, data.offer_id) is None:
-            raise NotFound(f"offer {data.offer_id} not found", {"field": "offerId"})
+        fetch(s, Customer, data.customer_id, "customer", "customerId")
+        fetch(s, Offer, data.offer_id, "offer", "offerId")
         queued = queue_delivery(
             s, customer_id=data.customer_id, channel_id=channel_id, offer_id=data.offer_id, journey_id=None,
             enrollment_id=None, step_id=None, idempotency_key=f"test:{new_id('tst')}", template=None,

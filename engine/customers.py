@@ -19,10 +19,10 @@ from sqlmodel import Session
 from engine import segments
 from engine.core import now as current_time
 from engine.core import session as open_session
-from engine.errors import Conflict, Invalid, NotFound
+from engine.errors import Conflict, Invalid
 from engine.ids import new_id
 from engine.paging import paginate
-from engine.records import matching
+from engine.records import fetch, matching
 from models.audience import CUSTOMER_ID_PATTERN, Customer, CustomerIn, CustomerUpdate
 from models.common import iso
 from models.journey import UpdateOperation
@@ -36,9 +36,7 @@ def customer_view(session: Session, customer_id: str) -> dict[str, Any] | None:
 def apply_operations(session: Session, customer_id: str, operations: list[UpdateOperation],
                      now: datetime) -> dict[str, Any]:
     """Apply an `update` step's operations inside the caller's transaction; returns the new customer view."""
-    row = session.get(Customer, customer_id)
-    if row is None:
-        raise NotFound(f"customer {customer_id} not found")
+    row = fetch(session, Customer, customer_id, "customer")
     attributes, flags = dict(row.attributes or {}), dict(row.flags or {})
     # Static segment joins/leaves by segment id: the last operation on a segment wins.
     static: dict[str, bool] = {}
@@ -279,16 +277,8 @@ def _check_size(lines: int) -> None:
         raise Invalid(f"at most {MAX_IMPORT_LINES} lines per import", field="body")
 
 
-def customer_exists(customer_id: str) -> bool:
-    with open_session() as s:
-        return s.get(Customer, customer_id) is not None
-
-
 def _customer(session: Session, customer_id: str) -> Customer:
-    row = session.get(Customer, customer_id)
-    if row is None:
-        raise NotFound(f"customer {customer_id} not found")
-    return row
+    return fetch(session, Customer, customer_id, "customer")
 
 
 def _summary(row: Customer) -> dict[str, Any]:

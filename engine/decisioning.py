@@ -30,6 +30,7 @@ from engine.core import session as open_session
 from engine.customers import customer_view
 from engine.errors import NotFound
 from engine.expressions import ExpressionError, evaluate, is_true, names
+from engine.records import fetch
 from models.common import iso
 from models.offers import DecisionFlow, Offer
 
@@ -70,9 +71,7 @@ class _Scored:
 def decide(session: Session, customer: dict[str, Any], flow_id: str, limit: int | None,
            now: datetime) -> Decision:
     """Rank the flow's offers for `customer` (a customer view); `limit` defaults to the flow's maxOffers."""
-    flow = session.get(DecisionFlow, flow_id)
-    if flow is None:
-        raise NotFound(f"decision flow {flow_id} not found")
+    flow = fetch(session, DecisionFlow, flow_id, "decision flow")
     decision = Decision()
     offers = _candidates(session, flow, now, decision)
     offers = _contact_policy(session, customer["id"], flow.contact_policy or {}, offers, now, decision)

@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from engine.core import session
-from engine.errors import Invalid, NotFound
+from engine.errors import Invalid
 from engine.paging import paginate
+from engine.records import fetch
 from models.audience import Customer
 from models.channels import DELIVERY_STATUSES, Delivery, DeliveryAttempt, DeliveryCounter, InboxMessage
 from models.common import iso
@@ -51,9 +52,7 @@ def status_counts() -> dict[str, int]:
 def get_delivery(delivery_id: str) -> dict[str, Any]:
     """One delivery with its rendered message and every attempt, oldest first."""
     with session() as s:
-        row = s.get(Delivery, delivery_id)
-        if row is None:
-            raise NotFound(f"delivery {delivery_id} not found")
+        row = fetch(s, Delivery, delivery_id, "delivery")
         attempts = s.execute(
             select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id)
             .order_by(DeliveryAttempt.at, DeliveryAttempt.id)
@@ -68,8 +67,7 @@ def get_delivery(delivery_id: str) -> dict[str, Any]:
 def inbox(customer_id: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """A customer's in-app messages, newest first."""
     with session() as s:
-        if s.get(Customer, customer_id) is None:
-            raise NotFound(f"customer {customer_id} not found")
+        fetch(s, Customer, customer_id, "customer")
         statement = (select(InboxMessage).where(InboxMessage.customer_id == customer_id)
                      .order_by(InboxMessage.created_at.desc(), InboxMessage.id.desc()))
         return paginate(s, statement, limit, offset, message_out)

@@ -16,9 +16,10 @@ from engine.core import core, session
 from engine.core import now as current_time
 from engine.counters import ENTRY, Tally
 from engine.enrollments import exit_where
-from engine.errors import Conflict, NotFound
+from engine.errors import Conflict
 from engine.expressions import is_true
 from engine.ids import new_id
+from engine.records import fetch
 from engine.steps.base import plan_of
 from models.audience import Customer, Event
 from models.enrollment import Enrollment, SegmentBackfill
@@ -40,9 +41,7 @@ class EntryResult:
 def enroll(journey_id: str, customer_ids: list[str]) -> dict[str, Any]:
     """Manual enrollment (API/UI), only while the journey is active; unknown customers are skipped."""
     with session() as s:
-        journey = s.get(Journey, journey_id)
-        if journey is None:
-            raise NotFound(f"journey {journey_id} not found")
+        journey = fetch(s, Journey, journey_id, "journey")
         if journey.status != "active":
             raise Conflict(f"journey {journey_id} is {journey.status}: only an active journey enrolls")
         result = enter(s, journey, customer_ids, current_time())

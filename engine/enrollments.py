@@ -15,6 +15,7 @@ from engine.core import session
 from engine.counters import Tally
 from engine.errors import Conflict, NotFound
 from engine.paging import paginate
+from engine.records import fetch
 from models.audience import Customer
 from models.common import iso
 from models.enrollment import Enrollment, EnrollmentHistory
@@ -246,10 +247,7 @@ def _lifecycle_history(
 
 
 def _row(s: Session, enrollment_id: str) -> Enrollment:
-    row = s.get(Enrollment, enrollment_id)
-    if row is None:
-        raise NotFound(f"enrollment {enrollment_id} not found")
-    return row
+    return fetch(s, Enrollment, enrollment_id, "enrollment")
 
 
 def _on_status_changed(

@@ -15,7 +15,7 @@ from engine.core import now as current_time
 from engine.core import session
 from engine.counters import SERIES_WIDTHS, slot_of
 from engine.enrollment import backfill_progress
-from engine.errors import NotFound
+from engine.records import fetch
 from models.channels import DELIVERY_STATUSES, Channel, Delivery, DeliveryCounter, Response, ResponseCounter
 from models.common import iso
 from models.enrollment import EdgeCounter, JourneyCounter, SeriesCounter, StepCounter
@@ -35,9 +35,7 @@ def journey_metrics(journey_id: str, hours: int = 24) -> dict[str, Any]:
 
 def collect(s: Session, journey_id: str, at: datetime, hours: int = 24) -> dict[str, Any]:
     """The metrics of one journey at `at`, with a time series over the last `hours`."""
-    journey = s.get(Journey, journey_id)
-    if journey is None:
-        raise NotFound(f"journey {journey_id} not found")
+    journey = fetch(s, Journey, journey_id, "journey")
     steps = _steps(s, journey)
     deliveries = _deliveries(s, journey_id)
     return {

@@ -15,11 +15,11 @@ from engine.errors import Conflict, NotFound
 Row = TypeVar("Row", bound=SQLModel)
 
 
-def fetch(session: Session, model: type[Row], row_id: str, label: str) -> Row:
-    """The row with this id, or NotFound ("<label> <id> not found")."""
+def fetch(session: Session, model: type[Row], row_id: str, label: str, field: str | None = None) -> Row:
+    """The row with this id, or NotFound ("<label> <id> not found", naming `field` if the id came in one)."""
     row = session.get(model, row_id)
     if row is None:
-        raise NotFound(f"{label} {row_id} not found")
+        raise NotFound(f"{label} {row_id} not found", {"field": field} if field else None)
     return row
 
 

@@ -16,6 +16,7 @@ from engine.deliveries import message_out
 from engine.errors import Invalid, NotFound
 from engine.ids import new_id
 from engine.paging import paginate
+from engine.records import fetch
 from models.audience import Customer, Event
 from models.channels import OUTCOMES, Delivery, InboxMessage, Response
 from models.common import iso
@@ -127,10 +128,8 @@ def response_out(row: Response) -> dict[str, Any]:
 
 def _latest_delivery(s: Session, customer_id: str, offer_id: str) -> Delivery | None:
     """The offer's latest sent delivery to the customer (else its latest of any status, else None)."""
-    if s.get(Customer, customer_id) is None:
-        raise NotFound(f"customer {customer_id} not found", {"field": "customerId"})
-    if s.get(Offer, offer_id) is None:
-        raise NotFound(f"offer {offer_id} not found", {"field": "offerId"})
+    fetch(s, Customer, customer_id, "customer", "customerId")
+    fetch(s, Offer, offer_id, "offer", "offerId")
     sent_first = case((Delivery.status == "sent", 0), else_=1)
     return s.execute(
         select(Delivery).where(Delivery.customer_id == customer_id, Delivery.offer_id == offer_id)

@@ -303,8 +303,7 @@ def list_changes(segment_id: str, limit: int = 50, offset: int = 0) -> dict[str,
 def customer_segments(customer_id: str) -> list[dict[str, Any]]:
     """The segments one customer belongs to, with when they joined."""
     with open_session() as s:
-        if s.get(Customer, customer_id) is None:
-            raise NotFound(f"customer {customer_id} not found")
+        fetch(s, Customer, customer_id, "customer")
         rows = s.execute(
             select(Segment, SegmentMember.joined_at)
             .join(SegmentMember, SegmentMember.segment_id == Segment.id)

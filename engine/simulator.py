@@ -23,6 +23,7 @@ from engine.core import now as current_time
 from engine.counters import Tally
 from engine.errors import Invalid, NotFound
 from engine.ids import new_id
+from engine.records import fetch
 from engine.runner import State, StepFailed, walk
 from engine.steps.base import Plan, Run, plan_from, plan_of
 from models.audience import Customer
@@ -197,9 +198,7 @@ def _customer(
     """The customer to simulate: a real one (attributes overridden for the run) or a throwaway one. Either way
     the first statement writes: that opens the real transaction the executors' savepoints nest in (SQLite)."""
     if customer_id:
-        row = s.get(Customer, customer_id)
-        if row is None:
-            raise NotFound(f"customer {customer_id} not found", {"field": "customerId"})
+        row = fetch(s, Customer, customer_id, "customer", "customerId")
         merged = {**(row.attributes or {}), **(attributes or {})}
         s.execute(update(Customer).where(Customer.id == customer_id).values(attributes=merged))
         s.expire(row)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from sqlalchemy import JSON, Column
 from sqlmodel import Field as SQLField
-
-T = TypeVar("T")
 
 
 def json_field(default_factory: Any = dict, nullable: bool = False) -> Any:
@@ -24,22 +22,13 @@ class CamelModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
-class OutModel(BaseModel):
-    """Response schemas: camelCase, built from attributes."""
+class Pagination(CamelModel):
+    """The `pagination` part of every collection's envelope (OpenAPI)."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
-
-
-class Pagination(OutModel):
     total: int
     limit: int
     offset: int
     has_more: bool
-
-
-class Page(OutModel, Generic[T]):
-    data: list[T]
-    pagination: Pagination
 
 
 class ErrorBody(BaseModel):

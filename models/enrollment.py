@@ -15,8 +15,6 @@ from sqlmodel import Field, SQLModel
 
 from models.common import CamelModel, json_field
 
-ENROLLMENT_STATUSES = ("active", "completed", "exited", "failed")
-
 
 class Enrollment(SQLModel, table=True):
     __table_args__ = (
