@@ -7,7 +7,9 @@ import os
 
 from nicegui import app, ui
 
-from engine import core, demo, live, scheduler, wiring
+from engine import core, demo, wiring
+from engine.monitoring import live
+from engine.runtime import scheduler
 from engine.settings import Settings, parse_cli
 from ui import api, pages
 

@@ -12,10 +12,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine import customers, journeys, offers, segments
+from engine.audience import customers, segments
 from engine.core import core, now
 from engine.core import session as open_session
-from engine.layout import layout
+from engine.decisioning import offers
+from engine.journeys import lifecycle
+from engine.journeys.layout import layout
 from models.audience import Customer, SegmentIn
 from models.channels import Channel
 from models.journey import Journey, JourneyCreate
@@ -125,8 +127,8 @@ def seed_if_empty() -> bool:
     for flow in FLOWS:
         offers.create_decision_flow(flow)
     _channels()
-    journey = journeys.create_journey(_journey())
-    journeys.change_status(journey.id, "active")
+    journey = lifecycle.create_journey(_journey())
+    lifecycle.change_status(journey.id, "active")
     return True
 
 

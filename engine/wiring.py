@@ -6,7 +6,12 @@ import importlib
 
 # Each connects its receivers at import: entry paths, archive exits, untilEvent resume and extendWaits,
 # and responses carried by events.
-LISTENERS = ("engine.enrollment", "engine.enrollments", "engine.runner", "engine.responses")
+LISTENERS = (
+    "engine.runtime.entry",
+    "engine.runtime.enrollments",
+    "engine.runtime.runner",
+    "engine.delivery.responses",
+)
 
 
 def connect_all() -> None:

@@ -161,7 +161,7 @@ class ChannelCreate(CamelModel):
     id: str | None = PydanticField(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
     name: str = PydanticField(min_length=1, max_length=255)
     type: ChannelType
-    # Checked per type by engine.channel_admin, so a bad field is named `config.<field>`.
+    # Checked per type by engine.delivery.channels_admin, so a bad field is named `config.<field>`.
     config: dict[str, Any] = PydanticField(default_factory=dict)
     rate_limit: float | None = PydanticField(None, gt=0, le=100_000)
 

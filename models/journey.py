@@ -1,7 +1,7 @@
 """The journey document: tables, step configs (one per step type) and the API bodies.
 
 Drafts may be saved incomplete, so configs only enforce shape (types, enums, lengths, limits); whether a
-step is complete and the graph sound is for `engine.validation` to say.
+step is complete and the graph sound is for `engine.journeys.validation` to say.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from cryptography.x509.oid import NameOID
 from sqlalchemy import select
 
 from engine.core import now, session
-from engine.outbox import QueuedDelivery, queue_delivery
+from engine.delivery.outbox import QueuedDelivery, queue_delivery
 from models.audience import Customer
 from models.channels import Channel, Delivery, DeliveryAttempt
 from models.offers import Offer

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from engine.core import session
-from engine.dispatcher import dispatch_due
+from engine.delivery.dispatcher import dispatch_due
 from models.channels import Channel
 from tests.delivery_kit import http_receiver, seed_customer, seed_offer
 

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from engine.clock import VirtualClock
-from engine.dispatcher import dispatch_due
+from engine.delivery.dispatcher import dispatch_due
 from tests.delivery_kit import http_config, http_receiver, queue, seed_channel, seed_customer, seed_offer
 from ui.api import sink
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from engine import runner
+from engine.runtime import runner
 from tests.engine.test_runtime import exit_step, make_customers, make_journey, wait
 
 ITEM_KEYS = {"id", "journeyId", "customerId", "stepId", "status", "exitReason", "enteredAt", "nextRunAt"}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from engine import journeys, runner
+from engine.journeys import lifecycle
+from engine.runtime import runner
 from tests.engine.test_runtime import exit_step, make_customers, make_journey, wait
 
 BRANCHY = [
@@ -62,8 +63,8 @@ def test_enroll_refuses_bad_bodies_unknown_journeys_and_inactive_ones(api: TestC
     conflict = api.post(f"/api/v1/journeys/{draft}/enroll", json={"customerId": "c1"})
     assert conflict.status_code == 409
     assert conflict.json()["error"]["code"] == "conflict"
-    journeys.change_status(draft, "active")
-    journeys.change_status(draft, "paused")
+    lifecycle.change_status(draft, "active")
+    lifecycle.change_status(draft, "paused")
     assert api.post(f"/api/v1/journeys/{draft}/enroll", json={"customerId": "c1"}).status_code == 409
 
 
@@ -161,12 +162,13 @@ def test_customer_journeys_lists_where_the_customer_is(api: TestClient) -> None:
 
 
 def test_simulated_updates_and_sends_leave_no_trace(api: TestClient) -> None:
-    from engine import channel_admin, offers
+    from engine.decisioning import offers
+    from engine.delivery import channels_admin
     from models.channels import ChannelCreate
     from models.offers import OfferIn
 
     offers.create_offer(OfferIn(id="gold", name="Gold"))
-    channel_admin.create_channel(ChannelCreate(id="inapp", name="In-app", type="in_app"))
+    channels_admin.create_channel(ChannelCreate(id="inapp", name="In-app", type="in_app"))
     make_customers("real", points=1)
     journey_id = make_journey(
         [

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.async_api import Page
 
-from engine import journeys
+from engine.journeys import lifecycle
 from models.journey import JourneyCreate
 
 pytestmark = pytest.mark.browser
@@ -34,7 +34,7 @@ STEPS = [
 
 
 def new_journey(name: str) -> str:
-    return journeys.create_journey(JourneyCreate.model_validate({"name": name, "steps": STEPS})).id
+    return lifecycle.create_journey(JourneyCreate.model_validate({"name": name, "steps": STEPS})).id
 
 
 async def api_journey(base: str, journey_id: str) -> dict[str, Any]:

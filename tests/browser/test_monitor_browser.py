@@ -10,18 +10,12 @@ import httpx
 import pytest
 from playwright.async_api import Page
 
-from engine import (
-    customers,
-    demo,
-    dispatcher,
-    enrollment,
-    enrollments,
-    events,
-    journeys,
-    metrics,
-    responses,
-    runner,
-)
+from engine import demo
+from engine.audience import customers, events
+from engine.delivery import dispatcher, responses
+from engine.journeys import lifecycle
+from engine.monitoring import metrics
+from engine.runtime import enrollments, entry, runner
 from models.audience import CustomerIn, EventIn
 from models.journey import JourneyCreate
 
@@ -47,8 +41,8 @@ def count_at(step_id: str) -> str:
 async def test_screenshot_of_the_demo_journey_mid_run(live_server: str, browser_page: Page) -> None:
     page = browser_page
     assert demo.seed_if_empty(), "runs first in this module, on the live server's empty database"
-    journey_id = journeys.list_journeys(search="Welcome the under-30s")["data"][0]["id"]
-    while enrollment.backfill():
+    journey_id = lifecycle.list_journeys(search="Welcome the under-30s")["data"][0]["id"]
+    while entry.backfill():
         pass
     runner.run_due()
     dispatcher.dispatch_due(limit=1000)
@@ -86,8 +80,8 @@ async def test_node_counts_change_live_when_customers_enroll(live_server: str, b
     page = browser_page
     for number in range(50):
         customers.create_customer(CustomerIn(id=f"live{number:02d}", attributes={"tier": "gold"}))
-    journey = journeys.create_journey(JourneyCreate.model_validate({"name": "Live counts", "steps": STEPS}))
-    journeys.change_status(journey.id, "active")
+    journey = lifecycle.create_journey(JourneyCreate.model_validate({"name": "Live counts", "steps": STEPS}))
+    lifecycle.change_status(journey.id, "active")
     await page.goto(f"{live_server}/journeys/{journey.id}/monitor")
     await page.wait_for_selector(count_at("hold"))
     assert await page.locator(count_at("hold")).inner_text() == "0"
@@ -132,12 +126,12 @@ async def test_engine_overview_streams_batches_live(live_server: str, browser_pa
     page = browser_page
     for number in range(5):
         customers.create_customer(CustomerIn(id=f"eng{number}", attributes={}))
-    journey = journeys.create_journey(JourneyCreate.model_validate({"name": "Engine view", "steps": STEPS}))
-    journeys.change_status(journey.id, "active")
+    journey = lifecycle.create_journey(JourneyCreate.model_validate({"name": "Engine view", "steps": STEPS}))
+    lifecycle.change_status(journey.id, "active")
     await page.goto(f"{live_server}/monitor")
     await page.get_by_text("Engine view").wait_for()
     before = await page.evaluate(BATCH_LINES)
-    enrollment.enroll(journey.id, [f"eng{number}" for number in range(5)])
+    entry.enroll(journey.id, [f"eng{number}" for number in range(5)])
     await page.get_by_text("enrolled 5 into Engine view").wait_for(timeout=2000)
     runner.run_due()  # publishes its batch on the bus: the stream shows it without reload
     await page.wait_for_function(f"n => ({BATCH_LINES})() > n", arg=before, timeout=2000)
@@ -152,8 +146,8 @@ async def test_counts_are_right_when_customers_enroll_while_the_page_opens(live_
     page = browser_page
     for number in range(30):
         customers.create_customer(CustomerIn(id=f"race{number:02d}", attributes={}))
-    journey = journeys.create_journey(JourneyCreate.model_validate({"name": "Race", "steps": STEPS}))
-    journeys.change_status(journey.id, "active")
+    journey = lifecycle.create_journey(JourneyCreate.model_validate({"name": "Race", "steps": STEPS}))
+    lifecycle.change_status(journey.id, "active")
     opening = asyncio.create_task(page.goto(f"{live_server}/journeys/{journey.id}/monitor"))
     async with httpx.AsyncClient(base_url=live_server) as client:
         for batch in range(3):  # before, during and after the page's first render and websocket

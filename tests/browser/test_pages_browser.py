@@ -6,17 +6,11 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Page
 
-from engine import (
-    channel_admin,
-    customers,
-    deliveries,
-    demo,
-    dispatcher,
-    enrollment,
-    offers,
-    runner,
-    segments,
-)
+from engine import demo
+from engine.audience import customers, segments
+from engine.decisioning import offers
+from engine.delivery import channels_admin, deliveries, dispatcher
+from engine.runtime import entry, runner
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +19,7 @@ async def test_list_pages_show_their_rows_without_console_errors(
     live_server: str, browser_page: Page
 ) -> None:
     assert demo.seed_if_empty(), "runs on this module's own empty database"
-    while enrollment.backfill():  # the demo journey's segment members enter it
+    while entry.backfill():  # the demo journey's segment members enter it
         pass
     runner.run_due()
     dispatcher.dispatch_due(limit=1000)
@@ -43,6 +37,6 @@ async def test_list_pages_show_their_rows_without_console_errors(
         row = page.locator(".q-table tbody tr").filter(has_text=value).first
         await row.wait_for(timeout=3000)
         assert await row.is_visible(), f"{path} shows a row with {value!r}"
-    channel = channel_admin.list_channels(limit=1)["data"][0]
+    channel = channels_admin.list_channels(limit=1)["data"][0]
     await page.goto(f"{live_server}/channels")
     await page.get_by_text(channel["name"], exact=True).wait_for(timeout=3000)

@@ -12,10 +12,10 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from engine.channels import SENDERS, OutgoingMessage
-from engine.channels import email as email_channel
 from engine.core import Core, session
-from engine.dispatcher import dispatch_due
+from engine.delivery.channels import SENDERS, OutgoingMessage
+from engine.delivery.channels import email as email_channel
+from engine.delivery.dispatcher import dispatch_due
 from models.channels import InboxMessage
 from tests.delivery_kit import (
     delivery,

@@ -20,8 +20,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine import channel_admin, enrollment, journeys, offers
 from engine.core import Core, session
+from engine.decisioning import offers
+from engine.delivery import channels_admin
+from engine.journeys import lifecycle
+from engine.runtime import entry
 from models.audience import Customer
 from models.channels import ChannelCreate, Delivery
 from models.enrollment import Enrollment
@@ -90,10 +93,10 @@ def progress() -> tuple[int, int]:
 def test_sigkilled_workers_lose_and_duplicate_nothing(engine_core: Core, sink: Sink) -> None:
     creative = {"webhook": {"subject": "Hi", "body": "{{ customer.id }}"}}
     offers.create_offer(OfferIn(id="o1", name="Offer", creatives=creative))
-    channel_admin.create_channel(
+    channels_admin.create_channel(
         ChannelCreate(id="hook", name="Hook", type="webhook", config={"url": sink.url})
     )
-    journey = journeys.create_journey(
+    journey = lifecycle.create_journey(
         JourneyCreate.model_validate(
             {
                 "name": "crash",
@@ -119,7 +122,7 @@ def test_sigkilled_workers_lose_and_duplicate_nothing(engine_core: Core, sink: S
             }
         )
     )
-    journeys.change_status(journey.id, "active")
+    lifecycle.change_status(journey.id, "active")
     moment = engine_core.now()
     with session() as s:
         s.execute(
@@ -130,7 +133,7 @@ def test_sigkilled_workers_lose_and_duplicate_nothing(engine_core: Core, sink: S
             ],
         )
         row = s.get(Journey, journey.id)
-        ids = enrollment.enter(s, row, [f"c{i}" for i in range(COUNT)], moment).enrollment_ids
+        ids = entry.enter(s, row, [f"c{i}" for i in range(COUNT)], moment).enrollment_ids
 
     kills = 0
     for _ in range(KILLS):

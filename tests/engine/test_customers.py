@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from engine import customers, segments
+from engine.audience import customers, segments
 from engine.core import Core
 from engine.errors import Conflict, Invalid, NotFound
 from models.audience import CustomerIn, CustomerUpdate, SegmentIn

@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 
-from engine import customers, offers
+from engine.audience import customers
 from engine.clock import VirtualClock
 from engine.core import Core, now, session
-from engine.decisioning import Decision, decide, recommend
+from engine.decisioning import offers
+from engine.decisioning.decisions import Decision, decide, recommend
+from engine.delivery.outbox import QueuedDelivery, queue_delivery
 from engine.errors import NotFound
 from engine.ids import new_id
-from engine.outbox import QueuedDelivery, queue_delivery
 from models.audience import CustomerIn, CustomerUpdate
 from models.channels import Delivery
 from models.offers import DecisionFlowIn, OfferIn

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from engine import customers, decisioning, demo, journeys, segments
+from engine import demo
+from engine.audience import customers, segments
 from engine.core import Core
+from engine.decisioning import decisions
+from engine.journeys import lifecycle
 from models.audience import CustomerIn
 
 
@@ -15,15 +18,15 @@ def test_seeds_an_empty_database_once(engine_core: Core) -> None:
     listed = {s["id"]: s["memberCount"] for s in segments.list_segments()["data"]}
     assert set(listed) == {"seg_gold", "seg_high_value", "seg_young", "seg_beta"}
     assert all(count > 0 for count in listed.values())
-    page = journeys.list_journeys(status="active")
+    page = lifecycle.list_journeys(status="active")
     assert page["pagination"]["total"] == 1
-    assert journeys.validate_journey(page["data"][0]["id"]).valid
+    assert lifecycle.validate_journey(page["data"][0]["id"]).valid
 
 
 def test_demo_decision_flow_accounts_for_every_candidate(engine_core: Core) -> None:
     demo.seed_if_empty()
     young = segments.list_members("seg_young", limit=1)["data"][0]["customerId"]
-    result = decisioning.recommend(young, "dfl_welcome")
+    result = decisions.recommend(young, "dfl_welcome")
     candidates = {offer.id for offer in demo.OFFERS if offer.category in ("welcome", "retention")}
     assert 1 <= len(result["offers"]) <= 2
     assert {o["offerId"] for o in result["offers"]} | {t["offerId"] for t in result["trace"]} == candidates

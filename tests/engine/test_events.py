@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from engine import customers, events, signals
+from engine import signals
+from engine.audience import customers, events
 from engine.core import Core
 from engine.errors import Invalid
 from models.audience import CustomerIn, EventIn

@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from engine import journeys, signals
+from engine import signals
 from engine.clock import VirtualClock
 from engine.core import Core, now, session
 from engine.errors import Conflict, Invalid, NotFound
-from engine.references import catalog
+from engine.journeys import lifecycle
+from engine.journeys.references import catalog
 from models.audience import Segment
 from models.channels import Channel
 from models.enrollment import EdgeCounter, Enrollment, EnrollmentHistory, JourneyCounter, StepCounter
@@ -32,7 +33,7 @@ STEPS = [
 
 def create(**fields: Any) -> str:
     body = {"name": "Welcome", "entryConditions": {"eventType": "signup"}, "steps": STEPS, **fields}
-    return journeys.create_journey(JourneyCreate.model_validate(body)).id
+    return lifecycle.create_journey(JourneyCreate.model_validate(body)).id
 
 
 def add_enrollment(journey_id: str, step_id: str, status: str = "active") -> None:
@@ -70,12 +71,12 @@ def test_every_status_change_sends_the_signal_inside_the_transaction(
     engine_core: Core, clock: VirtualClock, received: list[dict[str, Any]]
 ) -> None:
     journey_id = create()
-    journeys.change_status(journey_id, "active")
+    lifecycle.change_status(journey_id, "active")
     clock.advance(hours=1)
-    journeys.change_status(journey_id, "paused")
+    lifecycle.change_status(journey_id, "paused")
     clock.advance(hours=3)
-    journeys.change_status(journey_id, "active", extend_waits=True)
-    journeys.change_status(journey_id, "archived")
+    lifecycle.change_status(journey_id, "active", extend_waits=True)
+    lifecycle.change_status(journey_id, "archived")
     assert [(c["old"], c["new"]) for c in received] == [
         ("draft", "active"),
         ("active", "paused"),
@@ -99,82 +100,82 @@ def test_a_failing_receiver_rolls_the_status_change_back(engine_core: Core) -> N
     signals.journey_status_changed.connect(refuse)
     try:
         with pytest.raises(RuntimeError):
-            journeys.change_status(journey_id, "active")
+            lifecycle.change_status(journey_id, "active")
     finally:
         signals.journey_status_changed.disconnect(refuse)
-    assert journeys.get_journey(journey_id).status == "draft"
+    assert lifecycle.get_journey(journey_id).status == "draft"
 
 
 def test_refused_transition_sends_nothing(engine_core: Core, received: list[dict[str, Any]]) -> None:
     journey_id = create()
     with pytest.raises(Conflict) as refused:
-        journeys.change_status(journey_id, "paused")
+        lifecycle.change_status(journey_id, "paused")
     assert refused.value.code == "invalid_transition"
     assert received == []
 
 
 def test_pause_records_when_and_resume_clears_it(engine_core: Core, clock: VirtualClock) -> None:
     journey_id = create()
-    journeys.change_status(journey_id, "active")
+    lifecycle.change_status(journey_id, "active")
     clock.advance(hours=5)
-    paused = journeys.change_status(journey_id, "paused")
+    paused = lifecycle.change_status(journey_id, "paused")
     assert paused.paused_at == "2026-01-05T14:00:00.000Z"
-    assert journeys.change_status(journey_id, "active").paused_at is None
+    assert lifecycle.change_status(journey_id, "active").paused_at is None
 
 
 def test_unknown_status_is_invalid(engine_core: Core) -> None:
     with pytest.raises(Invalid) as error:
-        journeys.change_status(create(), "running")
+        lifecycle.change_status(create(), "running")
     assert error.value.details == {"field": "status"}
 
 
 def test_paused_edit_cannot_remove_a_step_that_holds_customers(engine_core: Core) -> None:
     journey_id = create()
-    journeys.change_status(journey_id, "active")
-    journeys.change_status(journey_id, "paused")
+    lifecycle.change_status(journey_id, "active")
+    lifecycle.change_status(journey_id, "paused")
     add_enrollment(journey_id, "pause")
     add_enrollment(journey_id, "hello", status="completed")
     without_pause = [{**STEPS[0], "next": "bye"}, STEPS[2]]
     with pytest.raises(Conflict) as refused:
-        journeys.update_journey(journey_id, JourneyUpdate.model_validate({"steps": without_pause}))
+        lifecycle.update_journey(journey_id, JourneyUpdate.model_validate({"steps": without_pause}))
     assert refused.value.code == "steps_occupied"
     assert refused.value.details == {"steps": [{"stepId": "pause", "enrollments": 1}]}
     # A step that only held finished enrollments can go.
     without_hello = STEPS[1:]
-    updated = journeys.update_journey(journey_id, JourneyUpdate.model_validate({"steps": without_hello}))
+    updated = lifecycle.update_journey(journey_id, JourneyUpdate.model_validate({"steps": without_hello}))
     assert [step["id"] for step in updated.steps] == ["pause", "bye"]
     assert updated.version == 2
 
 
 def test_paused_edit_that_breaks_validation_is_refused_with_the_issues(engine_core: Core) -> None:
     journey_id = create()
-    journeys.change_status(journey_id, "active")
-    journeys.change_status(journey_id, "paused")
+    lifecycle.change_status(journey_id, "active")
+    lifecycle.change_status(journey_id, "paused")
     broken = [{**STEPS[0], "next": "nowhere"}, *STEPS[1:]]
     with pytest.raises(Conflict) as refused:
-        journeys.update_journey(journey_id, JourneyUpdate.model_validate({"steps": broken}))
+        lifecycle.update_journey(journey_id, JourneyUpdate.model_validate({"steps": broken}))
     assert refused.value.code == "validation_failed"
     assert {issue["code"] for issue in refused.value.details["issues"]} == {
         "unknown_target",
         "unreachable_step",
     }
-    assert journeys.get_journey(journey_id).version == 1
+    assert lifecycle.get_journey(journey_id).version == 1
 
 
 def test_moving_steps_is_layout_not_a_new_version_even_while_active(engine_core: Core) -> None:
     journey_id = create()
-    journeys.change_status(journey_id, "active")
+    lifecycle.change_status(journey_id, "active")
     moved = [{**STEPS[0], "position": {"x": 300, "y": 120}}, *STEPS[1:]]
-    updated = journeys.update_journey(journey_id, JourneyUpdate.model_validate({"steps": moved}))
+    updated = lifecycle.update_journey(journey_id, JourneyUpdate.model_validate({"steps": moved}))
     assert updated.version == 1
     assert updated.steps[0]["position"] == {"x": 300.0, "y": 120.0}
-    assert journeys.list_versions(journey_id)[0]["steps"][0]["position"] == {"x": 300.0, "y": 120.0}
+    assert lifecycle.list_versions(journey_id)[0]["steps"][0]["position"] == {"x": 300.0, "y": 120.0}
 
 
 def test_resending_the_same_structure_is_not_a_change(engine_core: Core) -> None:
     journey_id = create()
-    journeys.change_status(journey_id, "active")
-    same = journeys.update_journey(
+    lifecycle.change_status(journey_id, "active")
+    same = lifecycle.update_journey(
         journey_id, JourneyUpdate.model_validate({"steps": STEPS, "maxDuration": 30, "name": "Renamed"})
     )
     assert (same.version, same.name) == (1, "Renamed")
@@ -182,9 +183,9 @@ def test_resending_the_same_structure_is_not_a_change(engine_core: Core) -> None
 
 def test_versions_keep_every_definition_newest_first(engine_core: Core) -> None:
     journey_id = create()
-    journeys.update_journey(journey_id, JourneyUpdate(max_duration=10))
-    journeys.update_journey(journey_id, JourneyUpdate.model_validate({"entryCondition": {"event": "login"}}))
-    versions = journeys.list_versions(journey_id)
+    lifecycle.update_journey(journey_id, JourneyUpdate(max_duration=10))
+    lifecycle.update_journey(journey_id, JourneyUpdate.model_validate({"entryCondition": {"event": "login"}}))
+    versions = lifecycle.list_versions(journey_id)
     assert [v["version"] for v in versions] == [3, 2, 1]
     assert [v["maxDuration"] for v in versions] == [10, 10, 30]
     assert versions[0]["entryConditions"]["eventType"] == "login"
@@ -194,7 +195,7 @@ def test_versions_keep_every_definition_newest_first(engine_core: Core) -> None:
 def test_delete_removes_everything_the_journey_owns(engine_core: Core) -> None:
     journey_id, other_id = create(), create(name="Other")
     for owner in (journey_id, other_id):
-        journeys.change_status(owner, "active")
+        lifecycle.change_status(owner, "active")
         add_enrollment(owner, "pause")
         with session() as s:
             s.add(
@@ -212,10 +213,10 @@ def test_delete_removes_everything_the_journey_owns(engine_core: Core) -> None:
             s.add(StepCounter(journey_id=owner, step_id="pause", current=1, passed=1))
             s.add(EdgeCounter(journey_id=owner, source="__entry__", target="hello", count=1))
             s.add(JourneyCounter(journey_id=owner, name="entered", value=1))
-    journeys.change_status(journey_id, "archived")
-    journeys.delete_journey(journey_id)
+    lifecycle.change_status(journey_id, "archived")
+    lifecycle.delete_journey(journey_id)
     with pytest.raises(NotFound):
-        journeys.get_journey(journey_id)
+        lifecycle.get_journey(journey_id)
     with session() as s:
         for model in (
             JourneyVersion,
@@ -238,7 +239,7 @@ def test_validate_document_turns_shape_errors_into_issues(engine_core: Core) -> 
             {"id": "z", "type": "teleport"},
         ],
     }
-    result = journeys.validate_document(document)
+    result = lifecycle.validate_document(document)
     assert not result.valid
     assert [(i.code, i.step_id) for i in result.issues] == [
         ("invalid_shape", "w"),
@@ -254,22 +255,22 @@ def test_validate_document_checks_references_against_the_database(engine_core: C
         s.add(Segment(id="seg_new", name="New", created_at=moment, updated_at=moment))
         s.add(Channel(id="ch_app", name="App", type="in_app", created_at=moment, updated_at=moment))
     steps = [{"id": "m", "type": "send", "config": {"channelId": "ch_app", "offerId": "off_x"}}]
-    result = journeys.validate_document({"entryConditions": {"segmentId": "seg_new"}, "steps": steps})
+    result = lifecycle.validate_document({"entryConditions": {"segmentId": "seg_new"}, "steps": steps})
     assert [(i.code, i.step_id) for i in result.issues] == [("unknown_reference", "m")]
     assert catalog().channel_types == {"ch_app": "in_app"}
 
 
 def test_validate_document_never_raises_on_garbage(engine_core: Core) -> None:
     for garbage in ({"steps": "many"}, {"maxDuration": "long"}, {"steps": [None, 3]}, {}):
-        result = journeys.validate_document(garbage)  # type: ignore[arg-type]
+        result = lifecycle.validate_document(garbage)  # type: ignore[arg-type]
         assert result.valid is False
 
 
 def test_duplicate_is_a_draft_copy_with_a_new_id(engine_core: Core) -> None:
     journey_id = create(name="x" * 255)
-    journeys.change_status(journey_id, "active")
-    copy = journeys.duplicate_journey(journey_id)
+    lifecycle.change_status(journey_id, "active")
+    copy = lifecycle.duplicate_journey(journey_id)
     assert copy.id != journey_id
     assert (copy.status, copy.version) == ("draft", 1)
     assert copy.name == "x" * 248 + " (copy)"
-    assert copy.steps == journeys.get_journey(journey_id).steps
+    assert copy.steps == lifecycle.get_journey(journey_id).steps

@@ -9,12 +9,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from engine import channel_admin, deliveries, events, metrics
+from engine.audience import events
 from engine.clock import VirtualClock
 from engine.core import now, session
-from engine.dispatcher import dispatch_due
-from engine.outbox import queue_delivery
-from engine.responses import mark_read, record_response
+from engine.delivery import channels_admin, deliveries
+from engine.delivery.dispatcher import dispatch_due
+from engine.delivery.outbox import queue_delivery
+from engine.delivery.responses import mark_read, record_response
+from engine.monitoring import metrics
 from models import channels as wire
 from models.audience import EventIn
 from models.channels import Delivery, DeliveryCounter, Response, ResponseCounter
@@ -65,7 +67,7 @@ def test_counters_equal_a_recount_after_a_mixed_run(clock: VirtualClock) -> None
         assert queue("a1", channel_id="ch_app", policy=policy) == in_app  # same key: no second count
         failing = queue("b1", channel_id="ch_gone", customer_id="cus_bob", enrollment_id="enr_2")
         test_send = wire.TestDeliveryIn(customer_id="cus_bob", offer_id="off_tea")
-        tested = channel_admin.send_test("ch_app", test_send)
+        tested = channels_admin.send_test("ch_app", test_send)
         assert _counters() == _recount()
         assert dispatch_due() == 4  # in-app sent, webhook busy (retry), missing channel failed, test sent
         assert _counters() == _recount()

@@ -4,23 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine import (
-    channel_admin,
-    customers,
-    deliveries,
-    dispatcher,
-    engine_status,
-    enrollment,
-    enrollments,
-    journeys,
-    live,
-    metrics,
-    offers,
-    responses,
-    runner,
-)
+from engine.audience import customers
 from engine.clock import VirtualClock
 from engine.core import Core
+from engine.decisioning import offers
+from engine.delivery import channels_admin, deliveries, dispatcher, responses
+from engine.journeys import lifecycle
+from engine.monitoring import engine_status, live, metrics
+from engine.runtime import enrollments, entry, runner
 from models.audience import CustomerIn
 from models.channels import ChannelCreate
 from models.journey import JourneyCreate
@@ -38,9 +29,9 @@ def start_journey(count: int, vip_every: int = 3,
                   steps: list[dict[str, Any]] = STEPS) -> tuple[str, list[str]]:
     for number in range(count):
         customers.create_customer(CustomerIn(id=f"c{number}", attributes={"vip": number % vip_every == 0}))
-    journey = journeys.create_journey(JourneyCreate.model_validate({"name": "Runtime", "steps": steps}))
-    journeys.change_status(journey.id, "active")
-    ids = enrollment.enroll(journey.id, [f"c{number}" for number in range(count)])["enrollmentIds"]
+    journey = lifecycle.create_journey(JourneyCreate.model_validate({"name": "Runtime", "steps": steps}))
+    lifecycle.change_status(journey.id, "active")
+    ids = entry.enroll(journey.id, [f"c{number}" for number in range(count)])["enrollmentIds"]
     return journey.id, ids
 
 
@@ -88,7 +79,7 @@ def test_engine_status_sees_the_runner_batches_and_backlog(engine_core: Core, cl
 
 def test_deliveries_and_clicks_of_a_running_journey_reach_its_metrics(engine_core: Core,
                                                                       clock: VirtualClock) -> None:
-    channel_admin.create_channel(ChannelCreate(id="ch_app", name="App", type="in_app"))
+    channels_admin.create_channel(ChannelCreate(id="ch_app", name="App", type="in_app"))
     offers.create_offer(OfferIn(id="off_tea", name="Tea"))
     journey_id, _ids = start_journey(3, steps=[
         {"id": "hello", "type": "send", "config": {"channelId": "ch_app", "offerId": "off_tea"},

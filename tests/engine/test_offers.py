@@ -7,8 +7,8 @@ from datetime import datetime
 import pytest
 from pydantic import ValidationError
 
-from engine import offers
 from engine.core import Core
+from engine.decisioning import offers
 from engine.errors import Conflict, Invalid, NotFound
 from models.offers import Creative, DecisionFlowFields, DecisionFlowIn, OfferFields, OfferIn
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from engine.clock import VirtualClock
 from engine.core import Core, now, session
-from engine.outbox import queue_delivery
+from engine.delivery.outbox import queue_delivery
 from models.channels import Delivery
 from tests.delivery_kit import delivery, queue
 

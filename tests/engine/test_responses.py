@@ -7,11 +7,12 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from engine import events, signals
+from engine import signals
+from engine.audience import events
 from engine.clock import VirtualClock
 from engine.core import Core, session
+from engine.delivery.responses import latest_outcome, list_responses, record_response
 from engine.errors import Invalid, NotFound
-from engine.responses import latest_outcome, list_responses, record_response
 from models.audience import EventIn
 from models.channels import Response
 from tests.delivery_kit import queue, seed_customer, seed_offer

@@ -7,10 +7,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine import customers, enrollment, enrollments, events, journeys, metrics, runner
+from engine.audience import customers, events
 from engine.clock import VirtualClock
 from engine.core import Core, session
 from engine.errors import Conflict, Invalid, NotFound
+from engine.journeys import lifecycle
+from engine.monitoring import metrics
+from engine.runtime import enrollments, entry, runner
 from models.audience import CustomerIn, EventIn
 from models.enrollment import EdgeCounter, JourneyCounter, StepCounter
 from models.journey import JourneyCreate
@@ -25,14 +28,14 @@ def make_customers(*ids: str, **attributes: Any) -> None:
 
 def make_journey(steps: list[dict[str, Any]], activate: bool = True, **fields: Any) -> str:
     data = {"name": fields.pop("name", "Test journey"), "steps": steps, **fields}
-    journey = journeys.create_journey(JourneyCreate.model_validate(data))
+    journey = lifecycle.create_journey(JourneyCreate.model_validate(data))
     if activate:
-        journeys.change_status(journey.id, "active")
+        lifecycle.change_status(journey.id, "active")
     return journey.id
 
 
 def enroll(journey_id: str, *customer_ids: str) -> list[str]:
-    return enrollment.enroll(journey_id, list(customer_ids))["enrollmentIds"]
+    return entry.enroll(journey_id, list(customer_ids))["enrollmentIds"]
 
 
 def state(enrollment_id: str) -> dict[str, Any]:
@@ -153,7 +156,7 @@ def test_until_event_resumes_a_wait_early_and_exposes_the_event(
 def test_manual_enroll_skips_unknown_and_duplicate_customers(engine_core: Core) -> None:
     make_customers("c1")
     journey_id = make_journey([wait("w", 1, "days")])
-    answer = enrollment.enroll(journey_id, ["c1", "ghost", "c1"])
+    answer = entry.enroll(journey_id, ["c1", "ghost", "c1"])
     assert (answer["enrolled"], answer["skipped"]) == (1, 2)
     assert {item["reason"] for item in answer["skippedCustomers"]} == {"unknown_customer", "duplicate"}
     with pytest.raises(NotFound):
@@ -171,7 +174,7 @@ def test_reentry_policy_while_enrolled(
     journey_id = make_journey([wait("w", 1, "days")], entryConditions={"reentry": policy})
     [first] = enroll(journey_id, "c1")
     clock.advance(minutes=1)
-    assert enrollment.enroll(journey_id, ["c1"])["enrolled"] == second_entry
+    assert entry.enroll(journey_id, ["c1"])["enrolled"] == second_entry
     page = enrollments.list_enrollments(journey_id=journey_id, status="active")
     assert page["pagination"]["total"] == active_after
     if policy == "restart":
@@ -185,10 +188,10 @@ def test_never_refuses_reentry_after_completion_but_skip_if_active_allows_it(eng
     for journey_id in (never, again):
         enroll(journey_id, "c1")
     runner.run_due()
-    assert enrollment.enroll(never, ["c1"])["skippedCustomers"] == [
+    assert entry.enroll(never, ["c1"])["skippedCustomers"] == [
         {"customerId": "c1", "reason": "already_enrolled"}
     ]
-    assert enrollment.enroll(again, ["c1"])["enrolled"] == 1
+    assert entry.enroll(again, ["c1"])["enrolled"] == 1
 
 
 def test_cooldown_hours_hold_back_reentry(engine_core: Core, clock: VirtualClock) -> None:
@@ -198,18 +201,18 @@ def test_cooldown_hours_hold_back_reentry(engine_core: Core, clock: VirtualClock
     )
     enroll(journey_id, "c1")
     clock.advance(hours=23)
-    assert enrollment.enroll(journey_id, ["c1"])["skippedCustomers"][0]["reason"] == "cooldown"
+    assert entry.enroll(journey_id, ["c1"])["skippedCustomers"][0]["reason"] == "cooldown"
     clock.advance(hours=1, seconds=1)
-    assert enrollment.enroll(journey_id, ["c1"])["enrolled"] == 1
+    assert entry.enroll(journey_id, ["c1"])["enrolled"] == 1
 
 
 def test_enroll_requires_an_active_journey(engine_core: Core) -> None:
     make_customers("c1")
     draft = make_journey([exit_step("x")], activate=False)
     with pytest.raises(Conflict):
-        enrollment.enroll(draft, ["c1"])
+        entry.enroll(draft, ["c1"])
     with pytest.raises(NotFound):
-        enrollment.enroll("jrn_nope", ["c1"])
+        entry.enroll("jrn_nope", ["c1"])
 
 
 def test_event_entry_honours_type_condition_and_policy(engine_core: Core) -> None:
@@ -235,21 +238,21 @@ def test_event_entry_honours_type_condition_and_policy(engine_core: Core) -> Non
 
 
 def test_segment_entry_on_activation_in_batches_and_on_join(engine_core: Core) -> None:
-    from engine import segments
+    from engine.audience import segments
     from models.audience import SegmentIn
 
     make_customers("a1", "a2", "a3", vip=True)
     make_customers("b1", vip=False)
     segment = segments.create_segment(SegmentIn(id="vips", name="VIPs", rule="customer.vip == true"))
     journey_id = make_journey([wait("w", 1, "days")], entryConditions={"segmentId": segment["id"]})
-    assert enrollment.backfill(limit=2) == 2
+    assert entry.backfill(limit=2) == 2
     assert metrics.journey_metrics(journey_id)["backfill"] == {
         "segmentId": "vips",
         "enrolled": 2,
         "skipped": 0,
         "done": False,
     }
-    enrollment.backfill(limit=2)
+    entry.backfill(limit=2)
     assert metrics.journey_metrics(journey_id)["backfill"]["done"] is True
     assert enrollments.list_enrollments(journey_id=journey_id)["pagination"]["total"] == 3
     customers.update_customer("b1", customers_update({"vip": True}))
@@ -277,13 +280,13 @@ def test_paused_journey_does_not_advance_or_enroll_and_resume_continues(
     journey_id = make_journey([wait("w", 1, "hours", "x"), exit_step("x")])
     [eid] = enroll(journey_id, "c1")
     runner.run_due()
-    journeys.change_status(journey_id, "paused")
+    lifecycle.change_status(journey_id, "paused")
     clock.advance(hours=2)
     runner.run_due()
     assert state(eid)["stepId"] == "w"
     with pytest.raises(Conflict):
-        enrollment.enroll(journey_id, ["c2"])
-    journeys.change_status(journey_id, "active")
+        entry.enroll(journey_id, ["c2"])
+    lifecycle.change_status(journey_id, "active")
     runner.run_due()
     assert state(eid)["status"] == "exited"
 
@@ -296,9 +299,9 @@ def test_resume_with_extend_waits_shifts_deadlines_by_the_paused_time(
     [eid] = enroll(journey_id, "c1")
     runner.run_due()
     clock.advance(minutes=20)
-    journeys.change_status(journey_id, "paused")
+    lifecycle.change_status(journey_id, "paused")
     clock.advance(hours=3)
-    journeys.change_status(journey_id, "active", extend_waits=True)
+    lifecycle.change_status(journey_id, "active", extend_waits=True)
     assert state(eid)["nextRunAt"] == "2026-01-05T13:00:00.000Z"
     clock.advance(minutes=39)
     runner.run_due()
@@ -313,7 +316,7 @@ def test_archive_exits_everyone_with_journey_archived(engine_core: Core) -> None
     journey_id = make_journey([wait("w", 1, "days")])
     ids = enroll(journey_id, "c1", "c2")
     runner.run_due()
-    journeys.change_status(journey_id, "archived")
+    lifecycle.change_status(journey_id, "archived")
     assert {(state(eid)["status"], state(eid)["exitReason"]) for eid in ids} == {
         ("exited", "journey_archived")
     }
@@ -371,10 +374,10 @@ def test_after_a_paused_edit_in_flight_customers_continue_on_the_new_version(
     journey_id = make_journey([wait("w", 1, "hours", "x"), exit_step("x", "old")])
     [eid] = enroll(journey_id, "c1")
     runner.run_due()
-    journeys.change_status(journey_id, "paused")
+    lifecycle.change_status(journey_id, "paused")
     steps = [wait("w", 1, "hours", "y"), exit_step("y", "new")]
-    journeys.update_journey(journey_id, JourneyUpdate.model_validate({"steps": steps}))
-    journeys.change_status(journey_id, "active")
+    lifecycle.update_journey(journey_id, JourneyUpdate.model_validate({"steps": steps}))
+    lifecycle.change_status(journey_id, "active")
     clock.advance(hours=1)
     runner.run_due()
     final = state(eid)
@@ -385,16 +388,16 @@ def test_after_a_paused_edit_in_flight_customers_continue_on_the_new_version(
 def test_paused_journey_ignores_event_entry(engine_core: Core) -> None:
     make_customers("c1")
     journey_id = make_journey([wait("w", 1, "days")], entryConditions={"eventType": "signup"})
-    journeys.change_status(journey_id, "paused")
+    lifecycle.change_status(journey_id, "paused")
     events.accept([EventIn(customerId="c1", type="signup")])
     assert enrollments.list_enrollments(journey_id=journey_id)["pagination"]["total"] == 0
-    journeys.change_status(journey_id, "active")
+    lifecycle.change_status(journey_id, "active")
     events.accept([EventIn(customerId="c1", type="signup")])
     assert enrollments.list_enrollments(journey_id=journey_id)["pagination"]["total"] == 1
 
 
 def test_batches_and_enrollments_are_published_on_the_live_bus(engine_core: Core) -> None:
-    from engine import live
+    from engine.monitoring import live
 
     make_customers("c1", "c2")
     journey_id = make_journey([wait("w", 1, "days")])
@@ -407,7 +410,7 @@ def test_batches_and_enrollments_are_published_on_the_live_bus(engine_core: Core
 
 
 def test_simulating_an_unsaved_document(engine_core: Core) -> None:
-    from engine import simulator
+    from engine.runtime import simulator
 
     steps = [wait("w", 2, "hours", "x"), exit_step("x", "bye")]
     document = {"name": "draft", "maxDuration": 30, "steps": steps}

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from engine import customers, segments, signals
+from engine import signals
+from engine.audience import customers, segments
 from engine.core import Core, now, session
 from engine.errors import Conflict, Invalid, NotFound
 from models.audience import CustomerIn, CustomerUpdate, SegmentIn, SegmentUpdate

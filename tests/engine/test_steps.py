@@ -7,11 +7,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine import channel_admin, customers, deliveries, dispatcher, enrollments, offers, responses, runner
+from engine.audience import customers
 from engine.clock import VirtualClock
 from engine.core import Core, session
+from engine.decisioning import offers
+from engine.delivery import channels_admin, deliveries, dispatcher, responses
 from engine.errors import Conflict
-from engine.steps.split import roll
+from engine.runtime import enrollments, runner
+from engine.runtime.steps.split import roll
 from models.audience import CustomerUpdate
 from models.channels import ChannelCreate, Delivery
 from models.offers import DecisionFlowIn, OfferIn
@@ -46,7 +49,7 @@ def make_offers() -> None:
     offers.create_decision_flow(
         DecisionFlowIn(id="cards", name="Cards", offer_ids=["gold", "silver", "teen"], max_offers=3)
     )
-    channel_admin.create_channel(ChannelCreate(id="inapp", name="In-app", type="in_app"))
+    channels_admin.create_channel(ChannelCreate(id="inapp", name="In-app", type="in_app"))
 
 
 def decide_step(next_step: str | None, **config: Any) -> dict[str, Any]:
@@ -240,7 +243,7 @@ def test_branch_without_match_or_default_completes(engine_core: Core) -> None:
 
 
 def test_update_changes_the_customer_and_a_segment_join_enrolls_elsewhere(engine_core: Core) -> None:
-    from engine import segments
+    from engine.audience import segments
     from models.audience import SegmentIn
 
     make_customers("c1", points=1)

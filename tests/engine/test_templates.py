@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import templates
+from engine.delivery import templates
 
 CUSTOMER = {"id": "cus_ann", "name": "Ann", "tier": "gold", "segments": ["seg_vip"], "flags": {}}
 

@@ -4,9 +4,10 @@
 
 Builds a temporary SQLite database with one customer, N offers (each with a CEL eligibility, half with a
 CEL propensity), a decision flow over all of them with two qualification rules, a relevance rule and a
-contact policy, and some delivery history. Times `engine.decisioning.decide` (the decide step's call, in one
-session) and `recommend` (the API's call: session, customer view, decide), against a same-process baseline:
-evaluating the N eligibility expressions alone. Prints figures; it is not a pytest test.
+contact policy, and some delivery history. Times `engine.decisioning.decisions.decide` (the decide step's
+call, in one session) and `recommend` (the API's call: session, customer view, decide), against a
+same-process baseline: evaluating the N eligibility expressions alone.
+Prints figures; it is not a pytest test.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sqlalchemy import select
 
-from engine import core, customers, decisioning, offers
+from engine import core
+from engine.audience import customers
 from engine.clock import VirtualClock
 from engine.core import session
+from engine.decisioning import decisions, offers
 from engine.expressions import is_true
 from engine.ids import new_id
 from engine.settings import Settings
@@ -80,18 +83,18 @@ def main() -> None:
         with session() as s:
             view = customers.customer_view(s, "c1")
             assert view is not None
-            expressions = [(row.eligibility, decisioning.offer_variables(row))
+            expressions = [(row.eligibility, decisions.offer_variables(row))
                            for row in s.execute(select(Offer)).scalars()]
             now = core.now()
-            first = decisioning.decide(s, view, "flow", None, now)
+            first = decisions.decide(s, view, "flow", None, now)
 
             def baseline() -> None:
                 for expression, offer in expressions:
                     is_true(expression, {"customer": view, "offer": offer, "now": now})
 
             base = rate(baseline, args.seconds)
-            decide = rate(lambda: decisioning.decide(s, view, "flow", None, now), args.seconds)
-        api = rate(lambda: decisioning.recommend("c1", "flow"), args.seconds)
+            decide = rate(lambda: decisions.decide(s, view, "flow", None, now), args.seconds)
+        api = rate(lambda: decisions.recommend("c1", "flow"), args.seconds)
         core.core().db.dispose()
     print(f"offers: {args.offers}; returned {len(first.offers)}, dropped {len(first.trace)} (trace entries)")
     print(f"decide (one session, customer loaded):  {decide:8.1f} decisions/s  ({1000 / decide:.2f} ms each)")

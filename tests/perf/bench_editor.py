@@ -19,8 +19,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from engine import core, journeys
-from engine.layout import layout
+from engine import core
+from engine.journeys import lifecycle
+from engine.journeys.layout import layout
 from engine.settings import Settings
 from ui.components.flow_model import build_edges, build_nodes
 
@@ -85,11 +86,11 @@ def main() -> None:
         positions = layout(document["steps"])
         for step in document["steps"]:
             step["position"] = positions[step["id"]]
-        issues = [issue.model_dump(by_alias=True) for issue in journeys.validate_document(document).issues]
+        issues = [issue.model_dump(by_alias=True) for issue in lifecycle.validate_document(document).issues]
         baseline = median_ms(lambda: copy.deepcopy(document))
         figures = {
             "auto-layout": median_ms(lambda: layout(document["steps"])),
-            "validation": median_ms(lambda: journeys.validate_document(document)),
+            "validation": median_ms(lambda: lifecycle.validate_document(document)),
             "canvas model": median_ms(lambda: (build_nodes(document, issues), build_edges(document))),
         }
         core.core().db.dispose()

@@ -9,8 +9,8 @@ Measures, on SQLite files in a temporary directory:
   with its SQLAlchemy job store, each job loading the enrollment through the ORM, running the same 5 steps and
   committing (fewer enrollments, rate compared per transition).
 - lag_p50_s / lag_p99_s: wake-up lag for 10,000 enrollments whose waits end in the same second, with the real
-  scheduler (engine.scheduler) on the system clock: commit time of the batch that moved each one minus its due
-  time.
+  scheduler (engine.runtime.scheduler) on the system clock: commit time of the batch that moved each one
+  minus its due time.
 - rss_mb_1m: peak resident memory of a process holding 1,000,000 waiting enrollments while the runner,
   sweep and next-due queries run over them.
 """
@@ -87,8 +87,9 @@ def _init(db_path: Path, batch_size: int = 1000, virtual: bool = True) -> Any:
 
 def _seed(count: int, steps: list[dict[str, Any]], enroll: bool = True) -> str:
     """Customers in one bulk insert, an active journey, and `count` enrollments via the real entry path."""
-    from engine import enrollment, journeys
     from engine.core import now, session
+    from engine.journeys import lifecycle
+    from engine.runtime import entry
     from models.audience import Customer
     from models.journey import Journey, JourneyCreate
 
@@ -108,19 +109,19 @@ def _seed(count: int, steps: list[dict[str, Any]], enroll: bool = True) -> str:
                     for i in range(count)
                 ],
             )
-    journey_id = journeys.create_journey(JourneyCreate.model_validate({"name": "bench", "steps": steps})).id
-    journeys.change_status(journey_id, "active")
+    journey_id = lifecycle.create_journey(JourneyCreate.model_validate({"name": "bench", "steps": steps})).id
+    lifecycle.change_status(journey_id, "active")
     if enroll:
         with session() as s:
             row = s.get(Journey, journey_id)
             for start in range(0, count, 5000):
-                enrollment.enter(s, row, [f"c{i}" for i in range(start, min(start + 5000, count))], moment)
+                entry.enter(s, row, [f"c{i}" for i in range(start, min(start + 5000, count))], moment)
     return journey_id
 
 
 def bench_transitions(workdir: Path, count: int) -> tuple[float, float]:
     """(transitions per wall-clock second, per CPU second of this process) with the default batch size."""
-    from engine import runner
+    from engine.runtime import runner
     from engine.settings import Settings
 
     _init(workdir / "transitions.db", Settings().batch_size)
@@ -196,10 +197,10 @@ def bench_naive(workdir: Path, count: int) -> float:
 
 def naive_job(enrollment_id: str) -> None:
     """The naive worker: ORM load, the same executors, ORM writes, one commit per enrollment."""
-    from engine import customers
+    from engine.audience import customers
     from engine.core import now, session
-    from engine.steps import EXECUTORS
-    from engine.steps.base import Run, plan_of
+    from engine.runtime.steps import EXECUTORS
+    from engine.runtime.steps.base import Run, plan_of
     from models.enrollment import Enrollment, EnrollmentHistory
     from models.journey import Journey
 
@@ -246,8 +247,9 @@ def naive_job(enrollment_id: str) -> None:
 
 def bench_lag(workdir: Path, count: int) -> tuple[float, float]:
     """`count` enrollments whose waits all end at the same second, moved by the real scheduler."""
-    from engine import live, runner, scheduler
     from engine.core import now, session
+    from engine.monitoring import live
+    from engine.runtime import runner, scheduler
     from models.enrollment import Enrollment
 
     _init(workdir / "lag.db", virtual=False)
@@ -307,8 +309,8 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 def hold_waiting(workdir: Path, count: int) -> None:
     """Insert `count` waiting enrollments (raw, in chunks) and run the engine's periodic work over them."""
-    from engine import runner
     from engine.core import core, now, session
+    from engine.runtime import runner
     from models.enrollment import Enrollment
 
     _init(workdir / "rss.db")

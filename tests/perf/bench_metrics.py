@@ -4,10 +4,10 @@
 
 Builds a SQLite file with the models' schema (a temporary one, or --db kept and reused), bulk-loads a month
 of one busy journey with raw executemany (plus 1,000,000 deliveries and 100,000 responses, with the
-counters consistent with the rows), then times `engine.metrics.journey_metrics` and
-`engine.engine_status.engine_status` (median of --repeat runs after one warm-up) against a same-process
-baseline: the naive per-step/status GROUP BY count over the journey's enrollments that the maintained
-counters replace. Target: metrics < 50 ms. Prints figures; not a pytest test.
+counters consistent with the rows), then times `engine.monitoring.metrics.journey_metrics` and
+`engine.monitoring.engine_status.engine_status` (median of --repeat runs after one warm-up) against a
+same-process baseline: the naive per-step/status GROUP BY count over the journey's enrollments that the
+maintained counters replace. Target: metrics < 50 ms. Prints figures; not a pytest test.
 """
 
 from __future__ import annotations
@@ -27,9 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from engine import core, engine_status, metrics
+from engine import core
 from engine.clock import VirtualClock
-from engine.counters import SERIES_WIDTHS, slot_of
+from engine.monitoring import engine_status, metrics
+from engine.monitoring.counters import SERIES_WIDTHS, slot_of
 from engine.settings import Settings
 from models.journey import Journey
 

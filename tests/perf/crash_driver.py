@@ -20,7 +20,9 @@ def main() -> None:
     parser.add_argument("--lease-seconds", type=float, default=2.0)
     args = parser.parse_args()
 
-    from engine import core, dispatcher, runner, wiring
+    from engine import core, wiring
+    from engine.delivery import dispatcher
+    from engine.runtime import runner
     from engine.settings import Settings
 
     core.init(Settings(demo=False, scheduler=False, batch_size=200))

@@ -8,7 +8,9 @@ from typing import Any
 from nicegui import ui
 from nicegui.testing import User
 
-from engine import customers, journeys, offers, segments
+from engine.audience import customers, segments
+from engine.decisioning import offers
+from engine.journeys import lifecycle
 from models.audience import CustomerIn, SegmentIn
 from models.journey import JourneyCreate
 from models.offers import DecisionFlowIn, OfferIn
@@ -170,7 +172,7 @@ async def test_customer_pager_shows_the_next_page(user: User) -> None:
 
 async def test_deleting_a_segment_a_journey_uses_is_refused_with_the_reason(user: User) -> None:
     segments.create_segment(SegmentIn(id="vip", name="VIPs", static=True))
-    journeys.create_journey(JourneyCreate.model_validate(
+    lifecycle.create_journey(JourneyCreate.model_validate(
         {"name": "VIP welcome", "entryConditions": {"segmentId": "vip"}, "steps": []}))
     await user.open("/segments/vip")
     user.find("Delete").click()

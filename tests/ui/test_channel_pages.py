@@ -7,9 +7,9 @@ from typing import Any
 from nicegui import ui
 from nicegui.testing import User
 
-from engine import channel_admin
 from engine.core import session
-from engine.dispatcher import dispatch_due
+from engine.delivery import channels_admin
+from engine.delivery.dispatcher import dispatch_due
 from models.channels import Channel, ChannelCreate
 from tests.delivery_kit import queue, seed_customer, seed_offer
 
@@ -22,7 +22,7 @@ def _stored(channel_id: str) -> Channel:
 
 
 def _hook(channel_id: str = "ch_hook", **config: Any) -> None:
-    channel_admin.create_channel(ChannelCreate(id=channel_id, name="Partner hook", type="webhook",
+    channels_admin.create_channel(ChannelCreate(id=channel_id, name="Partner hook", type="webhook",
                                                config={**HOOK, **config}))
 
 
@@ -86,13 +86,13 @@ async def test_invalid_config_names_the_field_and_keeps_the_dialog_open(user: Us
     _set(user, "http-headers", "no colon here")
     user.find(marker="channel-save").click()
     await user.should_see("headers line 1")
-    assert channel_admin.list_channels()["pagination"]["total"] == 0
+    assert channels_admin.list_channels()["pagination"]["total"] == 0
 
 
 async def test_send_test_queues_a_delivery_and_says_so(user: User) -> None:
     seed_customer("cus_ann")
     seed_offer("off_tea")
-    channel_admin.create_channel(ChannelCreate(id="ch_inapp", name="Inbox", type="in_app"))
+    channels_admin.create_channel(ChannelCreate(id="ch_inapp", name="Inbox", type="in_app"))
     await user.open("/channels")
     user.find(marker="test-ch_inapp").click()
     await user.should_see(marker="test-send")
@@ -112,7 +112,7 @@ async def test_deleting_a_channel_after_confirming(user: User) -> None:
     user.find(marker="delete-ch_hook").click()
     user.find(marker="confirm-delete").click()
     await user.should_see(marker="empty")
-    assert channel_admin.list_channels()["pagination"]["total"] == 0
+    assert channels_admin.list_channels()["pagination"]["total"] == 0
 
 
 def _table_rows(user: User) -> list[dict[str, Any]]:
@@ -124,7 +124,7 @@ def _table_rows(user: User) -> list[dict[str, Any]]:
 async def test_deliveries_page_shows_tiles_filters_and_attempts(user: User) -> None:
     seed_customer("cus_ann")
     seed_offer("off_tea")
-    channel_admin.create_channel(ChannelCreate(id="ch_inapp", name="Inbox", type="in_app"))
+    channels_admin.create_channel(ChannelCreate(id="ch_inapp", name="Inbox", type="in_app"))
     sent = queue("a", channel_id="ch_inapp")
     failed = queue("b", channel_id="ch_gone")
     dispatch_due()
@@ -170,7 +170,7 @@ async def test_switching_between_http_types_keeps_url_and_masked_headers(user: U
 async def test_deliveries_page_follows_the_dispatcher_live(user: User) -> None:
     seed_customer("cus_ann")
     seed_offer("off_tea")
-    channel_admin.create_channel(ChannelCreate(id="ch_inapp", name="Inbox", type="in_app"))
+    channels_admin.create_channel(ChannelCreate(id="ch_inapp", name="Inbox", type="in_app"))
     queue("a", channel_id="ch_inapp")
     await user.open("/deliveries")
     await user.should_see(marker="tile-queued", content="1")

@@ -7,7 +7,8 @@ from typing import Any
 from nicegui import ui
 from nicegui.testing import User
 
-from engine import demo, journeys
+from engine import demo
+from engine.journeys import lifecycle
 from models.journey import JourneyCreate
 from ui.components.flow_canvas import FlowCanvas
 
@@ -31,7 +32,7 @@ STEPS = [
 
 
 def make_journey(steps: list[dict[str, Any]] | None = None, name: str = "Welcome") -> str:
-    return journeys.create_journey(JourneyCreate.model_validate({"name": name, "steps": steps or STEPS})).id
+    return lifecycle.create_journey(JourneyCreate.model_validate({"name": name, "steps": steps or STEPS})).id
 
 
 def canvas_of(user: User) -> FlowCanvas:
@@ -119,7 +120,7 @@ async def test_wait_panel_sets_the_duration_and_save_stores_it(user: User) -> No
     set_value(user, "wait-unit", "hours")
     assert node(canvas, "wait")["summary"] == "2 hours"
     user.find(marker="save").click()
-    saved = journeys.get_journey(journey_id).steps[0]
+    saved = lifecycle.get_journey(journey_id).steps[0]
     assert saved["config"] == {"duration": 2, "unit": "hours"}
     await user.should_see("All changes saved")
 
@@ -137,7 +138,7 @@ async def test_condition_builder_rows_write_cel_and_raw_cel_gets_syntax_feedback
     feedback = next(iter(user.find(marker="condition-0-cel-feedback").elements)).text
     assert feedback.startswith("✗")
     user.find(marker="save").click()
-    condition = journeys.get_journey(journey_id).steps[0]["config"]["conditions"][0]
+    condition = lifecycle.get_journey(journey_id).steps[0]["config"]["conditions"][0]
     assert condition["expression"] == "customer.country =="
 
 
@@ -161,27 +162,27 @@ async def test_connecting_the_lost_step_clears_the_error_and_activation_locks_th
     canvas = await open_editor(user, journey_id)
     user.find(marker="canvas").trigger("edge_connect", {"source": "wait", "port": "next", "target": "lost"})
     assert not node(canvas, "lost")["errors"]
-    assert journeys.get_journey(journey_id).steps[0]["next"] == "bye"  # not saved yet: autosave comes later
+    assert lifecycle.get_journey(journey_id).steps[0]["next"] == "bye"  # not saved yet: autosave comes later
     await user.should_see("0 errors")
     user.find(marker="activate").click()
-    assert journeys.get_journey(journey_id).status == "active"
+    assert lifecycle.get_journey(journey_id).status == "active"
     assert canvas.props["readonly"] is True
     await user.should_see(marker="locked-banner")
     user.find(marker="canvas").trigger("step_drop", {"type": "wait", "x": 10, "y": 10})
     assert [n["id"] for n in canvas.props["nodes"]] == ["__entry__", "wait", "bye", "lost"]
-    steps = {step["id"]: step for step in journeys.get_journey(journey_id).steps}
+    steps = {step["id"]: step for step in lifecycle.get_journey(journey_id).steps}
     assert (steps["wait"]["next"], steps["lost"]["next"]) == ("lost", "bye")  # saved before activating
     user.find(marker="pause").click()
-    assert journeys.get_journey(journey_id).status == "paused"
+    assert lifecycle.get_journey(journey_id).status == "paused"
     assert canvas.props["readonly"] is False
     await user.should_see(marker="resume")
     user.find(marker="resume").click()
-    assert journeys.get_journey(journey_id).status == "active"
+    assert lifecycle.get_journey(journey_id).status == "active"
 
 
 async def test_active_journey_keeps_name_editable_but_not_its_structure(user: User) -> None:
     journey_id = make_journey()
-    journeys.change_status(journey_id, "active")
+    lifecycle.change_status(journey_id, "active")
     await open_editor(user, journey_id)
     user.find(marker="open-settings").click()
     assert not next(iter(user.find(marker="journey-max-duration").elements)).enabled
@@ -190,7 +191,7 @@ async def test_active_journey_keeps_name_editable_but_not_its_structure(user: Us
     user.find(marker="open-settings").click()
     set_value(user, "journey-name", "Renamed live")
     user.find(marker="save").click()
-    assert journeys.get_journey(journey_id).name == "Renamed live"
+    assert lifecycle.get_journey(journey_id).name == "Renamed live"
     await user.should_see("Renamed live")
 
 
@@ -245,7 +246,7 @@ async def test_settings_panel_writes_entry_conditions_with_cel_feedback(user: Us
     set_value(user, "entry-reentry", "never")
     assert node(canvas, "__entry__")["summary"] == "event signup (if …)"
     user.find(marker="save").click()
-    entry = journeys.get_journey(journey_id).entry_conditions
+    entry = lifecycle.get_journey(journey_id).entry_conditions
     assert (entry["eventType"], entry["condition"], entry["reentry"]) == (
         "signup",
         "event.plan == 'pro'",
@@ -398,7 +399,7 @@ async def test_steps_without_positions_are_laid_out_and_that_is_saved(user: User
     assert node(canvas, "wait")["x"] < node(canvas, "bye")["x"]
     await user.should_see("Unsaved changes")
     user.find(marker="save").click()
-    assert all(step.get("position") for step in journeys.get_journey(journey_id).steps)
+    assert all(step.get("position") for step in lifecycle.get_journey(journey_id).steps)
 
 
 async def test_test_run_can_use_an_existing_customer(user: User) -> None:

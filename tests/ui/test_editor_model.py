@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from engine.layout import HEADER_HEIGHT, NODE_WIDTH, layout, node_height, step_outputs
+from engine.journeys.layout import HEADER_HEIGHT, NODE_WIDTH, layout, node_height, step_outputs
 from ui.components.conditions import Row, from_cel, to_cel
 from ui.components.editor_state import EditorState
 from ui.components.flow_model import build_edges, build_nodes, step_summary

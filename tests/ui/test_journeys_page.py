@@ -9,20 +9,20 @@ from nicegui import ui
 from nicegui.elements.upload_files import SmallFileUpload
 from nicegui.testing import User
 
-from engine import journeys
+from engine.journeys import lifecycle
 from models.journey import JourneyCreate
 
 STEPS = [{"id": "bye", "type": "exit", "name": "Bye", "config": {"reason": "done"}}]
 
 
 def make(name: str, steps: list[dict[str, Any]] | None = None) -> str:
-    return journeys.create_journey(JourneyCreate.model_validate({"name": name, "steps": steps or []})).id
+    return lifecycle.create_journey(JourneyCreate.model_validate({"name": name, "steps": steps or []})).id
 
 
 async def test_home_lists_journeys_with_status_version_and_enrolled_count(user: User) -> None:
     draft = make("Onboarding")
     live = make("Winback", STEPS)
-    journeys.change_status(live, "active")
+    lifecycle.change_status(live, "active")
     await user.open("/")
     await user.should_see("Onboarding")
     await user.should_see("Winback")
@@ -34,7 +34,7 @@ async def test_home_lists_journeys_with_status_version_and_enrolled_count(user: 
 async def test_search_and_status_filter_narrow_the_list(user: User) -> None:
     make("Onboarding")
     live = make("Winback", STEPS)
-    journeys.change_status(live, "active")
+    lifecycle.change_status(live, "active")
     await user.open("/journeys")
     user.find(marker="search").type("win")
     await user.should_see("Winback")
@@ -51,7 +51,7 @@ async def test_new_journey_dialog_creates_a_draft_and_opens_the_editor(user: Use
     user.find(marker="new-journey").click()
     user.find(marker="new-name").type("Birthday")
     user.find(marker="create").click()
-    created = journeys.list_journeys(search="Birthday")["data"]
+    created = lifecycle.list_journeys(search="Birthday")["data"]
     assert [j["status"] for j in created] == ["draft"]
     await user.should_see(marker="canvas")
 
@@ -60,7 +60,7 @@ async def test_duplicate_makes_a_draft_copy(user: User) -> None:
     original = make("Onboarding", STEPS)
     await user.open("/journeys")
     user.find(marker=f"duplicate-{original}").click()
-    names = sorted(j["name"] for j in journeys.list_journeys()["data"])
+    names = sorted(j["name"] for j in lifecycle.list_journeys()["data"])
     assert names == ["Onboarding", "Onboarding (copy)"]
     await user.should_see("Onboarding (copy)")
 
@@ -76,38 +76,38 @@ async def test_export_downloads_the_document_as_json(user: User) -> None:
 
 async def test_deleting_an_active_journey_is_refused_with_the_rule(user: User) -> None:
     live = make("Winback", STEPS)
-    journeys.change_status(live, "active")
+    lifecycle.change_status(live, "active")
     await user.open("/journeys")
     user.find(marker=f"delete-{live}").click()
     user.find(marker="confirm-delete").click()
     await user.should_see("Only draft and archived journeys can be deleted")
-    assert journeys.get_journey(live).status == "active"
+    assert lifecycle.get_journey(live).status == "active"
 
 
 async def test_archive_then_delete(user: User) -> None:
     live = make("Winback", STEPS)
-    journeys.change_status(live, "active")
+    lifecycle.change_status(live, "active")
     await user.open("/journeys")
     user.find(marker=f"archive-{live}").click()
     user.find(marker="confirm-archive").click()
-    assert journeys.get_journey(live).status == "archived"
+    assert lifecycle.get_journey(live).status == "archived"
     user.find(marker=f"delete-{live}").click()
     user.find(marker="confirm-delete").click()
-    assert journeys.list_journeys()["data"] == []
+    assert lifecycle.list_journeys()["data"] == []
     await user.should_see("No journeys yet")
 
 
 async def test_import_turns_an_exported_document_into_a_new_draft(user: User) -> None:
     original = make("Onboarding", STEPS)
-    journeys.change_status(original, "active")
-    exported = json.dumps(journeys.export_journey(original)).encode()
+    lifecycle.change_status(original, "active")
+    exported = json.dumps(lifecycle.export_journey(original)).encode()
     await user.open("/journeys")
     user.find(marker="import").click()
     upload = next(iter(user.find(marker="import-upload").elements))
     file = SmallFileUpload(name="onboarding.json", content_type="application/json", _data=exported)
     await upload.handle_uploads([file])  # type: ignore[attr-defined]
     await user.should_see("Imported as a new draft: Onboarding")
-    copies = [j for j in journeys.list_journeys()["data"] if j["id"] != original]
+    copies = [j for j in lifecycle.list_journeys()["data"] if j["id"] != original]
     assert [(j["name"], j["status"], j["steps"]) for j in copies] == [("Onboarding", "draft", STEPS)]
 
 
@@ -118,7 +118,7 @@ async def test_import_of_a_broken_file_explains_why(user: User) -> None:
     file = SmallFileUpload(name="x.json", content_type="application/json", _data=b'{"steps": []}')
     await upload.handle_uploads([file])  # type: ignore[attr-defined]
     await user.should_see("Import failed")
-    assert journeys.list_journeys()["data"] == []
+    assert lifecycle.list_journeys()["data"] == []
 
 
 async def test_each_row_links_to_its_monitor(user: User) -> None:

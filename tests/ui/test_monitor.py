@@ -8,7 +8,10 @@ from typing import Any
 from nicegui import ui
 from nicegui.testing import User
 
-from engine import customers, enrollment, enrollments, journeys, live, metrics, runner
+from engine.audience import customers
+from engine.journeys import lifecycle
+from engine.monitoring import live, metrics
+from engine.runtime import enrollments, entry, runner
 from models.audience import CustomerIn
 from models.journey import JourneyCreate, JourneyUpdate
 
@@ -25,9 +28,9 @@ def running_journey(count: int) -> tuple[str, list[str]]:
     """An active journey with `count` customers parked at its first wait."""
     for number in range(count):
         customers.create_customer(CustomerIn(id=f"cust{number}", attributes={}))
-    journey = journeys.create_journey(JourneyCreate.model_validate({"name": "Monitor me", "steps": STEPS}))
-    journeys.change_status(journey.id, "active")
-    ids = enrollment.enroll(journey.id, [f"cust{number}" for number in range(count)])["enrollmentIds"]
+    journey = lifecycle.create_journey(JourneyCreate.model_validate({"name": "Monitor me", "steps": STEPS}))
+    lifecycle.change_status(journey.id, "active")
+    ids = entry.enroll(journey.id, [f"cust{number}" for number in range(count)])["enrollmentIds"]
     runner.run_due()
     return journey.id, ids
 
@@ -104,9 +107,9 @@ async def test_retry_from_the_timeline_reactivates_a_failed_enrollment(user: Use
     customers.create_customer(CustomerIn(id="odd", attributes={"points": "lots"}))
     steps = [{"id": "bump", "type": "update", "name": "Bump points",
               "config": {"operations": [{"op": "increment", "attribute": "points", "value": 1}]}}]
-    journey = journeys.create_journey(JourneyCreate.model_validate({"name": "Fails", "steps": steps}))
-    journeys.change_status(journey.id, "active")
-    [enrollment_id] = enrollment.enroll(journey.id, ["odd"])["enrollmentIds"]
+    journey = lifecycle.create_journey(JourneyCreate.model_validate({"name": "Fails", "steps": steps}))
+    lifecycle.change_status(journey.id, "active")
+    [enrollment_id] = entry.enroll(journey.id, ["odd"])["enrollmentIds"]
     runner.run_due()
     await user.open(f"/journeys/{journey.id}/monitor")
     await expect_text(user, "tile-failed", "1")
@@ -138,10 +141,10 @@ async def test_a_new_version_redraws_the_canvas_on_the_next_delta(user: User) ->
     journey_id, _ids = running_journey(1)
     await user.open(f"/journeys/{journey_id}/monitor")
     await expect_text(user, "tile-enrolledNow", "1")
-    journeys.change_status(journey_id, "paused")
+    lifecycle.change_status(journey_id, "paused")
     extra = {"id": "last", "type": "wait", "name": "Last wait", "config": {"duration": 1, "unit": "days"}}
     steps = [STEPS[0], {**STEPS[1], "next": "last"}, extra]
-    journeys.update_journey(journey_id, JourneyUpdate.model_validate({"steps": steps}))
+    lifecycle.update_journey(journey_id, JourneyUpdate.model_validate({"steps": steps}))
     live.publish({"kind": "batch", "at": "2026-01-05T09:00:00.000Z", "transitions": 0,
                   "journeys": [journey_id], "errors": 0})
     await asyncio.sleep(SETTLE)
@@ -162,19 +165,19 @@ async def test_series_window_switches_to_five_minute_buckets(user: User) -> None
 
 
 async def test_header_shows_segment_enrollment_until_it_is_done(user: User) -> None:
-    from engine import segments
+    from engine.audience import segments
     from models.audience import SegmentIn
 
     for number in range(3):
         customers.create_customer(CustomerIn(id=f"vip{number}", attributes={"vip": True}))
     segments.create_segment(SegmentIn(id="vips", name="VIPs", rule="customer.vip == true"))
     document = {"name": "Segment entry", "steps": STEPS, "entryConditions": {"segmentId": "vips"}}
-    journey = journeys.create_journey(JourneyCreate.model_validate(document))
-    journeys.change_status(journey.id, "active")
-    enrollment.backfill(limit=2)
+    journey = lifecycle.create_journey(JourneyCreate.model_validate(document))
+    lifecycle.change_status(journey.id, "active")
+    entry.backfill(limit=2)
     await user.open(f"/journeys/{journey.id}/monitor")
     await expect_text(user, "backfill", "enrolling segment vips: 2 so far")
-    enrollment.backfill(limit=2)
+    entry.backfill(limit=2)
     live.publish({"kind": "enrolled", "journeyId": journey.id, "count": 1})
     await asyncio.sleep(SETTLE)
     await user.should_not_see(marker="backfill")

@@ -7,8 +7,11 @@ from typing import Any
 from nicegui import ui
 from nicegui.testing import User
 
-from engine import customers, enrollment, journeys, live
+from engine.audience import customers
 from engine.core import now
+from engine.journeys import lifecycle
+from engine.monitoring import live
+from engine.runtime import entry
 from models.audience import CustomerIn
 from models.journey import JourneyCreate
 
@@ -26,9 +29,9 @@ def journey_with_due_customers(count: int) -> str:
     """An active journey whose `count` enrollments are due (enrolled, not yet run: the engine is off)."""
     for number in range(count):
         customers.create_customer(CustomerIn(id=f"c{number}", attributes={}))
-    journey = journeys.create_journey(JourneyCreate.model_validate({"name": "Busy journey", "steps": STEPS}))
-    journeys.change_status(journey.id, "active")
-    enrollment.enroll(journey.id, [f"c{number}" for number in range(count)])
+    journey = lifecycle.create_journey(JourneyCreate.model_validate({"name": "Busy journey", "steps": STEPS}))
+    lifecycle.change_status(journey.id, "active")
+    entry.enroll(journey.id, [f"c{number}" for number in range(count)])
     return journey.id
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
-from engine import channel_admin
+from engine.delivery import channels_admin
 from models.channels import ChannelCreate, ChannelUpdate, TestDeliveryIn
 from ui.api.item_routes import add_item_routes
 from ui.api.paging import Paging, paging
@@ -17,20 +17,21 @@ router = APIRouter(tags=["channels"])
 @router.get("/channels")
 def list_channels(type: str | None = Query(None, description="email, webhook, sms, push or in_app"),
                   page: Paging = Depends(paging)) -> dict[str, Any]:
-    return channel_admin.list_channels(type=type, limit=page.limit, offset=page.offset)
+    return channels_admin.list_channels(type=type, limit=page.limit, offset=page.offset)
 
 
 @router.post("/channels", status_code=201)
 def create_channel(body: ChannelCreate) -> dict[str, Any]:
-    return channel_admin.create_channel(body)
+    return channels_admin.create_channel(body)
 
 
-add_item_routes(router, "/channels/{channel_id}", get=channel_admin.get_channel,
-                update=channel_admin.update_channel, delete=channel_admin.delete_channel, body=ChannelUpdate,
+add_item_routes(router, "/channels/{channel_id}", get=channels_admin.get_channel,
+                update=channels_admin.update_channel, delete=channels_admin.delete_channel,
+                body=ChannelUpdate,
                 methods=("PUT",))
 
 
 @router.post("/channels/{channel_id}/test", status_code=201)
 def send_test(channel_id: str, body: TestDeliveryIn) -> dict[str, Any]:
     """Queue a real delivery of `offerId` to `customerId` through this channel; answers the delivery."""
-    return channel_admin.send_test(channel_id, body)
+    return channels_admin.send_test(channel_id, body)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from engine import customers, segments
+from engine.audience import customers, segments
 from engine.errors import Invalid
 from models.audience import CustomerIn, CustomerUpdate
 from ui.api.item_routes import add_collection_routes, add_item_routes

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from engine import decisioning, offers
+from engine.decisioning import decisions, offers
 from models.offers import DecisionFlowFields, DecisionFlowIn, RecommendIn
 from ui.api.item_routes import add_collection_routes, add_item_routes
 
@@ -25,4 +25,4 @@ add_item_routes(router, "/decision-flows/{flow_id}", get=offers.get_decision_flo
 @router.post("/recommend")
 def recommend_offers(body: RecommendIn) -> dict[str, Any]:
     """Rank the flow's offers for the customer: `{"offers": [...], "trace": [...]}`."""
-    return decisioning.recommend(body.customer_id, body.decision_flow_id, body.limit)
+    return decisions.recommend(body.customer_id, body.decision_flow_id, body.limit)

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
-from engine import deliveries, responses
+from engine.delivery import deliveries, responses
 from models.channels import RespondIn
 from ui.api.paging import Paging, paging
 

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from engine import enrollments
+from engine.runtime import enrollments
 from ui.api.paging import Paging, paging
 
 router = APIRouter(tags=["enrollments"])

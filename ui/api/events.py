@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Query
 from pydantic import ValidationError
 
-from engine import events
+from engine.audience import events
 from engine.errors import Invalid
 from models.audience import EventBatch, EventIn
 from ui.api.paging import Paging, paging

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query, Response
 
-from engine import journeys
+from engine.journeys import lifecycle
 from models.common import ErrorEnvelope
 from models.journey import (
     JourneyCreate,
@@ -38,30 +38,30 @@ def list_journeys(
     search: str | None = Query(None, max_length=255, description="part of the name or id"),
     page: Paging = Depends(paging),
 ) -> dict[str, Any]:
-    return journeys.list_journeys(status=status, limit=page.limit, offset=page.offset, search=search)
+    return lifecycle.list_journeys(status=status, limit=page.limit, offset=page.offset, search=search)
 
 
 @router.post("/journeys", status_code=201, **DOCUMENT)
 def create_journey(body: JourneyCreate) -> Any:
     """Create a draft. Drafts may be incomplete: only the document's shape is checked here."""
-    return journeys.create_journey(body)
+    return lifecycle.create_journey(body)
 
 
 @router.post("/journeys/import", status_code=201, **DOCUMENT)
 def import_journey(body: JourneyImport) -> Any:
     """A draft copy of an exported document, under a new id."""
-    return journeys.import_journey(body.model_dump(by_alias=True))
+    return lifecycle.import_journey(body.model_dump(by_alias=True))
 
 
 @router.post("/journeys/validate", response_model=ValidationResult)
 def validate_document(document: dict[str, Any] = Body(description="a journey document, saved or not")) -> Any:
     """Validate an unsaved document (as the editor does): shape problems are `invalid_shape` issues."""
-    return journeys.validate_document(document)
+    return lifecycle.validate_document(document)
 
 
 @router.get("/journeys/{journey_id}", responses=NOT_FOUND, **DOCUMENT)
 def get_journey(journey_id: str) -> Any:
-    return journeys.get_journey(journey_id)
+    return lifecycle.get_journey(journey_id)
 
 
 @router.put("/journeys/{journey_id}", responses={**NOT_FOUND, **CONFLICT}, **DOCUMENT)
@@ -69,36 +69,36 @@ def update_journey(journey_id: str, body: JourneyUpdate) -> Any:
     """Change fields (all optional) and/or `status`. Draft: anything. Active: name and description only.
     Paused: structure too, if it validates and no step holding customers is removed. Archived: read-only.
     Fields apply first under the current status's rules, then the status change; all or nothing."""
-    return journeys.update_journey(journey_id, body)
+    return lifecycle.update_journey(journey_id, body)
 
 
 @router.delete("/journeys/{journey_id}", status_code=204, responses={**NOT_FOUND, **CONFLICT})
 def delete_journey(journey_id: str) -> Response:
     """Only drafts and archived journeys can be deleted."""
-    journeys.delete_journey(journey_id)
+    lifecycle.delete_journey(journey_id)
     return Response(status_code=204)
 
 
 @router.post("/journeys/{journey_id}/validate", response_model=ValidationResult, responses=NOT_FOUND)
 def validate_journey(journey_id: str) -> Any:
     """`valid` is true when there are no errors (warnings allowed)."""
-    return journeys.validate_journey(journey_id)
+    return lifecycle.validate_journey(journey_id)
 
 
 @router.get("/journeys/{journey_id}/versions", response_model=JourneyVersionList,
             response_model_exclude_none=True, responses=NOT_FOUND)
 def list_versions(journey_id: str) -> dict[str, Any]:
     """Every structural definition the journey has had, newest first, the current one included."""
-    return {"data": journeys.list_versions(journey_id)}
+    return {"data": lifecycle.list_versions(journey_id)}
 
 
 @router.get("/journeys/{journey_id}/export", responses=NOT_FOUND, **DOCUMENT)
 def export_journey(journey_id: str) -> Any:
     """The document as JSON, ready for `POST /journeys/import`."""
-    return journeys.export_journey(journey_id)
+    return lifecycle.export_journey(journey_id)
 
 
 @router.post("/journeys/{journey_id}/duplicate", status_code=201, responses=NOT_FOUND, **DOCUMENT)
 def duplicate_journey(journey_id: str) -> Any:
     """A draft copy named "<name> (copy)"."""
-    return journeys.duplicate_journey(journey_id)
+    return lifecycle.duplicate_journey(journey_id)

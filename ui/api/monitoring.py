@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from engine import engine_status, metrics
+from engine.monitoring import engine_status, metrics
 
 router = APIRouter(tags=["monitoring"])
 

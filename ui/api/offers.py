@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from engine import offers
+from engine.decisioning import offers
 from models.offers import OfferFields, OfferIn
 from ui.api.item_routes import add_item_routes
 from ui.api.paging import Paging, paging

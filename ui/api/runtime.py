@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from engine import enrollment, enrollments, simulator
+from engine.runtime import enrollments, entry, simulator
 from models.enrollment import EnrollRequest, SimulationRequest
 
 router = APIRouter(tags=["runtime"])
@@ -16,7 +16,7 @@ router = APIRouter(tags=["runtime"])
 def enroll(journey_id: str, body: EnrollRequest) -> dict[str, Any]:
     """Enroll `customerId` or `customerIds` (≤ 1000) into an active journey (409 otherwise). Unknown customers
     and those the re-entry policy refuses are counted in `skipped`, with reasons in `skippedCustomers`."""
-    return enrollment.enroll(journey_id, body.ids())
+    return entry.enroll(journey_id, body.ids())
 
 
 @router.post("/journeys/{journey_id}/test")

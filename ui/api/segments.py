@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from engine import segments
+from engine.audience import segments
 from models.audience import SegmentIn, SegmentMembersChange, SegmentUpdate
 from ui.api.item_routes import add_collection_routes, add_item_routes
 from ui.api.paging import Paging, paging

@@ -6,7 +6,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from engine.layout import layout, step_outputs
+from engine.journeys.layout import layout, step_outputs
 from ui.components.flow_model import TYPE_NAMES
 
 EDITABLE = ("name", "description", "maxDuration", "entryConditions", "steps")

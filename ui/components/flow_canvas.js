@@ -1,5 +1,5 @@
 // The journey flow canvas: nodes as positioned divs, edges as SVG curves, all in one pannable, zoomable world.
-// Geometry (node width, header, port rows) matches engine/layout.py.
+// Geometry (node width, header, port rows) matches engine/journeys/layout.py.
 const NODE_W = 220;
 const HEADER_H = 60;
 const COUNTS_H = 24;

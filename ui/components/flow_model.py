@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.layout import LAYER_GAP, step_outputs
+from engine.journeys.layout import LAYER_GAP, step_outputs
 from ui.layout import STEP_STYLE
 
 ENTRY_ID = "__entry__"

@@ -1,5 +1,5 @@
-"""The journey monitor's charts (ECharts options) and canvas figures: pure functions of engine.metrics'
-journey_metrics() result."""
+"""The journey monitor's charts (ECharts options) and canvas figures: pure functions of
+engine.monitoring.metrics' journey_metrics() result."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from typing import Any
 from nicegui import ui
 
 from engine.expressions import syntax_error
-from engine.references import References
+from engine.journeys.references import References
 from ui.components.editor_state import EditorState
 
 # An edit from a panel: edit(apply(step), undo key, rebuild=False).

@@ -10,9 +10,9 @@ from typing import Any
 
 from nicegui import ui
 
-from engine import customers
+from engine.audience import customers
 from engine.errors import JourneysError
-from engine.simulator import simulate
+from engine.runtime.simulator import simulate
 from ui.components.flow_canvas import FlowCanvas
 
 EXAMPLE = '{"country": "DE", "age": 24}'

@@ -8,9 +8,9 @@ from typing import Any
 from nicegui import ui
 from pydantic import ValidationError
 
-from engine import channel_admin
+from engine.delivery import channels_admin
 from engine.errors import JourneysError
-from engine.references import catalog
+from engine.journeys.references import catalog
 from models.channels import ChannelCreate, ChannelUpdate, TestDeliveryIn
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import notify_problem, problem
@@ -51,7 +51,7 @@ class ChannelList:
         self.reload()
 
     def reload(self) -> None:
-        channels = channel_admin.list_channels(limit=200)["data"]
+        channels = channels_admin.list_channels(limit=200)["data"]
         self.body.clear()
         with self.body:
             if not channels:
@@ -87,7 +87,7 @@ class ChannelList:
 
     def delete(self, dialog: ui.dialog, channel_id: str) -> None:
         try:
-            channel_admin.delete_channel(channel_id)
+            channels_admin.delete_channel(channel_id)
         except JourneysError as error:
             notify_problem(error)
         dialog.close()
@@ -176,11 +176,11 @@ class ChannelEditor:
         try:
             if self.channel is None:
                 assert self.id is not None
-                saved = channel_admin.create_channel(ChannelCreate(
+                saved = channels_admin.create_channel(ChannelCreate(
                     id=self.id.value or None, name=self.name.value, type=self.type.value,
                     config=self.config(), rate_limit=rate))
             else:
-                saved = channel_admin.update_channel(self.channel["id"], ChannelUpdate(
+                saved = channels_admin.update_channel(self.channel["id"], ChannelUpdate(
                     name=self.name.value, type=self.type.value, config=self.config(), rate_limit=rate))
         except (ValidationError, JourneysError, ValueError) as error:
             self.error.text = problem(error)
@@ -220,7 +220,7 @@ class TestSender:
 
     def send(self) -> None:
         try:
-            delivery = channel_admin.send_test(
+            delivery = channels_admin.send_test(
                 self.channel["id"], TestDeliveryIn(customer_id=self.customer.value or "",
                                                    offer_id=self.offer.value or ""))
         except (ValidationError, JourneysError) as error:

@@ -8,8 +8,8 @@ from typing import Any
 
 from nicegui import events, run, ui
 
-from engine import customers, segments
-from engine import events as event_log
+from engine.audience import customers, segments
+from engine.audience import events as event_log
 from engine.errors import JourneysError
 from models.audience import CustomerIn, CustomerUpdate
 from ui.components.detail_header import breadcrumb, delete_and_leave, load_or_explain

@@ -7,7 +7,8 @@ from typing import Any
 
 from nicegui import run, ui
 
-from engine import customers, decisioning, offers
+from engine.audience import customers
+from engine.decisioning import decisions, offers
 from engine.errors import JourneysError
 from models.offers import DecisionFlowFields, DecisionFlowIn
 from ui.components.detail_header import breadcrumb, delete_and_leave, load_or_explain
@@ -156,7 +157,7 @@ def _try_it(flow_id: str, max_offers: int) -> None:
 
     async def recommend() -> None:
         try:
-            result = await run.io_bound(decisioning.recommend, (customer.value or "").strip(), flow_id,
+            result = await run.io_bound(decisions.recommend, (customer.value or "").strip(), flow_id,
                                         _whole(limit.value))
         except JourneysError as error:
             notify_problem(error)

@@ -10,8 +10,9 @@ from typing import Any
 
 from nicegui import run, ui
 
-from engine import channel_admin, deliveries, live
+from engine.delivery import channels_admin, deliveries
 from engine.errors import JourneysError
+from engine.monitoring import live
 from models.channels import DELIVERY_STATUSES
 from ui.components.live_refresh import Coalescer
 from ui.components.paged_table import PagedTable, column, notify_problem, when
@@ -55,7 +56,7 @@ class DeliveryTable:
                     ui.label(name.title()).classes("text-xs uppercase text-slate-500")
                     self.tiles[name] = ui.label("0").classes("text-3xl font-semibold").style(
                         f"color: {STATUS_COLOURS[name]}").mark(f"tile-{name}")
-        channels = {c["id"]: c["name"] for c in channel_admin.list_channels(limit=200)["data"]}
+        channels = {c["id"]: c["name"] for c in channels_admin.list_channels(limit=200)["data"]}
         with ui.row().classes("w-full items-center gap-3"):
             self.status = ui.select({"": "Any status", **{s: s.title() for s in DELIVERY_STATUSES}},
                                     value=status, label="Status").props("outlined dense").classes(

@@ -9,9 +9,9 @@ from typing import Any
 from nicegui import ui
 from pydantic import ValidationError
 
-from engine import journeys
 from engine.errors import JourneysError, NotFound
-from engine.references import catalog
+from engine.journeys import lifecycle
+from engine.journeys.references import catalog
 from models.journey import STEP_TYPES, JourneyUpdate
 from ui.components.dialogs import dialog_actions
 from ui.components.editor_state import EditorState
@@ -46,7 +46,7 @@ def _tool(label: str, icon: str, action: Callable[[], Any] | None, marker: str, 
 @ui.page("/journeys/{journey_id}")
 def editor_page(journey_id: str) -> None:
     try:
-        journey = journeys.get_journey(journey_id).model_dump(by_alias=True)
+        journey = lifecycle.get_journey(journey_id).model_dump(by_alias=True)
     except NotFound:
         with frame("Journey not found"):
             ui.label(f"There is no journey '{journey_id}'.").classes("text-lg")
@@ -149,7 +149,7 @@ class Editor:
     def refresh(self, panel: bool = False) -> None:
         """After any change: validate, redraw, update the toolbar, and autosave soon."""
         self.issues = [
-            issue.model_dump(by_alias=True) for issue in journeys.validate_document(self.state.doc).issues
+            issue.model_dump(by_alias=True) for issue in lifecycle.validate_document(self.state.doc).issues
         ]
         self.canvas.set_document(self.state.doc, self.issues)
         self.canvas.set_readonly(self.structure_locked)
@@ -387,7 +387,7 @@ class Editor:
         fields = ("name", "description") if self.structure_locked else tuple(state.doc)
         sent = {field: state.doc[field] for field in fields}
         try:
-            saved = journeys.update_journey(state.journey_id, JourneyUpdate.model_validate(sent))
+            saved = lifecycle.update_journey(state.journey_id, JourneyUpdate.model_validate(sent))
         except ValidationError as error:
             first = error.errors()[0]
             self.save_error = f"{'.'.join(str(part) for part in first['loc'])}: {first['msg']}"
@@ -404,7 +404,7 @@ class Editor:
             ui.notify(f"Save the changes first: {self.save_error or 'unsaved changes'}", type="negative")
             return
         try:
-            journey = journeys.change_status(self.state.journey_id, status)
+            journey = lifecycle.change_status(self.state.journey_id, status)
         except JourneysError as error:
             ui.notify(error.message, type="negative", multi_line=True)
             return

@@ -1,7 +1,8 @@
 """/monitor: how the engine is doing — throughput, backlog and lag, dispatcher, errors, journeys, live stream.
 
-Figures come from engine.engine_status (indexed reads); the page subscribes to the live bus, appends each
-delta to a bounded stream at once, and coalesces figure refreshes to at most one per REFRESH_DELAY.
+Figures come from engine.monitoring.engine_status (indexed reads); the page subscribes to the live bus,
+appends each delta to a bounded stream at once, and coalesces figure refreshes to at most one per
+REFRESH_DELAY.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 from nicegui import run, ui
 
-from engine import engine_status, live
+from engine.monitoring import engine_status, live
 from ui.components.live_refresh import Coalescer
 from ui.components.paged_table import when
 from ui.components.tiles import Tiles

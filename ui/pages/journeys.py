@@ -7,8 +7,9 @@ from typing import Any
 
 from nicegui import events, run, ui
 
-from engine import journeys, metrics
 from engine.errors import JourneysError
+from engine.journeys import lifecycle
+from engine.monitoring import metrics
 from models.journey import STATUSES, JourneyCreate
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import when
@@ -59,7 +60,7 @@ class JourneyList:
     def reload(self, first_page: bool = False) -> None:
         if first_page:
             self.page = 1
-        envelope = journeys.list_journeys(
+        envelope = lifecycle.list_journeys(
             status=self.status.value or None,
             limit=PAGE_SIZE,
             offset=(self.page - 1) * PAGE_SIZE,
@@ -140,7 +141,7 @@ class JourneyList:
                 if not (name.value or "").strip():
                     ui.notify("Give the journey a name", type="warning")
                     return
-                created = journeys.create_journey(
+                created = lifecycle.create_journey(
                     JourneyCreate(name=name.value.strip(), description=description.value or "")
                 )
                 dialog.close()
@@ -154,7 +155,7 @@ class JourneyList:
         async def received(event: events.UploadEventArguments) -> None:
             try:
                 document = json.loads(await event.file.text())
-                created = await run.io_bound(journeys.import_journey, document)
+                created = await run.io_bound(lifecycle.import_journey, document)
             except (ValueError, JourneysError) as error:
                 ui.notify(
                     f"Import failed: {getattr(error, 'message', error)}", type="negative", multi_line=True
@@ -170,12 +171,12 @@ class JourneyList:
         dialog.open()
 
     def duplicate(self, journey_id: str) -> None:
-        copy = journeys.duplicate_journey(journey_id)
+        copy = lifecycle.duplicate_journey(journey_id)
         ui.notify(f"Created {copy.name}", type="positive")
         self.reload()
 
     def export(self, journey_id: str) -> None:
-        document = journeys.export_journey(journey_id)
+        document = lifecycle.export_journey(journey_id)
         ui.download.content(json.dumps(document, indent=2).encode(), f"{journey_id}.json", "application/json")
 
     def confirm(self, journey: dict[str, Any], action: str) -> None:
@@ -195,9 +196,9 @@ class JourneyList:
         """Archive or delete; a refusal (lifecycle rules) is explained rather than hidden."""
         try:
             if action == "archive":
-                journeys.change_status(journey_id, "archived")
+                lifecycle.change_status(journey_id, "archived")
             else:
-                journeys.delete_journey(journey_id)
+                lifecycle.delete_journey(journey_id)
         except JourneysError as error:
             hint = " Only draft and archived journeys can be deleted." if action == "delete" else ""
             ui.notify(f"Cannot {action}: {error.message}.{hint}", type="negative", multi_line=True)

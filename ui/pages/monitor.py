@@ -1,8 +1,8 @@
 """The journey monitor: where every customer is now, what was sent and what came back — pushed live.
 
-The page reads aggregates only (engine.metrics) and one page of enrollments at a time. It subscribes to
-the live bus and coalesces deltas into at most one refresh per REFRESH_DELAY; it re-reads once when its
-websocket connects, so customers who enrolled while the page was loading are counted too.
+The page reads aggregates only (engine.monitoring.metrics) and one page of enrollments at a time. It
+subscribes to the live bus and coalesces deltas into at most one refresh per REFRESH_DELAY; it re-reads
+once when its websocket connects, so customers who enrolled while the page was loading are counted too.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from typing import Any
 
 from nicegui import run, ui
 
-from engine import enrollments, journeys, live, metrics
 from engine.errors import JourneysError, NotFound
+from engine.journeys import lifecycle
+from engine.monitoring import live, metrics
+from engine.runtime import enrollments
 from ui.components.flow_canvas import FlowCanvas
 from ui.components.live_refresh import Coalescer
 from ui.components.monitor_charts import (
@@ -140,7 +142,7 @@ class JourneyMonitor:
         if data is None or self.live.closed():  # None: the app is shutting down
             return
         if data["version"] != self.version:  # edited while paused: redraw the new definition
-            journey = await run.io_bound(journeys.get_journey, self.journey_id)
+            journey = await run.io_bound(lifecycle.get_journey, self.journey_id)
             if journey is None:
                 return
             self.version = data["version"]
@@ -300,7 +302,7 @@ def _compact(value: Any) -> str:
 @ui.page("/journeys/{journey_id}/monitor")
 async def monitor_page(journey_id: str) -> None:
     try:
-        journey = await run.io_bound(journeys.get_journey, journey_id)
+        journey = await run.io_bound(lifecycle.get_journey, journey_id)
     except NotFound:
         with frame("Not found"):
             ui.label(f"No journey {journey_id}.").mark("not-found")

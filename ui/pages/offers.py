@@ -7,7 +7,7 @@ from typing import Any
 
 from nicegui import ui
 
-from engine import offers
+from engine.decisioning import offers
 from engine.errors import JourneysError
 from models.offers import CREATIVE_CHANNELS, OfferFields, OfferIn
 from ui.components.paged_table import PagedTable, column, notify_problem

@@ -7,7 +7,7 @@ from typing import Any
 
 from nicegui import run, ui
 
-from engine import segments
+from engine.audience import segments
 from engine.errors import JourneysError
 from models.audience import SegmentIn, SegmentUpdate
 from ui.components.detail_header import breadcrumb, delete_and_leave, load_or_explain

@@ -1,0 +1,1 @@
+"""Who the journeys are for: customers, segments and events."""

@@ -1,0 +1,1 @@
+"""Choosing the next best offer: the offer catalogue, contact policy and the decision itself."""

@@ -1,0 +1,1 @@
+"""Getting messages out: the outbox, the dispatcher, templates, channels and responses."""

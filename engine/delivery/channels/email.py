@@ -1,0 +1,48 @@
+"""email: one SMTP session per message (STARTTLS and login when configured); the recipient is the
+customer's `email` attribute."""
+
+from __future__ import annotations
+
+import hashlib
+import smtplib
+import ssl
+from email.message import EmailMessage
+from typing import Any
+
+from engine.delivery.channels.base import OutgoingMessage, SendError
+
+TIMEOUT_SECONDS = 30
+
+
+def send(config: dict[str, Any], message: OutgoingMessage) -> None:
+    recipient = message.customer.get("email")
+    if not isinstance(recipient, str) or "@" not in recipient:
+        raise SendError(f"customer {message.customer_id} has no email address", permanent=True)
+    mail = _compose(config["fromAddress"], recipient, message)
+    try:
+        with smtplib.SMTP(config["host"], int(config.get("port", 25)), timeout=TIMEOUT_SECONDS) as smtp:
+            if config.get("starttls"):
+                smtp.starttls(context=ssl.create_default_context())
+            if config.get("username"):
+                smtp.login(config["username"], config.get("password") or "")
+            smtp.send_message(mail)
+    except smtplib.SMTPResponseException as error:
+        # 5xx answers (bad mailbox, auth refused) will not change on a retry; 4xx ones may.
+        text = error.smtp_error
+        text = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+        raise SendError(f"SMTP {error.smtp_code}: {text}", permanent=error.smtp_code >= 500) from error
+    except (smtplib.SMTPException, OSError) as error:
+        raise SendError(f"{type(error).__name__}: {error}") from error
+
+
+def _compose(sender: str, recipient: str, message: OutgoingMessage) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = recipient
+    mail["Subject"] = message.subject
+    # A Message-ID derived from the idempotency key lets receivers drop a re-sent duplicate.
+    digest = hashlib.sha256(message.idempotency_key.encode()).hexdigest()[:32]
+    mail["Message-ID"] = f"<{digest}@journeys>"
+    mail["X-Journeys-Delivery"] = message.delivery_id
+    mail.set_content(message.body)
+    return mail

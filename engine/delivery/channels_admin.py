@@ -1,0 +1,165 @@
+"""Channel CRUD with per-type config checks and secret masking, and the "send test" action.
+
+Secrets (email username/password, every webhook/sms/push header value) are stored in clear because the
+dispatcher needs them, but every answer shows them as "***"; an update that sends "***" back keeps the
+stored value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlmodel import Session
+
+from engine import signals
+from engine.core import now, session
+from engine.delivery.deliveries import delivery_out
+from engine.delivery.outbox import queue_delivery
+from engine.errors import Invalid
+from engine.ids import new_id
+from engine.journeys.references import check_unused
+from engine.paging import paginate
+from engine.records import fetch, insert_new
+from models.audience import Customer
+from models.channels import (
+    CHANNEL_TYPES,
+    CONFIG_SCHEMAS,
+    MASK,
+    Channel,
+    ChannelCreate,
+    ChannelUpdate,
+    Delivery,
+    TestDeliveryIn,
+)
+from models.common import iso
+from models.offers import Offer
+
+EMAIL_SECRETS = ("username", "password")
+HEADER_CHANNELS = ("webhook", "sms", "push")
+
+
+def list_channels(type: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    """Channels by name, optionally of one type."""
+    if type is not None and type not in CHANNEL_TYPES:
+        raise Invalid(f"type must be one of {', '.join(CHANNEL_TYPES)}", field="type")
+    statement = select(Channel).order_by(Channel.name, Channel.id)
+    if type is not None:
+        statement = statement.where(Channel.type == type)
+    with session() as s:
+        return paginate(s, statement, limit, offset, channel_out)
+
+
+def get_channel(channel_id: str) -> dict[str, Any]:
+    with session() as s:
+        return channel_out(_channel(s, channel_id))
+
+
+def create_channel(data: ChannelCreate) -> dict[str, Any]:
+    with session() as s:
+        values = {"name": data.name, "type": data.type, "config": checked_config(data.type, data.config),
+                  "rate_limit": data.rate_limit}
+        return channel_out(insert_new(s, Channel, "channel", data.id or new_id("ch"), values, now()))
+
+
+def update_channel(channel_id: str, data: ChannelUpdate) -> dict[str, Any]:
+    """Change the given fields. A new type needs a config for it; "***" keeps a stored secret within the
+    same type, or between webhook, sms and push (all keep theirs in headers)."""
+    with session() as s:
+        row = _channel(s, channel_id)
+        new_type = data.type or row.type
+        if data.config is not None or new_type != row.type:
+            same_secrets = new_type == row.type or {new_type, row.type} <= set(HEADER_CHANNELS)
+            stored = row.config if same_secrets else {}
+            row.config = checked_config(new_type, data.config if data.config is not None else {}, stored)
+        row.type = new_type
+        if data.name is not None:
+            row.name = data.name
+        if "rate_limit" in data.model_fields_set:
+            row.rate_limit = data.rate_limit
+        row.updated_at = now()
+        s.add(row)
+        return channel_out(row)
+
+
+def delete_channel(channel_id: str) -> None:
+    """Delete a channel no journey sends through (409 naming the journeys otherwise); deliveries still
+    queued for it then fail with "channel not found"."""
+    with session() as s:
+        row = _channel(s, channel_id)
+        check_unused(s, "channel", channel_id)
+        s.delete(row)
+
+
+def send_test(channel_id: str, data: TestDeliveryIn) -> dict[str, Any]:
+    """Queue a real delivery of an offer to a customer through this channel (no journey or contact policy)."""
+    with session() as s:
+        _channel(s, channel_id)
+        fetch(s, Customer, data.customer_id, "customer", "customerId")
+        fetch(s, Offer, data.offer_id, "offer", "offerId")
+        queued = queue_delivery(
+            s, customer_id=data.customer_id, channel_id=channel_id, offer_id=data.offer_id, journey_id=None,
+            enrollment_id=None, step_id=None, idempotency_key=f"test:{new_id('tst')}", template=None,
+            context={}, contact_policy=None, now=now(),
+        )
+        s.flush()
+        answer = delivery_out(s.get_one(Delivery, queued.id))
+    signals.work_available.send()
+    return answer
+
+
+def checked_config(type: str, config: dict[str, Any], stored: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`config` checked against its type's schema (errors name `config.<field>`); "***" takes `stored`."""
+    unmasked = _unmask(type, config, stored or {})
+    try:
+        model = CONFIG_SCHEMAS[type].model_validate(unmasked)
+    except ValidationError as error:
+        first = error.errors()[0]
+        # pydantic marks a bad dict key with a trailing "[key]"; the key itself names the field well enough.
+        field = ".".join(["config", *(str(part) for part in first["loc"] if part != "[key]")])
+        raise Invalid(f"{field}: {first['msg']}", field=field) from error
+    return model.model_dump(by_alias=True)
+
+
+def mask(type: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The config as the API shows it: every secret that is set replaced by "***"."""
+    shown = dict(config)
+    if type == "email":
+        for key in EMAIL_SECRETS:
+            if shown.get(key):
+                shown[key] = MASK
+    if type in HEADER_CHANNELS:
+        shown["headers"] = {name: MASK for name in (shown.get("headers") or {})}
+    return shown
+
+
+def channel_out(row: Channel) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name, "type": row.type, "config": mask(row.type, row.config or {}),
+            "rateLimit": row.rate_limit, "createdAt": iso(row.created_at), "updatedAt": iso(row.updated_at)}
+
+
+def _unmask(type: str, config: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
+    unmasked = dict(config)
+    if type == "email":
+        for key in EMAIL_SECRETS:
+            if unmasked.get(key) == MASK:
+                unmasked[key] = _kept(stored.get(key), f"config.{key}")
+    headers = unmasked.get("headers")
+    if type in HEADER_CHANNELS and isinstance(headers, dict):
+        kept = stored.get("headers") or {}
+        unmasked["headers"] = {
+            name: _kept(kept.get(name), f"config.headers.{name}") if value == MASK else value
+            for name, value in headers.items()
+        }
+    return unmasked
+
+
+def _kept(value: Any, field: str) -> Any:
+    if value is None:
+        raise Invalid(f'{field}: "{MASK}" keeps a stored secret, but none is stored', field=field)
+    return value
+
+
+def _channel(s: Session, channel_id: str) -> Channel:
+    return fetch(s, Channel, channel_id, "channel")

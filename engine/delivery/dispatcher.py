@@ -1,0 +1,278 @@
+"""The dispatcher: delivers queued outbox rows through their channels, with retries and backoff.
+
+Each round claims due rows with a lease in one short transaction (`FOR UPDATE SKIP LOCKED` on
+PostgreSQL, so several processes can share the outbox), then renders and sends each one with no
+transaction open, then records the attempt in its own short transaction. A crash between sending and
+recording can send a message twice once the lease runs out: the webhook/sms/push `Idempotency-Key`
+header, the email Message-ID and the inbox's unique delivery id let the receiving end drop the repeat.
+A round never sends past its lease: rows it has not reached when little lease is left go back unsent.
+
+Rate limits: each channel's `rate_limit` (deliveries per second) is a token bucket kept in this
+process, holding at most one second's worth of tokens (at least one). A delivery that finds the bucket
+empty is put back with `next_attempt_at` set to when a token will be there; that is not an attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Text, bindparam, func, insert, or_, select, update
+
+from engine.audience.segments import customer_views
+from engine.core import Core, core, now, session
+from engine.delivery import counts, templates
+from engine.delivery.channels import SENDERS, OutgoingMessage, SendError
+from engine.monitoring import live
+from models.channels import Channel, Delivery, DeliveryAttempt
+from models.common import iso
+from models.offers import Offer
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+FIRST_BACKOFF_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 300.0
+LEASE = timedelta(minutes=5)
+# No single send takes longer (HTTP timeouts are at most 120 s; SMTP allows 30 s per command). A round
+# stops sending once less than this (or half the lease, when leases are short) is left.
+SEND_BOUND = timedelta(seconds=150)
+
+
+@dataclass
+class _Job:
+    """A claimed delivery with what it needs to be rendered and sent."""
+
+    delivery: Delivery
+    lease_until: datetime
+    channel: Channel | None
+    offer: Offer | None
+    customer: dict[str, Any] | None
+
+
+@dataclass
+class _Bucket:
+    rate: float
+    tokens: float
+    at: datetime
+
+    def take(self, moment: datetime) -> float:
+        """Take a token; 0 when there was one, else the seconds until there will be."""
+        elapsed = max(0.0, (moment - self.at).total_seconds())
+        self.tokens = min(max(1.0, self.rate), self.tokens + elapsed * self.rate)
+        self.at = moment
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / self.rate
+
+
+@dataclass
+class _Limiter:
+    """The token buckets of one engine core (a re-initialised core starts with full buckets)."""
+
+    owner: Core | None = None
+    buckets: dict[str, _Bucket] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait_seconds(self, channel: Channel | None, moment: datetime) -> float:
+        if channel is None or not channel.rate_limit:
+            return 0.0
+        with self.lock:
+            if self.owner is not core():
+                self.owner, self.buckets = core(), {}
+            bucket = self.buckets.get(channel.id)
+            if bucket is None or bucket.rate != channel.rate_limit:
+                bucket = _Bucket(channel.rate_limit, max(1.0, channel.rate_limit), moment)
+                self.buckets[channel.id] = bucket
+            return bucket.take(moment)
+
+
+_limiter = _Limiter()
+
+
+def dispatch_due(limit: int = 100) -> int:
+    """Deliver up to `limit` due deliveries; returns how many were attempted (sent or failed). A round
+    that attempted any publishes `{"kind": "deliveries", "at", "attempted", "journeys"}` on the live bus."""
+    attempted = 0
+    put_back: list[dict[str, Any]] = []
+    touched: set[str | None] = set()
+    for job in _claim(limit):
+        try:
+            moment = now()
+            # A round that ran long stops short of its lease's end, so no other worker can claim a row
+            # this one is still sending; the rest go back for the next round.
+            late = moment + min(SEND_BOUND, LEASE / 2) >= job.lease_until
+            wait = 0.0 if late else _limiter.wait_seconds(job.channel, moment)
+            if late or wait > 0:
+                put_back.append({"b_id": job.delivery.id, "b_lease": job.lease_until,
+                                 "b_next": moment + timedelta(seconds=wait)})
+                continue
+            attempted += 1
+            touched.add(job.delivery.journey_id)
+            _deliver(job)
+        except Exception:  # a broken row must not stop the others; its lease runs out and it comes back
+            log.exception("dispatching delivery %s failed", job.delivery.id)
+    if put_back:
+        _put_back(put_back)
+    if attempted:
+        live.publish({"kind": "deliveries", "at": iso(now()), "attempted": attempted,
+                      "journeys": sorted(journey for journey in touched if journey)})
+    return attempted
+
+
+def _put_back(rows: list[dict[str, Any]]) -> None:
+    """Release claimed rows unsent (one executemany), but only those whose lease is still ours."""
+    with session() as s:
+        s.connection().execute(_PUT_BACK, rows)
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the `attempts`-th failed attempt: 1 s, 2 s, 4 s, … capped at 5 minutes."""
+    return timedelta(seconds=min(FIRST_BACKOFF_SECONDS * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS))
+
+
+def _claim(limit: int) -> list[_Job]:
+    with session() as s:
+        moment = now()
+        due = (
+            select(Delivery.id)
+            .where(Delivery.status == "queued",
+                   or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= moment),
+                   or_(Delivery.lease_until.is_(None), Delivery.lease_until <= moment))
+            .order_by(Delivery.next_attempt_at)
+            .limit(limit)
+        )
+        if not core().db.is_sqlite:
+            due = due.with_for_update(skip_locked=True)
+        lease = moment + LEASE
+        claimed = s.execute(
+            update(Delivery).where(Delivery.id.in_(due)).values(lease_until=lease)
+            .returning(Delivery.id).execution_options(synchronize_session=False)
+        ).scalars().all()
+        if not claimed:
+            return []
+        rows = s.execute(
+            select(Delivery).where(Delivery.id.in_(claimed)).order_by(Delivery.next_attempt_at, Delivery.id)
+        ).scalars().all()
+        views = customer_views(s, [row.customer_id for row in rows])
+        return [
+            _Job(row, lease, s.get(Channel, row.channel_id),
+                 s.get(Offer, row.offer_id) if row.offer_id else None, views.get(row.customer_id))
+            for row in rows
+        ]
+
+
+def _deliver(job: _Job) -> None:
+    rendered: tuple[str, str] | None = None
+    try:
+        channel = _usable_channel(job)
+        if job.customer is None:
+            raise SendError(f"customer {job.delivery.customer_id} not found", permanent=True)
+        if job.delivery.offer_id and job.offer is None:
+            raise SendError(f"offer {job.delivery.offer_id} not found", permanent=True)
+        rendered = render(job.delivery, channel, job.offer, job.customer)
+        SENDERS[channel.type](channel.config or {}, _message(job, channel, *rendered))
+    except SendError as error:
+        _record(job.delivery, str(error), error.permanent, rendered)
+    except Exception as error:  # an unexpected failure is retried like a transient one
+        log.warning("delivery %s: %s", job.delivery.id, error, exc_info=True)
+        _record(job.delivery, f"{type(error).__name__}: {error}", False, rendered)
+    else:
+        _record(job.delivery, None, False, rendered)
+
+
+def _usable_channel(job: _Job) -> Channel:
+    if job.channel is None:
+        raise SendError(f"channel {job.delivery.channel_id} not found", permanent=True)
+    if job.channel.type not in SENDERS:
+        raise SendError(f"channel type {job.channel.type} cannot send", permanent=True)
+    return job.channel
+
+
+def render(delivery: Delivery, channel: Channel, offer: Offer | None,
+           customer: dict[str, Any]) -> tuple[str, str]:
+    """Subject and body: the journey's template override, else the offer's creative for the channel
+    type, else the offer's name and description as they are. A template error is a permanent failure."""
+    payload = delivery.payload or {}
+    override = payload.get("template") or {}
+    creative = ((offer.creatives or {}).get(channel.type) if offer else None) or {}
+    variables = templates.variables(
+        customer, offer_view(offer), payload.get("context") or {},
+        {"id": delivery.journey_id, "enrollmentId": delivery.enrollment_id, "stepId": delivery.step_id},
+    )
+    fallback = {"subject": offer.name if offer else "", "body": offer.description if offer else ""}
+    parts = []
+    for part in ("subject", "body"):
+        source = override.get(part) if override.get(part) is not None else creative.get(part)
+        if source is None:
+            parts.append(fallback[part])
+            continue
+        try:
+            parts.append(templates.render(source, variables))
+        except templates.TemplateError as error:
+            raise SendError(f"template error in {part}: {error}", permanent=True) from error
+    return parts[0], parts[1]
+
+
+def offer_view(offer: Offer | None) -> dict[str, Any] | None:
+    """What a template sees as `offer`."""
+    if offer is None:
+        return None
+    return {"id": offer.id, "name": offer.name, "description": offer.description, "category": offer.category,
+            "businessValue": offer.business_value, "priority": offer.priority}
+
+
+def _message(job: _Job, channel: Channel, subject: str, body: str) -> OutgoingMessage:
+    row = job.delivery
+    return OutgoingMessage(
+        delivery_id=row.id, idempotency_key=row.idempotency_key, channel_id=channel.id,
+        customer_id=row.customer_id, customer=job.customer or {}, offer_id=row.offer_id,
+        journey_id=row.journey_id, enrollment_id=row.enrollment_id, step_id=row.step_id,
+        subject=subject, body=body,
+    )
+
+
+_deliveries = Delivery.__table__
+# Built once: this runs once per delivery, and building statements costs more than running them.
+_ATTEMPT = insert(DeliveryAttempt.__table__)
+_PUT_BACK = (
+    update(_deliveries)
+    .where(_deliveries.c.id == bindparam("b_id"), _deliveries.c.lease_until == bindparam("b_lease"))
+    .values(lease_until=None, next_attempt_at=bindparam("b_next"))
+)
+_OUTCOME = (
+    update(_deliveries)
+    .where(_deliveries.c.id == bindparam("b_id"), _deliveries.c.status == "queued")
+    .values(status=bindparam("b_status"), attempts=bindparam("b_attempts"), lease_until=None,
+            last_error=bindparam("b_error"), next_attempt_at=bindparam("b_next"), sent_at=bindparam("b_sent"),
+            subject=func.coalesce(bindparam("b_subject", type_=Text), _deliveries.c.subject),
+            body=func.coalesce(bindparam("b_body", type_=Text), _deliveries.c.body))
+)
+
+
+def _record(delivery: Delivery, error: str | None, permanent: bool, rendered: tuple[str, str] | None) -> None:
+    """Write the attempt and the delivery's new state: sent, retry later, or failed for good."""
+    moment = now()
+    attempts = delivery.attempts + 1
+    status, next_at = "queued", moment + backoff(attempts)
+    if error is None:
+        status, next_at = "sent", None
+    elif permanent or attempts >= MAX_ATTEMPTS:
+        status, next_at = "failed", None
+    subject, body = rendered if rendered is not None else (None, None)
+    with session() as s:
+        connection = s.connection()
+        connection.execute(_ATTEMPT, {"delivery_id": delivery.id, "at": moment, "ok": error is None,
+                                      "error": error})
+        sent_at = moment if error is None else None
+        moved = connection.execute(_OUTCOME, {"b_id": delivery.id, "b_status": status, "b_attempts": attempts,
+                                              "b_error": error, "b_next": next_at, "b_sent": sent_at,
+                                              "b_subject": subject, "b_body": body}).rowcount
+        # Only a row this round moved out of "queued" changes the counts (a retry stays queued).
+        if moved and status != "queued":
+            counts.delivery_changed(s, delivery.journey_id, delivery.step_id,
+                                             delivery.channel_id, status, previous="queued")

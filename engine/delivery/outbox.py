@@ -1,0 +1,83 @@
+"""The transactional outbox: a send step queues a delivery row in its own transaction; the dispatcher
+delivers it later. Nothing here commits, so the row lands (or not) with the caller's other writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.dml import Insert
+from sqlmodel import Session
+
+from engine.core import core
+from engine.decisioning import contact_policy as policies
+from engine.delivery import counts
+from engine.ids import new_id
+from models.channels import Delivery
+
+
+@dataclass(frozen=True)
+class QueuedDelivery:
+    id: str
+    status: str  # "queued" or "suppressed" (or whatever an earlier row with the same key has by now)
+    reason: str | None
+
+
+_deliveries = Delivery.__table__
+# Built once: queueing runs inside every runner batch, and building statements costs more than running them.
+_BY_KEY = select(_deliveries.c.id, _deliveries.c.status, _deliveries.c.last_error).where(
+    _deliveries.c.idempotency_key == bindparam("key"))
+
+
+@cache
+def _insert(is_sqlite: bool) -> Insert:
+    # ON CONFLICT DO NOTHING: a concurrent insert of the same key must not abort the caller's whole batch.
+    dialect = sqlite if is_sqlite else postgresql
+    return dialect.insert(_deliveries).on_conflict_do_nothing(index_elements=["idempotency_key"])
+
+
+def queue_delivery(session: Session, *, customer_id: str, channel_id: str, offer_id: str | None,
+                   journey_id: str | None, enrollment_id: str | None, step_id: str | None,
+                   idempotency_key: str, template: dict[str, Any] | None, context: dict[str, Any],
+                   contact_policy: dict[str, Any] | None, now: datetime) -> QueuedDelivery:
+    """Queue one delivery, or answer the row already queued under `idempotency_key` (never a duplicate).
+
+    A contact policy (engine.decisioning.contact_policy) that is already used up stores the row as
+    "suppressed" with the reason.
+    """
+    connection = session.connection()
+    existing = _by_key(connection, idempotency_key)
+    if existing is not None:
+        return existing
+    reason = _suppressed_because(session, customer_id, offer_id, contact_policy, now)
+    status = "suppressed" if reason else "queued"
+    delivery_id = new_id("dlv")
+    row = {"id": delivery_id, "idempotency_key": idempotency_key, "customer_id": customer_id,
+           "channel_id": channel_id, "offer_id": offer_id, "journey_id": journey_id,
+           "enrollment_id": enrollment_id, "step_id": step_id, "status": status, "attempts": 0,
+           "last_error": reason, "next_attempt_at": now, "created_at": now,
+           "payload": {"template": template, "context": context}}
+    if connection.execute(_insert(core().db.is_sqlite), row).rowcount == 0:
+        raced = _by_key(connection, idempotency_key)
+        assert raced is not None  # the conflicting row is committed, or the insert would have gone in
+        return raced
+    counts.delivery_changed(session, journey_id, step_id, channel_id, status)
+    return QueuedDelivery(delivery_id, status, reason)
+
+
+def _suppressed_because(session: Session, customer_id: str, offer_id: str | None,
+                        policy: dict[str, Any] | None, now: datetime) -> str | None:
+    if not policy:
+        return None
+    breach = policies.breaches(session, customer_id, [offer_id], policy, now).get(offer_id)
+    return f"contact policy {breach.rule}: {breach.reason}" if breach else None
+
+
+def _by_key(connection: Connection, key: str) -> QueuedDelivery | None:
+    row = connection.execute(_BY_KEY, {"key": key}).first()
+    return QueuedDelivery(row.id, row.status, row.last_error) if row else None

@@ -1,0 +1,138 @@
+"""Responses to deliveries (impression, click, conversion, dismiss): stored, queryable, and read by
+branches as `outcome`. They arrive through `POST /respond`, as events of an outcome type that carry
+the `deliveryId` in their properties, or as the `impression` of reading an in-app message."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, select
+from sqlmodel import Session
+
+from engine import signals
+from engine.core import now, session
+from engine.delivery import counts
+from engine.delivery.deliveries import message_out
+from engine.errors import Invalid, NotFound
+from engine.ids import new_id
+from engine.paging import paginate
+from engine.records import fetch
+from models.audience import Customer, Event
+from models.channels import OUTCOMES, Delivery, InboxMessage, Response
+from models.common import iso
+from models.offers import Offer
+
+# Responses recorded at the same instant (a virtual clock, a batch) rank by how far the customer went.
+_STRENGTH = case({"impression": 0, "dismiss": 1, "click": 2, "conversion": 3}, value=Response.outcome,
+                 else_=0)
+
+
+def record_response(outcome: str, delivery_id: str | None = None, customer_id: str | None = None,
+                    offer_id: str | None = None) -> dict[str, Any]:
+    """Store a response to a delivery (by id, or the latest one of an offer to a customer) and wake the
+    engine so branches waiting on the outcome move."""
+    if outcome not in OUTCOMES:
+        raise Invalid(f"outcome must be one of {', '.join(OUTCOMES)}", field="outcome")
+    with session() as s:
+        if delivery_id is not None:
+            delivery = s.get(Delivery, delivery_id, with_for_update=True)
+            if delivery is None:
+                raise NotFound(f"delivery {delivery_id} not found", {"field": "deliveryId"})
+            customer_id, offer_id = delivery.customer_id, delivery.offer_id
+        elif customer_id is not None and offer_id is not None:
+            delivery = _latest_delivery(s, customer_id, offer_id)
+        else:
+            raise Invalid("give deliveryId, or customerId and offerId", field="deliveryId")
+        row = _store(s, delivery, customer_id, offer_id, outcome, now())
+    signals.work_available.send()
+    return response_out(row)
+
+
+def mark_read(customer_id: str, message_id: str) -> dict[str, Any]:
+    """Mark an in-app message read; the first read is an `impression` response to its delivery."""
+    with session() as s:
+        message = s.get(InboxMessage, message_id)
+        if message is None or message.customer_id != customer_id:
+            raise NotFound(f"message {message_id} not found in the inbox of {customer_id}")
+        first_read = message.read_at is None
+        if first_read:
+            message.read_at = now()
+            delivery = s.get(Delivery, message.delivery_id, with_for_update=True)
+            _store(s, delivery, customer_id, message.offer_id, "impression", message.read_at)
+        answer = message_out(message)
+    if first_read:
+        signals.work_available.send()
+    return answer
+
+
+@signals.events_accepted.connect
+def record_from_events(session: Session, events: list[Event], now: datetime) -> None:
+    """An event whose type is an outcome and whose properties name one of the customer's deliveries
+    (`deliveryId`) counts as a response, in the events' own transaction. Anything else is left alone."""
+    wanted = {event.properties.get("deliveryId"): event for event in events
+              if event.type in OUTCOMES and isinstance(event.properties.get("deliveryId"), str)}
+    if not wanted:
+        return
+    found = session.execute(
+        select(Delivery).where(Delivery.id.in_(sorted(wanted))).order_by(Delivery.id).with_for_update()
+    ).scalars().all()
+    for delivery in found:
+        event = wanted[delivery.id]
+        if event.customer_id == delivery.customer_id:
+            _store(session, delivery, delivery.customer_id, delivery.offer_id, event.type, now)
+
+
+def latest_outcome(session: Session, enrollment_id: str) -> str | None:
+    """The latest response to anything the enrollment sent, or None."""
+    return session.execute(
+        select(Response.outcome).where(Response.enrollment_id == enrollment_id)
+        .order_by(Response.at.desc(), _STRENGTH.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def list_responses(customer_id: str | None = None, delivery_id: str | None = None,
+                   enrollment_id: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    """Responses, newest first, filtered by customer, delivery or enrollment."""
+    statement = select(Response).order_by(Response.at.desc(), _STRENGTH.desc(), Response.id)
+    for column, value in ((Response.customer_id, customer_id), (Response.delivery_id, delivery_id),
+                          (Response.enrollment_id, enrollment_id)):
+        if value is not None:
+            statement = statement.where(column == value)
+    with session() as s:
+        return paginate(s, statement, limit, offset, response_out)
+
+
+def _store(s: Session, delivery: Delivery | None, customer_id: str, offer_id: str | None, outcome: str,
+           at: datetime) -> Response:
+    """Add a response; the delivery's first of this outcome is counted (the caller holds the delivery's
+    row lock on PostgreSQL, so two responses at once cannot both be first)."""
+    if delivery is not None and s.execute(
+        select(Response.id).where(Response.delivery_id == delivery.id, Response.outcome == outcome).limit(1)
+    ).first() is None:
+        counts.first_response(s, delivery.journey_id, delivery.step_id, outcome)
+    row = Response(
+        id=new_id("rsp"), delivery_id=delivery.id if delivery else None, customer_id=customer_id,
+        offer_id=offer_id, journey_id=delivery.journey_id if delivery else None,
+        enrollment_id=delivery.enrollment_id if delivery else None,
+        step_id=delivery.step_id if delivery else None, outcome=outcome, at=at,
+    )
+    s.add(row)
+    return row
+
+
+def response_out(row: Response) -> dict[str, Any]:
+    return {"id": row.id, "deliveryId": row.delivery_id, "customerId": row.customer_id,
+            "offerId": row.offer_id, "journeyId": row.journey_id, "enrollmentId": row.enrollment_id,
+            "stepId": row.step_id, "outcome": row.outcome, "at": iso(row.at)}
+
+
+def _latest_delivery(s: Session, customer_id: str, offer_id: str) -> Delivery | None:
+    """The offer's latest sent delivery to the customer (else its latest of any status, else None)."""
+    fetch(s, Customer, customer_id, "customer", "customerId")
+    fetch(s, Offer, offer_id, "offer", "offerId")
+    sent_first = case((Delivery.status == "sent", 0), else_=1)
+    return s.execute(
+        select(Delivery).where(Delivery.customer_id == customer_id, Delivery.offer_id == offer_id)
+        .order_by(sent_first, Delivery.created_at.desc()).limit(1).with_for_update()
+    ).scalars().first()

@@ -1,0 +1,359 @@
+"""The journey lifecycle: create, read, list, update, status changes, delete, versions, import/export.
+
+Rules (DESIGN.md): draft — anything goes; active — only name/description (structure: "pause first");
+paused — structural edits if they validate and remove no step that still holds customers; archived —
+read-only. Every structural change (steps, entryConditions, maxDuration) bumps `version` and stores a
+JourneyVersion row. Moving steps on the canvas (positions only) is layout, not structure: it is saved
+without a new version, and allowed while active or paused.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import delete, func, select
+from sqlmodel import Session
+
+from engine import signals
+from engine.core import now, session
+from engine.errors import Conflict, Invalid, NotFound
+from engine.ids import new_id
+from engine.journeys.references import load_references
+from engine.journeys.validation import field_path, shape_issues, validate
+from engine.paging import paginate
+from engine.records import matching
+from models.common import iso
+from models.enrollment import (
+    EdgeCounter,
+    Enrollment,
+    EnrollmentHistory,
+    JourneyCounter,
+    SeriesCounter,
+    StepCounter,
+)
+from models.journey import (
+    STATUSES,
+    Journey,
+    JourneyCreate,
+    JourneyDefinition,
+    JourneyImport,
+    JourneyOut,
+    JourneyUpdate,
+    JourneyVersion,
+    ValidationResult,
+)
+
+TRANSITIONS = {
+    "draft": ("active", "archived"),
+    "active": ("paused", "archived"),
+    "paused": ("active", "archived"),
+    "archived": (),
+}
+STRUCTURE = ("max_duration", "entry_conditions", "steps")
+# Rows that belong to one journey and go when it is deleted.
+OWNED_ROWS = (
+    JourneyVersion, Enrollment, EnrollmentHistory, StepCounter, EdgeCounter, JourneyCounter, SeriesCounter
+)
+
+
+class _EditorDocument(JourneyDefinition):
+    """An unsaved document from the editor: the definition, plus whatever else it carries (ignored)."""
+
+    model_config = {"extra": "ignore"}
+
+
+# ---- reads ----------------------------------------------------------------------------------------------
+
+def get_journey(journey_id: str) -> JourneyOut:
+    with session() as s:
+        return _out(_row(s, journey_id))
+
+
+def list_journeys(status: str | None = None, limit: int = 50, offset: int = 0,
+                  search: str | None = None) -> dict[str, Any]:
+    """One page of journeys, most recently updated first, as the `{data, pagination}` envelope."""
+    statement = select(Journey)
+    if status is not None:
+        if status not in STATUSES:
+            raise Invalid(f"status must be one of {', '.join(STATUSES)}", field="status")
+        statement = statement.where(Journey.status == status)
+    statement = matching(statement, search, Journey.name, Journey.id)
+    statement = statement.order_by(Journey.updated_at.desc(), Journey.id)  # type: ignore[attr-defined]
+    with session() as s:
+        return paginate(s, statement, limit, offset, lambda row: _out(row).model_dump(by_alias=True))
+
+
+def load_definition(s: Session, journey_id: str) -> tuple[Journey, JourneyDefinition]:
+    """The journey row and its parsed definition (NotFound when there is no such journey)."""
+    row = _row(s, journey_id)
+    return row, _definition(row)
+
+
+def list_versions(journey_id: str) -> list[dict[str, Any]]:
+    """Every structural definition the journey has had, newest first, the current one included."""
+    with session() as s:
+        _row(s, journey_id)
+        rows = s.execute(
+            select(JourneyVersion).where(JourneyVersion.journey_id == journey_id)
+            .order_by(JourneyVersion.version.desc())  # type: ignore[attr-defined]
+        ).scalars().all()
+        return [{"version": row.version, "createdAt": iso(row.created_at), **row.definition} for row in rows]
+
+
+def export_journey(journey_id: str) -> dict[str, Any]:
+    """The whole document as JSON; `import_journey` turns it back into an identical (new, draft) journey.
+    When it was paused is run-time state, not part of the document."""
+    return get_journey(journey_id).model_dump(by_alias=True, exclude_none=True, exclude={"paused_at"})
+
+
+# ---- validation -----------------------------------------------------------------------------------------
+
+def validate_journey(journey_id: str) -> ValidationResult:
+    with session() as s:
+        _, definition = load_definition(s, journey_id)
+        return _result(validate(definition, load_references(s)))
+
+
+def validate_document(doc: dict[str, Any]) -> ValidationResult:
+    """Validate an unsaved document; shape problems come back as `invalid_shape` errors, never raised."""
+    try:
+        definition = _EditorDocument.model_validate(doc)
+    except ValidationError as error:
+        return _result(shape_issues(error, doc))
+    with session() as s:
+        return _result(validate(definition, load_references(s)))
+
+
+# ---- writes ---------------------------------------------------------------------------------------------
+
+def create_journey(data: JourneyCreate) -> JourneyOut:
+    """A new draft at version 1."""
+    moment = now()
+    definition = _canonical(data)
+    row = Journey(id=new_id("jrn"), name=data.name, description=data.description, status="draft",
+                  max_duration=definition["maxDuration"], entry_conditions=definition["entryConditions"],
+                  steps=definition["steps"], version=1, created_at=moment, updated_at=moment)
+    with session() as s:
+        s.add(row)
+        s.add(JourneyVersion(journey_id=row.id, version=1, definition=definition, created_at=moment))
+        s.flush()
+        return _out(row)
+
+
+def import_journey(doc: dict[str, Any]) -> JourneyOut:
+    """A draft copy of an exported document under a new id (id, status, version, timestamps are ignored)."""
+    try:
+        data = JourneyImport.model_validate(doc)
+    except ValidationError as error:
+        raise _invalid(error) from error
+    return create_journey(data)
+
+
+def duplicate_journey(journey_id: str) -> JourneyOut:
+    doc = export_journey(journey_id)
+    suffix = " (copy)"
+    doc["name"] = doc["name"][: 255 - len(suffix)] + suffix
+    return import_journey(doc)
+
+
+def update_journey(journey_id: str, data: JourneyUpdate) -> JourneyOut:
+    """Apply the given fields under the current status's rules, then the status change if any.
+
+    All or nothing: any refusal rolls the whole update back."""
+    with session() as s:
+        row = _row(s, journey_id, lock=True)
+        moment = now()
+        _apply_fields(s, row, data, moment)
+        if data.status is not None:
+            _transition(s, row, data.status, data.extend_waits, moment)
+        s.flush()
+        return _out(row)
+
+
+def change_status(journey_id: str, status: str, extend_waits: bool = False) -> JourneyOut:
+    """Move the journey along its lifecycle (asking the same status again changes nothing)."""
+    if status not in STATUSES:
+        raise Invalid(f"status must be one of {', '.join(STATUSES)}", field="status")
+    with session() as s:
+        row = _row(s, journey_id, lock=True)
+        _transition(s, row, status, extend_waits, now())
+        s.flush()
+        return _out(row)
+
+
+def delete_journey(journey_id: str) -> None:
+    """Delete a draft or archived journey with its versions, enrollments, history and counters."""
+    with session() as s:
+        row = _row(s, journey_id, lock=True)
+        if row.status not in ("draft", "archived"):
+            raise Conflict(f"the journey is {row.status}: archive it first", code="archive_first",
+                           details={"status": row.status})
+        for model in OWNED_ROWS:
+            s.execute(delete(model).where(model.journey_id == journey_id))  # type: ignore[attr-defined]
+        s.delete(row)
+
+
+# ---- rules ----------------------------------------------------------------------------------------------
+
+def _apply_fields(s: Session, row: Journey, data: JourneyUpdate, moment: datetime) -> None:
+    given = {name for name in data.model_fields_set if getattr(data, name) is not None}
+    changes = given - {"status", "extend_waits"}
+    if not changes:
+        return
+    if row.status == "archived":
+        raise Conflict("the journey is archived: it is read-only", code="read_only")
+    if given & set(STRUCTURE):
+        _apply_structure(s, row, data, moment)
+    if data.name is not None:
+        row.name = data.name
+    if data.description is not None:
+        row.description = data.description
+    row.updated_at = moment
+
+
+def _apply_structure(s: Session, row: Journey, data: JourneyUpdate, moment: datetime) -> None:
+    current = _stored(row)
+    entry = data.entry_conditions if data.entry_conditions is not None else row.entry_conditions
+    merged = JourneyDefinition.model_validate({
+        "maxDuration": data.max_duration if data.max_duration is not None else row.max_duration,
+        "entryConditions": entry,
+        "steps": data.steps if data.steps is not None else row.steps,
+    })
+    proposed = _canonical(merged)
+    if proposed == current:
+        return
+    if _without_layout(proposed) == _without_layout(current):
+        # Positions only: keep the current version's stored definition in step with the document.
+        _store(row, proposed)
+        version = s.execute(select(JourneyVersion).where(
+            JourneyVersion.journey_id == row.id, JourneyVersion.version == row.version)).scalar_one_or_none()
+        if version is not None:
+            version.definition = proposed
+        return
+    if row.status == "active":
+        raise Conflict("the journey is active: pause the journey first to change its structure",
+                       code="pause_first", details={"fields": sorted(_changed_fields(current, proposed))})
+    if row.status == "paused":
+        _check_paused_edit(s, row, merged, current, proposed)
+    _store(row, proposed)
+    row.version += 1
+    s.add(JourneyVersion(journey_id=row.id, version=row.version, definition=proposed, created_at=moment))
+
+
+def _require_valid(s: Session, definition: JourneyDefinition, message: str) -> None:
+    """409 `validation_failed` listing the errors, if there are any."""
+    errors = [issue for issue in validate(definition, load_references(s)) if issue.severity == "error"]
+    if errors:
+        raise Conflict(message, code="validation_failed",
+                       details={"issues": [issue.model_dump(by_alias=True) for issue in errors]})
+
+
+def _check_paused_edit(s: Session, row: Journey, merged: JourneyDefinition, current: dict[str, Any],
+                       proposed: dict[str, Any]) -> None:
+    _require_valid(s, merged, "the change does not validate; a paused journey must stay valid")
+    removed = {step["id"] for step in current["steps"]} - {step["id"] for step in proposed["steps"]}
+    if not removed:
+        return
+    occupied = s.execute(
+        select(Enrollment.step_id, func.count()).where(
+            Enrollment.journey_id == row.id, Enrollment.status == "active",
+            Enrollment.step_id.in_(removed),  # type: ignore[union-attr]
+        ).group_by(Enrollment.step_id).order_by(Enrollment.step_id)
+    ).all()
+    if occupied:
+        raise Conflict(
+            "customers are still at steps this change removes: " + ", ".join(step for step, _ in occupied),
+            code="steps_occupied",
+            details={"steps": [{"stepId": step, "enrollments": count} for step, count in occupied]},
+        )
+
+
+def _transition(s: Session, row: Journey, status: str, extend_waits: bool, moment: datetime) -> None:
+    old = row.status
+    if status == old:
+        return
+    if status not in TRANSITIONS[old]:
+        allowed = ", ".join(TRANSITIONS[old]) or "nothing"
+        raise Conflict(f"a {old} journey cannot become {status} (allowed: {allowed})",
+                       code="invalid_transition",
+                       details={"from": old, "to": status, "allowed": list(TRANSITIONS[old])})
+    if status == "active":
+        _require_valid(s, _definition(row), "the journey has validation errors")
+    row.status = status
+    row.updated_at = moment
+    if status == "paused":
+        row.paused_at = moment
+    s.flush()
+    # The runtime enrolls on activation, exits everyone on archive and shifts waits on resume; it reads
+    # `paused_at`, so that is cleared only after the receivers ran.
+    signals.journey_status_changed.send(session=s, journey=row, old=old, new=status, now=moment,
+                                        options={"extend_waits": extend_waits})
+    if status != "paused":
+        row.paused_at = None
+
+
+# ---- helpers --------------------------------------------------------------------------------------------
+
+def _row(s: Session, journey_id: str, lock: bool = False) -> Journey:
+    statement = select(Journey).where(Journey.id == journey_id)
+    if lock:
+        statement = statement.with_for_update()
+    row = s.execute(statement).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"journey '{journey_id}' not found", details={"id": journey_id})
+    return row
+
+
+def _canonical(definition: JourneyDefinition) -> dict[str, Any]:
+    """The stored (and exported) wire form of a definition: camelCase, defaults spelled out, no nulls."""
+    dumped = definition.model_dump(by_alias=True, mode="json", exclude_none=True,
+                                   include={"max_duration", "entry_conditions", "steps"})
+    return {"maxDuration": dumped["maxDuration"], "entryConditions": dumped["entryConditions"],
+            "steps": dumped["steps"]}
+
+
+def _stored(row: Journey) -> dict[str, Any]:
+    return {"maxDuration": row.max_duration, "entryConditions": row.entry_conditions, "steps": row.steps}
+
+
+def _store(row: Journey, definition: dict[str, Any]) -> None:
+    row.max_duration = definition["maxDuration"]
+    row.entry_conditions = definition["entryConditions"]
+    row.steps = definition["steps"]
+
+
+def _definition(row: Journey) -> JourneyDefinition:
+    return JourneyDefinition.model_validate(_stored(row))
+
+
+def _without_layout(definition: dict[str, Any]) -> dict[str, Any]:
+    steps = [{key: value for key, value in step.items() if key != "position"} for step in definition["steps"]]
+    return {**definition, "steps": steps}
+
+
+def _changed_fields(current: dict[str, Any], proposed: dict[str, Any]) -> set[str]:
+    return {key for key in current if _without_layout(current)[key] != _without_layout(proposed)[key]}
+
+
+def _out(row: Journey) -> JourneyOut:
+    return JourneyOut(
+        id=row.id, name=row.name, description=row.description, status=row.status,  # type: ignore[arg-type]
+        max_duration=row.max_duration, entry_conditions=row.entry_conditions, steps=row.steps,
+        version=row.version, created_at=iso(row.created_at) or "", updated_at=iso(row.updated_at) or "",
+        paused_at=iso(row.paused_at),
+    )
+
+
+def _result(issues: list[Any]) -> ValidationResult:
+    return ValidationResult(valid=not any(issue.severity == "error" for issue in issues), issues=issues)
+
+
+def _invalid(error: ValidationError) -> Invalid:
+    items = [{"field": field_path(item.get("loc", ())), "message": item.get("msg", "invalid")}
+             for item in error.errors()]
+    first = items[0] if items else {"field": "body", "message": "invalid"}
+    return Invalid(f"{first['field']}: {first['message']}",
+                   details={"field": first["field"], "errors": items[:50]})
+

@@ -1,0 +1,1 @@
+"""How journeys and the engine are doing: maintained counters, metrics, status and the live bus."""

@@ -1,0 +1,262 @@
+"""Enrollments as people see them: list and filter, one with its history, retry a failed one, exit one, and
+where a customer is; plus the bulk exit used by archive, maxDuration and `restart`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, func, literal, null, select, update
+from sqlmodel import Session
+
+from engine import signals
+from engine.core import now as current_time
+from engine.core import session
+from engine.errors import Conflict, NotFound
+from engine.monitoring import counters
+from engine.monitoring.counters import Tally
+from engine.paging import paginate
+from engine.records import fetch
+from models.audience import Customer
+from models.common import iso
+from models.enrollment import Enrollment, EnrollmentHistory
+from models.journey import Journey
+
+E = Enrollment.__table__  # type: ignore[attr-defined]
+H = EnrollmentHistory.__table__  # type: ignore[attr-defined]
+# History rows for changes made from outside a step (exits by archive/maxDuration/hand, retries).
+LIFECYCLE = "lifecycle"
+
+
+def enrollment_out(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "journeyId": row.journey_id,
+        "customerId": row.customer_id,
+        "stepId": row.step_id,
+        "status": row.status,
+        "exitReason": row.exit_reason,
+        "error": row.error,
+        "version": row.version,
+        "enteredAt": iso(row.entered_at),
+        "nextRunAt": iso(row.next_run_at),
+        "endedAt": iso(row.ended_at),
+    }
+
+
+def history_out(row: Any) -> dict[str, Any]:
+    return {
+        "stepId": row.step_id,
+        "type": row.type,
+        "at": iso(row.at),
+        "outcome": row.outcome,
+        "nextStepId": row.next_step_id,
+        "detail": row.detail or {},
+        "version": row.version,
+    }
+
+
+def list_enrollments(
+    journey_id: str | None = None,
+    status: str | None = None,
+    step_id: str | None = None,
+    customer_id: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """The `{data, pagination}` envelope of enrollments, newest first, filtered by any of the given fields."""
+    statement = select(Enrollment)
+    for column, value in (
+        (Enrollment.journey_id, journey_id),
+        (Enrollment.status, status),
+        (Enrollment.step_id, step_id),
+        (Enrollment.customer_id, customer_id),
+    ):
+        if value is not None:
+            statement = statement.where(column == value)
+    statement = statement.order_by(Enrollment.entered_at.desc(), Enrollment.id)  # type: ignore[attr-defined]
+    with session() as s:
+        return paginate(s, statement, limit, offset, enrollment_out)
+
+
+def get_enrollment(enrollment_id: str) -> dict[str, Any]:
+    """One enrollment with its history (oldest first)."""
+    with session() as s:
+        row = _row(s, enrollment_id)
+        history = s.execute(
+            select(EnrollmentHistory)
+            .where(EnrollmentHistory.enrollment_id == enrollment_id)
+            .order_by(EnrollmentHistory.at, EnrollmentHistory.id)  # type: ignore[arg-type]
+        ).scalars()
+        return {**enrollment_out(row), "history": [history_out(item) for item in history]}
+
+
+def retry_enrollment(enrollment_id: str) -> dict[str, Any]:
+    """Put a failed enrollment back to active at the step that failed; it runs at the next tick."""
+    with session() as s:
+        row = _row(s, enrollment_id)
+        if row.status != "failed":
+            raise Conflict(f"only a failed enrollment can be retried (this one is {row.status})")
+        journey = s.get(Journey, row.journey_id)
+        if journey is None or journey.status == "archived":
+            raise Conflict("the journey is archived")
+        moment = current_time()
+        s.execute(
+            update(E)
+            .where(E.c.id == enrollment_id)
+            .values(
+                status="active",
+                error=None,
+                next_run_at=moment,
+                ended_at=None,
+                lease_owner=None,
+                lease_until=None,
+                updated_at=moment,
+            )
+        )
+        _lifecycle_history(s, [row], moment, "retried", {"error": row.error})
+        tally = Tally()
+        tally.journey[(row.journey_id, "failed")] -= 1
+        tally.at_step(row.journey_id, row.step_id, 1)
+        counters.apply(s, tally)
+        s.expire(row)
+        result = enrollment_out(s.get(Enrollment, enrollment_id))
+    signals.work_available.send()
+    return result
+
+
+def exit_enrollment(enrollment_id: str, reason: str = "manual") -> dict[str, Any]:
+    """End an active enrollment by hand."""
+    with session() as s:
+        row = _row(s, enrollment_id)
+        if row.status != "active":
+            raise Conflict(f"only an active enrollment can be exited (this one is {row.status})")
+        exit_where(s, row.journey_id, reason, current_time(), ids=[enrollment_id])
+        s.expire(row)
+        return enrollment_out(s.get(Enrollment, enrollment_id))
+
+
+def customer_journeys(customer_id: str) -> list[dict[str, Any]]:
+    """Every enrollment of a customer (newest first) with its journey's name and status."""
+    with session() as s:
+        rows = s.execute(
+            select(Enrollment, Journey.name, Journey.status)
+            .join(Journey, Journey.id == Enrollment.journey_id)
+            .where(Enrollment.customer_id == customer_id)
+            .order_by(Enrollment.entered_at.desc())  # type: ignore[attr-defined]
+        ).all()
+        if not rows and s.get(Customer, customer_id) is None:
+            raise NotFound(f"customer {customer_id} not found")
+        return [
+            {**enrollment_out(row), "journeyName": name, "journeyStatus": status}
+            for row, name, status in rows
+        ]
+
+
+def exit_where(
+    s: Session,
+    journey_id: str,
+    reason: str,
+    moment: datetime,
+    *,
+    ids: list[str] | None = None,
+    entered_before: datetime | None = None,
+) -> int:
+    """Exit the journey's active enrollments (all, the given ids, or those entered before a time) in bulk,
+    with a history row each and the counters; returns how many."""
+    conditions = [E.c.journey_id == journey_id, E.c.status == "active"]
+    if ids is not None:
+        conditions.append(E.c.id.in_(ids))
+    if entered_before is not None:
+        conditions.append(E.c.entered_at < entered_before)
+    per_step = s.execute(select(E.c.step_id, func.count()).where(*conditions).group_by(E.c.step_id)).all()
+    total = sum(count for _, count in per_step)
+    if not total:
+        return 0
+    detail = literal({"reason": reason}, JSON)
+    s.execute(
+        H.insert().from_select(
+            [
+                "enrollment_id",
+                "journey_id",
+                "customer_id",
+                "step_id",
+                "type",
+                "version",
+                "at",
+                "outcome",
+                "next_step_id",
+                "detail",
+            ],
+            select(
+                E.c.id,
+                E.c.journey_id,
+                E.c.customer_id,
+                E.c.step_id,
+                literal(LIFECYCLE),
+                E.c.version,
+                literal(moment),
+                literal("exited"),
+                null(),
+                detail,
+            ).where(*conditions),
+        )
+    )
+    s.execute(
+        update(E)
+        .where(*conditions)
+        .values(
+            status="exited",
+            exit_reason=reason,
+            ended_at=moment,
+            next_run_at=None,
+            wait_event=None,
+            lease_owner=None,
+            lease_until=None,
+            updated_at=moment,
+        )
+    )
+    tally = Tally()
+    for step_id, count in per_step:
+        tally.at_step(journey_id, step_id, -count)
+    tally.ended(journey_id, "exited", reason, total)
+    counters.apply(s, tally)
+    return total
+
+
+def _lifecycle_history(
+    s: Session, rows: list[Enrollment], moment: datetime, outcome: str, detail: dict[str, Any]
+) -> None:
+    s.execute(
+        H.insert(),
+        [
+            {
+                "enrollment_id": row.id,
+                "journey_id": row.journey_id,
+                "customer_id": row.customer_id,
+                "step_id": row.step_id,
+                "type": LIFECYCLE,
+                "version": row.version,
+                "at": moment,
+                "outcome": outcome,
+                "next_step_id": None,
+                "detail": detail,
+            }
+            for row in rows
+        ],
+    )
+
+
+def _row(s: Session, enrollment_id: str) -> Enrollment:
+    return fetch(s, Enrollment, enrollment_id, "enrollment")
+
+
+def _on_status_changed(
+    session: Session, journey: Journey, old: str, new: str, now: datetime, options: dict[str, Any], **_: Any
+) -> None:
+    """Archive exits everyone still in the journey."""
+    if new == "archived":
+        exit_where(session, journey.id, "journey_archived", now)
+
+
+signals.journey_status_changed.connect(_on_status_changed)

@@ -1,0 +1,528 @@
+"""The runner: claims due enrollments of active journeys in batches and moves each one through its
+instantaneous steps until a wait or the end, writing every batch in one transaction with bulk statements.
+
+A claim is a lease (owner + expiry) committed on its own, so a worker that dies mid-batch loses nothing:
+its batch transaction rolls back and the rows are claimed again once the lease expires.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, func, or_, select, update
+from sqlmodel import Session
+
+from engine import signals
+from engine.audience import segments
+from engine.core import core, session
+from engine.core import now as current_time
+from engine.delivery import responses
+from engine.monitoring import counters, live
+from engine.monitoring.counters import Tally
+from engine.runtime.enrollments import exit_where
+from engine.runtime.entry import event_view
+from engine.runtime.steps import EXECUTORS
+from engine.runtime.steps.base import Plan, Run, StepResult, plan_of
+from models.audience import Customer, Event
+from models.common import iso
+from models.enrollment import Enrollment, EnrollmentHistory
+from models.journey import Journey, StepBase
+
+E = Enrollment.__table__  # type: ignore[attr-defined]
+H = EnrollmentHistory.__table__  # type: ignore[attr-defined]
+J = Journey.__table__  # type: ignore[attr-defined]
+C = Customer.__table__  # type: ignore[attr-defined]
+
+# Long enough for any batch; a crashed worker's claims come back after this.
+LEASE = timedelta(seconds=60)
+# More executions than this in one go means a loop without a wait (validation forbids it; this is a guard).
+MAX_STEPS_PER_RUN = 1000
+WORKER = f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+_COLUMNS = (
+    E.c.id,
+    E.c.journey_id,
+    E.c.version,
+    E.c.customer_id,
+    E.c.step_id,
+    E.c.context,
+    E.c.visits,
+    E.c.entered_at,
+    E.c.wait_event,
+)
+
+
+@dataclass
+class State:
+    """The mutable part of one enrollment while it moves."""
+
+    id: str
+    journey_id: str
+    customer_id: str
+    step_id: str | None
+    context: dict[str, Any]
+    visits: int
+    version: int
+    status: str = "active"
+    next_run_at: datetime | None = None
+    wait_event: str | None = None
+    ended_at: datetime | None = None
+    exit_reason: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class Executed:
+    step_id: str
+    type: str
+    result: StepResult
+    at: datetime
+
+
+class StepFailed(Exception):
+    """A step raised: the enrollment fails at `step_id`; the steps before it in this run stand."""
+
+    def __init__(
+        self, step: StepBase | None, step_id: str | None, message: str, executed: list[Executed], at: datetime
+    ) -> None:
+        super().__init__(message)
+        self.step_id = step_id
+        self.message = message
+        failed = Executed(
+            step_id or "",
+            step.type if step else "unknown",
+            StepResult("failed", None, {"error": message}),
+            at,
+        )
+        self.executed = [*executed, failed]
+
+
+def walk(
+    state: State,
+    plan: Plan,
+    run: Run,
+    tally: Tally,
+    guard: Callable[[], AbstractContextManager[Any]] = nullcontext,
+) -> list[Executed]:
+    """Move one enrollment from its current step until it waits or ends; `guard` wraps database steps."""
+    journey_id, start = plan.journey_id, state.step_id
+    executed: list[Executed] = []
+    step_id = state.step_id
+    state.version = plan.version
+    while True:
+        step = plan.steps.get(step_id or "")
+        if step is None:
+            raise StepFailed(
+                None, step_id, f"step {step_id!r} is not in version {plan.version}", executed, run.now
+            )
+        waiting = state.context.get("wait")
+        if waiting and waiting.get("stepId") == step_id:
+            # The wait is over (deadline or event): continue after it without executing it again.
+            state.context.pop("wait")
+            state.wait_event = None
+            target = step.next
+        else:
+            if len(executed) >= MAX_STEPS_PER_RUN:
+                raise StepFailed(
+                    step, step_id, f"more than {MAX_STEPS_PER_RUN} steps without a wait", executed, run.now
+                )
+            executor = EXECUTORS[step.type]
+            run.visit = state.visits
+            try:
+                with guard() if executor.TOUCHES_DB else nullcontext():
+                    result = executor.execute(step, run)
+            except Exception as error:
+                raise StepFailed(step, step_id, _describe(error), executed, run.now) from error
+            state.visits += 1
+            executed.append(Executed(step.id, step.type, result, run.now))
+            tally.passed[(journey_id, step.id)] += 1
+            if result.waits:
+                state.step_id, state.next_run_at, state.wait_event = (
+                    step.id,
+                    result.wait_until,
+                    result.wait_event,
+                )
+                state.context["wait"] = {
+                    "stepId": step.id,
+                    "since": iso(run.now),
+                    "until": iso(result.wait_until),
+                }
+                break
+            if result.exit_reason:
+                _end(state, step.id, "exited", run.now, result.exit_reason)
+                tally.edge(journey_id, step.id, "")
+                break
+            target = result.next_step
+        tally.edge(journey_id, step.id, target)
+        if not target:
+            _end(state, step.id, "completed", run.now)
+            break
+        step_id = target
+    tally.at_step(journey_id, start, -1)
+    if state.status == "active":
+        tally.at_step(journey_id, state.step_id, 1)
+    else:
+        tally.ended(journey_id, state.status, state.exit_reason, at=state.ended_at)
+    return executed
+
+
+def _end(state: State, step_id: str, status: str, at: datetime, reason: str | None = None) -> None:
+    state.step_id, state.status, state.ended_at, state.exit_reason = step_id, status, at, reason
+    state.next_run_at, state.wait_event = None, None
+    state.context.pop("wait", None)
+
+
+def _describe(error: Exception) -> str:
+    message = getattr(error, "message", None) or str(error) or type(error).__name__
+    return f"{type(error).__name__}: {message}"[:1000]
+
+
+# ---- batches ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchResult:
+    enrollments: int = 0
+    transitions: int = 0
+    errors: int = 0
+    journeys: set[str] = field(default_factory=set)
+
+
+def advance(limit: int | None = None) -> int:
+    """Claim one batch of due enrollments and move them; returns how many were claimed."""
+    limit = limit or core().settings.batch_size
+    moment = current_time()
+    ids = _claim(limit, moment)
+    if not ids:
+        return 0
+    result = _run_batch(ids, moment)
+    live.publish(
+        {
+            "kind": "batch",
+            "at": iso(moment),
+            "transitions": result.transitions,
+            "journeys": sorted(result.journeys),
+            "errors": result.errors,
+        }
+    )
+    return len(ids)
+
+
+def run_due(limit: int | None = None) -> int:
+    """Advance batch after batch until nothing is due now; returns how many enrollments were handled."""
+    total = 0
+    while handled := advance(limit):
+        total += handled
+    return total
+
+
+def _due(moment: datetime, limit: int) -> Any:
+    active = select(J.c.id).where(J.c.status == "active")
+    due = (
+        select(E.c.id)
+        .where(
+            E.c.status == "active",
+            E.c.next_run_at <= moment,
+            E.c.journey_id.in_(active),
+            or_(E.c.lease_until.is_(None), E.c.lease_until < moment),
+        )
+        .order_by(E.c.next_run_at)
+        .limit(limit)
+    )
+    if not core().db.is_sqlite:
+        # Several workers share the queue: each skips the rows another is claiming right now.
+        due = due.with_for_update(skip_locked=True, of=E)
+    return due
+
+
+def _claim(limit: int, moment: datetime) -> list[str]:
+    with session() as s:
+        statement = (
+            update(E)
+            .where(E.c.id.in_(_due(moment, limit)))
+            .values(lease_owner=WORKER, lease_until=moment + LEASE)
+            .returning(E.c.id)
+        )
+        return list(s.execute(statement).scalars())
+
+
+def _run_batch(ids: list[str], moment: datetime) -> BatchResult:
+    result = BatchResult()
+    tally = Tally()
+    histories: list[tuple[Any, ...]] = []
+    states: list[State] = []
+    with session() as s:
+        # Re-asserting the lease is the batch's first write: it locks the rows (and on SQLite opens the real
+        # transaction, which the per-step savepoints need) and drops rows exited since the claim.
+        rows = s.execute(
+            update(E)
+            .where(E.c.id.in_(ids), E.c.lease_owner == WORKER, E.c.status == "active")
+            .values(lease_until=moment + LEASE)
+            .returning(*_COLUMNS)
+        ).all()
+        journeys = {
+            row.id: row for row in s.execute(select(J).where(J.c.id.in_({r.journey_id for r in rows})))
+        }
+        views = _Customers(s, [row.customer_id for row in rows])
+        shared: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            journey = journeys[row.journey_id]
+            state = State(
+                row.id,
+                row.journey_id,
+                row.customer_id,
+                row.step_id,
+                row.context or {},
+                row.visits,
+                row.version,
+            )
+            executed = _move(s, state, journey, moment, views, shared, tally)
+            result.enrollments += 1
+            result.transitions += len(executed) - (state.status == "failed")
+            result.errors += state.status == "failed"
+            result.journeys.add(journey.id)
+            histories.extend(history_rows(state, executed))
+            states.append(state)
+        if states:
+            update_enrollments(s, states, moment)
+        if histories:
+            insert_history(s, histories)
+        counters.apply(s, tally)
+    return result
+
+
+def _move(
+    s: Session,
+    state: State,
+    journey: Any,
+    moment: datetime,
+    views: _Customers,
+    shared: dict[str, dict[str, Any]],
+    tally: Tally,
+) -> list[Executed]:
+    """Walk one enrollment; a failing step marks only it failed (its earlier steps in this run stand)."""
+    start = state.step_id
+    run = Run(
+        session=s,
+        now=moment,
+        enrollment_id=state.id,
+        customer_id=state.customer_id,
+        journey={"id": journey.id, "name": journey.name, "version": journey.version},
+        context=state.context,
+        load_customer=views.get,
+        customers=shared,
+        load_outcome=lambda enrollment_id: responses.latest_outcome(s, enrollment_id),
+    )
+    try:
+        return walk(state, plan_of(journey), run, tally, s.begin_nested)
+    except StepFailed as failure:
+        executed, step_id, message = failure.executed, failure.step_id, failure.message
+    except Exception as error:  # the stored definition does not parse
+        message = _describe(error)
+        executed, step_id = (
+            [Executed(start or "", "unknown", StepResult("failed", None, {"error": message}), moment)],
+            start,
+        )
+    # Counters for the steps before the failure are already in the tally; now it leaves its start step.
+    tally.at_step(state.journey_id, start, -1)
+    tally.ended(state.journey_id, "failed")
+    fail(state, step_id, message)
+    return executed
+
+
+def fail(state: State, step_id: str | None, message: str) -> None:
+    state.status, state.step_id, state.error = "failed", step_id, message
+    state.next_run_at, state.wait_event = None, None
+
+
+HISTORY_COLUMNS = (
+    "enrollment_id", "journey_id", "customer_id", "step_id", "type", "version", "at", "outcome",
+    "next_step_id", "detail",
+)
+# How SQLAlchemy stores datetimes on SQLite (the raw insert below must match it for comparisons to hold).
+SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def history_rows(state: State, executed: Iterable[Executed]) -> list[tuple[Any, ...]]:
+    """One history row per step execution (a failure is recorded as the step's `failed` execution)."""
+    return [
+        (state.id, state.journey_id, state.customer_id, item.step_id, item.type, state.version, item.at,
+         item.result.outcome[:64], item.result.next_step, item.result.detail)
+        for item in executed
+    ]
+
+
+def insert_history(s: Session, rows: list[tuple[Any, ...]]) -> None:
+    """Raw DBAPI executemany: history is most of what a batch writes, and SQLAlchemy's per-row parameter
+    processing would double its cost. Times and JSON are converted here as SQLAlchemy would."""
+    sqlite = core().db.is_sqlite
+    marks = ", ".join(["?" if sqlite else "%s"] * len(HISTORY_COLUMNS))
+    sql = f"INSERT INTO {H.name} ({', '.join(HISTORY_COLUMNS)}) VALUES ({marks})"
+    stamp, dumps = _stamper(sqlite), json.dumps
+    params = [(*row[:6], stamp(row[6]), *row[7:9], dumps(row[9])) for row in rows]
+    s.connection().exec_driver_sql(sql, params)
+
+
+ENROLLMENT_CHANGES = (
+    "step_id", "status", "next_run_at", "context", "visits", "version", "ended_at", "exit_reason", "error",
+    "wait_event", "updated_at",
+)
+
+
+def update_enrollments(s: Session, states: list[State], moment: datetime) -> None:
+    """Write the batch's enrollments back (raw executemany, like the history) and release their leases."""
+    sqlite = core().db.is_sqlite
+    mark = "?" if sqlite else "%s"
+    assignments = ", ".join(f"{column} = {mark}" for column in ENROLLMENT_CHANGES)
+    sql = (f"UPDATE {E.name} SET {assignments}, lease_owner = NULL, lease_until = NULL "
+           f"WHERE id = {mark} AND lease_owner = {mark}")
+    stamp, dumps = _stamper(sqlite), json.dumps
+    params = [
+        (state.step_id, state.status, stamp(state.next_run_at), dumps(state.context), state.visits,
+         state.version, stamp(state.ended_at), state.exit_reason, state.error, state.wait_event,
+         stamp(moment), state.id, WORKER)
+        for state in states
+    ]
+    s.connection().exec_driver_sql(sql, params)
+
+
+def _stamper(sqlite: bool) -> Callable[[datetime | None], Any]:
+    """Datetimes as SQLAlchemy stores them (text on SQLite), each distinct one formatted once."""
+    if not sqlite:
+        return lambda moment: moment
+    formatted: dict[datetime, str] = {}
+
+    def stamp(moment: datetime | None) -> str | None:
+        if moment is None:
+            return None
+        text = formatted.get(moment)
+        if text is None:
+            text = formatted[moment] = moment.strftime(SQLITE_DATETIME)
+        return text
+
+    return stamp
+
+
+class _Customers:
+    """The batch's customer views, loaded with two queries the first time any step needs one."""
+
+    def __init__(self, s: Session, customer_ids: list[str]) -> None:
+        self.session, self.ids = s, customer_ids
+        self.views: dict[str, dict[str, Any]] | None = None
+
+    def get(self, customer_id: str) -> dict[str, Any] | None:
+        if self.views is None:
+            # Plain rows, not ORM objects: this runs for every batch that looks at customers.
+            rows = self.session.execute(
+                select(C.c.id, C.c.attributes, C.c.flags).where(C.c.id.in_(self.ids))
+            ).all()
+            member_of = segments.memberships(self.session, self.ids)
+            self.views = {row.id: segments.view_of(row, member_of.get(row.id, ())) for row in rows}
+        return self.views.get(customer_id)
+
+
+# ---- sweeps and signal receivers ----------------------------------------------------------------------
+
+
+def sweep() -> int:
+    """Exit enrollments older than their journey's maxDuration and release stale leases; returns exits."""
+    moment = current_time()
+    exited = 0
+    with session() as s:
+        for journey_id, max_duration in s.execute(
+            select(J.c.id, J.c.max_duration).where(J.c.status == "active")
+        ):
+            exited += exit_where(
+                s, journey_id, "max_duration", moment, entered_before=moment - timedelta(days=max_duration)
+            )
+        s.execute(update(E).where(E.c.lease_until < moment).values(lease_owner=None, lease_until=None))
+    if exited:
+        live.publish(
+            {
+                "kind": "batch",
+                "at": iso(moment),
+                "transitions": 0,
+                "journeys": [],
+                "errors": 0,
+                "exited": exited,
+            }
+        )
+    return exited
+
+
+def next_due_at() -> datetime | None:
+    """When the earliest active enrollment of an active journey becomes due (the scheduler wakes then)."""
+    with session() as s:
+        active = select(J.c.id).where(J.c.status == "active")
+        return s.execute(
+            select(func.min(E.c.next_run_at)).where(E.c.status == "active", E.c.journey_id.in_(active))
+        ).scalar_one()
+
+
+def _resume_waits(session: Session, events: list[Event], now: datetime, **_: Any) -> None:
+    """An `untilEvent` wait ends early when its event arrives; the event is visible to later steps."""
+    wanted = {(event.customer_id, event.type): event for event in events}
+    rows = session.execute(
+        select(E.c.id, E.c.customer_id, E.c.wait_event, E.c.context).where(
+            E.c.customer_id.in_({customer for customer, _ in wanted}),
+            E.c.wait_event.in_({kind for _, kind in wanted}),
+            E.c.status == "active",
+        )
+    ).all()
+    changes = []
+    for row in rows:
+        event = wanted.get((row.customer_id, row.wait_event))
+        if event is None:
+            continue
+        context = dict(row.context or {})
+        context["event"] = event_view(event)
+        context["wait"] = {**context.get("wait", {}), "resumedBy": event.id}
+        changes.append({"b_id": row.id, "b_event": row.wait_event, "b_context": context, "b_next": now})
+    if changes:
+        # Still waiting for that event: a runner batch may have moved the enrollment since it was read.
+        session.execute(
+            update(E)
+            .where(E.c.id == bindparam("b_id"), E.c.wait_event == bindparam("b_event"))
+            .values(context=bindparam("b_context"), next_run_at=bindparam("b_next"), wait_event=None),
+            changes,
+        )
+
+
+def _extend_waits(
+    session: Session, journey: Journey, old: str, new: str, now: datetime, options: dict[str, Any], **_: Any
+) -> None:
+    """Resume with extendWaits: pending wait deadlines move back by the time the journey spent paused."""
+    if not (old == "paused" and new == "active" and options.get("extend_waits") and journey.paused_at):
+        return
+    paused_at, shift = journey.paused_at, now - journey.paused_at
+    rows = session.execute(
+        select(E.c.id, E.c.next_run_at, E.c.context).where(
+            E.c.journey_id == journey.id, E.c.status == "active", E.c.next_run_at > paused_at
+        )
+    ).all()
+    changes = []
+    for row in rows:
+        wait = (row.context or {}).get("wait")
+        if not wait or wait.get("resumedBy"):
+            continue
+        context = {**row.context, "wait": {**wait, "until": iso(row.next_run_at + shift)}}
+        changes.append({"b_id": row.id, "b_context": context, "b_next": row.next_run_at + shift})
+    if changes:
+        session.execute(
+            update(E)
+            .where(E.c.id == bindparam("b_id"))
+            .values(context=bindparam("b_context"), next_run_at=bindparam("b_next")),
+            changes,
+        )
+
+
+signals.events_accepted.connect(_resume_waits)
+signals.journey_status_changed.connect(_extend_waits)
