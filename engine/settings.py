@@ -19,14 +19,37 @@ class Settings(BaseSettings):
     # How often the runner wakes on its own when nothing pokes it (seconds).
     tick_seconds: float = 1.0
     batch_size: int = 500
+    # Free-form JSON (attributes, event properties, update values): bytes per value set, nesting depth.
+    json_max_bytes: int = 65_536
+    json_max_depth: int = 32
+    # Message templates: wall-clock seconds and characters of output per render.
+    template_time_limit: float = 2.0
+    template_max_output: int = 262_144
+    # CEL: the most work one evaluation may cost (estimated from the expression and its inputs).
+    cel_cost_limit: int = 1_000_000
+    # Outbound requests (webhook, sms, push, SMTP) may reach these private hosts or CIDRs (comma-separated).
+    outbound_allowlist: str = ""
+    # Accounts bootstrap: an admin created or updated at start, and an admin API key for automation.
+    admin_email: str = ""
+    admin_password: str = ""
+    admin_token: str = ""
+    # Host headers the app answers (comma-separated); empty: the bind host and localhost.
+    allowed_hosts: str = ""
+    # Signs session cookies; empty: generated once and kept in the data folder.
+    storage_secret: str = ""
 
     def resolved_database_url(self) -> str:
         """The configured URL, or a SQLite file in ./data/ (created on demand)."""
         if self.database_url:
             return self.database_url
-        data = Path.cwd() / "data"
-        data.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{data / 'journeys.db'}"
+        return f"sqlite:///{data_dir() / 'journeys.db'}"
+
+
+def data_dir() -> Path:
+    """./data/, created on demand: the default database and generated secrets live here."""
+    data = Path.cwd() / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    return data
 
 
 def parse_cli(argv: list[str] | None = None) -> Settings:
