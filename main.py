@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
+from collections.abc import Callable
 
 from nicegui import app, ui
 
-from engine import core, demo, wiring
+from engine import core, demo, schema, wiring
 from engine.monitoring import live
 from engine.runtime import scheduler
-from engine.settings import Settings, parse_cli
+from engine.settings import Invocation, Settings, parse_cli
 from ui import api, pages
 
 
@@ -29,9 +31,9 @@ def build(settings: Settings) -> None:
         app.on_shutdown(scheduler.stop)
 
 
-def main() -> None:
-    # Under pytest (NiceGUI's user fixture runs this file) argv belongs to pytest: read the environment only.
-    settings = Settings() if "PYTEST_CURRENT_TEST" in os.environ else parse_cli()
+def serve(invocation: Invocation) -> int:
+    """Start the web app, the API and the engine (the default command)."""
+    settings = invocation.settings
     build(settings)
     ui.run(
         host=settings.host,
@@ -42,6 +44,39 @@ def main() -> None:
         favicon="🧭",
         storage_secret=os.environ.get("JOURNEYS_STORAGE_SECRET", "journeys-local"),
     )
+    return 0
+
+
+def db(invocation: Invocation) -> int:
+    """`db upgrade|current|history|revision`: the schema, for operators (and developers writing revisions)."""
+    url = invocation.settings.resolved_database_url()
+    if invocation.action == "upgrade":
+        schema.upgrade(url)
+        print(f"database at {', '.join(schema.current(url))} (head)")
+    elif invocation.action == "current":
+        known_head = schema.head()
+        for revision in schema.current(url) or ("(none: not under migrations yet)",):
+            print(f"{revision} (head)" if revision == known_head else revision)
+    elif invocation.action == "history":
+        print("\n".join(schema.history()))
+    elif invocation.action == "revision":
+        print(f"wrote {schema.new_revision(invocation.options['message'])}")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[Invocation], int]] = {"serve": serve, "db": db}
+
+
+def main() -> None:
+    # Under pytest (NiceGUI's user fixture runs this file) argv belongs to pytest: read the environment only.
+    invocation = Invocation("serve", Settings()) if "PYTEST_CURRENT_TEST" in os.environ else parse_cli()
+    try:
+        code = COMMANDS[invocation.command](invocation)
+    except schema.SchemaTooNewError as error:
+        # Refuse to run on a schema this code does not know, rather than misreading or damaging it.
+        sys.exit(f"journeys: {error}")
+    if code:
+        sys.exit(code)
 
 
 if __name__ in {"__main__", "__mp_main__"}:

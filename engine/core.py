@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from engine import schema
 from engine.clock import Clock, SystemClock
 from engine.db import Database
 from engine.settings import Settings
@@ -28,12 +29,16 @@ _core: Core | None = None
 
 
 def init(settings: Settings, clock: Clock | None = None) -> Core:
-    """Open the database (creating tables) and make it the current core."""
+    """Upgrade the database to the code's schema (creating it when empty) and make it the current core.
+
+    Raises schema.SchemaTooNewError when a newer release has already upgraded the database.
+    """
     global _core
     if _core is not None:
         _core.db.dispose()
-    db = Database(settings.resolved_database_url())
-    db.create_all()
+    url = settings.resolved_database_url()
+    schema.upgrade(url)
+    db = Database(url)
     _core = Core(settings=settings, db=db, clock=clock or SystemClock())
     return _core
 

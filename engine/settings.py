@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -52,16 +54,55 @@ def data_dir() -> Path:
     return data
 
 
-def parse_cli(argv: list[str] | None = None) -> Settings:
-    """Settings from the environment, overridden by command-line flags."""
+@dataclass
+class Invocation:
+    """What the command line asked for: a command (`serve` when none is given) and the settings to use.
+
+    `action` and `options` hold a subcommand's own arguments (for `db`: upgrade, current, history, revision).
+    """
+
+    command: str
+    settings: Settings
+    action: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def _add_db_flag(parser: argparse.ArgumentParser, default: Any = None) -> None:
+    parser.add_argument("--db", dest="database_url", default=default,
+                        help="database URL (default: SQLite in ./data/)")
+
+
+def _add_db_command(commands: Any) -> None:
+    db = commands.add_parser("db", help="database schema: upgrade, current revision, history")
+    # SUPPRESS: a --db given before the subcommand is not overwritten by this one's absence.
+    _add_db_flag(db, default=argparse.SUPPRESS)
+    actions = db.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("upgrade", help="upgrade the database to this release's schema")
+    actions.add_parser("current", help="print the revision the database is at")
+    actions.add_parser("history", help="list every schema revision, newest first")
+    revision = actions.add_parser("revision", help="(developers) write a migration for the models' changes")
+    revision.add_argument("-m", "--message", required=True, help="what the revision changes")
+
+
+def parse_cli(argv: list[str] | None = None) -> Invocation:
+    """The command and settings: the environment, overridden by command-line flags.
+
+    No subcommand serves the app; a subcommand is one `_add_<name>_command` adding its parser below.
+    """
     parser = argparse.ArgumentParser(prog="journeys", description="Journeys: customer-journey orchestrator")
-    parser.add_argument("--db", dest="database_url", help="database URL (default: SQLite in ./data/)")
+    _add_db_flag(parser)
     parser.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (default 8080)")
     parser.add_argument("--no-demo", dest="demo", action="store_false", default=None,
                         help="do not seed demo data into an empty database")
     parser.add_argument("--no-scheduler", dest="scheduler", action="store_false", default=None,
                         help="do not run the background engine")
-    args = parser.parse_args(argv)
-    overrides = {key: value for key, value in vars(args).items() if value is not None}
-    return Settings(**overrides)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_db_command(commands)
+    args = vars(parser.parse_args(argv))
+    command = args.pop("command") or "serve"
+    action = args.pop("action", None) or ""
+    known = set(Settings.model_fields)
+    overrides = {key: value for key, value in args.items() if key in known and value is not None}
+    options = {key: value for key, value in args.items() if key not in known}
+    return Invocation(command=command, settings=Settings(**overrides), action=action, options=options)

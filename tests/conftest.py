@@ -3,11 +3,15 @@ and an HTTP client on the API alone.
 
 Set JOURNEYS_TEST_DATABASE_URL (e.g. postgresql+psycopg://journeys:journeys@127.0.0.1/journeys_test) to run
 the engine and API tests against PostgreSQL; every test then starts from empty tables.
+
+Test databases are made by create_all and stamped at the migrations' head (quicker than running the chain
+per test); tests/engine/test_schema.py pins that this equals what the migrations build.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +19,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from engine import core, wiring
+from engine import core, schema, wiring
 from engine.clock import VirtualClock
 from engine.core import Core
 from engine.monitoring import live
@@ -24,26 +28,44 @@ from engine.settings import Settings
 POSTGRES_URL = os.environ.get("JOURNEYS_TEST_DATABASE_URL", "")
 
 
+@pytest.fixture(scope="session")
+def empty_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite database at the schema head, made once and copied for every test."""
+    path = tmp_path_factory.mktemp("template") / "journeys.db"
+    schema.create_at_head(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture(autouse=True)
-def journeys_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def journeys_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty_sqlite_template: Path
+) -> Iterator[str]:
     """Point every test (the `user` fixture's main.py included) at its own empty database, engine off."""
-    url = POSTGRES_URL or f"sqlite:///{tmp_path / 'journeys.db'}"
+    if POSTGRES_URL:
+        url = POSTGRES_URL
+        empty_postgres(url)
+    else:
+        shutil.copyfile(empty_sqlite_template, tmp_path / "journeys.db")
+        url = f"sqlite:///{tmp_path / 'journeys.db'}"
     monkeypatch.setenv("JOURNEYS_DATABASE_URL", url)
     monkeypatch.setenv("JOURNEYS_SCHEDULER", "0")
     monkeypatch.setenv("JOURNEYS_DEMO", "0")
-    if POSTGRES_URL:
-        _empty_postgres(url)
     live.reset()
     yield url
 
 
-def _empty_postgres(url: str) -> None:
+def empty_postgres(url: str) -> None:
+    """Drop every table (alembic_version too) and recreate them empty at the schema head."""
+    from sqlalchemy import text
+
     from engine.db import Database
 
     database = Database(url)
     database.drop_all()
-    database.create_all()
+    with database.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     database.dispose()
+    schema.create_at_head(url)
 
 
 @pytest.fixture
