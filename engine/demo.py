@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.audience import customers, segments
-from engine.core import core, now
+from engine.core import now
 from engine.core import session as open_session
 from engine.decisioning import offers
+from engine.delivery import outbound
 from engine.journeys import lifecycle
 from engine.journeys.layout import layout
 from models.audience import Customer, SegmentIn
@@ -146,7 +147,8 @@ def _customers() -> list[dict[str, Any]]:
 
 def _channels() -> None:
     moment = now()
-    url = f"http://127.0.0.1:{core().settings.port}/api/v1/sink/webhook"
+    # The app's own sink: the outbound guard always allows exactly this URL (see engine.delivery.outbound).
+    url = outbound.own_sink_url()
     with open_session() as s:
         s.add(Channel(id="ch_inapp", name="In-app inbox", type="in_app", config={}, created_at=moment,
                       updated_at=moment))

@@ -1,4 +1,8 @@
-"""Test helpers for channels and deliveries: seed rows, a real local HTTP receiver and a real SMTP server."""
+"""Test helpers for channels and deliveries: seed rows, a real local HTTP receiver and a real SMTP server.
+
+The outbound guard refuses loopback destinations, so the local servers put their own address on the
+outbound allowlist while they run (`allow=False` keeps it off, to watch the guard refuse them).
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy import select
 
-from engine.core import now, session
+from engine.core import core, now, session
 from engine.delivery.outbox import QueuedDelivery, queue_delivery
 from models.audience import Customer
 from models.channels import Channel, Delivery, DeliveryAttempt
@@ -52,6 +56,21 @@ def seed_channel(channel_id: str, type: str, config: dict[str, Any], rate_limit:
     return channel_id
 
 
+LOCAL_ADDRESS = "127.0.0.1"
+
+
+@contextmanager
+def outbound_allowed(entry: str) -> Iterator[None]:
+    """`entry` added to the outbound allowlist for the duration."""
+    settings = core().settings
+    before = settings.outbound_allowlist
+    settings.outbound_allowlist = ",".join(filter(None, [before, entry]))
+    try:
+        yield
+    finally:
+        settings.outbound_allowlist = before
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -68,7 +87,10 @@ class Receiver:
 
 
 @contextmanager
-def http_receiver(statuses: list[int] | None = None) -> Iterator[Receiver]:
+def http_receiver(statuses: list[int] | None = None, allow: bool = True, answer: bytes = b"",
+                  headers: dict[str, str] | None = None) -> Iterator[Receiver]:
+    """A receiver on 127.0.0.1 (allowed outbound unless `allow=False`); answers that are not 200 carry
+    `headers` and `answer` (or "busy") as their body."""
     receiver = Receiver(statuses=list(statuses or []))
 
     class Handler(BaseHTTPRequestHandler):
@@ -78,18 +100,21 @@ def http_receiver(statuses: list[int] | None = None) -> Iterator[Receiver]:
                                       "json": json.loads(raw)})
             status = receiver.statuses.pop(0) if receiver.statuses else 200
             self.send_response(status)
+            for name, value in (headers or {}).items() if status != 200 else ():
+                self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(b"busy" if status >= 400 else b"ok")
+            self.wfile.write((answer or b"busy") if status >= 400 else b"ok")
 
         def log_message(self, *args: Any) -> None:  # keep test output quiet
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer((LOCAL_ADDRESS, 0), Handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    receiver.url = f"http://{LOCAL_ADDRESS}:{server.server_address[1]}/hook"
     try:
-        yield receiver
+        with outbound_allowed(LOCAL_ADDRESS if allow else ""):
+            yield receiver
     finally:
         server.shutdown()
         server.server_close()
@@ -106,10 +131,10 @@ class _Mailbox:
 
 
 @contextmanager
-def smtp_server(tls: ssl.SSLContext | None = None,
-                login: tuple[str, str] | None = None) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-    """A real SMTP server (aiosmtpd) on a free local port, offering STARTTLS with `tls` and requiring
-    AUTH with `login`; yields (port, received messages)."""
+def smtp_server(tls: ssl.SSLContext | None = None, login: tuple[str, str] | None = None,
+                allow: bool = True) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1 (allowed outbound unless `allow=False`),
+    offering STARTTLS with `tls` and requiring AUTH with `login`; yields (port, received messages)."""
     mailbox = _Mailbox()
 
     def authenticate(_server: Any, _session: Any, _envelope: Any, _mechanism: str, data: Any) -> AuthResult:
@@ -119,10 +144,11 @@ def smtp_server(tls: ssl.SSLContext | None = None,
     options: dict[str, Any] = {"tls_context": tls, "require_starttls": tls is not None}
     if login is not None:
         options.update(authenticator=authenticate, auth_required=True)
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port(), **options)
+    controller = Controller(mailbox, hostname=LOCAL_ADDRESS, port=free_port(), **options)
     controller.start()
     try:
-        yield controller.port, mailbox.messages
+        with outbound_allowed(LOCAL_ADDRESS if allow else ""):
+            yield controller.port, mailbox.messages
     finally:
         controller.stop()
 

@@ -1,8 +1,9 @@
 """Channel CRUD with per-type config checks and secret masking, and the "send test" action.
 
-Secrets (email username/password, every webhook/sms/push header value) are stored in clear because the
-dispatcher needs them, but every answer shows them as "***"; an update that sends "***" back keeps the
-stored value.
+Secrets (email username/password, every webhook/sms/push header value, the user:password part of a URL) are
+stored in clear because the dispatcher needs them, but every answer shows them as "***"; an update that
+sends "***" back keeps the stored value. A URL or SMTP host that resolves to a non-public address is refused
+unless allowed (engine.delivery.outbound).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlmodel import Session
 
 from engine import signals
 from engine.core import now, session
+from engine.delivery import outbound
 from engine.delivery.deliveries import delivery_out
 from engine.delivery.outbox import queue_delivery
 from engine.errors import Invalid
@@ -119,7 +121,21 @@ def checked_config(type: str, config: dict[str, Any], stored: dict[str, Any] | N
         # pydantic marks a bad dict key with a trailing "[key]"; the key itself names the field well enough.
         field = ".".join(["config", *(str(part) for part in first["loc"] if part != "[key]")])
         raise Invalid(f"{field}: {first['msg']}", field=field) from error
-    return model.model_dump(by_alias=True)
+    checked = model.model_dump(by_alias=True)
+    _check_destination(type, checked)
+    return checked
+
+
+def _check_destination(type: str, config: dict[str, Any]) -> None:
+    """422 naming `config.url` or `config.host` when the destination is refused by the outbound guard."""
+    field = "config.url" if type in HEADER_CHANNELS else "config.host"
+    try:
+        if type in HEADER_CHANNELS and not outbound.is_own_sink(config["url"]):
+            outbound.check_at_save(*outbound.url_host_port(config["url"]))
+        elif type == "email":
+            outbound.check_at_save(config["host"], config["port"])
+    except (ValueError, outbound.BlockedDestination) as error:
+        raise Invalid(f"{field}: {error}", field=field) from error
 
 
 def mask(type: str, config: dict[str, Any]) -> dict[str, Any]:
@@ -131,6 +147,10 @@ def mask(type: str, config: dict[str, Any]) -> dict[str, Any]:
                 shown[key] = MASK
     if type in HEADER_CHANNELS:
         shown["headers"] = {name: MASK for name in (shown.get("headers") or {})}
+        if isinstance(shown.get("url"), str):
+            start, userinfo, end = _split_userinfo(shown["url"])
+            if userinfo:
+                shown["url"] = f"{start}{MASK}@{end}"
     return shown
 
 
@@ -145,6 +165,12 @@ def _unmask(type: str, config: dict[str, Any], stored: dict[str, Any]) -> dict[s
         for key in EMAIL_SECRETS:
             if unmasked.get(key) == MASK:
                 unmasked[key] = _kept(stored.get(key), f"config.{key}")
+    url = unmasked.get("url")
+    if type in HEADER_CHANNELS and isinstance(url, str):
+        start, userinfo, end = _split_userinfo(url)
+        if userinfo == MASK:
+            kept = _split_userinfo(stored.get("url") or "")[1] or None
+            unmasked["url"] = f"{start}{_kept(kept, 'config.url')}@{end}"
     headers = unmasked.get("headers")
     if type in HEADER_CHANNELS and isinstance(headers, dict):
         kept = stored.get("headers") or {}
@@ -153,6 +179,19 @@ def _unmask(type: str, config: dict[str, Any], stored: dict[str, Any]) -> dict[s
             for name, value in headers.items()
         }
     return unmasked
+
+
+def _split_userinfo(url: str) -> tuple[str, str, str]:
+    """(`scheme://`, the `user:password` before the host's "@" or "", the rest from the host on), split
+    the way the HTTP client reads a URL (the last "@" of the authority ends the user info)."""
+    scheme, separator, after = url.partition("://")
+    if not separator:
+        return url, "", ""
+    authority_end = min([index for index in map(after.find, "/?#") if index >= 0] or [len(after)])
+    userinfo, at, host = after[:authority_end].rpartition("@")
+    if not at:
+        return url, "", ""
+    return f"{scheme}://", userinfo, host + after[authority_end:]
 
 
 def _kept(value: Any, field: str) -> Any:

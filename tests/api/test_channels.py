@@ -1,16 +1,22 @@
-"""Channels over HTTP: per-type validation, secrets masked in every answer and kept on "***", test sends."""
+"""Channels over HTTP: per-type validation, secrets masked in every answer and kept on "***", test sends,
+non-public destinations refused unless allowlisted."""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
-from engine.core import session
+from engine.core import Core, session
+from engine.delivery import outbound
 from engine.delivery.dispatcher import dispatch_due
 from models.channels import Channel
-from tests.delivery_kit import http_receiver, seed_customer, seed_offer
+from tests.delivery_kit import free_port, http_receiver, seed_customer, seed_offer
+from ui.api import sink
 
 MAIL = {"host": "smtp.example.com", "port": 587, "starttls": True, "username": "shop",
         "password": "hunter2", "fromAddress": "shop@example.com"}
@@ -151,3 +157,87 @@ def test_send_test_with_unknown_ids_is_not_found(api: TestClient) -> None:
                        ("ch_inapp", {"customerId": "cus_ann", "offerId": "off_nope"})):
         assert api.post(f"/api/v1/channels/{path}/test", json=body).status_code == 404
     assert api.post("/api/v1/channels/ch_inapp/test", json={"customerId": "cus_ann"}).status_code == 422
+
+
+def _error_field(response: Any) -> str:
+    assert response.status_code == 422, response.text
+    return str(response.json()["error"]["details"]["field"])
+
+
+def test_a_webhook_to_the_cloud_metadata_address_is_refused_naming_the_url(api: TestClient) -> None:
+    response = api.post("/api/v1/channels", json={"name": "Meta", "type": "webhook",
+                                                  "config": {"url": "http://169.254.169.254/latest"}})
+    assert _error_field(response) == "config.url"
+    assert "blocked destination" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8080/api/v1/journeys", "http://2130706433/", "http://0x7f.1/", "http://[::1]/",
+    "http://[::ffff:127.0.0.1]/", "http://0.0.0.0/", "https://localhost/in", "http://10.0.0.1/",
+    "http://user:pw@192.168.1.1/", "http://0177.0.0.1/",  # the last is no URL at all for the HTTP client
+])
+def test_webhook_sms_and_push_urls_to_non_public_hosts_are_refused(api: TestClient, url: str) -> None:
+    for type in ("webhook", "sms", "push"):
+        response = api.post("/api/v1/channels", json={"name": "x", "type": type, "config": {"url": url}})
+        assert _error_field(response) == "config.url"
+
+
+def test_an_smtp_host_on_loopback_is_refused_naming_the_host(api: TestClient) -> None:
+    response = api.post("/api/v1/channels", json={"name": "Mail", "type": "email",
+                                                  "config": {**MAIL, "host": "localhost", "port": 25}})
+    assert _error_field(response) == "config.host"
+
+
+def test_an_update_to_a_blocked_url_is_refused_and_keeps_the_stored_one(api: TestClient) -> None:
+    _create(api, id="ch_hook", name="Hook", type="webhook", config=HOOK)
+    response = api.put("/api/v1/channels/ch_hook", json={"config": {**HOOK, "url": "http://10.1.1.1/x"}})
+    assert _error_field(response) == "config.url"
+    assert _stored("ch_hook")["url"] == HOOK["url"]
+
+
+def test_allowlisted_private_destinations_are_accepted(api: TestClient, engine_core: Core) -> None:
+    engine_core.settings.outbound_allowlist = "169.254.169.254,10.0.0.0/8,mail.internal"
+    _create(api, name="Meta", type="webhook", config={"url": "http://169.254.169.254/latest"})
+    _create(api, name="Lan", type="sms", config={"url": "http://10.20.30.40:9000/sms"})
+    _create(api, name="Mail", type="email", config={**MAIL, "host": "mail.internal"})
+
+
+def test_credentials_in_a_url_are_masked_and_kept_when_sent_back(api: TestClient) -> None:
+    url = "https://bot:t0ken@hooks.example.com/in?team=growth"
+    created = _create(api, id="ch_hook", name="Hook", type="webhook", config={**HOOK, "url": url})
+    shown = "https://***@hooks.example.com/in?team=growth"
+    assert created["config"]["url"] == shown
+    assert api.get("/api/v1/channels/ch_hook").json()["config"]["url"] == shown
+    moved = "https://***@hooks.example.com/v2"
+    updated = api.put("/api/v1/channels/ch_hook", json={"config": {**created["config"], "url": moved}}).json()
+    assert updated["config"]["url"] == moved
+    assert _stored("ch_hook")["url"] == "https://bot:t0ken@hooks.example.com/v2"
+    api.put("/api/v1/channels/ch_hook", json={"config": {**HOOK, "url": "https://hooks.example.com/v3"}})
+    response = api.put("/api/v1/channels/ch_hook", json={"config": {**HOOK, "url": moved}})
+    assert _error_field(response) == "config.url"  # "***" with no stored credentials to keep
+
+
+def test_the_demo_webhook_reaches_the_apps_own_sink_without_an_allowlist(api: TestClient,
+                                                                         engine_core: Core) -> None:
+    """The exemption for the app's own sink, end to end: the API served on a real port, the channel
+    pointing at its sink, the delivery arriving there."""
+    seed_customer("cus_ann")
+    seed_offer("off_tea")
+    sink.clear()
+    server = uvicorn.Server(uvicorn.Config(api.app, host="127.0.0.1", port=free_port(), lifespan="off",
+                                           log_level="warning"))
+    engine_core.settings.port = server.config.port
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.02)
+        _create(api, id="ch_sink", name="Sink", type="webhook", config={"url": outbound.own_sink_url()})
+        api.post("/api/v1/channels/ch_sink/test", json={"customerId": "cus_ann", "offerId": "off_tea"})
+        assert dispatch_due() == 1
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    [received] = api.get("/api/v1/sink/webhook").json()["data"]
+    assert received["body"]["channelId"] == "ch_sink"
+    assert engine_core.settings.outbound_allowlist == ""

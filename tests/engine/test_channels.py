@@ -18,10 +18,12 @@ from engine.delivery.channels import email as email_channel
 from engine.delivery.dispatcher import dispatch_due
 from models.channels import InboxMessage
 from tests.delivery_kit import (
+    LOCAL_ADDRESS,
     delivery,
     http_config,
     http_receiver,
     mail_config,
+    outbound_allowed,
     queue,
     seed_channel,
     seed_customer,
@@ -80,7 +82,8 @@ def test_email_to_an_unreachable_server_is_retried() -> None:
         pass  # the port is free again: nothing listens
     seed_channel("ch_mail", "email", mail_config(port))
     queued = queue(channel_id="ch_mail")
-    dispatch_due()
+    with outbound_allowed(LOCAL_ADDRESS):
+        dispatch_due()
     row = delivery(queued.id)
     assert (row.status, row.attempts) == ("queued", 1)
     assert "Connection" in row.last_error or "refused" in row.last_error

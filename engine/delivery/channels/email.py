@@ -5,13 +5,25 @@ from __future__ import annotations
 
 import hashlib
 import smtplib
+import socket
 import ssl
 from email.message import EmailMessage
 from typing import Any
 
+from engine.delivery import outbound
 from engine.delivery.channels.base import OutgoingMessage, SendError
 
 TIMEOUT_SECONDS = 30
+# The first line of an SMTP reply, cut to this, is the most of a remote answer lastError ever shows.
+REPLY_CHARS = 200
+
+
+class GuardedSMTP(smtplib.SMTP):
+    """SMTP over a connection to an address the outbound guard checked; STARTTLS still verifies the
+    configured host name."""
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        return outbound.connect(host, port, timeout)
 
 
 def send(config: dict[str, Any], message: OutgoingMessage) -> None:
@@ -20,17 +32,20 @@ def send(config: dict[str, Any], message: OutgoingMessage) -> None:
         raise SendError(f"customer {message.customer_id} has no email address", permanent=True)
     mail = _compose(config["fromAddress"], recipient, message)
     try:
-        with smtplib.SMTP(config["host"], int(config.get("port", 25)), timeout=TIMEOUT_SECONDS) as smtp:
+        with GuardedSMTP(config["host"], int(config.get("port", 25)), timeout=TIMEOUT_SECONDS) as smtp:
             if config.get("starttls"):
                 smtp.starttls(context=ssl.create_default_context())
             if config.get("username"):
                 smtp.login(config["username"], config.get("password") or "")
             smtp.send_message(mail)
+    except outbound.BlockedDestination as error:
+        raise SendError(str(error), permanent=True) from error
     except smtplib.SMTPResponseException as error:
         # 5xx answers (bad mailbox, auth refused) will not change on a retry; 4xx ones may.
         text = error.smtp_error
         text = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
-        raise SendError(f"SMTP {error.smtp_code}: {text}", permanent=error.smtp_code >= 500) from error
+        reply = text.splitlines()[0][:REPLY_CHARS] if text else ""
+        raise SendError(f"SMTP {error.smtp_code}: {reply}", permanent=error.smtp_code >= 500) from error
     except (smtplib.SMTPException, OSError) as error:
         raise SendError(f"{type(error).__name__}: {error}") from error
 
