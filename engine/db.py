@@ -1,20 +1,40 @@
-"""The one SQLAlchemy engine, shared by the UI loop and the scheduler threads."""
+"""The one SQLAlchemy engine, shared by the UI loop and the scheduler threads, with two kinds of session:
+`session()` for work that writes and `reader()` for work that only reads.
+
+On SQLite a writer begins IMMEDIATE (it queues for the write lock up front, so a transaction that reads and
+then writes never meets "database is locked" half way), while a reader begins DEFERRED and, in WAL mode,
+reads its snapshot without waiting for any writer. PostgreSQL needs neither: both kinds are plain sessions.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel, create_engine
 
 import models  # noqa: F401  (registers every table on SQLModel.metadata)
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Execution option naming how a SQLite transaction begins ("IMMEDIATE" for writers, "DEFERRED" for readers).
+BEGIN = "journeys_begin"
+# PostgreSQL SQLSTATEs worth another try: serialization failure, deadlock detected, lock not available.
+TRANSIENT_STATES = frozenset({"40001", "40P01", "55P03"})
+# session.info key: callbacks to run once the session's transaction has committed.
+AFTER_COMMIT = "after_commit"
+
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-    # WAL lets the UI read while the runner writes; busy_timeout rides out short write locks.
-    # The driver's own transaction handling is switched off so `_begin_immediate` decides how to begin.
+    # WAL lets readers see their snapshot while a writer writes; busy_timeout rides out short write locks.
+    # The driver's own transaction handling is switched off so `_begin` decides how to begin.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -24,11 +44,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
-def _begin_immediate(connection) -> None:  # type: ignore[no-untyped-def]
-    # Take the write lock up front: a deferred transaction that reads and then writes cannot wait for a
-    # concurrent writer (SQLite answers "database is locked" at once), while an immediate one queues
-    # behind it for busy_timeout. Transactions here are short batches, so readers barely notice.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _begin(connection) -> None:  # type: ignore[no-untyped-def]
+    mode = connection.get_execution_options().get(BEGIN, "IMMEDIATE")
+    connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 class Database:
@@ -40,9 +58,10 @@ class Database:
                 url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=10, max_overflow=20
             )
             event.listen(self.engine, "connect", _sqlite_pragmas)
-            event.listen(self.engine, "begin", _begin_immediate)
+            event.listen(self.engine, "begin", _begin)
         else:
             self.engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        self._reading = self.engine.execution_options(**{BEGIN: "DEFERRED"})
 
     def create_all(self) -> None:
         SQLModel.metadata.create_all(self.engine)
@@ -52,7 +71,7 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session that commits on success and rolls back on error."""
+        """A writing session: commits on success, rolls back on error, then runs its after-commit work."""
         with Session(self.engine, expire_on_commit=False) as session:
             try:
                 yield session
@@ -60,6 +79,51 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+            callbacks = session.info.pop(AFTER_COMMIT, [])
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # the sender's work is committed; a failed follow-up must not undo its answer
+                log.exception("after-commit work failed")
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """A reading session: never waits for a writer on SQLite; whatever it did is rolled back."""
+        with Session(self._reading, expire_on_commit=False) as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def after_commit(session: Session, callback: Callable[[], Any]) -> None:
+    """Run `callback` (with no transaction open) once `session` has committed; dropped if it rolls back."""
+    session.info.setdefault(AFTER_COMMIT, []).append(callback)
+
+
+def is_transient(error: BaseException) -> bool:
+    """A PostgreSQL deadlock or serialization failure: the transaction is sound, only unlucky. Retry it."""
+    while error is not None:
+        if isinstance(error, DBAPIError):
+            state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+            return state in TRANSIENT_STATES
+        error = error.__cause__  # type: ignore[assignment]
+    return False
+
+
+def retrying(work: Callable[[], T], attempts: int = 5, first_pause: float = 0.05,
+             pause: Callable[[float], Any] = time.sleep,
+             transient: Callable[[BaseException], bool] = is_transient) -> T:
+    """`work()` again (whole transaction) after a transient error, backing off 50 ms, 100 ms, 200 ms, ..."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except Exception as error:
+            if attempt == attempts or not transient(error):
+                raise
+            log.info("transient database error (attempt %d): %s", attempt, error)
+            pause(first_pause * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")

@@ -16,7 +16,9 @@ from typing import Any
 from sqlalchemy import String, cast, insert, select, update
 from sqlmodel import Session
 
+from engine import signals
 from engine.audience import segments
+from engine.core import core
 from engine.core import now as current_time
 from engine.core import session as open_session
 from engine.errors import Conflict, Invalid
@@ -24,7 +26,7 @@ from engine.ids import new_id
 from engine.paging import paginate
 from engine.records import fetch, matching
 from models.audience import CUSTOMER_ID_PATTERN, Customer, CustomerIn, CustomerUpdate
-from models.common import iso
+from models.common import iso, json_problem
 from models.journey import UpdateOperation
 
 
@@ -126,7 +128,7 @@ def create_customer(data: CustomerIn) -> dict[str, Any]:
 
 
 def get_customer(customer_id: str) -> dict[str, Any]:
-    with open_session() as s:
+    with core().db.reader() as s:
         return _out(s, _customer(s, customer_id))
 
 
@@ -142,17 +144,19 @@ def update_customer(customer_id: str, data: CustomerUpdate) -> dict[str, Any]:
 
 
 def delete_customer(customer_id: str) -> None:
-    """Delete a customer; they leave every segment (logged). Events and deliveries stay as history."""
+    """Delete a customer; they leave every segment (logged) and their active enrollments end (announced, in
+    the same transaction). Events and deliveries stay as history."""
     moment = current_time()
     with open_session() as s:
         row = _customer(s, customer_id)
+        signals.customer_deleted.send(session=s, customer_id=customer_id, now=moment)
         segments.leave_all(s, customer_id, moment)
         s.delete(row)
 
 
 def list_customers(search: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """Customers by id; `search` matches the id or any attribute text (case-insensitive)."""
-    with open_session() as s:
+    with core().db.reader() as s:
         statement = select(Customer).order_by(Customer.id)
         statement = matching(statement, search, Customer.id, cast(Customer.attributes, String))
         return paginate(s, statement, limit, offset, _summary)
@@ -256,6 +260,8 @@ def _accept(records: list[Record], rejected: list[dict[str, Any]], number: int, 
         rejected.append({"line": number, "reason": "missing id"})
     elif not _ID.match(customer_id):
         rejected.append({"line": number, "reason": f"invalid id {customer_id[:40]!r}"})
+    elif problem := json_problem(attributes) or json_problem(flags):
+        rejected.append({"line": number, "reason": problem})
     else:
         records.append((number, customer_id, attributes, flags))
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from engine import signals
+from engine.core import core
 from engine.core import now as current_time
 from engine.core import session as open_session
 from engine.errors import Invalid
@@ -40,7 +41,7 @@ def accept(items: list[EventIn], single: bool = False) -> list[str]:
 def list_events(customer_id: str | None = None, type: str | None = None, limit: int = 50,
                 offset: int = 0) -> dict[str, Any]:
     """Events newest first, optionally for one customer and/or one type."""
-    with open_session() as s:
+    with core().db.reader() as s:
         statement = select(Event).order_by(Event.occurred_at.desc(), Event.id)
         if customer_id:
             statement = statement.where(Event.customer_id == customer_id)

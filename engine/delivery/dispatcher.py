@@ -5,6 +5,8 @@ PostgreSQL, so several processes can share the outbox), then renders and sends e
 transaction open, then records the attempt in its own short transaction. A crash between sending and
 recording can send a message twice once the lease runs out: the webhook/sms/push `Idempotency-Key`
 header, the email Message-ID and the inbox's unique delivery id let the receiving end drop the repeat.
+Leases are short (30 s) so a crashed dispatcher's messages wait seconds, not minutes; while a round runs,
+a heartbeat renews the lease of every row it still holds, so a long send (or a long round) keeps its rows.
 A round never sends past its lease: rows it has not reached when little lease is left go back unsent.
 
 Rate limits: each channel's `rate_limit` (deliveries per second) is a token bucket kept in this
@@ -36,7 +38,9 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 300.0
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(seconds=30)
+# The heartbeat renews the round's leases this often (real seconds): three beats per lease.
+HEARTBEAT_SECONDS = LEASE.total_seconds() / 3
 # No single send takes longer (HTTP timeouts are at most 120 s; SMTP allows 30 s per command). A round
 # stops sending once less than this (or half the lease, when leases are short) is left.
 SEND_BOUND = timedelta(seconds=150)
@@ -100,28 +104,91 @@ def dispatch_due(limit: int = 100) -> int:
     attempted = 0
     put_back: list[dict[str, Any]] = []
     touched: set[str | None] = set()
-    for job in _claim(limit):
-        try:
-            moment = now()
-            # A round that ran long stops short of its lease's end, so no other worker can claim a row
-            # this one is still sending; the rest go back for the next round.
-            late = moment + min(SEND_BOUND, LEASE / 2) >= job.lease_until
-            wait = 0.0 if late else _limiter.wait_seconds(job.channel, moment)
-            if late or wait > 0:
-                put_back.append({"b_id": job.delivery.id, "b_lease": job.lease_until,
-                                 "b_next": moment + timedelta(seconds=wait)})
-                continue
-            attempted += 1
-            touched.add(job.delivery.journey_id)
-            _deliver(job)
-        except Exception:  # a broken row must not stop the others; its lease runs out and it comes back
-            log.exception("dispatching delivery %s failed", job.delivery.id)
+    jobs = _claim(limit)
+    with _Heartbeat(jobs) as heartbeat:
+        for job in jobs:
+            if _handle(job, heartbeat, put_back, touched):
+                attempted += 1
     if put_back:
         _put_back(put_back)
     if attempted:
         live.publish({"kind": "deliveries", "at": iso(now()), "attempted": attempted,
                       "journeys": sorted(journey for journey in touched if journey)})
     return attempted
+
+
+def _handle(job: _Job, heartbeat: _Heartbeat, put_back: list[dict[str, Any]],
+            touched: set[str | None]) -> bool:
+    """Send one claimed delivery, or put it back (late or rate-limited); True when it was attempted."""
+    try:
+        moment = now()
+        # A round that ran long stops short of its lease's end, so no other worker can claim a row
+        # this one is still sending; the rest go back for the next round.
+        late = moment + min(SEND_BOUND, LEASE / 2) >= job.lease_until
+        wait = 0.0 if late else _limiter.wait_seconds(job.channel, moment)
+        if late or wait > 0:
+            heartbeat.release(job)  # first, so the lease put back is the one the row has
+            put_back.append({"b_id": job.delivery.id, "b_lease": job.lease_until,
+                             "b_next": moment + timedelta(seconds=wait)})
+            return False
+        touched.add(job.delivery.journey_id)
+        _deliver(job)
+        return True
+    except Exception:  # a broken row must not stop the others; its lease runs out and it comes back
+        log.exception("dispatching delivery %s failed", job.delivery.id)
+        return False
+    finally:
+        heartbeat.release(job)
+
+
+class _Heartbeat:
+    """Renews the leases of a round's rows every HEARTBEAT_SECONDS while the round runs (a daemon thread).
+
+    A row leaves the heartbeat once it is recorded or put back; a renewal only succeeds while the lease is
+    still the one this round holds, so a row another worker took over is never renewed."""
+
+    def __init__(self, jobs: list[_Job]) -> None:
+        self.held = {job.delivery.id: job for job in jobs}
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="dispatch-heartbeat", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        if self.held:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stopped.set()
+        if self.thread.is_alive():
+            self.thread.join()
+
+    def release(self, job: _Job) -> None:
+        """The job is done with (recorded or put back): its lease is no longer renewed."""
+        with self.lock:
+            self.held.pop(job.delivery.id, None)
+
+    def _run(self) -> None:
+        while not self.stopped.wait(HEARTBEAT_SECONDS):
+            try:
+                self.beat()
+            except Exception:  # the round goes on; the late check still keeps it inside its lease
+                log.exception("lease heartbeat failed")
+
+    def beat(self) -> int:
+        """Renew every held row's lease to now + LEASE; returns how many were renewed."""
+        with self.lock:
+            renewed, lease = 0, now() + LEASE
+            rows = [{"b_id": job.delivery.id, "b_lease": job.lease_until, "b_new": lease}
+                    for job in self.held.values()]
+            if not rows:
+                return 0
+            with session() as s:
+                for row in rows:
+                    if s.connection().execute(_RENEW, row).rowcount:
+                        self.held[row["b_id"]].lease_until = lease
+                        renewed += 1
+            return renewed
 
 
 def _put_back(rows: list[dict[str, Any]]) -> None:
@@ -239,6 +306,11 @@ def _message(job: _Job, channel: Channel, subject: str, body: str) -> OutgoingMe
 _deliveries = Delivery.__table__
 # Built once: this runs once per delivery, and building statements costs more than running them.
 _ATTEMPT = insert(DeliveryAttempt.__table__)
+_RENEW = (
+    update(_deliveries)
+    .where(_deliveries.c.id == bindparam("b_id"), _deliveries.c.lease_until == bindparam("b_lease"))
+    .values(lease_until=bindparam("b_new"))
+)
 _PUT_BACK = (
     update(_deliveries)
     .where(_deliveries.c.id == bindparam("b_id"), _deliveries.c.lease_until == bindparam("b_lease"))

@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from engine import signals
-from engine.core import now, session
+from engine.core import core, now, session
 from engine.errors import Conflict, Invalid, NotFound
 from engine.ids import new_id
 from engine.journeys.references import load_references
@@ -67,7 +67,7 @@ class _EditorDocument(JourneyDefinition):
 # ---- reads ----------------------------------------------------------------------------------------------
 
 def get_journey(journey_id: str) -> JourneyOut:
-    with session() as s:
+    with core().db.reader() as s:
         return _out(_row(s, journey_id))
 
 
@@ -81,7 +81,7 @@ def list_journeys(status: str | None = None, limit: int = 50, offset: int = 0,
         statement = statement.where(Journey.status == status)
     statement = matching(statement, search, Journey.name, Journey.id)
     statement = statement.order_by(Journey.updated_at.desc(), Journey.id)  # type: ignore[attr-defined]
-    with session() as s:
+    with core().db.reader() as s:
         return paginate(s, statement, limit, offset, lambda row: _out(row).model_dump(by_alias=True))
 
 

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from engine.core import core
 from engine.core import now as current_time
-from engine.core import session
 from engine.monitoring import live
 from models.channels import Delivery
 from models.common import iso
@@ -30,7 +30,7 @@ COUNT_CAP = 10_000
 def engine_status() -> dict[str, Any]:
     """The engine overview (the API's /engine/status answers exactly this)."""
     at = current_time()
-    with session() as s:
+    with core().db.reader() as s:
         return collect(s, at, live.recent(RECENT_LIMIT))
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import JSON, func, literal, null, select, update
 from sqlmodel import Session
 
 from engine import signals
+from engine.core import core, session
 from engine.core import now as current_time
-from engine.core import session
 from engine.errors import Conflict, NotFound
 from engine.monitoring import counters
 from engine.monitoring.counters import Tally
@@ -75,13 +75,13 @@ def list_enrollments(
         if value is not None:
             statement = statement.where(column == value)
     statement = statement.order_by(Enrollment.entered_at.desc(), Enrollment.id)  # type: ignore[attr-defined]
-    with session() as s:
+    with core().db.reader() as s:
         return paginate(s, statement, limit, offset, enrollment_out)
 
 
 def get_enrollment(enrollment_id: str) -> dict[str, Any]:
     """One enrollment with its history (oldest first)."""
-    with session() as s:
+    with core().db.reader() as s:
         row = _row(s, enrollment_id)
         history = s.execute(
             select(EnrollmentHistory)
@@ -138,7 +138,7 @@ def exit_enrollment(enrollment_id: str, reason: str = "manual") -> dict[str, Any
 
 def customer_journeys(customer_id: str) -> list[dict[str, Any]]:
     """Every enrollment of a customer (newest first) with its journey's name and status."""
-    with session() as s:
+    with core().db.reader() as s:
         rows = s.execute(
             select(Enrollment, Journey.name, Journey.status)
             .join(Journey, Journey.id == Enrollment.journey_id)
@@ -251,7 +251,7 @@ def _row(s: Session, enrollment_id: str) -> Enrollment:
     return fetch(s, Enrollment, enrollment_id, "enrollment")
 
 
-def _on_status_changed(
+def exit_on_archive(
     session: Session, journey: Journey, old: str, new: str, now: datetime, options: dict[str, Any], **_: Any
 ) -> None:
     """Archive exits everyone still in the journey."""
@@ -259,4 +259,15 @@ def _on_status_changed(
         exit_where(session, journey.id, "journey_archived", now)
 
 
-signals.journey_status_changed.connect(_on_status_changed)
+
+def exit_customer(session: Session, customer_id: str, now: datetime, **_: Any) -> None:
+    """A deleted customer's active enrollments exit with reason `customer_deleted`."""
+    active = session.execute(
+        select(E.c.journey_id, E.c.id).where(E.c.customer_id == customer_id, E.c.status == "active")
+        .order_by(E.c.journey_id)
+    ).all()
+    by_journey: dict[str, list[str]] = {}
+    for journey_id, enrollment_id in active:
+        by_journey.setdefault(journey_id, []).append(enrollment_id)
+    for journey_id, ids in by_journey.items():
+        exit_where(session, journey_id, "customer_deleted", now, ids=ids)

@@ -28,6 +28,8 @@ from models.enrollment import Enrollment, SegmentBackfill
 from models.journey import Journey
 
 E = Enrollment.__table__  # type: ignore[attr-defined]
+J = Journey.__table__  # type: ignore[attr-defined]
+B = SegmentBackfill.__table__  # type: ignore[attr-defined]
 # Customers enrolled per backfill batch (segment members after activation).
 BACKFILL_BATCH = 1000
 # Keeps IN (...) lists under every database's parameter limit.
@@ -60,18 +62,25 @@ def enroll(journey_id: str, customer_ids: list[str]) -> dict[str, Any]:
 
 
 def enter(
-    s: Session, journey: Journey, customer_ids: list[str], now: datetime, event: dict[str, Any] | None = None
+    s: Session,
+    journey: Journey,
+    customer_ids: list[str],
+    now: datetime,
+    events: dict[str, dict[str, Any]] | None = None,
 ) -> EntryResult:
-    """Enroll the given customers at the first step, applying the journey's re-entry policy and cooldown."""
+    """Enroll the given customers at the first step, applying the journey's re-entry policy and cooldown;
+    `events` maps a customer to the event that enrolls them (kept in the enrollment's context)."""
     result = EntryResult()
     plan = plan_of(journey)
     if plan.first is None:
         result.skipped = [{"customerId": cid, "reason": "journey_has_no_steps"} for cid in customer_ids]
         return result
-    if not core().db.is_sqlite:
-        # Entries into one journey take turns, so two at once cannot both pass the re-entry check
-        # (SQLite writers are serialised already).
-        s.execute(select(Journey.id).where(Journey.id == journey.id).with_for_update())
+    # Lock order everywhere: journey, then its enrollments. Entries into one journey take turns, so two at
+    # once cannot both pass the re-entry check, and a journey paused or archived meanwhile enrolls no one.
+    status = s.execute(select(J.c.status).where(J.c.id == journey.id).with_for_update()).scalar_one_or_none()
+    if status != "active":
+        result.skipped = [{"customerId": cid, "reason": "journey_not_active"} for cid in customer_ids]
+        return result
     unique = list(dict.fromkeys(customer_ids))
     result.skipped += [{"customerId": cid, "reason": "duplicate"} for cid in _duplicates(customer_ids)]
     known = _existing_customers(s, unique)
@@ -96,7 +105,7 @@ def enter(
     if restart:
         exit_where(s, journey.id, "restarted", now, ids=restart)
     if admitted:
-        result.enrollment_ids = _insert(s, journey, plan.first, admitted, now, event)
+        result.enrollment_ids = _insert(s, journey, plan.first, admitted, now, events or {})
     return result
 
 
@@ -155,12 +164,9 @@ def _insert(
     first: str,
     customer_ids: list[str],
     now: datetime,
-    event: dict[str, Any] | None,
+    events: dict[str, dict[str, Any]],
 ) -> list[str]:
     ids = [new_id("enr") for _ in customer_ids]
-    context: dict[str, Any] = {"results": {}}
-    if event is not None:
-        context["event"] = event
     s.execute(
         E.insert(),
         [
@@ -172,7 +178,7 @@ def _insert(
                 "step_id": first,
                 "status": "active",
                 "next_run_at": now,
-                "context": context,
+                "context": {"results": {}, "event": events[cid]} if cid in events else {"results": {}},
                 "visits": 0,
                 "entered_at": now,
                 "updated_at": now,
@@ -210,14 +216,13 @@ def _active_journeys(s: Session) -> list[Journey]:
     return list(s.execute(select(Journey).where(Journey.status == "active")).scalars())
 
 
-# ---- entry paths driven by signals (they run inside the sender's transaction) ---------------------------
+# ---- entry paths driven by signals (engine.wiring says when each runs) ----------------------------------
 
 
-def _on_events(session: Session, events: list[Event], now: datetime, **_: Any) -> None:
-    """Event entry: an event whose type and condition match an active journey enrolls its customer."""
+def enter_on_events(session: Session, events: list[Event], now: datetime, **_: Any) -> None:
+    """Event entry, in the transaction that stores the events: per journey, one entry for every customer
+    with a matching event whose condition holds (a customer's first such event in the batch enrolls them)."""
     journeys = [j for j in _active_journeys(session) if plan_of(j).entry.event_type]
-    if not journeys:
-        return
     for journey in journeys:
         entry = plan_of(journey).entry
         matching = [event for event in events if event.type == entry.event_type]
@@ -228,8 +233,10 @@ def _on_events(session: Session, events: list[Event], now: datetime, **_: Any) -
             if entry.condition
             else {}
         )
-        enrolled = 0
+        chosen: dict[str, dict[str, Any]] = {}
         for event in matching:
+            if event.customer_id in chosen:
+                continue
             view = event_view(event)
             if entry.condition:
                 ok, _reason = is_true(
@@ -237,30 +244,44 @@ def _on_events(session: Session, events: list[Event], now: datetime, **_: Any) -
                 )
                 if not ok:
                     continue
-            enrolled += len(enter(session, journey, [event.customer_id], now, event=view).enrollment_ids)
-        if enrolled:
-            live.publish({"kind": "enrolled", "journeyId": journey.id, "count": enrolled})
+            chosen[event.customer_id] = view
+        if chosen:
+            enrolled = len(enter(session, journey, list(chosen), now, events=chosen).enrollment_ids)
+            if enrolled:
+                live.publish({"kind": "enrolled", "journeyId": journey.id, "count": enrolled})
 
 
-def _on_segment_changes(
-    session: Session, changes: list[tuple[str, str, bool]], now: datetime, **_: Any
+def enter_on_join(
+    changes: list[tuple[str, str, bool]], now: datetime, origin: dict[str, str] | None = None, **_: Any
 ) -> None:
-    """Segment entry: customers who just joined an active journey's entry segment enroll."""
+    """Segment entry, after the change committed: customers who joined an active journey's entry segment
+    (and are still in it) enroll. A customer whose own enrollment's step made them join is not entered into
+    that same journey again: they were in it when they joined, and it would restart or repeat itself."""
     joined: dict[str, list[str]] = defaultdict(list)
     for customer_id, segment_id, is_join in changes:
         if is_join:
             joined[segment_id].append(customer_id)
     if not joined:
         return
-    for journey in _active_journeys(session):
-        segment_id = plan_of(journey).entry.segment_id
-        if segment_id in joined:
-            count = len(enter(session, journey, joined[segment_id], now).enrollment_ids)
-            if count:
-                live.publish({"kind": "enrolled", "journeyId": journey.id, "count": count})
+    announcements = []
+    with session() as s:
+        moment = current_time()
+        for journey in _active_journeys(s):
+            segment_id = plan_of(journey).entry.segment_id
+            if segment_id not in joined:
+                continue
+            candidates = joined[segment_id]
+            if origin and origin.get("journey_id") == journey.id:
+                candidates = [cid for cid in candidates if cid != origin.get("customer_id")]
+            member_of = segments.memberships(s, candidates)
+            still = [cid for cid in candidates if segment_id in member_of.get(cid, ())]
+            if still:
+                announcements.append((journey.id, len(enter(s, journey, still, moment).enrollment_ids)))
+    for journey_id, count in announcements:
+        _announce(journey_id, count)
 
 
-def _on_status_changed(
+def queue_backfill(
     session: Session, journey: Journey, old: str, new: str, now: datetime, options: dict[str, Any], **_: Any
 ) -> None:
     """Activation queues the entry segment's members for enrollment (done in batches by `backfill`)."""
@@ -273,36 +294,45 @@ def _on_status_changed(
 
 
 def backfill(limit: int = BACKFILL_BATCH) -> int:
-    """Enroll the next batch of entry-segment members of each recently activated journey; returns how many
-    customers were looked at (0 when nothing is pending). Paused journeys wait; archived ones stop."""
-    handled = 0
+    """Enroll the next batch of entry-segment members of one recently activated journey; returns how many
+    customers were looked at (0 when nothing is pending). Paused journeys wait; archived ones stop.
+
+    One backfill per journey at a time: a worker claims the journey's progress row (FOR UPDATE SKIP LOCKED
+    on PostgreSQL; SQLite writers take turns), so two processes never enroll the same members at once."""
+    handled, announcements = 0, []
     with session() as s:
-        pending = s.execute(
-            select(SegmentBackfill, Journey)
-            .join(Journey, Journey.id == SegmentBackfill.journey_id)
-            .where(SegmentBackfill.done.is_(False))  # type: ignore[attr-defined]
-        ).all()
         moment = current_time()
-        announcements = []
-        for progress, journey in pending:
-            if journey.status == "archived":
-                progress.done, progress.finished_at = True, moment
-                continue
-            if journey.status != "active":
-                continue
-            ids = segments.member_ids(s, progress.segment_id, progress.after, limit)
-            if ids:
-                result = enter(s, journey, ids, moment)
-                progress.after = ids[-1]
-                progress.enrolled += len(result.enrollment_ids)
-                progress.skipped += len(result.skipped)
-                handled += len(ids)
-                announcements.append((journey.id, len(result.enrollment_ids)))
-            if len(ids) < limit:
-                progress.done, progress.finished_at = True, moment
+        pending = (
+            select(B.c.journey_id)
+            .join(J, J.c.id == B.c.journey_id)
+            .where(B.c.done.is_(False), J.c.status.in_(("active", "archived")))
+            .order_by(B.c.journey_id)
+            .limit(1)
+        )
+        if not core().db.is_sqlite:
+            pending = pending.with_for_update(skip_locked=True, of=B)
+        journey_id = s.execute(pending).scalar_one_or_none()
+        if journey_id is None:
+            return 0
+        progress = s.get(SegmentBackfill, journey_id)
+        journey = s.get(Journey, journey_id)
+        assert progress is not None and journey is not None  # claimed just now, in this transaction
+        archived = journey.status == "archived"
+        ids = [] if archived else segments.member_ids(s, progress.segment_id, progress.after, limit)
+        if ids:
+            result = enter(s, journey, ids, moment)
+            progress.after = ids[-1]
+            progress.enrolled += len(result.enrollment_ids)
+            progress.skipped += len(result.skipped)
+            handled = len(ids)
+            announcements.append((journey.id, len(result.enrollment_ids)))
+        if len(ids) < limit:
+            progress.done, progress.finished_at = True, moment
+            # An archived or finished journey still counts as work done, so the caller looks again.
+            handled = max(handled, 1)
         s.flush()
-    for journey_id, count in announcements:
-        _announce(journey_id, count)
+    for announced_id, count in announcements:
+        _announce(announced_id, count)
     return handled
 
 
@@ -313,7 +343,3 @@ def backfill_progress(s: Session, journey_id: str) -> dict[str, Any] | None:
         return None
     return {"segmentId": row.segment_id, "enrolled": row.enrolled, "skipped": row.skipped, "done": row.done}
 
-
-signals.events_accepted.connect(_on_events)
-signals.segment_membership_changed.connect(_on_segment_changes)
-signals.journey_status_changed.connect(_on_status_changed)

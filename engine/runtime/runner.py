@@ -3,6 +3,10 @@ instantaneous steps until a wait or the end, writing every batch in one transact
 
 A claim is a lease (owner + expiry) committed on its own, so a worker that dies mid-batch loses nothing:
 its batch transaction rolls back and the rows are claimed again once the lease expires.
+
+A batch locks in the one order used everywhere (its journeys, shared, then its enrollments), re-checks
+that each journey is still active, and checks that its write-back matched every row it moved: a lost race
+(or a PostgreSQL deadlock or serialization failure) rolls the whole batch back and runs it again.
 """
 
 from __future__ import annotations
@@ -17,21 +21,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlmodel import Session
 
-from engine import signals
 from engine.audience import segments
 from engine.core import core, session
 from engine.core import now as current_time
-from engine.delivery import responses
+from engine.db import is_transient, retrying
+from engine.delivery.responses import _STRENGTH as RESPONSE_STRENGTH
 from engine.monitoring import counters, live
 from engine.monitoring.counters import Tally
 from engine.runtime.enrollments import exit_where
 from engine.runtime.entry import event_view
 from engine.runtime.steps import EXECUTORS
 from engine.runtime.steps.base import Plan, Run, StepResult, plan_of
+from engine.signals import ORIGIN
 from models.audience import Customer, Event
+from models.channels import Response
 from models.common import iso
 from models.enrollment import Enrollment, EnrollmentHistory
 from models.journey import Journey, StepBase
@@ -140,6 +146,8 @@ def walk(
                 with guard() if executor.TOUCHES_DB else nullcontext():
                     result = executor.execute(step, run)
             except Exception as error:
+                if is_transient(error):
+                    raise  # the database's trouble, not the step's: the batch is retried
                 raise StepFailed(step, step_id, _describe(error), executed, run.now) from error
             state.visits += 1
             executed.append(Executed(step.id, step.type, result, run.now))
@@ -196,14 +204,22 @@ class BatchResult:
     journeys: set[str] = field(default_factory=set)
 
 
+class LostRace(Exception):
+    """The batch's write-back matched fewer rows than it moved: someone else changed one meanwhile."""
+
+
+def _retry_batch(error: BaseException) -> bool:
+    return isinstance(error, LostRace) or is_transient(error)
+
+
 def advance(limit: int | None = None) -> int:
     """Claim one batch of due enrollments and move them; returns how many were claimed."""
     limit = limit or core().settings.batch_size
     moment = current_time()
-    ids = _claim(limit, moment)
+    ids = retrying(lambda: _claim(limit, moment))
     if not ids:
         return 0
-    result = _run_batch(ids, moment)
+    result = retrying(lambda: _run_batch(ids, moment), transient=_retry_batch)
     live.publish(
         {
             "kind": "batch",
@@ -260,18 +276,28 @@ def _run_batch(ids: list[str], moment: datetime) -> BatchResult:
     histories: list[tuple[Any, ...]] = []
     states: list[State] = []
     with session() as s:
-        # Re-asserting the lease is the batch's first write: it locks the rows (and on SQLite opens the real
-        # transaction, which the per-step savepoints need) and drops rows exited since the claim.
+        # Lock order (as archive, entry and pause): the journeys first, shared, so a status change waits for
+        # the batch or the batch sees it; a journey paused or archived since the claim does not advance.
+        journey_ids = sorted(set(s.execute(select(E.c.journey_id).where(E.c.id.in_(ids))).scalars()))
+        locked = select(J).where(J.c.id.in_(journey_ids)).order_by(J.c.id)
+        if not core().db.is_sqlite:
+            locked = locked.with_for_update(read=True)
+        journeys = {row.id: row for row in s.execute(locked) if row.status == "active"}
+        s.execute(
+            update(E)
+            .where(E.c.id.in_(ids), E.c.lease_owner == WORKER, E.c.journey_id.not_in(list(journeys)))
+            .values(lease_owner=None, lease_until=None)
+        )
+        # Re-asserting the lease locks the rows and drops those exited or re-claimed since the claim.
         rows = s.execute(
             update(E)
-            .where(E.c.id.in_(ids), E.c.lease_owner == WORKER, E.c.status == "active")
+            .where(E.c.id.in_(ids), E.c.lease_owner == WORKER, E.c.status == "active",
+                   E.c.journey_id.in_(list(journeys)))
             .values(lease_until=moment + LEASE)
             .returning(*_COLUMNS)
         ).all()
-        journeys = {
-            row.id: row for row in s.execute(select(J).where(J.c.id.in_({r.journey_id for r in rows})))
-        }
         views = _Customers(s, [row.customer_id for row in rows])
+        outcomes = _Outcomes(s, [row.id for row in rows])
         shared: dict[str, dict[str, Any]] = {}
         for row in rows:
             journey = journeys[row.journey_id]
@@ -284,15 +310,19 @@ def _run_batch(ids: list[str], moment: datetime) -> BatchResult:
                 row.visits,
                 row.version,
             )
-            executed = _move(s, state, journey, moment, views, shared, tally)
+            # Entry this enrollment's steps cause runs after the batch commits and knows who caused it.
+            s.info[ORIGIN] = {"journey_id": row.journey_id, "enrollment_id": row.id,
+                              "customer_id": row.customer_id}
+            executed = _move(s, state, journey, moment, views, outcomes, shared, tally)
+            s.info.pop(ORIGIN)
             result.enrollments += 1
             result.transitions += len(executed) - (state.status == "failed")
             result.errors += state.status == "failed"
             result.journeys.add(journey.id)
             histories.extend(history_rows(state, executed))
             states.append(state)
-        if states:
-            update_enrollments(s, states, moment)
+        if states and (written := update_enrollments(s, states, moment)) != len(states):
+            raise LostRace(f"batch wrote {written} of {len(states)} enrollments back")
         if histories:
             insert_history(s, histories)
         counters.apply(s, tally)
@@ -305,6 +335,7 @@ def _move(
     journey: Any,
     moment: datetime,
     views: _Customers,
+    outcomes: _Outcomes,
     shared: dict[str, dict[str, Any]],
     tally: Tally,
 ) -> list[Executed]:
@@ -319,13 +350,15 @@ def _move(
         context=state.context,
         load_customer=views.get,
         customers=shared,
-        load_outcome=lambda enrollment_id: responses.latest_outcome(s, enrollment_id),
+        load_outcome=outcomes.get,
     )
     try:
         return walk(state, plan_of(journey), run, tally, s.begin_nested)
     except StepFailed as failure:
         executed, step_id, message = failure.executed, failure.step_id, failure.message
     except Exception as error:  # the stored definition does not parse
+        if is_transient(error):
+            raise
         message = _describe(error)
         executed, step_id = (
             [Executed(start or "", "unknown", StepResult("failed", None, {"error": message}), moment)],
@@ -377,8 +410,9 @@ ENROLLMENT_CHANGES = (
 )
 
 
-def update_enrollments(s: Session, states: list[State], moment: datetime) -> None:
-    """Write the batch's enrollments back (raw executemany, like the history) and release their leases."""
+def update_enrollments(s: Session, states: list[State], moment: datetime) -> int:
+    """Write the batch's enrollments back (raw executemany, like the history) and release their leases;
+    returns how many rows matched (fewer than `states` when another writer took one)."""
     sqlite = core().db.is_sqlite
     mark = "?" if sqlite else "%s"
     assignments = ", ".join(f"{column} = {mark}" for column in ENROLLMENT_CHANGES)
@@ -391,7 +425,7 @@ def update_enrollments(s: Session, states: list[State], moment: datetime) -> Non
          stamp(moment), state.id, WORKER)
         for state in states
     ]
-    s.connection().exec_driver_sql(sql, params)
+    return s.connection().exec_driver_sql(sql, params).rowcount
 
 
 def _stamper(sqlite: bool) -> Callable[[datetime | None], Any]:
@@ -429,6 +463,26 @@ class _Customers:
         return self.views.get(customer_id)
 
 
+class _Outcomes:
+    """The latest response outcome of each enrollment in the batch: one query, the first time a step asks."""
+
+    def __init__(self, s: Session, enrollment_ids: list[str]) -> None:
+        self.session, self.ids = s, enrollment_ids
+        self.latest: dict[str, str] | None = None
+
+    def get(self, enrollment_id: str) -> str | None:
+        if self.latest is None:
+            self.latest = {}
+            rows = self.session.execute(
+                select(Response.enrollment_id, Response.outcome)
+                .where(Response.enrollment_id.in_(self.ids))  # type: ignore[union-attr]
+                .order_by(Response.at, RESPONSE_STRENGTH)
+            ).all()
+            for row_enrollment, outcome in rows:  # ascending: the latest (strongest on a tie) wins
+                self.latest[row_enrollment] = outcome
+        return self.latest.get(enrollment_id)
+
+
 # ---- sweeps and signal receivers ----------------------------------------------------------------------
 
 
@@ -459,15 +513,20 @@ def sweep() -> int:
 
 
 def next_due_at() -> datetime | None:
-    """When the earliest active enrollment of an active journey becomes due (the scheduler wakes then)."""
-    with session() as s:
+    """When the earliest active enrollment of an active journey can next be claimed (the scheduler wakes
+    then): its due time, or its lease's expiry when another worker holds it past that."""
+    claimable = case(
+        (and_(E.c.lease_until.is_not(None), E.c.lease_until > E.c.next_run_at), E.c.lease_until),
+        else_=E.c.next_run_at,
+    )
+    with core().db.reader() as s:
         active = select(J.c.id).where(J.c.status == "active")
         return s.execute(
-            select(func.min(E.c.next_run_at)).where(E.c.status == "active", E.c.journey_id.in_(active))
+            select(func.min(claimable)).where(E.c.status == "active", E.c.journey_id.in_(active))
         ).scalar_one()
 
 
-def _resume_waits(session: Session, events: list[Event], now: datetime, **_: Any) -> None:
+def resume_waits(session: Session, events: list[Event], now: datetime, **_: Any) -> None:
     """An `untilEvent` wait ends early when its event arrives; the event is visible to later steps."""
     wanted = {(event.customer_id, event.type): event for event in events}
     rows = session.execute(
@@ -496,7 +555,7 @@ def _resume_waits(session: Session, events: list[Event], now: datetime, **_: Any
         )
 
 
-def _extend_waits(
+def extend_waits(
     session: Session, journey: Journey, old: str, new: str, now: datetime, options: dict[str, Any], **_: Any
 ) -> None:
     """Resume with extendWaits: pending wait deadlines move back by the time the journey spent paused."""
@@ -523,6 +582,3 @@ def _extend_waits(
             changes,
         )
 
-
-signals.events_accepted.connect(_resume_waits)
-signals.journey_status_changed.connect(_extend_waits)

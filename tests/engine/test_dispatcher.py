@@ -10,6 +10,7 @@ from sqlalchemy import update
 
 from engine.clock import VirtualClock
 from engine.core import Core, session
+from engine.delivery import dispatcher
 from engine.delivery.channels import SENDERS, OutgoingMessage
 from engine.delivery.dispatcher import MAX_ATTEMPTS, backoff, dispatch_due
 from engine.monitoring import live
@@ -229,11 +230,12 @@ def test_a_long_round_stops_before_its_lease_ends_and_puts_the_rest_back(
 
     def slow(config: dict[str, object], message: OutgoingMessage) -> None:
         deliver(config, message)
-        clock.advance(minutes=2)
+        clock.advance(seconds=10)
 
     monkeypatch.setitem(SENDERS, "in_app", slow)
+    monkeypatch.setattr(dispatcher, "HEARTBEAT_SECONDS", 3600)  # no renewal: the round must stop by itself
     queued = [queue(f"k{i}", channel_id="ch_inapp") for i in range(4)]
-    assert dispatch_due() == 2  # at +4 min a third send could outlast the 5-minute lease
+    assert dispatch_due() == 2  # at +20 s a third send could outlast the 30-second lease
     rows = [delivery(q.id) for q in queued]
     assert sorted((row.status, row.attempts, row.lease_until) for row in rows) == [
         ("queued", 0, None), ("queued", 0, None), ("sent", 1, None), ("sent", 1, None)]
@@ -249,3 +251,41 @@ def test_a_round_that_attempted_deliveries_publishes_a_live_delta() -> None:
     dispatch_due()  # nothing due: nothing published
     assert [d for d in live.recent() if d["kind"] == "deliveries"] == [
         {"kind": "deliveries", "at": "2026-01-05T09:00:00.000Z", "attempted": 2, "journeys": ["jrn_1"]}]
+
+
+def test_a_crashed_dispatchers_message_is_sent_once_its_30_second_lease_runs_out(clock: VirtualClock) -> None:
+    seed_channel("ch_inapp", "in_app", {})
+    queued = queue(channel_id="ch_inapp")
+    assert [job.delivery.id for job in dispatcher._claim(10)] == [queued.id]  # claimed, then the worker dies
+    clock.advance(seconds=29)
+    assert dispatch_due() == 0
+    clock.advance(seconds=1)
+    assert dispatch_due() == 1
+    assert delivery(queued.id).status == "sent"
+
+
+def test_the_heartbeat_keeps_a_long_send_leased(clock: VirtualClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    seed_channel("ch_inapp", "in_app", {})
+    deliver = SENDERS["in_app"]
+    queued = queue(channel_id="ch_inapp")
+    taken_over: list[int] = []
+    renewed = threading.Event()
+    monkeypatch.setattr(dispatcher, "HEARTBEAT_SECONDS", 0.01)
+
+    def slow(config: dict[str, object], message: OutgoingMessage) -> None:
+        clock.advance(seconds=25)
+        before = delivery(queued.id).lease_until
+        for _ in range(500):  # the heartbeat thread renews within a few of its 10 ms beats
+            if delivery(queued.id).lease_until != before:
+                renewed.set()
+                break
+            threading.Event().wait(0.01)
+        clock.advance(seconds=25)  # 50 s after the claim: past the first lease, inside the renewed one
+        taken_over.append(dispatch_due())
+        deliver(config, message)
+
+    monkeypatch.setitem(SENDERS, "in_app", slow)
+    assert dispatch_due() == 1
+    assert renewed.is_set()
+    assert taken_over == [0]
+    assert (delivery(queued.id).status, delivery(queued.id).attempts) == ("sent", 1)
