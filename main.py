@@ -42,6 +42,7 @@ def serve(invocation: Invocation) -> int:
         reload=False,
         show=False,
         favicon="🧭",
+        fastapi_docs=True,  # NiceGUI turns FastAPI's /docs and /openapi.json off unless asked
         storage_secret=os.environ.get("JOURNEYS_STORAGE_SECRET", "journeys-local"),
     )
     return 0

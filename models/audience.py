@@ -13,7 +13,7 @@ from pydantic import NaiveDatetime, model_validator
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from models.common import CamelModel, json_field
+from models.common import CamelModel, JsonObject, json_field
 
 
 class Customer(SQLModel, table=True):
@@ -73,15 +73,15 @@ MAX_EVENTS_PER_REQUEST = 1000
 
 class CustomerIn(CamelModel):
     id: str | None = PydanticField(None, pattern=CUSTOMER_ID_PATTERN)
-    attributes: dict[str, Any] = PydanticField(default_factory=dict)
-    flags: dict[str, Any] = PydanticField(default_factory=dict)
+    attributes: JsonObject = PydanticField(default_factory=dict)
+    flags: JsonObject = PydanticField(default_factory=dict)
 
 
 class CustomerUpdate(CamelModel):
     """Merged into the stored customer; a key set to null removes it."""
 
-    attributes: dict[str, Any] | None = None
-    flags: dict[str, Any] | None = None
+    attributes: JsonObject | None = None
+    flags: JsonObject | None = None
 
 
 class SegmentIn(CamelModel):
@@ -101,7 +101,8 @@ class SegmentIn(CamelModel):
 
 
 class SegmentUpdate(CamelModel):
-    name: str | None = PydanticField(None, min_length=1, max_length=255)
+    # Optional to send, never null (a default the type refuses: an explicit null is a 422).
+    name: str = PydanticField(None, min_length=1, max_length=255)
     description: str | None = PydanticField(None, max_length=2000)
     rule: str | None = PydanticField(None, max_length=4000)
 
@@ -114,7 +115,7 @@ class SegmentMembersChange(CamelModel):
 class EventIn(CamelModel):
     customer_id: str = PydanticField(min_length=1, max_length=128)
     type: str = PydanticField(min_length=1, max_length=120)
-    properties: dict[str, Any] = PydanticField(default_factory=dict)
+    properties: JsonObject = PydanticField(default_factory=dict)
     occurred_at: datetime | None = None
 
 

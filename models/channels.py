@@ -12,7 +12,7 @@ from pydantic import NaiveDatetime
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from models.common import CamelModel, json_field
+from models.common import CamelModel, JsonObject, json_field
 
 DELIVERY_STATUSES = ("queued", "sent", "failed", "suppressed")
 OUTCOMES = ("impression", "click", "conversion", "dismiss")
@@ -162,16 +162,17 @@ class ChannelCreate(CamelModel):
     name: str = PydanticField(min_length=1, max_length=255)
     type: ChannelType
     # Checked per type by engine.delivery.channels_admin, so a bad field is named `config.<field>`.
-    config: dict[str, Any] = PydanticField(default_factory=dict)
+    config: JsonObject = PydanticField(default_factory=dict)
     rate_limit: float | None = PydanticField(None, gt=0, le=100_000)
 
 
 class ChannelUpdate(CamelModel):
     """All optional; `config` replaces the whole config ("***" keeps a stored secret)."""
 
-    name: str | None = PydanticField(None, min_length=1, max_length=255)
-    type: ChannelType | None = None
-    config: dict[str, Any] | None = None
+    # Optional to send, never null (a default the type refuses: an explicit null is a 422).
+    name: str = PydanticField(None, min_length=1, max_length=255)
+    type: ChannelType = None
+    config: JsonObject | None = None
     rate_limit: float | None = PydanticField(None, gt=0, le=100_000)
 
 

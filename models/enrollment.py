@@ -13,7 +13,7 @@ from pydantic import NaiveDatetime, model_validator
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from models.common import CamelModel, json_field
+from models.common import CamelModel, JsonObject, json_field
 
 
 class Enrollment(SQLModel, table=True):
@@ -149,10 +149,10 @@ class SimulatedEvent(CamelModel):
     type: str = PydanticField(min_length=1, max_length=120)
     at: datetime | None = None
     after_minutes: float | None = PydanticField(None, ge=0, le=60 * 24 * 366)
-    properties: dict[str, Any] = PydanticField(default_factory=dict)
+    properties: JsonObject = PydanticField(default_factory=dict)
 
 
 class SimulationRequest(CamelModel):
     customer_id: str | None = PydanticField(None, max_length=128)
-    customer_attributes: dict[str, Any] | None = None
+    customer_attributes: JsonObject | None = None
     events: list[SimulatedEvent] = PydanticField(default_factory=list, max_length=100)

@@ -6,22 +6,21 @@ step is complete and the graph sound is for `engine.journeys.validation` to say.
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, NaiveDatetime, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON as SA_JSON
 from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-from models.common import CamelModel, Pagination, json_field
+from models.common import CamelModel, Pagination, json_field, json_problem
 
 STEP_TYPES = ("wait", "decide", "branch", "send", "update", "split", "exit")
 STATUSES = ("draft", "active", "paused", "archived")
 STEP_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 MAX_STEPS = 200
-MAX_VALUE_DEPTH = 16
 
 JourneyStatus = Literal["draft", "active", "paused", "archived"]
 ReentryPolicy = Literal["skip_if_active", "never", "allow_multiple", "restart"]
@@ -30,16 +29,6 @@ WaitUnit = Literal["minutes", "hours", "days"]
 StepRef = Annotated[str, Field(max_length=64)]
 Expression = Annotated[str, Field(max_length=4000)]
 Label = Annotated[str, Field(max_length=120)]
-
-
-def _check_json_value(value: Any, depth: int) -> None:
-    if depth > MAX_VALUE_DEPTH:
-        raise ValueError(f"value is nested deeper than {MAX_VALUE_DEPTH} levels")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("value must be a finite number")
-    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-    for child in children:
-        _check_json_value(child, depth + 1)
 
 
 # ---- step configs -------------------------------------------------------------------------------------
@@ -87,17 +76,11 @@ class SendConfig(CamelModel):
 class UpdateOperation(CamelModel):
     op: Literal["set", "increment", "unset", "addSegment", "removeSegment", "setFlag"]
     attribute: str | None = Field(None, max_length=120)
+    # Any JSON; what may be stored is checked where documents come in (`storable_steps`), so a stored
+    # journey that predates that check still loads.
     value: Any = None
     segment_id: str | None = Field(None, max_length=64)
     flag: str | None = Field(None, max_length=120)
-
-    @field_validator("value")
-    @classmethod
-    def _storable(cls, value: Any) -> Any:
-        # Any JSON is allowed, but not NaN/Infinity (PostgreSQL JSON and JSON responses reject them)
-        # nor nesting deep enough to break serialisation.
-        _check_json_value(value, depth=0)
-        return value
 
 
 class UpdateConfig(CamelModel):
@@ -187,6 +170,19 @@ def step_targets(step: StepBase) -> list[tuple[str, str]]:
     return edges
 
 
+def storable_steps(steps: list[Any] | None) -> list[Any] | None:
+    """`steps` as given, unless an update value cannot be stored (see `json_problem`): then an error whose
+    `field` names it, relative to the steps (e.g. `0.config.operations.1.value`)."""
+    for index, step in enumerate(steps or ()):
+        operations = step.config.operations if isinstance(step, UpdateStep) else ()
+        for number, operation in enumerate(operations):
+            problem = json_problem(operation.value)
+            if problem:
+                raise PydanticCustomError("unstorable", "{problem}", {
+                    "problem": problem, "field": f"{index}.config.operations.{number}.value"})
+    return steps
+
+
 # ---- entry conditions ----------------------------------------------------------------------------------
 
 class EntryConditions(CamelModel):
@@ -236,6 +232,8 @@ class JourneyCreate(JourneyDefinition):
     name: str = Field(min_length=1, max_length=255)
     description: str = Field("", max_length=2000)
 
+    _storable = field_validator("steps")(storable_steps)
+
 
 class JourneyImport(JourneyCreate):
     """An exported document; id, status, version and timestamps are ignored (the copy is a new draft)."""
@@ -244,7 +242,8 @@ class JourneyImport(JourneyCreate):
 
 
 class JourneyUpdate(AcceptsAliases):
-    name: str | None = Field(None, min_length=1, max_length=255)
+    # Optional to send, never null (a default the type refuses: an explicit null is a 422).
+    name: str = Field(None, min_length=1, max_length=255)
     description: str | None = Field(None, max_length=2000)
     max_duration: int | None = Field(None, ge=1, le=365)
     entry_conditions: EntryConditions | None = None
@@ -252,6 +251,8 @@ class JourneyUpdate(AcceptsAliases):
     status: JourneyStatus | None = None
     # On resume (paused -> active): push pending wait deadlines back by the time spent paused.
     extend_waits: bool = False
+
+    _storable = field_validator("steps")(storable_steps)
 
 
 class JourneyOut(CamelModel):

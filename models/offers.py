@@ -62,7 +62,8 @@ class Creative(CamelModel):
 class OfferFields(CamelModel):
     """Everything an offer has besides its id; every field optional (updates send only what changes)."""
 
-    name: str | None = Field(None, min_length=1, max_length=255)
+    # Optional to send, never null (a default the type refuses: an explicit null is a 422).
+    name: str = Field(None, min_length=1, max_length=255)
     description: str | None = Field(None, max_length=2000)
     category: str | None = Field(None, max_length=120)
     status: OfferStatus | None = None
@@ -131,7 +132,8 @@ class Weights(CamelModel):
 
 
 class DecisionFlowFields(CamelModel):
-    name: str | None = Field(None, min_length=1, max_length=255)
+    # Optional to send, never null (a default the type refuses: an explicit null is a 422).
+    name: str = Field(None, min_length=1, max_length=255)
     description: str | None = Field(None, max_length=2000)
     offer_ids: list[str] | None = Field(None, max_length=1000)
     categories: list[str] | None = Field(None, max_length=100)

@@ -26,7 +26,7 @@ from engine.ids import new_id
 from engine.paging import paginate
 from engine.records import fetch, matching
 from models.audience import CUSTOMER_ID_PATTERN, Customer, CustomerIn, CustomerUpdate
-from models.common import iso
+from models.common import iso, json_problem
 from models.journey import UpdateOperation
 
 
@@ -260,6 +260,8 @@ def _accept(records: list[Record], rejected: list[dict[str, Any]], number: int, 
         rejected.append({"line": number, "reason": "missing id"})
     elif not _ID.match(customer_id):
         rejected.append({"line": number, "reason": f"invalid id {customer_id[:40]!r}"})
+    elif problem := json_problem(attributes) or json_problem(flags):
+        rejected.append({"line": number, "reason": problem})
     else:
         records.append((number, customer_id, attributes, flags))
 

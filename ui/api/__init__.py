@@ -7,7 +7,10 @@ import pkgutil
 
 from fastapi import APIRouter, FastAPI
 
+from engine.core import core
+from models.common import configure_json_limits
 from ui.api import errors
+from ui.api.responses import ApiJSONResponse
 
 PREFIX = "/api/v1"
 
@@ -23,13 +26,16 @@ def routers() -> list[APIRouter]:
 
 
 def mount(app: FastAPI) -> None:
-    """Add the error envelope and every API router to `app`.
+    """Add the error envelope and every API router to `app`, with the free-form JSON limits from the
+    settings (the engine's core must be initialised).
 
     `include_router` wraps the app's lifespan in the router's (none of ours has one); keeping the app's own
     means building the app again on the same instance (the test harness re-runs main.py) never stacks them.
     """
+    settings = core().settings
+    configure_json_limits(settings.json_max_bytes, settings.json_max_depth)
     errors.install(app)
     lifespan = app.router.lifespan_context
     for router in routers():
-        app.include_router(router, prefix=PREFIX)
+        app.include_router(router, prefix=PREFIX, default_response_class=ApiJSONResponse)
     app.router.lifespan_context = lifespan

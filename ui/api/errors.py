@@ -9,10 +9,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.errors import JourneysError
 
 log = logging.getLogger(__name__)
+
+# Tags of the API's own tagged unions (e.g. one event or a batch), left out of field names like step types.
+UNION_TAGS = ("single", "batch")
 
 
 def envelope(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
@@ -24,7 +28,7 @@ def envelope(status: int, code: str, message: str, details: Any = None) -> JSONR
 
 def _field_path(loc: tuple[Any, ...]) -> str:
     # Drop the "body" prefix and pydantic's union tags (e.g. steps.0.wait.config -> steps.0.config).
-    tags = {"wait", "decide", "branch", "send", "update", "split", "exit"}
+    tags = {"wait", "decide", "branch", "send", "update", "split", "exit", *UNION_TAGS}
     parts = [str(part) for part in loc if part not in ("body", "query", "path")]
     return ".".join(part for part in parts if part not in tags) or "body"
 
@@ -33,6 +37,9 @@ def _error_field(error: dict[str, Any]) -> str:
     if error.get("type") == "json_invalid":
         return "body"  # its loc holds the character position, not a field
     field = _field_path(tuple(error.get("loc", ())))
+    inner = (error.get("ctx") or {}).get("field")
+    if inner:  # a validator on a container naming the item at fault inside it
+        field = f"{field}.{inner}" if field != "body" else str(inner)
     if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
         field += ".type"  # the step's type is what is wrong, not the whole step
     return field
@@ -57,6 +64,36 @@ async def _on_validation_error(_request: Request, exc: Exception) -> JSONRespons
 
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
+
+
+class ContainErrors:
+    """Answers an exception that escaped every route and handler with the app's own error answer, and
+    keeps it from reaching the server. Starlette's outermost middleware sends its 500 and then re-raises
+    (so servers can log it); uvicorn closes a connection whose app raised after the answer started, so the
+    client's next request on that keep-alive connection was reset."""
+
+    def __init__(self, app: ASGIApp, handlers: dict[Any, Any]) -> None:
+        self.app = app
+        self.handlers = handlers  # the app's live handler table: a later install is picked up
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            if started:  # half an answer is out: only closing the connection can tell the client
+                raise
+            response = await self.handlers[Exception](Request(scope, receive), exc)
+            await response(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
@@ -99,3 +136,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(404, delegate(404, on_http_error))
     app.add_exception_handler(405, delegate(405, on_http_error))
     app.add_exception_handler(Exception, delegate(Exception, on_unexpected))
+    if not any(middleware.cls is ContainErrors for middleware in app.user_middleware):
+        app.add_middleware(ContainErrors, handlers=app.exception_handlers)

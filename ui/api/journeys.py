@@ -1,7 +1,8 @@
 """REST routes for journeys: CRUD, lifecycle (PUT `status`), validation, versions, export/import.
 
 Thin by design: FastAPI parses the body against the models (422 with the field at fault), the engine
-enforces the rules (404/409), and the response models describe the document in OpenAPI.
+enforces the rules (404/409), and the response models describe the document in OpenAPI. Answers are not
+validated against those models again: a journey stored before today's input checks must still read.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi.encoders import jsonable_encoder
 
 from engine.journeys import lifecycle
 from models.common import ErrorEnvelope
@@ -29,28 +31,40 @@ router = APIRouter(tags=["journeys"])
 Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: {"model": ErrorEnvelope, "description": "no such journey"}}
 CONFLICT: Responses = {409: {"model": ErrorEnvelope, "description": "lifecycle conflict"}}
-DOCUMENT = {"response_model": JourneyDocument, "response_model_exclude_none": True}
+INVALID: Responses = {422: {"model": ErrorEnvelope, "description": "invalid input, naming the field"}}
 
 
-@router.get("/journeys", response_model=JourneyPage, response_model_exclude_none=True)
+def described(model: type, status: int = 200, *errors: Responses) -> dict[str, Any]:
+    """Route options: `model` documents the answer, which is sent as the engine made it (see above)."""
+    documented: Responses = {status: {"model": model}, **INVALID}
+    for more in errors:
+        documented.update(more)
+    return {"response_model": None, "responses": documented}
+
+
+def answer(value: Any) -> Any:
+    return jsonable_encoder(value, by_alias=True, exclude_none=True)
+
+
+@router.get("/journeys", **described(JourneyPage))
 def list_journeys(
     status: JourneyStatus | None = Query(None, description="only journeys in this status"),
     search: str | None = Query(None, max_length=255, description="part of the name or id"),
     page: Paging = Depends(paging),
-) -> dict[str, Any]:
-    return lifecycle.list_journeys(status=status, limit=page.limit, offset=page.offset, search=search)
+) -> Any:
+    return answer(lifecycle.list_journeys(status=status, limit=page.limit, offset=page.offset, search=search))
 
 
-@router.post("/journeys", status_code=201, **DOCUMENT)
+@router.post("/journeys", status_code=201, **described(JourneyDocument, 201))
 def create_journey(body: JourneyCreate) -> Any:
     """Create a draft. Drafts may be incomplete: only the document's shape is checked here."""
-    return lifecycle.create_journey(body)
+    return answer(lifecycle.create_journey(body))
 
 
-@router.post("/journeys/import", status_code=201, **DOCUMENT)
+@router.post("/journeys/import", status_code=201, **described(JourneyDocument, 201))
 def import_journey(body: JourneyImport) -> Any:
     """A draft copy of an exported document, under a new id."""
-    return lifecycle.import_journey(body.model_dump(by_alias=True))
+    return answer(lifecycle.import_journey(body.model_dump(by_alias=True)))
 
 
 @router.post("/journeys/validate", response_model=ValidationResult)
@@ -59,17 +73,17 @@ def validate_document(document: dict[str, Any] = Body(description="a journey doc
     return lifecycle.validate_document(document)
 
 
-@router.get("/journeys/{journey_id}", responses=NOT_FOUND, **DOCUMENT)
+@router.get("/journeys/{journey_id}", **described(JourneyDocument, 200, NOT_FOUND))
 def get_journey(journey_id: str) -> Any:
-    return lifecycle.get_journey(journey_id)
+    return answer(lifecycle.get_journey(journey_id))
 
 
-@router.put("/journeys/{journey_id}", responses={**NOT_FOUND, **CONFLICT}, **DOCUMENT)
+@router.put("/journeys/{journey_id}", **described(JourneyDocument, 200, NOT_FOUND, CONFLICT))
 def update_journey(journey_id: str, body: JourneyUpdate) -> Any:
     """Change fields (all optional) and/or `status`. Draft: anything. Active: name and description only.
     Paused: structure too, if it validates and no step holding customers is removed. Archived: read-only.
     Fields apply first under the current status's rules, then the status change; all or nothing."""
-    return lifecycle.update_journey(journey_id, body)
+    return answer(lifecycle.update_journey(journey_id, body))
 
 
 @router.delete("/journeys/{journey_id}", status_code=204, responses={**NOT_FOUND, **CONFLICT})
@@ -92,13 +106,14 @@ def list_versions(journey_id: str) -> dict[str, Any]:
     return {"data": lifecycle.list_versions(journey_id)}
 
 
-@router.get("/journeys/{journey_id}/export", responses=NOT_FOUND, **DOCUMENT)
+@router.get("/journeys/{journey_id}/export", **described(JourneyDocument, 200, NOT_FOUND))
 def export_journey(journey_id: str) -> Any:
     """The document as JSON, ready for `POST /journeys/import`."""
-    return lifecycle.export_journey(journey_id)
+    return answer(lifecycle.export_journey(journey_id))
 
 
-@router.post("/journeys/{journey_id}/duplicate", status_code=201, responses=NOT_FOUND, **DOCUMENT)
+@router.post("/journeys/{journey_id}/duplicate", status_code=201,
+             **described(JourneyDocument, 201, NOT_FOUND))
 def duplicate_journey(journey_id: str) -> Any:
     """A draft copy named "<name> (copy)"."""
-    return lifecycle.duplicate_journey(journey_id)
+    return answer(lifecycle.duplicate_journey(journey_id))
