@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, literal, or_, select
 from sqlmodel import Session
 
 from models.channels import Delivery
@@ -22,17 +22,14 @@ COUNTED_STATUSES = ("queued", "sent")
 DEFAULT_WINDOW_DAYS = 7.0
 
 _deliveries = Delivery.__table__
-# Built once: the outbox checks the policy inside every runner batch.
-_TO_CUSTOMER = select(func.count()).select_from(_deliveries).where(
-    _deliveries.c.customer_id == bindparam("customer"), _deliveries.c.status.in_(COUNTED_STATUSES),
+# The customer's counted deliveries since the earlier of the two window starts, counted here: a customer
+# has few, and one statement with a single bound time answers both rules at about half the cost of
+# counting in SQL (each bound datetime and expanded IN list costs more than the rows). Built once: the
+# decide step and the outbox check the policy inside every runner batch.
+_RECENT = select(_deliveries.c.offer_id, _deliveries.c.created_at).where(
+    _deliveries.c.customer_id == bindparam("customer"),
+    or_(*(_deliveries.c.status == literal(status) for status in COUNTED_STATUSES)),
     _deliveries.c.created_at > bindparam("since"))
-_PER_OFFER = (
-    select(_deliveries.c.offer_id, func.count())
-    .where(_deliveries.c.customer_id == bindparam("customer"), _deliveries.c.status.in_(COUNTED_STATUSES),
-           _deliveries.c.created_at > bindparam("since"),
-           _deliveries.c.offer_id.in_(bindparam("offers", expanding=True)))
-    .group_by(_deliveries.c.offer_id)
-)
 
 
 @dataclass(frozen=True)
@@ -59,21 +56,26 @@ def breaches(session: Session, customer_id: str, offer_ids: Sequence[str | None]
     Reads through the session's connection (the outbox writes its rows there; pending ORM objects are
     not flushed first).
     """
-    connection = session.connection()
-    max_per_day = policy.get("maxPerDay")
-    if max_per_day is not None and offer_ids:
-        today = connection.execute(_TO_CUSTOMER, {"customer": customer_id,
-                                                  "since": now - timedelta(days=1)}).scalar_one()
-        if today >= int(max_per_day):
-            breach = Breach("maxPerDay", today, int(max_per_day), 1.0)
-            return dict.fromkeys(offer_ids, breach)
-    max_per_offer = policy.get("maxPerOffer")
+    max_per_day, max_per_offer = policy.get("maxPerDay"), policy.get("maxPerOffer")
     offers = [offer_id for offer_id in offer_ids if offer_id is not None]
-    if max_per_offer is None or not offers:
+    checks_day = max_per_day is not None and bool(offer_ids)
+    checks_offers = max_per_offer is not None and bool(offers)
+    if not checks_day and not checks_offers:
         return {}
     window = float(policy.get("windowDays") or DEFAULT_WINDOW_DAYS)
-    sends = dict(connection.execute(_PER_OFFER, {"customer": customer_id, "offers": offers,
-                                                 "since": now - timedelta(days=window)}).all())
-    found = {offer_id: sends.get(offer_id, 0) for offer_id in offers}
-    return {offer_id: Breach("maxPerOffer", count, int(max_per_offer), window)
-            for offer_id, count in found.items() if count >= int(max_per_offer)}
+    day_start, window_start = now - timedelta(days=1), now - timedelta(days=window)
+    since = min(day_start, window_start) if checks_offers else day_start
+    rows = session.connection().execute(_RECENT, {"customer": customer_id, "since": since}).all()
+    if checks_day:
+        today = sum(1 for _offer, at in rows if at > day_start)
+        if today >= int(max_per_day):
+            return dict.fromkeys(offer_ids, Breach("maxPerDay", today, int(max_per_day), 1.0))
+    if not checks_offers:
+        return {}
+    sends: dict[str, int] = {}
+    for offer_id, at in rows:
+        if offer_id is not None and at > window_start:
+            sends[offer_id] = sends.get(offer_id, 0) + 1
+    cap = int(max_per_offer)
+    return {offer_id: Breach("maxPerOffer", sends[offer_id], cap, window)
+            for offer_id in offers if sends.get(offer_id, 0) >= cap}

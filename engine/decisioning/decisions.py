@@ -30,12 +30,15 @@ from engine.core import now as current_time
 from engine.core import session as open_session
 from engine.decisioning import contact_policy as policies
 from engine.errors import NotFound
-from engine.expressions import ExpressionError, evaluate, is_true, names
+from engine.expressions import ExpressionError, Scope, bind, evaluate, fields, names, project
 from engine.records import fetch
 from models.common import iso
 from models.offers import DecisionFlow, Offer
 
 FACTORS = ("propensity", "relevance", "impact", "emphasis")
+# Where a session keeps the catalogues it has loaded (session.info lives as long as the session: one
+# runner batch, one API request).
+_CATALOGUES = "decisioning.catalogues"
 
 
 @dataclass
@@ -62,28 +65,100 @@ class Decision:
         return {"offers": [offer.to_dict() for offer in self.offers], "trace": self.trace}
 
 
+@dataclass(frozen=True)
+class _Check:
+    """One expression an offer must pass (or a propensity to compute), prepared for every customer."""
+
+    rule: str  # the trace's name for it: "eligibility", "propensity", a rule's name
+    expression: str  # as written (what a trace quotes)
+    boost: float | None = None  # a relevance rule's factor; None: a qualification rule
+    static: Any = None  # the value (or ExpressionError) when it reads nothing but `offer`
+    source: str = ""  # what runs against a customer's scope (with the offer bound in, if it reads it)
+    offer: dict[str, Any] | None = None  # the offer as a variable, when it could not be bound in
+
+
+@dataclass(frozen=True)
+class _Offer:
+    """What deciding reads of an offer row, copied once per session (plain values, never expired)."""
+
+    id: str
+    name: str
+    status: str
+    start_date: datetime | None
+    end_date: datetime | None
+    business_value: float
+    priority: float
+    checks: tuple[_Check, ...]  # eligibility, then the flow's rules, in trace order
+    propensity: _Check | float | None  # an expression, or the stored number (None: 0.5)
+
+
 @dataclass
 class _Scored:
-    offer: Offer
+    offer: _Offer
     propensity: float
     relevance: float
+
+
+class _Catalogue:
+    """A decision flow with its candidate offers, loaded once per session, with every (expression, offer)
+    prepared: an expression that reads only the offer is evaluated here once; one that reads the customer
+    too is compiled with the offer written into it, so a decision runs all of them against one scope."""
+
+    def __init__(self, flow: DecisionFlow, offers: list[Offer], missing: list[str]) -> None:
+        rules = [(_rule_name(rule, index), _rule_expression(rule), _boost(rule))
+                 for index, rule in enumerate(flow.rules or [])]
+        self.policy: dict[str, Any] = dict(flow.contact_policy or {})
+        weights = flow.weights or {}
+        self.weights = {name: float(weights.get(name, 1.0)) for name in FACTORS}
+        self.max_offers: int = flow.max_offers or 1
+        self.missing = missing
+        self.offers = [self._prepare(row, rules) for row in offers]
+        read: set[str] | None = set()
+        for offer in self.offers:
+            for check in (*offer.checks, offer.propensity):
+                if isinstance(check, _Check) and check.static is _NOT_STATIC:
+                    more = fields(check.expression, "customer")
+                    read = None if read is None or more is None else read | more
+        self.customer_fields = None if read is None else frozenset(read)
+
+    def _prepare(self, row: Offer, rules: list[tuple[str, str, float | None]]) -> _Offer:
+        variables = offer_variables(row)
+        checks = [_check("eligibility", row.eligibility, None, variables)] if row.eligibility else []
+        checks += [_check(name, expression, boost, variables) for name, expression, boost in rules]
+        propensity = row.propensity
+        if isinstance(propensity, str):
+            propensity = _check("propensity", propensity, None, variables)
+        return _Offer(row.id, row.name, row.status, row.start_date, row.end_date, row.business_value,
+                      row.priority, tuple(checks), propensity)
+
+
+_NOT_STATIC = object()
+
+
+def _check(rule: str, expression: str, boost: float | None, offer: dict[str, Any]) -> _Check:
+    read = names(expression)
+    if "offer" not in read:
+        return _Check(rule, expression, boost, _NOT_STATIC, expression)
+    source = bind(expression, "offer", offer)
+    if read == {"offer"}:
+        static = _evaluate(expression, {"offer": offer}) if source is None else _evaluate(source, {})
+        return _Check(rule, expression, boost, static)
+    if source is None:  # evaluated with the offer as a variable, each time
+        return _Check(rule, expression, boost, _NOT_STATIC, expression, offer)
+    return _Check(rule, expression, boost, _NOT_STATIC, source)
 
 
 def decide(session: Session, customer: dict[str, Any], flow_id: str, limit: int | None,
            now: datetime) -> Decision:
     """Rank the flow's offers for `customer` (a customer view); `limit` defaults to the flow's maxOffers."""
-    flow = fetch(session, DecisionFlow, flow_id, "decision flow")
+    catalogue = _catalogue(session, flow_id)
     decision = Decision()
-    offers = _candidates(session, flow, now, decision)
-    offers = _contact_policy(session, customer["id"], flow.contact_policy or {}, offers, now, decision)
-    evaluator = _Evaluator(customer, now)
-    qualified = (_qualify(offer, flow.rules or [], evaluator, decision) for offer in offers)
+    offers = _candidates(catalogue, now, decision)
+    offers = _contact_policy(session, customer["id"], catalogue.policy, offers, now, decision)
+    evaluator = _Evaluator(catalogue, customer, now)
+    qualified = (_qualify(offer, evaluator, decision) for offer in offers)
     scored = [entry for entry in qualified if entry is not None]
-    ranked = _rank(scored, flow.weights or {}, decision)
-    cut = limit or flow.max_offers or 1
-    for position, offer in enumerate(ranked[cut:], start=cut + 1):
-        decision.drop(offer.offer_id, "maxOffers", f"ranked #{position}, only {cut} returned")
-    decision.offers = ranked[:cut]
+    decision.offers = _rank(scored, catalogue.weights, limit or catalogue.max_offers, decision)
     return decision
 
 
@@ -110,17 +185,28 @@ def offer_variables(offer: Offer) -> dict[str, Any]:
     return values
 
 
-def _candidates(session: Session, flow: DecisionFlow, now: datetime, decision: Decision) -> list[Offer]:
-    statement = select(Offer).order_by(Offer.id)
-    wanted_ids, categories = list(flow.offer_ids or []), list(flow.categories or [])
-    if wanted_ids or categories:
-        statement = statement.where(or_(Offer.id.in_(wanted_ids), Offer.category.in_(categories)))
-    offers = list(session.execute(statement).scalars())
-    present = {offer.id for offer in offers}
-    for missing in (offer_id for offer_id in wanted_ids if offer_id not in present):
+def _catalogue(session: Session, flow_id: str) -> _Catalogue:
+    """The flow and its offers as this session first read them (unknown flow → NotFound)."""
+    catalogues: dict[str, _Catalogue] = session.info.setdefault(_CATALOGUES, {})
+    catalogue = catalogues.get(flow_id)
+    if catalogue is None:
+        flow = fetch(session, DecisionFlow, flow_id, "decision flow")
+        statement = select(Offer).order_by(Offer.id)
+        wanted_ids, categories = list(flow.offer_ids or []), list(flow.categories or [])
+        if wanted_ids or categories:
+            statement = statement.where(or_(Offer.id.in_(wanted_ids), Offer.category.in_(categories)))
+        offers = list(session.execute(statement).scalars())
+        present = {offer.id for offer in offers}
+        missing = [offer_id for offer_id in wanted_ids if offer_id not in present]
+        catalogue = catalogues[flow_id] = _Catalogue(flow, offers, missing)
+    return catalogue
+
+
+def _candidates(catalogue: _Catalogue, now: datetime, decision: Decision) -> list[_Offer]:
+    for missing in catalogue.missing:
         decision.drop(missing, "offerIds", "offer no longer exists")
-    live: list[Offer] = []
-    for offer in offers:
+    live: list[_Offer] = []
+    for offer in catalogue.offers:
         if offer.status != "active":
             decision.drop(offer.id, "status", f"offer is {offer.status}")
         elif offer.start_date and now < offer.start_date:
@@ -132,8 +218,10 @@ def _candidates(session: Session, flow: DecisionFlow, now: datetime, decision: D
     return live
 
 
-def _contact_policy(session: Session, customer_id: str, policy: dict[str, Any], offers: list[Offer],
-                    now: datetime, decision: Decision) -> list[Offer]:
+def _contact_policy(session: Session, customer_id: str, policy: dict[str, Any], offers: list[_Offer],
+                    now: datetime, decision: Decision) -> list[_Offer]:
+    if not policy:
+        return offers
     blocked = policies.breaches(session, customer_id, [offer.id for offer in offers], policy, now)
     for offer_id, breach in blocked.items():
         decision.drop(str(offer_id), f"contactPolicy.{breach.rule}", breach.reason)
@@ -141,69 +229,79 @@ def _contact_policy(session: Session, customer_id: str, policy: dict[str, Any], 
 
 
 class _Evaluator:
-    """One decision's CEL evaluations: an expression that does not read `offer` runs once, not per offer."""
+    """One decision's CEL evaluations, all against one prepared scope (the customer, trimmed to the fields
+    the flow reads, and `now`); each distinct source runs once per decision."""
 
-    def __init__(self, customer: dict[str, Any], now: datetime) -> None:
-        self.base = {"customer": customer, "now": now}
-        self.truths: dict[str, tuple[bool, str | None]] = {}
-        self.values: dict[str, Any] = {}
+    def __init__(self, catalogue: _Catalogue, customer: dict[str, Any], now: datetime) -> None:
+        self.scope = Scope({"customer": project(customer, catalogue.customer_fields), "now": now})
+        self.results: dict[str, Any] = {}
 
-    def truth(self, expression: str, offer: dict[str, Any]) -> tuple[bool, str | None]:
-        if "offer" in names(expression):
-            return is_true(expression, self._variables(offer))
-        if expression not in self.truths:
-            self.truths[expression] = is_true(expression, self.base)
-        return self.truths[expression]
-
-    def value(self, expression: str, offer: dict[str, Any]) -> Any:
-        """The expression's value; raises ExpressionError."""
-        if "offer" in names(expression):
-            return evaluate(expression, self._variables(offer))
-        if expression not in self.values:
-            try:
-                self.values[expression] = evaluate(expression, self.base)
-            except ExpressionError as error:
-                self.values[expression] = error
-        result = self.values[expression]
-        if isinstance(result, ExpressionError):
-            raise result
+    def value(self, check: _Check) -> Any:
+        """The check's value, or the ExpressionError it raised."""
+        if check.static is not _NOT_STATIC:
+            return check.static
+        if check.offer is not None:  # the offer could not be written into the program
+            return _evaluate(check.expression, {**self.scope.variables, "offer": check.offer})
+        result = self.results.get(check.source, _NOT_STATIC)
+        if result is _NOT_STATIC:
+            result = self.results[check.source] = _evaluate(check.source, self.scope)
         return result
 
-    def _variables(self, offer: dict[str, Any]) -> dict[str, Any]:
-        return {**self.base, "offer": offer}
+
+def _evaluate(expression: str, variables: dict[str, Any] | Scope) -> Any:
+    """The value, or the ExpressionError (kept, so a failing expression is not run again)."""
+    try:
+        return evaluate(expression, variables)
+    except ExpressionError as error:
+        return error
 
 
-def _qualify(offer: Offer, rules: list[Any], evaluator: _Evaluator, decision: Decision) -> _Scored | None:
+def _rule_expression(rule: Any) -> str:
+    return rule if isinstance(rule, str) else rule.get("expression", "")
+
+
+def _rule_name(rule: Any, index: int) -> str:
+    return (None if isinstance(rule, str) else rule.get("name")) or f"rules[{index}]"
+
+
+def _boost(rule: Any) -> float | None:
+    boost = None if isinstance(rule, str) else rule.get("relevance")
+    return None if boost is None else float(boost)
+
+
+def _qualify(offer: _Offer, evaluator: _Evaluator, decision: Decision) -> _Scored | None:
     """Eligibility, qualification rules and relevance, then propensity; None when the offer is dropped."""
-    variables = offer_variables(offer)
-    if offer.eligibility:
-        passed, error = evaluator.truth(offer.eligibility, variables)
-        if not passed:
-            decision.drop(offer.id, "eligibility", error or f"false: {offer.eligibility}")
-            return None
     relevance = 1.0
-    for index, rule in enumerate(rules):
-        expression = rule if isinstance(rule, str) else rule.get("expression", "")
-        name = (None if isinstance(rule, str) else rule.get("name")) or f"rules[{index}]"
-        boost = None if isinstance(rule, str) else rule.get("relevance")
-        passed, error = evaluator.truth(expression, variables)
-        if boost is not None:
-            relevance *= float(boost) if passed else 1.0
+    results = evaluator.results
+    for check in offer.checks:
+        # Inline the common cases (a known value): this loop runs for every offer of every decision.
+        value = check.static
+        if value is _NOT_STATIC:
+            value = results.get(check.source, _NOT_STATIC) if check.offer is None else _NOT_STATIC
+            if value is _NOT_STATIC:
+                value = evaluator.value(check)
+        passed = value is True
+        if check.boost is not None:
+            relevance *= check.boost if passed else 1.0
         elif not passed:
-            decision.drop(offer.id, name, error or f"false: {expression}")
+            if isinstance(value, ExpressionError):
+                reason = str(value)
+            elif value is False:
+                reason = f"false: {check.expression}"
+            else:
+                reason = f"expected true/false, got {type(value).__name__}"
+            decision.drop(offer.id, check.rule, reason)
             return None
-    propensity = _propensity(offer, variables, evaluator, decision)
+    propensity = _propensity(offer, evaluator, decision)
     return None if propensity is None else _Scored(offer, propensity, relevance)
 
 
-def _propensity(offer: Offer, variables: dict[str, Any], evaluator: _Evaluator,
-                decision: Decision) -> float | None:
+def _propensity(offer: _Offer, evaluator: _Evaluator, decision: Decision) -> float | None:
     value: Any = offer.propensity
-    if isinstance(value, str):
-        try:
-            value = evaluator.value(value, variables)
-        except ExpressionError as error:
-            decision.drop(offer.id, "propensity", str(error))
+    if isinstance(value, _Check):
+        value = evaluator.value(value)
+        if isinstance(value, ExpressionError):
+            decision.drop(offer.id, "propensity", str(value))
             return None
     if value is None:
         value = 0.5
@@ -213,23 +311,38 @@ def _propensity(offer: Offer, variables: dict[str, Any], evaluator: _Evaluator,
     return float(value)
 
 
-def _rank(scored: list[_Scored], weights: dict[str, Any], decision: Decision) -> list[RankedOffer]:
+def _rank(scored: list[_Scored], weights: dict[str, float], cut: int,
+          decision: Decision) -> list[RankedOffer]:
+    """The `cut` best offers by PRIE score; the rest go to the trace (factor ≤ 0, or ranked below)."""
     if not scored:
         return []
     top_value = max(entry.offer.business_value for entry in scored)
-    ranked: list[tuple[RankedOffer, float]] = []
+    w_propensity, w_relevance, w_impact, w_emphasis = (weights[name] for name in FACTORS)
+    ranked: list[tuple[float, float, str, _Scored, float]] = []
     for entry in scored:
-        value = entry.offer.business_value
-        factors = {"propensity": entry.propensity, "relevance": entry.relevance,
-                   "impact": value / top_value if top_value > 0 else value,
-                   "emphasis": float(entry.offer.priority)}
-        zero = next((name for name in FACTORS if factors[name] <= 0), None)
-        if zero:
-            decision.drop(entry.offer.id, zero, f"{zero} is {factors[zero]:g}: a factor ≤ 0 eliminates")
+        offer = entry.offer
+        value = offer.business_value
+        impact = value / top_value if top_value > 0 else value
+        emphasis = float(offer.priority)
+        if entry.propensity <= 0 or entry.relevance <= 0 or impact <= 0 or emphasis <= 0:
+            factors = _factors(entry, impact, emphasis)
+            zero = next(name for name in FACTORS if factors[name] <= 0)
+            decision.drop(offer.id, zero, f"{zero} is {factors[zero]:g}: a factor ≤ 0 eliminates")
             continue
-        score = 1.0
-        for name in FACTORS:
-            score *= factors[name] ** float(weights.get(name, 1.0))
-        ranked.append((RankedOffer(entry.offer.id, entry.offer.name, score, factors), entry.offer.priority))
-    ranked.sort(key=lambda item: (-item[0].score, -item[1], item[0].offer_id))
-    return [offer for offer, _priority in ranked]
+        # The products in the formula's order: scores are reproducible to the last bit.
+        score = 1.0 * entry.propensity ** w_propensity
+        score *= entry.relevance ** w_relevance
+        score *= impact ** w_impact
+        score *= emphasis ** w_emphasis
+        ranked.append((-score, -offer.priority, offer.id, entry, impact))
+    ranked.sort(key=lambda item: item[:3])
+    for position, (_score, _priority, offer_id, _entry, _impact) in enumerate(ranked[cut:], start=cut + 1):
+        decision.drop(offer_id, "maxOffers", f"ranked #{position}, only {cut} returned")
+    return [RankedOffer(entry.offer.id, entry.offer.name, -score,
+                        _factors(entry, impact, float(entry.offer.priority)))
+            for score, _priority, _id, entry, impact in ranked[:cut]]
+
+
+def _factors(entry: _Scored, impact: float, emphasis: float) -> dict[str, float]:
+    return {"propensity": entry.propensity, "relevance": entry.relevance, "impact": impact,
+            "emphasis": emphasis}
