@@ -114,8 +114,11 @@ def is_transient(error: BaseException) -> bool:
     return False
 
 
+# How retries wait (replaced in tests, where nothing sleeps).
+backoff_pause: Callable[[float], Any] = time.sleep
+
+
 def retrying(work: Callable[[], T], attempts: int = 5, first_pause: float = 0.05,
-             pause: Callable[[float], Any] = time.sleep,
              transient: Callable[[BaseException], bool] = is_transient) -> T:
     """`work()` again (whole transaction) after a transient error, backing off 50 ms, 100 ms, 200 ms, ..."""
     for attempt in range(1, attempts + 1):
@@ -125,5 +128,5 @@ def retrying(work: Callable[[], T], attempts: int = 5, first_pause: float = 0.05
             if attempt == attempts or not transient(error):
                 raise
             log.info("transient database error (attempt %d): %s", attempt, error)
-            pause(first_pause * 2 ** (attempt - 1))
+            backoff_pause(first_pause * 2 ** (attempt - 1))
     raise AssertionError("unreachable")

@@ -3,18 +3,33 @@ between claim and batch, transient database errors, backfills, customer deletion
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
-from engine.audience import segments
+from engine import signals
+from engine.audience import customers, segments
+from engine.clock import VirtualClock
 from engine.core import Core, session
-from engine.runtime import runner
+from engine.journeys import lifecycle
+from engine.runtime import entry, runner
+from engine.runtime.steps import update as update_step
 from models.audience import SegmentIn
 from models.channels import Delivery
 from models.enrollment import Enrollment, EnrollmentHistory
 from tests.delivery_kit import seed_channel, seed_offer
-from tests.engine.test_runtime import enroll, exit_step, journey_counters, make_customers, make_journey
+from tests.engine.test_runtime import (
+    enroll,
+    exit_step,
+    journey_counters,
+    make_customers,
+    make_journey,
+    state,
+    wait,
+)
 
 RESTART_STEPS: list[dict[str, Any]] = [
     {"id": "tag", "type": "update", "config": {"operations": [{"op": "addSegment", "segmentId": "vip"}]},
@@ -60,3 +75,149 @@ def test_a_step_joining_its_own_entry_segment_sends_once_and_keeps_counters_whol
     assert all(current >= 0 for current, _passed in steps.values()), steps
     assert steps["hold"] == (0, 1)
     assert steps["tag"] == (0, 1)
+
+
+def test_a_step_joining_another_journeys_entry_segment_enrolls_after_the_batch(engine_core: Core) -> None:
+    make_customers("c1")
+    segments.create_segment(SegmentIn(id="vip", name="VIP", static=True))
+    target = make_journey([wait("w", 1, "days")], name="VIP welcome", entryConditions={"segmentId": "vip"})
+    source = make_journey([*RESTART_STEPS[:1], exit_step("hold")], name="Tagger")
+    enroll(source, "c1")
+    runner.run_due()
+    assert journey_counters(target)["steps"]["w"] == (1, 1)  # entered, and now waiting
+    assert history_after_end() == []
+
+
+def test_a_journey_paused_between_claim_and_batch_does_not_advance(engine_core: Core) -> None:
+    make_customers("c1")
+    journey_id = make_journey([wait("w", 1, "days", "bye"), exit_step("bye")])
+    enrollment_id = enroll(journey_id, "c1")[0]
+    moment = engine_core.now()
+    assert runner._claim(10, moment) == [enrollment_id]
+    lifecycle.change_status(journey_id, "paused")
+    runner._run_batch([enrollment_id], moment)
+    assert (state(enrollment_id)["stepId"], state(enrollment_id)["history"]) == ("w", [])
+    with session() as s:  # and its lease is given back, so it is not held until the lease runs out
+        assert s.get(Enrollment, enrollment_id).lease_owner is None  # type: ignore[union-attr]
+
+
+def test_a_lost_write_back_rolls_the_batch_back_and_runs_it_again(engine_core: Core,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    make_customers("c1")
+    segments.create_segment(SegmentIn(id="vip", name="VIP", static=True))
+    journey_id = make_journey([*RESTART_STEPS[:1], exit_step("hold")])
+    enrollment_id = enroll(journey_id, "c1")[0]
+    execute, raced = update_step.execute, []
+
+    def racing(step: Any, run: Any) -> Any:
+        if not raced:  # once: another writer takes the row while the step runs
+            raced.append(run.enrollment_id)
+            run.session.execute(update(Enrollment).where(Enrollment.id == run.enrollment_id)
+                                .values(lease_owner="someone else"))
+        return execute(step, run)
+
+    monkeypatch.setattr(update_step, "execute", racing)
+    assert runner.advance() == 1
+    assert raced == [enrollment_id]
+    moved = state(enrollment_id)
+    assert (moved["status"], [item["stepId"] for item in moved["history"]]) == ("exited", ["tag", "hold"])
+    assert journey_counters(journey_id)["steps"] == {"tag": (0, 1), "hold": (0, 1)}
+
+
+def deadlock() -> OperationalError:
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    return OperationalError("UPDATE ...", {}, Deadlock("deadlock detected"))
+
+
+def test_a_transient_database_error_in_a_step_retries_the_batch_not_failing_the_enrollment(
+        engine_core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_customers("c1")
+    segments.create_segment(SegmentIn(id="vip", name="VIP", static=True))
+    journey_id = make_journey([*RESTART_STEPS[:1], exit_step("hold")])
+    enrollment_id = enroll(journey_id, "c1")[0]
+    execute, failures, pauses = update_step.execute, [deadlock(), deadlock()], []
+
+    def unlucky(step: Any, run: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return execute(step, run)
+
+    monkeypatch.setattr(update_step, "execute", unlucky)
+    monkeypatch.setattr("engine.db.backoff_pause", pauses.append)
+    assert runner.advance() == 1
+    assert pauses == [0.05, 0.1]
+    moved = state(enrollment_id)
+    assert moved["status"] == "exited"
+    assert [item["outcome"] for item in moved["history"]] == ["updated", "exited"]
+    assert journey_counters(journey_id)["totals"].get("failed", 0) == 0
+
+
+def test_deleting_a_customer_ends_their_active_enrollments(engine_core: Core) -> None:
+    make_customers("c1", "c2")
+    journey_id = make_journey([wait("w", 1, "days", "bye"), exit_step("bye")])
+    gone, stays = enroll(journey_id, "c1", "c2")
+    customers.delete_customer("c1")
+    assert (state(gone)["status"], state(gone)["exitReason"]) == ("exited", "customer_deleted")
+    assert state(stays)["status"] == "active"
+    assert journey_counters(journey_id)["steps"]["w"] == (1, 0)
+
+
+def test_the_scheduler_waits_for_a_leased_row_until_its_lease_runs_out(engine_core: Core,
+                                                                        clock: VirtualClock) -> None:
+    make_customers("c1")
+    journey_id = make_journey([wait("w", 1, "days", "bye"), exit_step("bye")])
+    enroll(journey_id, "c1")
+    due = runner.next_due_at()
+    assert due == clock.now()
+    runner._claim(10, clock.now())  # another worker holds it now
+    assert runner.next_due_at() == clock.now() + runner.LEASE
+
+
+def test_two_backfills_of_one_journey_never_enroll_a_member_twice(engine_core: Core) -> None:
+    make_customers("a1", "a2", "a3", vip=True)
+    segments.create_segment(SegmentIn(id="vips", name="VIPs", rule="customer.vip == true"))
+    journey_id = make_journey([wait("w", 1, "days")], entryConditions={"segmentId": "vips"})
+    inner: list[int] = []
+
+    def second_worker(**_: Any) -> None:  # another process's backfill, while this one holds the claim
+        inner.append(entry.backfill(limit=2))
+
+    signals.segment_membership_changed.connect(second_worker)
+    try:
+        first = entry.backfill(limit=2)
+    finally:
+        signals.segment_membership_changed.disconnect(second_worker)
+    while entry.backfill(limit=2):
+        pass
+    assert first == 2
+    assert journey_counters(journey_id)["steps"]["w"] == (3, 0)
+
+
+def test_events_for_many_customers_enroll_in_one_entry(engine_core: Core) -> None:
+    from engine.audience import events
+    from models.audience import EventIn
+
+    make_customers("c1", "c2")
+    journey_id = make_journey([wait("w", 1, "days")], entryConditions={"eventType": "signup"})
+    events.accept([EventIn(customerId=c, type="signup") for c in ("c1", "c2", "c1")])
+    enrolled = [row["customerId"] for row in enrollments_of(journey_id)]
+    assert sorted(enrolled) == ["c1", "c2"]
+
+
+def enrollments_of(journey_id: str) -> list[dict[str, Any]]:
+    from engine.runtime import enrollments
+
+    return enrollments.list_enrollments(journey_id=journey_id)["data"]
+
+
+def test_a_crashed_batch_comes_back_after_its_lease(engine_core: Core, clock: VirtualClock) -> None:
+    make_customers("c1")
+    journey_id = make_journey([wait("w", 1, "days", "bye"), exit_step("bye")])
+    enrollment_id = enroll(journey_id, "c1")[0]
+    runner._claim(10, clock.now())  # claimed, then the worker died before its batch
+    assert runner.advance() == 0
+    clock.advance(runner.LEASE + timedelta(seconds=1))
+    assert runner.advance() == 1
+    assert state(enrollment_id)["history"][0]["stepId"] == "w"
