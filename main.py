@@ -13,7 +13,7 @@ from engine import core, demo, schema, wiring
 from engine.monitoring import live
 from engine.runtime import scheduler
 from engine.settings import Invocation, Settings, parse_cli
-from ui import api, pages
+from ui import api, pages, security
 
 
 def build(settings: Settings) -> None:
@@ -21,6 +21,7 @@ def build(settings: Settings) -> None:
     core.init(settings)
     wiring.connect_all()
     api.mount(app)
+    security.install(app)
     pages.register()
     if settings.demo:
         demo.seed_if_empty()
