@@ -4,17 +4,31 @@ Templates see `customer` (attributes plus `id`, `segments`, `flags`), `offer`, `
 the journey's `context` (each `storeResultAs` result also bound at top level by its name). A missing
 variable (or a field of one) renders as an empty string; reaching for Python internals is refused by
 the sandbox.
+
+Every render has a budget (settings `template_time_limit`, `template_max_output`): a deadline checked as
+the template's own code runs (each loop turn, macro call and output line), output streamed and cut at the
+size limit, and no argument big enough to build a string past that limit in one call (`ljust(10**9)`,
+`'%9999999d'`). A template over budget fails with TemplateError saying which limit it hit: the dispatcher
+fails that one delivery for good and moves on.
 """
 
 from __future__ import annotations
 
 import operator
+import re
+import sys
+import time
+from collections.abc import Callable
 from functools import lru_cache
+from types import FrameType
 from typing import Any
 
 from jinja2 import ChainableUndefined, Template
 from jinja2 import TemplateError as JinjaTemplateError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from engine.core import core
+from engine.settings import Settings
 
 # Bounds that keep one template from eating the dispatcher's memory (`'x' * 10**12`, `9 ** 9 ** 9`).
 MAX_SEQUENCE = 100_000
@@ -26,14 +40,79 @@ class TemplateError(Exception):
     """A template that does not parse, or fails while rendering; the message says why."""
 
 
+class _OverBudget(Exception):
+    """Raised inside a render that ran past its deadline or output limit (the message says which)."""
+
+
+# Compiled templates run as code from this file name: the budget traces those frames only.
+_TEMPLATE_CODE = "<template>"
+# Lines of template code between two looks at the clock (a look costs more than a line).
+_CHECK_EVERY = 256
+_DEFAULTS = Settings.model_construct()
+# Widths and precisions in `%` and str.format specs (the digits a one-call string bomb needs).
+_PERCENT_WIDTH = re.compile(r"%[-+ #0]*(\d+)(?:\.(\d+))?")
+_FORMAT_WIDTH = re.compile(r"\{[^{}]*[:][^{}]*?(\d+)(?:\.(\d+))?[^{}]*\}")
+_SIZED_STR_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs", "format", "format_map"})
+
+
+def _limits() -> tuple[float, int]:
+    """(seconds, characters) per render: the running engine's settings, else the defaults."""
+    try:
+        settings = core().settings
+    except RuntimeError:  # rendering outside a running engine (tools, unit tests)
+        settings = _DEFAULTS
+    return settings.template_time_limit, settings.template_max_output
+
+
+class _Deadline:
+    """A thread's trace function while it renders: counts lines of template code and raises _OverBudget
+    once the deadline has passed, wherever the template is (a loop with no output included)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+        self.lines = 0
+
+    def on_call(self, frame: FrameType, _event: str, _arg: Any) -> Callable[..., Any] | None:
+        return self.on_line if frame.f_code.co_filename == _TEMPLATE_CODE else None
+
+    def on_line(self, _frame: FrameType, event: str, _arg: Any) -> Callable[..., Any]:
+        if event == "line":
+            self.lines += 1
+            if self.lines % _CHECK_EVERY == 0 and time.monotonic() > self.deadline:
+                raise _OverBudget(f"rendering took longer than the limit of {self.seconds:g} s")
+        return self.on_line
+
+
+def _too_wide(spec: str, pattern: re.Pattern[str], limit: int) -> bool:
+    return any(int(number) > limit for match in pattern.finditer(spec) for number in match.groups() if number)
+
+
 class _Sandbox(SandboxedEnvironment):
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        # A string method sized by a number (padding, a format width) is refused past the output limit
+        # before it allocates: the streamed-output cap only sees the result.
+        target = getattr(__obj, "__wrapped__", __obj)
+        owner = getattr(target, "__self__", None)
+        if isinstance(owner, str) and getattr(target, "__name__", "") in _SIZED_STR_METHODS:
+            limit = _limits()[1]
+            numbers = [value for value in (*args, *kwargs.values()) if isinstance(value, int)]
+            if any(abs(value) > limit for value in numbers) or _too_wide(owner, _FORMAT_WIDTH, limit):
+                raise SecurityError(f"result longer than the output limit of {limit} characters")
+        return super().call(__context, __obj, *args, **kwargs)
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
         # Fail loudly: the default (an undefined that renders as "") would hide the attempt.
         raise SecurityError(f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe")
 
     def call_binop(self, context: Any, op: str, left: Any, right: Any) -> Any:
+        if op == "%":
+            limit = _limits()[1]
+            if isinstance(left, str) and _too_wide(left, _PERCENT_WIDTH, limit):
+                raise SecurityError(f"result longer than the output limit of {limit} characters")
+            return operator.mod(left, right)
         if op == "**":
             if isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
                 raise SecurityError(f"exponent larger than {MAX_EXPONENT}")
@@ -48,7 +127,25 @@ class _Sandbox(SandboxedEnvironment):
         return operator.mul(left, right)
 
 
+def _sized(name: str, apply: Callable[..., Any]) -> Callable[..., Any]:
+    """The filter `apply`, refusing arguments that would size its result past the output limit
+    (`center(10**9)`, `indent(10**9)`, `slice(10**9)`, a `format` width)."""
+
+    def checked(value: Any, *args: Any, **kwargs: Any) -> Any:
+        limit = _limits()[1]
+        numbers = [item for item in (*args, *kwargs.values()) if isinstance(item, int)]
+        wide = name == "format" and isinstance(value, str) and _too_wide(value, _PERCENT_WIDTH, limit)
+        if wide or any(abs(number) > limit for number in numbers):
+            raise SecurityError(f"result longer than the output limit of {limit} characters")
+        return apply(value, *args, **kwargs)
+
+    # Keep Jinja's pass_context / pass_environment markers so it calls the filter the same way.
+    checked.__dict__.update(getattr(apply, "__dict__", {}))
+    return checked
+
+
 _environment = _Sandbox(autoescape=False, keep_trailing_newline=True, undefined=ChainableUndefined)
+_environment.filters = {name: _sized(name, apply) for name, apply in _environment.filters.items()}
 
 
 @lru_cache(maxsize=1024)
@@ -66,13 +163,30 @@ def check(source: str) -> str | None:
 
 
 def render(source: str, variables: dict[str, Any]) -> str:
-    """Render `source` with `variables`; any failure (syntax, sandbox, runtime) raises TemplateError."""
+    """Render `source` with `variables` within the budget; any failure (syntax, sandbox, runtime, over
+    budget) raises TemplateError."""
+    seconds, max_output = _limits()
+    deadline = _Deadline(seconds)
+    previous = sys.gettrace()
     try:
-        return _compile(source).render(variables)
+        template = _compile(source)
+        parts: list[str] = []
+        size = 0
+        sys.settrace(deadline.on_call)
+        for chunk in template.generate(variables):
+            size += len(chunk)
+            if size > max_output:
+                raise _OverBudget(f"output longer than the limit of {max_output} characters")
+            parts.append(chunk)
+        return "".join(parts)
+    except _OverBudget as error:
+        raise TemplateError(str(error)) from None
     except JinjaTemplateError as error:
         raise TemplateError(_describe(error)) from error
     except Exception as error:  # e.g. ZeroDivisionError, TypeError inside an expression
         raise TemplateError(f"{type(error).__name__}: {error}") from error
+    finally:
+        sys.settrace(previous)
 
 
 def variables(customer: dict[str, Any], offer: dict[str, Any] | None, context: dict[str, Any],

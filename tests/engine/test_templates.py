@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine.core import Core
 from engine.delivery import templates
 
 CUSTOMER = {"id": "cus_ann", "name": "Ann", "tier": "gold", "segments": ["seg_vip"], "flags": {}}
@@ -67,3 +68,62 @@ def test_runtime_error_is_a_template_error_with_the_reason() -> None:
 def test_check_names_syntax_errors_and_accepts_good_templates() -> None:
     assert "line 1" in templates.check("Hi {{ customer.name ")
     assert templates.check("{% if customer.tier == 'gold' %}Hi{% endif %}") is None
+
+
+# ---- budgets: time and output per render -----------------------------------------------------------------
+
+LOOPS = ("{% for a in range(100000) %}{% for b in range(100000) %}{% for c in range(100000) %}"
+         "BODY{% endfor %}{% endfor %}{% endfor %}")
+
+
+@pytest.fixture
+def quick_limit(engine_core: Core, monkeypatch: pytest.MonkeyPatch) -> Core:
+    monkeypatch.setattr(engine_core.settings, "template_time_limit", 0.2)
+    monkeypatch.setattr(engine_core.settings, "template_max_output", 10_000)
+    return engine_core
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    ("", "rendering took longer than the limit of 0.2 s"),
+    ("{{ missing }}", "rendering took longer than the limit of 0.2 s"),  # output, all of it empty
+    ("x", "output longer than the limit of 10000 characters"),
+])
+def test_three_nested_range_loops_stop_at_a_limit(quick_limit: Core, body: str, reason: str) -> None:
+    with pytest.raises(templates.TemplateError, match=reason):
+        templates.render(LOOPS.replace("BODY", body), _vars())
+
+
+def test_a_loop_over_a_ready_made_list_stops_too(quick_limit: Core) -> None:
+    source = ("{% set xs = range(100000) | list %}{% for a in xs %}{% for b in xs %}{% endfor %}{% endfor %}")
+    with pytest.raises(templates.TemplateError, match="longer than the limit"):
+        templates.render(source, _vars())
+
+
+def test_output_is_cut_at_the_size_limit(engine_core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_core.settings, "template_max_output", 1000)
+    assert len(templates.render("{% for i in range(100) %}0123456789{% endfor %}", _vars())) == 1000
+    with pytest.raises(templates.TemplateError, match="output longer than the limit of 1000 characters"):
+        templates.render("{% for i in range(101) %}0123456789{% endfor %}", _vars())
+
+
+@pytest.mark.parametrize("source", [
+    "{{ 'a'.ljust(1000000000) }}", "{{ 'a'.center(width=1000000000) }}", "{{ '%999999999d' % 1 }}",
+    "{{ '{:>999999999}'.format(1) }}", "{{ 'x' | center(1000000000) }}", "{{ 'x' | indent(1000000000) }}",
+    "{{ '%999999999d' | format(1) }}", "{{ range(3) | slice(1000000000) | list }}",
+])
+def test_one_call_cannot_build_a_string_past_the_limit(source: str) -> None:
+    with pytest.raises(templates.TemplateError, match="output limit"):
+        templates.render(source, _vars())
+
+
+def test_ordinary_widths_and_filters_still_work() -> None:
+    source = "{{ '%3d' % 4 }}|{{ '{:>3}'.format(5) }}|{{ 'ab' | center(6) }}|{{ 'order 123456789' }}"
+    assert templates.render(source, _vars()) == "  4|  5|  ab  |order 123456789"
+
+
+def test_a_render_leaves_the_threads_tracer_as_it_was() -> None:
+    import sys
+
+    before = sys.gettrace()
+    templates.render("{% for i in range(3) %}{{ i }}{% endfor %}", _vars())
+    assert sys.gettrace() is before
