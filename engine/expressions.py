@@ -30,6 +30,8 @@ import cel
 from engine import core
 from engine.settings import Settings
 
+# Expressions estimated at or under this many steps (whatever their inputs) skip the run-time budget check.
+CHEAP = 1_000
 # The macros that loop over a list or map.
 COMPREHENSIONS = frozenset({"map", "filter", "all", "exists", "exists_one"})
 
@@ -131,7 +133,7 @@ def evaluate(expression: str, variables: Mapping[str, Any] | Scope) -> Any:
         raise ExpressionError(_one_line(str(error))) from error
     shape = _shape(expression)
     values = variables.variables if isinstance(variables, Scope) else variables
-    if shape.loops_over_inputs:
+    if shape.may_be_costly:
         _within_budget(shape, values, used)
     if isinstance(variables, Scope):
         context: Any = variables.context
@@ -218,8 +220,10 @@ class _Shape:
     whole: frozenset[str]
 
     @property
-    def loops_over_inputs(self) -> bool:
-        return len(self.polynomial) > 1
+    def may_be_costly(self) -> bool:
+        """Worth checking against the limit at run time: it loops over inputs, or over large literals
+        (a limit under CHEAP steps is not a meaningful setting, so cheaper expressions skip the check)."""
+        return len(self.polynomial) > 1 or self.polynomial[0] > CHEAP
 
     def cost(self, size: int) -> int:
         return sum(coefficient * size ** degree for degree, coefficient in enumerate(self.polynomial))
