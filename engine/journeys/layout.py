@@ -6,10 +6,11 @@ Works on wire-form step dicts (drafts may be incomplete), so the editor can lay 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
+
+from engine.journeys.graph import outputs as step_outputs
 
 # Geometry shared with the canvas (ui/components/flow_canvas.js): node width, header height, port rows.
 NODE_WIDTH = 220
@@ -19,39 +20,6 @@ LAYER_GAP = 300
 ROW_GAP = 48
 DUMMY_HEIGHT = 24
 SWEEPS = 6
-
-
-@dataclass(frozen=True)
-class Output:
-    """One output handle of a step: `port` key ("next", "cond:0", "default", "path:1"), its label, target."""
-
-    port: str
-    branch: str | None
-    target: str | None
-
-
-def step_outputs(step: dict[str, Any]) -> list[Output]:
-    """The output handles of a step in display order; branch/split steps get one per condition/path."""
-    config = step.get("config") or {}
-    kind = step.get("type")
-    if kind == "branch":
-        outputs = [
-            Output(
-                f"cond:{index}",
-                condition.get("label") or f"condition {index + 1}",
-                condition.get("targetStepId"),
-            )
-            for index, condition in enumerate(config.get("conditions") or [])
-        ]
-        return [*outputs, Output("default", "default", config.get("defaultStepId"))]
-    if kind == "split":
-        return [
-            Output(f"path:{index}", path.get("label") or f"path {index + 1}", path.get("targetStepId"))
-            for index, path in enumerate(config.get("paths") or [])
-        ]
-    if kind == "exit":
-        return []
-    return [Output("next", None, step.get("next"))]
 
 
 def node_height(step: dict[str, Any]) -> int:

@@ -16,6 +16,7 @@ import networkx as nx
 from pydantic import ValidationError
 
 from engine.expressions import syntax_error
+from engine.journeys.graph import edges as graph_edges
 from engine.journeys.references import References
 from models.journey import (
     STEP_TYPES,
@@ -29,7 +30,6 @@ from models.journey import (
     UpdateStep,
     ValidationIssue,
     WaitStep,
-    step_targets,
 )
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -134,7 +134,7 @@ def _graph(steps: dict[str, StepBase], found: _Findings) -> nx.DiGraph:
     graph = nx.DiGraph()
     graph.add_nodes_from(steps)
     for step in steps.values():
-        for label, target in step_targets(step):
+        for label, target in graph_edges(step):
             if target in steps:
                 graph.add_edge(step.id, target)
             else:

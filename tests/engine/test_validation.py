@@ -216,4 +216,5 @@ def test_one_short_path_is_enough_to_stay_within_max_duration() -> None:
 
 def test_exit_with_next_warns_that_next_is_ignored() -> None:
     steps = [{"id": "x", "type": "exit", "next": "w"}, wait("w")]
-    assert findings(steps) == [("warning", "next_ignored", "x")]
+    # The ignored `next` is no edge either: nothing leads to `w`.
+    assert sorted(findings(steps)) == [("error", "unreachable_step", "w"), ("warning", "next_ignored", "x")]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from engine.journeys.references import References
 from engine.journeys.validation import validate
-from models.journey import JourneyDefinition, step_targets
+from models.journey import BranchStep, ExitStep, JourneyDefinition, SplitStep, StepBase
 
 IDS = [f"s{i}" for i in range(12)]
 REFS = References(
@@ -79,6 +79,16 @@ documents = st.fixed_dictionaries(
 )
 
 
+def runtime_targets(step: StepBase) -> list[str | None]:
+    """Where the runtime can go from a step: a branch's conditions and default, a split's paths, an exit
+    nowhere, any other step its `next` (a `next` on branch, split or exit is ignored)."""
+    if isinstance(step, BranchStep):
+        return [c.target_step_id for c in step.config.conditions] + [step.config.default_step_id]
+    if isinstance(step, SplitStep):
+        return [path.target_step_id for path in step.config.paths]
+    return [] if isinstance(step, ExitStep) else [step.next]
+
+
 def truly_unreachable(definition: JourneyDefinition) -> set[str]:
     """Breadth-first search from the first step over the first step of each id."""
     steps: dict[str, Any] = {}
@@ -89,7 +99,7 @@ def truly_unreachable(definition: JourneyDefinition) -> set[str]:
     first = definition.steps[0].id
     seen, queue = {first}, deque([first])
     while queue:
-        for _, target_id in step_targets(steps[queue.popleft()]):
+        for target_id in runtime_targets(steps[queue.popleft()]):
             if target_id in steps and target_id not in seen:
                 seen.add(target_id)
                 queue.append(target_id)

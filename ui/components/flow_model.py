@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.journeys.layout import LAYER_GAP, step_outputs
+from engine.journeys.graph import ENTRY_ID, first_step_id
+from engine.journeys.graph import outputs as step_outputs
+from engine.journeys.layout import LAYER_GAP
 from ui.layout import STEP_STYLE
 
-ENTRY_ID = "__entry__"
 TYPE_NAMES = {  # step type -> the name palette, panels and new steps use
     "wait": "Wait",
     "decide": "Decide",
@@ -116,8 +117,9 @@ def build_edges(document: dict[str, Any]) -> list[dict[str, Any]]:
     steps = document.get("steps") or []
     ids = {step.get("id") for step in steps}
     edges = []
-    if steps:
-        edges.append(_edge(ENTRY_ID, "next", None, steps[0].get("id", "")))
+    first = first_step_id(steps)
+    if first is not None:
+        edges.append(_edge(ENTRY_ID, "next", None, first))
     for step in steps:
         for output in step_outputs(step):
             if output.target and output.target in ids:

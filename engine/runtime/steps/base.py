@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Session
 
 from engine import expressions
+from engine.journeys.graph import first_step_id
 from models.journey import EntryConditions, JourneyDefinition, StepBase
 
 # CEL names every condition may use besides the storeResultAs results bound at top level.
@@ -32,7 +33,7 @@ def plan_from(journey_id: str, version: int, document: dict[str, Any]) -> Plan:
     """Parse a stored (camelCase) definition; raises pydantic's ValidationError on a malformed one."""
     definition = JourneyDefinition.model_validate(document)
     steps = {step.id: step for step in definition.steps}
-    first = definition.steps[0].id if definition.steps else None
+    first = first_step_id(definition.steps)
     return Plan(journey_id, version, definition.max_duration, definition.entry_conditions, steps, first)
 
 
