@@ -13,6 +13,11 @@ Measures, on SQLite files in a temporary directory:
   minus its due time.
 - rss_mb_1m: peak resident memory of a process holding 1,000,000 waiting enrollments while the runner,
   sweep and next-due queries run over them.
+- decisions_per_s: next-best-offer decisions per second for one customer over 100 offers (the flow and offers
+  of tests/perf/bench_decisioning.py: CEL eligibility, propensities, rules, contact policy), warm, in one
+  session as the decide step runs them.
+- seed_journey_per_s: enrollments per second through the seed's journey (decide over those 100 offers →
+  send in_app → wait a day) with the real runner: one outbox row written per enrollment.
 """
 
 from __future__ import annotations
@@ -343,6 +348,79 @@ def hold_waiting(workdir: Path, count: int) -> None:
         assert s.execute(select(E.c.id).limit(1)).first() is not None
 
 
+SEED_JOURNEY: list[dict[str, Any]] = [
+    {"id": "decide", "type": "decide", "config": {"decisionFlowId": "flow", "storeResultAs": "best"},
+     "next": "send"},
+    {"id": "send", "type": "send", "config": {"channelId": "inbox", "offerFrom": "best"}, "next": "wait"},
+    {"id": "wait", "type": "wait", "config": {"duration": 1, "unit": "days"}},
+]
+
+
+def bench_decisions(workdir: Path, seconds: float) -> float:
+    """Decisions per second for one customer over 100 offers, warm, in one session."""
+    from engine.audience import customers
+    from engine.core import now, session
+    from engine.decisioning import decisions
+    from tests.perf import bench_decisioning
+
+    _init(workdir / "decisions.db")
+    bench_decisioning.seed(100)
+    with session() as s:
+        view = customers.customer_view(s, "c1")
+        assert view is not None
+        moment = now()
+        return bench_decisioning.rate(lambda: decisions.decide(s, view, "flow", None, moment), seconds)
+
+
+def bench_seed_journey(workdir: Path, count: int) -> float:
+    """Enrollments per second through decide (100 offers) → send in_app → wait, with the real runner."""
+    from engine.core import now, session
+    from engine.delivery import channels_admin
+    from engine.runtime import runner
+    from engine.settings import Settings
+    from models.audience import Customer
+    from models.channels import ChannelCreate, Delivery
+    from tests.perf import bench_decisioning
+
+    _init(workdir / "seed_journey.db", Settings().batch_size)
+    bench_decisioning.seed(100)
+    channels_admin.create_channel(ChannelCreate(id="inbox", name="Inbox", type="in_app"))
+    moment = now()
+    with session() as s:
+        s.execute(Customer.__table__.insert(), [  # type: ignore[attr-defined]
+            {"id": f"c{i}", "attributes": {"age": 18 + i % 60, "country": ("DE", "FR", "US")[i % 3],
+                                           "visits": i % 30, "tier": ("gold", "silver", "bronze")[i % 3],
+                                           "spend": float(i % 900), "name": f"Customer {i}"},
+             "flags": {}, "created_at": moment, "updated_at": moment}
+            for i in range(2, count + 2)
+        ])
+    journey_id = _enroll(count, SEED_JOURNEY, [f"c{i}" for i in range(2, count + 2)])
+    started = time.perf_counter()
+    handled = runner.run_due()
+    elapsed = time.perf_counter() - started
+    assert handled == count, handled
+    with session() as s:
+        written = s.execute(select(Delivery.id).where(Delivery.journey_id == journey_id)).all()
+    assert len(written) == count, len(written)
+    return count / elapsed
+
+
+def _enroll(count: int, steps: list[dict[str, Any]], customer_ids: list[str]) -> str:
+    """An active journey of `steps` with the given customers enrolled through the real entry path."""
+    from engine.core import now, session
+    from engine.journeys import lifecycle
+    from engine.runtime import entry
+    from models.journey import Journey, JourneyCreate
+
+    journey_id = lifecycle.create_journey(JourneyCreate.model_validate({"name": "seed", "steps": steps})).id
+    lifecycle.change_status(journey_id, "active")
+    with session() as s:
+        row = s.get(Journey, journey_id)
+        for start in range(0, count, 5000):
+            entry.enter(s, row, customer_ids[start:start + 5000], now())
+    return journey_id
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs, under a minute")
@@ -350,9 +428,11 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("JOURNEYS_SCHEDULER", "0")
     sizes = (
-        {"transitions": 20_000, "naive": 1_000, "lag": 10_000, "rss": 1_000_000}
+        {"transitions": 20_000, "naive": 1_000, "lag": 10_000, "rss": 1_000_000, "seed": 2_000,
+         "decide_s": 2.0}
         if args.quick
-        else {"transitions": 100_000, "naive": 5_000, "lag": 10_000, "rss": 1_000_000}
+        else {"transitions": 100_000, "naive": 5_000, "lag": 10_000, "rss": 1_000_000, "seed": 10_000,
+              "decide_s": 5.0}
     )
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -361,6 +441,8 @@ def main() -> None:
         naive = bench_naive(workdir, sizes["naive"])
         lag_p50, lag_p99 = bench_lag(workdir, sizes["lag"])
         rss = bench_rss(workdir, sizes["rss"])
+        decisions = bench_decisions(workdir, sizes["decide_s"])
+        seed_journey = bench_seed_journey(workdir, sizes["seed"])
     figures = {
         "transitions_per_s": round(ours),
         "ceiling_ratio": round(ours / ceiling, 3),
@@ -368,6 +450,9 @@ def main() -> None:
         "lag_p50_s": round(lag_p50, 3),
         "lag_p99_s": round(lag_p99, 3),
         "rss_mb_1m": round(rss, 1),
+        "decisions_per_s": round(decisions),
+        "seed_journey_per_s": round(seed_journey),
+        "load_average": round(os.getloadavg()[0], 2),
     }
     if args.json:
         print(json.dumps(figures))
@@ -381,6 +466,9 @@ def main() -> None:
             f"p50 {figures['lag_p50_s']} s, p99 {figures['lag_p99_s']} s"
         )
         print(f"peak RSS with {sizes['rss']} waiting enrollments: {figures['rss_mb_1m']} MB")
+        print(f"decisions/s (one customer, 100 offers, warm): {figures['decisions_per_s']}")
+        print(f"seed journey (decide 100 offers -> send in_app -> wait), {sizes['seed']} enrollments: "
+              f"{figures['seed_journey_per_s']} /s")
 
 
 if __name__ == "__main__":
