@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from engine.audience import customers
 from engine.clock import VirtualClock
@@ -226,3 +227,26 @@ def test_recommend_wire_shape_and_unknown_ids(customer: str) -> None:
         recommend("nobody", "flow")
     with pytest.raises(NotFound):
         recommend("c1", "no_flow")
+
+
+def test_a_session_reads_the_flow_and_its_offers_once(customer: str) -> None:
+    _offer("o1", eligibility="customer.age >= 18")
+    _offer("o2", eligibility="offer.businessValue > 0.0 && customer.country == 'DE'")
+    _flow(offer_ids=["o1", "o2"], contact_policy={"maxPerDay": 5})
+    with session() as s:
+        view = customers.customer_view(s, "c1")
+        assert view is not None
+        first = decide(s, view, "flow", None, now())
+        statements: list[str] = []
+
+        def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            statements.append(statement)
+
+        bind = s.get_bind()
+        event.listen(bind, "before_cursor_execute", record)
+        try:
+            second = decide(s, view, "flow", None, now())
+        finally:
+            event.remove(bind, "before_cursor_execute", record)
+    assert _ids(second) == _ids(first) == ["o1", "o2"]
+    assert len(statements) == 1 and "delivery" in statements[0]  # only the contact-policy count
