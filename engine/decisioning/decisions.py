@@ -107,6 +107,9 @@ class _Catalogue:
     def __init__(self, flow: DecisionFlow, offers: list[Offer], missing: list[str]) -> None:
         rules = [(_rule_name(rule, index), _rule_expression(rule), _boost(rule))
                  for index, rule in enumerate(flow.rules or [])]
+        # Held, not just read: the session's identity map keeps rows only while referenced, and the send
+        # step reads this row's contact policy for every enrollment of the batch (a hit, not a query).
+        self.flow = flow
         self.policy: dict[str, Any] = dict(flow.contact_policy or {})
         weights = flow.weights or {}
         self.weights = {name: float(weights.get(name, 1.0)) for name in FACTORS}
