@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from nicegui import app, ui
 from engine import core, demo, schema, wiring
 from engine.monitoring import live
 from engine.runtime import scheduler
+from engine.runtime import worker as engine_worker
 from engine.settings import Invocation, Settings, parse_cli
 from ui import api, pages, security
 
@@ -66,7 +68,15 @@ def db(invocation: Invocation) -> int:
     return 0
 
 
-COMMANDS: dict[str, Callable[[Invocation], int]] = {"serve": serve, "db": db}
+def worker(invocation: Invocation) -> int:
+    """`worker`: the engine and the dispatcher without the web app, until SIGTERM or SIGINT."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per job run otherwise
+    engine_worker.run(invocation.settings)
+    return 0
+
+
+COMMANDS: dict[str, Callable[[Invocation], int]] = {"serve": serve, "db": db, "worker": worker}
 
 
 def main() -> None:

@@ -84,6 +84,15 @@ def _add_db_command(commands: Any) -> None:
     revision.add_argument("-m", "--message", required=True, help="what the revision changes")
 
 
+def _add_worker_command(commands: Any) -> None:
+    worker = commands.add_parser(
+        "worker", help="run the engine and the dispatcher without the web app",
+        description="Run the engine (runner, sweeps, segment backfills) and the dispatcher without the web "
+                    "app, until SIGTERM or SIGINT. On PostgreSQL, start as many as you like beside a web "
+                    "process (`--no-scheduler` leaves the engine to the workers): they share the work.")
+    _add_db_flag(worker, default=argparse.SUPPRESS)
+
+
 def parse_cli(argv: list[str] | None = None) -> Invocation:
     """The command and settings: the environment, overridden by command-line flags.
 
@@ -99,6 +108,7 @@ def parse_cli(argv: list[str] | None = None) -> Invocation:
                         help="do not run the background engine")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_db_command(commands)
+    _add_worker_command(commands)
     args = vars(parser.parse_args(argv))
     command = args.pop("command") or "serve"
     action = args.pop("action", None) or ""

@@ -6,7 +6,9 @@ entry caused by an `update` step therefore never runs inside the runner batch th
 enrollment (it would exit or restart rows the batch is still writing).
 
 `signals.work_available` (no transaction: something is due now) wakes the scheduler's jobs; the scheduler
-connects `scheduler.wake` itself while it runs, since only a running scheduler has jobs to wake.
+connects `scheduler.wake` itself while it runs, since only a running scheduler has jobs to wake. On
+PostgreSQL it also NOTIFYs the other engine processes (workers), connected here so that a web process
+running without a scheduler still wakes them.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine import signals
+from engine.access import audit
 from engine.delivery import responses
-from engine.runtime import enrollments, entry, runner
+from engine.runtime import enrollments, entry, notify, runner
 from engine.signals import AFTER_COMMIT, IN_TRANSACTION, Signal, When
 
 
@@ -43,12 +46,19 @@ RECEIVERS: tuple[Wire, ...] = (
     Wire(signals.journey_status_changed, entry.queue_backfill, IN_TRANSACTION),
     Wire(signals.journey_status_changed, enrollments.exit_on_archive, IN_TRANSACTION),
     Wire(signals.journey_status_changed, runner.extend_waits, IN_TRANSACTION),
+    # Activation or resume makes work due (a backfill, waiting enrollments): wake the engine once committed.
+    Wire(signals.journey_status_changed, notify.wake_on_activation, AFTER_COMMIT),
     # A deleted customer's active enrollments end with the deletion (they would fail at their next step).
     Wire(signals.customer_deleted, enrollments.exit_customer, IN_TRANSACTION),
+    # Work due now: the other engine processes hear of it (PostgreSQL NOTIFY; work_available is always sent
+    # after the sender's commit, so no transaction is open here whatever `when` says).
+    Wire(signals.work_available, notify.announce, IN_TRANSACTION),
 )
 
 
 def connect_all() -> None:
-    """Connect every receiver as listed (idempotent: connecting again replaces the earlier connection)."""
+    """Connect every receiver as listed (idempotent: connecting again replaces the earlier connection), and
+    the audit log's hook on every session's flush (engine/access/audit.py)."""
     for wire in RECEIVERS:
         wire.signal.connect(wire.receiver, wire.when)
+    audit.connect()

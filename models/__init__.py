@@ -1,3 +1,3 @@
 """Tables and wire schemas. Importing the package registers every table."""
 
-from models import audience, channels, enrollment, journey, offers  # noqa: F401
+from models import access, audience, channels, enrollment, journey, offers, workers  # noqa: F401

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from engine.core import core
 from engine.core import now as current_time
 from engine.monitoring import live
+from engine.runtime import heartbeat
 from models.channels import Delivery
 from models.common import iso
 from models.enrollment import Enrollment, EnrollmentHistory, JourneyCounter, StepCounter
@@ -58,6 +59,8 @@ def collect(s: Session, at: datetime, recent: list[dict[str, Any]]) -> dict[str,
         "journeys": _journeys(s, backlog["byJourney"], recent),
         "recent": recent,
         "recentSteps": _recent_steps(s),
+        # The processes running the engine (web with its scheduler, workers) that beat recently.
+        "workers": heartbeat.live(s, at),
     }
 
 

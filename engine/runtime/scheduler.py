@@ -2,8 +2,9 @@
 truth; the jobs only decide when to look at it.
 
 Jobs (each `max_instances=1, coalesce=True`): advance the runner, dispatch queued deliveries, sweep
-(maxDuration exits, stale leases) and segment backfill after activation. `wake()` runs advance and
-dispatch now; it is connected to `signals.work_available` while the scheduler runs.
+(maxDuration exits, stale leases), segment backfill after activation, and this process's heartbeat.
+`wake()` runs advance, dispatch and backfill now; it is connected to `signals.work_available` while the
+scheduler runs, and on PostgreSQL a listener thread calls it when another process NOTIFYs (runtime.notify).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from engine import signals
 from engine.core import core
 from engine.delivery import dispatcher
-from engine.runtime import entry, runner
+from engine.runtime import entry, heartbeat, notify, runner
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +32,16 @@ SWEEP_SECONDS = 5.0
 DISPATCH_BATCH = 100
 RESCHEDULE_SECONDS = 0.02
 
+WOKEN_JOBS = ("advance", "dispatch", "backfill")
+
 _scheduler: BackgroundScheduler | None = None
+_listener: notify.Listener | None = None
 _lock = threading.Lock()
 
 
-def start() -> None:
-    """Start the background jobs (idempotent)."""
-    global _scheduler
+def start(role: str = "web") -> None:
+    """Start the background jobs (idempotent), registered as an engine process of `role` (web or worker)."""
+    global _scheduler, _listener
     with _lock:
         if _scheduler is not None:
             return
@@ -48,27 +52,37 @@ def start() -> None:
         scheduler.add_job(_dispatch, "interval", seconds=tick, id="dispatch", **options)
         scheduler.add_job(_sweep, "interval", seconds=SWEEP_SECONDS, id="sweep", **options)
         scheduler.add_job(_backfill, "interval", seconds=tick, id="backfill", **options)
+        heartbeat.beat(role)
+        scheduler.add_job(_beat, "interval", seconds=heartbeat.BEAT_SECONDS, id="heartbeat", args=[role],
+                          **options)
         # A job woken while it runs is skipped by max_instances; that is expected, not worth a warning.
         logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
         scheduler.start()
         _scheduler = scheduler
+        if not core().db.is_sqlite:
+            _listener = notify.Listener(core().db, wake)
+            _listener.start()
     signals.work_available.connect(wake)
     wake()
 
 
 def stop() -> None:
     """Stop the background jobs and wait for running ones to finish."""
-    global _scheduler
+    global _scheduler, _listener
     signals.work_available.disconnect(wake)
     with _lock:
         scheduler, _scheduler = _scheduler, None
+        listener, _listener = _listener, None
+    if listener is not None:
+        listener.stop()
     if scheduler is not None:
         scheduler.shutdown(wait=True)
+        heartbeat.retire()
 
 
 def wake() -> None:
-    """Run advance and dispatch now (no-op when the scheduler is not running)."""
-    for job_id in ("advance", "dispatch"):
+    """Run advance, dispatch and backfill now (no-op when the scheduler is not running)."""
+    for job_id in WOKEN_JOBS:
         _run_at(job_id, datetime.now(UTC))
 
 
@@ -94,7 +108,11 @@ def _repeat(work: Callable[[], int]) -> int:
 
 def _advance() -> None:
     try:
-        _repeat(runner.advance)
+        if _repeat(runner.advance):
+            # The batches may have queued deliveries: this process's dispatcher and the other processes'
+            # (PostgreSQL) look now rather than at their next tick.
+            _run_at("dispatch", datetime.now(UTC))
+            notify.announce()
         due = runner.next_due_at()
         if due is not None:
             # Wake when the next enrollment falls due instead of up to a tick late. Never "now": this run
@@ -117,6 +135,13 @@ def _sweep() -> None:
         runner.sweep()
     except Exception:
         log.exception("sweep job failed")
+
+
+def _beat(role: str) -> None:
+    try:
+        heartbeat.beat(role)
+    except Exception:
+        log.exception("heartbeat failed")
 
 
 def _backfill() -> None:

@@ -18,6 +18,8 @@ from ui.components.tiles import Tiles
 from ui.layout import frame
 
 REFRESH_DELAY = 0.5  # seconds
+# Worker processes publish on their own live bus, not this one: the figures are also re-read this often.
+POLL_SECONDS = 5.0
 STREAM_LINES = 100
 
 TILES = [
@@ -115,6 +117,19 @@ class EngineMonitor:
             self.journeys.add_slot("body-cell-name", """
                 <q-td :props="props"><a :href="'/journeys/' + props.row.journeyId + '/monitor'"
                    class="text-indigo-600 font-medium">{{ props.value }}</a></q-td>""")
+        with ui.card().classes("w-full"):
+            ui.label("Engine processes").classes("text-lg font-semibold")
+            columns = [
+                {"name": "id", "label": "Process", "field": "id", "align": "left"},
+                {"name": "host", "label": "Host", "field": "host", "align": "left"},
+                {"name": "pid", "label": "PID", "field": "pid"},
+                {"name": "role", "label": "Role", "field": "role", "align": "left"},
+                {"name": "startedAt", "label": "Started", "field": "startedAt", "align": "left"},
+                {"name": "lastBeatAt", "label": "Last beat", "field": "lastBeatAt", "align": "left"},
+            ]
+            self.workers = ui.table(columns=columns, rows=[], row_key="id").props(
+                "flat dense hide-pagination no-data-label=\"No engine process is running: start a worker\"")
+            self.workers.classes("w-full").mark("engine-workers")
         with ui.row().classes("w-full gap-4 items-stretch no-wrap"):
             with ui.card().classes("w-1/2 min-w-0"):
                 ui.label("Live stream").classes("text-lg font-semibold")
@@ -155,6 +170,11 @@ class EngineMonitor:
         ]
         self.journeys.update()
         self.names = {row["journeyId"]: row["name"] for row in status["journeys"]}
+        self.workers.rows = [
+            {**row, "startedAt": when(row["startedAt"]), "lastBeatAt": when(row["lastBeatAt"])}
+            for row in status["workers"]
+        ]
+        self.workers.update()
         self.steps.rows = [
             {**row, "key": f"{row['enrollmentId']}-{index}", "at": row["at"][11:19],
              "journey": self.names.get(row["journeyId"], row["journeyId"])}
@@ -176,3 +196,4 @@ async def engine_monitor_page() -> None:
         status = await run.io_bound(engine_status.engine_status)
         view = holder["view"] = EngineMonitor(status)
         ui.timer(0, view.refresh, once=True)
+        ui.timer(POLL_SECONDS, view.live.trigger)
