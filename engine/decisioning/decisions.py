@@ -65,7 +65,7 @@ class Decision:
         return {"offers": [offer.to_dict() for offer in self.offers], "trace": self.trace}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Check:
     """One expression an offer must pass (or a propensity to compute), prepared for every customer."""
 
@@ -76,8 +76,12 @@ class _Check:
     source: str = ""  # what runs against a customer's scope (with the offer bound in, if it reads it)
     offer: dict[str, Any] | None = None  # the offer as a variable, when it could not be bound in
 
+    @property
+    def false_reason(self) -> str:
+        return f"false: {self.expression}"
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class _Offer:
     """What deciding reads of an offer row, copied once per session (plain values, never expired)."""
 
@@ -89,10 +93,10 @@ class _Offer:
     business_value: float
     priority: float
     checks: tuple[_Check, ...]  # eligibility, then the flow's rules, in trace order
-    propensity: _Check | float | None  # an expression, or the stored number (None: 0.5)
+    propensity: _Check  # an expression, or the stored number as its static value (None: 0.5)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Scored:
     offer: _Offer
     propensity: float
@@ -119,7 +123,7 @@ class _Catalogue:
         read: set[str] | None = set()
         for offer in self.offers:
             for check in (*offer.checks, offer.propensity):
-                if isinstance(check, _Check) and check.static is _NOT_STATIC:
+                if check.static is _NOT_STATIC:
                     more = fields(check.expression, "customer")
                     read = None if read is None or more is None else read | more
         self.customer_fields = None if read is None else frozenset(read)
@@ -131,6 +135,8 @@ class _Catalogue:
         propensity = row.propensity
         if isinstance(propensity, str):
             propensity = _check("propensity", propensity, None, variables)
+        else:
+            propensity = _Check("propensity", "", static=0.5 if propensity is None else propensity)
         return _Offer(row.id, row.name, row.status, row.start_date, row.end_date, row.business_value,
                       row.priority, tuple(checks), propensity)
 
@@ -275,37 +281,45 @@ def _boost(rule: Any) -> float | None:
 def _qualify(offer: _Offer, evaluator: _Evaluator, decision: Decision) -> _Scored | None:
     """Eligibility, qualification rules and relevance, then propensity; None when the offer is dropped."""
     relevance = 1.0
-    results = evaluator.results
     for check in offer.checks:
-        # Inline the common cases (a known value): this loop runs for every offer of every decision.
-        value = check.static
-        if value is _NOT_STATIC:
-            value = results.get(check.source, _NOT_STATIC) if check.offer is None else _NOT_STATIC
-            if value is _NOT_STATIC:
-                value = evaluator.value(check)
+        value = _value(check, evaluator)
         passed = value is True
         if check.boost is not None:
             relevance *= check.boost if passed else 1.0
         elif not passed:
-            if isinstance(value, ExpressionError):
-                reason = str(value)
-            elif value is False:
-                reason = f"false: {check.expression}"
-            else:
-                reason = f"expected true/false, got {type(value).__name__}"
-            decision.drop(offer.id, check.rule, reason)
+            decision.drop(offer.id, check.rule, _reason(check, value))
             return None
-    propensity = _propensity(offer, evaluator, decision)
+    value = _value(offer.propensity, evaluator)
+    if type(value) is float and 0 <= value <= 1:  # the usual case, checked first
+        return _Scored(offer, value, relevance)
+    propensity = _propensity(offer, value, decision)
     return None if propensity is None else _Scored(offer, propensity, relevance)
 
 
-def _propensity(offer: _Offer, evaluator: _Evaluator, decision: Decision) -> float | None:
-    value: Any = offer.propensity
-    if isinstance(value, _Check):
-        value = evaluator.value(value)
-        if isinstance(value, ExpressionError):
-            decision.drop(offer.id, "propensity", str(value))
-            return None
+def _value(check: _Check, evaluator: _Evaluator) -> Any:
+    """The check's value: static, already computed for this customer, or computed now."""
+    # Inlined lookups rather than a method call: this runs for every check of every offer of every decision.
+    value = check.static
+    if value is _NOT_STATIC:
+        value = evaluator.results.get(check.source, _NOT_STATIC) if check.offer is None else _NOT_STATIC
+        if value is _NOT_STATIC:
+            value = evaluator.value(check)
+    return value
+
+
+def _reason(check: _Check, value: Any) -> str:
+    if isinstance(value, ExpressionError):
+        return str(value)
+    if value is False:
+        return check.false_reason
+    return f"expected true/false, got {type(value).__name__}"
+
+
+def _propensity(offer: _Offer, value: Any, decision: Decision) -> float | None:
+    """A propensity that is not a plain float in 0..1: an error, an integer, or out of range."""
+    if isinstance(value, ExpressionError):
+        decision.drop(offer.id, "propensity", str(value))
+        return None
     if value is None:
         value = 0.5
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
