@@ -112,8 +112,18 @@ def bind(expression: str, name: str, value: Mapping[str, Any]) -> str | None:
     numbers, booleans, timestamps and null, written into the program as a literal), or None when a value
     has no literal form. Only the fields the expression reads are written."""
     wanted = fields(expression, name)
+    # The type is part of the cache key: 1, 1.0 and True are equal keys but different CEL literals.
+    items = tuple((key, type(item), item) for key, item in sorted(project(dict(value), wanted).items()))
+    try:
+        return _bound(expression, name, items)
+    except TypeError:  # an unhashable value (a list or map) has no literal form anyway
+        return None
+
+
+@lru_cache(maxsize=16384)
+def _bound(expression: str, name: str, items: tuple[tuple[str, type, Any], ...]) -> str | None:
     parts: list[str] = []
-    for key, item in project(dict(value), wanted).items():
+    for key, _type, item in items:
         literal = _literal(item)
         if literal is None:
             return None

@@ -36,6 +36,10 @@ from models.common import iso
 from models.offers import DecisionFlow, Offer
 
 FACTORS = ("propensity", "relevance", "impact", "emphasis")
+_OFFERS = Offer.__table__  # type: ignore[attr-defined]
+_OFFER_COLUMNS = [_OFFERS.c[name] for name in (
+    "id", "name", "description", "category", "status", "eligibility", "propensity", "business_value",
+    "priority", "start_date", "end_date")]
 # Where a session keeps the catalogues it has loaded (session.info lives as long as the session: one
 # runner batch, one API request).
 _CATALOGUES = "decisioning.catalogues"
@@ -108,7 +112,7 @@ class _Catalogue:
     prepared: an expression that reads only the offer is evaluated here once; one that reads the customer
     too is compiled with the offer written into it, so a decision runs all of them against one scope."""
 
-    def __init__(self, flow: DecisionFlow, offers: list[Offer], missing: list[str]) -> None:
+    def __init__(self, flow: DecisionFlow, offers: list[Any], missing: list[str]) -> None:
         rules = [(_rule_name(rule, index), _rule_expression(rule), _boost(rule))
                  for index, rule in enumerate(flow.rules or [])]
         # Held, not just read: the session's identity map keeps rows only while referenced, and the send
@@ -128,7 +132,7 @@ class _Catalogue:
                     read = None if read is None or more is None else read | more
         self.customer_fields = None if read is None else frozenset(read)
 
-    def _prepare(self, row: Offer, rules: list[tuple[str, str, float | None]]) -> _Offer:
+    def _prepare(self, row: Any, rules: list[tuple[str, str, float | None]]) -> _Offer:
         variables = offer_variables(row)
         checks = [_check("eligibility", row.eligibility, None, variables)] if row.eligibility else []
         checks += [_check(name, expression, boost, variables) for name, expression, boost in rules]
@@ -180,8 +184,8 @@ def recommend(customer_id: str, flow_id: str, limit: int | None = None) -> dict[
         return decide(s, customer, flow_id, limit, current_time()).to_dict()
 
 
-def offer_variables(offer: Offer) -> dict[str, Any]:
-    """What CEL sees as `offer`."""
+def offer_variables(offer: Any) -> dict[str, Any]:
+    """What CEL sees as `offer` (from an Offer, or a row of its columns)."""
     values: dict[str, Any] = {"id": offer.id, "name": offer.name, "description": offer.description,
                               "category": offer.category, "status": offer.status,
                               "businessValue": float(offer.business_value), "priority": float(offer.priority)}
@@ -200,11 +204,12 @@ def _catalogue(session: Session, flow_id: str) -> _Catalogue:
     catalogue = catalogues.get(flow_id)
     if catalogue is None:
         flow = fetch(session, DecisionFlow, flow_id, "decision flow")
-        statement = select(Offer).order_by(Offer.id)
+        # Plain rows of the columns deciding reads (creatives can be large and are not needed here).
+        statement = select(*_OFFER_COLUMNS).order_by(_OFFERS.c.id)
         wanted_ids, categories = list(flow.offer_ids or []), list(flow.categories or [])
         if wanted_ids or categories:
-            statement = statement.where(or_(Offer.id.in_(wanted_ids), Offer.category.in_(categories)))
-        offers = list(session.execute(statement).scalars())
+            statement = statement.where(or_(_OFFERS.c.id.in_(wanted_ids), _OFFERS.c.category.in_(categories)))
+        offers = list(session.execute(statement).all())
         present = {offer.id for offer in offers}
         missing = [offer_id for offer_id in wanted_ids if offer_id not in present]
         catalogue = catalogues[flow_id] = _Catalogue(flow, offers, missing)

@@ -147,3 +147,8 @@ def test_timestamps_bind_as_utc_like_the_variable() -> None:
     source = bind("offer.startDate < now", "offer", offer)
     assert source is not None
     assert evaluate(source, Scope({"now": NOW})) is True
+
+
+def test_equal_values_of_different_types_bind_as_their_own_literals() -> None:
+    sources = {bind("offer.x == customer.x", "offer", {"x": value}) for value in (1, 1.0, True)}
+    assert len(sources) == 3
