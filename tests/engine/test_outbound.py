@@ -213,6 +213,9 @@ def test_a_non_http_answer_is_named_without_quoting_it() -> None:
             with connection:
                 connection.recv(65536)
                 connection.sendall(b"-ERR secret-banner-text\r\n")
+                connection.settimeout(5)
+                while connection.recv(65536):  # hold the line until the client gives up on the answer
+                    pass
 
         server = threading.Thread(target=banner, daemon=True)
         server.start()
