@@ -22,6 +22,15 @@ def _table_rows(user: User, marker: str) -> list[dict[str, Any]]:
     return tables[0].rows
 
 
+async def _rows_become(user: User, marker: str, key: str, expected: list[Any]) -> None:
+    """Tables refresh off the event loop: wait (up to 5 s) until the column `key` starts with `expected`."""
+    for _ in range(100):
+        if [row[key] for row in _table_rows(user, marker)][:len(expected)] == expected:
+            return
+        await asyncio.sleep(0.05)
+    assert [row[key] for row in _table_rows(user, marker)][:len(expected)] == expected
+
+
 async def test_customer_list_searches_and_pages(user: User) -> None:
     for n in range(30):
         city = "Berlin" if n % 3 else "Rome"
@@ -70,6 +79,7 @@ async def test_create_rule_segment_shows_its_members(user: User) -> None:
     user.find(marker="segment-rule").type(" 18")
     user.find(marker="create-segment").click()
     await user.should_see("Created Adults with 1 members")
+    await _rows_become(user, "segments-table", "id", ["adults"])
     assert [(row["id"], row["members"]) for row in _table_rows(user, "segments-table")] == [("adults", 1)]
 
     await user.open("/segments/adults")
@@ -77,7 +87,9 @@ async def test_create_rule_segment_shows_its_members(user: User) -> None:
     user.find(marker="rule-input").clear().type("customer.age < 18")
     user.find(marker="save-rule").click()
     await user.should_see("membership re-evaluated")
-    assert [row["customerId"] for row in _table_rows(user, "members-table")] == ["b"]
+    await _rows_become(user, "members-table", "customerId", ["b"])
+    assert len(_table_rows(user, "members-table")) == 1
+    await _rows_become(user, "changes-table", "customerId", ["b", "a"])
     assert [(row["customerId"], row["change"]) for row in _table_rows(user, "changes-table")][:2] == [
         ("b", "joined"), ("a", "left")]
 
@@ -107,13 +119,14 @@ async def test_offer_form_reports_invalid_cel_then_creates_and_edits(user: User)
     user.find(marker="creative-in_app-body").type("Hello {{ customer.name }}")
     user.find(marker="save-offer").click()
     await user.should_see("Saved Green tea")
-    assert [row["id"] for row in _table_rows(user, "offers-table")] == ["tea"]
+    await _rows_become(user, "offers-table", "id", ["tea"])
     creatives = offers.get_offer("tea")["creatives"]
     assert creatives == {"in_app": {"body": "Hello {{ customer.name }}"}}
 
     offers.create_offer(OfferIn(id="cake", name="Cake", category="food"))
     user.find(marker="offer-search").type("food")
-    assert [row["id"] for row in _table_rows(user, "offers-table")] == ["cake"]
+    await _rows_become(user, "offers-table", "id", ["cake"])
+    assert len(_table_rows(user, "offers-table")) == 1
 
 
 async def test_decision_flow_try_it_shows_ranked_offers_and_trace(user: User) -> None:

@@ -48,7 +48,7 @@ async def test_editing_with_the_masked_header_keeps_the_stored_secret(user: User
     _set(user, "channel-name", "Renamed hook")
     _set(user, "channel-rate", 3)
     user.find(marker="channel-save").click()
-    await user.should_see("Renamed hook")
+    await user.should_see("Saved channel Renamed hook")
     stored = _stored("ch_hook")
     assert (stored.name, stored.rate_limit, stored.config["headers"]) == (
         "Renamed hook", 3, {"Authorization": "Bearer s3cret"})
@@ -69,7 +69,7 @@ async def test_new_email_channel_is_created_from_the_type_specific_form(user: Us
     _set(user, "email-password", "hunter2")
     _set(user, "email-from", "shop@example.com")
     user.find(marker="channel-save").click()
-    await user.should_see("Newsletter")
+    await user.should_see("Saved channel Newsletter")
     assert _stored("ch_mail").config == {"host": "smtp.example.com", "port": 587, "starttls": True,
                                          "username": "shop", "password": "hunter2",
                                          "fromAddress": "shop@example.com"}
@@ -162,7 +162,7 @@ async def test_switching_between_http_types_keeps_url_and_masked_headers(user: U
     _set(user, "channel-type", "sms")
     assert user.find(marker="http-url").elements.pop().value == "https://hooks.example.com/in"
     user.find(marker="channel-save").click()
-    await user.should_see("SMS provider")
+    await user.should_see("Saved channel Partner hook")
     stored = _stored("ch_hook")
     assert (stored.type, stored.config["headers"]) == ("sms", {"Authorization": "Bearer s3cret"})
 

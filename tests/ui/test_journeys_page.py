@@ -51,18 +51,18 @@ async def test_new_journey_dialog_creates_a_draft_and_opens_the_editor(user: Use
     user.find(marker="new-journey").click()
     user.find(marker="new-name").type("Birthday")
     user.find(marker="create").click()
+    await user.should_see(marker="canvas")
     created = lifecycle.list_journeys(search="Birthday")["data"]
     assert [j["status"] for j in created] == ["draft"]
-    await user.should_see(marker="canvas")
 
 
 async def test_duplicate_makes_a_draft_copy(user: User) -> None:
     original = make("Onboarding", STEPS)
     await user.open("/journeys")
     user.find(marker=f"duplicate-{original}").click()
+    await user.should_see("Created Onboarding (copy)")
     names = sorted(j["name"] for j in lifecycle.list_journeys()["data"])
     assert names == ["Onboarding", "Onboarding (copy)"]
-    await user.should_see("Onboarding (copy)")
 
 
 async def test_export_downloads_the_document_as_json(user: User) -> None:
@@ -90,11 +90,12 @@ async def test_archive_then_delete(user: User) -> None:
     await user.open("/journeys")
     user.find(marker=f"archive-{live}").click()
     user.find(marker="confirm-archive").click()
+    await user.should_see("Archived")
     assert lifecycle.get_journey(live).status == "archived"
     user.find(marker=f"delete-{live}").click()
     user.find(marker="confirm-delete").click()
-    assert lifecycle.list_journeys()["data"] == []
     await user.should_see("No journeys yet")
+    assert lifecycle.list_journeys()["data"] == []
 
 
 async def test_import_turns_an_exported_document_into_a_new_draft(user: User) -> None:

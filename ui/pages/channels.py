@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from nicegui import ui
+from nicegui import run, ui
 from pydantic import ValidationError
 
 from engine.delivery import channels_admin
@@ -23,9 +23,9 @@ TYPE_LABELS = {"email": "Email (SMTP)", "webhook": "Webhook", "sms": "SMS provid
 
 
 @ui.page("/channels")
-def channels_page() -> None:
+async def channels_page() -> None:
     with frame("Channels"):
-        ChannelList()
+        await ChannelList().reload()
 
 
 def target(channel: dict[str, Any]) -> str:
@@ -39,7 +39,7 @@ def target(channel: dict[str, Any]) -> str:
 
 
 class ChannelList:
-    """Every channel as a row with its actions."""
+    """Every channel as a row with its actions; every database call runs off the event loop."""
 
     def __init__(self) -> None:
         with ui.row().classes("w-full items-center gap-3"):
@@ -48,10 +48,11 @@ class ChannelList:
             ui.button("New channel", icon="add", on_click=lambda: ChannelEditor(None, self.reload)).props(
                 "unelevated no-caps").mark("new-channel")
         self.body = ui.column().classes("w-full gap-2").mark("channel-list")
-        self.reload()
 
-    def reload(self) -> None:
-        channels = channels_admin.list_channels(limit=200)["data"]
+    async def reload(self) -> None:
+        channels = (await run.io_bound(channels_admin.list_channels, limit=200))["data"]
+        if self.body.is_deleted:
+            return
         self.body.clear()
         with self.body:
             if not channels:
@@ -70,8 +71,8 @@ class ChannelList:
                          f"{target(channel)}").classes("text-xs text-slate-500")
             if channel["rateLimit"]:
                 ui.badge(f"≤ {channel['rateLimit']:g}/s", color="grey-6").tooltip("Rate limit")
-            ui.button(icon="send", on_click=lambda: TestSender(channel)).props("flat round dense").tooltip(
-                "Send a test delivery").mark(f"test-{channel_id}")
+            ui.button(icon="send", on_click=lambda: TestSender.open(channel)).props(
+                "flat round dense").tooltip("Send a test delivery").mark(f"test-{channel_id}")
             ui.button(icon="edit", on_click=lambda: ChannelEditor(channel, self.reload)).props(
                 "flat round dense").tooltip("Edit").mark(f"edit-{channel_id}")
             ui.button(icon="delete", on_click=lambda: self.confirm_delete(channel)).props(
@@ -85,20 +86,20 @@ class ChannelList:
                            colour="negative")
         dialog.open()
 
-    def delete(self, dialog: ui.dialog, channel_id: str) -> None:
+    async def delete(self, dialog: ui.dialog, channel_id: str) -> None:
         try:
-            channels_admin.delete_channel(channel_id)
+            await run.io_bound(channels_admin.delete_channel, channel_id)
         except JourneysError as error:
             notify_problem(error)
         dialog.close()
-        self.reload()
+        await self.reload()
 
 
 class ChannelEditor:
     """The create/edit dialog; its fields follow the chosen type. Secrets arrive masked and a masked
     value sent back keeps the stored secret."""
 
-    def __init__(self, channel: dict[str, Any] | None, on_saved: Callable[[], None]) -> None:
+    def __init__(self, channel: dict[str, Any] | None, on_saved: Callable[[], Awaitable[None]]) -> None:
         self.channel = channel
         self.on_saved = on_saved
         self.inputs: dict[str, Any] = {}
@@ -171,23 +172,23 @@ class ChannelEditor:
         return {"url": values["url"], "timeoutSeconds": values["timeoutSeconds"] or 10,
                 "headers": parse_headers(values["headers"] or "")}
 
-    def save(self) -> None:
+    async def save(self) -> None:
         rate = float(self.rate.value) if self.rate.value else None
         try:
             if self.channel is None:
                 assert self.id is not None
-                saved = channels_admin.create_channel(ChannelCreate(
+                saved = await run.io_bound(channels_admin.create_channel, ChannelCreate(
                     id=self.id.value or None, name=self.name.value, type=self.type.value,
                     config=self.config(), rate_limit=rate))
             else:
-                saved = channels_admin.update_channel(self.channel["id"], ChannelUpdate(
+                saved = await run.io_bound(channels_admin.update_channel, self.channel["id"], ChannelUpdate(
                     name=self.name.value, type=self.type.value, config=self.config(), rate_limit=rate))
         except (ValidationError, JourneysError, ValueError) as error:
             self.error.text = problem(error)
             return
         self.dialog.close()
         ui.notify(f"Saved channel {saved['name']}", type="positive")
-        self.on_saved()
+        await self.on_saved()
 
 
 def parse_headers(text: str) -> dict[str, str]:
@@ -206,9 +207,13 @@ def parse_headers(text: str) -> dict[str, str]:
 class TestSender:
     """The "send test" dialog: queues a real delivery of an offer to a customer through the channel."""
 
-    def __init__(self, channel: dict[str, Any]) -> None:
+    @classmethod
+    async def open(cls, channel: dict[str, Any]) -> TestSender:
+        """Read the offers to choose from off the event loop, then open the dialog."""
+        return cls(channel, await run.io_bound(lambda: catalog().offers))
+
+    def __init__(self, channel: dict[str, Any], offers: dict[str, str]) -> None:
         self.channel = channel
-        offers = catalog().offers
         with ui.dialog() as self.dialog, ui.card().classes("w-[480px] max-w-full"):
             ui.label(f"Send a test through {channel['name']}").classes("text-lg font-semibold")
             self.customer = ui.input("Customer id").classes("w-full").mark("test-customer")
@@ -218,11 +223,11 @@ class TestSender:
             dialog_actions(self.dialog, "Send", self.send, "test-send", dismiss="Close", icon="send")
         self.dialog.open()
 
-    def send(self) -> None:
+    async def send(self) -> None:
         try:
-            delivery = channels_admin.send_test(
-                self.channel["id"], TestDeliveryIn(customer_id=self.customer.value or "",
-                                                   offer_id=self.offer.value or ""))
+            delivery = await run.io_bound(
+                channels_admin.send_test, self.channel["id"],
+                TestDeliveryIn(customer_id=self.customer.value or "", offer_id=self.offer.value or ""))
         except (ValidationError, JourneysError) as error:
             self.result.text = problem(error)
             self.result.classes(replace="text-sm text-negative")

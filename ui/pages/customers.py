@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from functools import partial
 from typing import Any
 
 from nicegui import events, run, ui
@@ -12,7 +11,7 @@ from engine.audience import customers, segments
 from engine.audience import events as event_log
 from engine.errors import JourneysError
 from models.audience import CustomerIn, CustomerUpdate
-from ui.components.detail_header import breadcrumb, delete_and_leave, load_or_explain
+from ui.components.detail_header import breadcrumb, load_or_explain
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import PagedTable, column, notify_problem, when
 from ui.layout import frame
@@ -30,24 +29,24 @@ def _row(item: dict[str, Any]) -> dict[str, Any]:
 
 
 @ui.page("/customers")
-def customers_page() -> None:
+async def customers_page() -> None:
     with frame("Customers"):
         with ui.row().classes("w-full items-center"):
             ui.label("Customers").classes("text-2xl font-semibold grow")
             ui.button("New customer", icon="person_add", on_click=lambda: create_dialog.open()) \
                 .mark("new-customer")
             ui.button("Import", icon="upload_file", on_click=lambda: import_dialog.open()).props("outline")
-        search = ui.input("Search id or attributes", on_change=lambda: listing.reload(first_page=True)).props(
-            "clearable dense outlined").classes("w-96").mark("customer-search")
+        search = ui.input("Search id or attributes", on_change=lambda: listing.refresh(first_page=True)) \
+            .props("clearable dense outlined").classes("w-96").mark("customer-search")
         listing = PagedTable(COLUMNS, lambda limit, offset: customers.list_customers(
             search=search.value or None, limit=limit, offset=offset),
             row=_row, noun=("customer", "customers"))
         listing.table.mark("customers-table").on(
             "rowClick", lambda e: ui.navigate.to(f"/customers/{e.args[1]['id']}"))
         listing.total.mark("customer-total")
-        create_dialog = _create_dialog(lambda: listing.reload(first_page=True))
-        import_dialog = _import_dialog(lambda: listing.reload(first_page=True))
-        listing.reload()
+        create_dialog = _create_dialog(lambda: listing.refresh(first_page=True))
+        import_dialog = _import_dialog(lambda: listing.refresh(first_page=True))
+        await listing.refresh()
 
 
 def _create_dialog(saved: Any) -> ui.dialog:
@@ -57,17 +56,17 @@ def _create_dialog(saved: Any) -> ui.dialog:
         attributes = ui.textarea("Attributes (JSON object)", value="{}").classes("w-full").mark(
             "new-customer-attributes")
 
-        def create() -> None:
+        async def create() -> None:
             try:
                 values = json.loads(attributes.value or "{}")
                 data = CustomerIn(id=customer_id.value or None, attributes=values)
-                created = customers.create_customer(data)
+                created = await run.io_bound(customers.create_customer, data)
             except (ValueError, JourneysError) as error:
                 notify_problem(error)
                 return
             ui.notify(f"Created {created['id']}", type="positive")
             dialog.close()
-            saved()
+            await saved()
 
         dialog_actions(dialog, "Create", create, "create-customer")
     return dialog
@@ -89,7 +88,7 @@ def _import_dialog(imported: Any) -> ui.dialog:
             rejected = outcome["rejected"]
             counts = f"{outcome['created']} created, {outcome['updated']} updated, {len(rejected)} rejected"
             result.text = counts + "".join(f"; line {r['line']}: {r['reason']}" for r in rejected[:5])
-            imported()
+            await imported()
 
         async def uploaded(e: events.UploadEventArguments) -> None:
             name = e.file.name.lower()
@@ -105,11 +104,12 @@ def _import_dialog(imported: Any) -> ui.dialog:
 
 
 @ui.page("/customers/{customer_id}")
-def customer_page(customer_id: str) -> None:
+async def customer_page(customer_id: str) -> None:
     with frame("Customer"):
         customer = load_or_explain(lambda: customers.get_customer(customer_id), "All customers", "/customers")
         if customer is None:
             return
+        member_of, recent = await run.io_bound(_segments_and_events, customer_id)
         with breadcrumb("Customers", "/customers", customer_id, marker="customer-id"):
             ui.button("Edit", icon="edit", on_click=lambda: edit_dialog.open()).mark("edit-customer")
             ui.button("Delete", icon="delete", color="negative", on_click=lambda: confirm.open()) \
@@ -125,7 +125,6 @@ def customer_page(customer_id: str) -> None:
                         .classes("text-sm").mark("customer-flags")
             with ui.card().classes("w-80"):
                 ui.label("Segments").classes("font-semibold")
-                member_of = segments.customer_segments(customer_id)
                 with ui.row().classes("gap-1").mark("customer-segments"):
                     for segment in member_of:
                         ui.chip(segment["name"], icon="groups").props("dense outline")
@@ -133,7 +132,6 @@ def customer_page(customer_id: str) -> None:
                     ui.label("In no segment").classes("text-sm text-gray-500")
         with ui.card().classes("w-full"):
             ui.label("Recent events").classes("font-semibold")
-            recent = event_log.list_events(customer_id=customer_id, limit=20)["data"]
             ui.table(columns=[column("type", "Type"), column("at", "Occurred"),
                               column("properties", "Properties")],
                      rows=[{"id": e["id"], "type": e["type"], "at": when(e["occurredAt"]),
@@ -142,8 +140,22 @@ def customer_page(customer_id: str) -> None:
         edit_dialog = _edit_dialog(customer)
         with ui.dialog() as confirm, ui.card():
             ui.label(f"Delete customer {customer_id}? They leave every segment.")
-            remove = partial(delete_and_leave, partial(customers.delete_customer, customer_id), "/customers")
+
+            async def remove() -> None:
+                try:  # deleting ends the customer's enrollments: off the event loop
+                    await run.io_bound(customers.delete_customer, customer_id)
+                except JourneysError as error:
+                    notify_problem(error)
+                    return
+                ui.navigate.to("/customers")
+
             dialog_actions(confirm, "Delete", remove, "confirm-delete", colour="negative")
+
+
+def _segments_and_events(customer_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The customer's segments and latest events (runs in a worker thread)."""
+    return segments.customer_segments(customer_id), event_log.list_events(customer_id=customer_id,
+                                                                           limit=20)["data"]
 
 
 def _edit_dialog(customer: dict[str, Any]) -> ui.dialog:
@@ -154,7 +166,7 @@ def _edit_dialog(customer: dict[str, Any]) -> ui.dialog:
         flags = ui.textarea("Flags (JSON)", value=json.dumps(customer["flags"], indent=2)).classes("w-full") \
             .mark("edit-flags")
 
-        def save() -> None:
+        async def save() -> None:
             try:
                 new_attributes = json.loads(attributes.value or "{}")
                 new_flags = json.loads(flags.value or "{}")
@@ -162,7 +174,7 @@ def _edit_dialog(customer: dict[str, Any]) -> ui.dialog:
                 data = CustomerUpdate(
                     attributes={**dict.fromkeys(customer["attributes"]), **new_attributes},
                     flags={**dict.fromkeys(customer["flags"]), **new_flags})
-                customers.update_customer(customer["id"], data)
+                await run.io_bound(customers.update_customer, customer["id"], data)
             except (ValueError, TypeError, JourneysError) as error:
                 notify_problem(error)
                 return

@@ -11,7 +11,7 @@ from engine.audience import customers
 from engine.decisioning import decisions, offers
 from engine.errors import JourneysError
 from models.offers import DecisionFlowFields, DecisionFlowIn
-from ui.components.detail_header import breadcrumb, delete_and_leave, load_or_explain
+from ui.components.detail_header import breadcrumb, load_or_explain
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import PagedTable, column, notify_problem
 from ui.layout import frame
@@ -32,7 +32,7 @@ def _row(flow: dict[str, Any]) -> dict[str, Any]:
 
 
 @ui.page("/decision-flows")
-def decision_flows_page() -> None:
+async def decision_flows_page() -> None:
     with frame("Decision flows"):
         with ui.row().classes("w-full items-center"):
             ui.label("Decision flows").classes("text-2xl font-semibold grow")
@@ -41,22 +41,22 @@ def decision_flows_page() -> None:
             limit=limit, offset=offset), row=_row, noun=("decision flow", "decision flows"))
         listing.table.mark("flows-table").on(
             "rowClick", lambda e: ui.navigate.to(f"/decision-flows/{e.args[1]['id']}"))
-        listing.reload()
         with ui.dialog() as dialog, ui.card().classes("w-[28rem]"):
             ui.label("New decision flow").classes("text-lg font-semibold")
             name = ui.input("Name").classes("w-full").mark("flow-name")
             flow_id = ui.input("Id (optional)").classes("w-full").mark("flow-id")
 
-            def create() -> None:
+            async def create() -> None:
                 try:
                     data = DecisionFlowIn(id=flow_id.value or None, name=name.value)
-                    created = offers.create_decision_flow(data)
+                    created = await run.io_bound(offers.create_decision_flow, data)
                 except (ValueError, JourneysError) as error:
                     notify_problem(error)
                     return
                 ui.navigate.to(f"/decision-flows/{created['id']}")
 
             dialog_actions(dialog, "Create", create, "create-flow")
+        await listing.refresh()
 
 
 @ui.page("/decision-flows/{flow_id}")
@@ -116,7 +116,7 @@ class FlowEditor:
         lines = [line.strip() for line in (self.rules.value or "").splitlines() if line.strip()]
         return [json.loads(line) if line.startswith("{") else line for line in lines]
 
-    def save(self) -> None:
+    async def save(self) -> None:
         policy = {"maxPerOffer": _whole(self.max_per_offer.value), "windowDays": self.window_days.value or 7,
                   "maxPerDay": _whole(self.max_per_day.value)}
         try:
@@ -126,14 +126,19 @@ class FlowEditor:
                 contact_policy=policy,
                 weights={name: field.value or 0 for name, field in self.weights.items()},
                 max_offers=_whole(self.max_offers.value))
-            offers.update_decision_flow(self.flow_id, data)
+            await run.io_bound(offers.update_decision_flow, self.flow_id, data)
         except (ValueError, JourneysError) as error:
             notify_problem(error)
             return
         ui.notify("Saved", type="positive")
 
-    def delete(self) -> None:
-        delete_and_leave(lambda: offers.delete_decision_flow(self.flow_id), "/decision-flows")
+    async def delete(self) -> None:
+        try:
+            await run.io_bound(offers.delete_decision_flow, self.flow_id)
+        except JourneysError as error:  # a journey still uses it
+            notify_problem(error)
+            return
+        ui.navigate.to("/decision-flows")
 
 
 def _whole(value: float | None) -> int | None:

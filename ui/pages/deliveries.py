@@ -28,9 +28,15 @@ COLUMNS = [column("createdAt", "Queued"), column("customerId", "Customer"), colu
 
 
 @ui.page("/deliveries")
-def deliveries_page(status: str = "", customer: str = "", channel: str = "", journey: str = "") -> None:
+async def deliveries_page(status: str = "", customer: str = "", channel: str = "", journey: str = "") -> None:
     with frame("Deliveries"):
-        DeliveryTable(status if status in DELIVERY_STATUSES else "", customer, channel, journey)
+        channels = await run.io_bound(_channel_names)
+        shown = status if status in DELIVERY_STATUSES else ""
+        await DeliveryTable(shown, customer, channel, journey, channels).reload()
+
+
+def _channel_names() -> dict[str, str]:
+    return {c["id"]: c["name"] for c in channels_admin.list_channels(limit=200)["data"]}
 
 
 def _row(item: dict[str, Any]) -> dict[str, Any]:
@@ -41,8 +47,9 @@ def _row(item: dict[str, Any]) -> dict[str, Any]:
 class DeliveryTable:
     """Status tiles, filters, one page of the outbox, and a detail dialog per delivery."""
 
-    def __init__(self, status: str, customer: str, channel: str, journey: str) -> None:
-        self.live = Coalescer(self.refresh, REFRESH_DELAY)
+    def __init__(self, status: str, customer: str, channel: str, journey: str,
+                 channels: dict[str, str]) -> None:
+        self.live = Coalescer(self.reload, REFRESH_DELAY)
         with ui.row().classes("w-full items-center gap-3"):
             ui.label("Deliveries").classes("text-2xl font-semibold")
             ui.space()
@@ -56,7 +63,6 @@ class DeliveryTable:
                     ui.label(name.title()).classes("text-xs uppercase text-slate-500")
                     self.tiles[name] = ui.label("0").classes("text-3xl font-semibold").style(
                         f"color: {STATUS_COLOURS[name]}").mark(f"tile-{name}")
-        channels = {c["id"]: c["name"] for c in channels_admin.list_channels(limit=200)["data"]}
         with ui.row().classes("w-full items-center gap-3"):
             self.status = ui.select({"": "Any status", **{s: s.title() for s in DELIVERY_STATUSES}},
                                     value=status, label="Status").props("outlined dense").classes(
@@ -80,12 +86,14 @@ class DeliveryTable:
         table.add_slot("body-cell-status", f"""<q-td :props="props"><q-badge
             :style="{{background: {colours}[props.value]}}" :label="props.value" /></q-td>""")
         table.on("rowClick", lambda event: self.open_detail(event.args[1]["id"]))
-        self.reload()
         live.bus.subscribe(self.on_delta)
 
-    def reload(self, first_page: bool = False) -> None:
-        self.listing.reload(first_page)
-        self.show_counts(deliveries.status_counts())
+    async def reload(self, first_page: bool = False) -> None:
+        """The current page and the status tiles, read off the event loop."""
+        await self.listing.refresh(first_page)
+        counts = await run.io_bound(deliveries.status_counts)
+        if not self.live.closed():
+            self.show_counts(counts)
 
     def fetch(self, limit: int, offset: int) -> dict[str, Any]:
         """One page of the outbox under the filters (blocking database work)."""
@@ -103,15 +111,9 @@ class DeliveryTable:
         if delta.get("kind") in ("deliveries", "batch"):
             await self.live.trigger()
 
-    async def refresh(self) -> None:
-        await self.listing.refresh()
-        counts = await run.io_bound(deliveries.status_counts)
-        if not self.live.closed():
-            self.show_counts(counts)
-
-    def open_detail(self, delivery_id: str) -> None:
+    async def open_detail(self, delivery_id: str) -> None:
         try:
-            item = deliveries.get_delivery(delivery_id)
+            item = await run.io_bound(deliveries.get_delivery, delivery_id)
         except JourneysError as error:
             notify_problem(error)
             return

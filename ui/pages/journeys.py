@@ -21,13 +21,13 @@ STATUS_COLORS = {"draft": "grey-7", "active": "positive", "paused": "warning", "
 
 @ui.page("/")
 @ui.page("/journeys")
-def journeys_page() -> None:
+async def journeys_page() -> None:
     with frame("Journeys"):
-        JourneyList()
+        await JourneyList().reload()
 
 
 class JourneyList:
-    """The filterable, paginated list with its actions."""
+    """The filterable, paginated list with its actions; every database call runs off the event loop."""
 
     def __init__(self) -> None:
         self.page = 1
@@ -55,18 +55,19 @@ class JourneyList:
         self.search.on_value_change(lambda _: self.reload(first_page=True))
         self.status.on_value_change(lambda _: self.reload(first_page=True))
         self.body = ui.column().classes("w-full gap-2").mark("journey-list")
-        self.reload()
 
-    def reload(self, first_page: bool = False) -> None:
+    async def reload(self, first_page: bool = False) -> None:
         if first_page:
             self.page = 1
-        envelope = lifecycle.list_journeys(
-            status=self.status.value or None,
-            limit=PAGE_SIZE,
-            offset=(self.page - 1) * PAGE_SIZE,
-            search=self.search.value or None,
-        )
-        live = metrics.journey_totals([journey["id"] for journey in envelope["data"]])
+        try:
+            envelope, live = await run.io_bound(
+                _page, self.status.value or None, self.page, self.search.value or None
+            )
+        except JourneysError as error:
+            ui.notify(error.message, type="negative")
+            return
+        if self.body.is_deleted:
+            return
         self.body.clear()
         with self.body:
             if not envelope["data"]:
@@ -87,9 +88,9 @@ class JourneyList:
                     on_change=lambda e: self._go(e.value),
                 )
 
-    def _go(self, page: int) -> None:
+    async def _go(self, page: int) -> None:
         self.page = page
-        self.reload()
+        await self.reload()
 
     def _row(self, journey: dict[str, Any], live: dict[str, Any]) -> None:
         journey_id = journey["id"]
@@ -137,12 +138,13 @@ class JourneyList:
             name = ui.input("Name").props("outlined dense autofocus").classes("w-full").mark("new-name")
             description = ui.textarea("Description (optional)").props("outlined dense").classes("w-full")
 
-            def create() -> None:
+            async def create() -> None:
                 if not (name.value or "").strip():
                     ui.notify("Give the journey a name", type="warning")
                     return
-                created = lifecycle.create_journey(
-                    JourneyCreate(name=name.value.strip(), description=description.value or "")
+                created = await run.io_bound(
+                    lifecycle.create_journey,
+                    JourneyCreate(name=name.value.strip(), description=description.value or ""),
                 )
                 dialog.close()
                 ui.navigate.to(f"/journeys/{created.id}")
@@ -163,20 +165,20 @@ class JourneyList:
                 return
             dialog.close()
             ui.notify(f"Imported as a new draft: {created.name}", type="positive")
-            self.reload()
+            await self.reload()
 
         with ui.dialog() as dialog, ui.card():
             ui.label("Import a journey (exported JSON)").classes("text-lg font-semibold")
             ui.upload(on_upload=received, auto_upload=True).props("accept=.json").mark("import-upload")
         dialog.open()
 
-    def duplicate(self, journey_id: str) -> None:
-        copy = lifecycle.duplicate_journey(journey_id)
+    async def duplicate(self, journey_id: str) -> None:
+        copy = await run.io_bound(lifecycle.duplicate_journey, journey_id)
         ui.notify(f"Created {copy.name}", type="positive")
-        self.reload()
+        await self.reload()
 
-    def export(self, journey_id: str) -> None:
-        document = lifecycle.export_journey(journey_id)
+    async def export(self, journey_id: str) -> None:
+        document = await run.io_bound(lifecycle.export_journey, journey_id)
         ui.download.content(json.dumps(document, indent=2).encode(), f"{journey_id}.json", "application/json")
 
     def confirm(self, journey: dict[str, Any], action: str) -> None:
@@ -187,21 +189,31 @@ class JourneyList:
         with ui.dialog() as dialog, ui.card():
             ui.label(f"{action.title()} “{journey['name']}”?").classes("text-lg font-semibold")
             ui.label(explain)
-            dialog_actions(dialog, action.title(),
-                           lambda: (dialog.close(), self.apply(journey["id"], action)),
-                           f"confirm-{action}", colour="negative")
+            async def confirmed() -> None:
+                dialog.close()
+                await self.apply(journey["id"], action)
+
+            dialog_actions(dialog, action.title(), confirmed, f"confirm-{action}", colour="negative")
         dialog.open()
 
-    def apply(self, journey_id: str, action: str) -> None:
-        """Archive or delete; a refusal (lifecycle rules) is explained rather than hidden."""
+    async def apply(self, journey_id: str, action: str) -> None:
+        """Archive or delete (off the event loop: archive exits everyone enrolled); a refusal (lifecycle
+        rules) is explained rather than hidden."""
         try:
             if action == "archive":
-                lifecycle.change_status(journey_id, "archived")
+                await run.io_bound(lifecycle.change_status, journey_id, "archived")
             else:
-                lifecycle.delete_journey(journey_id)
+                await run.io_bound(lifecycle.delete_journey, journey_id)
         except JourneysError as error:
             hint = " Only draft and archived journeys can be deleted." if action == "delete" else ""
             ui.notify(f"Cannot {action}: {error.message}.{hint}", type="negative", multi_line=True)
             return
         ui.notify(f"{'Archived' if action == 'archive' else 'Deleted'}", type="positive")
-        self.reload()
+        await self.reload()
+
+
+def _page(status: str | None, page: int, search: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One page of journeys and their live totals (runs in a worker thread)."""
+    envelope = lifecycle.list_journeys(status=status, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+                                       search=search)
+    return envelope, metrics.journey_totals([journey["id"] for journey in envelope["data"]])

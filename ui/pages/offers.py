@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from nicegui import ui
+from nicegui import run, ui
 
 from engine.decisioning import offers
 from engine.errors import JourneysError
@@ -26,19 +26,18 @@ def _row(offer: dict[str, Any]) -> dict[str, Any]:
 
 
 @ui.page("/offers")
-def offers_page() -> None:
+async def offers_page() -> None:
     with frame("Offers"):
         with ui.row().classes("w-full items-center"):
             ui.label("Offers").classes("text-2xl font-semibold grow")
             ui.button("New offer", icon="add", on_click=lambda: form.open_for(None)).mark("new-offer")
-        search = ui.input("Search name, id or category", on_change=lambda: listing.reload(first_page=True)) \
+        search = ui.input("Search name, id or category", on_change=lambda: listing.refresh(first_page=True)) \
             .props("clearable dense outlined").classes("w-96").mark("offer-search")
         listing = PagedTable(COLUMNS, lambda limit, offset: offers.list_offers(
             search=search.value or None, limit=limit, offset=offset), row=_row, noun=("offer", "offers"))
-        form = OfferForm(listing.reload)
-        listing.table.mark("offers-table").on(
-            "rowClick", lambda e: form.open_for(offers.get_offer(e.args[1]["id"])))
-        listing.reload()
+        form = OfferForm(listing.refresh)
+        listing.table.mark("offers-table").on("rowClick", lambda e: form.open_id(e.args[1]["id"]))
+        await listing.refresh()
 
 
 class OfferForm:
@@ -83,6 +82,13 @@ class OfferForm:
                 ui.button("Cancel", on_click=self.dialog.close).props("flat")
                 ui.button("Save", on_click=self.save).mark("save-offer")
 
+    async def open_id(self, offer_id: str) -> None:
+        """Read the offer off the event loop, then open it."""
+        try:
+            self.open_for(await run.io_bound(offers.get_offer, offer_id))
+        except JourneysError as error:
+            notify_problem(error)
+
     def open_for(self, offer: dict[str, Any] | None) -> None:
         offer = offer or {}
         self.offer_id = offer.get("id")
@@ -120,27 +126,28 @@ class OfferForm:
                 "start_date": _moment(self.start.value), "end_date": _moment(self.end.value),
                 "creatives": creatives}
 
-    def save(self) -> None:
+    async def save(self) -> None:
         try:
             if self.offer_id:
-                result = offers.update_offer(self.offer_id, OfferFields(**self.fields()))
+                result = await run.io_bound(offers.update_offer, self.offer_id, OfferFields(**self.fields()))
             else:
-                result = offers.create_offer(OfferIn(id=self.id.value or None, **self.fields()))
+                data = OfferIn(id=self.id.value or None, **self.fields())
+                result = await run.io_bound(offers.create_offer, data)
         except (ValueError, JourneysError) as error:
             notify_problem(error)
             return
         ui.notify(f"Saved {result['name']}", type="positive")
         self.dialog.close()
-        self.saved()
+        await self.saved()
 
-    def delete(self) -> None:
+    async def delete(self) -> None:
         try:
-            offers.delete_offer(self.offer_id or "")
+            await run.io_bound(offers.delete_offer, self.offer_id or "")
         except JourneysError as error:
             notify_problem(error)
             return
         self.dialog.close()
-        self.saved()
+        await self.saved()
 
 
 def _moment(text: str | None) -> datetime | None:

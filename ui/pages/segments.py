@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from nicegui import run, ui
@@ -10,7 +9,7 @@ from nicegui import run, ui
 from engine.audience import segments
 from engine.errors import JourneysError
 from models.audience import SegmentIn, SegmentUpdate
-from ui.components.detail_header import breadcrumb, delete_and_leave, load_or_explain
+from ui.components.detail_header import breadcrumb, load_or_explain
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import PagedTable, column, notify_problem, when
 from ui.layout import frame
@@ -26,19 +25,19 @@ def _row(segment: dict[str, Any]) -> dict[str, Any]:
 
 
 @ui.page("/segments")
-def segments_page() -> None:
+async def segments_page() -> None:
     with frame("Segments"):
         with ui.row().classes("w-full items-center"):
             ui.label("Segments").classes("text-2xl font-semibold grow")
             ui.button("New segment", icon="group_add", on_click=lambda: dialog.open()).mark("new-segment")
-        search = ui.input("Search", on_change=lambda: listing.reload(first_page=True)) \
+        search = ui.input("Search", on_change=lambda: listing.refresh(first_page=True)) \
             .props("clearable dense outlined").classes("w-96").mark("segment-search")
         listing = PagedTable(COLUMNS, lambda limit, offset: segments.list_segments(
             search=search.value or None, limit=limit, offset=offset), row=_row, noun=("segment", "segments"))
         listing.table.mark("segments-table").on(
             "rowClick", lambda e: ui.navigate.to(f"/segments/{e.args[1]['id']}"))
-        dialog = _create_dialog(lambda: listing.reload(first_page=True))
-        listing.reload()
+        dialog = _create_dialog(lambda: listing.refresh(first_page=True))
+        await listing.refresh()
 
 
 def _create_dialog(created: Any) -> ui.dialog:
@@ -62,14 +61,14 @@ def _create_dialog(created: Any) -> ui.dialog:
                 return
             ui.notify(f"Created {result['name']} with {result['memberCount']} members", type="positive")
             dialog.close()
-            created()
+            await created()
 
         dialog_actions(dialog, "Create", create, "create-segment")
     return dialog
 
 
 @ui.page("/segments/{segment_id}")
-def segment_page(segment_id: str) -> None:
+async def segment_page(segment_id: str) -> None:
     with frame("Segment"):
         segment = load_or_explain(lambda: segments.get_segment(segment_id), "All segments", "/segments")
         if segment is None:
@@ -102,18 +101,33 @@ def segment_page(segment_id: str) -> None:
                                             column("at", "At")], rows=[], row_key="key") \
                     .props("flat bordered dense").classes("w-full").mark("changes-table")
 
-        def refresh() -> None:
-            members.reload()
-            count.text = str(segments.member_count(segment_id))
-            recent = segments.list_changes(segment_id, limit=20)["data"]
+        async def refresh() -> None:
+            await members.refresh()
+            member_count, recent = await run.io_bound(_counts_and_changes, segment_id)
+            if count.is_deleted:
+                return
+            count.text = str(member_count)
             changes.rows = [{"key": f"{n}", "customerId": c["customerId"], "change": "joined" if c["joined"]
                              else "left", "at": when(c["at"])} for n, c in enumerate(recent)]
 
         with ui.dialog() as confirm, ui.card():
             ui.label(f"Delete segment {segment['name']}? (Not while a journey still uses it.)")
-            remove = partial(delete_and_leave, partial(segments.delete_segment, segment_id), "/segments")
+
+            async def remove() -> None:
+                try:
+                    await run.io_bound(segments.delete_segment, segment_id)
+                except JourneysError as error:  # a journey still uses it
+                    notify_problem(error)
+                    return
+                ui.navigate.to("/segments")
+
             dialog_actions(confirm, "Delete", remove, "confirm-delete", colour="negative")
-        refresh()
+        await refresh()
+
+
+def _counts_and_changes(segment_id: str) -> tuple[int, list[dict[str, Any]]]:
+    """The member count and the latest joins and leaves (runs in a worker thread)."""
+    return segments.member_count(segment_id), segments.list_changes(segment_id, limit=20)["data"]
 
 
 def _rule_editor(segment: dict[str, Any], changed: Any) -> None:
@@ -128,7 +142,7 @@ def _rule_editor(segment: dict[str, Any], changed: Any) -> None:
             notify_problem(error)
             return
         ui.notify("Rule saved; membership re-evaluated", type="positive")
-        changed()
+        await changed()
 
     ui.button("Save rule", icon="save", on_click=save).mark("save-rule")
 
@@ -137,16 +151,17 @@ def _static_editor(segment_id: str, changed: Any) -> None:
     ui.label("Static segment: add or remove customers by id").classes("font-semibold")
     ids = ui.input("Customer ids, comma separated").classes("w-full").mark("member-ids")
 
-    def apply(add: bool) -> None:
+    async def apply(add: bool) -> None:
         wanted = [part.strip() for part in (ids.value or "").split(",") if part.strip()]
         try:
-            result = segments.change_members(segment_id, wanted if add else [], [] if add else wanted)
+            result = await run.io_bound(segments.change_members, segment_id, wanted if add else [],
+                                        [] if add else wanted)
         except JourneysError as error:
             notify_problem(error)
             return
         ui.notify(f"{result['added']} added, {result['removed']} removed", type="positive")
         ids.value = ""
-        changed()
+        await changed()
 
     with ui.row():
         ui.button("Add", icon="person_add", on_click=lambda: apply(True)).mark("add-members")
