@@ -90,7 +90,11 @@ def progress() -> tuple[int, int]:
         return active.scalar_one(), unsent.scalar_one()
 
 
-def test_sigkilled_workers_lose_and_duplicate_nothing(engine_core: Core, sink: Sink) -> None:
+def test_sigkilled_workers_lose_and_duplicate_nothing(engine_core: Core, sink: Sink,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # The sink listens on loopback, which the outbound guard refuses unless allowed (here and in the workers).
+    monkeypatch.setattr(engine_core.settings, "outbound_allowlist", "127.0.0.1")
+    monkeypatch.setenv("JOURNEYS_OUTBOUND_ALLOWLIST", "127.0.0.1")
     creative = {"webhook": {"subject": "Hi", "body": "{{ customer.id }}"}}
     offers.create_offer(OfferIn(id="o1", name="Offer", creatives=creative))
     channels_admin.create_channel(
