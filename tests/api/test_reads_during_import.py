@@ -1,0 +1,35 @@
+"""While a large customer import holds the write transaction, the engine status and the journeys list still
+answer (readers never queue behind the writer on SQLite, nor fail with "database is locked")."""
+
+from __future__ import annotations
+
+import threading
+
+from fastapi.testclient import TestClient
+
+from engine.audience import customers, segments
+from engine.journeys import lifecycle
+from models.audience import SegmentIn
+from models.journey import JourneyCreate
+
+
+def test_status_and_journeys_answer_while_an_import_runs(api: TestClient) -> None:
+    segments.create_segment(SegmentIn(id="big", name="Big spenders", rule="customer.spend > 750"))
+    journey = lifecycle.create_journey(JourneyCreate.model_validate({
+        "name": "Welcome big", "entryConditions": {"segmentId": "big"},
+        "steps": [{"id": "w", "type": "wait", "config": {"duration": 1, "unit": "days"}}]}))
+    lifecycle.change_status(journey.id, "active")
+    body = "id,spend\n" + "".join(f"p{n:05d},{n % 1000}\n" for n in range(5000))
+    outcome: dict[str, object] = {}
+    importer = threading.Thread(target=lambda: outcome.update(customers.import_customers(body, "csv")))
+    answers: list[tuple[bool, int, str]] = []
+    importer.start()
+    while importer.is_alive():
+        for path in ("/api/v1/engine/status", "/api/v1/journeys"):
+            response = api.get(path)
+            answers.append((importer.is_alive(), response.status_code, response.text[:200]))
+    importer.join()
+    assert outcome["created"] == 5000
+    assert any(during for during, _, _ in answers)  # some reads overlapped the import
+    assert [(code, text) for _, code, text in answers if code != 200] == []
+    assert not any("locked" in text for _, _, text in answers)
