@@ -11,27 +11,38 @@ from collections.abc import Callable
 from nicegui import app, ui
 
 from engine import core, demo, schema, wiring
+from engine.access import bootstrap
 from engine.monitoring import live
 from engine.runtime import scheduler
 from engine.runtime import worker as engine_worker
 from engine.settings import Invocation, Settings, parse_cli
-from ui import api, pages, security
+from ui import api, pages, security, session
 
 
 def build(settings: Settings) -> None:
     """Open the database, mount the API and pages, and hook the engine onto the app's lifecycle."""
     core.init(settings)
     wiring.connect_all()
+    _announce(bootstrap.bootstrap(settings))
     api.mount(app)
     security.install(app)
     pages.register()
     if settings.demo:
         demo.seed_if_empty()
+    app.on_startup(session.install_executor)  # pages' engine calls act as the signed-in user
     app.on_startup(lambda: live.attach_loop(asyncio.get_running_loop()))
     app.on_shutdown(lambda: live.attach_loop(None))
     if settings.scheduler:
         app.on_startup(scheduler.start)
         app.on_shutdown(scheduler.stop)
+
+
+def _announce(accounts: bootstrap.Bootstrap) -> None:
+    """Show a generated admin password, once: only its hash is kept."""
+    if accounts.generated_password:
+        print(f"\n  Journeys: created the admin {accounts.admin_email} with the password "
+              f"{accounts.generated_password}\n  (shown this once; set JOURNEYS_ADMIN_EMAIL and "
+              "JOURNEYS_ADMIN_PASSWORD to choose your own)\n", flush=True)
 
 
 def serve(invocation: Invocation) -> int:
@@ -46,7 +57,7 @@ def serve(invocation: Invocation) -> int:
         show=False,
         favicon="🧭",
         fastapi_docs=True,  # NiceGUI turns FastAPI's /docs and /openapi.json off unless asked
-        storage_secret=os.environ.get("JOURNEYS_STORAGE_SECRET", "journeys-local"),
+        storage_secret=bootstrap.storage_secret(settings),
     )
     return 0
 
@@ -84,7 +95,7 @@ def main() -> None:
     invocation = Invocation("serve", Settings()) if "PYTEST_CURRENT_TEST" in os.environ else parse_cli()
     try:
         code = COMMANDS[invocation.command](invocation)
-    except schema.SchemaTooNewError as error:
+    except (schema.SchemaTooNewError, bootstrap.BootstrapError) as error:
         # Refuse to run on a schema this code does not know, rather than misreading or damaging it.
         sys.exit(f"journeys: {error}")
     if code:

@@ -20,12 +20,17 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from engine import core, schema, wiring
+from engine.access import bootstrap
 from engine.clock import VirtualClock
 from engine.core import Core
 from engine.monitoring import live
 from engine.settings import Settings
 
 POSTGRES_URL = os.environ.get("JOURNEYS_TEST_DATABASE_URL", "")
+# The accounts every test starts with (bootstrap settings): an admin to sign in as, and an admin API key.
+ADMIN_EMAIL = "admin@example.test"
+ADMIN_PASSWORD = "correct horse battery staple"
+ADMIN_TOKEN = "test-admin-token-2f9c61d0a4"
 
 
 @pytest.fixture(scope="session")
@@ -50,6 +55,9 @@ def journeys_env(
     monkeypatch.setenv("JOURNEYS_DATABASE_URL", url)
     monkeypatch.setenv("JOURNEYS_SCHEDULER", "0")
     monkeypatch.setenv("JOURNEYS_DEMO", "0")
+    monkeypatch.setenv("JOURNEYS_ADMIN_EMAIL", ADMIN_EMAIL)
+    monkeypatch.setenv("JOURNEYS_ADMIN_PASSWORD", ADMIN_PASSWORD)
+    monkeypatch.setenv("JOURNEYS_ADMIN_TOKEN", ADMIN_TOKEN)
     live.reset()
     yield url
 
@@ -84,10 +92,13 @@ def engine_core(journeys_env: str, clock: VirtualClock) -> Iterator[Core]:
 
 @pytest.fixture
 def api(engine_core: Core) -> Iterator[TestClient]:
-    """An HTTP client on the REST API (no pages), sharing the engine core and virtual clock."""
+    """An HTTP client on the REST API (no pages), sharing the engine core and virtual clock, sending the
+    bootstrap admin's API key."""
     from ui import api as api_package
 
+    bootstrap.bootstrap(engine_core.settings)
     app = FastAPI()
     api_package.mount(app)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app, raise_server_exceptions=False,
+                    headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as client:
         yield client

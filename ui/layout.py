@@ -1,4 +1,6 @@
-"""The shared page frame: header with navigation, dark-mode switch, and a content column."""
+"""The shared page frame: header with navigation, dark-mode switch, the user menu (who is signed in, the
+admin pages, sign-out) and a content column; and `may`/`guard`, which pages use to disable what the signed-in
+role may not do, saying why."""
 
 from __future__ import annotations
 
@@ -6,6 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from nicegui import app, ui
+
+from engine.access import roles
+from ui import session
 
 NAV = [
     ("Journeys", "/journeys", "account_tree"),
@@ -45,9 +50,49 @@ def frame(title: str, *, wide: bool = False) -> Iterator[None]:
         ui.button(icon="dark_mode", on_click=lambda: _toggle(dark)).props(
             "flat round dense color=white"
         ).tooltip("Dark mode")
+        _user_menu()
     column = ui.column().classes("w-full p-4 gap-4" + ("" if wide else " max-w-7xl mx-auto"))
     with column:
+        actor = session.signed_in()
+        if actor is not None and actor.role == "viewer":
+            ui.label("You are signed in as a viewer: you can look at everything; editors and admins make "
+                     "changes.").classes("text-sm text-slate-500").mark("role-notice")
         yield
+
+
+def may(needed: str) -> bool:
+    """Whether the signed-in person's role is at least `needed`."""
+    actor = session.signed_in()
+    return actor is not None and roles.allows(actor.role, needed)
+
+
+def guard(element: ui.element, needed: str, what: str) -> ui.element:
+    """Disable `element` when the signed-in role is below `needed`, with a tooltip saying who may `what`
+    (the engine refuses the change anyway; this keeps the page honest about it)."""
+    actor = session.signed_in()
+    if actor is not None and not roles.allows(actor.role, needed):
+        element.disable()
+        element.tooltip(roles.refusal(actor.role, needed, what))
+    return element
+
+
+def _user_menu() -> None:
+    actor = session.signed_in()
+    if actor is None:
+        return
+    button = ui.button(icon="account_circle").props("flat round dense color=white").mark("user-menu")
+    with button, ui.menu():
+        with ui.item().props("dense"):
+            ui.label(f"{actor.name} · {actor.role}").classes("text-sm text-slate-500").mark("signed-in-as")
+        if roles.allows(actor.role, "admin"):
+            ui.menu_item("Users and API keys", lambda: ui.navigate.to("/admin")).mark("menu-admin")
+            ui.menu_item("Audit log", lambda: ui.navigate.to("/audit")).mark("menu-audit")
+        ui.menu_item("Sign out", _sign_out).mark("sign-out")
+
+
+def _sign_out() -> None:
+    session.forget()
+    ui.navigate.to("/login")
 
 
 def _has_user_storage() -> bool:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from engine.core import core
 from models.common import configure_json_limits
-from ui.api import errors
+from ui.api import auth, errors
 from ui.api.responses import ApiJSONResponse
 
 PREFIX = "/api/v1"
@@ -26,8 +26,9 @@ def routers() -> list[APIRouter]:
 
 
 def mount(app: FastAPI) -> None:
-    """Add the error envelope and every API router to `app`, with the free-form JSON limits from the
-    settings (the engine's core must be initialised).
+    """Add the error envelope, the access check (ui/api/auth.py: credentials for the API, its docs and any
+    pages on `app`) and every API router to `app`, with the free-form JSON limits from the settings (the
+    engine's core must be initialised).
 
     `include_router` wraps the app's lifespan in the router's (none of ours has one); keeping the app's own
     means building the app again on the same instance (the test harness re-runs main.py) never stacks them.
@@ -35,7 +36,9 @@ def mount(app: FastAPI) -> None:
     settings = core().settings
     configure_json_limits(settings.json_max_bytes, settings.json_max_depth)
     errors.install(app)
+    found = routers()
+    auth.install(app, found, PREFIX)
     lifespan = app.router.lifespan_context
-    for router in routers():
+    for router in found:
         app.include_router(router, prefix=PREFIX, default_response_class=ApiJSONResponse)
     app.router.lifespan_context = lifespan

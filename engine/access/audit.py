@@ -1,0 +1,150 @@
+"""The audit log: who created, changed, activated, paused, archived or deleted what, and when.
+
+Recorded by a SQLAlchemy `before_flush` hook, so every path that changes an audited row — API, pages,
+bootstrap — writes its entry in the same transaction as the change (both commit or neither), and the same
+hook refuses a change the acting role may not make (`roles.needed_for`). Changes made with no actor (the
+scheduler moving enrollments, the demo seed) are the engine's own work and are not recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session, attributes
+
+from engine.access import roles
+from engine.core import core, now
+from engine.paging import paginate
+from models.access import ApiKey, AuditEntry, AuditEntryOut, User
+from models.audience import Segment
+from models.channels import Channel
+from models.common import iso
+from models.journey import Journey
+from models.offers import DecisionFlow, Offer
+
+
+@dataclass(frozen=True)
+class Audited:
+    entity_type: str
+    label: str  # attribute naming the row for people
+    ignored: frozenset[str] = frozenset({"updated_at", "created_at"})
+
+
+AUDITED: dict[type, Audited] = {
+    Journey: Audited(
+        "journey", "name", frozenset({"updated_at", "created_at", "paused_at", "version", "revision"})
+    ),
+    Segment: Audited("segment", "name"),
+    Offer: Audited("offer", "name"),
+    DecisionFlow: Audited("decision_flow", "name"),
+    Channel: Audited("channel", "name"),
+    User: Audited("user", "email", frozenset({"updated_at", "created_at", "last_login_at"})),
+    ApiKey: Audited("api_key", "name", frozenset({"created_at", "last_used_at"})),
+}
+STATUS_ACTIONS = {"active": "activated", "paused": "paused", "archived": "archived"}
+# Column names shown in an entry's `fields`: secrets are named, never shown (and only by what they are).
+SHOWN_AS = {"password_hash": "password", "digest": "key"}
+
+
+def connect() -> None:
+    """Record (and police) every audited change made from now on (idempotent)."""
+    if not event.contains(Session, "before_flush", _before_flush):
+        event.listen(Session, "before_flush", _before_flush)
+
+
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    actor = roles.current()
+    if actor is None:
+        return
+    changes: list[tuple[Any, Audited, str, dict[str, Any]]] = []
+    for row in session.new:
+        if (audited := AUDITED.get(type(row))) is not None:
+            changes.append((row, audited, "created", {}))
+    for row in session.dirty:
+        if (audited := AUDITED.get(type(row))) is not None and session.is_modified(row):
+            changes.extend((row, audited, action, details) for action, details in _edits(row, audited))
+    for row in session.deleted:
+        if (audited := AUDITED.get(type(row))) is not None:
+            changes.append((row, audited, "deleted", {}))
+    moment = now()
+    for row, audited, action, details in changes:
+        roles.require(
+            actor,
+            roles.needed_for(audited.entity_type, action),
+            f"{roles.verb(action)} {audited.entity_type.replace('_', ' ')}s",
+        )
+        session.add(
+            AuditEntry(
+                at=moment,
+                actor=actor.label,
+                role=actor.role,
+                action=action,
+                entity_type=audited.entity_type,
+                entity_id=str(row.id),
+                entity_name=str(getattr(row, audited.label, ""))[:255],
+                details=details,
+            )
+        )
+
+
+def _edits(row: Any, audited: Audited) -> list[tuple[str, dict[str, Any]]]:
+    """What changed on a modified row: a status move (journeys), a revocation (keys), other fields."""
+    state = inspect(row)
+    changed = [
+        attr.key
+        for attr in state.mapper.column_attrs
+        if attr.key not in audited.ignored and attributes.get_history(row, attr.key).has_changes()
+    ]
+    edits: list[tuple[str, dict[str, Any]]] = []
+    if isinstance(row, Journey) and "status" in changed:
+        changed.remove("status")
+        old = attributes.get_history(row, "status").deleted
+        before = old[0] if old else None
+        action = "resumed" if (before, row.status) == ("paused", "active") else STATUS_ACTIONS.get(row.status)
+        edits.append((action or "updated", {"from": before, "to": row.status}))
+    if isinstance(row, ApiKey) and "revoked_at" in changed and row.revoked_at is not None:
+        changed.remove("revoked_at")
+        edits.append(("revoked", {}))
+    if changed:
+        details: dict[str, Any] = {"fields": sorted(SHOWN_AS.get(name, name) for name in changed)}
+        if isinstance(row, Journey):
+            details["version"] = row.version
+        edits.insert(0, ("updated", details))
+    return edits
+
+
+def list_entries(
+    limit: int = 50,
+    offset: int = 0,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    actor: str | None = None,
+) -> dict[str, Any]:
+    """One page of the log, newest first, as the `{data, pagination}` envelope; optionally one entity's
+    entries or one actor's."""
+    statement = select(AuditEntry)
+    if entity_type:
+        statement = statement.where(AuditEntry.entity_type == entity_type)
+    if entity_id:
+        statement = statement.where(AuditEntry.entity_id == entity_id)
+    if actor:
+        statement = statement.where(AuditEntry.actor == actor)
+    statement = statement.order_by(AuditEntry.id.desc())  # type: ignore[union-attr]
+    with core().db.reader() as s:
+        return paginate(s, statement, limit, offset, lambda row: _out(row).model_dump(by_alias=True))
+
+
+def _out(row: AuditEntry) -> AuditEntryOut:
+    return AuditEntryOut(
+        id=row.id or 0,
+        at=iso(row.at) or "",
+        actor=row.actor,
+        role=row.role,
+        action=row.action,
+        entity_type=row.entity_type,
+        entity_id=row.entity_id,
+        entity_name=row.entity_name,
+        details=row.details,
+    )

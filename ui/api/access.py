@@ -1,0 +1,115 @@
+"""REST routes for accounts: API keys and users (admins), the audit log (admins), a journey's own history
+and who the caller is (anyone signed in). Who may call what is decided in ui/api/auth.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from engine.access import api_keys, audit, roles, users
+from engine.journeys import lifecycle
+from models.access import ApiKeyCreate, ApiKeyCreated, UserCreate, UserOut, UserUpdate
+from models.common import ErrorEnvelope
+from ui.api.paging import Paging, paging
+
+router = APIRouter(tags=["access"])
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorEnvelope, "description": "no such id"}}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorEnvelope, "description": "would leave no admin"}
+}
+
+
+def _actor() -> roles.Actor:
+    actor = roles.current()
+    assert actor is not None, "the access middleware lets no anonymous request reach these routes"
+    return actor
+
+
+@router.get("/me")
+def who_am_i() -> dict[str, str]:
+    """Who the credentials of this request stand for, and their role."""
+    actor = _actor()
+    return {"kind": actor.kind, "id": actor.id, "name": actor.name, "role": actor.role}
+
+
+# ---- API keys -------------------------------------------------------------------------------------------
+
+
+@router.get("/api-keys")
+def list_api_keys(page: Paging = Depends(paging)) -> dict[str, Any]:
+    """Every key, revoked ones too, newest first; the keys themselves are never shown again."""
+    return api_keys.list_keys(page.limit, page.offset)
+
+
+@router.post("/api-keys", status_code=201, response_model=ApiKeyCreated)
+def create_api_key(body: ApiKeyCreate) -> Any:
+    """A new key with this name and role. The answer's `key` is the only time it is shown: keep it."""
+    return api_keys.create_key(body, created_by=_actor().label).model_dump(by_alias=True)
+
+
+@router.delete("/api-keys/{key_id}", status_code=204, responses=NOT_FOUND)
+def revoke_api_key(key_id: str) -> Response:
+    """Revoke the key: it stops working at once (it stays listed, with `revokedAt`)."""
+    api_keys.revoke_key(key_id)
+    return Response(status_code=204)
+
+
+# ---- users ----------------------------------------------------------------------------------------------
+
+
+@router.get("/users")
+def list_users(
+    search: str | None = Query(None, max_length=255, description="part of the e-mail or name"),
+    page: Paging = Depends(paging),
+) -> dict[str, Any]:
+    return users.list_users(page.limit, page.offset, search)
+
+
+@router.post("/users", status_code=201, response_model=UserOut, responses={409: CONFLICT[409]})
+def create_user(body: UserCreate) -> Any:
+    return users.create_user(body).model_dump(by_alias=True)
+
+
+@router.get("/users/{user_id}", response_model=UserOut, responses=NOT_FOUND)
+def get_user(user_id: str) -> Any:
+    return users.get_user(user_id).model_dump(by_alias=True)
+
+
+@router.put("/users/{user_id}", response_model=UserOut, responses={**NOT_FOUND, **CONFLICT})
+def update_user(user_id: str, body: UserUpdate) -> Any:
+    """Change name, role, password or `active` (a deactivated user cannot sign in)."""
+    return users.update_user(user_id, body).model_dump(by_alias=True)
+
+
+@router.delete("/users/{user_id}", status_code=204, responses={**NOT_FOUND, **CONFLICT})
+def delete_user(user_id: str) -> Response:
+    users.delete_user(user_id)
+    return Response(status_code=204)
+
+
+# ---- audit ----------------------------------------------------------------------------------------------
+
+
+@router.get("/audit")
+def list_audit(
+    entity_type: str | None = Query(
+        None,
+        alias="entityType",
+        max_length=32,
+        description="journey, segment, offer, decision_flow, channel, user, api_key",
+    ),
+    entity_id: str | None = Query(None, alias="entityId", max_length=128),
+    actor: str | None = Query(None, max_length=255, description="e.g. user:ada@example.com or key:ci"),
+    page: Paging = Depends(paging),
+) -> dict[str, Any]:
+    """Who changed what and when, newest first."""
+    return audit.list_entries(page.limit, page.offset, entity_type, entity_id, actor)
+
+
+@router.get("/journeys/{journey_id}/history", responses=NOT_FOUND)
+def journey_history(journey_id: str, page: Paging = Depends(paging)) -> dict[str, Any]:
+    """The journey's own changes (created, changed, activated, paused, archived), newest first."""
+    lifecycle.get_journey(journey_id)  # 404 for an unknown journey
+    return audit.list_entries(page.limit, page.offset, "journey", journey_id)

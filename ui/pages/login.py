@@ -1,0 +1,50 @@
+"""The sign-in page (`/login`): e-mail and password; on success back to the page that asked for it."""
+
+from __future__ import annotations
+
+from nicegui import run, ui
+
+from engine.access import users
+from ui import session
+
+HOME = "/journeys"
+
+
+def safe_target(redirect_to: str) -> str:
+    """Only a path on this site (never `//elsewhere` or `https://elsewhere`): no open redirect."""
+    if redirect_to.startswith("/") and not redirect_to.startswith(("//", "/\\")):
+        return redirect_to
+    return HOME
+
+
+@ui.page("/login")
+async def login_page(redirect_to: str = HOME) -> None:
+    target = safe_target(redirect_to)
+    if session.signed_in() is not None:
+        ui.navigate.to(target)
+        return
+    ui.page_title("Sign in · Journeys")
+    ui.colors(primary="#4f46e5")
+    with ui.column().classes("absolute-center items-stretch gap-3 w-80"):
+        ui.label("Journeys").classes("text-2xl font-bold text-indigo-700")
+        ui.label("Sign in to continue").classes("text-slate-500")
+        email = ui.input("E-mail").props("outlined autofocus autocomplete=username data-login=email")
+        email.mark("login-email")
+        password = ui.input("Password", password=True, password_toggle_button=True)
+        password.props("outlined autocomplete=current-password data-login=password").mark("login-password")
+        problem = ui.label().classes("text-negative text-sm").mark("login-problem")
+        problem.set_visibility(False)
+
+        async def submit() -> None:
+            actor = await run.io_bound(users.authenticate, email.value or "", password.value or "")
+            if actor is None:
+                problem.set_text("Wrong e-mail or password, or the account is deactivated.")
+                problem.set_visibility(True)
+                password.set_value("")
+                return
+            session.remember(actor)
+            ui.navigate.to(target)
+
+        password.on("keydown.enter", submit)
+        submit_button = ui.button("Sign in", on_click=submit).props("unelevated no-caps data-login=submit")
+        submit_button.mark("login-submit")
