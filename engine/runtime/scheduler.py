@@ -22,7 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from engine import signals
 from engine.core import core
 from engine.delivery import dispatcher
-from engine.runtime import entry, heartbeat, notify, runner
+from engine.runtime import entry, exclusive, heartbeat, notify, runner
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,11 @@ def _dispatch() -> None:
 
 def _sweep() -> None:
     try:
-        runner.sweep()
+        # Every engine process runs this job; one sweep at a time is enough (the others' would only wait
+        # on the same rows).
+        with exclusive.only_one("sweep") as mine:
+            if mine:
+                runner.sweep()
     except Exception:
         log.exception("sweep job failed")
 

@@ -24,7 +24,7 @@ from engine.core import Core, session
 from engine.db import Database
 from engine.journeys import lifecycle
 from engine.monitoring.engine_status import engine_status
-from engine.runtime import entry, heartbeat, notify
+from engine.runtime import entry, exclusive, heartbeat, notify
 from engine.runtime.heartbeat import STALE_AFTER, Process
 from engine.settings import Settings, parse_cli
 from models.audience import CustomerIn
@@ -172,6 +172,17 @@ def system_core(journeys_env: str) -> Iterator[Core]:
     wiring.connect_all()
     yield current
     current.db.dispose()
+
+
+def test_one_sweep_at_a_time_across_processes(engine_core: Core) -> None:
+    """Two holders of the engine's connections stand for two processes (advisory locks are per connection)."""
+    with exclusive.only_one("sweep") as first:
+        assert first
+        with exclusive.only_one("sweep") as second:
+            # SQLite has one engine process, which always may; on PostgreSQL the second waits its turn.
+            assert second is engine_core.db.is_sqlite
+    with exclusive.only_one("sweep") as again:
+        assert again
 
 
 @POSTGRES_ONLY
