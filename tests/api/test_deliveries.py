@@ -64,7 +64,7 @@ def test_one_delivery_shows_every_attempt_and_the_rendered_message(api: TestClie
     assert (answer["status"], answer["attempts"], answer["sentAt"]) == ("sent", 2, "2026-01-05T09:00:01.000Z")
     assert (answer["idempotencyKey"], answer["subject"], answer["body"]) == ("enr_1:send1:1", "S", "B")
     assert answer["attemptLog"] == [
-        {"at": "2026-01-05T09:00:00.000Z", "ok": False, "error": "HTTP 500: busy"},
+        {"at": "2026-01-05T09:00:00.000Z", "ok": False, "error": "HTTP 500 Internal Server Error"},
         {"at": "2026-01-05T09:00:01.000Z", "ok": True, "error": None},
     ]
     assert api.get("/api/v1/deliveries/dlv_nope").status_code == 404

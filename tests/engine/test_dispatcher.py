@@ -57,7 +57,7 @@ def test_provider_failing_twice_is_retried_and_delivers_once(clock: VirtualClock
     row = delivery(queued.id)
     assert (row.status, row.attempts, row.last_error, row.sent_at) == ("sent", 3, None, sent_at)
     assert [(a.ok, a.error) for a in attempts(queued.id)] == [
-        (False, "HTTP 503: busy"), (False, "HTTP 503: busy"), (True, None)]
+        (False, "HTTP 503 Service Unavailable"), (False, "HTTP 503 Service Unavailable"), (True, None)]
     assert [r["headers"]["Idempotency-Key"] for r in receiver.requests] == ["enr_1:send1:1"] * 3
     assert [r["json"]["subject"] for r in receiver.requests] == ["Hi Ann"] * 3
 
@@ -71,7 +71,7 @@ def test_provider_that_always_fails_ends_failed_with_the_error(clock: VirtualClo
             clock.advance(minutes=10)
     row = delivery(queued.id)
     assert (row.status, row.attempts, row.last_error, row.next_attempt_at) == (
-        "failed", MAX_ATTEMPTS, "HTTP 500: busy", None)
+        "failed", MAX_ATTEMPTS, "HTTP 500 Internal Server Error", None)
     assert len(receiver.requests) == MAX_ATTEMPTS
     assert len(attempts(queued.id)) == MAX_ATTEMPTS
 
@@ -82,7 +82,7 @@ def test_client_error_is_not_retried() -> None:
         queued = queue()
         dispatch_due()
     row = delivery(queued.id)
-    assert (row.status, row.attempts, row.last_error) == ("failed", 1, "HTTP 400: busy")
+    assert (row.status, row.attempts, row.last_error) == ("failed", 1, "HTTP 400 Bad Request")
 
 
 def test_template_error_fails_that_delivery_with_the_message_and_others_still_go() -> None:
