@@ -69,9 +69,13 @@ def db(invocation: Invocation) -> int:
         schema.upgrade(url)
         print(f"database at {', '.join(schema.current(url))} (head)")
     elif invocation.action == "current":
-        known_head = schema.head()
-        for revision in schema.current(url) or ("(none: not under migrations yet)",):
-            print(f"{revision} (head)" if revision == known_head else revision)
+        notes = {"head": "head", "behind": "behind: `db upgrade` brings it to " + schema.head(),
+                 "newer": "newer than this release"}
+        revisions = schema.current(url)
+        for revision in revisions:
+            print(f"{revision} ({notes[schema.status(revision)]})")
+        if not revisions:
+            print("(none: empty, or made before migrations; `db upgrade` adopts it)")
     elif invocation.action == "history":
         print("\n".join(schema.history()))
     elif invocation.action == "revision":

@@ -12,7 +12,6 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from alembic.script.revision import ResolutionError
 from sqlalchemy import event, inspect, pool, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel, create_engine
@@ -48,6 +47,15 @@ def scripts() -> ScriptDirectory:
 def head() -> str:
     """The newest revision this code knows (there must be exactly one)."""
     return scripts().get_current_head() or ""
+
+
+def status(revision: str) -> str:
+    """How a database revision relates to this code: `head`, `behind` (upgrade pending) or `newer`."""
+    directory = scripts()
+    if revision == directory.get_current_head():
+        return "head"
+    known = {script.revision for script in directory.walk_revisions()}
+    return "behind" if revision in known else "newer"
 
 
 def _migration_engine(url: str) -> Engine:
@@ -101,14 +109,12 @@ def _current(connection: Connection) -> tuple[str, ...]:
 
 def _refuse_newer(connection: Connection, directory: ScriptDirectory) -> None:
     for revision in _current(connection):
-        try:
-            directory.get_revision(revision)
-        except ResolutionError:
+        if status(revision) == "newer":
             raise SchemaTooNewError(
                 f"The database is at schema revision {revision}, which this release of Journeys does not "
                 f"know (its newest is {directory.get_current_head()}): a newer release has upgraded it. "
                 "Run that release (or newer), or restore a backup taken before the upgrade."
-            ) from None
+            )
 
 
 def _predates_migrations(connection: Connection) -> bool:
@@ -179,7 +185,13 @@ def new_revision(message: str) -> Path:
         engine = _migration_engine(url)
         try:
             with engine.connect() as connection:
-                script = command.revision(config(connection), message=message, autogenerate=True)
+                cfg = config(connection)
+                # Format the written file the project's way (ruff is a test dependency).
+                cfg.set_section_option("post_write_hooks", "hooks", "ruff")
+                cfg.set_section_option("post_write_hooks", "ruff.type", "module")
+                cfg.set_section_option("post_write_hooks", "ruff.module", "ruff")
+                cfg.set_section_option("post_write_hooks", "ruff.options", "format REVISION_SCRIPT_FILENAME")
+                script = command.revision(cfg, message=message, autogenerate=True)
         finally:
             engine.dispose()
     if script is None or isinstance(script, list):
