@@ -77,7 +77,10 @@ def stop() -> None:
         listener.stop()
     if scheduler is not None:
         scheduler.shutdown(wait=True)
-        heartbeat.retire()
+        try:
+            heartbeat.retire()
+        except Exception:  # stopping anyway: the row goes stale and drops out on its own
+            log.warning("could not retire this process's heartbeat", exc_info=True)
 
 
 def wake() -> None:
