@@ -187,5 +187,4 @@ class RespondIn(CamelModel):
     delivery_id: str | None = PydanticField(None, max_length=64)
     customer_id: str | None = PydanticField(None, max_length=128)
     offer_id: str | None = PydanticField(None, max_length=64)
-    # A plain string so an unknown outcome is answered by the engine's 422 naming `outcome`.
-    outcome: str = PydanticField(max_length=32)
+    outcome: Outcome

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 from pydantic.alias_generators import to_camel
 from sqlalchemy import JSON, Column
 from sqlmodel import Field as SQLField
+from typing_extensions import TypeAliasType
 
 
 def json_field(default_factory: Any = dict, nullable: bool = False) -> Any:
@@ -79,16 +80,26 @@ def json_problem(value: Any) -> str | None:
     return None
 
 
-def _checked_json(value: Any) -> Any:
+def _checked_object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("Input should be an object")
     problem = json_problem(value)
     if problem:
         raise ValueError(problem)
     return value
 
 
-# Free-form JSON as API bodies accept it: checked by `json_problem` (422 naming the field).
-JsonValue = Annotated[Any, AfterValidator(_checked_json)]
-JsonObject = Annotated[dict[str, Any], AfterValidator(_checked_json)]
+Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+# A JSON number may be written without a fraction; bounded like the integers so it never reads as a huge one.
+Number = Annotated[float, Field(ge=INT64_MIN, le=INT64_MAX)]
+# What the OpenAPI document says a free-form value holds (nesting and size are checked, not described).
+JsonItem = TypeAliasType(
+    "JsonItem", "bool | Int64 | Number | str | list[JsonItem] | dict[str, JsonItem] | None"
+)
+# A free-form JSON object as API bodies accept it: checked by `json_problem` alone, kept as sent.
+JsonObject = Annotated[
+    dict[str, Any], PlainValidator(_checked_object, json_schema_input_type=dict[str, JsonItem])
+]
 
 
 class Pagination(CamelModel):

@@ -15,6 +15,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTUP_SECONDS = 60.0
+# The admin API key the process is started with (JOURNEYS_ADMIN_TOKEN): the docs are for signed-in callers.
+TOKEN = "docs-test-token-6c1e0b"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def _free_port() -> int:
@@ -32,7 +35,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("PYTEST_", "JOURNEYS_", "NICEGUI_"))}
     env.update({"JOURNEYS_DATABASE_URL": f"sqlite:///{folder / 'journeys.db'}", "JOURNEYS_PORT": str(port),
-                "JOURNEYS_DEMO": "0", "JOURNEYS_SCHEDULER": "0"})
+                "JOURNEYS_DEMO": "0", "JOURNEYS_SCHEDULER": "0", "JOURNEYS_ADMIN_TOKEN": TOKEN})
     log = (folder / "main.log").open("w")
     process = subprocess.Popen([sys.executable, str(ROOT / "main.py")], cwd=folder, env=env,
                                stdout=log, stderr=subprocess.STDOUT)
@@ -43,7 +46,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             if process.poll() is not None:
                 pytest.fail(f"main.py exited with {process.returncode}:\n{(folder / 'main.log').read_text()}")
             try:
-                httpx.get(f"{base}/openapi.json", timeout=2)
+                httpx.get(f"{base}/openapi.json", headers=AUTH, timeout=2)
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline:
@@ -60,7 +63,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_openapi_lists_the_api(served: str) -> None:
-    response = httpx.get(f"{served}/openapi.json")
+    response = httpx.get(f"{served}/openapi.json", headers=AUTH)
     assert response.status_code == 200
     paths = response.json()["paths"]
     assert "/api/v1/journeys" in paths
@@ -69,7 +72,7 @@ def test_openapi_lists_the_api(served: str) -> None:
 
 
 def test_docs_page_answers(served: str) -> None:
-    response = httpx.get(f"{served}/docs")
+    response = httpx.get(f"{served}/docs", headers=AUTH)
     assert response.status_code == 200
     assert "swagger" in response.text.lower()
     assert "/openapi.json" in response.text

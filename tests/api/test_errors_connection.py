@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
-from engine.core import Core
 from ui import api as api_package
 
 
@@ -25,7 +25,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(engine_core: Core) -> Iterator[int]:
+def credentials(api: TestClient) -> dict[str, str]:
+    return {name: value for name, value in api.headers.items() if name.lower() == "authorization"}
+
+
+@pytest.fixture
+def server(credentials: dict[str, str]) -> Iterator[int]:
     app = FastAPI()
     api_package.mount(app)
 
@@ -46,15 +51,15 @@ def server(engine_core: Core) -> Iterator[int]:
     thread.join(timeout=10)
 
 
-def test_a_500_keeps_the_connection_open(server: int) -> None:
+def test_a_500_keeps_the_connection_open(server: int, credentials: dict[str, str]) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", server, timeout=10)
     try:
-        connection.request("GET", "/api/v1/_broken")
+        connection.request("GET", "/api/v1/_broken", headers=credentials)
         failed = connection.getresponse()
         assert failed.status == 500
         assert json.loads(failed.read())["error"]["code"] == "internal_error"
         assert failed.getheader("connection") != "close"
-        connection.request("GET", "/api/v1/customers")  # same socket
+        connection.request("GET", "/api/v1/customers", headers=credentials)  # same socket
         after = connection.getresponse()
         assert after.status == 200
         assert json.loads(after.read())["pagination"]["total"] == 0

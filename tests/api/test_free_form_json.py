@@ -139,11 +139,13 @@ def test_explicit_null_for_a_required_field_is_422(api: TestClient) -> None:
 
 
 @pytest.fixture
-def nicegui_api(engine_core: Core) -> Iterator[TestClient]:
-    """The API as main.py serves it: on an app whose default answer is NiceGUI's (orjson) JSON response."""
+def nicegui_api(api: TestClient) -> Iterator[TestClient]:
+    """The API as main.py serves it: on an app whose default answer is NiceGUI's (orjson) JSON response
+    (with the `api` fixture's credentials)."""
     app = FastAPI(default_response_class=NiceGUIJSONResponse)
     api_package.mount(app)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    credentials = {name: value for name, value in api.headers.items() if name.lower() == "authorization"}
+    with TestClient(app, raise_server_exceptions=False, headers=credentials) as client:
         yield client
 
 

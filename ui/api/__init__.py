@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 
 from engine.core import core
-from models.common import configure_json_limits
+from models.common import ErrorEnvelope, configure_json_limits
 from ui.api import auth, errors
 from ui.api.responses import ApiJSONResponse
 
@@ -25,6 +27,33 @@ def routers() -> list[APIRouter]:
     return found
 
 
+def _error(description: str) -> dict[str, object]:
+    return {"model": ErrorEnvelope, "description": description}
+
+
+def document_errors(route: APIRoute) -> None:
+    """List the error answers a route can give in OpenAPI: 422 always (bad input), 404 for a route about
+    one resource (an id in the path), 409 for a write (lifecycle, duplicate id, still in use)."""
+    route.responses.setdefault(422, _error("invalid input; `details.field` names the field at fault"))
+    if route.param_convertors or route.methods & {"POST", "PUT", "PATCH"}:
+        route.responses.setdefault(404, _error("no such resource (in the path, or named in the body)"))
+    if route.methods & {"POST", "PUT", "PATCH", "DELETE"}:
+        route.responses.setdefault(409, _error("conflict with the resource's state"))
+
+
+def methods_by_path(routes: list[APIRoute]) -> Callable[[str], set[str]]:
+    """The methods the API answers on a request path (what a 405 lists in `Allow`): those of every route
+    of the path the router picks (the first that matches, e.g. /customers/import before /customers/{id}),
+    where the router's own 405 names only that first route's methods."""
+
+    def methods(path: str) -> set[str]:
+        local = path.removeprefix(PREFIX)
+        chosen = next((route.path_format for route in routes if route.path_regex.match(local)), None)
+        return {method for route in routes if route.path_format == chosen for method in route.methods}
+
+    return methods
+
+
 def mount(app: FastAPI) -> None:
     """Add the error envelope, the access check (ui/api/auth.py: credentials for the API, its docs and any
     pages on `app`) and every API router to `app`, with the free-form JSON limits from the settings (the
@@ -39,6 +68,12 @@ def mount(app: FastAPI) -> None:
     found = routers()
     auth.install(app, found, PREFIX)
     lifespan = app.router.lifespan_context
+    api_routes: list[APIRoute] = []
     for router in found:
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                document_errors(route)
+                api_routes.append(route)
         app.include_router(router, prefix=PREFIX, default_response_class=ApiJSONResponse)
+    app.state.api_methods = methods_by_path(api_routes)
     app.router.lifespan_context = lifespan

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 
 from engine.delivery import channels_admin
-from models.channels import ChannelCreate, ChannelUpdate, TestDeliveryIn
+from models.channels import ChannelCreate, ChannelType, ChannelUpdate, TestDeliveryIn
 from ui.api.item_routes import add_item_routes
 from ui.api.paging import Paging, paging
 
@@ -15,7 +15,7 @@ router = APIRouter(tags=["channels"])
 
 
 @router.get("/channels")
-def list_channels(type: str | None = Query(None, description="email, webhook, sms, push or in_app"),
+def list_channels(type: ChannelType | None = Query(None, description="only channels of this type"),
                   page: Paging = Depends(paging)) -> dict[str, Any]:
     return channels_admin.list_channels(type=type, limit=page.limit, offset=page.offset)
 

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from engine.audience import customers, segments
 from engine.errors import Invalid
 from models.audience import CustomerIn, CustomerUpdate
+from models.common import ErrorEnvelope
 from ui.api.item_routes import add_collection_routes, add_item_routes
 
 router = APIRouter(tags=["customers"])
@@ -19,7 +20,15 @@ add_collection_routes(router, "/customers", create=customers.create_customer, bo
                       search=customers.list_customers)
 
 
-@router.post("/customers/import")
+IMPORT_BODY = {"requestBody": {"required": True, "content": {
+    "application/x-ndjson": {"schema": {"type": "string", "description": "one JSON object per line"}},
+    "text/csv": {"schema": {"type": "string", "pattern": r"^id(,[^\r\n]*)?(\r?\n[\s\S]*)?$",
+                            "description": "a header row with an `id` column, then one customer per row"}},
+}}}
+
+
+@router.post("/customers/import", openapi_extra=IMPORT_BODY, responses={415: {
+    "model": ErrorEnvelope, "description": "a body that is neither JSON lines nor CSV"}})
 async def import_customers(request: Request) -> dict[str, Any]:
     """JSON lines (`application/x-ndjson`, `application/jsonl`) or CSV (`text/csv`, header with `id`)."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
@@ -16,7 +16,7 @@ router = APIRouter(tags=["deliveries"])
 @router.get("/deliveries")
 def list_deliveries(customer_id: str | None = Query(None, alias="customerId"),
                     channel_id: str | None = Query(None, alias="channelId"),
-                    status: str | None = Query(None, description="queued, sent, failed or suppressed"),
+                    status: Literal["queued", "sent", "failed", "suppressed"] | None = Query(None),
                     journey_id: str | None = Query(None, alias="journeyId"),
                     page: Paging = Depends(paging)) -> dict[str, Any]:
     return deliveries.list_deliveries(customer_id=customer_id, channel_id=channel_id, status=status,

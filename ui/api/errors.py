@@ -19,10 +19,12 @@ log = logging.getLogger(__name__)
 UNION_TAGS = ("single", "batch")
 
 
-def envelope(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
+def envelope(status: int, code: str, message: str, details: Any = None,
+             headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(
         status_code=status,
         content={"error": {"code": code, "message": message, "details": {} if details is None else details}},
+        headers=headers,
     )
 
 
@@ -118,13 +120,18 @@ def install(app: FastAPI) -> None:
         handler.wrapped_handler = previous[key]  # type: ignore[attr-defined]
         return handler
 
-    async def on_http_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         if exc.status_code == 400:
             # A body the JSON parser gave up on (e.g. nested too deep) is invalid input like any other.
             return envelope(422, "invalid", f"body: {exc.detail}", {"field": "body"})
         codes = {404: "not_found", 405: "method_not_allowed", 409: "conflict", 422: "invalid"}
-        return envelope(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+        headers = dict(exc.headers or {})
+        methods = getattr(request.app.state, "api_methods", None)
+        if exc.status_code == 405 and methods is not None:
+            headers["Allow"] = ", ".join(sorted(methods(request.url.path)))
+        return envelope(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail),
+                        headers=headers)
 
     async def on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
