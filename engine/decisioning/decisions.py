@@ -287,29 +287,18 @@ def _qualify(offer: _Offer, evaluator: _Evaluator, decision: Decision) -> _Score
     """Eligibility, qualification rules and relevance, then propensity; None when the offer is dropped."""
     relevance = 1.0
     for check in offer.checks:
-        value = _value(check, evaluator)
+        value = evaluator.value(check)
         passed = value is True
         if check.boost is not None:
             relevance *= check.boost if passed else 1.0
         elif not passed:
             decision.drop(offer.id, check.rule, _reason(check, value))
             return None
-    value = _value(offer.propensity, evaluator)
+    value = evaluator.value(offer.propensity)
     if type(value) is float and 0 <= value <= 1:  # the usual case, checked first
         return _Scored(offer, value, relevance)
     propensity = _propensity(offer, value, decision)
     return None if propensity is None else _Scored(offer, propensity, relevance)
-
-
-def _value(check: _Check, evaluator: _Evaluator) -> Any:
-    """The check's value: static, already computed for this customer, or computed now."""
-    # Inlined lookups rather than a method call: this runs for every check of every offer of every decision.
-    value = check.static
-    if value is _NOT_STATIC:
-        value = evaluator.results.get(check.source, _NOT_STATIC) if check.offer is None else _NOT_STATIC
-        if value is _NOT_STATIC:
-            value = evaluator.value(check)
-    return value
 
 
 def _reason(check: _Check, value: Any) -> str:
