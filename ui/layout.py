@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from nicegui import app, ui
+from nicegui.elements.mixins.disableable_element import DisableableElement
 
 from engine.access import roles
 from ui import session
@@ -22,6 +24,13 @@ NAV = [
     ("Channels", "/channels", "campaign"),
     ("Deliveries", "/deliveries", "outbox"),
 ]
+
+# Said at the top of every page to a role that may not do everything, so disabled actions explain themselves.
+ROLE_NOTICES = {
+    "viewer": "You are signed in as a viewer: you can look at everything; editors and admins make changes.",
+    "editor": "You are signed in as an editor: deleting and archiving, users and API keys are for admins.",
+}
+E = TypeVar("E", bound=DisableableElement)
 
 # One colour and icon per step type, used alike on palette, canvas, monitor and charts.
 STEP_STYLE: dict[str, tuple[str, str]] = {
@@ -54,9 +63,8 @@ def frame(title: str, *, wide: bool = False) -> Iterator[None]:
     column = ui.column().classes("w-full p-4 gap-4" + ("" if wide else " max-w-7xl mx-auto"))
     with column:
         actor = session.signed_in()
-        if actor is not None and actor.role == "viewer":
-            ui.label("You are signed in as a viewer: you can look at everything; editors and admins make "
-                     "changes.").classes("text-sm text-slate-500").mark("role-notice")
+        if actor is not None and actor.role in ROLE_NOTICES:
+            ui.label(ROLE_NOTICES[actor.role]).classes("text-sm text-slate-500").mark("role-notice")
         yield
 
 
@@ -66,13 +74,11 @@ def may(needed: str) -> bool:
     return actor is not None and roles.allows(actor.role, needed)
 
 
-def guard(element: ui.element, needed: str, what: str) -> ui.element:
-    """Disable `element` when the signed-in role is below `needed`, with a tooltip saying who may `what`
-    (the engine refuses the change anyway; this keeps the page honest about it)."""
-    actor = session.signed_in()
-    if actor is not None and not roles.allows(actor.role, needed):
+def guard(element: E, needed: str) -> E:
+    """Disable `element` when the signed-in role is below `needed` (the role notice above every page says
+    why; the engine refuses the change anyway)."""
+    if not may(needed):
         element.disable()
-        element.tooltip(roles.refusal(actor.role, needed, what))
     return element
 
 

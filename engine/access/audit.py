@@ -2,7 +2,8 @@
 
 Recorded by a SQLAlchemy `before_flush` hook, so every path that changes an audited row — API, pages,
 bootstrap — writes its entry in the same transaction as the change (both commit or neither), and the same
-hook refuses a change the acting role may not make (`roles.needed_for`). Changes made with no actor (the
+hook refuses a change the acting role may not make (`roles.needed_for`). Customers are policed
+but not recorded (they are data, imported by the thousand). Changes made with no actor (the
 scheduler moving enrollments, the demo seed) are the engine's own work and are not recorded.
 """
 
@@ -12,13 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import Session, attributes
+from sqlalchemy.orm import ORMExecuteState, Session, attributes
 
 from engine.access import roles
 from engine.core import core, now
 from engine.paging import paginate
 from models.access import ApiKey, AuditEntry, AuditEntryOut, User
-from models.audience import Segment
+from models.audience import Customer, Segment
 from models.channels import Channel
 from models.common import iso
 from models.journey import Journey
@@ -29,6 +30,7 @@ from models.offers import DecisionFlow, Offer
 class Audited:
     entity_type: str
     label: str  # attribute naming the row for people
+    recorded: bool = True  # False: policed only (customers: data, not configuration, and many)
     ignored: frozenset[str] = frozenset({"updated_at", "created_at"})
 
 
@@ -42,7 +44,11 @@ AUDITED: dict[type, Audited] = {
     Channel: Audited("channel", "name"),
     User: Audited("user", "email", frozenset({"updated_at", "created_at", "last_login_at"})),
     ApiKey: Audited("api_key", "name", frozenset({"created_at", "last_used_at"})),
+    Customer: Audited("customer", "id", recorded=False),
 }
+# Tables whose bulk statements (imports) are policed like their rows: the ORM hook does not see those.
+BULK_POLICED = {"customer": "customer"}
+BULK_ACTIONS = {"is_insert": "created", "is_update": "updated", "is_delete": "deleted"}
 STATUS_ACTIONS = {"active": "activated", "paused": "paused", "archived": "archived"}
 # Column names shown in an entry's `fields`: secrets are named, never shown (and only by what they are).
 SHOWN_AS = {"password_hash": "password", "digest": "key"}
@@ -52,6 +58,19 @@ def connect() -> None:
     """Record (and police) every audited change made from now on (idempotent)."""
     if not event.contains(Session, "before_flush", _before_flush):
         event.listen(Session, "before_flush", _before_flush)
+        event.listen(Session, "do_orm_execute", _police_bulk)
+
+
+def _police_bulk(state: ORMExecuteState) -> None:
+    """Refuse a bulk insert, update or delete on a policed table that the actor's role may not make."""
+    actor = roles.current()
+    if actor is None:
+        return
+    action = next((name for flag, name in BULK_ACTIONS.items() if getattr(state, flag)), None)
+    table = getattr(getattr(state.statement, "table", None), "name", None)
+    if action is not None and table in BULK_POLICED:
+        entity = BULK_POLICED[table]
+        roles.require(actor, roles.needed_for(entity, action), f"{roles.verb(action)} {entity}s")
 
 
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
@@ -75,6 +94,8 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
             roles.needed_for(audited.entity_type, action),
             f"{roles.verb(action)} {audited.entity_type.replace('_', ' ')}s",
         )
+        if not audited.recorded:
+            continue
         session.add(
             AuditEntry(
                 at=moment,

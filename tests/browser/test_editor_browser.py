@@ -11,6 +11,7 @@ from playwright.async_api import Page
 
 from engine.journeys import lifecycle
 from models.journey import JourneyCreate
+from tests.browser.conftest import AUTH
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +39,7 @@ def new_journey(name: str) -> str:
 
 
 async def api_journey(base: str, journey_id: str) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=base) as client:
+    async with httpx.AsyncClient(base_url=base, headers=AUTH) as client:
         answer = await client.get(f"/api/v1/journeys/{journey_id}")
     assert answer.status_code == 200
     return answer.json()

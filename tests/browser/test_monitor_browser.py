@@ -18,6 +18,7 @@ from engine.monitoring import metrics
 from engine.runtime import enrollments, entry, runner
 from models.audience import CustomerIn, EventIn
 from models.journey import JourneyCreate
+from tests.browser.conftest import AUTH
 
 pytestmark = pytest.mark.browser
 
@@ -87,7 +88,7 @@ async def test_node_counts_change_live_when_customers_enroll(live_server: str, b
     assert await page.locator(count_at("hold")).inner_text() == "0"
     await page.wait_for_timeout(300)  # let the websocket settle: the update must come by push, not by load
 
-    async with httpx.AsyncClient(base_url=live_server) as client:
+    async with httpx.AsyncClient(base_url=live_server, headers=AUTH) as client:
         answer = await client.post(f"/api/v1/journeys/{journey.id}/enroll",
                                    json={"customerIds": [f"live{number:02d}" for number in range(50)]})
     assert answer.status_code in (200, 201), answer.text
@@ -149,7 +150,7 @@ async def test_counts_are_right_when_customers_enroll_while_the_page_opens(live_
     journey = lifecycle.create_journey(JourneyCreate.model_validate({"name": "Race", "steps": STEPS}))
     lifecycle.change_status(journey.id, "active")
     opening = asyncio.create_task(page.goto(f"{live_server}/journeys/{journey.id}/monitor"))
-    async with httpx.AsyncClient(base_url=live_server) as client:
+    async with httpx.AsyncClient(base_url=live_server, headers=AUTH) as client:
         for batch in range(3):  # before, during and after the page's first render and websocket
             await client.post(f"/api/v1/journeys/{journey.id}/enroll",
                               json={"customerIds": [f"race{batch * 10 + n:02d}" for n in range(10)]})

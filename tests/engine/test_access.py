@@ -10,9 +10,11 @@ from sqlmodel import select
 
 from engine.access import api_keys, audit, bootstrap, passwords, roles, users
 from engine.access.roles import Actor, Forbidden, acting_as
+from engine.audience import customers
 from engine.core import Core, session
 from engine.journeys import lifecycle
 from models.access import ApiKey, AuditEntry, User
+from models.audience import CustomerIn
 from models.journey import JourneyCreate
 
 EDITOR = Actor(kind="user", id="usr_ed", name="ed@example.com", role="editor")
@@ -125,3 +127,18 @@ def test_role_order() -> None:
     assert (
         roles.needed_for("journey", "archived") == "admin" and roles.needed_for("user", "updated") == "admin"
     )
+
+
+def test_customers_are_policed_but_not_recorded(engine_core: Core) -> None:
+    with acting_as(EDITOR):
+        created = customers.create_customer(CustomerIn(id="cus_1", attributes={"age": 30}))
+        customers.import_customers('{"id": "cus_2"}\n', "jsonl")
+    with pytest.raises(Forbidden), acting_as(EDITOR):
+        customers.delete_customer(created["id"])
+    with pytest.raises(Forbidden) as refused, acting_as(VIEWER):
+        customers.import_customers('{"id": "cus_3"}\n', "jsonl")
+    assert refused.value.message == "editors and admins may create customers; you are a viewer"
+    with pytest.raises(Forbidden), acting_as(VIEWER):
+        customers.create_customer(CustomerIn(id="cus_4"))
+    assert customers.list_customers()["pagination"]["total"] == 2
+    assert audit.list_entries()["pagination"]["total"] == 0

@@ -14,7 +14,7 @@ from engine.journeys.references import catalog
 from models.channels import ChannelCreate, ChannelUpdate, TestDeliveryIn
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import notify_problem, problem
-from ui.layout import frame
+from ui.layout import frame, guard
 
 TYPE_ICONS = {"email": "mail", "webhook": "webhook", "sms": "sms", "push": "notifications", "in_app": "inbox"}
 HTTP_TYPES = {"webhook", "sms", "push"}
@@ -45,8 +45,8 @@ class ChannelList:
         with ui.row().classes("w-full items-center gap-3"):
             ui.label("Channels").classes("text-2xl font-semibold")
             ui.space()
-            ui.button("New channel", icon="add", on_click=lambda: ChannelEditor(None, self.reload)).props(
-                "unelevated no-caps").mark("new-channel")
+            new = ui.button("New channel", icon="add", on_click=lambda: ChannelEditor(None, self.reload))
+            guard(new.props("unelevated no-caps").mark("new-channel"), "editor")
         self.body = ui.column().classes("w-full gap-2").mark("channel-list")
 
     async def reload(self) -> None:
@@ -75,8 +75,8 @@ class ChannelList:
                 "flat round dense").tooltip("Send a test delivery").mark(f"test-{channel_id}")
             ui.button(icon="edit", on_click=lambda: ChannelEditor(channel, self.reload)).props(
                 "flat round dense").tooltip("Edit").mark(f"edit-{channel_id}")
-            ui.button(icon="delete", on_click=lambda: self.confirm_delete(channel)).props(
-                "flat round dense color=negative").tooltip("Delete").mark(f"delete-{channel_id}")
+            guard(ui.button(icon="delete", on_click=lambda: self.confirm_delete(channel)).props(
+                "flat round dense color=negative").tooltip("Delete").mark(f"delete-{channel_id}"), "admin")
 
     def confirm_delete(self, channel: dict[str, Any]) -> None:
         with ui.dialog() as dialog, ui.card():

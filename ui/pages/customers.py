@@ -14,7 +14,7 @@ from models.audience import CustomerIn, CustomerUpdate
 from ui.components.detail_header import breadcrumb, load_or_explain
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import PagedTable, column, notify_problem, when
-from ui.layout import frame
+from ui.layout import frame, guard
 
 COLUMNS = [column("id", "Id"), column("name", "Name"),
            column("attributes", "Attributes", classes="ellipsis", style="max-width: 520px"),
@@ -33,9 +33,10 @@ async def customers_page() -> None:
     with frame("Customers"):
         with ui.row().classes("w-full items-center"):
             ui.label("Customers").classes("text-2xl font-semibold grow")
-            ui.button("New customer", icon="person_add", on_click=lambda: create_dialog.open()) \
-                .mark("new-customer")
-            ui.button("Import", icon="upload_file", on_click=lambda: import_dialog.open()).props("outline")
+            guard(ui.button("New customer", icon="person_add", on_click=lambda: create_dialog.open())
+                  .mark("new-customer"), "editor")
+            guard(ui.button("Import", icon="upload_file", on_click=lambda: import_dialog.open())
+                  .props("outline"), "editor")
         search = ui.input("Search id or attributes", on_change=lambda: listing.refresh(first_page=True)) \
             .props("clearable dense outlined").classes("w-96").mark("customer-search")
         listing = PagedTable(COLUMNS, lambda limit, offset: customers.list_customers(
@@ -112,8 +113,8 @@ async def customer_page(customer_id: str) -> None:
         member_of, recent = await run.io_bound(_segments_and_events, customer_id)
         with breadcrumb("Customers", "/customers", customer_id, marker="customer-id"):
             ui.button("Edit", icon="edit", on_click=lambda: edit_dialog.open()).mark("edit-customer")
-            ui.button("Delete", icon="delete", color="negative", on_click=lambda: confirm.open()) \
-                .props("outline")
+            guard(ui.button("Delete", icon="delete", color="negative", on_click=lambda: confirm.open())
+                  .props("outline"), "admin")
         with ui.row().classes("w-full gap-4 items-start"):
             with ui.card().classes("grow"):
                 ui.label("Attributes").classes("font-semibold")

@@ -14,7 +14,7 @@ from models.offers import DecisionFlowFields, DecisionFlowIn
 from ui.components.detail_header import breadcrumb, load_or_explain
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import PagedTable, column, notify_problem
-from ui.layout import frame
+from ui.layout import frame, guard
 
 COLUMNS = [column("name", "Name"), column("id", "Id"), column("candidates", "Candidates"),
            column("rules", "Rules", "right"), column("maxOffers", "Max offers", "right")]
@@ -36,7 +36,8 @@ async def decision_flows_page() -> None:
     with frame("Decision flows"):
         with ui.row().classes("w-full items-center"):
             ui.label("Decision flows").classes("text-2xl font-semibold grow")
-            ui.button("New decision flow", icon="add", on_click=lambda: dialog.open()).mark("new-flow")
+            guard(ui.button("New decision flow", icon="add", on_click=lambda: dialog.open()).mark("new-flow"),
+                  "editor")
         listing = PagedTable(COLUMNS, lambda limit, offset: offers.list_decision_flows(
             limit=limit, offset=offset), row=_row, noun=("decision flow", "decision flows"))
         listing.table.mark("flows-table").on(
@@ -110,7 +111,8 @@ class FlowEditor:
             .mark("flow-max-offers")
         with ui.row():
             ui.button("Save", icon="save", on_click=self.save).mark("save-flow")
-            ui.button("Delete", icon="delete", color="negative", on_click=self.delete).props("outline")
+            guard(ui.button("Delete", icon="delete", color="negative", on_click=self.delete).props("outline"),
+                  "admin")
 
     def rules_value(self) -> list[Any]:
         lines = [line.strip() for line in (self.rules.value or "").splitlines() if line.strip()]

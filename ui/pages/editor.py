@@ -21,7 +21,7 @@ from ui.components.step_panels import step_panel
 from ui.components.step_panels_base import PanelContext
 from ui.components.step_panels_settings import settings_panel
 from ui.components.test_run import simulation_panel
-from ui.layout import frame
+from ui.layout import frame, guard, may
 
 AUTOSAVE_SECONDS = 0.8
 STATUS_COLORS = {"draft": "grey-7", "active": "positive", "paused": "warning", "archived": "grey-5"}
@@ -104,7 +104,8 @@ class Editor:
 
     @property
     def structure_locked(self) -> bool:
-        return self.state.status in ("active", "archived")
+        # A viewer may look, not change: the canvas is read-only for them whatever the status.
+        return self.state.status in ("active", "archived") or not may("editor")
 
     @property
     def errors(self) -> list[dict[str, Any]]:
@@ -140,6 +141,9 @@ class Editor:
                                        colour="positive")
             self.archive_button = _tool("Archive", "inventory_2", self.confirm_archive, "archive").props(
                 "color=negative")
+            for button in (self.activate_button, self.pause_button, self.resume_button):
+                guard(button, "editor")
+            guard(self.archive_button, "admin")
         # One line, always there, so the canvas below never shifts: why activation is blocked, or the lock.
         with ui.row().classes("w-full items-center gap-2 text-sm").style("min-height: 1.5rem"):
             self.blocked_label = ui.label().classes("text-negative").mark("activate-reason")

@@ -13,7 +13,7 @@ from engine.monitoring import metrics
 from models.journey import STATUSES, JourneyCreate
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import when
-from ui.layout import frame
+from ui.layout import frame, guard
 
 PAGE_SIZE = 20
 STATUS_COLORS = {"draft": "grey-7", "active": "positive", "paused": "warning", "archived": "grey-5"}
@@ -46,12 +46,12 @@ class JourneyList:
                 .classes("w-40")
                 .mark("status-filter")
             )
-            ui.button("New journey", icon="add", on_click=self.create_dialog).props(
+            guard(ui.button("New journey", icon="add", on_click=self.create_dialog).props(
                 "unelevated no-caps"
-            ).mark("new-journey")
-            ui.button("Import", icon="upload", on_click=self.import_dialog).props("flat no-caps").mark(
+            ).mark("new-journey"), "editor")
+            guard(ui.button("Import", icon="upload", on_click=self.import_dialog).props("flat no-caps").mark(
                 "import"
-            )
+            ), "editor")
         self.search.on_value_change(lambda _: self.reload(first_page=True))
         self.status.on_value_change(lambda _: self.reload(first_page=True))
         self.body = ui.column().classes("w-full gap-2").mark("journey-list")
@@ -116,19 +116,19 @@ class JourneyList:
                     ui.button(icon="monitor_heart").props("flat round dense").tooltip("Monitor").mark(
                         f"monitor-{journey_id}"
                     )
-                ui.button(icon="content_copy", on_click=lambda: self.duplicate(journey_id)).props(
+                guard(ui.button(icon="content_copy", on_click=lambda: self.duplicate(journey_id)).props(
                     "flat round dense"
-                ).tooltip("Duplicate").mark(f"duplicate-{journey_id}")
+                ).tooltip("Duplicate").mark(f"duplicate-{journey_id}"), "editor")
                 ui.button(icon="download", on_click=lambda: self.export(journey_id)).props(
                     "flat round dense"
                 ).tooltip("Export JSON").mark(f"export-{journey_id}")
                 if journey["status"] != "archived":
-                    ui.button(icon="inventory_2", on_click=lambda: self.confirm(journey, "archive")).props(
-                        "flat round dense"
-                    ).tooltip("Archive").mark(f"archive-{journey_id}")
-                ui.button(icon="delete", on_click=lambda: self.confirm(journey, "delete")).props(
+                    archive = ui.button(icon="inventory_2", on_click=lambda: self.confirm(journey, "archive"))
+                    guard(archive.props("flat round dense").tooltip("Archive").mark(f"archive-{journey_id}"),
+                          "admin")
+                guard(ui.button(icon="delete", on_click=lambda: self.confirm(journey, "delete")).props(
                     "flat round dense color=negative"
-                ).tooltip("Delete (drafts and archived journeys)").mark(f"delete-{journey_id}")
+                ).tooltip("Delete (drafts and archived journeys)").mark(f"delete-{journey_id}"), "admin")
 
     # ---- actions --------------------------------------------------------------------------------------
 

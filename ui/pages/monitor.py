@@ -15,6 +15,7 @@ from engine.errors import JourneysError, NotFound
 from engine.journeys import lifecycle
 from engine.monitoring import live, metrics
 from engine.runtime import enrollments
+from ui.components.audit_table import journey_history
 from ui.components.flow_canvas import FlowCanvas
 from ui.components.live_refresh import Coalescer
 from ui.components.monitor_charts import (
@@ -320,5 +321,6 @@ async def monitor_page(journey_id: str) -> None:
         data = await run.io_bound(metrics.journey_metrics, journey_id)
         view = holder["view"] = JourneyMonitor(journey_id, journey.model_dump(by_alias=True), data)
         await view.rows.refresh()
+        await journey_history(journey_id)
         # Customers who enrolled while the page loaded: a timer first fires once the browser is connected.
         ui.timer(0, view.refresh, once=True)

@@ -11,7 +11,7 @@ from engine.decisioning import offers
 from engine.errors import JourneysError
 from models.offers import CREATIVE_CHANNELS, OfferFields, OfferIn
 from ui.components.paged_table import PagedTable, column, notify_problem
-from ui.layout import frame
+from ui.layout import frame, guard
 
 COLUMNS = [column("name", "Name"), column("id", "Id"), column("category", "Category"),
            column("status", "Status"), column("propensity", "Propensity"),
@@ -30,7 +30,8 @@ async def offers_page() -> None:
     with frame("Offers"):
         with ui.row().classes("w-full items-center"):
             ui.label("Offers").classes("text-2xl font-semibold grow")
-            ui.button("New offer", icon="add", on_click=lambda: form.open_for(None)).mark("new-offer")
+            guard(ui.button("New offer", icon="add", on_click=lambda: form.open_for(None)).mark("new-offer"),
+                  "editor")
         search = ui.input("Search name, id or category", on_change=lambda: listing.refresh(first_page=True)) \
             .props("clearable dense outlined").classes("w-96").mark("offer-search")
         listing = PagedTable(COLUMNS, lambda limit, offset: offers.list_offers(
@@ -78,7 +79,8 @@ class OfferForm:
                             ui.input("Subject").classes("w-full").mark(f"creative-{channel}-subject"),
                             ui.textarea("Body").classes("w-full").mark(f"creative-{channel}-body"))
             with ui.row().classes("w-full justify-end"):
-                self.delete_button = ui.button("Delete", color="negative", on_click=self.delete).props("flat")
+                self.delete_button = guard(
+                    ui.button("Delete", color="negative", on_click=self.delete).props("flat"), "admin")
                 ui.button("Cancel", on_click=self.dialog.close).props("flat")
                 ui.button("Save", on_click=self.save).mark("save-offer")
 

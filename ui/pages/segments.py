@@ -12,7 +12,7 @@ from models.audience import SegmentIn, SegmentUpdate
 from ui.components.detail_header import breadcrumb, load_or_explain
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import PagedTable, column, notify_problem, when
-from ui.layout import frame
+from ui.layout import frame, guard
 
 COLUMNS = [column("name", "Name"), column("id", "Id"), column("kind", "Type"),
            column("rule", "Rule", classes="ellipsis", style="max-width: 420px"),
@@ -29,7 +29,8 @@ async def segments_page() -> None:
     with frame("Segments"):
         with ui.row().classes("w-full items-center"):
             ui.label("Segments").classes("text-2xl font-semibold grow")
-            ui.button("New segment", icon="group_add", on_click=lambda: dialog.open()).mark("new-segment")
+            guard(ui.button("New segment", icon="group_add", on_click=lambda: dialog.open())
+                  .mark("new-segment"), "editor")
         search = ui.input("Search", on_change=lambda: listing.refresh(first_page=True)) \
             .props("clearable dense outlined").classes("w-96").mark("segment-search")
         listing = PagedTable(COLUMNS, lambda limit, offset: segments.list_segments(
@@ -74,8 +75,8 @@ async def segment_page(segment_id: str) -> None:
         if segment is None:
             return
         with breadcrumb("Segments", "/segments", segment["name"]):
-            ui.button("Delete", icon="delete", color="negative", on_click=lambda: confirm.open()) \
-                .props("outline")
+            guard(ui.button("Delete", icon="delete", color="negative", on_click=lambda: confirm.open())
+                  .props("outline"), "admin")
         with ui.row().classes("w-full gap-4 no-wrap"):
             with ui.card().classes("items-center px-8"):
                 count = ui.label(str(segment["memberCount"])).classes("text-3xl font-bold") \

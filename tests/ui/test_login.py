@@ -1,0 +1,154 @@
+"""Signing in with NiceGUI's simulated browser: pages need a session, the login form signs the bootstrap
+admin in and back to the page asked for, the user menu signs out; roles see what they may not do disabled
+and told why; admins see the audit log and manage users and keys; the monitor shows the journey's history."""
+
+from __future__ import annotations
+
+import pytest
+from nicegui.testing import User
+
+from engine.access import audit, users
+from engine.access.roles import SYSTEM, acting_as
+from engine.journeys import lifecycle
+from models.access import UserCreate
+from models.journey import JourneyCreate
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.ui.conftest import sign_in
+
+STEPS = [{"id": "bye", "type": "exit", "name": "Bye", "config": {"reason": "done"}}]
+
+
+def add_user(role: str) -> tuple[str, str]:
+    email, password = f"{role}@example.com", f"{role} password"
+    users.create_user(UserCreate(email=email, role=role, password=password))  # type: ignore[arg-type]
+    return email, password
+
+
+class TestSignedOut:
+    @pytest.fixture
+    def sign_in_as(self) -> None:
+        return None
+
+    async def test_a_page_without_a_session_leads_to_the_login_form(self, user: User) -> None:
+        await user.open("/journeys")
+        await user.should_see(marker="login-email")
+        await user.should_see("Sign in to continue")
+
+    async def test_the_login_form_marks_its_parts(self, user: User) -> None:
+        await user.open("/login")
+        props = {name: user.find(marker=f"login-{name}").elements.pop().props.get("data-login")
+                 for name in ("email", "password", "submit")}
+        assert props == {"email": "email", "password": "password", "submit": "submit"}
+
+    async def test_a_wrong_password_is_refused_and_said(self, user: User) -> None:
+        await user.open("/login")
+        user.find(marker="login-email").type(ADMIN_EMAIL)
+        user.find(marker="login-password").type("wrong password")
+        user.find(marker="login-submit").click()
+        await user.should_see("Wrong e-mail or password", retries=200)
+
+    async def test_signing_in_returns_to_the_page_asked_for(self, user: User) -> None:
+        journey = lifecycle.create_journey(JourneyCreate(name="Deep link"))
+        await user.open(f"/login?redirect_to=/journeys/{journey.id}/monitor")
+        user.find(marker="login-email").type(ADMIN_EMAIL)
+        user.find(marker="login-password").type(ADMIN_PASSWORD)
+        user.find(marker="login-submit").click()
+        await user.should_see("Changes to this journey", retries=200)
+
+    async def test_a_redirect_elsewhere_is_ignored(self, user: User) -> None:
+        await sign_in(user, ADMIN_EMAIL, ADMIN_PASSWORD)
+        await user.open("/login?redirect_to=//evil.example/x")
+        await user.should_see(marker="new-journey", retries=100)
+
+
+async def test_signed_in_the_list_shows_and_the_menu_signs_out(user: User) -> None:
+    lifecycle.create_journey(JourneyCreate(name="Visible when signed in"))
+    await user.open("/journeys")
+    await user.should_see("Visible when signed in")
+    await user.should_see(f"{ADMIN_EMAIL} · admin")
+    user.find(marker="sign-out").click()
+    await user.should_see(marker="login-email")
+    await user.open("/journeys")
+    await user.should_see(marker="login-email")
+
+
+class TestOtherRoles:
+    @pytest.fixture
+    def sign_in_as(self) -> None:
+        return None
+
+    async def test_a_viewer_sees_changes_disabled_and_why(self, user: User) -> None:
+        lifecycle.create_journey(JourneyCreate(name="Look only"))
+        await sign_in(user, *add_user("viewer"))
+        await user.open("/journeys")
+        await user.should_see("Look only")
+        await user.should_see(marker="role-notice")
+        for marker in ("new-journey", "import"):
+            assert not user.find(marker=marker).elements.pop().enabled
+        await user.open("/audit")
+        await user.should_see(marker="admins-only")
+        await user.should_not_see(marker="menu-audit")
+
+    async def test_an_editor_creates_but_may_not_delete_or_archive(self, user: User) -> None:
+        journey = lifecycle.create_journey(JourneyCreate(name="Editable"))
+        await sign_in(user, *add_user("editor"))
+        await user.open("/journeys")
+        assert user.find(marker="new-journey").elements.pop().enabled
+        assert not user.find(marker=f"delete-{journey.id}").elements.pop().enabled
+        assert not user.find(marker=f"archive-{journey.id}").elements.pop().enabled
+        await user.should_see("deleting and archiving, users and API keys are for admins")
+
+
+async def test_what_a_page_does_is_recorded_as_the_signed_in_user(user: User) -> None:
+    """The page's engine call runs on run.io_bound's worker thread: the signed-in user goes with it."""
+    await user.open("/journeys")
+    user.find(marker="new-journey").click()
+    user.find(marker="new-name").type("Made on the page")
+    user.find(marker="create").click()
+    await user.should_see(marker="title", retries=200)  # the editor of the new journey
+    entry = audit.list_entries()["data"][0]
+    assert (entry["actor"], entry["action"], entry["entityName"]) == (
+        f"user:{ADMIN_EMAIL}", "created", "Made on the page")
+
+
+async def test_the_audit_page_lists_who_did_what(user: User) -> None:
+    with acting_as(SYSTEM):
+        journey = lifecycle.create_journey(JourneyCreate(name="Audited", steps=STEPS))  # type: ignore[arg-type]
+        lifecycle.change_status(journey.id, "active")
+    await user.open("/audit")
+    await user.should_see(marker="audit-log")
+    rows = user.find(marker="audit-log").elements.pop().rows
+    assert [(row["actor"], row["action"], row["details"]) for row in rows[:2]] == [
+        ("system:system (admin)", "activated", "draft → active"), ("system:system (admin)", "created", "")]
+
+
+async def test_the_monitor_shows_the_journeys_own_history(user: User) -> None:
+    with acting_as(SYSTEM):
+        journey = lifecycle.create_journey(JourneyCreate(name="Tracked"))
+        lifecycle.update_journey(journey.id, lifecycle.JourneyUpdate(description="why"))
+    other = lifecycle.create_journey(JourneyCreate(name="Other"))
+    await user.open(f"/journeys/{journey.id}/monitor")
+    await user.should_see(marker="journey-history")
+    rows = user.find(marker="journey-history").elements.pop().rows
+    assert [(row["action"], row["details"]) for row in rows] == [
+        ("updated", "changed description; version 1"), ("created", "")]
+    assert other.id not in str(rows)
+
+
+async def test_admins_make_users_and_keys_on_the_admin_page(user: User) -> None:
+    await user.open("/admin")
+    await user.should_see(marker="users")
+    user.find(marker="new-user").click()
+    user.find(marker="user-email").type("new@example.com")
+    user.find(marker="user-password").type("a long password")
+    user.find(marker="create-user").click()
+    await user.should_see("new@example.com", retries=200)
+    user.find(marker="new-key").click()
+    user.find(marker="key-name").type("nightly export")
+    user.find(marker="create-key").click()
+    await user.should_see(marker="new-key-value", retries=100)
+    key = user.find(marker="new-key-value").elements.pop().value
+    assert key.startswith("jk_")
+    entries = audit.list_entries()["data"]
+    assert [(item["actor"], item["entityType"], item["action"]) for item in entries[:2]] == [
+        (f"user:{ADMIN_EMAIL}", "api_key", "created"), (f"user:{ADMIN_EMAIL}", "user", "created")]
