@@ -264,6 +264,8 @@ class JourneyOut(CamelModel):
     entry_conditions: dict[str, Any]
     steps: list[dict[str, Any]]
     version: int
+    # Bumped by every change to the journey; the API's ETag (optimistic concurrency with If-Match).
+    revision: int
     created_at: str
     updated_at: str
     # Set while the journey is paused.
@@ -318,6 +320,8 @@ class Journey(SQLModel, table=True):
     entry_conditions: dict[str, Any] = json_field(dict)
     steps: list[dict[str, Any]] = json_field(list)
     version: int = 1
+    # Every change bumps it (versions count structural definitions only); writers send what they read.
+    revision: int = SQLField(default=1, sa_column_kwargs={"server_default": "1"})
     created_at: NaiveDatetime
     updated_at: NaiveDatetime
     paused_at: NaiveDatetime | None = None

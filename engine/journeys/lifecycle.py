@@ -2,13 +2,18 @@
 
 Rules (DESIGN.md): draft — anything goes; active — only name/description (structure: "pause first");
 paused — structural edits if they validate and remove no step that still holds customers; archived —
-read-only. Every structural change (steps, entryConditions, maxDuration) bumps `version` and stores a
+read-only. A draft's edits (autosaves) update its one version in place; once activated, every structural
+change (steps, entryConditions, maxDuration; only possible while paused) bumps `version` and stores a
 JourneyVersion row. Moving steps on the canvas (positions only) is layout, not structure: it is saved
 without a new version, and allowed while active or paused.
+
+Every change also bumps `revision`; a writer may name the revisions it expects (the API's If-Match) and
+gets 412 `stale` when the journey changed since it read it, instead of overwriting that change.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +23,7 @@ from sqlmodel import Session
 
 from engine import signals
 from engine.core import core, now, session
-from engine.errors import Conflict, Invalid, NotFound
+from engine.errors import Conflict, Invalid, JourneysError, NotFound
 from engine.ids import new_id
 from engine.journeys.references import load_references
 from engine.journeys.validation import field_path, shape_issues, validate
@@ -56,6 +61,13 @@ STRUCTURE = ("max_duration", "entry_conditions", "steps")
 OWNED_ROWS = (
     JourneyVersion, Enrollment, EnrollmentHistory, StepCounter, EdgeCounter, JourneyCounter, SeriesCounter
 )
+
+
+class Stale(JourneysError):
+    """The journey changed since the writer read it (its revision is not the one the writer expects)."""
+
+    status = 412
+    code = "stale"
 
 
 class _EditorDocument(JourneyDefinition):
@@ -158,16 +170,23 @@ def duplicate_journey(journey_id: str) -> JourneyOut:
     return import_journey(doc)
 
 
-def update_journey(journey_id: str, data: JourneyUpdate) -> JourneyOut:
-    """Apply the given fields under the current status's rules, then the status change if any.
+def update_journey(journey_id: str, data: JourneyUpdate,
+                   expected_revisions: Collection[int] | None = None) -> JourneyOut:
+    """Apply the given fields under the current status's rules, then the status change if any; with
+    `expected_revisions`, only if the journey's revision is one of them (else Stale, 412).
 
     All or nothing: any refusal rolls the whole update back."""
     with session() as s:
         row = _row(s, journey_id, lock=True)
+        if expected_revisions is not None and row.revision not in expected_revisions:
+            raise Stale(f"the journey changed since you read it (it is at revision {row.revision}): "
+                        "reload it and apply your change again", details={"revision": row.revision})
         moment = now()
+        before = _content(row)
         _apply_fields(s, row, data, moment)
         if data.status is not None:
             _transition(s, row, data.status, data.extend_waits, moment)
+        _count_revision(row, before)
         s.flush()
         return _out(row)
 
@@ -178,7 +197,9 @@ def change_status(journey_id: str, status: str, extend_waits: bool = False) -> J
         raise Invalid(f"status must be one of {', '.join(STATUSES)}", field="status")
     with session() as s:
         row = _row(s, journey_id, lock=True)
+        before = _content(row)
         _transition(s, row, status, extend_waits, now())
+        _count_revision(row, before)
         s.flush()
         return _out(row)
 
@@ -224,8 +245,8 @@ def _apply_structure(s: Session, row: Journey, data: JourneyUpdate, moment: date
     proposed = _canonical(merged)
     if proposed == current:
         return
-    if _without_layout(proposed) == _without_layout(current):
-        # Positions only: keep the current version's stored definition in step with the document.
+    if row.status == "draft" or _without_layout(proposed) == _without_layout(current):
+        # A draft's edit, or positions only: no new version; the current one keeps up with the document.
         _store(row, proposed)
         version = s.execute(select(JourneyVersion).where(
             JourneyVersion.journey_id == row.id, JourneyVersion.version == row.version)).scalar_one_or_none()
@@ -296,6 +317,18 @@ def _transition(s: Session, row: Journey, status: str, extend_waits: bool, momen
 
 # ---- helpers --------------------------------------------------------------------------------------------
 
+def _content(row: Journey) -> tuple[Any, ...]:
+    """What a revision covers: everything a reader of the journey sees, except the update time."""
+    return (row.name, row.description, row.status, row.max_duration, row.entry_conditions, row.steps,
+            row.version, row.paused_at)
+
+
+def _count_revision(row: Journey, before: tuple[Any, ...]) -> None:
+    """One more revision if the journey changed since `before` (asking for what it already is does not)."""
+    if _content(row) != before:
+        row.revision += 1
+
+
 def _row(s: Session, journey_id: str, lock: bool = False) -> Journey:
     statement = select(Journey).where(Journey.id == journey_id)
     if lock:
@@ -341,7 +374,8 @@ def _out(row: Journey) -> JourneyOut:
     return JourneyOut(
         id=row.id, name=row.name, description=row.description, status=row.status,  # type: ignore[arg-type]
         max_duration=row.max_duration, entry_conditions=row.entry_conditions, steps=row.steps,
-        version=row.version, created_at=iso(row.created_at) or "", updated_at=iso(row.updated_at) or "",
+        version=row.version, revision=row.revision, created_at=iso(row.created_at) or "",
+        updated_at=iso(row.updated_at) or "",
         paused_at=iso(row.paused_at),
     )
 

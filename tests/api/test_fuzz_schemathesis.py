@@ -1,6 +1,6 @@
 """Property-based API fuzzing (schemathesis) over every operation the OpenAPI document lists, in process
 against the API as the `api` fixture mounts it (with its credentials): no server errors, answers that match
-the documented schemas, status codes and headers, and schema-valid requests accepted. A fixed seed and a
+the documented schemas, status codes and headers. A fixed seed and a
 few examples per operation keep the run about a minute."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
-EXAMPLES_PER_OPERATION = 25
+EXAMPLES_PER_OPERATION = 8
 # Left out on purpose: lax number parsing (pydantic reads `false` as 0 for a float) is accepted, not a defect;
 # and some schema-valid requests are refused on meaning JSON Schema cannot state (an id in the body that names
 # nothing, an empty CEL expression, a channel config that does not fit the channel's type): 404/422 by design.

@@ -197,17 +197,17 @@ def test_pause_records_paused_at_and_resume_clears_it(api: TestClient) -> None:
 # ---- edits per status --------------------------------------------------------------------------------------
 
 
-def test_draft_accepts_any_edit_and_each_structural_change_bumps_the_version(api: TestClient) -> None:
+def test_draft_accepts_any_edit_and_saves_update_the_draft_without_new_versions(api: TestClient) -> None:
     journey_id = create(api)["id"]
     assert put(api, journey_id, name="Renamed", description="d").json()["version"] == 1
-    assert put(api, journey_id, steps=OTHER_STEPS).json()["version"] == 2
-    assert put(api, journey_id, maxDuration=9).json()["version"] == 3
-    assert (
-        put(
-            api, journey_id, entryConditions={"segmentId": None, "eventType": "x", "reentry": "never"}
-        ).json()["version"]
-        == 4
-    )
+    assert put(api, journey_id, steps=OTHER_STEPS).json()["version"] == 1
+    assert put(api, journey_id, maxDuration=9).json()["version"] == 1
+    entry = {"segmentId": None, "eventType": "x", "reentry": "never"}
+    saved = put(api, journey_id, entryConditions=entry).json()
+    assert (saved["version"], saved["revision"]) == (1, 5)
+    versions = api.get(f"{URL}/{journey_id}/versions").json()["data"]
+    assert len(versions) == 1
+    assert (versions[0]["steps"], versions[0]["maxDuration"]) == (saved["steps"], 9)
 
 
 def test_active_journey_accepts_name_and_description(api: TestClient) -> None:
@@ -351,7 +351,7 @@ def test_list_rejects_bad_query_parameters(api: TestClient, params: dict[str, An
 
 
 def test_versions_hold_every_definition_including_the_current_one(api: TestClient) -> None:
-    journey_id = create(api)["id"]
+    journey_id = in_status(api, "paused")
     put(api, journey_id, steps=OTHER_STEPS)
     put(api, journey_id, name="Only a rename")
     versions = api.get(f"{URL}/{journey_id}/versions").json()["data"]

@@ -183,6 +183,8 @@ def test_resending_the_same_structure_is_not_a_change(engine_core: Core) -> None
 
 def test_versions_keep_every_definition_newest_first(engine_core: Core) -> None:
     journey_id = create()
+    lifecycle.change_status(journey_id, "active")
+    lifecycle.change_status(journey_id, "paused")  # a draft's edits update its one version in place
     lifecycle.update_journey(journey_id, JourneyUpdate(max_duration=10))
     lifecycle.update_journey(journey_id, JourneyUpdate.model_validate({"entryCondition": {"event": "login"}}))
     versions = lifecycle.list_versions(journey_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from nicegui import ui
@@ -42,6 +44,15 @@ def canvas_of(user: User) -> FlowCanvas:
 async def open_editor(user: User, journey_id: str) -> FlowCanvas:
     await user.open(f"/journeys/{journey_id}")
     return canvas_of(user)
+
+
+async def eventually(check: Callable[[], bool], seconds: float = 5.0) -> None:
+    """Wait until `check()` holds: validation and saves run off the event loop and land a moment later."""
+    for _ in range(int(seconds / 0.02)):
+        if check():
+            return
+        await asyncio.sleep(0.02)
+    assert check()
 
 
 def node(canvas: FlowCanvas, step_id: str) -> dict[str, Any]:
@@ -120,6 +131,7 @@ async def test_wait_panel_sets_the_duration_and_save_stores_it(user: User) -> No
     set_value(user, "wait-unit", "hours")
     assert node(canvas, "wait")["summary"] == "2 hours"
     user.find(marker="save").click()
+    await user.should_see("All changes saved")  # saved off the event loop
     saved = lifecycle.get_journey(journey_id).steps[0]
     assert saved["config"] == {"duration": 2, "unit": "hours"}
     await user.should_see("All changes saved")
@@ -138,6 +150,7 @@ async def test_condition_builder_rows_write_cel_and_raw_cel_gets_syntax_feedback
     feedback = next(iter(user.find(marker="condition-0-cel-feedback").elements)).text
     assert feedback.startswith("✗")
     user.find(marker="save").click()
+    await user.should_see("All changes saved")  # saved off the event loop
     condition = lifecycle.get_journey(journey_id).steps[0]["config"]["conditions"][0]
     assert condition["expression"] == "customer.country =="
 
@@ -161,23 +174,23 @@ async def test_connecting_the_lost_step_clears_the_error_and_activation_locks_th
     journey_id = make_journey(UNREACHABLE)
     canvas = await open_editor(user, journey_id)
     user.find(marker="canvas").trigger("edge_connect", {"source": "wait", "port": "next", "target": "lost"})
-    assert not node(canvas, "lost")["errors"]
     assert lifecycle.get_journey(journey_id).steps[0]["next"] == "bye"  # not saved yet: autosave comes later
+    await eventually(lambda: not node(canvas, "lost")["errors"])
     await user.should_see("0 errors")
     user.find(marker="activate").click()
-    assert lifecycle.get_journey(journey_id).status == "active"
-    assert canvas.props["readonly"] is True
+    await eventually(lambda: lifecycle.get_journey(journey_id).status == "active")
+    await eventually(lambda: canvas.props["readonly"] is True)
     await user.should_see(marker="locked-banner")
     user.find(marker="canvas").trigger("step_drop", {"type": "wait", "x": 10, "y": 10})
     assert [n["id"] for n in canvas.props["nodes"]] == ["__entry__", "wait", "bye", "lost"]
     steps = {step["id"]: step for step in lifecycle.get_journey(journey_id).steps}
     assert (steps["wait"]["next"], steps["lost"]["next"]) == ("lost", "bye")  # saved before activating
     user.find(marker="pause").click()
-    assert lifecycle.get_journey(journey_id).status == "paused"
-    assert canvas.props["readonly"] is False
+    await eventually(lambda: lifecycle.get_journey(journey_id).status == "paused")
+    await eventually(lambda: canvas.props["readonly"] is False)
     await user.should_see(marker="resume")
     user.find(marker="resume").click()
-    assert lifecycle.get_journey(journey_id).status == "active"
+    await eventually(lambda: lifecycle.get_journey(journey_id).status == "active")
 
 
 async def test_active_journey_keeps_name_editable_but_not_its_structure(user: User) -> None:
@@ -191,6 +204,7 @@ async def test_active_journey_keeps_name_editable_but_not_its_structure(user: Us
     user.find(marker="open-settings").click()
     set_value(user, "journey-name", "Renamed live")
     user.find(marker="save").click()
+    await user.should_see("All changes saved")  # saved off the event loop
     assert lifecycle.get_journey(journey_id).name == "Renamed live"
     await user.should_see("Renamed live")
 
@@ -246,6 +260,7 @@ async def test_settings_panel_writes_entry_conditions_with_cel_feedback(user: Us
     set_value(user, "entry-reentry", "never")
     assert node(canvas, "__entry__")["summary"] == "event signup (if …)"
     user.find(marker="save").click()
+    await user.should_see("All changes saved")  # saved off the event loop
     entry = lifecycle.get_journey(journey_id).entry_conditions
     assert (entry["eventType"], entry["condition"], entry["reentry"]) == (
         "signup",
@@ -368,7 +383,7 @@ async def test_decide_and_send_panels_offer_the_catalog(user: User) -> None:
     set_value(user, "send-channel", "ch_inapp")
     set_value(user, "send-offer-from", "best")
     assert node(canvas, "tell")["summary"] == "ch_inapp · best"
-    assert not node(canvas, "tell")["errors"]
+    await eventually(lambda: not node(canvas, "tell")["errors"])
 
 
 async def test_update_panel_adds_and_retypes_operations(user: User) -> None:
@@ -399,6 +414,7 @@ async def test_steps_without_positions_are_laid_out_and_that_is_saved(user: User
     assert node(canvas, "wait")["x"] < node(canvas, "bye")["x"]
     await user.should_see("Unsaved changes")
     user.find(marker="save").click()
+    await user.should_see("All changes saved")  # saved off the event loop
     assert all(step.get("position") for step in lifecycle.get_journey(journey_id).steps)
 
 

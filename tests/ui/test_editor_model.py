@@ -29,6 +29,7 @@ def state_of(steps: list[dict[str, Any]]) -> EditorState:
             "id": "jrn_x",
             "status": "draft",
             "version": 1,
+            "revision": 1,
             "name": "X",
             "description": "",
             "maxDuration": 30,

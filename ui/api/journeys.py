@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Header, Query, Response
 from fastapi.encoders import jsonable_encoder
 
 from engine.journeys import lifecycle
@@ -18,6 +18,7 @@ from models.journey import (
     JourneyCreate,
     JourneyDocument,
     JourneyImport,
+    JourneyOut,
     JourneyPage,
     JourneyStatus,
     JourneyUpdate,
@@ -31,6 +32,8 @@ router = APIRouter(tags=["journeys"])
 Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: {"model": ErrorEnvelope, "description": "no such journey"}}
 CONFLICT: Responses = {409: {"model": ErrorEnvelope, "description": "lifecycle conflict"}}
+STALE: Responses = {412: {"model": ErrorEnvelope,
+                          "description": "`stale`: If-Match does not name the journey's current ETag"}}
 INVALID: Responses = {422: {"model": ErrorEnvelope, "description": "invalid input, naming the field"}}
 
 
@@ -44,6 +47,22 @@ def described(model: type, status: int = 200, *errors: Responses) -> dict[str, A
 
 def answer(value: Any) -> Any:
     return jsonable_encoder(value, by_alias=True, exclude_none=True)
+
+
+def tagged(response: Response, journey: JourneyOut) -> Any:
+    """The journey as the answer, with its revision as the ETag (what a writer sends back in If-Match)."""
+    response.headers["ETag"] = f'"{journey.revision}"'
+    return answer(journey)
+
+
+def accepted_revisions(if_match: str | None) -> set[int] | None:
+    """The revisions an If-Match header accepts; None when it sets no condition (absent, or `*`).
+    Weak tags never match (If-Match compares strongly), nor does anything that is not one of our ETags."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tags = (tag.strip() for tag in if_match.split(","))
+    return {int(tag[1:-1]) for tag in tags
+            if len(tag) > 2 and tag[0] == tag[-1] == '"' and tag[1:-1].isascii() and tag[1:-1].isdigit()}
 
 
 @router.get("/journeys", **described(JourneyPage))
@@ -74,16 +93,19 @@ def validate_document(document: dict[str, Any] = Body(description="a journey doc
 
 
 @router.get("/journeys/{journey_id}", **described(JourneyDocument, 200, NOT_FOUND))
-def get_journey(journey_id: str) -> Any:
-    return answer(lifecycle.get_journey(journey_id))
+def get_journey(journey_id: str, response: Response) -> Any:
+    """The journey, with `ETag: "<revision>"`."""
+    return tagged(response, lifecycle.get_journey(journey_id))
 
 
-@router.put("/journeys/{journey_id}", **described(JourneyDocument, 200, NOT_FOUND, CONFLICT))
-def update_journey(journey_id: str, body: JourneyUpdate) -> Any:
+@router.put("/journeys/{journey_id}", **described(JourneyDocument, 200, NOT_FOUND, CONFLICT, STALE))
+def update_journey(journey_id: str, body: JourneyUpdate, response: Response,
+                   if_match: str | None = Header(None, description='the ETag you read, e.g. "3"')) -> Any:
     """Change fields (all optional) and/or `status`. Draft: anything. Active: name and description only.
     Paused: structure too, if it validates and no step holding customers is removed. Archived: read-only.
-    Fields apply first under the current status's rules, then the status change; all or nothing."""
-    return answer(lifecycle.update_journey(journey_id, body))
+    Fields apply first under the current status's rules, then the status change; all or nothing.
+    With `If-Match`, only if the journey is still at that ETag (else 412 `stale`: nothing is overwritten)."""
+    return tagged(response, lifecycle.update_journey(journey_id, body, accepted_revisions(if_match)))
 
 
 @router.delete("/journeys/{journey_id}", status_code=204, responses={**NOT_FOUND, **CONFLICT})

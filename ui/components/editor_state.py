@@ -55,6 +55,8 @@ class EditorState:
         self.journey_id: str = journey["id"]
         self.status: str = journey["status"]
         self.version: int = journey["version"]
+        # The revision this copy was loaded at or last saved as: a save only applies on top of it.
+        self.revision: int = journey["revision"]
         self.doc: Document = {key: copy.deepcopy(journey[key]) for key in EDITABLE}
         self.saved: Document = copy.deepcopy(self.doc)
         self._undo: list[Document] = []
@@ -105,7 +107,7 @@ class EditorState:
 
     def mark_saved(self, journey: dict[str, Any], sent: Document) -> None:
         """The server accepted `sent` (some editable fields) and now answers with `journey`."""
-        self.status, self.version = journey["status"], journey["version"]
+        self.status, self.version, self.revision = journey["status"], journey["version"], journey["revision"]
         self.saved.update(copy.deepcopy(sent))
         self._last_key = None
 

@@ -1,12 +1,18 @@
-"""The journey editor (/journeys/{id}): canvas, docked panels, live validation, undo/redo, autosave."""
+"""The journey editor (/journeys/{id}): canvas, docked panels, live validation, undo/redo, autosave.
+
+Every edit (canvas or panel) redraws at once, is validated off the event loop (the issue list follows a
+moment later) and is saved a little after the last one; closing the tab saves what is still pending.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import json
 from collections.abc import Callable
 from typing import Any
 
-from nicegui import ui
+from nicegui import background_tasks, run, ui
 from pydantic import ValidationError
 
 from engine.errors import JourneysError, NotFound
@@ -43,30 +49,41 @@ def _tool(label: str, icon: str, action: Callable[[], Any] | None, marker: str, 
     return button.tooltip(tip) if tip else button
 
 
+def _load(journey_id: str) -> tuple[dict[str, Any], Any]:
+    return lifecycle.get_journey(journey_id).model_dump(by_alias=True), catalog()
+
+
 @ui.page("/journeys/{journey_id}")
-def editor_page(journey_id: str) -> None:
+async def editor_page(journey_id: str) -> None:
     try:
-        journey = lifecycle.get_journey(journey_id).model_dump(by_alias=True)
+        journey, refs = await run.io_bound(_load, journey_id)
     except NotFound:
         with frame("Journey not found"):
             ui.label(f"There is no journey '{journey_id}'.").classes("text-lg")
             ui.link("Back to journeys", "/journeys")
         return
     with frame(journey["name"], wide=True):
-        Editor(journey)
+        Editor(journey, refs)
 
 
 class Editor:
     """Wires the canvas, panels, toolbar and issue list to one EditorState."""
 
-    def __init__(self, journey: dict[str, Any]) -> None:
+    def __init__(self, journey: dict[str, Any], refs: Any) -> None:
         self.state = EditorState(journey)
         placed = self.state.place_unpositioned()  # an imported or API-made journey: lay it out, keep that
-        self.refs = catalog()
+        self.refs = refs
+        self.client = ui.context.client
         self.issues: list[dict[str, Any]] = []
+        # Validation runs in a worker thread; only the answer for the latest document is shown.
+        self.validation_round = 0
+        # One save at a time; a save that waited finds the newest document to send.
+        self.save_lock = asyncio.Lock()
         self.panel: str | None = None
         self.panel_step: str | None = None
         self.save_error: str | None = None
+        # Someone else saved this journey since it was loaded: saving would overwrite them, so it stops.
+        self.stale = False
         self.save_timer: ui.timer | None = None
         self.unsaved_flag = False
         ui.add_body_html(LEAVE_GUARD)
@@ -101,6 +118,8 @@ class Editor:
         self.refresh(panel=True)
         if placed:
             self.schedule_save()
+        # Closing the tab (or losing the connection) saves what the debounce has not saved yet.
+        self.client.on_disconnect(self.flush)
 
     @property
     def structure_locked(self) -> bool:
@@ -151,16 +170,25 @@ class Editor:
             self.lock_label = ui.label().mark("locked-banner")
 
     def refresh(self, panel: bool = False) -> None:
-        """After any change: validate, redraw, update the toolbar, and autosave soon."""
-        self.issues = [
-            issue.model_dump(by_alias=True) for issue in lifecycle.validate_document(self.state.doc).issues
-        ]
+        """After any change: redraw and update the toolbar now, and validate in the background."""
         self.canvas.set_document(self.state.doc, self.issues)
         self.canvas.set_readonly(self.structure_locked)
         self._update_toolbar()
         self._render_issues()
         if panel:
             self._render_panel()
+        self.validation_round += 1
+        background_tasks.create(self._validate(self.validation_round, copy.deepcopy(self.state.doc)),
+                                name="editor validation")
+
+    async def _validate(self, round_: int, doc: dict[str, Any]) -> None:
+        result = await run.io_bound(lifecycle.validate_document, doc)
+        if result is None or round_ != self.validation_round or self.client.is_deleted:
+            return  # the app is stopping, or a newer edit is being validated: its answer is the one to show
+        self.issues = [issue.model_dump(by_alias=True) for issue in result.issues]
+        self.canvas.set_document(self.state.doc, self.issues)
+        self._update_toolbar()
+        self._render_issues()
 
     def _update_toolbar(self) -> None:
         state = self.state
@@ -204,7 +232,7 @@ class Editor:
         self.lock_label.set_visibility(bool(lock))
         if state.dirty != self.unsaved_flag:
             self.unsaved_flag = state.dirty
-            ui.run_javascript(f"window.journeysUnsaved = {json.dumps(state.dirty)}")
+            self.client.run_javascript(f"window.journeysUnsaved = {json.dumps(state.dirty)}")
 
     def _render_issues(self) -> None:
         self.issue_box.clear()
@@ -244,8 +272,8 @@ class Editor:
             state=self.state,
             refs=self.refs,
             readonly=self.structure_locked,
-            changed=lambda: self.refresh(),
-            rebuild=lambda: self.refresh(panel=True),
+            changed=lambda: self.after_edit(),
+            rebuild=lambda: self.after_edit(panel=True),
             delete=lambda step_id: self.delete([step_id]),
         )
 
@@ -378,37 +406,66 @@ class Editor:
         with self.canvas:
             self.save_timer = ui.timer(AUTOSAVE_SECONDS, self.save, once=True)
 
-    def save_now(self) -> None:
-        if self.save():
+    async def save_now(self) -> None:
+        if await self.save():
             ui.notify("Saved", type="positive")
 
-    def save(self) -> bool:
-        """Store the working copy (only name/description while active); True when nothing is left unsaved."""
-        state = self.state
-        if not state.dirty or state.status == "archived":
-            self.save_error = None if not state.dirty else "the journey is archived"
-            return not state.dirty
-        fields = ("name", "description") if self.structure_locked else tuple(state.doc)
-        sent = {field: state.doc[field] for field in fields}
-        try:
-            saved = lifecycle.update_journey(state.journey_id, JourneyUpdate.model_validate(sent))
-        except ValidationError as error:
-            first = error.errors()[0]
-            self.save_error = f"{'.'.join(str(part) for part in first['loc'])}: {first['msg']}"
-        except JourneysError as error:
-            self.save_error = error.message
-        else:
-            self.save_error = None
-            state.mark_saved(saved.model_dump(by_alias=True), sent)
-        self._update_toolbar()
-        return self.save_error is None and not state.dirty
+    async def flush(self) -> None:
+        """Save now if anything is pending (the tab is closing or the connection dropped)."""
+        if self.save_timer is not None:
+            self.save_timer.cancel()
+        if self.state.dirty:
+            await self.save()
 
-    def set_status(self, status: str) -> None:
-        if self.state.dirty and not self.save():
+    async def save(self) -> bool:
+        """Store the working copy (only name/description while active); True when nothing is left unsaved."""
+        async with self.save_lock:
+            state = self.state
+            if self.stale:
+                return False
+            if not state.dirty or state.status == "archived":
+                self.save_error = None if not state.dirty else "the journey is archived"
+                return not state.dirty
+            fields = ("name", "description") if self.structure_locked else tuple(state.doc)
+            sent = copy.deepcopy({field: state.doc[field] for field in fields})
+            try:
+                saved = await run.io_bound(_store, state.journey_id, sent, state.revision)
+            except lifecycle.Stale:
+                self.stale = True
+                self.save_error = "changed elsewhere since you opened it"
+                if not self.client.is_deleted:
+                    self._offer_reload()
+            except ValidationError as error:
+                first = error.errors()[0]
+                self.save_error = f"{'.'.join(str(part) for part in first['loc'])}: {first['msg']}"
+            except JourneysError as error:
+                self.save_error = error.message
+            else:
+                if saved is None:  # the app is stopping: the worker did not run
+                    return False
+                self.save_error = None
+                state.mark_saved(saved, sent)
+            if not self.client.is_deleted:
+                self._update_toolbar()
+            return self.save_error is None and not state.dirty
+
+    def _offer_reload(self) -> None:
+        """Tell the person their copy is out of date, and offer to load the journey as it is now."""
+        with self.client, ui.dialog().props("persistent") as dialog, ui.card().mark("stale-dialog"):
+            ui.label("This journey was changed elsewhere").classes("text-lg font-semibold")
+            ui.label("Someone (another tab, or the API) saved it after you opened it. Your changes here are "
+                     "not saved, so theirs are not overwritten. Reload to see the journey as it is now; "
+                     "your unsaved changes here will be lost.")
+            dialog_actions(dialog, "Reload", ui.navigate.reload, "reload-journey", dismiss="Keep this view",
+                           icon="refresh")
+        dialog.open()
+
+    async def set_status(self, status: str) -> None:
+        if self.state.dirty and not await self.save():
             ui.notify(f"Save the changes first: {self.save_error or 'unsaved changes'}", type="negative")
             return
         try:
-            journey = lifecycle.change_status(self.state.journey_id, status)
+            journey = await run.io_bound(lifecycle.change_status, self.state.journey_id, status)
         except JourneysError as error:
             ui.notify(error.message, type="negative", multi_line=True)
             return
@@ -423,6 +480,18 @@ class Editor:
                 "Everyone enrolled leaves it (reason journey_archived) and it becomes read-only. "
                 "This cannot be undone."
             )
-            dialog_actions(dialog, "Archive", lambda: (dialog.close(), self.set_status("archived")),
-                           "confirm-archive", colour="negative")
+
+            async def archive() -> None:
+                dialog.close()
+                await self.set_status("archived")
+
+            dialog_actions(dialog, "Archive", archive, "confirm-archive", colour="negative")
         dialog.open()
+
+
+def _store(journey_id: str, sent: dict[str, Any], revision: int) -> dict[str, Any]:
+    """Save the editable fields `sent` on top of `revision` (in a worker thread; Stale when the journey
+    moved on); the journey as stored after it."""
+    data = JourneyUpdate.model_validate(sent)
+    saved = lifecycle.update_journey(journey_id, data, expected_revisions={revision})
+    return saved.model_dump(by_alias=True)

@@ -1,0 +1,51 @@
+"""Editor saves under the simulated user: panel edits autosave like canvas edits, a closing tab saves what
+is pending, and a save on top of someone else's save is refused with an offer to reload."""
+
+from __future__ import annotations
+
+from nicegui.testing import User
+
+from engine.journeys import lifecycle
+from models.journey import JourneyUpdate
+from tests.ui.test_editor import eventually, make_journey, open_editor, set_value
+
+
+def duration(journey_id: str) -> int:
+    return lifecycle.get_journey(journey_id).steps[0]["config"]["duration"]
+
+
+async def test_a_panel_edit_autosaves_without_pressing_save(user: User) -> None:
+    journey_id = make_journey()
+    await open_editor(user, journey_id)
+    user.find(marker="canvas").trigger("selection", {"ids": ["wait"]})
+    set_value(user, "wait-duration", 7)
+    await user.should_see("Unsaved changes")
+    await eventually(lambda: duration(journey_id) == 7)
+    await user.should_see("All changes saved")
+    assert [v["version"] for v in lifecycle.list_versions(journey_id)] == [1]  # a draft save, not a version
+
+
+async def test_closing_the_tab_saves_what_the_debounce_had_not_yet(user: User) -> None:
+    journey_id = make_journey()
+    await open_editor(user, journey_id)
+    user.find(marker="canvas").trigger("selection", {"ids": ["wait"]})
+    set_value(user, "wait-duration", 9)
+    assert duration(journey_id) == 3  # not saved yet
+    for handler in user.client.disconnect_handlers:  # what a closed tab's dropped connection runs
+        user.client.safe_invoke(handler)
+    await eventually(lambda: duration(journey_id) == 9)
+
+
+async def test_a_save_over_someone_elses_is_refused_and_offers_a_reload(user: User) -> None:
+    journey_id = make_journey()
+    await open_editor(user, journey_id)
+    lifecycle.update_journey(journey_id, JourneyUpdate(name="Saved in another tab"))
+    user.find(marker="canvas").trigger("selection", {"ids": ["wait"]})
+    set_value(user, "wait-duration", 5)
+    save_state = next(iter(user.find(marker="save-state").elements))
+    await eventually(lambda: "changed elsewhere" in save_state.text)  # once the autosave has tried
+    await user.should_see(marker="stale-dialog")
+    await user.should_see(marker="reload-journey")
+    await user.should_see("Not saved: changed elsewhere since you opened it")
+    journey = lifecycle.get_journey(journey_id)
+    assert (journey.name, journey.steps[0]["config"]["duration"]) == ("Saved in another tab", 3)
