@@ -30,8 +30,8 @@ from models.offers import DecisionFlow, Offer
 class Audited:
     entity_type: str
     label: str  # attribute naming the row for people
-    recorded: bool = True  # False: policed only (customers: data, not configuration, and many)
     ignored: frozenset[str] = frozenset({"updated_at", "created_at"})
+    recorded: bool = True  # False: policed only (customers: data, not configuration, and many)
 
 
 AUDITED: dict[type, Audited] = {

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from engine.core import session
 from models.access import ApiKey
-from tests.conftest import ADMIN_EMAIL
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 
 JOURNEYS = "/api/v1/journeys"
 DRAFT = {
@@ -259,3 +259,13 @@ def test_keys_and_users_are_audited_without_their_secrets(api: TestClient) -> No
     assert entries[0]["details"] == {"fields": ["password"]}
     text = str(entries)
     assert created["key"] not in text and "87654321" not in text and "$argon2" not in text
+
+
+def test_signing_in_is_not_a_change_to_the_user(api: TestClient) -> None:
+    from engine.access import users
+    from engine.access.roles import SYSTEM, acting_as
+
+    with acting_as(SYSTEM):
+        assert users.authenticate(ADMIN_EMAIL, ADMIN_PASSWORD) is not None
+    entries = api.get("/api/v1/audit", params={"entityType": "user"}).json()["data"]
+    assert [(item["actor"], item["action"]) for item in entries] == [("system:system", "created")]
