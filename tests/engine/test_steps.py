@@ -316,7 +316,8 @@ def test_split_is_deterministic_per_enrollment_and_follows_the_percentages(engin
 def test_exit_step_ends_with_its_reason(engine_core: Core) -> None:
     make_customers("c1")
     journey_id = make_journey(
-        [{**exit_step("x", "not_interested"), "next": "never"}, wait("never", 1, "days")]
+        # An exit's `next` is ignored (validation warns; it is no edge of the graph either).
+        [{**exit_step("x", "not_interested"), "next": "x"}]
     )
     [eid] = enroll(journey_id, "c1")
     runner.run_due()
