@@ -117,6 +117,12 @@ def start_workers(url: str, count: int, batch_size: int) -> list[subprocess.Pope
     return workers
 
 
+def cpu_seconds(worker: subprocess.Popen[bytes]) -> float:
+    """User + system CPU time the process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{worker.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
     for worker in workers:
         worker.send_signal(signal.SIGTERM)
@@ -178,6 +184,7 @@ def run(url: str, workers: int, customers: int, offers: int, batch_size: int) ->
     processes = start_workers(url, workers, batch_size)
     load_before = loadavg()
     try:
+        cpu_before = sum(cpu_seconds(worker) for worker in processes)
         started = time.perf_counter()
         enroll(journey_id, customers)
         while not finished(customers):
@@ -186,6 +193,7 @@ def run(url: str, workers: int, customers: int, offers: int, batch_size: int) ->
                 raise SystemExit("the workers did not finish in time")
             time.sleep(POLL_SECONDS)
         elapsed = time.perf_counter() - started
+        cpu_used = sum(cpu_seconds(worker) for worker in processes) - cpu_before
         load_after = loadavg()
     finally:
         stop_workers(processes)
@@ -198,6 +206,8 @@ def run(url: str, workers: int, customers: int, offers: int, batch_size: int) ->
     return {"workers": workers, "seconds": round(elapsed, 2),
             "enrollments_per_s": round(customers / elapsed, 1),
             "steps_per_s": round(steps / elapsed, 1), "statuses": statuses, "deliveries_sent": sent,
+            # CPU the workers got: far below `workers` x elapsed means they waited (commits, a busy machine).
+            "workers_cpu_s": round(cpu_used, 2),
             "loadavg_before": load_before, "loadavg_after": load_after}
 
 
@@ -228,7 +238,8 @@ def main() -> None:
         return
     for result in runs:
         print(f"{result['workers']} worker(s): {result['enrollments_per_s']:,.0f} enrollments/s "
-              f"({result['steps_per_s']:,.0f} steps/s, {result['seconds']} s), "
+              f"({result['steps_per_s']:,.0f} steps/s, {result['seconds']} s, workers' CPU "
+              f"{result['workers_cpu_s']} s), "
               f"load {result['loadavg_before']} -> {result['loadavg_after']}")
     print("workers_scaling", json.dumps(scaling))
 
