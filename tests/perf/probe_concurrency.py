@@ -104,7 +104,7 @@ def probe_spin(seconds: float = 3.0) -> dict[str, float]:
                     year=current.now().year + 1)))
             writes = [0]
 
-            def count(connection: Any) -> None:
+            def count(connection: Any, writes: list[int] = writes) -> None:
                 if connection.get_execution_options().get("journeys_begin", "IMMEDIATE") == "IMMEDIATE":
                     writes[0] += 1
 
@@ -158,12 +158,14 @@ def probe_import(customers: int = 20_000) -> dict[str, Any]:
                     break
                 except OSError:
                     time.sleep(0.2)
-            _post(f"{base}/segments", {"id": "big", "name": "Big spenders", "rule": "customer.spend > 750"})
-            journey = _post(f"{base}/journeys", {"name": "Welcome big", "entryConditions": {"segmentId": "big"},
-                                                 "steps": [{"id": "w", "type": "wait",
-                                                            "config": {"duration": 1, "unit": "days"}}]})
+            _post(f"{base}/segments", {"id": "big", "name": "Big spenders",
+                                       "rule": "customer.spend > 750"})
+            journey = _post(f"{base}/journeys", {
+                "name": "Welcome big", "entryConditions": {"segmentId": "big"},
+                "steps": [{"id": "w", "type": "wait", "config": {"duration": 1, "unit": "days"}}]})
             _post(f"{base}/journeys/{journey['id']}", {"status": "active"}, method="PUT")
-            body = "id,spend,city\n" + "".join(f"p{n:06d},{n % 1000},Town{n % 37}\n" for n in range(customers))
+            body = "id,spend,city\n" + "".join(f"p{n:06d},{n % 1000},Town{n % 37}\n"
+                                                for n in range(customers))
             timings: dict[str, list[float]] = {"engine/status": [], "journeys": []}
             failures: list[str] = []
             done = threading.Event()
@@ -196,10 +198,11 @@ def probe_import(customers: int = 20_000) -> dict[str, Any]:
             return {
                 "import_s": round(import_seconds, 2), "created": imported["created"],
                 **{f"{path}_max_s": round(max(values), 3) for path, values in timings.items()},
-                **{f"{path}_median_s": round(statistics.median(values), 3) for path, values in timings.items()},
+                **{f"{path}_median_s": round(statistics.median(values), 3)
+                   for path, values in timings.items()},
                 **{f"{path}_requests": len(values) for path, values in timings.items()},
                 "failures": len(failures), "failure_examples": failures[:3],
-                "enrolled": enrolled.get("totals", enrolled).get("entered") if isinstance(enrolled, dict) else None,
+                "enrolled": enrolled.get("totals", enrolled).get("entered"),
             }
         finally:
             server.terminate()
