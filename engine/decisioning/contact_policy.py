@@ -4,6 +4,10 @@ from its ranking, with a trace entry) and the outbox (which stores the delivery 
 A policy is `{"maxPerOffer", "windowDays", "maxPerDay"}`. Deliveries count while queued or sent (not
 failed or suppressed): `maxPerOffer` of one offer to the customer within the last `windowDays` days (7,
 a decision flow's default, when not given), `maxPerDay` of any offer to the customer in the last 24 hours.
+
+A session that names its customers up front (`batch`, as a runner batch does) reads the recent deliveries
+of all of them in one query the first time one is checked, and keeps them: the outbox `record`s each row
+it queues in that session, and any rollback in the session drops what was read (it is read again).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, literal, or_, select
+from sqlalchemy import bindparam, event, literal, or_, select
 from sqlmodel import Session
 
 from models.channels import Delivery
@@ -30,6 +34,23 @@ _RECENT = select(_deliveries.c.offer_id, _deliveries.c.created_at).where(
     _deliveries.c.customer_id == bindparam("customer"),
     or_(*(_deliveries.c.status == literal(status) for status in COUNTED_STATUSES)),
     _deliveries.c.created_at > bindparam("since"))
+_RECENT_OF_MANY = select(_deliveries.c.customer_id, _deliveries.c.offer_id, _deliveries.c.created_at).where(
+    _deliveries.c.customer_id.in_(bindparam("customers", expanding=True)),
+    or_(*(_deliveries.c.status == literal(status) for status in COUNTED_STATUSES)),
+    _deliveries.c.created_at > bindparam("since"))
+# Customers per query when loading a batch's deliveries (well under every driver's parameter limit).
+CHUNK = 900
+_BATCH = "contact_policy.batch"
+_LOADED = "contact_policy.loaded"
+Sends = list[tuple[str | None, datetime]]
+
+
+@dataclass
+class _Loaded:
+    """The counted deliveries of a session's batch customers since `since`, by customer."""
+
+    since: datetime
+    sends: dict[str, Sends]
 
 
 @dataclass(frozen=True)
@@ -65,7 +86,7 @@ def breaches(session: Session, customer_id: str, offer_ids: Sequence[str | None]
     window = float(policy.get("windowDays") or DEFAULT_WINDOW_DAYS)
     day_start, window_start = now - timedelta(days=1), now - timedelta(days=window)
     since = min(day_start, window_start) if checks_offers else day_start
-    rows = session.connection().execute(_RECENT, {"customer": customer_id, "since": since}).all()
+    rows = _recent(session, customer_id, since)
     if checks_day:
         today = sum(1 for _offer, at in rows if at > day_start)
         if today >= int(max_per_day):
@@ -79,3 +100,46 @@ def breaches(session: Session, customer_id: str, offer_ids: Sequence[str | None]
     cap = int(max_per_offer)
     return {offer_id: Breach("maxPerOffer", sends[offer_id], cap, window)
             for offer_id in offers if sends.get(offer_id, 0) >= cap}
+
+
+def batch(session: Session, customer_ids: list[str]) -> None:
+    """Name the customers this session will check, so the first check reads all of their deliveries."""
+    session.info[_BATCH] = frozenset(customer_ids)
+    session.info.pop(_LOADED, None)
+    if not event.contains(session, "after_soft_rollback", _forget):
+        event.listen(session, "after_soft_rollback", _forget)
+
+
+def record(session: Session, customer_id: str, offer_id: str | None, at: datetime) -> None:
+    """A counted delivery was just written in `session`: later checks in it count it too."""
+    loaded: _Loaded | None = session.info.get(_LOADED)
+    if loaded is not None and customer_id in loaded.sends:
+        loaded.sends[customer_id].append((offer_id, at))
+
+
+def _recent(session: Session, customer_id: str, since: datetime) -> Sends:
+    """The customer's counted deliveries since `since`: from the batch's load when it names the customer."""
+    customers: frozenset[str] = session.info.get(_BATCH, frozenset())
+    if customer_id not in customers:
+        rows = session.connection().execute(_RECENT, {"customer": customer_id, "since": since})
+        return [(offer_id, at) for offer_id, at in rows]
+    loaded: _Loaded | None = session.info.get(_LOADED)
+    if loaded is None or since < loaded.since:
+        loaded = session.info[_LOADED] = _load(session, sorted(customers), since)
+    return [(offer_id, at) for offer_id, at in loaded.sends[customer_id] if at > since]
+
+
+def _load(session: Session, customer_ids: list[str], since: datetime) -> _Loaded:
+    sends: dict[str, Sends] = {customer_id: [] for customer_id in customer_ids}
+    connection = session.connection()
+    for start in range(0, len(customer_ids), CHUNK):
+        rows = connection.execute(_RECENT_OF_MANY, {"customers": customer_ids[start:start + CHUNK],
+                                                    "since": since})
+        for customer_id, offer_id, at in rows:
+            sends[customer_id].append((offer_id, at))
+    return _Loaded(since, sends)
+
+
+def _forget(session: Session, _previous: Any) -> None:
+    """A rollback may have taken recorded or read rows with it: read them again when next needed."""
+    session.info.pop(_LOADED, None)

@@ -38,7 +38,9 @@ _BY_KEY = select(_deliveries.c.id, _deliveries.c.status, _deliveries.c.last_erro
 def _insert(is_sqlite: bool) -> Insert:
     # ON CONFLICT DO NOTHING: a concurrent insert of the same key must not abort the caller's whole batch.
     dialect = sqlite if is_sqlite else postgresql
-    return dialect.insert(_deliveries).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    # RETURNING tells a conflict apart on every driver (psycopg answers rowcount -1 here).
+    return (dialect.insert(_deliveries).on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(_deliveries.c.id))
 
 
 def queue_delivery(session: Session, *, customer_id: str, channel_id: str, offer_id: str | None,
@@ -50,10 +52,7 @@ def queue_delivery(session: Session, *, customer_id: str, channel_id: str, offer
     A contact policy (engine.decisioning.contact_policy) that is already used up stores the row as
     "suppressed" with the reason.
     """
-    connection = session.connection()
-    existing = _by_key(connection, idempotency_key)
-    if existing is not None:
-        return existing
+    # Insert first (a key is almost always new); the row already there is read only on a conflict.
     reason = _suppressed_because(session, customer_id, offer_id, contact_policy, now)
     status = "suppressed" if reason else "queued"
     delivery_id = new_id("dlv")
@@ -62,11 +61,14 @@ def queue_delivery(session: Session, *, customer_id: str, channel_id: str, offer
            "enrollment_id": enrollment_id, "step_id": step_id, "status": status, "attempts": 0,
            "last_error": reason, "next_attempt_at": now, "created_at": now,
            "payload": {"template": template, "context": context}}
-    if connection.execute(_insert(core().db.is_sqlite), row).rowcount == 0:
-        raced = _by_key(connection, idempotency_key)
-        assert raced is not None  # the conflicting row is committed, or the insert would have gone in
-        return raced
+    connection = session.connection()
+    if connection.execute(_insert(core().db.is_sqlite), row).first() is None:
+        existing = _by_key(connection, idempotency_key)
+        assert existing is not None  # the conflicting row is committed, or the insert would have gone in
+        return existing
     counts.delivery_changed(session, journey_id, step_id, channel_id, status)
+    if status == "queued":
+        policies.record(session, customer_id, offer_id, now)
     return QueuedDelivery(delivery_id, status, reason)
 
 

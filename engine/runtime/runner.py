@@ -28,6 +28,7 @@ from engine.audience import segments
 from engine.core import core, session
 from engine.core import now as current_time
 from engine.db import is_transient, retrying
+from engine.decisioning import contact_policy
 from engine.delivery.responses import _STRENGTH as RESPONSE_STRENGTH
 from engine.monitoring import counters, live
 from engine.monitoring.counters import Tally
@@ -297,6 +298,8 @@ def _run_batch(ids: list[str], moment: datetime) -> BatchResult:
             .returning(*_COLUMNS)
         ).all()
         views = _Customers(s, [row.customer_id for row in rows])
+        # The decide step and the outbox check contact policies: one query for the batch's customers.
+        contact_policy.batch(s, [row.customer_id for row in rows])
         outcomes = _Outcomes(s, [row.id for row in rows])
         shared: dict[str, dict[str, Any]] = {}
         for row in rows:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlmodel import Session
 
 from engine.clock import VirtualClock
 from engine.core import Core, now, session
+from engine.decisioning import contact_policy
 from engine.delivery.outbox import queue_delivery
 from models.channels import Delivery
 from tests.delivery_kit import delivery, queue
@@ -92,3 +94,33 @@ def test_two_queues_in_one_transaction_see_each_other_for_the_policy() -> None:
             for key in ("x", "y")
         ]
     assert [r.status for r in results] == ["queued", "suppressed"]
+
+
+def _queue_in(s: Session, key: str, customer_id: str = "cus_ann") -> str:
+    return queue_delivery(s, customer_id=customer_id, channel_id="ch_hook", offer_id="off_tea",
+                          journey_id=None, enrollment_id=None, step_id=None, idempotency_key=key,
+                          template=None, context={}, contact_policy={"maxPerOffer": 2}, now=now()).status
+
+
+def test_a_batch_session_counts_its_own_queued_rows_without_reading_again() -> None:
+    queue("before", policy=POLICY)
+    with session() as s:
+        contact_policy.batch(s, ["cus_ann", "cus_bob"])
+        statements: list[str] = []
+        event.listen(s.connection(), "before_cursor_execute",
+                     lambda *args: statements.append(args[2]) if "SELECT" in args[2] else None)
+        statuses = [_queue_in(s, key) for key in ("x", "y")] + [_queue_in(s, "z", "cus_bob")]
+    assert statuses == ["queued", "suppressed", "queued"]
+    assert len(statements) == 1  # the batch's deliveries, read once for both customers
+
+
+def test_a_rolled_back_savepoint_takes_its_recorded_rows_with_it() -> None:
+    with session() as s:
+        contact_policy.batch(s, ["cus_ann"])
+        with pytest.raises(RuntimeError), s.begin_nested():
+            assert _queue_in(s, "x") == "queued"
+            assert _queue_in(s, "y") == "queued"
+            raise RuntimeError("the step failed")
+        assert _queue_in(s, "z") == "queued"
+        assert _queue_in(s, "w") == "queued"
+        assert _queue_in(s, "v") == "suppressed"
