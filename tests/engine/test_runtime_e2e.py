@@ -15,7 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import ADMIN_TOKEN
+
 ROOT = Path(__file__).resolve().parents[2]
+# The server starts with the test environment's bootstrap admin key (tests/conftest.py).
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 def free_port() -> int:
@@ -39,7 +43,7 @@ def server(journeys_env: str, tmp_path: Path) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
-        until(lambda: httpx.get(f"{base}/journeys", timeout=2).status_code == 200, 90)
+        until(lambda: httpx.get(f"{base}/journeys", headers=AUTH, timeout=2).status_code == 200, 90)
         yield base
     finally:
         process.terminate()
@@ -62,17 +66,18 @@ def until(check: Any, seconds: float) -> Any:
 
 
 def test_demo_customers_run_the_demo_journey_and_get_in_app_messages(server: str) -> None:
-    [journey] = httpx.get(f"{server}/journeys", params={"status": "active"}).json()["data"]
+    [journey] = httpx.get(f"{server}/journeys", params={"status": "active"}, headers=AUTH).json()["data"]
     started = time.monotonic()
 
     def waiting() -> list[dict[str, Any]]:
         query = {"journeyId": journey["id"], "stepId": "wait"}
-        return httpx.get(f"{server}/enrollments", params=query).json()["data"]
+        return httpx.get(f"{server}/enrollments", params=query, headers=AUTH).json()["data"]
 
     [first, *_] = until(waiting, 30)
-    history = httpx.get(f"{server}/enrollments/{first['id']}").json()["history"]
+    history = httpx.get(f"{server}/enrollments/{first['id']}", headers=AUTH).json()["history"]
     assert [item["type"] for item in history] == ["decide", "send", "wait"]
     assert history[1]["outcome"] == "queued"
-    inbox = until(lambda: httpx.get(f"{server}/customers/{first['customerId']}/inbox").json()["data"], 20)
+    inbox_url = f"{server}/customers/{first['customerId']}/inbox"
+    inbox = until(lambda: httpx.get(inbox_url, headers=AUTH).json()["data"], 20)
     assert inbox[0]["deliveryId"] == history[1]["detail"]["deliveryId"]
     assert time.monotonic() - started < 30
