@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -150,6 +150,22 @@ def evaluate(expression: str, variables: Mapping[str, Any] | Scope) -> Any:
     else:
         # Converting values into CEL is most of the cost: hand over only the variables the expression reads.
         context = {name: value for name, value in variables.items() if name in used}
+    return _execute(program, context)
+
+
+def prepare(expression: str) -> Callable[[Scope], Any]:
+    """`evaluate(expression, scope)` with the compiling and the budget's estimate done once, for callers
+    that run one expression against many scopes (same results, same ExpressionErrors)."""
+    try:
+        program, _used = _compile(expression)
+    except Exception:
+        return lambda scope: evaluate(expression, scope)  # raises the compile error each time, as evaluate
+    if _shape(expression).may_be_costly:
+        return lambda scope: evaluate(expression, scope)  # the budget depends on each scope's values
+    return lambda scope: _execute(program, scope.context)
+
+
+def _execute(program: Any, context: Any) -> Any:
     try:
         return program.execute(context)
     except KeyError as error:

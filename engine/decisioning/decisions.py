@@ -18,7 +18,8 @@ Every offer that does not make it is named in the trace with the rule that dropp
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +31,7 @@ from engine.core import now as current_time
 from engine.core import session as open_session
 from engine.decisioning import contact_policy as policies
 from engine.errors import NotFound
-from engine.expressions import ExpressionError, Scope, bind, evaluate, fields, names, project
+from engine.expressions import ExpressionError, Scope, bind, evaluate, fields, names, prepare, project
 from engine.records import fetch
 from models.common import iso
 from models.offers import DecisionFlow, Offer
@@ -79,6 +80,7 @@ class _Check:
     static: Any = None  # the value (or ExpressionError) when it reads nothing but `offer`
     source: str = ""  # what runs against a customer's scope (with the offer bound in, if it reads it)
     offer: dict[str, Any] | None = None  # the offer as a variable, when it could not be bound in
+    slot: int = -1  # the catalogue's index of `source` (one evaluation per distinct source and decision)
 
     @property
     def false_reason(self) -> str:
@@ -123,7 +125,10 @@ class _Catalogue:
         self.weights = {name: float(weights.get(name, 1.0)) for name in FACTORS}
         self.max_offers: int = flow.max_offers or 1
         self.missing = missing
-        self.offers = [self._prepare(row, rules) for row in offers]
+        slots: dict[str, int] = {}
+        self.offers = [self._prepare(row, rules, slots) for row in offers]
+        # What each distinct source runs, by slot.
+        self.runs: list[Callable[[Scope], Any]] = [prepare(source) for source in slots]
         read: set[str] | None = set()
         for offer in self.offers:
             for check in (*offer.checks, offer.propensity):
@@ -132,7 +137,7 @@ class _Catalogue:
                     read = None if read is None or more is None else read | more
         self.customer_fields = None if read is None else frozenset(read)
 
-    def _prepare(self, row: Any, rules: list[tuple[str, str, float | None]]) -> _Offer:
+    def _prepare(self, row: Any, rules: list[tuple[str, str, float | None]], slots: dict[str, int]) -> _Offer:
         variables = offer_variables(row)
         checks = [_check("eligibility", row.eligibility, None, variables)] if row.eligibility else []
         checks += [_check(name, expression, boost, variables) for name, expression, boost in rules]
@@ -141,6 +146,8 @@ class _Catalogue:
             propensity = _check("propensity", propensity, None, variables)
         else:
             propensity = _Check("propensity", "", static=0.5 if propensity is None else propensity)
+        checks = [_slotted(check, slots) for check in checks]
+        propensity = _slotted(propensity, slots)
         return _Offer(row.id, row.name, row.status, row.start_date, row.end_date, row.business_value,
                       row.priority, tuple(checks), propensity)
 
@@ -159,6 +166,13 @@ def _check(rule: str, expression: str, boost: float | None, offer: dict[str, Any
     if source is None:  # evaluated with the offer as a variable, each time
         return _Check(rule, expression, boost, _NOT_STATIC, expression, offer)
     return _Check(rule, expression, boost, _NOT_STATIC, source)
+
+
+def _slotted(check: _Check, slots: dict[str, int]) -> _Check:
+    """The check with the slot of its source (a new slot for a source not seen before)."""
+    if check.static is not _NOT_STATIC or check.offer is not None:
+        return check
+    return replace(check, slot=slots.setdefault(check.source, len(slots)))
 
 
 def decide(session: Session, customer: dict[str, Any], flow_id: str, limit: int | None,
@@ -248,17 +262,23 @@ class _Evaluator:
 
     def __init__(self, catalogue: _Catalogue, customer: dict[str, Any], now: datetime) -> None:
         self.scope = Scope({"customer": project(customer, catalogue.customer_fields), "now": now})
-        self.results: dict[str, Any] = {}
+        self.runs = catalogue.runs
+        self.results: list[Any] = [_NOT_STATIC] * len(self.runs)
 
     def value(self, check: _Check) -> Any:
         """The check's value, or the ExpressionError it raised."""
         if check.static is not _NOT_STATIC:
             return check.static
-        if check.offer is not None:  # the offer could not be written into the program
+        slot = check.slot
+        if slot < 0:  # the offer could not be written into the program
             return _evaluate(check.expression, {**self.scope.variables, "offer": check.offer})
-        result = self.results.get(check.source, _NOT_STATIC)
+        result = self.results[slot]
         if result is _NOT_STATIC:
-            result = self.results[check.source] = _evaluate(check.source, self.scope)
+            try:
+                result = self.runs[slot](self.scope)
+            except ExpressionError as error:
+                result = error  # kept, so a failing expression is not run again
+            self.results[slot] = result
         return result
 
 

@@ -14,7 +14,17 @@ from engine import expressions
 from engine.audience import segments
 from engine.core import Core
 from engine.errors import Invalid
-from engine.expressions import ExpressionError, Scope, bind, check, evaluate, fields, is_true, project
+from engine.expressions import (
+    ExpressionError,
+    Scope,
+    bind,
+    check,
+    evaluate,
+    fields,
+    is_true,
+    prepare,
+    project,
+)
 from models.audience import SegmentIn
 
 # Six nested maps over ten elements: a million iterations per customer (the rule that held a segment save
@@ -152,3 +162,17 @@ def test_timestamps_bind_as_utc_like_the_variable() -> None:
 def test_equal_values_of_different_types_bind_as_their_own_literals() -> None:
     sources = {bind("offer.x == customer.x", "offer", {"x": value}) for value in (1, 1.0, True)}
     assert len(sources) == 3
+
+
+@pytest.mark.parametrize("expression", ["customer.age >= 18", "customer.missing == 1", "customer.age +",
+                                        "customer.tags.exists(t, t == 'vip')"])
+def test_a_prepared_expression_answers_as_evaluate_does(expression: str) -> None:
+    scope = Scope({"customer": {"age": 30, "tags": ["vip"]}})
+
+    def outcome(run: Any) -> Any:
+        try:
+            return run()
+        except ExpressionError as error:
+            return ("error", str(error))
+
+    assert outcome(lambda: prepare(expression)(scope)) == outcome(lambda: evaluate(expression, scope))
