@@ -119,7 +119,7 @@ def walk(
     tally: Tally,
     guard: Callable[[], AbstractContextManager[Any]] = nullcontext,
 ) -> list[Executed]:
-    """Move one enrollment from its current step until it waits or ends; `guard` wraps database steps."""
+    """Move one enrollment from its current step until it waits or ends; `guard` wraps steps that write."""
     journey_id, start = plan.journey_id, state.step_id
     executed: list[Executed] = []
     step_id = state.step_id
@@ -144,7 +144,7 @@ def walk(
             executor = EXECUTORS[step.type]
             run.visit = state.visits
             try:
-                with guard() if executor.TOUCHES_DB else nullcontext():
+                with guard() if executor.WRITES_DB else nullcontext():
                     result = executor.execute(step, run)
             except Exception as error:
                 if is_transient(error):

@@ -1,7 +1,9 @@
 """Step executors, one module per step type, registered in one dict.
 
-Each module has `execute(step, run) -> StepResult` and `TOUCHES_DB` (True when it queries or writes the
-database: the runner runs it inside a savepoint, so a failure rolls back only that step of that enrollment).
+Each module has `execute(step, run) -> StepResult` and `WRITES_DB` (True when it writes the database: the
+runner runs it inside a savepoint, so a failure rolls back only that step of that enrollment). A step that
+only reads (branch, decide) reads what its batch loads once, and needs no savepoint: a savepoint costs two
+statements, as much as the rest of a warm decide step.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from engine.expressions import Scope, fields, is_true, names, project
 from engine.runtime.steps.base import Run, StepResult
 from models.journey import BranchStep
 
-TOUCHES_DB = False
+WRITES_DB = False
 # What a condition may read and still share a prepared scope: the same for every enrollment of a customer
 # in one batch (the batch's session.info holds the scopes; an update step's new view is a new key).
 _SHARED = frozenset({"customer", "now", "journey"})

@@ -8,7 +8,7 @@ from engine.decisioning import decisions
 from engine.runtime.steps.base import Run, StepResult
 from models.journey import DecideStep
 
-TOUCHES_DB = True
+WRITES_DB = False  # reads the session's catalogue and the batch's contact-policy counts
 # How many filter-trace entries the history keeps (the full trace is available from /recommend).
 TRACE_LIMIT = 20
 

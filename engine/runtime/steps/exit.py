@@ -5,7 +5,7 @@ from __future__ import annotations
 from engine.runtime.steps.base import Run, StepResult
 from models.journey import ExitStep
 
-TOUCHES_DB = False
+WRITES_DB = False
 
 
 def execute(step: ExitStep, run: Run) -> StepResult:

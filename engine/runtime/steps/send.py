@@ -9,7 +9,7 @@ from engine.runtime.steps.base import Run, StepResult
 from models.journey import SendStep
 from models.offers import DecisionFlow
 
-TOUCHES_DB = True
+WRITES_DB = True
 
 
 def idempotency_key(run: Run, step_id: str) -> str:

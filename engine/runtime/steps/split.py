@@ -7,7 +7,7 @@ import hashlib
 from engine.runtime.steps.base import Run, StepResult
 from models.journey import SplitStep
 
-TOUCHES_DB = False
+WRITES_DB = False
 
 
 def roll(enrollment_id: str, step_id: str) -> float:

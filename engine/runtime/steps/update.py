@@ -6,7 +6,7 @@ from engine.audience import customers
 from engine.runtime.steps.base import Run, StepResult
 from models.journey import UpdateStep
 
-TOUCHES_DB = True
+WRITES_DB = True
 
 
 def execute(step: UpdateStep, run: Run) -> StepResult:

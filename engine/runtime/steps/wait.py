@@ -9,7 +9,7 @@ from models.journey import WaitStep
 
 UNITS = {"minutes": timedelta(minutes=1), "hours": timedelta(hours=1), "days": timedelta(days=1)}
 
-TOUCHES_DB = False
+WRITES_DB = False
 
 
 def execute(step: WaitStep, run: Run) -> StepResult:
