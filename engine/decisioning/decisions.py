@@ -98,7 +98,7 @@ class _Offer:
     end_date: datetime | None
     business_value: float
     priority: float
-    checks: tuple[_Check, ...]  # eligibility, then the flow's rules, in trace order
+    checks: tuple[_Check, ...]  # eligibility, then the flow's rules, in trace order (see _effective)
     propensity: _Check  # an expression, or the stored number as its static value (None: 0.5)
 
 
@@ -149,7 +149,7 @@ class _Catalogue:
         checks = [_slotted(check, slots) for check in checks]
         propensity = _slotted(propensity, slots)
         return _Offer(row.id, row.name, row.status, row.start_date, row.end_date, row.business_value,
-                      row.priority, tuple(checks), propensity)
+                      row.priority, _effective(checks), propensity)
 
 
 _NOT_STATIC = object()
@@ -166,6 +166,21 @@ def _check(rule: str, expression: str, boost: float | None, offer: dict[str, Any
     if source is None:  # evaluated with the offer as a variable, each time
         return _Check(rule, expression, boost, _NOT_STATIC, expression, offer)
     return _Check(rule, expression, boost, _NOT_STATIC, source)
+
+
+def _effective(checks: list[_Check]) -> tuple[_Check, ...]:
+    """The checks a decision must look at, in order, with the same outcome as all of them: a static
+    qualification check that passes is left out and one that fails ends the list (every decision drops
+    the offer there), a static relevance rule that is not true is left out (it multiplies by 1.0)."""
+    kept: list[_Check] = []
+    for check in checks:
+        passed = check.static is True
+        if check.static is _NOT_STATIC or (check.boost is not None and passed):
+            kept.append(check)
+        elif check.boost is None and not passed:
+            kept.append(check)
+            break
+    return tuple(kept)
 
 
 def _slotted(check: _Check, slots: dict[str, int]) -> _Check:
@@ -366,9 +381,10 @@ def _rank(scored: list[_Scored], weights: dict[str, float], cut: int,
         score *= impact ** w_impact
         score *= emphasis ** w_emphasis
         ranked.append((-score, -offer.priority, offer.id, entry, impact))
-    ranked.sort(key=lambda item: item[:3])
-    for position, (_score, _priority, offer_id, _entry, _impact) in enumerate(ranked[cut:], start=cut + 1):
-        decision.drop(offer_id, "maxOffers", f"ranked #{position}, only {cut} returned")
+    ranked.sort()  # offer ids are unique: the order is decided before an entry is ever compared
+    decision.trace.extend(
+        {"offerId": offer_id, "rule": "maxOffers", "reason": f"ranked #{position}, only {cut} returned"}
+        for position, (_score, _priority, offer_id, *_rest) in enumerate(ranked[cut:], start=cut + 1))
     return [RankedOffer(entry.offer.id, entry.offer.name, -score,
                         _factors(entry, impact, float(entry.offer.priority)))
             for score, _priority, _id, entry, impact in ranked[:cut]]

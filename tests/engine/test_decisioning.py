@@ -250,3 +250,16 @@ def test_a_session_reads_the_flow_and_its_offers_once(customer: str) -> None:
             event.remove(bind, "before_cursor_execute", record)
     assert _ids(second) == _ids(first) == ["o1", "o2"]
     assert len(statements) == 1 and "delivery" in statements[0]  # only the contact-policy count
+
+
+def test_the_first_failing_rule_is_named_whether_it_reads_the_customer_or_the_offer(customer: str) -> None:
+    _offer("cheap", business_value=5.0)
+    _offer("dear", business_value=500.0)
+    _flow(rules=[{"expression": "offer.businessValue > 100.0", "relevance": 2.0, "name": "premium"},
+                 "customer.age < 40",
+                 {"expression": "offer.businessValue < 100.0", "name": "affordable"},
+                 {"expression": "customer.age > 40", "name": "older"}])
+    decision = _decide()
+    assert _dropped(decision) == {"dear": "affordable", "cheap": "older"}
+    assert [entry["reason"] for entry in decision.trace] == ["false: customer.age > 40",
+                                                             "false: offer.businessValue < 100.0"]
