@@ -151,25 +151,6 @@ Step = Annotated[
 ]
 
 
-def step_targets(step: StepBase) -> list[tuple[str, str]]:
-    """Every outgoing edge of a step as (label, target id): `next`, branch conditions and default, split
-    paths."""
-    edges: list[tuple[str, str]] = []
-    if step.next:
-        edges.append(("next", step.next))
-    if isinstance(step, BranchStep):
-        for index, condition in enumerate(step.config.conditions):
-            if condition.target_step_id:
-                edges.append((condition.label or f"condition {index + 1}", condition.target_step_id))
-        if step.config.default_step_id:
-            edges.append(("default", step.config.default_step_id))
-    elif isinstance(step, SplitStep):
-        for index, path in enumerate(step.config.paths):
-            if path.target_step_id:
-                edges.append((path.label or f"path {index + 1}", path.target_step_id))
-    return edges
-
-
 def storable_steps(steps: list[Any] | None) -> list[Any] | None:
     """`steps` as given, unless an update value cannot be stored (see `json_problem`): then an error whose
     `field` names it, relative to the steps (e.g. `0.config.operations.1.value`)."""

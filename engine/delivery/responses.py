@@ -66,7 +66,6 @@ def mark_read(customer_id: str, message_id: str) -> dict[str, Any]:
     return answer
 
 
-@signals.events_accepted.connect
 def record_from_events(session: Session, events: list[Event], now: datetime) -> None:
     """An event whose type is an outcome and whose properties name one of the customer's deliveries
     (`deliveryId`) counts as a response, in the events' own transaction. Anything else is left alone."""
@@ -85,10 +84,21 @@ def record_from_events(session: Session, events: list[Event], now: datetime) -> 
 
 def latest_outcome(session: Session, enrollment_id: str) -> str | None:
     """The latest response to anything the enrollment sent, or None."""
-    return session.execute(
-        select(Response.outcome).where(Response.enrollment_id == enrollment_id)
-        .order_by(Response.at.desc(), _STRENGTH.desc()).limit(1)
-    ).scalar_one_or_none()
+    return latest_outcomes(session, [enrollment_id]).get(enrollment_id)
+
+
+def latest_outcomes(session: Session, enrollment_ids: list[str]) -> dict[str, str]:
+    """The latest response outcome of each of the enrollments that has one (the strongest on a tie), in
+    one query."""
+    latest: dict[str, str] = {}
+    rows = session.execute(
+        select(Response.enrollment_id, Response.outcome)
+        .where(Response.enrollment_id.in_(enrollment_ids))  # type: ignore[union-attr]
+        .order_by(Response.at, _STRENGTH)
+    ).all()
+    for enrollment_id, outcome in rows:  # ascending: the latest (strongest on a tie) wins
+        latest[enrollment_id] = outcome
+    return latest
 
 
 def list_responses(customer_id: str | None = None, delivery_id: str | None = None,

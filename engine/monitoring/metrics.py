@@ -21,7 +21,6 @@ from models.common import iso
 from models.enrollment import EdgeCounter, JourneyCounter, SeriesCounter, StepCounter
 from models.journey import Journey
 
-ENTRY = "__entry__"  # EdgeCounter source for entering the first step
 END = ""  # EdgeCounter target when the journey ended at the source step
 MAX_WINDOW_HOURS = 24 * 30
 RATE_OUTCOMES = ("click", "conversion")

@@ -29,7 +29,7 @@ from engine.core import core, session
 from engine.core import now as current_time
 from engine.db import is_transient, retrying
 from engine.decisioning import contact_policy
-from engine.delivery.responses import _STRENGTH as RESPONSE_STRENGTH
+from engine.delivery import responses
 from engine.monitoring import counters, live
 from engine.monitoring.counters import Tally
 from engine.runtime.enrollments import exit_where
@@ -38,7 +38,6 @@ from engine.runtime.steps import EXECUTORS
 from engine.runtime.steps.base import Plan, Run, StepResult, plan_of
 from engine.signals import ORIGIN
 from models.audience import Customer, Event
-from models.channels import Response
 from models.common import iso
 from models.enrollment import Enrollment, EnrollmentHistory
 from models.journey import Journey, StepBase
@@ -475,14 +474,7 @@ class _Outcomes:
 
     def get(self, enrollment_id: str) -> str | None:
         if self.latest is None:
-            self.latest = {}
-            rows = self.session.execute(
-                select(Response.enrollment_id, Response.outcome)
-                .where(Response.enrollment_id.in_(self.ids))  # type: ignore[union-attr]
-                .order_by(Response.at, RESPONSE_STRENGTH)
-            ).all()
-            for row_enrollment, outcome in rows:  # ascending: the latest (strongest on a tie) wins
-                self.latest[row_enrollment] = outcome
+            self.latest = responses.latest_outcomes(self.session, self.ids)
         return self.latest.get(enrollment_id)
 
 
