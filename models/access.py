@@ -17,7 +17,9 @@ from models.common import CamelModel, json_field
 
 Role = Literal["viewer", "editor", "admin"]
 # Loose on purpose: `admin@localhost` (the bootstrap admin) is an address a strict validator refuses.
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
+EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$"
+# PostgreSQL text holds no NUL character.
+TEXT_PATTERN = r"^[^\x00]*$"
 
 
 # ---- tables ---------------------------------------------------------------------------------------------
@@ -77,7 +79,7 @@ class AuditEntry(SQLModel, table=True):
 
 class UserCreate(CamelModel):
     email: str = Field(max_length=255, pattern=EMAIL_PATTERN)
-    name: str = Field("", max_length=255)
+    name: str = Field("", max_length=255, pattern=TEXT_PATTERN)
     role: Role
     password: str = Field(min_length=8, max_length=1024)
 
@@ -85,7 +87,7 @@ class UserCreate(CamelModel):
 class UserUpdate(CamelModel):
     """Every field optional; a new password replaces the old one."""
 
-    name: str | None = Field(None, max_length=255)
+    name: str | None = Field(None, max_length=255, pattern=TEXT_PATTERN)
     role: Role | None = None
     password: str | None = Field(None, min_length=8, max_length=1024)
     active: bool | None = None
@@ -103,7 +105,7 @@ class UserOut(CamelModel):
 
 
 class ApiKeyCreate(CamelModel):
-    name: str = Field(min_length=1, max_length=255)
+    name: str = Field(min_length=1, max_length=255, pattern=TEXT_PATTERN)
     role: Role
 
 
