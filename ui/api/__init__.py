@@ -13,6 +13,7 @@ from engine.core import core
 from models.common import ErrorEnvelope, configure_json_limits
 from ui.api import auth, errors
 from ui.api.responses import ApiJSONResponse
+from ui.api.text_guard import RefuseNulText
 
 PREFIX = "/api/v1"
 
@@ -65,6 +66,8 @@ def mount(app: FastAPI) -> None:
     settings = core().settings
     configure_json_limits(settings.json_max_bytes, settings.json_max_depth)
     errors.install(app)
+    if not any(middleware.cls is RefuseNulText for middleware in app.user_middleware):
+        app.add_middleware(RefuseNulText)
     found = routers()
     auth.install(app, found, PREFIX)
     lifespan = app.router.lifespan_context
