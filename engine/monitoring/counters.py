@@ -17,9 +17,6 @@ from sqlmodel import Session
 from engine.upsert import add_counts
 from models.enrollment import EdgeCounter, JourneyCounter, SeriesCounter, StepCounter
 
-ENTRY = "__entry__"
-
-
 # Slot widths in seconds: 5 minutes, an hour, a day. Slots align to whole widths since EPOCH.
 SERIES_WIDTHS = (300, 3600, 86400)
 EPOCH = datetime(2000, 1, 1)

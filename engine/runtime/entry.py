@@ -18,8 +18,9 @@ from engine.core import now as current_time
 from engine.errors import Conflict
 from engine.expressions import is_true
 from engine.ids import new_id
+from engine.journeys.graph import ENTRY_ID
 from engine.monitoring import counters, live
-from engine.monitoring.counters import ENTRY, Tally
+from engine.monitoring.counters import Tally
 from engine.records import fetch
 from engine.runtime.enrollments import exit_where
 from engine.runtime.steps.base import plan_of
@@ -189,7 +190,7 @@ def _insert(
     tally = Tally()
     tally.entered(journey.id, now, len(ids))
     tally.at_step(journey.id, first, len(ids))
-    tally.edge(journey.id, ENTRY, first, len(ids))
+    tally.edge(journey.id, ENTRY_ID, first, len(ids))
     counters.apply(s, tally)
     return ids
 

@@ -6,6 +6,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from engine.journeys.graph import ENTRY_ID
 from engine.journeys.layout import layout, step_outputs
 from ui.components.flow_model import TYPE_NAMES
 
@@ -152,7 +153,7 @@ class EditorState:
         """
         if source == target or self.step(target) is None:
             return False
-        if source == "__entry__":
+        if source == ENTRY_ID:
             return self.change(lambda doc: _move_first(doc, target))
         step = self.step(source)
         if step is None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.journeys.graph import ENTRY_ID
 from ui.layout import STEP_STYLE
 
 DELIVERY_COLOURS = {"sent": "#10b981", "queued": "#6366f1", "failed": "#ef4444", "suppressed": "#94a3b8"}
-ENTRY, END = "__entry__", ""
+ENTRY, END = ENTRY_ID, ""
 ENDED = "__ended__"  # the Sankey's sink node (a node needs a non-empty name)
 
 

@@ -12,6 +12,7 @@ from nicegui import ui
 
 from engine.audience import customers
 from engine.errors import JourneysError
+from engine.journeys.graph import ENTRY_ID
 from engine.runtime.simulator import simulate
 from ui.components.flow_canvas import FlowCanvas
 
@@ -22,7 +23,7 @@ RESPONSES = {"": "No response", "click": "Clicks", "conversion": "Converts", "di
 def path_of(trace: list[dict[str, Any]]) -> tuple[list[str], list[tuple[str, str]]]:
     """The steps a trace visited, in order, and the edges between consecutive ones (from the Entry)."""
     steps = [item["stepId"] for item in trace if item.get("stepId")]
-    visited = ["__entry__", *steps]
+    visited = [ENTRY_ID, *steps]
     edges = [(a, b) for a, b in pairwise(visited) if a != b]
     return steps, edges
 
