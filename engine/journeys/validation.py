@@ -15,6 +15,7 @@ from typing import Any
 import networkx as nx
 from pydantic import ValidationError
 
+from engine.delivery import templates
 from engine.expressions import syntax_error
 from engine.journeys.graph import edges as graph_edges
 from engine.journeys.references import References
@@ -255,8 +256,14 @@ def _check_send(step: SendStep, offer_sources: dict[str, set[str] | None], refs:
         elif step.id not in downstream:
             found.error("invalid_config", f"offerFrom '{config.offer_from}' is stored by a decide step that "
                                           "does not come before this step", step.id)
-    else:
-        found.error("missing_config", "send needs an offer: offerFrom (a decide result) or offerId", step.id)
+    elif not (config.template and (config.template.body or "").strip()):
+        found.error("missing_config", "send needs a message (a template with a body) or an offer: "
+                                      "offerFrom (a decide result) or offerId", step.id)
+    for part in ("subject", "body"):
+        source = getattr(config.template, part) if config.template else None
+        reason = templates.check(source) if source else None
+        if reason:
+            found.error("invalid_template", f"message {part}: {reason}", step.id)
 
 
 def _check_update(step: UpdateStep, refs: References, found: _Findings) -> None:

@@ -1,13 +1,16 @@
-"""send: queue a delivery of the offer's creative through the channel (the transactional outbox)."""
+"""send: queue a delivery through the channel (the transactional outbox): the offer's creative, or a message
+of the step's own (`template` with a body, no offer needed). A simulation renders a preview instead."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from engine.delivery import outbox
+from engine.delivery import dispatcher, outbox
+from engine.delivery.channels import SendError
 from engine.runtime.steps.base import Run, StepResult
+from models.channels import Channel, Delivery
 from models.journey import SendStep
-from models.offers import DecisionFlow
+from models.offers import DecisionFlow, Offer
 
 WRITES_DB = True
 
@@ -30,8 +33,6 @@ def execute(step: SendStep, run: Run) -> StepResult:
         offer_id = offers[0]["offerId"]
         policy = _contact_policy(run, config.offer_from)
     detail: dict[str, Any] = {"channelId": config.channel_id, "offerId": offer_id}
-    if run.dry_run:
-        return StepResult("would_send", step.next, detail)
     template = config.template.model_dump(exclude_none=True) if config.template else None
     context = {
         "customer": run.customer(),
@@ -39,6 +40,9 @@ def execute(step: SendStep, run: Run) -> StepResult:
         "event": run.context.get("event"),
         "journey": run.journey,
     }
+    if run.dry_run:
+        detail.update(_preview(run, step.id, config.channel_id, offer_id, template, context))
+        return StepResult("would_send", step.next, detail)
     queued = outbox.queue_delivery(
         run.session,
         customer_id=run.customer_id,
@@ -64,3 +68,24 @@ def _contact_policy(run: Run, result_name: str) -> dict[str, Any] | None:
     flow_id = run.context.get("flows", {}).get(result_name)
     flow = run.session.get(DecisionFlow, flow_id) if flow_id else None
     return dict(flow.contact_policy) if flow and flow.contact_policy else None
+
+
+def _preview(run: Run, step_id: str, channel_id: str, offer_id: str | None, template: dict[str, Any] | None,
+             context: dict[str, Any]) -> dict[str, Any]:
+    """What the dispatcher would render for this customer now, through the same sandboxed renderer:
+    `{"preview": {"subject", "body"}}`, or `{"previewError": why}` (a template error, a missing channel)."""
+    channel = run.session.get(Channel, channel_id)
+    offer = run.session.get(Offer, offer_id) if offer_id else None
+    if channel is None:
+        return {"previewError": f"channel {channel_id} not found"}
+    if offer_id and offer is None:
+        return {"previewError": f"offer {offer_id} not found"}
+    draft = Delivery(id="preview", idempotency_key=idempotency_key(run, step_id), customer_id=run.customer_id,
+                     channel_id=channel_id, offer_id=offer_id, journey_id=run.journey.get("id"),
+                     enrollment_id=run.enrollment_id, step_id=step_id, created_at=run.now,
+                     payload={"template": template, "context": context})
+    try:
+        subject, body = dispatcher.render(draft, channel, offer, run.customer())
+    except SendError as error:
+        return {"previewError": str(error)}
+    return {"preview": {"subject": subject, "body": body}}
