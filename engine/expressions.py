@@ -162,16 +162,28 @@ def prepare(expression: str) -> Callable[[Scope], Any]:
         return lambda scope: evaluate(expression, scope)  # raises the compile error each time, as evaluate
     if _shape(expression).may_be_costly:
         return lambda scope: evaluate(expression, scope)  # the budget depends on each scope's values
-    return lambda scope: _execute(program, scope.context)
+    execute = program.execute
+
+    def run(scope: Scope) -> Any:  # _execute inlined: decisions run this for every distinct rule
+        try:
+            return execute(scope.context)
+        except Exception as error:
+            raise _expression_error(error) from error
+
+    return run
 
 
 def _execute(program: Any, context: Any) -> Any:
     try:
         return program.execute(context)
-    except KeyError as error:
-        raise ExpressionError(f"no such field: {error.args[0] if error.args else error}") from error
     except Exception as error:
-        raise ExpressionError(_one_line(str(error)) or type(error).__name__) from error
+        raise _expression_error(error) from error
+
+
+def _expression_error(error: Exception) -> ExpressionError:
+    if isinstance(error, KeyError):
+        return ExpressionError(f"no such field: {error.args[0] if error.args else error}")
+    return ExpressionError(_one_line(str(error)) or type(error).__name__)
 
 
 def is_true(expression: str, variables: Mapping[str, Any] | Scope) -> tuple[bool, str | None]:

@@ -19,7 +19,7 @@ Every offer that does not make it is named in the trace with the rule that dropp
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -57,13 +57,45 @@ class RankedOffer:
         return {"offerId": self.offer_id, "name": self.name, "score": self.score, "factors": self.factors}
 
 
-@dataclass
 class Decision:
-    offers: list[RankedOffer] = field(default_factory=list)
-    trace: list[dict[str, Any]] = field(default_factory=list)
+    """The ranked offers and the trace of every offer that did not make it, in the order they dropped.
+
+    Entries are kept as tuples and the offers ranked below the cut as ids: the trace's dicts are built
+    only for what is read (the decide step keeps the first few and the count; /recommend all of them)."""
+
+    __slots__ = ("_cut", "_dropped", "_ranked_out", "offers")
+
+    def __init__(self) -> None:
+        self.offers: list[RankedOffer] = []
+        self._dropped: list[tuple[str, str, str]] = []
+        self._ranked_out: list[str] = []
+        self._cut = 0
 
     def drop(self, offer_id: str, rule: str, reason: str) -> None:
-        self.trace.append({"offerId": offer_id, "rule": rule, "reason": reason})
+        self._dropped.append((offer_id, rule, reason))
+
+    def ranked_below(self, offer_ids: list[str], cut: int) -> None:
+        """The offers that scored but ranked below the `cut` returned, best first (they end the trace)."""
+        self._ranked_out, self._cut = offer_ids, cut
+
+    @property
+    def filtered(self) -> int:
+        """How many offers the trace names."""
+        return len(self._dropped) + len(self._ranked_out)
+
+    def head(self, limit: int) -> list[dict[str, Any]]:
+        """The first `limit` trace entries."""
+        entries = [{"offerId": offer_id, "rule": rule, "reason": reason}
+                   for offer_id, rule, reason in self._dropped[:limit]]
+        below, cut = self._ranked_out[:max(limit - len(entries), 0)], self._cut
+        entries.extend({"offerId": offer_id, "rule": "maxOffers",
+                        "reason": f"ranked #{position}, only {cut} returned"}
+                       for position, offer_id in enumerate(below, start=cut + 1))
+        return entries
+
+    @property
+    def trace(self) -> list[dict[str, Any]]:
+        return self.head(self.filtered)
 
     def to_dict(self) -> dict[str, Any]:
         """The wire shape of `POST /recommend`."""
@@ -102,11 +134,8 @@ class _Offer:
     propensity: _Check  # an expression, or the stored number as its static value (None: 0.5)
 
 
-@dataclass(slots=True)
-class _Scored:
-    offer: _Offer
-    propensity: float
-    relevance: float
+# An offer that qualified: (offer, propensity, relevance). A plain tuple: one is made per offer per decision.
+_Scored = tuple[_Offer, float, float]
 
 
 class _Catalogue:
@@ -136,6 +165,27 @@ class _Catalogue:
                     more = fields(check.expression, "customer")
                     read = None if read is None or more is None else read | more
         self.customer_fields = None if read is None else frozenset(read)
+        # The last `now` asked about, with its live offers and the trace entries of the others: every
+        # decision of a runner batch is made at the batch's one moment.
+        self._live: tuple[datetime, list[_Offer], list[tuple[str, str, str]]] | None = None
+
+    def candidates(self, now: datetime, decision: Decision) -> list[_Offer]:
+        """The offers live at `now` (active, inside their dates); the others go to the trace."""
+        if self._live is None or self._live[0] != now:
+            dropped = [(missing, "offerIds", "offer no longer exists") for missing in self.missing]
+            live: list[_Offer] = []
+            for offer in self.offers:
+                if offer.status != "active":
+                    dropped.append((offer.id, "status", f"offer is {offer.status}"))
+                elif offer.start_date and now < offer.start_date:
+                    dropped.append((offer.id, "startDate", f"starts {iso(offer.start_date)}"))
+                elif offer.end_date and now > offer.end_date:
+                    dropped.append((offer.id, "endDate", f"ended {iso(offer.end_date)}"))
+                else:
+                    live.append(offer)
+            self._live = (now, live, dropped)
+        decision._dropped.extend(self._live[2])
+        return self._live[1]
 
     def _prepare(self, row: Any, rules: list[tuple[str, str, float | None]], slots: dict[str, int]) -> _Offer:
         variables = offer_variables(row)
@@ -195,11 +245,9 @@ def decide(session: Session, customer: dict[str, Any], flow_id: str, limit: int 
     """Rank the flow's offers for `customer` (a customer view); `limit` defaults to the flow's maxOffers."""
     catalogue = _catalogue(session, flow_id)
     decision = Decision()
-    offers = _candidates(catalogue, now, decision)
+    offers = catalogue.candidates(now, decision)
     offers = _contact_policy(session, customer["id"], catalogue.policy, offers, now, decision)
-    evaluator = _Evaluator(catalogue, customer, now)
-    qualified = (_qualify(offer, evaluator, decision) for offer in offers)
-    scored = [entry for entry in qualified if entry is not None]
+    scored = _qualify(offers, _Evaluator(catalogue, customer, now), decision)
     decision.offers = _rank(scored, catalogue.weights, limit or catalogue.max_offers, decision)
     return decision
 
@@ -245,22 +293,6 @@ def _catalogue(session: Session, flow_id: str) -> _Catalogue:
     return catalogue
 
 
-def _candidates(catalogue: _Catalogue, now: datetime, decision: Decision) -> list[_Offer]:
-    for missing in catalogue.missing:
-        decision.drop(missing, "offerIds", "offer no longer exists")
-    live: list[_Offer] = []
-    for offer in catalogue.offers:
-        if offer.status != "active":
-            decision.drop(offer.id, "status", f"offer is {offer.status}")
-        elif offer.start_date and now < offer.start_date:
-            decision.drop(offer.id, "startDate", f"starts {iso(offer.start_date)}")
-        elif offer.end_date and now > offer.end_date:
-            decision.drop(offer.id, "endDate", f"ended {iso(offer.end_date)}")
-        else:
-            live.append(offer)
-    return live
-
-
 def _contact_policy(session: Session, customer_id: str, policy: dict[str, Any], offers: list[_Offer],
                     now: datetime, decision: Decision) -> list[_Offer]:
     if not policy:
@@ -274,6 +306,8 @@ def _contact_policy(session: Session, customer_id: str, policy: dict[str, Any], 
 class _Evaluator:
     """One decision's CEL evaluations, all against one prepared scope (the customer, trimmed to the fields
     the flow reads, and `now`); each distinct source runs once per decision."""
+
+    __slots__ = ("results", "runs", "scope")
 
     def __init__(self, catalogue: _Catalogue, customer: dict[str, Any], now: datetime) -> None:
         self.scope = Scope({"customer": project(customer, catalogue.customer_fields), "now": now})
@@ -318,22 +352,33 @@ def _boost(rule: Any) -> float | None:
     return None if boost is None else float(boost)
 
 
-def _qualify(offer: _Offer, evaluator: _Evaluator, decision: Decision) -> _Scored | None:
-    """Eligibility, qualification rules and relevance, then propensity; None when the offer is dropped."""
-    relevance = 1.0
-    for check in offer.checks:
-        value = evaluator.value(check)
-        passed = value is True
-        if check.boost is not None:
-            relevance *= check.boost if passed else 1.0
-        elif not passed:
-            decision.drop(offer.id, check.rule, _reason(check, value))
-            return None
-    value = evaluator.value(offer.propensity)
-    if type(value) is float and 0 <= value <= 1:  # the usual case, checked first
-        return _Scored(offer, value, relevance)
-    propensity = _propensity(offer, value, decision)
-    return None if propensity is None else _Scored(offer, propensity, relevance)
+def _qualify(offers: list[_Offer], evaluator: _Evaluator, decision: Decision) -> list[_Scored]:
+    """Eligibility, qualification rules and relevance, then propensity, for each offer; the dropped ones
+    go to the trace. (One loop with the evaluator's cache read inline: this runs for every offer of every
+    decision.)"""
+    results, value_of, scored = evaluator.results, evaluator.value, []
+    for offer in offers:
+        relevance = 1.0
+        for check in offer.checks:
+            value = check.static
+            if value is _NOT_STATIC:
+                slot = check.slot
+                value = results[slot] if slot >= 0 else _NOT_STATIC
+                if value is _NOT_STATIC:
+                    value = value_of(check)
+            if check.boost is not None:
+                if value is True:
+                    relevance *= check.boost
+            elif value is not True:
+                decision.drop(offer.id, check.rule, _reason(check, value))
+                break
+        else:
+            value = value_of(offer.propensity)
+            if type(value) is float and 0 <= value <= 1:  # the usual case, checked first
+                scored.append((offer, value, relevance))
+            elif (propensity := _propensity(offer, value, decision)) is not None:
+                scored.append((offer, propensity, relevance))
+    return scored
 
 
 def _reason(check: _Check, value: Any) -> str:
@@ -362,34 +407,32 @@ def _rank(scored: list[_Scored], weights: dict[str, float], cut: int,
     """The `cut` best offers by PRIE score; the rest go to the trace (factor ≤ 0, or ranked below)."""
     if not scored:
         return []
-    top_value = max(entry.offer.business_value for entry in scored)
+    top_value = max(offer.business_value for offer, _propensity, _relevance in scored)
     w_propensity, w_relevance, w_impact, w_emphasis = (weights[name] for name in FACTORS)
     ranked: list[tuple[float, float, str, _Scored, float]] = []
     for entry in scored:
-        offer = entry.offer
+        offer, propensity, relevance = entry
         value = offer.business_value
         impact = value / top_value if top_value > 0 else value
         emphasis = float(offer.priority)
-        if entry.propensity <= 0 or entry.relevance <= 0 or impact <= 0 or emphasis <= 0:
-            factors = _factors(entry, impact, emphasis)
+        if propensity <= 0 or relevance <= 0 or impact <= 0 or emphasis <= 0:
+            factors = _factors(entry, impact)
             zero = next(name for name in FACTORS if factors[name] <= 0)
             decision.drop(offer.id, zero, f"{zero} is {factors[zero]:g}: a factor ≤ 0 eliminates")
             continue
         # The products in the formula's order: scores are reproducible to the last bit.
-        score = 1.0 * entry.propensity ** w_propensity
-        score *= entry.relevance ** w_relevance
+        score = 1.0 * propensity ** w_propensity
+        score *= relevance ** w_relevance
         score *= impact ** w_impact
         score *= emphasis ** w_emphasis
         ranked.append((-score, -offer.priority, offer.id, entry, impact))
     ranked.sort()  # offer ids are unique: the order is decided before an entry is ever compared
-    decision.trace.extend(
-        {"offerId": offer_id, "rule": "maxOffers", "reason": f"ranked #{position}, only {cut} returned"}
-        for position, (_score, _priority, offer_id, *_rest) in enumerate(ranked[cut:], start=cut + 1))
-    return [RankedOffer(entry.offer.id, entry.offer.name, -score,
-                        _factors(entry, impact, float(entry.offer.priority)))
+    decision.ranked_below([offer_id for _score, _priority, offer_id, *_rest in ranked[cut:]], cut)
+    return [RankedOffer(entry[0].id, entry[0].name, -score, _factors(entry, impact))
             for score, _priority, _id, entry, impact in ranked[:cut]]
 
 
-def _factors(entry: _Scored, impact: float, emphasis: float) -> dict[str, float]:
-    return {"propensity": entry.propensity, "relevance": entry.relevance, "impact": impact,
-            "emphasis": emphasis}
+def _factors(entry: _Scored, impact: float) -> dict[str, float]:
+    offer, propensity, relevance = entry
+    return {"propensity": propensity, "relevance": relevance, "impact": impact,
+            "emphasis": float(offer.priority)}

@@ -32,7 +32,7 @@ def execute(step: DecideStep, run: Run) -> StepResult:
         "decisionFlowId": config.decision_flow_id,
         "storedAs": name,
         "offers": [offer["offerId"] for offer in offers],
-        "filtered": len(decision.trace),
-        "trace": decision.trace[:TRACE_LIMIT],
+        "filtered": decision.filtered,
+        "trace": decision.head(TRACE_LIMIT),
     }
     return StepResult("offers" if offers else "no_offers", step.next, detail)
