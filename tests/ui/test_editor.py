@@ -11,6 +11,7 @@ from nicegui.testing import User
 
 from engine import demo
 from engine.journeys import lifecycle
+from engine.journeys.references import catalog
 from models.journey import JourneyCreate
 from ui.components.flow_canvas import FlowCanvas
 
@@ -376,13 +377,15 @@ async def test_decide_and_send_panels_offer_the_catalog(user: User) -> None:
     flow = next(iter(flows))
     set_value(user, "decide-flow", flow)
     set_value(user, "decide-max", 3)
-    assert node(canvas, "pick")["summary"] == f"{flow} → 3 offers"
+    names = catalog()
+    assert node(canvas, "pick")["summary"] == f"{names.decision_flows[flow]} → 3 offers"
     user.find(marker="canvas").trigger("selection", {"ids": ["tell"]})
     assert "ch_inapp" in options_of(user, "send-channel")
+    set_value(user, "send-mode", "offer")
     assert list(options_of(user, "send-offer-from")) == ["best"]
     set_value(user, "send-channel", "ch_inapp")
     set_value(user, "send-offer-from", "best")
-    assert node(canvas, "tell")["summary"] == "ch_inapp · best"
+    assert node(canvas, "tell")["summary"] == f"{names.channels['ch_inapp']} · offer from Pick"
     await eventually(lambda: not node(canvas, "tell")["errors"])
 
 
@@ -394,7 +397,7 @@ async def test_update_panel_adds_and_retypes_operations(user: User) -> None:
     set_value(user, "operation-0-op", "addSegment")
     await user.should_see(marker="operation-0-segment")
     set_value(user, "operation-0-segment", "seg_beta")
-    assert node(canvas, "mark")["summary"] == "addSegment seg_beta"
+    assert node(canvas, "mark")["summary"] == f"add to {catalog().segments['seg_beta']}"
 
 
 async def test_split_panel_keeps_the_total_in_view(user: User) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from nicegui import ui
 
+from engine.journeys.references import References
 from ui.components.flow_model import TYPE_NAMES, build_edges, build_nodes, edge_key
 from ui.layout import STEP_STYLE
 
@@ -33,8 +34,11 @@ class FlowCanvas(ui.element, component="flow_canvas.js"):
         readonly: bool = False,
         counts: dict[str, Any] | None = None,
         edge_counts: dict[Any, int] | None = None,
+        refs: References | None = None,
     ) -> None:
         super().__init__()
+        # The names node summaries use for the ids a step points at (decision flows, channels, ...).
+        self.refs = refs or References()
         ui.add_css(_CSS)
         self.props["readonly"] = readonly
         self.props["palette"] = [
@@ -52,7 +56,7 @@ class FlowCanvas(ui.element, component="flow_canvas.js"):
 
     def set_document(self, document: dict[str, Any], issues: list[dict[str, Any]] | None = None) -> None:
         """Redraw from a (possibly unsaved) document with its validation issues."""
-        self.props["nodes"] = build_nodes(document, issues)
+        self.props["nodes"] = build_nodes(document, issues, self.refs)
         self.props["edges"] = build_edges(document)
 
     def set_readonly(self, readonly: bool) -> None:

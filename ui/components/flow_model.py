@@ -7,6 +7,7 @@ from typing import Any
 from engine.journeys.graph import ENTRY_ID, first_step_id
 from engine.journeys.graph import outputs as step_outputs
 from engine.journeys.layout import LAYER_GAP
+from engine.journeys.references import References
 from ui.layout import STEP_STYLE
 
 TYPE_NAMES = {  # step type -> the name palette, panels and new steps use
@@ -21,12 +22,38 @@ TYPE_NAMES = {  # step type -> the name palette, panels and new steps use
 ENTRY_STYLE = ("login", "#64748b")
 
 
+UPDATE_WORDS = {  # update operation -> how a summary words it
+    "set": "set",
+    "increment": "add to",
+    "unset": "clear",
+    "addSegment": "add to",
+    "removeSegment": "remove from",
+    "setFlag": "flag",
+}
+NO_NAMES = References()
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def step_summary(step: dict[str, Any]) -> str:
-    """A one-line description of a step's config, e.g. "3 days", "df_loans → 1 offer"."""
+def name_of(names: dict[str, str], key: str) -> str:
+    """The name a person reads for an id (the id itself when the catalogue does not know it)."""
+    return names.get(key) or key
+
+
+def deciders(steps: list[dict[str, Any]]) -> dict[str, str]:
+    """storeResultAs name -> the name of the (last) decide step storing it: what `offerFrom` reads as."""
+    return {
+        config["storeResultAs"]: step.get("name") or step.get("id", "")
+        for step in steps
+        if step.get("type") == "decide" and (config := step.get("config") or {}).get("storeResultAs")
+    }
+
+
+def step_summary(step: dict[str, Any], refs: References = NO_NAMES,
+                 decided_by: dict[str, str] | None = None) -> str:
+    """A one-line description of a step's config in names, e.g. "3 days", "Loans → 1 offer"."""
     config = step.get("config") or {}
     kind = step.get("type")
     if kind == "wait":
@@ -34,22 +61,19 @@ def step_summary(step: dict[str, Any]) -> str:
         text = f"{duration} {unit[:-1] if duration == 1 else unit}" if duration else "set a duration"
         return f"{text} or until {config['untilEvent']}" if config.get("untilEvent") else text
     if kind == "decide":
-        flow = config.get("decisionFlowId") or "choose a decision flow"
-        return f"{flow} → {_plural(config.get('maxOffers') or 1, 'offer')}"
+        flow = config.get("decisionFlowId")
+        text = name_of(refs.decision_flows, flow) if flow else "choose a decision flow"
+        return f"{text} → {_plural(config.get('maxOffers') or 1, 'offer')}"
     if kind == "branch":
         text = _plural(len(config.get("conditions") or []), "condition")
         return f"{text} + default" if config.get("defaultStepId") else text
     if kind == "send":
-        channel = config.get("channelId") or "choose a channel"
-        offer = config.get("offerFrom") or config.get("offerId")
-        return f"{channel} · {offer}" if offer else channel
+        return _send_summary(config, refs, decided_by or {})
     if kind == "update":
         operations = config.get("operations") or []
         if not operations:
             return "no changes yet"
-        first = operations[0]
-        what = first.get("attribute") or first.get("segmentId") or first.get("flag") or ""
-        text = f"{first.get('op', '')} {what}".strip()
+        text = _operation(operations[0], refs)
         return f"{text} +{len(operations) - 1} more" if len(operations) > 1 else text
     if kind == "split":
         paths = config.get("paths") or []
@@ -59,20 +83,46 @@ def step_summary(step: dict[str, Any]) -> str:
     return ""
 
 
-def entry_summary(entry: dict[str, Any]) -> str:
+def _send_summary(config: dict[str, Any], refs: References, decided_by: dict[str, str]) -> str:
+    channel_id = config.get("channelId")
+    channel = name_of(refs.channels, channel_id) if channel_id else "choose a channel"
+    if config.get("offerFrom"):
+        what = f"offer from {decided_by.get(config['offerFrom'], config['offerFrom'])}"
+    elif config.get("offerId"):
+        what = name_of(refs.offers, config["offerId"])
+    else:
+        subject = ((config.get("template") or {}).get("subject") or "").strip()
+        what = f"“{subject[:40]}”" if subject else "message"
+    return f"{channel} · {what}"
+
+
+def _operation(operation: dict[str, Any], refs: References) -> str:
+    op = operation.get("op", "")
+    if op in ("addSegment", "removeSegment"):
+        segment = operation.get("segmentId")
+        what = name_of(refs.segments, segment) if segment else "a segment"
+    else:
+        what = operation.get("attribute") or operation.get("flag") or ""
+    return f"{UPDATE_WORDS.get(op, op)} {what}".strip()
+
+
+def entry_summary(entry: dict[str, Any], refs: References = NO_NAMES) -> str:
     """The Entry node's line: how customers get in."""
     parts = []
     if entry.get("segmentId"):
-        parts.append(f"joins {entry['segmentId']}")
+        parts.append(f"joins {name_of(refs.segments, entry['segmentId'])}")
     if entry.get("eventType"):
         parts.append(f"event {entry['eventType']}")
     text = " · ".join(parts) or "manual enrollment"
     return f"{text} (if …)" if entry.get("condition") else text
 
 
-def build_nodes(document: dict[str, Any], issues: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """Canvas nodes: the Entry node first, then one per step with style, summary, ports and issues."""
+def build_nodes(document: dict[str, Any], issues: list[dict[str, Any]] | None = None,
+                refs: References = NO_NAMES) -> list[dict[str, Any]]:
+    """Canvas nodes: the Entry node first, then one per step with style, summary (in the names of `refs`),
+    ports and issues."""
     steps = document.get("steps") or []
+    decided_by = deciders(steps)
     by_step: dict[str, list[dict[str, Any]]] = {}
     for issue in issues or []:
         by_step.setdefault(issue.get("stepId") or ENTRY_ID, []).append(issue)
@@ -83,7 +133,7 @@ def build_nodes(document: dict[str, Any], issues: list[dict[str, Any]] | None = 
         "name": "Entry",
         "icon": ENTRY_STYLE[0],
         "color": ENTRY_STYLE[1],
-        "summary": entry_summary(document.get("entryConditions") or {}),
+        "summary": entry_summary(document.get("entryConditions") or {}, refs),
         "x": first["x"] - LAYER_GAP,
         "y": first["y"],
         "input": False,
@@ -101,7 +151,7 @@ def build_nodes(document: dict[str, Any], issues: list[dict[str, Any]] | None = 
                 "name": step.get("name") or step.get("id", ""),
                 "icon": icon,
                 "color": color,
-                "summary": step_summary(step),
+                "summary": step_summary(step, refs, decided_by),
                 "x": position["x"],
                 "y": position["y"],
                 "input": True,

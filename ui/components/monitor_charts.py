@@ -120,5 +120,7 @@ def responses_options(data: dict[str, Any]) -> dict[str, Any]:
 
 def counts_for_canvas(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, int]]:
     counts = {step["id"]: {"current": step["current"], "passed": step["passed"]} for step in data["steps"]}
+    # The Entry node is no step: what passed it is everyone who entered (what its edge shows).
+    counts[ENTRY] = {"current": 0, "passed": data["totals"]["entered"]}
     edges = {f"{edge['source']}->{edge['target']}": edge["count"] for edge in data["edges"] if edge["target"]}
     return counts, edges

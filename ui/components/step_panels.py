@@ -8,6 +8,7 @@ from typing import Any
 from nicegui import ui
 from nicegui.elements.mixins.disableable_element import DisableableElement
 
+from engine.delivery import templates
 from ui.components.flow_model import TYPE_NAMES
 from ui.components.step_panels_base import (
     Edit,
@@ -107,40 +108,83 @@ def _decide(step: dict[str, Any], edit: Edit, ctx: PanelContext) -> None:
     config_input(step, edit, "storeResultAs", "Store the offers as", "decide-store")
 
 
+SEND_MODES = {"message": "Write a message", "offer": "Use an offer"}
+TEMPLATE_HINT = (
+    "Jinja2: {{ customer.firstName }} puts in the customer's attribute; any customer.<attribute> works, "
+    "and customer.id, journey.name, event.properties.<name>. A missing one prints as nothing."
+)
+
+
+def send_mode(config: dict[str, Any]) -> str:
+    """"offer" when the step sends an offer (chosen by a decide step or fixed), else "message"."""
+    return "offer" if config.get("offerFrom") or config.get("offerId") else "message"
+
+
 def _send(step: dict[str, Any], edit: Edit, ctx: PanelContext) -> None:
     config = step.get("config") or {}
     channels = {
         key: f"{name} · {ctx.refs.channel_types.get(key, '')}" for key, name in ctx.refs.channels.items()
     }
     config_select(step, edit, "channelId", channels, "Channel", "send-channel")
-    stored = {
-        s["config"]["storeResultAs"]: f"{s['config']['storeResultAs']} (from {s.get('name') or s['id']})"
-        for s in ctx.state.doc["steps"]
-        if s.get("type") == "decide" and (s.get("config") or {}).get("storeResultAs")
-    }
-    config_select(step, edit, "offerFrom", stored, "Offer chosen by a decide step", "send-offer-from")
-    config_select(step, edit, "offerId", ctx.refs.offers, "…or always this offer", "send-offer")
-    template = config.get("template") or {}
-    with ui.expansion("Message override (optional)", icon="edit_note").classes("w-full"):
-        subject = (
-            ui.input("Subject", value=template.get("subject") or "").props("outlined dense").classes("w-full")
-        )
-        body = (
-            ui.textarea("Body (Jinja2)", value=template.get("body") or "")
-            .props("outlined dense autogrow")
-            .classes("w-full")
-        )
+    mode = ui.toggle(SEND_MODES, value=send_mode(config)).props("no-caps spread dense").classes("w-full")
+    mode.mark("send-mode")
+    with ui.column().classes("w-full gap-2") as offer:
+        stored = {
+            s["config"]["storeResultAs"]: f"{s['config']['storeResultAs']} (from {s.get('name') or s['id']})"
+            for s in ctx.state.doc["steps"]
+            if s.get("type") == "decide" and (s.get("config") or {}).get("storeResultAs")
+        }
+        config_select(step, edit, "offerFrom", stored, "Offer chosen by a decide step", "send-offer-from")
+        config_select(step, edit, "offerId", ctx.refs.offers, "…or always this offer", "send-offer")
+        ui.label("Message override (optional): leave it empty to send the offer's own creative.").classes(
+            "text-sm font-medium")
+    _message_fields(step, edit)
 
-    def set_template(key: str, value: str) -> None:
-        def apply(s: dict[str, Any]) -> None:
-            current = dict(s["config"].get("template") or {})
-            set_or_drop(current, key, value)
-            set_or_drop(s["config"], "template", current or None)
+    def show(value: str) -> None:
+        offer.set_visibility(value == "offer")
 
-        edit(apply, f"template:{key}")
+    def switch(value: str) -> None:
+        show(value)
+        if value == "message":  # the message replaces the offer; "Use an offer" keeps it as an override
+            edit(_drop_offer, None, rebuild=True)
 
-    subject.on_value_change(lambda e: set_template("subject", e.value or ""))
-    body.on_value_change(lambda e: set_template("body", e.value or ""))
+    show(mode.value)
+    mode.on_value_change(lambda e: switch(e.value))
+
+
+def _drop_offer(step: dict[str, Any]) -> None:
+    for key in ("offerFrom", "offerId"):
+        step["config"].pop(key, None)
+
+
+def _message_fields(step: dict[str, Any], edit: Edit) -> None:
+    """Subject and body of the step's `template`, each with live template-syntax feedback, and a hint."""
+    template = (step.get("config") or {}).get("template") or {}
+    for key in ("subject", "body"):
+        if key == "subject":
+            field: ui.input | ui.textarea = ui.input("Subject", value=template.get(key) or "")
+            field.props("outlined dense")
+        else:
+            field = ui.textarea("Message (Jinja2)", value=template.get(key) or "").props("outlined autogrow")
+            field.props('input-style="min-height: 6rem"')
+        field.classes("w-full").mark(f"send-{key}")
+        feedback = ui.label().classes("text-xs text-negative").mark(f"send-{key}-feedback")
+
+        def changed(value: str, key: str = key, feedback: ui.label = feedback) -> None:
+            problem = templates.check(value) if value else None
+            feedback.text = f"✗ {problem}" if problem else ""
+            edit(lambda s: _set_template(s, key, value), f"{step['id']}:template:{key}")
+
+        problem = templates.check(field.value) if field.value else None
+        feedback.text = f"✗ {problem}" if problem else ""
+        field.on_value_change(lambda e, changed=changed: changed(e.value or ""))
+    ui.label(TEMPLATE_HINT).classes("text-xs text-grey-7").mark("send-template-hint")
+
+
+def _set_template(step: dict[str, Any], key: str, value: str) -> None:
+    current = dict(step["config"].get("template") or {})
+    set_or_drop(current, key, value)
+    set_or_drop(step["config"], "template", current or None)
 
 
 def _exit(step: dict[str, Any], edit: Edit, ctx: PanelContext) -> None:

@@ -90,7 +90,7 @@ class Editor:
         self._toolbar()
         with ui.row().classes("w-full no-wrap items-stretch gap-3"):
             self.canvas = (
-                FlowCanvas(self.state.doc, readonly=self.structure_locked)
+                FlowCanvas(self.state.doc, readonly=self.structure_locked, refs=self.refs)
                 .classes("grow min-w-0")
                 .style("height: calc(100vh - 230px)")
                 .mark("canvas")

@@ -13,6 +13,7 @@ from nicegui import run, ui
 
 from engine.errors import JourneysError, NotFound
 from engine.journeys import lifecycle
+from engine.journeys.references import References, catalog
 from engine.monitoring import live, metrics
 from engine.runtime import enrollments
 from ui.components.audit_table import journey_history
@@ -49,7 +50,8 @@ TILES = [
 class JourneyMonitor:
     """The page's live parts; `refresh` re-reads the aggregates and updates them in place."""
 
-    def __init__(self, journey_id: str, document: dict[str, Any], data: dict[str, Any]) -> None:
+    def __init__(self, journey_id: str, document: dict[str, Any], data: dict[str, Any],
+                 refs: References | None = None) -> None:
         self.journey_id = journey_id
         self.step_names = {step["id"]: step["name"] for step in data["steps"]}
         self.version = data["version"]
@@ -62,7 +64,7 @@ class JourneyMonitor:
         with ui.card().classes("w-full p-2"):
             ui.label("Where customers are now").classes("text-sm font-semibold text-slate-500 px-2")
             counts, edges = counts_for_canvas(data)
-            self.canvas = FlowCanvas(document, readonly=True, counts=counts, edge_counts=edges)
+            self.canvas = FlowCanvas(document, readonly=True, counts=counts, edge_counts=edges, refs=refs)
             self.canvas.classes("h-[380px]").mark("monitor-canvas")
         with ui.grid(columns=3).classes("w-full gap-4"):
             with ui.card().classes("w-full"):
@@ -319,7 +321,8 @@ async def monitor_page(journey_id: str) -> None:
 
         live.bus.subscribe(on_delta)
         data = await run.io_bound(metrics.journey_metrics, journey_id)
-        view = holder["view"] = JourneyMonitor(journey_id, journey.model_dump(by_alias=True), data)
+        refs = await run.io_bound(catalog)
+        view = holder["view"] = JourneyMonitor(journey_id, journey.model_dump(by_alias=True), data, refs)
         await view.rows.refresh()
         await journey_history(journey_id)
         # Customers who enrolled while the page loaded: a timer first fires once the browser is connected.
