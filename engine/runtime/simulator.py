@@ -4,12 +4,17 @@ The real step executors run inside a database transaction that is always rolled 
 what it would send. Injected events (`{"type", "at" | "afterMinutes", "properties"}`) arrive at their
 virtual time: one of the type a wait's `untilEvent` listens for ends that wait early, and an event of type
 `response` with `properties.outcome` sets the CEL `outcome` from then on. Any status works, drafts included.
+
+The trace explains itself to a person: every item carries the step's `name`; a branch's conditions carry their
+`expression` and the `values` it read (e.g. `{"customer.age": 23}`); a decide step's detail names the
+`chosen` offers with their scores and how many were `eligible`; a send's detail holds the rendered `preview`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +26,7 @@ from engine.audience import customers, segments
 from engine.core import core
 from engine.core import now as current_time
 from engine.errors import Invalid, NotFound
+from engine.expressions import fields, names
 from engine.ids import new_id
 from engine.monitoring.counters import Tally
 from engine.records import fetch
@@ -29,11 +35,26 @@ from engine.runtime.steps.base import Plan, Run, plan_from, plan_of
 from models.audience import Customer
 from models.common import iso
 from models.enrollment import SimulatedEvent
-from models.journey import Journey
+from models.journey import BranchStep, Journey
 
 # A journey that loops through waits forever stops here and reports `waiting`.
 MAX_TRACE = 500
 DEFINITION_KEYS = ("maxDuration", "maxDurationDays", "entryConditions", "entryCondition", "steps")
+# Variables a trace does not show the values of (the same for every condition of a run).
+UNSHOWN_NAMES = frozenset({"now", "journey"})
+
+
+@dataclass
+class _Observed(Run):
+    """A Run that keeps the variables each condition was evaluated with, so the trace can show them."""
+
+    seen: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def variables(self, expression: str) -> dict[str, Any]:
+        values = super().variables(expression)
+        # The branch step may trim `customer` to the fields it reads in this very dict: those are shown.
+        self.seen[expression] = values
+        return values
 
 
 def simulate(
@@ -43,7 +64,8 @@ def simulate(
     customer_attributes: dict[str, Any] | None = None,
     events: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """`{"trace": [{stepId, type, at, outcome, detail}], "endedAs": completed|exited|waiting|failed}`."""
+    """`{"trace": [{stepId, name, type, at, outcome, detail}], "endedAs": completed|exited|waiting|failed}`,
+    with `exitReason` when it exited and `error` when a step failed."""
     start = current_time()
     injected = _events(events or [], start)
     with _throwaway() as s:
@@ -69,9 +91,12 @@ def _run(
         injected.remove(entry)
     deadline = start + timedelta(days=plan.max_duration)
     trace: list[dict[str, Any]] = []
-    moment, ended, reason = start, "waiting", None
+    moment, ended, reason, error = start, "waiting", None, None
+    # Kept across runs: a branch whose scope is cached from an earlier run (same customer, same moment) reads
+    # the same values and does not ask again.
+    seen: dict[str, dict[str, Any]] = {}
     while len(trace) < MAX_TRACE:
-        run = Run(
+        run = _Observed(
             session=s,
             now=moment,
             enrollment_id=state.id,
@@ -81,14 +106,15 @@ def _run(
             dry_run=True,
             load_customer=lambda cid: customers.customer_view(s, cid),
             load_outcome=lambda _id, at=moment: _outcome(injected, at),
+            seen=seen,
         )
         try:
             executed = walk(state, plan, run, Tally(), s.begin_nested)
         except StepFailed as failure:
-            trace += [_item(item) for item in failure.executed]
-            ended = "failed"
+            trace += [_item(item, plan, run) for item in failure.executed]
+            ended, error = "failed", failure.message
             break
-        trace += [_item(item) for item in executed]
+        trace += [_item(item, plan, run) for item in executed]
         if state.status != "active":
             ended, reason = state.status, state.exit_reason
             break
@@ -102,6 +128,8 @@ def _run(
     answer: dict[str, Any] = {"trace": trace, "endedAs": ended}
     if reason:
         answer["exitReason"] = reason
+    if error:
+        answer["error"] = error
     return answer
 
 
@@ -137,15 +165,53 @@ def _outcome(injected: list[dict[str, Any]], moment: datetime) -> str | None:
     return responses[-1]["properties"]["outcome"] if responses else None
 
 
-def _item(executed: Any) -> dict[str, Any]:
+def _item(executed: Any, plan: Plan, run: _Observed) -> dict[str, Any]:
     result = executed.result
+    step = plan.steps.get(executed.step_id)
+    detail = dict(result.detail)
+    if isinstance(step, BranchStep) and isinstance(detail.get("conditions"), list):
+        detail["conditions"] = [
+            {**checked, "expression": condition.expression, "values": _read(condition.expression, run.seen)}
+            for checked, condition in zip(detail["conditions"], step.config.conditions, strict=False)
+        ]
+    elif executed.type == "decide" and "storedAs" in detail:
+        detail.update(_chosen(detail, run.results.get(detail["storedAs"]) or []))
     return {
         "stepId": executed.step_id,
+        "name": (step.name if step else "") or executed.step_id,
         "type": executed.type,
         "at": iso(executed.at),
         "outcome": result.outcome,
-        "detail": result.detail,
+        "detail": detail,
     }
+
+
+def _read(expression: str, seen: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """What a condition read, by path (`customer.age` -> 23; a missing field -> None), as it was evaluated."""
+    variables = seen.get(expression)
+    if variables is None:
+        return {}
+    values: dict[str, Any] = {}
+    for name in sorted(names(expression) - UNSHOWN_NAMES):
+        if name not in variables:
+            continue
+        value = variables[name]
+        wanted = fields(expression, name) if isinstance(value, dict) else None
+        if wanted:
+            values.update({f"{name}.{key}": value.get(key) for key in sorted(wanted)})
+        elif not isinstance(value, dict | list):
+            values[name] = value
+    return values
+
+
+def _chosen(detail: dict[str, Any], stored: list[dict[str, Any]]) -> dict[str, Any]:
+    """The decide step's offers with names and scores, and how many were eligible (chosen or ranked below)."""
+    chosen = [{"offerId": offer["offerId"], "name": offer.get("name"), "score": offer.get("score")}
+              for offer in stored]
+    if [offer["offerId"] for offer in chosen] != detail.get("offers"):
+        return {}  # a later decide step stored under the same name: leave the ids as they are
+    ranked_below = sum(1 for entry in detail.get("trace") or [] if entry.get("rule") == "maxOffers")
+    return {"chosen": chosen, "eligible": len(chosen) + ranked_below}
 
 
 def _view(event: dict[str, Any]) -> dict[str, Any]:
