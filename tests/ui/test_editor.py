@@ -145,6 +145,7 @@ async def test_condition_builder_rows_write_cel_and_raw_cel_gets_syntax_feedback
     assert value_of(user, "condition-0-row-0-attribute") == "customer.country"
     set_value(user, "condition-0-row-0-value", "FR")
     set_value(user, "condition-0-row-0-operator", "!=")
+    set_value(user, "condition-0-mode", "cel")  # the raw CEL behind the builder's switch
     assert value_of(user, "condition-0-cel") == "customer.country != 'FR'"
     await user.should_see("✓ valid CEL")
     set_value(user, "condition-0-cel", "customer.country ==")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from nicegui import ui
 
+from engine.audience.attributes import Attribute
 from engine.expressions import syntax_error
 from engine.journeys.references import References
 from ui.components.editor_state import EditorState
@@ -18,7 +19,8 @@ Edit = Callable[..., None]
 
 @dataclass
 class PanelContext:
-    """What a panel needs: the state, the reference catalog, and how to report an edit."""
+    """What a panel needs: the state, the reference catalog, the customer attributes conditions can test, and
+    how to report an edit."""
 
     state: EditorState
     refs: References
@@ -26,6 +28,7 @@ class PanelContext:
     changed: Callable[[], None]  # an edit made in the panel (the panel keeps its inputs)
     rebuild: Callable[[], None]  # an edit that adds or removes rows (the panel is redrawn)
     delete: Callable[[str], None]
+    attributes: list[Attribute] = field(default_factory=list)
 
 
 def options(names: dict[str, str], current: str | None) -> dict[str, str]:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from nicegui import ui
 
-from ui.components.conditions import ATTRIBUTE_HINTS, OPERATORS, Row, from_cel, to_cel
+from ui.components.condition_builder import EVENT_TYPE, OUTCOME, ConditionBuilder
 from ui.components.step_panels_base import (
     Edit,
     PanelContext,
-    cel_field,
     choice,
     config_select,
     other_steps,
@@ -73,52 +71,13 @@ def _condition_editor(
             ).tooltip("Remove condition")
     choice(other_steps(ctx, step_id), condition.get("targetStepId"), "Go to", f"condition-{index}-target",
            lambda value: set_field("targetStepId", value))
-    expression = condition.get("expression", "")
-    rows = from_cel(expression)
-    raw: list[ui.textarea] = []
-    if rows is not None:
-        rows = rows or [Row()]
-        for row_index, row in enumerate(rows):
-            _builder_row(rows, row_index, row, lambda: raw[0].set_value(to_cel(rows)) if raw else None, index)
-    else:
-        ui.label("Hand-written CEL: edit it below.").classes("text-xs text-grey-7")
-    raw.append(
-        cel_field(
-            "CEL",
-            expression,
-            lambda text: set_field("expression", text),
-            readonly=ctx.readonly,
-            marker=f"condition-{index}-cel",
-        )
+    ConditionBuilder(
+        condition.get("expression", ""),
+        [*ctx.attributes, OUTCOME, EVENT_TYPE],
+        lambda text: set_field("expression", text),
+        readonly=ctx.readonly,
+        marker=f"condition-{index}",
     )
-
-
-def _builder_row(rows: list[Row], row_index: int, row: Row, write: Callable[[], None], index: int) -> None:
-    marker = f"condition-{index}-row-{row_index}"
-    with ui.row().classes("w-full gap-1 no-wrap items-center"):
-        attribute = (
-            ui.input("Attribute", value=row.attribute, autocomplete=ATTRIBUTE_HINTS)
-            .props("outlined dense")
-            .classes("w-40")
-            .mark(f"{marker}-attribute")
-        )
-        operator = (
-            ui.select(OPERATORS, value=row.operator)
-            .props("outlined dense")
-            .classes("w-24")
-            .mark(f"{marker}-operator")
-        )
-        value = (
-            ui.input("Value", value=row.value).props("outlined dense").classes("grow").mark(f"{marker}-value")
-        )
-
-    def update(field: str, new: Any) -> None:
-        setattr(row, field, new or "")
-        write()
-
-    attribute.on_value_change(lambda e: update("attribute", e.value))
-    operator.on_value_change(lambda e: update("operator", e.value))
-    value.on_value_change(lambda e: update("value", e.value))
 
 
 def update_panel(step: dict[str, Any], edit: Edit, ctx: PanelContext) -> None:

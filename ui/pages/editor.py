@@ -15,6 +15,7 @@ from typing import Any
 from nicegui import background_tasks, run, ui
 from pydantic import ValidationError
 
+from engine.audience.attributes import Attribute, customer_attributes
 from engine.errors import JourneysError, NotFound
 from engine.journeys import lifecycle
 from engine.journeys.references import catalog
@@ -49,29 +50,30 @@ def _tool(label: str, icon: str, action: Callable[[], Any] | None, marker: str, 
     return button.tooltip(tip) if tip else button
 
 
-def _load(journey_id: str) -> tuple[dict[str, Any], Any]:
-    return lifecycle.get_journey(journey_id).model_dump(by_alias=True), catalog()
+def _load(journey_id: str) -> tuple[dict[str, Any], Any, list[Attribute]]:
+    return lifecycle.get_journey(journey_id).model_dump(by_alias=True), catalog(), customer_attributes()
 
 
 @ui.page("/journeys/{journey_id}")
 async def editor_page(journey_id: str) -> None:
     try:
-        journey, refs = await run.io_bound(_load, journey_id)
+        journey, refs, attributes = await run.io_bound(_load, journey_id)
     except NotFound:
         with frame("Journey not found"):
             ui.label(f"There is no journey '{journey_id}'.").classes("text-lg")
             ui.link("Back to journeys", "/journeys")
         return
     with frame(journey["name"], wide=True):
-        Editor(journey, refs)
+        Editor(journey, refs, attributes)
 
 
 class Editor:
     """Wires the canvas, panels, toolbar and issue list to one EditorState."""
 
-    def __init__(self, journey: dict[str, Any], refs: Any) -> None:
+    def __init__(self, journey: dict[str, Any], refs: Any, attributes: list[Attribute]) -> None:
         self.state = EditorState(journey)
         placed = self.state.place_unpositioned()  # an imported or API-made journey: lay it out, keep that
+        self.attributes = attributes  # what customers carry, for the condition builder
         self.refs = refs
         self.client = ui.context.client
         self.issues: list[dict[str, Any]] = []
@@ -277,6 +279,7 @@ class Editor:
             delete=lambda step_id: self.delete([step_id]),
         )
 
+            attributes=self.attributes,
     def _render_panel(self) -> None:
         self.dock.clear()
         if self.panel == "step" and self.panel_step and self.state.step(self.panel_step) is None:
