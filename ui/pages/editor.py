@@ -72,8 +72,8 @@ class Editor:
 
     def __init__(self, journey: dict[str, Any], refs: Any, attributes: list[Attribute]) -> None:
         self.state = EditorState(journey)
-        placed = self.state.place_unpositioned()  # an imported or API-made journey: lay it out, keep that
         self.attributes = attributes  # what customers carry, for the condition builder
+        placed = self.state.place_unpositioned()  # an imported or API-made journey: lay it out, keep that
         self.refs = refs
         self.client = ui.context.client
         self.issues: list[dict[str, Any]] = []
@@ -277,9 +277,9 @@ class Editor:
             changed=lambda: self.after_edit(),
             rebuild=lambda: self.after_edit(panel=True),
             delete=lambda step_id: self.delete([step_id]),
+            attributes=self.attributes,
         )
 
-            attributes=self.attributes,
     def _render_panel(self) -> None:
         self.dock.clear()
         if self.panel == "step" and self.panel_step and self.state.step(self.panel_step) is None:
