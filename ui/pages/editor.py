@@ -22,6 +22,7 @@ from engine.journeys.references import catalog
 from models.journey import STEP_TYPES, JourneyUpdate
 from ui.components.dialogs import dialog_actions
 from ui.components.editor_state import EditorState
+from ui.components.enroll_dialog import EnrollAction
 from ui.components.flow_canvas import FlowCanvas
 from ui.components.flow_model import ENTRY_ID
 from ui.components.step_panels import step_panel
@@ -153,6 +154,7 @@ class Editor:
             with ui.link(target=f"/journeys/{self.state.journey_id}/monitor").classes("no-underline"):
                 _tool("Monitor", "monitor_heart", None, "open-monitor",
                       tip="Live counts, deliveries and enrollments")
+            EnrollAction(self.state.journey_id, self.state, "status")
             self.save_button = _tool("Save", "save", self.save_now, "save")
             self.activate_button = _tool("Activate", "play_arrow", lambda: self.set_status("active"),
                                          "activate", colour="positive")

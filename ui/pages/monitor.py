@@ -17,6 +17,7 @@ from engine.journeys.references import References, catalog
 from engine.monitoring import live, metrics
 from engine.runtime import enrollments
 from ui.components.audit_table import journey_history
+from ui.components.enroll_dialog import EnrollAction
 from ui.components.flow_canvas import FlowCanvas
 from ui.components.live_refresh import Coalescer
 from ui.components.monitor_charts import (
@@ -99,6 +100,7 @@ class JourneyMonitor:
                 ui.label("Live").classes("text-xs text-emerald-600")
             ui.button("Editor", icon="edit",
                       on_click=lambda: ui.navigate.to(f"/journeys/{self.journey_id}")).props("flat no-caps")
+            EnrollAction(self.journey_id, self.status, "text")
 
     def _chart(self, title: str, options: dict[str, Any], marker: str, span: str = "") -> ui.echart:
         with ui.card().classes(f"w-full {span}"):
