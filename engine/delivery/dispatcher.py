@@ -2,9 +2,12 @@
 
 Each round claims due rows with a lease in one short transaction (`FOR UPDATE SKIP LOCKED` on
 PostgreSQL, so several processes can share the outbox), then renders and sends each one with no
-transaction open, then records the attempt in its own short transaction. A crash between sending and
-recording can send a message twice once the lease runs out: the webhook/sms/push `Idempotency-Key`
-header, the email Message-ID and the inbox's unique delivery id let the receiving end drop the repeat.
+transaction open, then records the attempts together in one short transaction (every RECORD_BATCH
+attempts or RECORD_SECONDS, and at the round's end). An in_app message is staged during the round and
+written in that same transaction, so it lands exactly when its delivery is marked sent. A crash between
+sending and recording can send a message twice once the lease runs out: the webhook/sms/push
+`Idempotency-Key` header, the email Message-ID and the inbox's unique delivery id let the receiving end
+drop the repeat.
 Leases are short (30 s) so a crashed dispatcher's messages wait seconds, not minutes; while a round runs,
 a heartbeat renews the lease of every row it still holds, so a long send (or a long round) keeps its rows.
 A round never sends past its lease: rows it has not reached when little lease is left go back unsent.
@@ -18,16 +21,18 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Text, bindparam, func, insert, or_, select, update
+from sqlmodel import Session
 
 from engine.audience.segments import customer_views
 from engine.core import Core, core, now, session
 from engine.delivery import counts, templates
-from engine.delivery.channels import SENDERS, OutgoingMessage, SendError
+from engine.delivery.channels import SENDERS, OutgoingMessage, SendError, in_app
 from engine.monitoring import live
 from models.channels import Channel, Delivery, DeliveryAttempt
 from models.common import iso
@@ -44,6 +49,10 @@ HEARTBEAT_SECONDS = LEASE.total_seconds() / 3
 # No single send takes longer (HTTP timeouts are at most 120 s; SMTP allows 30 s per command). A round
 # stops sending once less than this (or half the lease, when leases are short) is left.
 SEND_BOUND = timedelta(seconds=150)
+# A round records its attempts in one transaction at least this often (real seconds) and this many at a
+# time: one commit for many in_app messages, while a slow channel's sent rows do not wait unrecorded.
+RECORD_SECONDS = 1.0
+RECORD_BATCH = 100
 
 
 @dataclass
@@ -105,10 +114,14 @@ def dispatch_due(limit: int = 100) -> int:
     put_back: list[dict[str, Any]] = []
     touched: set[str | None] = set()
     jobs = _claim(limit)
-    with _Heartbeat(jobs) as heartbeat:
+    with _Heartbeat(jobs) as heartbeat, in_app.staging() as inbox:
+        outcomes = _Outcomes(heartbeat, inbox)
         for job in jobs:
-            if _handle(job, heartbeat, put_back, touched):
+            if _handle(job, heartbeat, put_back, touched, outcomes):
                 attempted += 1
+            if outcomes.due():
+                outcomes.flush()
+        outcomes.flush()
     if put_back:
         _put_back(put_back)
     if attempted:
@@ -117,8 +130,8 @@ def dispatch_due(limit: int = 100) -> int:
     return attempted
 
 
-def _handle(job: _Job, heartbeat: _Heartbeat, put_back: list[dict[str, Any]],
-            touched: set[str | None]) -> bool:
+def _handle(job: _Job, heartbeat: _Heartbeat, put_back: list[dict[str, Any]], touched: set[str | None],
+            outcomes: _Outcomes) -> bool:
     """Send one claimed delivery, or put it back (late or rate-limited); True when it was attempted."""
     try:
         moment = now()
@@ -132,13 +145,49 @@ def _handle(job: _Job, heartbeat: _Heartbeat, put_back: list[dict[str, Any]],
                              "b_next": moment + timedelta(seconds=wait)})
             return False
         touched.add(job.delivery.journey_id)
-        _deliver(job)
+        outcomes.add(job, *_deliver(job))
         return True
     except Exception:  # a broken row must not stop the others; its lease runs out and it comes back
         log.exception("dispatching delivery %s failed", job.delivery.id)
-        return False
-    finally:
         heartbeat.release(job)
+        return False
+
+
+class _Outcomes:
+    """A round's attempts, recorded together: one transaction (one commit) for many deliveries, with the
+    in_app messages staged meanwhile. A delivery stays in the heartbeat (its lease renewed) until its
+    attempt is recorded; a round records at least every RECORD_SECONDS and every RECORD_BATCH attempts."""
+
+    def __init__(self, heartbeat: _Heartbeat, inbox: list[dict[str, Any]]) -> None:
+        self.heartbeat, self.inbox = heartbeat, inbox
+        self.pending: list[tuple[_Job, str | None, bool, tuple[str, str] | None, datetime]] = []
+        self.since = 0.0
+
+    def add(self, job: _Job, error: str | None, permanent: bool, rendered: tuple[str, str] | None) -> None:
+        if not self.pending:
+            self.since = time.monotonic()
+        self.pending.append((job, error, permanent, rendered, now()))
+
+    def due(self) -> bool:
+        return bool(self.pending) and (len(self.pending) >= RECORD_BATCH
+                                       or time.monotonic() - self.since >= RECORD_SECONDS)
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        rows, self.inbox[:] = list(self.inbox), []
+        if not pending and not rows:
+            return
+        try:
+            with session() as s:
+                if rows:
+                    in_app.write(s.connection(), rows)
+                for job, error, permanent, rendered, moment in pending:
+                    _record(s, job.delivery, error, permanent, rendered, moment)
+        except Exception:  # unrecorded: the leases run out and the deliveries are attempted again
+            log.exception("recording %d delivery attempts failed", len(pending))
+        finally:
+            for job, *_rest in pending:
+                self.heartbeat.release(job)
 
 
 class _Heartbeat:
@@ -233,7 +282,8 @@ def _claim(limit: int) -> list[_Job]:
         ]
 
 
-def _deliver(job: _Job) -> None:
+def _deliver(job: _Job) -> tuple[str | None, bool, tuple[str, str] | None]:
+    """Render and send; (error or None, whether the error is permanent, the rendered subject and body)."""
     rendered: tuple[str, str] | None = None
     try:
         channel = _usable_channel(job)
@@ -244,12 +294,11 @@ def _deliver(job: _Job) -> None:
         rendered = render(job.delivery, channel, job.offer, job.customer)
         SENDERS[channel.type](channel.config or {}, _message(job, channel, *rendered))
     except SendError as error:
-        _record(job.delivery, str(error), error.permanent, rendered)
+        return str(error), error.permanent, rendered
     except Exception as error:  # an unexpected failure is retried like a transient one
         log.warning("delivery %s: %s", job.delivery.id, error, exc_info=True)
-        _record(job.delivery, f"{type(error).__name__}: {error}", False, rendered)
-    else:
-        _record(job.delivery, None, False, rendered)
+        return f"{type(error).__name__}: {error}", False, rendered
+    return None, False, rendered
 
 
 def _usable_channel(job: _Job) -> Channel:
@@ -326,9 +375,9 @@ _OUTCOME = (
 )
 
 
-def _record(delivery: Delivery, error: str | None, permanent: bool, rendered: tuple[str, str] | None) -> None:
+def _record(s: Session, delivery: Delivery, error: str | None, permanent: bool,
+            rendered: tuple[str, str] | None, moment: datetime) -> None:
     """Write the attempt and the delivery's new state: sent, retry later, or failed for good."""
-    moment = now()
     attempts = delivery.attempts + 1
     status, next_at = "queued", moment + backoff(attempts)
     if error is None:
@@ -336,15 +385,14 @@ def _record(delivery: Delivery, error: str | None, permanent: bool, rendered: tu
     elif permanent or attempts >= MAX_ATTEMPTS:
         status, next_at = "failed", None
     subject, body = rendered if rendered is not None else (None, None)
-    with session() as s:
-        connection = s.connection()
-        connection.execute(_ATTEMPT, {"delivery_id": delivery.id, "at": moment, "ok": error is None,
-                                      "error": error})
-        sent_at = moment if error is None else None
-        moved = connection.execute(_OUTCOME, {"b_id": delivery.id, "b_status": status, "b_attempts": attempts,
-                                              "b_error": error, "b_next": next_at, "b_sent": sent_at,
-                                              "b_subject": subject, "b_body": body}).rowcount
-        # Only a row this round moved out of "queued" changes the counts (a retry stays queued).
-        if moved and status != "queued":
-            counts.delivery_changed(s, delivery.journey_id, delivery.step_id,
-                                             delivery.channel_id, status, previous="queued")
+    connection = s.connection()
+    connection.execute(_ATTEMPT, {"delivery_id": delivery.id, "at": moment, "ok": error is None,
+                                  "error": error})
+    sent_at = moment if error is None else None
+    moved = connection.execute(_OUTCOME, {"b_id": delivery.id, "b_status": status, "b_attempts": attempts,
+                                          "b_error": error, "b_next": next_at, "b_sent": sent_at,
+                                          "b_subject": subject, "b_body": body}).rowcount
+    # Only a row this round moved out of "queued" changes the counts (a retry stays queued).
+    if moved and status != "queued":
+        counts.delivery_changed(s, delivery.journey_id, delivery.step_id, delivery.channel_id, status,
+                                previous="queued")
