@@ -184,6 +184,16 @@ class EntryConditions(CamelModel):
         return data
 
 
+# ---- goal -------------------------------------------------------------------------------------------------
+
+class JourneyGoal(CamelModel):
+    """What counts as a conversion: an event of `eventType` within `withinDays` days of entering the journey.
+    A blank event type may be saved in a draft; validation reports it."""
+
+    event_type: str = Field("", max_length=120)
+    within_days: int = Field(7, ge=1, le=365)
+
+
 # ---- API bodies -----------------------------------------------------------------------------------------
 
 class AcceptsAliases(CamelModel):
@@ -202,11 +212,12 @@ class AcceptsAliases(CamelModel):
 
 
 class JourneyDefinition(AcceptsAliases):
-    """The structural part of a journey: what versions are made of."""
+    """The structural part of a journey: what versions are made of (the goal rides along, like layout)."""
 
     max_duration: int = Field(30, ge=1, le=365)
     entry_conditions: EntryConditions = Field(default_factory=EntryConditions)
     steps: list[Step] = Field(default_factory=list, max_length=MAX_STEPS)
+    goal: JourneyGoal | None = None
 
 
 class JourneyCreate(JourneyDefinition):
@@ -229,6 +240,8 @@ class JourneyUpdate(AcceptsAliases):
     max_duration: int | None = Field(None, ge=1, le=365)
     entry_conditions: EntryConditions | None = None
     steps: list[Step] | None = Field(None, max_length=MAX_STEPS)
+    # Sent: the new goal; sent as null: no goal any more; left out: unchanged.
+    goal: JourneyGoal | None = None
     status: JourneyStatus | None = None
     # On resume (paused -> active): push pending wait deadlines back by the time spent paused.
     extend_waits: bool = False
@@ -251,6 +264,7 @@ class JourneyOut(CamelModel):
     updated_at: str
     # Set while the journey is paused.
     paused_at: str | None = None
+    goal: dict[str, Any] | None = None
 
 
 class JourneyDocument(JourneyOut):
@@ -258,6 +272,7 @@ class JourneyDocument(JourneyOut):
 
     entry_conditions: EntryConditions
     steps: list[Step]
+    goal: JourneyGoal | None = None
 
 
 class JourneyPage(CamelModel):
@@ -300,6 +315,9 @@ class Journey(SQLModel, table=True):
     # Stored in wire form (camelCase dicts), exactly as the API shows them.
     entry_conditions: dict[str, Any] = json_field(dict)
     steps: list[dict[str, Any]] = json_field(list)
+    # The journey's goal in wire form ({"eventType", "withinDays"}); NULL when it has none.
+    goal: dict[str, Any] | None = SQLField(default=None, sa_column=Column(SA_JSON(none_as_null=True),
+                                                                           nullable=True))
     version: int = 1
     # Every change bumps it (versions count structural definitions only); writers send what they read.
     revision: int = SQLField(default=1, sa_column_kwargs={"server_default": "1"})

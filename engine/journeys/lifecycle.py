@@ -5,7 +5,8 @@ paused — structural edits if they validate and remove no step that still holds
 read-only. A draft's edits (autosaves) update its one version in place; once activated, every structural
 change (steps, entryConditions, maxDuration; only possible while paused) bumps `version` and stores a
 JourneyVersion row. Moving steps on the canvas (positions only) is layout, not structure: it is saved
-without a new version, and allowed while active or paused.
+without a new version, and allowed while active or paused. So is the goal: it measures, it does not steer
+(a live journey's goal must be complete, though).
 
 Every change also bumps `revision`; a writer may name the revisions it expects (the API's If-Match) and
 gets 412 `stale` when the journey changed since it read it, instead of overwriting that change.
@@ -26,7 +27,7 @@ from engine.core import core, now, session
 from engine.errors import Conflict, Invalid, JourneysError, NotFound
 from engine.ids import new_id
 from engine.journeys.references import load_references
-from engine.journeys.validation import field_path, shape_issues, validate
+from engine.journeys.validation import field_path, goal_issues, shape_issues, validate
 from engine.paging import paginate
 from engine.records import matching
 from models.common import iso
@@ -56,7 +57,7 @@ TRANSITIONS = {
     "paused": ("active", "archived"),
     "archived": (),
 }
-STRUCTURE = ("max_duration", "entry_conditions", "steps")
+STRUCTURE = ("max_duration", "entry_conditions", "steps", "goal")
 # Rows that belong to one journey and go when it is deleted.
 OWNED_ROWS = (
     JourneyVersion, Enrollment, EnrollmentHistory, StepCounter, EdgeCounter, JourneyCounter, SeriesCounter
@@ -146,7 +147,8 @@ def create_journey(data: JourneyCreate) -> JourneyOut:
     definition = _canonical(data)
     row = Journey(id=new_id("jrn"), name=data.name, description=data.description, status="draft",
                   max_duration=definition["maxDuration"], entry_conditions=definition["entryConditions"],
-                  steps=definition["steps"], version=1, created_at=moment, updated_at=moment)
+                  steps=definition["steps"], goal=definition.get("goal"), version=1, created_at=moment,
+                  updated_at=moment)
     with session() as s:
         s.add(row)
         s.add(JourneyVersion(journey_id=row.id, version=1, definition=definition, created_at=moment))
@@ -219,7 +221,8 @@ def delete_journey(journey_id: str) -> None:
 # ---- rules ----------------------------------------------------------------------------------------------
 
 def _apply_fields(s: Session, row: Journey, data: JourneyUpdate, moment: datetime) -> None:
-    given = {name for name in data.model_fields_set if getattr(data, name) is not None}
+    # A goal sent as null is a change too: it removes the goal.
+    given = {name for name in data.model_fields_set if getattr(data, name) is not None or name == "goal"}
     changes = given - {"status", "extend_waits"}
     if not changes:
         return
@@ -241,10 +244,13 @@ def _apply_structure(s: Session, row: Journey, data: JourneyUpdate, moment: date
         "maxDuration": data.max_duration if data.max_duration is not None else row.max_duration,
         "entryConditions": entry,
         "steps": data.steps if data.steps is not None else row.steps,
+        "goal": data.goal if "goal" in data.model_fields_set else row.goal,
     })
     proposed = _canonical(merged)
     if proposed == current:
         return
+    if row.status != "draft" and proposed.get("goal") != current.get("goal"):
+        _require_complete_goal(merged)
     if row.status == "draft" or _without_layout(proposed) == _without_layout(current):
         # A draft's edit, or positions only: no new version; the current one keeps up with the document.
         _store(row, proposed)
@@ -269,6 +275,13 @@ def _require_valid(s: Session, definition: JourneyDefinition, message: str) -> N
     if errors:
         raise Conflict(message, code="validation_failed",
                        details={"issues": [issue.model_dump(by_alias=True) for issue in errors]})
+
+
+def _require_complete_goal(definition: JourneyDefinition) -> None:
+    """A live journey's goal may change without pausing (it only measures), but not to an incomplete one."""
+    issues = goal_issues(definition.goal)
+    if issues:
+        raise Invalid(f"goal: {issues[0].message}", field="goal.eventType")
 
 
 def _check_paused_edit(s: Session, row: Journey, merged: JourneyDefinition, current: dict[str, Any],
@@ -320,7 +333,7 @@ def _transition(s: Session, row: Journey, status: str, extend_waits: bool, momen
 def _content(row: Journey) -> tuple[Any, ...]:
     """What a revision covers: everything a reader of the journey sees, except the update time."""
     return (row.name, row.description, row.status, row.max_duration, row.entry_conditions, row.steps,
-            row.version, row.paused_at)
+            row.goal, row.version, row.paused_at)
 
 
 def _count_revision(row: Journey, before: tuple[Any, ...]) -> None:
@@ -342,19 +355,26 @@ def _row(s: Session, journey_id: str, lock: bool = False) -> Journey:
 def _canonical(definition: JourneyDefinition) -> dict[str, Any]:
     """The stored (and exported) wire form of a definition: camelCase, defaults spelled out, no nulls."""
     dumped = definition.model_dump(by_alias=True, mode="json", exclude_none=True,
-                                   include={"max_duration", "entry_conditions", "steps"})
-    return {"maxDuration": dumped["maxDuration"], "entryConditions": dumped["entryConditions"],
-            "steps": dumped["steps"]}
+                                   include={"max_duration", "entry_conditions", "steps", "goal"})
+    canonical = {"maxDuration": dumped["maxDuration"], "entryConditions": dumped["entryConditions"],
+                 "steps": dumped["steps"]}
+    if "goal" in dumped:
+        canonical["goal"] = dumped["goal"]
+    return canonical
 
 
 def _stored(row: Journey) -> dict[str, Any]:
-    return {"maxDuration": row.max_duration, "entryConditions": row.entry_conditions, "steps": row.steps}
+    stored = {"maxDuration": row.max_duration, "entryConditions": row.entry_conditions, "steps": row.steps}
+    if row.goal is not None:
+        stored["goal"] = row.goal
+    return stored
 
 
 def _store(row: Journey, definition: dict[str, Any]) -> None:
     row.max_duration = definition["maxDuration"]
     row.entry_conditions = definition["entryConditions"]
     row.steps = definition["steps"]
+    row.goal = definition.get("goal")
 
 
 def _definition(row: Journey) -> JourneyDefinition:
@@ -362,8 +382,9 @@ def _definition(row: Journey) -> JourneyDefinition:
 
 
 def _without_layout(definition: dict[str, Any]) -> dict[str, Any]:
+    """The definition without what only shows or measures it (positions, the goal): no new version."""
     steps = [{key: value for key, value in step.items() if key != "position"} for step in definition["steps"]]
-    return {**definition, "steps": steps}
+    return {**definition, "steps": steps, "goal": None}
 
 
 def _changed_fields(current: dict[str, Any], proposed: dict[str, Any]) -> set[str]:
@@ -376,7 +397,7 @@ def _out(row: Journey) -> JourneyOut:
         max_duration=row.max_duration, entry_conditions=row.entry_conditions, steps=row.steps,
         version=row.version, revision=row.revision, created_at=iso(row.created_at) or "",
         updated_at=iso(row.updated_at) or "",
-        paused_at=iso(row.paused_at),
+        paused_at=iso(row.paused_at), goal=row.goal,
     )
 
 

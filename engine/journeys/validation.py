@@ -25,6 +25,7 @@ from models.journey import (
     DecideStep,
     ExitStep,
     JourneyDefinition,
+    JourneyGoal,
     SendStep,
     SplitStep,
     StepBase,
@@ -58,6 +59,7 @@ def validate(definition: JourneyDefinition, refs: References) -> list[Validation
     """Every finding about `definition`, errors and warnings, entry conditions first, then steps in order."""
     found = _Findings()
     _check_entry(definition, refs, found)
+    found.items.extend(goal_issues(definition.goal))
     if not definition.steps:
         found.error("no_steps", "the journey has no steps")
         return found.items
@@ -118,6 +120,15 @@ def _check_entry(definition: JourneyDefinition, refs: References, found: _Findin
     if not entry.segment_id and not entry.event_type:
         found.warning("no_entry_trigger",
                       "no entry segment or event: customers enter only when enrolled by hand")
+
+
+def goal_issues(goal: JourneyGoal | None) -> list[ValidationIssue]:
+    """What is missing from a goal (its day range, 1 to 365, is enforced by its shape)."""
+    found = _Findings()
+    if goal is not None and not goal.event_type.strip():
+        found.error("incomplete_goal", "the goal needs the event type that counts as a conversion "
+                                       "(for example purchase)")
+    return found.items
 
 
 def _unique_steps(steps: list[Any], found: _Findings) -> dict[str, StepBase]:

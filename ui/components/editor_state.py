@@ -10,7 +10,7 @@ from engine.journeys.graph import ENTRY_ID
 from engine.journeys.layout import layout, step_outputs
 from ui.components.flow_model import TYPE_NAMES
 
-EDITABLE = ("name", "description", "maxDuration", "entryConditions", "steps")
+EDITABLE = ("name", "description", "maxDuration", "entryConditions", "steps", "goal")
 HISTORY_LIMIT = 200
 
 Document = dict[str, Any]
@@ -58,7 +58,8 @@ class EditorState:
         self.version: int = journey["version"]
         # The revision this copy was loaded at or last saved as: a save only applies on top of it.
         self.revision: int = journey["revision"]
-        self.doc: Document = {key: copy.deepcopy(journey[key]) for key in EDITABLE}
+        # The goal is optional (a document without one has none).
+        self.doc: Document = {key: copy.deepcopy(journey.get(key)) for key in EDITABLE}
         self.saved: Document = copy.deepcopy(self.doc)
         self._undo: list[Document] = []
         self._redo: list[Document] = []

@@ -1,12 +1,16 @@
-"""The journey settings panel: name, description, maximum duration, entry conditions and re-entry."""
+"""The journey settings panel: name, description, maximum duration, entry conditions, re-entry and goal."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from nicegui import ui
 
 from ui.components.step_panels_base import PanelContext, cel_field, choice
+from ui.layout import may
+
+DEFAULT_GOAL_DAYS = 7
 
 REENTRY = {
     "skip_if_active": "Skip while enrolled",
@@ -115,3 +119,40 @@ def settings_panel(ctx: PanelContext, *, structure_locked: bool) -> None:
     if structure_locked:
         for element in locked:
             element.disable()
+    goal_fields(doc.get("goal"), lambda goal: set_doc("goal", goal), editable=not archived and may("editor"))
+
+
+def goal_fields(goal: dict[str, Any] | None, on_change: Callable[[dict[str, Any] | None], None], *,
+                editable: bool) -> None:
+    """The goal: an event type and a window in days. A blank event type means no goal. It only measures,
+    so it stays editable while the journey runs."""
+    days = {"value": (goal or {}).get("withinDays", DEFAULT_GOAL_DAYS)}
+
+    def emit(event_type: str | None, within: Any) -> None:
+        days["value"] = max(1, min(365, int(within or DEFAULT_GOAL_DAYS)))
+        kind = (event_type or "").strip()
+        on_change({"eventType": kind, "withinDays": days["value"]} if kind else None)
+
+    ui.label("Goal").classes("text-sm font-semibold mt-2")
+    event = (
+        ui.input("Counts as converted: event type", value=(goal or {}).get("eventType", ""),
+                 placeholder="e.g. purchase")
+        .props("outlined dense clearable")
+        .classes("w-full")
+        .mark("goal-event")
+    )
+    within = (
+        ui.number("… within days of entering", value=days["value"], min=1, max=365, precision=0)
+        .props("outlined dense")
+        .classes("w-full")
+        .mark("goal-days")
+    )
+    event.on_value_change(lambda e: emit(e.value, within.value))
+    within.on_value_change(lambda e: emit(event.value, e.value))
+    ui.label(
+        "The monitor shows how many customers converted, per split branch and per end step, and which "
+        "branch wins. Leave the event type empty for no goal; it can change while the journey runs."
+    ).classes("text-xs text-grey-7")
+    if not editable:
+        event.disable()
+        within.disable()

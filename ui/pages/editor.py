@@ -32,6 +32,10 @@ from ui.components.test_run import simulation_panel
 from ui.layout import frame, guard, may
 
 AUTOSAVE_SECONDS = 0.8
+ISSUE_CHIPS = 4  # issues shown as chips on the strip; every one is in the summary's menu
+# Height of what surrounds the editor (header and page padding), and of the role notice some roles see.
+EDITOR_CHROME_PX = 96
+ROLE_NOTICE_PX = 40
 STATUS_COLORS = {"draft": "grey-7", "active": "positive", "paused": "warning", "archived": "grey-5"}
 LEAVE_GUARD = """<script>
 window.addEventListener('beforeunload', (e) => {
@@ -41,13 +45,14 @@ window.addEventListener('beforeunload', (e) => {
 
 
 def _tool(label: str, icon: str, action: Callable[[], Any] | None, marker: str, *, tip: str = "",
-          colour: str = "") -> ui.button:
-    """A toolbar button: flat (icon-only ones round), or filled in `colour` for the status actions."""
+          colour: str = "", name: str = "") -> ui.button:
+    """A toolbar button: flat (icon-only ones round, named `name` for screen readers and tests), or filled
+    in `colour` for the status actions."""
     button = ui.button(label, icon=icon, on_click=action).mark(marker)
     if colour:
-        button.props(f"unelevated dense no-caps color={colour}")
+        button.props(f"unelevated dense color={colour}")
     else:
-        button.props("flat dense no-caps" + ("" if label else " round"))
+        button.props("flat dense" + ("" if label else f' round aria-label="{name or tip}"'))
     return button.tooltip(tip) if tip else button
 
 
@@ -90,22 +95,25 @@ class Editor:
         self.save_timer: ui.timer | None = None
         self.unsaved_flag = False
         ui.add_body_html(LEAVE_GUARD)
-        self._toolbar()
-        with ui.row().classes("w-full no-wrap items-stretch gap-3"):
-            self.canvas = (
-                FlowCanvas(self.state.doc, readonly=self.structure_locked, refs=self.refs)
-                .classes("grow min-w-0")
-                .style("height: calc(100vh - 230px)")
-                .mark("canvas")
-            )
-            self.dock = (
-                ui.card()
-                .classes("w-96 shrink-0 p-3 gap-2 overflow-y-auto")
-                .props("flat bordered")
-                .style("height: calc(100vh - 230px)")
-                .mark("dock")
-            )
-        self.issue_box = ui.column().classes("w-full gap-1").mark("issues")
+        # Toolbar, issue strip and canvas fill the window below the header: nothing to scroll to.
+        chrome = EDITOR_CHROME_PX + (0 if may("admin") else ROLE_NOTICE_PX)
+        with ui.column().classes("w-full gap-2 no-wrap").style(f"height: calc(100vh - {chrome}px)"):
+            self._toolbar()
+            with ui.row().classes("w-full no-wrap items-stretch gap-3 grow min-h-0"):
+                self.canvas = (
+                    FlowCanvas(self.state.doc, readonly=self.structure_locked, refs=self.refs)
+                    .classes("grow min-w-0")
+                    .style("height: 100%")
+                    .mark("canvas")
+                )
+                # Docked beside the canvas; the canvas keeps its zoom and keeps the selected step in view.
+                self.dock = (
+                    ui.card()
+                    .classes("w-96 shrink-0 p-3 gap-2 overflow-y-auto")
+                    .props("flat bordered data-dock")
+                    .style("height: 100%")
+                    .mark("dock")
+                )
         for event, handler in (
             ("step_drop", self.on_drop),
             ("nodes_moved", self.on_moved),
@@ -136,42 +144,55 @@ class Editor:
     # ---- layout ---------------------------------------------------------------------------------------
 
     def _toolbar(self) -> None:
-        with ui.row().classes("w-full items-center gap-2"):
+        # One line at 1280 px in every status: the title gives way (ellipsis), secondary actions are icons.
+        with ui.row().classes("w-full items-center gap-1 no-wrap").props("data-toolbar"):
             ui.button(icon="arrow_back", on_click=lambda: ui.navigate.to("/journeys")).props(
-                "flat round dense"
+                'flat round dense aria-label="All journeys"'
             ).tooltip("All journeys")
-            self.title = ui.label(self.state.doc["name"]).classes("text-xl font-semibold").mark("title")
-            self.status_badge = ui.badge().classes("text-sm").mark("status")
-            self.version_label = ui.label().classes("text-sm text-grey-7").mark("version")
-            self.save_label = ui.label().classes("text-sm").mark("save-state")
+            self.title = ui.label(self.state.doc["name"]).classes(
+                "text-xl font-semibold truncate min-w-0 shrink"
+            ).mark("title")
+            self.status_badge = ui.badge().classes("text-sm shrink-0").mark("status")
+            self.version_label = ui.label().classes("text-xs text-grey-7 whitespace-nowrap").mark("version")
+            self.save_label = ui.label().classes("text-xs whitespace-nowrap").mark("save-state")
             ui.space()
-            self.undo_button = _tool("", "undo", self.undo, "undo", tip="Undo (Ctrl/Cmd+Z)")
-            self.redo_button = _tool("", "redo", self.redo, "redo", tip="Redo (Ctrl/Cmd+Shift+Z)")
-            self.layout_button = _tool("Auto-layout", "auto_graph", self.auto_layout, "auto-layout")
-            _tool("", "fit_screen", lambda: self.canvas.fit(), "fit", tip="Fit to view")
+            self.undo_button = _tool("", "undo", self.undo, "undo", tip="Undo (Ctrl/Cmd+Z)", name="Undo")
+            self.redo_button = _tool("", "redo", self.redo, "redo", tip="Redo (Ctrl/Cmd+Shift+Z)",
+                                     name="Redo")
+            self.layout_button = _tool("", "auto_graph", self.auto_layout, "auto-layout",
+                                       tip="Auto-layout: arrange the steps left to right", name="Auto-layout")
+            _tool("", "fit_screen", lambda: self.canvas.fit(), "fit", tip="Fit the whole journey in view",
+                  name="Fit to view")
+            ui.separator().props("vertical").classes("mx-1")
             _tool("Settings", "tune", lambda: self.open_panel("settings"), "open-settings")
             _tool("Test run", "science", lambda: self.open_panel("test"), "open-test")
             with ui.link(target=f"/journeys/{self.state.journey_id}/monitor").classes("no-underline"):
-                _tool("Monitor", "monitor_heart", None, "open-monitor",
-                      tip="Live counts, deliveries and enrollments")
+                _tool("", "monitor_heart", None, "open-monitor",
+                      tip="Monitor: live counts, deliveries and enrollments", name="Monitor")
             EnrollAction(self.state.journey_id, self.state, "status")
-            self.save_button = _tool("Save", "save", self.save_now, "save")
+            self.save_button = _tool("", "save", self.save_now, "save",
+                                     tip="Save now (changes also save by themselves)", name="Save")
             self.activate_button = _tool("Activate", "play_arrow", lambda: self.set_status("active"),
                                          "activate", colour="positive")
-            self.pause_button = _tool("Pause to edit", "pause", lambda: self.set_status("paused"), "pause",
-                                      colour="warning")
+            self.pause_button = _tool("Pause", "pause", lambda: self.set_status("paused"), "pause",
+                                      colour="warning", tip="Pause the journey to change its structure")
             self.resume_button = _tool("Resume", "play_arrow", lambda: self.set_status("active"), "resume",
                                        colour="positive")
-            self.archive_button = _tool("Archive", "inventory_2", self.confirm_archive, "archive").props(
+            self.archive_button = _tool("", "inventory_2", self.confirm_archive, "archive",
+                                        tip="Archive: end every enrollment, read-only", name="Archive").props(
                 "color=negative")
             for button in (self.activate_button, self.pause_button, self.resume_button):
                 guard(button, "editor")
             guard(self.archive_button, "admin")
-        # One line, always there, so the canvas below never shifts: why activation is blocked, or the lock.
-        with ui.row().classes("w-full items-center gap-2 text-sm").style("min-height: 1.5rem"):
-            self.blocked_label = ui.label().classes("text-negative").mark("activate-reason")
+        # One line, always there, so the canvas below never shifts: the lock, why activation is blocked, and
+        # the validation issues (each selects its step); every issue is in the menu behind the summary.
+        with ui.row().classes("w-full items-center gap-2 text-sm no-wrap overflow-hidden").style(
+            "height: 2rem"
+        ).props("data-issues"):
             self.lock_icon = ui.icon("lock").classes("text-warning")
-            self.lock_label = ui.label().mark("locked-banner")
+            self.lock_label = ui.label().classes("whitespace-nowrap").mark("locked-banner")
+            self.blocked_label = ui.label().classes("text-negative whitespace-nowrap").mark("activate-reason")
+            self.issue_box = ui.row().classes("items-center gap-1 no-wrap min-w-0").mark("issues")
 
     def refresh(self, panel: bool = False) -> None:
         """After any change: redraw and update the toolbar now, and validate in the background."""
@@ -222,13 +243,13 @@ class Editor:
         if errors and state.status in ("draft", "paused"):
             reason = (
                 f"Cannot {'activate' if state.status == 'draft' else 'resume'}: {len(errors)} "
-                f"error{'s' if len(errors) != 1 else ''} to fix (see the list below)."
+                f"error{'s' if len(errors) != 1 else ''} to fix"
             )
         self.activate_button.set_enabled(not errors)
         self.resume_button.set_enabled(not errors)
         self.blocked_label.text = reason
         lock = {
-            "active": "Active: the structure is read-only (rename in Settings). Pause to edit it.",
+            "active": "Active: the structure is read-only (rename in Settings); pause to edit it.",
             "archived": "Archived: this journey is read-only.",
         }.get(state.status, "")
         self.lock_label.text = lock
@@ -245,29 +266,34 @@ class Editor:
         names = {step["id"]: step.get("name") or step["id"] for step in self.state.doc["steps"]}
         with self.issue_box:
             if not self.issues:
-                ui.label("✓ No problems found").classes("text-positive text-sm").mark("issues-summary")
+                ui.label("✓ No problems found").classes("text-positive whitespace-nowrap").mark(
+                    "issues-summary")
                 return
-            ui.label(
-                f"{len(errors)} error{'s' if len(errors) != 1 else ''} · "
-                f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}"
-            ).classes("text-sm font-semibold").mark("issues-summary")
-            for issue in self.issues:
+            summary = (f"{len(errors)} error{'s' if len(errors) != 1 else ''} · "
+                       f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}")
+            with ui.button(summary, icon="checklist").props("flat dense size=sm").classes(
+                "shrink-0"
+            ).mark("issues-summary"), ui.menu().props("max-height=60vh"):
+                for issue in self.issues:
+                    step_id = issue.get("stepId")
+                    label = f"{names.get(step_id, step_id) if step_id else 'Journey'}: {issue['message']}"
+                    ui.menu_item(label, lambda s=step_id: self.select_step(s)).props(
+                        f'data-issue-menu-step="{step_id or ""}"'
+                    ).mark("issue-menu-item")
+            for issue in self.issues[:ISSUE_CHIPS]:
                 error = issue["severity"] == "error"
                 step_id = issue.get("stepId")
-                with (
-                    ui.row()
-                    .classes("items-center gap-2 cursor-pointer hover:bg-grey-2 rounded px-2")
+                where = names.get(step_id, step_id) if step_id else "Journey"
+                (
+                    ui.chip(f"{where}: {issue['message']}", icon="error" if error else "warning",
+                            color="red-1" if error else "orange-1",
+                            text_color="negative" if error else "warning",
+                            on_click=lambda s=step_id: self.select_step(s))
+                    .props(f'dense clickable data-issue-step="{step_id or ""}"')
+                    .classes("max-w-[18rem] shrink-0")
+                    .tooltip(f"{where}: {issue['message']} (click to open the step)")
                     .mark("issue-item", f"issue-{step_id or 'journey'}")
-                    .props(f'data-issue-step="{step_id or ""}"') as item
-                ):
-                    ui.icon("error" if error else "warning").classes(
-                        "text-negative" if error else "text-warning"
-                    )
-                    ui.label(names.get(step_id, step_id) if step_id else "Journey").classes(
-                        "font-medium text-sm"
-                    )
-                    ui.label(issue["message"]).classes("text-sm")
-                item.on("click", lambda _=None, s=step_id: self.select_step(s))
+                )
 
     # ---- panels ---------------------------------------------------------------------------------------
 
@@ -294,7 +320,7 @@ class Editor:
                 ui.button(icon="close", on_click=self.close_panel).props("flat round dense").tooltip(
                     "Close (Esc)"
                 ).mark("close-panel")
-            with ui.column().classes("w-full gap-2"):
+            with ui.column().classes("w-full gap-2").props(f'data-panel="{self.panel}"'):
                 if self.panel == "step" and self.panel_step:
                     step_panel(self.panel_step, self._context())
                 elif self.panel == "settings":
@@ -431,7 +457,7 @@ class Editor:
             if not state.dirty or state.status == "archived":
                 self.save_error = None if not state.dirty else "the journey is archived"
                 return not state.dirty
-            fields = ("name", "description") if self.structure_locked else tuple(state.doc)
+            fields = ("name", "description", "goal") if self.structure_locked else tuple(state.doc)
             sent = copy.deepcopy({field: state.doc[field] for field in fields})
             try:
                 saved = await run.io_bound(_store, state.journey_id, sent, state.revision)
