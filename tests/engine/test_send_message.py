@@ -28,7 +28,8 @@ def message_send(template: dict[str, Any] | None = None, **config: Any) -> dict[
 
 
 def findings(step: dict[str, Any]) -> list[tuple[str, str]]:
-    definition = JourneyDefinition.model_validate({"entryConditions": {"eventType": "signup"}, "steps": [step]})
+    document = {"entryConditions": {"eventType": "signup"}, "steps": [step]}
+    definition = JourneyDefinition.model_validate(document)
     return [(issue.code, issue.message) for issue in validate(definition, REFS)]
 
 
@@ -51,7 +52,8 @@ def test_message_template_syntax_is_checked_like_offer_creatives() -> None:
     assert problems[0][1].startswith("message subject: ")
     assert problems[1][1].startswith("message body: ")
     # An offer with a broken override is refused too, not only a message-only send.
-    assert [code for code, _ in findings(message_send({"body": "{{ }}"}, offerId="off_1"))] == ["invalid_template"]
+    with_offer = message_send({"body": "{{ }}"}, offerId="off_1")
+    assert [code for code, _ in findings(with_offer)] == ["invalid_template"]
 
 
 def test_message_only_send_delivers_the_rendered_text_to_the_in_app_inbox(

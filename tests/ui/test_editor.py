@@ -312,7 +312,7 @@ async def test_test_run_highlights_the_simulated_path_and_lists_the_trace(user: 
     user.find(marker="test-run").click()
     await user.should_see(marker="test-ended")
     ended = next(iter(user.find(marker="test-ended").elements)).text
-    assert ended == "Ended as: exited"
+    assert ended == "Reached Exit 'Bye'"
     assert canvas.props["highlight"] == {"steps": ["wait", "bye"], "edges": ["__entry__->wait", "wait->bye"]}
     set_value(user, "test-attributes", "[1, 2]")
     user.find(marker="test-run").click()
@@ -430,7 +430,7 @@ async def test_test_run_can_use_an_existing_customer(user: User) -> None:
     assert "cus_0000" in next(iter(user.find(marker="test-customer").elements)).props["_autocomplete"]
     set_value(user, "test-customer", "cus_0000")
     user.find(marker="test-run").click()
-    await user.should_see("Ended as: exited")
+    await user.should_see("Reached Exit 'Bye'")
     assert canvas.props["highlight"]["steps"] == ["wait", "bye"]
     set_value(user, "test-customer", "cus_nobody")
     user.find(marker="test-run").click()

@@ -73,7 +73,7 @@ def step_summary(step: dict[str, Any], refs: References = NO_NAMES,
         operations = config.get("operations") or []
         if not operations:
             return "no changes yet"
-        text = _operation(operations[0], refs)
+        text = operation_words(operations[0], refs)
         return f"{text} +{len(operations) - 1} more" if len(operations) > 1 else text
     if kind == "split":
         paths = config.get("paths") or []
@@ -96,7 +96,8 @@ def _send_summary(config: dict[str, Any], refs: References, decided_by: dict[str
     return f"{channel} · {what}"
 
 
-def _operation(operation: dict[str, Any], refs: References) -> str:
+def operation_words(operation: dict[str, Any], refs: References) -> str:
+    """One update operation in words, e.g. "add to Under 30", "set vip"."""
     op = operation.get("op", "")
     if op in ("addSegment", "removeSegment"):
         segment = operation.get("segmentId")

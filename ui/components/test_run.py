@@ -1,20 +1,24 @@
-"""The editor's Test-run panel: simulate one customer through the unsaved document; show path and trace."""
+"""The editor's Test-run panel: simulate one customer through the unsaved document; show the path on the
+canvas and the trace in words (names, condition values, chosen offers) with a preview of each message."""
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
-from nicegui import ui
+from nicegui import run, ui
 
 from engine.audience import customers
 from engine.errors import JourneysError
 from engine.journeys.graph import ENTRY_ID
+from engine.journeys.references import References
 from engine.runtime.simulator import simulate
 from ui.components.flow_canvas import FlowCanvas
+from ui.components.flow_model import TYPE_NAMES, name_of, operation_words
 
 EXAMPLE = '{"country": "DE", "age": 24}'
 RESPONSES = {"": "No response", "click": "Clicks", "conversion": "Converts", "dismiss": "Dismisses"}
@@ -41,6 +45,119 @@ def elapsed(start: str, moment: str) -> str:
     return f"+{hours // 24}d {hours % 24}h" if hours >= 24 else f"+{hours}h {minutes}m"
 
 
+def quoted(text: str) -> str:
+    return f"'{text}'"
+
+
+def value_text(value: Any) -> str:
+    """A value read by a condition, as a person reads it (missing, text, numbers, lists)."""
+    if value is None:
+        return "missing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and math.isfinite(value):
+        return f"{value:g}"
+    if isinstance(value, str):
+        return quoted(value)
+    return json.dumps(value, default=str)
+
+
+def condition_lines(detail: dict[str, Any]) -> list[str]:
+    """One line per branch condition checked: held or not, its expression and the values it read."""
+    lines = []
+    for condition in detail.get("conditions") or []:
+        mark = "✓" if condition.get("value") else "✗"
+        read = (condition.get("values") or {}).items()
+        values = ", ".join(f"{path} = {value_text(value)}" for path, value in read)
+        line = f"{mark} {quoted(condition.get('label', ''))}: {condition.get('expression', '')}"
+        line += f" with {values}" if values else ""
+        if condition.get("error"):
+            line += f" (counts as false: {condition['error']})"
+        lines.append(line)
+    return lines
+
+
+def describe(item: dict[str, Any], refs: References, step_names: dict[str, str] | None = None) -> str:
+    """One trace item in words, e.g. "Decide 'Pick offer': chose 'Summer sale' (score 0.42) of 3 eligible"."""
+    kind = item.get("type", "")
+    detail = item.get("detail") or {}
+    outcome = item.get("outcome")
+    name = quoted(item.get("name") or item.get("stepId", ""))
+    step = f"{TYPE_NAMES.get(kind, kind.title() or 'Step')} {name}"
+    if outcome == "failed":
+        return f"{step} failed: {detail.get('error', 'unknown error')}"
+    if kind == "wait":
+        duration, unit = detail.get("duration"), detail.get("unit") or "days"
+        text = f"Wait {duration} {unit[:-1] if duration == 1 else unit}" if duration else "Wait"
+        return f"{text} or until event {detail['untilEvent']}" if detail.get("untilEvent") else text
+    if kind == "decide":
+        chosen = detail.get("chosen") or [
+            {"name": name_of(refs.offers, offer)} for offer in detail.get("offers") or []]
+        if not chosen:
+            return f"{step}: no offer qualified ({detail.get('filtered', 0)} filtered out)"
+        picks = ", ".join(
+            quoted(offer.get("name") or offer.get("offerId", ""))
+            + (f" (score {offer['score']:.2g})" if isinstance(offer.get("score"), int | float) else "")
+            for offer in chosen)
+        eligible = f" of {detail['eligible']} eligible" if detail.get("eligible") else ""
+        return f"{step}: chose {picks}{eligible}"
+    if kind == "branch":
+        matched = detail.get("matched")
+        if matched:
+            return f"{step} → {quoted(matched)}"
+        return f"{step}: no condition held → default" if outcome == "default" else \
+            f"{step}: no condition held and no default"
+    if kind == "send":
+        channel = quoted(name_of(refs.channels, detail.get("channelId") or ""))
+        if outcome == "no_offer":
+            return f"{step} via {channel}: nothing to send ({detail.get('reason', 'no offer')})"
+        offer = detail.get("offerId")
+        return f"{step} via {channel}" + (f", offer {quoted(name_of(refs.offers, offer))}" if offer else "")
+    if kind == "update":
+        operations = detail.get("operations") or []
+        return f"{step}: " + (", ".join(operation_words(op, refs) for op in operations) or "no changes")
+    if kind == "split":
+        return f"{step} → path {quoted(detail.get('path') or '')}"
+    if kind == "exit":
+        return f"Reached Exit {name} (reason: {detail.get('reason')})"
+    return f"{step}: {outcome}"
+
+
+def ending(outcome: dict[str, Any]) -> str:
+    """How the run ended, in words: reached an Exit step, completed (ran past the last step), ..."""
+    trace = outcome.get("trace") or []
+    last = trace[-1] if trace else {}
+    name = quoted(last.get("name") or last.get("stepId") or "")
+    ended = outcome.get("endedAs")
+    if ended == "exited" and last.get("type") == "exit" and last.get("outcome") == "exited":
+        return f"Reached Exit {name}"
+    if ended == "exited":
+        reason = outcome.get("exitReason") or "exited"
+        if reason == "max_duration":
+            return "Exited: the journey's maximum duration passed"
+        return f"Exited: {reason}"
+    if ended == "completed":
+        return f"Completed: the path ends after {name}"
+    if ended == "failed":
+        return f"Failed at {name}: {outcome.get('error') or 'see the trace'}"
+    return f"Still waiting at {name}"
+
+
+def preview(detail: dict[str, Any]) -> None:
+    """The message a send would deliver, rendered for the test customer (or why it cannot be)."""
+    if detail.get("previewError"):
+        problem = ui.label(f"✗ {detail['previewError']}").classes("text-xs text-negative pl-16")
+        problem.mark("test-preview-error")
+        return
+    message = detail.get("preview")
+    if not message:
+        return
+    with ui.card().props("flat bordered").classes("ml-16 p-2 gap-1").mark("test-preview"):
+        if message.get("subject"):
+            ui.label(message["subject"]).classes("text-sm font-semibold").mark("test-preview-subject")
+        ui.label(message.get("body") or "").classes("text-sm whitespace-pre-wrap").mark("test-preview-body")
+
+
 def simulation_panel(document: Callable[[], dict[str, Any]], canvas: FlowCanvas) -> None:
     ui.label("Test run").classes("text-lg font-semibold")
     ui.label(
@@ -64,7 +181,7 @@ def simulation_panel(document: Callable[[], dict[str, Any]], canvas: FlowCanvas)
         with result:
             ui.label(message).classes("text-negative text-sm").mark("test-error")
 
-    def run() -> None:
+    async def run_test() -> None:
         result.clear()
         try:
             extra = json.loads(attributes.value or "{}")
@@ -75,30 +192,32 @@ def simulation_panel(document: Callable[[], dict[str, Any]], canvas: FlowCanvas)
             return
         events = [{"type": "response", "afterMinutes": 60, "properties": {"outcome": response.value}}]
         try:
-            outcome = simulate(
-                document=document(),
-                customer_id=customer.value or None,
-                customer_attributes=extra or None,
-                events=events if response.value else None,
+            outcome = await run.io_bound(
+                simulate, document=document(), customer_id=customer.value or None,
+                customer_attributes=extra or None, events=events if response.value else None,
             )
         except JourneysError as error:
             fail(error.message)
             return
+        if outcome is None:  # the app is shutting down
+            return
+        show(outcome)
+
+    def show(outcome: dict[str, Any]) -> None:
         trace = outcome.get("trace") or []
         steps, edges = path_of(trace)
         canvas.highlight(steps, edges)
         start = trace[0].get("at", "") if trace else ""
         with result:
-            ui.label(f"Ended as: {outcome.get('endedAs')}").classes("font-semibold").mark("test-ended")
+            ui.label(ending(outcome)).classes("font-semibold").mark("test-ended")
+            ui.label("Entry").classes("text-sm font-medium pl-16")
             for item in trace:
-                with ui.row().classes("w-full gap-2 items-baseline no-wrap"):
+                with ui.row().classes("w-full gap-2 items-baseline no-wrap").mark("test-step"):
                     ui.label(elapsed(start, item.get("at", ""))).classes("text-xs font-mono text-grey-7 w-14")
-                    ui.label(item.get("stepId") or "").classes("text-sm font-medium")
-                    ui.label(str(item.get("outcome") or "")).classes("text-xs")
-                detail = item.get("detail")
-                if detail:
-                    ui.label(json.dumps(detail, default=str)[:300]).classes(
-                        "text-xs text-grey-7 font-mono pl-16"
-                    )
+                    ui.label(describe(item, canvas.refs)).classes("text-sm").mark("test-step-text")
+                for line in condition_lines(item.get("detail") or {}):
+                    ui.label(line).classes("text-xs text-grey-8 font-mono pl-16").mark("test-condition")
+                if item.get("type") == "send":
+                    preview(item.get("detail") or {})
 
-    ui.button("Run", icon="play_arrow", on_click=run).props("unelevated no-caps").mark("test-run")
+    ui.button("Run", icon="play_arrow", on_click=run_test).props("unelevated no-caps").mark("test-run")

@@ -1,4 +1,5 @@
-"""Deliveries: the outbox as tiles per status and a paginated, filterable table; a row opens its attempts.
+"""Deliveries: the outbox as tiles per status and a paginated, filterable table in names (customer, channel,
+offer or "message", journey and step; ids as secondary text); a row opens its attempts.
 
 The page follows the live bus: dispatcher rounds and runner batches trigger at most one re-read per
 REFRESH_DELAY, done off the event loop.
@@ -11,6 +12,7 @@ from typing import Any
 from nicegui import run, ui
 
 from engine.delivery import channels_admin, deliveries
+from engine.delivery.delivery_names import get_named_delivery, list_named_deliveries
 from engine.errors import JourneysError
 from engine.monitoring import live
 from models.channels import DELIVERY_STATUSES
@@ -21,10 +23,14 @@ from ui.layout import frame
 PAGE_SIZE = 25
 REFRESH_DELAY = 1.0  # seconds: live deltas within this window become one refresh
 STATUS_COLOURS = {"queued": "#6366f1", "sent": "#10b981", "failed": "#ef4444", "suppressed": "#94a3b8"}
-COLUMNS = [column("createdAt", "Queued"), column("customerId", "Customer"), column("channelId", "Channel"),
-           column("offerId", "Offer"), column("journeyId", "Journey"), column("status", "Status"),
-           column("attempts", "Attempts", "right"),
+COLUMNS = [column("createdAt", "Queued"), column("customer", "Customer"), column("channel", "Channel"),
+           column("content", "Offer / message"), column("journey", "Journey · step"),
+           column("status", "Status"), column("attempts", "Attempts", "right"),
            column("lastError", "Last error", classes="max-w-xs truncate"), column("sentAt", "Sent")]
+# Cells that show a name with its id (or more) under it as secondary text: column -> (main, secondary) fields.
+NAMED_CELLS = {"customer": ("customer", "customerId"), "channel": ("channel", "channelId"),
+               "content": ("content", "offerId"), "journey": ("journey", "stepName")}
+MESSAGE = "message"  # what the offer column says for a message written in the send step
 
 
 @ui.page("/deliveries")
@@ -41,7 +47,16 @@ def _channel_names() -> dict[str, str]:
 
 def _row(item: dict[str, Any]) -> dict[str, Any]:
     return {**item, "createdAt": when(item["createdAt"], ""), "sentAt": when(item["sentAt"], ""),
-            "lastError": item["lastError"] or ""}
+            "lastError": item["lastError"] or "", "customer": item["customerName"] or item["customerId"],
+            "channel": item["channelName"], "content": item["offerName"] or MESSAGE,
+            "journey": item["journeyName"] or "—"}
+
+
+def _named_cell(main: str, secondary: str) -> str:
+    """A q-td slot: the name, and the id (or step) as small secondary text when it says something more."""
+    return (f'<q-td :props="props"><div>{{{{ props.row.{main} }}}}</div>'
+            f'<div v-if="props.row.{secondary} && props.row.{secondary} !== props.row.{main}" '
+            f'class="text-xs text-slate-500">{{{{ props.row.{secondary} }}}}</div></q-td>')
 
 
 class DeliveryTable:
@@ -85,6 +100,8 @@ class DeliveryTable:
         colours = "{" + ", ".join(f"{name}: '{colour}'" for name, colour in STATUS_COLOURS.items()) + "}"
         table.add_slot("body-cell-status", f"""<q-td :props="props"><q-badge
             :style="{{background: {colours}[props.value]}}" :label="props.value" /></q-td>""")
+        for name, (main, secondary) in NAMED_CELLS.items():
+            table.add_slot(f"body-cell-{name}", _named_cell(main, secondary))
         table.on("rowClick", lambda event: self.open_detail(event.args[1]["id"]))
         live.bus.subscribe(self.on_delta)
 
@@ -97,7 +114,7 @@ class DeliveryTable:
 
     def fetch(self, limit: int, offset: int) -> dict[str, Any]:
         """One page of the outbox under the filters (blocking database work)."""
-        return deliveries.list_deliveries(
+        return list_named_deliveries(
             customer_id=self.customer.value or None, channel_id=self.channel.value or None,
             status=self.status.value or None, journey_id=self.journey.value or None,
             limit=limit, offset=offset)
@@ -113,7 +130,7 @@ class DeliveryTable:
 
     async def open_detail(self, delivery_id: str) -> None:
         try:
-            item = await run.io_bound(deliveries.get_delivery, delivery_id)
+            item = await run.io_bound(get_named_delivery, delivery_id)
         except JourneysError as error:
             notify_problem(error)
             return
@@ -122,7 +139,13 @@ class DeliveryTable:
                 ui.label(item["id"]).classes("text-lg font-semibold")
                 ui.space()
                 ui.badge(item["status"], color=None).style(f"background: {STATUS_COLOURS[item['status']]}")
-            ui.label(f"{item['customerId']} via {item['channelId']} · offer {item['offerId'] or '—'} · "
+            customer = item["customerName"] or item["customerId"]
+            content = f"offer {item['offerName']}" if item["offerName"] else "a message written in the step"
+            ui.label(f"To {customer} via {item['channelName']}: {content}").classes("text-sm").mark(
+                "delivery-summary")
+            if item["journeyName"]:
+                ui.label(f"Journey {item['journeyName']} · step {item['stepName']}").classes("text-sm")
+            ui.label(f"{item['customerId']} · {item['channelId']} · {item['offerId'] or 'no offer'} · "
                      f"key {item['idempotencyKey']}").classes("text-xs text-slate-500")
             if item["subject"] is not None or item["body"] is not None:
                 ui.label(item["subject"] or "").classes("font-semibold")

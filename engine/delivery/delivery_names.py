@@ -1,0 +1,69 @@
+"""Deliveries as a person reads them: each with the names of its customer, channel, offer (None for a message
+written in the send step), journey and step beside the ids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from engine.audience.customer_profile import JourneyNames, step_names
+from engine.audience.customer_search import display_name
+from engine.core import core
+from engine.delivery import deliveries
+from models.audience import Customer
+from models.channels import Channel
+from models.journey import Journey
+from models.offers import Offer
+
+
+def list_named_deliveries(**filters: Any) -> dict[str, Any]:
+    """`deliveries.list_deliveries(**filters)` with `customerName`, `channelName`, `offerName`, `journeyName`
+    and `stepName` on every item (a name nobody set falls back to the id; a customer without one to "")."""
+    page = deliveries.list_deliveries(**filters)
+    with core().db.reader() as s:
+        page["data"] = name_deliveries(s, page["data"])
+    return page
+
+
+def get_named_delivery(delivery_id: str) -> dict[str, Any]:
+    """`deliveries.get_delivery` with the names of `name_deliveries`."""
+    item = deliveries.get_delivery(delivery_id)
+    with core().db.reader() as s:
+        return name_deliveries(s, [item])[0]
+
+
+def name_deliveries(s: Session, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Wire-form deliveries with their names added (a few key lookups for the whole list)."""
+    customers = {row.id: display_name(row.attributes or {}) for row in s.execute(
+        select(Customer.id, Customer.attributes).where(Customer.id.in_(_ids(items, "customerId"))))}
+    channels = _names(s, Channel, _ids(items, "channelId"))
+    offers = _names(s, Offer, _ids(items, "offerId"))
+    journeys = {row.id: JourneyNames(row.name, row.status, row.steps or []) for row in s.execute(
+        select(Journey.id, Journey.name, Journey.status, Journey.steps)
+        .where(Journey.id.in_(_ids(items, "journeyId"))))}
+    steps = step_names(s, journeys)
+    named = []
+    for item in items:
+        journey_id, step_id, offer_id = item.get("journeyId"), item.get("stepId"), item.get("offerId")
+        journey = journeys.get(journey_id) if journey_id else None
+        named.append({
+            **item,
+            "customerName": customers.get(item["customerId"], ""),
+            "channelName": channels.get(item["channelId"], item["channelId"]),
+            "offerName": offers.get(offer_id, offer_id) if offer_id else None,
+            "journeyName": (journey.name if journey else journey_id) if journey_id else None,
+            "stepName": steps.get(journey_id, {}).get(step_id, step_id) if journey_id and step_id else None,
+        })
+    return named
+
+
+def _ids(items: list[dict[str, Any]], key: str) -> list[str]:
+    return sorted({item[key] for item in items if item.get(key)})
+
+
+def _names(s: Session, table: Any, ids: list[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    return dict(s.execute(select(table.id, table.name).where(table.id.in_(ids))).all())

@@ -1,0 +1,134 @@
+"""The send panel's two modes (write a message / use an offer) and the test run's trace in words, with the
+rendered preview of each message, under NiceGUI's simulated user; and the wording functions on their own."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from nicegui.testing import User
+
+from engine.core import now, session
+from engine.journeys import lifecycle
+from engine.journeys.references import References
+from models.channels import Channel
+from models.journey import JourneyCreate
+from ui.components.flow_canvas import FlowCanvas
+from ui.components.test_run import condition_lines, describe, ending
+
+REFS = References(channels={"ch_inapp": "In-app"}, offers={"off_sale": "Summer sale"})
+HELLO = {"subject": "Hi {{ customer.firstName }}", "body": "Hello {{ customer.firstName }}"}
+
+
+# ---- the words on their own ------------------------------------------------------------------------------
+
+def item(kind: str, name: str, outcome: str, **detail: Any) -> dict[str, Any]:
+    return {"stepId": name.lower(), "name": name, "type": kind, "outcome": outcome, "detail": detail}
+
+
+def test_trace_items_read_in_names() -> None:
+    decide = item("decide", "Pick offer", "offers", offers=["off_sale"], eligible=3,
+                  chosen=[{"offerId": "off_sale", "name": "Summer sale", "score": 0.42}])
+    assert describe(decide, REFS) == "Decide 'Pick offer': chose 'Summer sale' (score 0.42) of 3 eligible"
+    send = item("send", "Welcome", "would_send", channelId="ch_inapp", offerId=None)
+    assert describe(send, REFS) == "Send 'Welcome' via 'In-app'"
+    with_offer = item("send", "Welcome", "would_send", channelId="ch_inapp", offerId="off_sale")
+    assert describe(with_offer, REFS) == "Send 'Welcome' via 'In-app', offer 'Summer sale'"
+    assert describe(item("wait", "Pause", "waiting", duration=2, unit="days"), REFS) == "Wait 2 days"
+    branch = item("branch", "Young?", "yes", matched="yes", conditions=[
+        {"label": "yes", "value": True, "expression": "customer.age < 30", "values": {"customer.age": 23}}])
+    assert describe(branch, REFS) == "Branch 'Young?' → 'yes'"
+    assert condition_lines(branch["detail"]) == ["✓ 'yes': customer.age < 30 with customer.age = 23"]
+
+
+def test_a_condition_on_a_missing_attribute_says_so() -> None:
+    detail = {"conditions": [{"label": "rich", "value": False, "expression": "customer.income > 100",
+                              "values": {"customer.income": None}, "error": "no such key: income"}]}
+    assert condition_lines(detail) == ["✗ 'rich': customer.income > 100 with customer.income = missing "
+                                       "(counts as false: no such key: income)"]
+
+
+def test_the_end_is_worded_by_how_the_path_ended() -> None:
+    done = item("exit", "Done", "exited", reason="finished")
+    assert ending({"endedAs": "exited", "exitReason": "finished", "trace": [done]}) == "Reached Exit 'Done'"
+    last = item("send", "Welcome", "would_send")
+    assert ending({"endedAs": "completed", "trace": [last]}) == "Completed: the path ends after 'Welcome'"
+    assert ending({"endedAs": "exited", "exitReason": "max_duration", "trace": [last]}) == (
+        "Exited: the journey's maximum duration passed")
+    failed = item("decide", "Pick", "failed", error="no flow")
+    assert ending({"endedAs": "failed", "error": "no flow", "trace": [failed]}) == "Failed at 'Pick': no flow"
+
+
+# ---- in the editor ---------------------------------------------------------------------------------------
+
+def seed_in_app() -> None:
+    with session() as s:
+        s.add(Channel(id="ch_inapp", name="In-app", type="in_app", config={}, created_at=now(),
+                      updated_at=now()))
+
+
+def make_journey(config: dict[str, Any]) -> str:
+    steps = [{"id": "hello", "type": "send", "name": "Welcome", "config": config,
+              "position": {"x": 340, "y": 80}}]
+    return lifecycle.create_journey(JourneyCreate.model_validate({"name": "Hello", "steps": steps})).id
+
+
+def set_value(user: User, marker: str, value: Any) -> None:
+    with user.client:
+        for element in user.find(marker=marker).elements:
+            element.value = value
+
+
+def element(user: User, marker: str) -> Any:
+    return next(iter(user.find(marker=marker).elements))
+
+
+async def eventually(check: Callable[[], bool], seconds: float = 5.0) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if check():
+            return
+        await asyncio.sleep(0.02)
+    assert check()
+
+
+async def test_send_panel_writes_a_message_or_picks_an_offer(user: User) -> None:
+    seed_in_app()
+    journey_id = make_journey({"channelId": "ch_inapp"})
+    await user.open(f"/journeys/{journey_id}")
+    canvas: FlowCanvas = element(user, "canvas")
+    user.find(marker="canvas").trigger("selection", {"ids": ["hello"]})
+    assert element(user, "send-mode").value == "message"
+    await user.should_not_see(marker="send-offer")
+    assert "customer.<attribute>" in element(user, "send-template-hint").text
+    set_value(user, "send-subject", "Hi")
+    set_value(user, "send-body", "Hello {{ customer.firstName }}")
+    node = next(n for n in canvas.props["nodes"] if n["id"] == "hello")
+    assert node["summary"] == "In-app · “Hi”"
+    await eventually(lambda: lifecycle.get_journey(journey_id).steps[0]["config"].get("template") == {
+        "subject": "Hi", "body": "Hello {{ customer.firstName }}"})  # autosaved
+    set_value(user, "send-body", "Hello {{ customer.firstName")
+    await user.should_see(marker="send-body-feedback")
+    assert element(user, "send-body-feedback").text.startswith("✗ ")
+    set_value(user, "send-mode", "offer")
+    await user.should_see(marker="send-offer")
+    set_value(user, "send-offer", "off_sale")
+    assert next(n for n in canvas.props["nodes"] if n["id"] == "hello")["summary"] == "In-app · off_sale"
+    set_value(user, "send-mode", "message")  # back to a message: the offer is cleared
+    await user.should_not_see(marker="send-offer")
+    assert "offerId" not in canvas.props["nodes"][1]["summary"]
+    await eventually(lambda: "offerId" not in lifecycle.get_journey(journey_id).steps[0]["config"])
+
+
+async def test_test_run_words_the_trace_and_previews_the_message(user: User) -> None:
+    seed_in_app()
+    journey_id = make_journey({"channelId": "ch_inapp", "template": HELLO})
+    await user.open(f"/journeys/{journey_id}")
+    user.find(marker="open-test").click()
+    set_value(user, "test-attributes", '{"firstName": "Ann"}')
+    user.find(marker="test-run").click()
+    await user.should_see(marker="test-ended")
+    assert element(user, "test-ended").text == "Completed: the path ends after 'Welcome'"
+    await user.should_see("Send 'Welcome' via 'In-app'")
+    assert element(user, "test-preview-subject").text == "Hi Ann"
+    assert element(user, "test-preview-body").text == "Hello Ann"
