@@ -7,6 +7,11 @@ its batch transaction rolls back and the rows are claimed again once the lease e
 A batch locks in the one order used everywhere (its journeys, shared, then its enrollments), re-checks
 that each journey is still active, and checks that its write-back matched every row it moved: a lost race
 (or a PostgreSQL deadlock or serialization failure) rolls the whole batch back and runs it again.
+
+A writing step that fails must take only its own writes back. A batch first runs without savepoints
+(a savepoint per writing step is a large part of a send's cost); when a writing step fails there, the
+whole batch rolls back and runs again with each writing step in a savepoint, which then fails only that
+enrollment. Failures are rare, so the usual batch pays for no savepoints, and the outcome is the same.
 """
 
 from __future__ import annotations
@@ -15,8 +20,8 @@ import json
 import os
 import socket
 import uuid
-from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -93,6 +98,22 @@ class Executed:
     at: datetime
 
 
+class IsolateSteps(Exception):
+    """A writing step failed in a batch run without savepoints: run the batch again with them."""
+
+
+@contextmanager
+def _unguarded() -> Iterator[None]:
+    """The guard of a batch's first run: a writing step's failure aborts the run (its writes may stand
+    partly, and on PostgreSQL the transaction is unusable after a failed statement)."""
+    try:
+        yield
+    except Exception as error:
+        if is_transient(error):
+            raise
+        raise IsolateSteps(_describe(error)) from error
+
+
 class StepFailed(Exception):
     """A step raised: the enrollment fails at `step_id`; the steps before it in this run stand."""
 
@@ -146,7 +167,7 @@ def walk(
                 with guard() if executor.WRITES_DB else nullcontext():
                     result = executor.execute(step, run)
             except Exception as error:
-                if is_transient(error):
+                if is_transient(error) or isinstance(error, IsolateSteps):
                     raise  # the database's trouble, not the step's: the batch is retried
                 raise StepFailed(step, step_id, _describe(error), executed, run.now) from error
             state.visits += 1
@@ -271,6 +292,16 @@ def _claim(limit: int, moment: datetime) -> list[str]:
 
 
 def _run_batch(ids: list[str], moment: datetime) -> BatchResult:
+    """Run the batch without savepoints; again with a savepoint per writing step if one failed."""
+    try:
+        return _run_once(ids, moment, _unguarded)
+    except IsolateSteps:
+        return _run_once(ids, moment, None)
+
+
+def _run_once(ids: list[str], moment: datetime,
+              guard: Callable[[], AbstractContextManager[Any]] | None) -> BatchResult:
+    """One batch in one transaction; `guard` wraps each writing step (None: a savepoint each)."""
     result = BatchResult()
     tally = Tally()
     histories: list[tuple[Any, ...]] = []
@@ -315,7 +346,8 @@ def _run_batch(ids: list[str], moment: datetime) -> BatchResult:
             # Entry this enrollment's steps cause runs after the batch commits and knows who caused it.
             s.info[ORIGIN] = {"journey_id": row.journey_id, "enrollment_id": row.id,
                               "customer_id": row.customer_id}
-            executed = _move(s, state, journey, moment, views, outcomes, shared, tally)
+            executed = _move(s, state, journey, moment, views, outcomes, shared, tally,
+                             guard or s.begin_nested)
             s.info.pop(ORIGIN)
             result.enrollments += 1
             result.transitions += len(executed) - (state.status == "failed")
@@ -340,6 +372,7 @@ def _move(
     outcomes: _Outcomes,
     shared: dict[str, dict[str, Any]],
     tally: Tally,
+    guard: Callable[[], AbstractContextManager[Any]],
 ) -> list[Executed]:
     """Walk one enrollment; a failing step marks only it failed (its earlier steps in this run stand)."""
     start = state.step_id
@@ -355,11 +388,11 @@ def _move(
         load_outcome=outcomes.get,
     )
     try:
-        return walk(state, plan_of(journey), run, tally, s.begin_nested)
+        return walk(state, plan_of(journey), run, tally, guard)
     except StepFailed as failure:
         executed, step_id, message = failure.executed, failure.step_id, failure.message
     except Exception as error:  # the stored definition does not parse
-        if is_transient(error):
+        if is_transient(error) or isinstance(error, IsolateSteps):
             raise
         message = _describe(error)
         executed, step_id = (
