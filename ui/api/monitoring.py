@@ -1,4 +1,5 @@
-"""Monitoring routes: a journey's metrics and the engine's status (the figures the monitor pages show)."""
+"""Monitoring routes: a journey's metrics and goal results, and the engine's status (the figures the monitor
+pages show)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from engine.monitoring import engine_status, metrics
+from engine.monitoring import engine_status, goals, metrics
 
 router = APIRouter(tags=["monitoring"])
 
@@ -18,6 +19,14 @@ def journey_metrics(
 ) -> dict[str, Any]:
     """Counts per step and edge, totals, deliveries, response rates and entries/completions over time."""
     return metrics.journey_metrics(journey_id, hours)
+
+
+@router.get("/journeys/{journey_id}/goal")
+def journey_goal(journey_id: str) -> dict[str, Any]:
+    """The journey's goal and who converted: overall, per way of ending (`paths`) and per split branch
+    (`splits`: each branch's rate, its difference from the first branch with a 95% confidence interval, and
+    a verdict). `goal` is null (and there are no figures) while the journey has none."""
+    return goals.journey_goal(journey_id)
 
 
 @router.get("/engine/status")
