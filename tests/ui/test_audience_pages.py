@@ -50,7 +50,7 @@ async def test_customer_detail_shows_attributes_and_segments(user: User) -> None
     await user.open("/customers/ada")
     await user.should_see("Gold members")
     assert {row["key"]: row["value"] for row in _table_rows(user, "attributes-table")} == {
-        "age": "36", "tier": '"gold"'}
+        "age": "36", "tier": "gold"}  # values as read, not quoted JSON (issue 13)
 
 
 async def test_create_customer_dialog_reports_bad_json(user: User) -> None:

@@ -1,4 +1,5 @@
-"""Customers: a searchable, paginated list with create and bulk import, and a detail page per customer."""
+"""Customers: a searchable, paginated list (name, e-mail and the other attributes as chips) with create and
+bulk import. The page of one customer is ui/pages/customer_detail.py."""
 
 from __future__ import annotations
 
@@ -7,24 +8,30 @@ from typing import Any
 
 from nicegui import events, run, ui
 
-from engine.audience import customers, segments
-from engine.audience import events as event_log
+from engine.audience import customers
+from engine.audience.customer_search import display_name
 from engine.errors import JourneysError
-from models.audience import CustomerIn, CustomerUpdate
-from ui.components.detail_header import breadcrumb, load_or_explain
+from models.audience import CustomerIn
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import PagedTable, column, notify_problem, when
 from ui.layout import frame, guard
+from ui.pages.customer_values import EMAIL_KEY, NAME_KEYS, chips
 
-COLUMNS = [column("id", "Id"), column("name", "Name"),
-           column("attributes", "Attributes", classes="ellipsis", style="max-width: 520px"),
-           column("updated", "Updated")]
+COLUMNS = [column("id", "Id"), column("name", "Name"), column("email", "E-mail"),
+           column("attributes", "Attributes"), column("updated", "Updated")]
+# Each of the other attributes as a chip: "key: value", readable at a glance.
+CHIPS_CELL = """<q-td :props="props"><div class="row q-gutter-xs">
+  <q-chip v-for="chip in props.value" :key="chip" dense outline square size="sm" class="q-ma-none">
+    {{ chip }}</q-chip>
+</div></q-td>"""
 
 
 def _row(item: dict[str, Any]) -> dict[str, Any]:
     attributes = item["attributes"] or {}
-    summary = ", ".join(f"{key}={value}" for key, value in list(attributes.items())[:8])
-    return {"id": item["id"], "name": attributes.get("name", ""), "attributes": summary,
+    email = attributes.get(EMAIL_KEY)
+    return {"id": item["id"], "name": display_name(attributes) or "—",
+            "email": email if isinstance(email, str) else "—",
+            "attributes": chips(attributes, skip=(EMAIL_KEY, *NAME_KEYS)),
             "updated": when(item["updatedAt"], "", seconds=False)}
 
 
@@ -42,6 +49,7 @@ async def customers_page() -> None:
         listing = PagedTable(COLUMNS, lambda limit, offset: customers.list_customers(
             search=search.value or None, limit=limit, offset=offset),
             row=_row, noun=("customer", "customers"))
+        listing.table.add_slot("body-cell-attributes", CHIPS_CELL)
         listing.table.mark("customers-table").on(
             "rowClick", lambda e: ui.navigate.to(f"/customers/{e.args[1]['id']}"))
         listing.total.mark("customer-total")
@@ -101,85 +109,4 @@ def _import_dialog(imported: Any) -> ui.dialog:
         fmt = ui.toggle({"jsonl": "JSON lines", "csv": "CSV"}, value="jsonl").mark("import-format")
         dialog_actions(dialog, "Import", lambda: run_import(pasted.value or "", fmt.value), "run-import",
                        dismiss="Close")
-    return dialog
-
-
-@ui.page("/customers/{customer_id}")
-async def customer_page(customer_id: str) -> None:
-    with frame("Customer"):
-        customer = load_or_explain(lambda: customers.get_customer(customer_id), "All customers", "/customers")
-        if customer is None:
-            return
-        member_of, recent = await run.io_bound(_segments_and_events, customer_id)
-        with breadcrumb("Customers", "/customers", customer_id, marker="customer-id"):
-            ui.button("Edit", icon="edit", on_click=lambda: edit_dialog.open()).mark("edit-customer")
-            guard(ui.button("Delete", icon="delete", color="negative", on_click=lambda: confirm.open())
-                  .props("outline"), "admin")
-        with ui.row().classes("w-full gap-4 items-start"):
-            with ui.card().classes("grow"):
-                ui.label("Attributes").classes("font-semibold")
-                rows = [{"key": k, "value": json.dumps(v)} for k, v in sorted(customer["attributes"].items())]
-                ui.table(columns=[column("key", "Attribute"), column("value", "Value")], rows=rows,
-                         row_key="key").props("flat dense").classes("w-full").mark("attributes-table")
-                if customer["flags"]:
-                    ui.label("Flags: " + ", ".join(f"{k}={v}" for k, v in customer["flags"].items())) \
-                        .classes("text-sm").mark("customer-flags")
-            with ui.card().classes("w-80"):
-                ui.label("Segments").classes("font-semibold")
-                with ui.row().classes("gap-1").mark("customer-segments"):
-                    for segment in member_of:
-                        ui.chip(segment["name"], icon="groups").props("dense outline")
-                if not member_of:
-                    ui.label("In no segment").classes("text-sm text-gray-500")
-        with ui.card().classes("w-full"):
-            ui.label("Recent events").classes("font-semibold")
-            ui.table(columns=[column("type", "Type"), column("at", "Occurred"),
-                              column("properties", "Properties")],
-                     rows=[{"id": e["id"], "type": e["type"], "at": when(e["occurredAt"]),
-                            "properties": json.dumps(e["properties"])} for e in recent],
-                     row_key="id").props("flat dense").classes("w-full").mark("events-table")
-        edit_dialog = _edit_dialog(customer)
-        with ui.dialog() as confirm, ui.card():
-            ui.label(f"Delete customer {customer_id}? They leave every segment.")
-
-            async def remove() -> None:
-                try:  # deleting ends the customer's enrollments: off the event loop
-                    await run.io_bound(customers.delete_customer, customer_id)
-                except JourneysError as error:
-                    notify_problem(error)
-                    return
-                ui.navigate.to("/customers")
-
-            dialog_actions(confirm, "Delete", remove, "confirm-delete", colour="negative")
-
-
-def _segments_and_events(customer_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The customer's segments and latest events (runs in a worker thread)."""
-    return segments.customer_segments(customer_id), event_log.list_events(customer_id=customer_id,
-                                                                           limit=20)["data"]
-
-
-def _edit_dialog(customer: dict[str, Any]) -> ui.dialog:
-    with ui.dialog() as dialog, ui.card().classes("w-[36rem]"):
-        ui.label("Edit attributes and flags").classes("text-lg font-semibold")
-        attributes = ui.textarea("Attributes (JSON)", value=json.dumps(customer["attributes"], indent=2)) \
-            .classes("w-full").props("autogrow").mark("edit-attributes")
-        flags = ui.textarea("Flags (JSON)", value=json.dumps(customer["flags"], indent=2)).classes("w-full") \
-            .mark("edit-flags")
-
-        async def save() -> None:
-            try:
-                new_attributes = json.loads(attributes.value or "{}")
-                new_flags = json.loads(flags.value or "{}")
-                # The API merges; keys deleted in the editor are sent as null so they are removed.
-                data = CustomerUpdate(
-                    attributes={**dict.fromkeys(customer["attributes"]), **new_attributes},
-                    flags={**dict.fromkeys(customer["flags"]), **new_flags})
-                await run.io_bound(customers.update_customer, customer["id"], data)
-            except (ValueError, TypeError, JourneysError) as error:
-                notify_problem(error)
-                return
-            ui.navigate.reload()
-
-        dialog_actions(dialog, "Save", save, "save-customer")
     return dialog
