@@ -9,9 +9,11 @@ from typing import Any
 
 from nicegui.testing import User
 
+from engine.audience import customers
 from engine.core import now, session
 from engine.journeys import lifecycle
 from engine.journeys.references import References
+from models.audience import CustomerIn
 from models.channels import Channel
 from models.journey import JourneyCreate
 from ui.components.flow_canvas import FlowCanvas
@@ -94,6 +96,7 @@ async def eventually(check: Callable[[], bool], seconds: float = 5.0) -> None:
 
 async def test_send_panel_writes_a_message_or_picks_an_offer(user: User) -> None:
     seed_in_app()
+    customers.create_customer(CustomerIn(id="cus_ann", attributes={"firstName": "Ann", "age": 31}))
     journey_id = make_journey({"channelId": "ch_inapp"})
     await user.open(f"/journeys/{journey_id}")
     canvas: FlowCanvas = element(user, "canvas")
@@ -101,6 +104,7 @@ async def test_send_panel_writes_a_message_or_picks_an_offer(user: User) -> None
     assert element(user, "send-mode").value == "message"
     await user.should_not_see(marker="send-offer")
     assert "customer.<attribute>" in element(user, "send-template-hint").text
+    assert "customer.firstName" in element(user, "send-template-paths").text  # what customers carry
     set_value(user, "send-subject", "Hi")
     set_value(user, "send-body", "Hello {{ customer.firstName }}")
     node = next(n for n in canvas.props["nodes"] if n["id"] == "hello")

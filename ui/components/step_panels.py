@@ -109,6 +109,7 @@ def _decide(step: dict[str, Any], edit: Edit, ctx: PanelContext) -> None:
 
 
 SEND_MODES = {"message": "Write a message", "offer": "Use an offer"}
+HINT_PATHS = 12  # attribute paths the message hint names
 TEMPLATE_HINT = (
     "Jinja2: {{ customer.firstName }} puts in the customer's attribute; any customer.<attribute> works, "
     "and customer.id, journey.name, event.properties.<name>. A missing one prints as nothing."
@@ -138,7 +139,7 @@ def _send(step: dict[str, Any], edit: Edit, ctx: PanelContext) -> None:
         config_select(step, edit, "offerId", ctx.refs.offers, "…or always this offer", "send-offer")
         ui.label("Message override (optional): leave it empty to send the offer's own creative.").classes(
             "text-sm font-medium")
-    _message_fields(step, edit)
+    _message_fields(step, edit, [attribute.path for attribute in ctx.attributes])
 
     def show(value: str) -> None:
         offer.set_visibility(value == "offer")
@@ -157,8 +158,9 @@ def _drop_offer(step: dict[str, Any]) -> None:
         step["config"].pop(key, None)
 
 
-def _message_fields(step: dict[str, Any], edit: Edit) -> None:
-    """Subject and body of the step's `template`, each with live template-syntax feedback, and a hint."""
+def _message_fields(step: dict[str, Any], edit: Edit, paths: list[str]) -> None:
+    """Subject and body of the step's `template`, each with live template-syntax feedback, and a hint naming
+    the attribute `paths` customers have."""
     template = (step.get("config") or {}).get("template") or {}
     for key in ("subject", "body"):
         if key == "subject":
@@ -179,6 +181,9 @@ def _message_fields(step: dict[str, Any], edit: Edit) -> None:
         feedback.text = f"✗ {problem}" if problem else ""
         field.on_value_change(lambda e, changed=changed: changed(e.value or ""))
     ui.label(TEMPLATE_HINT).classes("text-xs text-grey-7").mark("send-template-hint")
+    if paths:
+        shown = ", ".join(paths[:HINT_PATHS]) + (", …" if len(paths) > HINT_PATHS else "")
+        ui.label(f"Your customers have: {shown}").classes("text-xs text-grey-7").mark("send-template-paths")
 
 
 def _set_template(step: dict[str, Any], key: str, value: str) -> None:
