@@ -44,9 +44,19 @@ STEP_STYLE: dict[str, tuple[str, str]] = {
 }
 
 
+def house_style() -> None:
+    """One look for every page: buttons, toggles and tabs in sentence case (no UPPERCASE), filled buttons
+    without a shadow (flat stays flat). Class defaults: applies to everything created after it."""
+    ui.button.default_props("no-caps unelevated")
+    ui.dropdown_button.default_props("no-caps unelevated")
+    ui.toggle.default_props("no-caps unelevated")
+    ui.tabs.default_props("no-caps")
+
+
 @contextmanager
 def frame(title: str, *, wide: bool = False) -> Iterator[None]:
     """Wrap a page: header, navigation, dark mode, and a padded content column."""
+    house_style()
     ui.page_title(f"{title} · Journeys")
     dark = ui.dark_mode(app.storage.user.get("dark", False) if _has_user_storage() else False)
     ui.colors(primary="#4f46e5")

@@ -6,7 +6,7 @@ const COUNTS_H = 24;
 const ROW_H = 22;
 const ENTRY = "__entry__";
 const MIN_ZOOM = 0.05;
-const READABLE = 0.5;
+const READABLE = 0.8; // the automatic view never zooms out further: node names stay legible
 const COUNT_H = 16; // edge count pill: height, width per character and padding (px, matches the CSS)
 const COUNT_CHAR_W = 7;
 const COUNT_PAD = 10;
@@ -26,7 +26,7 @@ export default {
         <span>{{ p.label }}</span>
       </div>
     </div>
-    <div class="fc-surface" ref="surface" data-canvas
+    <div class="fc-surface" ref="surface" data-canvas :data-zoom="zoom.toFixed(3)"
          @pointerdown="onSurfaceDown" @wheel.prevent="onWheel" @dragover.prevent="onDragOver" @drop.prevent="onDrop">
       <div class="fc-world" :style="{ transform: 'translate(' + pan.x + 'px,' + pan.y + 'px) scale(' + zoom + ')' }">
         <svg class="fc-edges" :style="svgStyle" :viewBox="svgBox.join(' ')">
@@ -210,9 +210,11 @@ export default {
   mounted() {
     this.keyHandler = (e) => this.onKey(e);
     window.addEventListener("keydown", this.keyHandler);
-    // A resize (the side panel opening or closing) refits the view unless the user panned or zoomed it.
+    // A resize (the side panel opening or closing) refits the view only while the whole journey still fits
+    // at a readable zoom and the user has not panned or zoomed; otherwise the zoom stays as it is and the
+    // selected step is kept in view (a docked panel never shrinks the journey to an unreadable size).
     this.resizeObserver = new ResizeObserver(() => {
-      if (this.nodes.length > 1 && !this.viewTouched) this.fit(true);
+      if (this.nodes.length > 1 && !this.viewTouched && this.fitZoom() >= READABLE) this.fit(true);
       if (this.sel.length) this.ensureVisible(this.sel[0]);
     });
     this.resizeObserver.observe(this.$refs.surface);
@@ -388,21 +390,37 @@ export default {
       this.pan = { x: x - ((x - this.pan.x) / this.zoom) * zoom, y: y - ((y - this.pan.y) / this.zoom) * zoom };
       this.zoom = zoom;
     },
-    fit(readable = false) {
-      // readable (the automatic view): never below READABLE zoom; a journey too big for that opens at its start.
-      const r = this.$refs.surface && this.$refs.surface.getBoundingClientRect();
-      if (!r || !r.width || !this.nodeShapes.length) return;
-      this.fitted = true;
-      this.viewTouched = false;
+    bounds() {
       const minX = Math.min(...this.nodeShapes.map((n) => n.x));
       const minY = Math.min(...this.nodeShapes.map((n) => n.y));
       const maxX = Math.max(...this.nodeShapes.map((n) => n.x + NODE_W));
       const maxY = Math.max(...this.nodeShapes.map((n) => n.y + n.h));
-      const zoom = Math.max(MIN_ZOOM, Math.min(1, (r.width - 80) / (maxX - minX), (r.height - 80) / (maxY - minY)));
+      return { minX, minY, maxX, maxY };
+    },
+    fitZoom() {
+      // The zoom at which every node fits the surface (at most 1), or 0 before the surface is laid out.
+      const r = this.$refs.surface && this.$refs.surface.getBoundingClientRect();
+      if (!r || !r.width || !this.nodeShapes.length) return 0;
+      const b = this.bounds();
+      return Math.max(MIN_ZOOM, Math.min(1, (r.width - 80) / (b.maxX - b.minX), (r.height - 80) / (b.maxY - b.minY)));
+    },
+    fit(readable = false) {
+      // readable (the automatic view): never below READABLE zoom; a journey too big for that opens at its
+      // start (the Entry at the left edge), centred vertically when its height fits.
+      const r = this.$refs.surface && this.$refs.surface.getBoundingClientRect();
+      if (!r || !r.width || !this.nodeShapes.length) return;
+      this.fitted = true;
+      this.viewTouched = false;
+      const { minX, minY, maxX, maxY } = this.bounds();
+      const zoom = this.fitZoom();
       if (readable && zoom < READABLE) {
         const entry = this.byId[ENTRY] || this.nodeShapes[0];
+        const tall = (maxY - minY) * READABLE > r.height - 40;
         this.zoom = READABLE;
-        this.pan = { x: 40 - entry.x * READABLE, y: r.height / 2 - (entry.y + entry.h / 2) * READABLE };
+        this.pan = {
+          x: 40 - minX * READABLE,
+          y: tall ? r.height / 2 - (entry.y + entry.h / 2) * READABLE : (r.height - (maxY - minY) * READABLE) / 2 - minY * READABLE,
+        };
         return;
       }
       this.zoom = zoom;

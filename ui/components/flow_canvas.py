@@ -90,5 +90,6 @@ class FlowCanvas(ui.element, component="flow_canvas.js"):
         self.props["highlight"] = {"steps": list(steps), "edges": [edge_key(a, b) for a, b in edges]}
 
     def fit(self, readable: bool = False) -> None:
-        """Zoom and pan so every node is visible; `readable` stops at half size and starts at the Entry."""
+        """Zoom and pan so every node is visible; `readable` stops at a legible zoom (0.8) and then starts at
+        the Entry."""
         self.run_method("fit", readable)

@@ -33,10 +33,13 @@ from ui.layout import frame, guard, may
 
 AUTOSAVE_SECONDS = 0.8
 ISSUE_CHIPS = 4  # issues shown as chips on the strip; every one is in the summary's menu
+CHIP_CHARS = 44
 # Height of what surrounds the editor (header and page padding), and of the role notice some roles see.
-EDITOR_CHROME_PX = 96
+EDITOR_CHROME_PX = 116
 ROLE_NOTICE_PX = 40
 STATUS_COLORS = {"draft": "grey-7", "active": "positive", "paused": "warning", "archived": "grey-5"}
+# In the one-line toolbar only the title gives way (ellipsis); buttons and labels keep their size.
+TOOLBAR_CSS = "[data-toolbar] > * { flex-shrink: 0; } [data-toolbar] > .editor-title { flex-shrink: 1; }"
 LEAVE_GUARD = """<script>
 window.addEventListener('beforeunload', (e) => {
   if (window.journeysUnsaved) { e.preventDefault(); e.returnValue = ''; }
@@ -95,6 +98,7 @@ class Editor:
         self.save_timer: ui.timer | None = None
         self.unsaved_flag = False
         ui.add_body_html(LEAVE_GUARD)
+        ui.add_css(TOOLBAR_CSS)
         # Toolbar, issue strip and canvas fill the window below the header: nothing to scroll to.
         chrome = EDITOR_CHROME_PX + (0 if may("admin") else ROLE_NOTICE_PX)
         with ui.column().classes("w-full gap-2 no-wrap").style(f"height: calc(100vh - {chrome}px)"):
@@ -150,7 +154,7 @@ class Editor:
                 'flat round dense aria-label="All journeys"'
             ).tooltip("All journeys")
             self.title = ui.label(self.state.doc["name"]).classes(
-                "text-xl font-semibold truncate min-w-0 shrink"
+                "editor-title text-xl font-semibold truncate min-w-0"
             ).mark("title")
             self.status_badge = ui.badge().classes("text-sm shrink-0").mark("status")
             self.version_label = ui.label().classes("text-xs text-grey-7 whitespace-nowrap").mark("version")
@@ -284,14 +288,16 @@ class Editor:
                 error = issue["severity"] == "error"
                 step_id = issue.get("stepId")
                 where = names.get(step_id, step_id) if step_id else "Journey"
+                text = f"{where}: {issue['message']}"
                 (
-                    ui.chip(f"{where}: {issue['message']}", icon="error" if error else "warning",
+                    ui.chip(text if len(text) <= CHIP_CHARS else text[:CHIP_CHARS - 1] + "…",
+                            icon="error" if error else "warning",
                             color="red-1" if error else "orange-1",
                             text_color="negative" if error else "warning",
                             on_click=lambda s=step_id: self.select_step(s))
                     .props(f'dense clickable data-issue-step="{step_id or ""}"')
-                    .classes("max-w-[18rem] shrink-0")
-                    .tooltip(f"{where}: {issue['message']} (click to open the step)")
+                    .classes("shrink-0")
+                    .tooltip(f"{text} (click to open {'the step' if step_id else 'the settings'})")
                     .mark("issue-item", f"issue-{step_id or 'journey'}")
                 )
 
