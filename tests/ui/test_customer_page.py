@@ -169,6 +169,8 @@ def test_values_read_as_written() -> None:
 
     assert [display_value(v) for v in ("x", 3, 2.50, 1e-7, False, None, [], {}, [[1, 2], {"a": 1}])] == [
         "x", "3", "2.5", "0", "no", "—", "(empty list)", "(empty)", '[1,2], {"a":1}']
+    assert display_value("2026-01-05T09:00:05.123Z") == "2026-01-05 09:00:05"
+    assert display_value("2026-01-05 is a date") == "2026-01-05 is a date"
     assert [kind_of(v) for v in ("x", 3, 2.5, True, None, [1], {"a": 1})] == [
         "text", "number", "number", "yes/no", "empty", "list", "object"]
     assert chips({"b": "x" * 50, "a": 1, "c": 2}, most=2) == ["a: 1", "b: " + "x" * 39 + "…", "+1 more"]

@@ -40,7 +40,7 @@ class CustomerActivity:
             with ui.column().classes("w-full gap-0") as self.journeys_box:
                 self.journeys = PagedTable(columns, self._journeys, row=_journey_row, page_size=10,
                                            noun=("journey", "journeys"))
-            self.journeys.table.props("dense").mark("customer-journeys")
+            self.journeys.table.props("dense data-customer-journeys").mark("customer-journeys")
             self.journeys.table.add_slot("body-cell-journey", JOURNEY_LINK)
             self.journeys.table.add_slot("body-cell-status", STATUS_BADGE)
             self.journeys_empty = _empty("No journeys yet.", "journeys-empty")
@@ -153,25 +153,24 @@ def _message(message: dict[str, Any]) -> None:
 
 
 def _timeline_entry(item: dict[str, Any]) -> None:
-    moment = when(item["at"])
+    """One thing that happened: a title in names, and its details below."""
+    colour = ""
     if item["kind"] == "event":
-        with ui.timeline_entry(subtitle=moment, icon="bolt").mark("timeline-entry"):
-            ui.label(f"Event: {item['eventType']}").classes("font-medium")
-            _details(item["properties"])
-        return
-    if item["kind"] == "entered":
-        with ui.timeline_entry(subtitle=moment, icon="login").mark("timeline-entry"):
-            ui.label(f"Entered {item['journeyName']}").classes("font-medium")
-            if item["stepName"]:
-                ui.label(f"now at {item['stepName']}").classes("text-xs text-slate-500")
-        return
-    icon, colour = STEP_STYLE.get(item["stepType"], ("history", "#64748b"))
-    title = f"{item['journeyName']} · {item['stepName'] or 'journey'}: {item['outcome'].replace('_', ' ')}"
-    if item["nextStepName"]:
-        title += f" → {item['nextStepName']}"
-    with ui.timeline_entry(subtitle=moment, icon=icon).mark("timeline-entry"):
-        ui.label(title).classes("font-medium").style(f"color: {colour}")
-        _details(item["detail"])
+        icon, title, details = "bolt", f"Event: {item['eventType']}", item["properties"]
+    elif item["kind"] == "entered":
+        icon, title = "login", f"Entered {item['journeyName']}"
+        details = {"now at": item["stepName"]} if item["stepName"] else {}
+    else:
+        icon, colour = STEP_STYLE.get(item["stepType"], ("history", "#64748b"))
+        outcome = item["outcome"].replace("_", " ")
+        title = f"{item['journeyName']} · {item['stepName'] or 'journey'}: {outcome}"
+        if item["nextStepName"]:
+            title += f" → {item['nextStepName']}"
+        details = item["detail"]
+    entry = ui.timeline_entry(subtitle=when(item["at"]), icon=icon).mark("timeline-entry")
+    with entry, ui.column().classes("gap-0"):
+        ui.label(title).classes("font-medium").style(f"color: {colour}" if colour else "")
+        _details(details)
 
 
 def _details(values: dict[str, Any]) -> None:

@@ -4,11 +4,14 @@ compact on one line, with the kind of each value (no quoted JSON)."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 # Attributes shown on their own (list columns, page title) rather than among the other attributes.
 NAME_KEYS = ("name", "firstName", "lastName")
 EMAIL_KEY = "email"
+# An ISO 8601 timestamp (as the engine writes them): shown as "YYYY-MM-DD HH:MM:SS", UTC, like every table.
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]00:?00)?$")
 
 
 def display_value(value: Any) -> str:
@@ -22,7 +25,7 @@ def display_value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6f}".rstrip("0").rstrip(".") or "0"
     if isinstance(value, str):
-        return value
+        return value[:19].replace("T", " ") if _ISO_MOMENT.match(value) else value
     if isinstance(value, list):
         return ", ".join(_inner(item) for item in value) if value else "(empty list)"
     if isinstance(value, dict):
