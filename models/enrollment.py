@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import Field as PydanticField
 from pydantic import NaiveDatetime, model_validator
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from models.common import CamelModel, JsonObject, json_field
@@ -52,7 +52,13 @@ class Enrollment(SQLModel, table=True):
 class EnrollmentHistory(SQLModel, table=True):
     """One row per step execution (and per lifecycle exit): what happened and why."""
 
-    __table_args__ = (Index("ix_history_journey_at", "journey_id", "at"),)
+    __table_args__ = (
+        Index("ix_history_journey_at", "journey_id", "at"),
+        # Which branch each enrollment took at each split step (goal results per branch), read from the index
+        # alone; partial, so only split rows pay for it.
+        Index("ix_history_split", "journey_id", "step_id", "outcome", "enrollment_id",
+              sqlite_where=text("type = 'split'"), postgresql_where=text("type = 'split'")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     enrollment_id: str = Field(max_length=64, index=True)
