@@ -1,6 +1,7 @@
 """Enrolling from the UI in real Chromium: on an active journey's monitor, Enroll → pick customers by search,
 then a segment → the enrolled counts; the customer's page then shows the journey and, once the engine has
-run, its history. Screenshots: /tmp/enroll_dialog.png, /tmp/customer_page.png."""
+run, its history; the list shows attributes as chips. Screenshots: /tmp/enroll_dialog.png,
+/tmp/customer_page.png, /tmp/customers_list.png."""
 
 from __future__ import annotations
 
@@ -83,3 +84,10 @@ async def test_enroll_by_search_and_segment_then_see_it_on_the_customer_page(
     await page.get_by_text("Browser welcome · Hold on: waiting → Bye").wait_for()
     await page.get_by_text("Entered Browser welcome").wait_for()
     await page.screenshot(path="/tmp/customer_page.png", full_page=True)
+
+    # The list: name and e-mail in their own columns, the other attributes as chips.
+    await page.goto(f"{live_server}/customers")
+    row = page.locator("tbody tr", has_text="br_cai")
+    await row.locator(".q-chip", has_text="age: 27").wait_for()
+    assert "Cai Berg" in await row.inner_text()
+    await page.screenshot(path="/tmp/customers_list.png")

@@ -46,7 +46,8 @@ def role_refusal() -> str | None:
     actor = session.signed_in()
     if actor is None or roles.allows(actor.role, "editor"):
         return None
-    return roles.refusal(actor.role, "editor", "enroll customers").capitalize() + "."
+    refusal = roles.refusal(actor.role, "editor", "enroll customers")
+    return refusal[:1].upper() + refusal[1:] + "."
 
 
 def why_not(status: str | None) -> str | None:

@@ -21,7 +21,7 @@ COLUMNS = [column("id", "Id"), column("name", "Name"), column("email", "E-mail")
            column("attributes", "Attributes"), column("updated", "Updated")]
 # Each of the other attributes as a chip: "key: value", readable at a glance.
 CHIPS_CELL = """<q-td :props="props"><div class="row q-gutter-xs">
-  <q-chip v-for="chip in props.value" :key="chip" dense outline square size="sm" class="q-ma-none">
+  <q-chip v-for="chip in props.value" :key="chip" dense outline square color="primary" class="q-ma-none">
     {{ chip }}</q-chip>
 </div></q-td>"""
 
