@@ -83,10 +83,30 @@ def stop() -> None:
             log.warning("could not retire this process's heartbeat", exc_info=True)
 
 
+# Set by a wake-up, cleared by the job as it starts a pass: a job woken while it runs (APScheduler skips
+# that run: max_instances=1) makes another pass at once instead of waiting for its next tick.
+_woken = {job_id: threading.Event() for job_id in WOKEN_JOBS}
+
+
 def wake() -> None:
     """Run advance, dispatch and backfill now (no-op when the scheduler is not running)."""
     for job_id in WOKEN_JOBS:
-        _run_at(job_id, datetime.now(UTC))
+        _wake_job(job_id)
+
+
+def _wake_job(job_id: str) -> None:
+    _woken[job_id].set()
+    _run_at(job_id, datetime.now(UTC))
+
+
+def _passes(job_id: str, work: Callable[[], int]) -> int:
+    """`_repeat(work)`, again while a wake-up came in during the pass (within one slice in all)."""
+    total, started, woken = 0, time.monotonic(), _woken[job_id]
+    while True:
+        woken.clear()
+        total += _repeat(work)
+        if not woken.is_set() or time.monotonic() - started > SLICE_SECONDS:
+            return total
 
 
 def _run_at(job_id: str, moment: datetime) -> None:
@@ -111,10 +131,10 @@ def _repeat(work: Callable[[], int]) -> int:
 
 def _advance() -> None:
     try:
-        if _repeat(runner.advance):
+        if _passes("advance", runner.advance):
             # The batches may have queued deliveries: this process's dispatcher and the other processes'
             # (PostgreSQL) look now rather than at their next tick.
-            _run_at("dispatch", datetime.now(UTC))
+            _wake_job("dispatch")
             notify.announce()
         due = runner.next_due_at()
         if due is not None:
@@ -128,7 +148,7 @@ def _advance() -> None:
 
 def _dispatch() -> None:
     try:
-        _repeat(lambda: dispatcher.dispatch_due(DISPATCH_BATCH))
+        _passes("dispatch", lambda: dispatcher.dispatch_due(DISPATCH_BATCH))
     except Exception:
         log.exception("dispatch job failed")
 
@@ -153,6 +173,6 @@ def _beat(role: str) -> None:
 
 def _backfill() -> None:
     try:
-        _repeat(entry.backfill)
+        _passes("backfill", entry.backfill)
     except Exception:
         log.exception("backfill job failed")
