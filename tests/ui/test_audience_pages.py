@@ -16,6 +16,12 @@ from models.journey import JourneyCreate
 from models.offers import DecisionFlowIn, OfferIn
 
 
+def _set(user: User, marker: str, value: Any) -> None:
+    with user.client:
+        for element in user.find(marker=marker).elements:
+            element.value = value
+
+
 def _table_rows(user: User, marker: str) -> list[dict[str, Any]]:
     tables = [element for element in user.find(marker=marker).elements if isinstance(element, ui.table)]
     assert len(tables) == 1
@@ -112,10 +118,11 @@ async def test_offer_form_reports_invalid_cel_then_creates_and_edits(user: User)
     user.find(marker="new-offer").click()
     user.find(marker="offer-id").type("tea")
     user.find(marker="offer-name").type("Green tea")
-    user.find(marker="offer-eligibility").type("customer.age >")
+    _set(user, "offer-eligibility-mode", "cel")  # the condition as raw CEL (the builder's switch)
+    user.find(marker="offer-eligibility-cel").type("customer.age >")
     user.find(marker="save-offer").click()
     await user.should_see("eligibility:")
-    user.find(marker="offer-eligibility").clear().type("customer.age >= 18")
+    user.find(marker="offer-eligibility-cel").clear().type("customer.age >= 18")
     user.find(marker="creative-in_app-body").type("Hello {{ customer.name }}")
     user.find(marker="save-offer").click()
     await user.should_see("Saved Green tea")
@@ -158,10 +165,16 @@ async def test_decision_flow_editor_saves_and_reports_bad_rules(user: User) -> N
     user.find(marker="flow-id").type("hot")
     user.find(marker="create-flow").click()
     await user.should_see("Try it")
-    user.find(marker="flow-rules").type("customer.age >")
+    user.find(marker="add-rule").click()
+    _set(user, "rule-0-mode", "cel")
+    user.find(marker="rule-0-cel").type("customer.age >")
     user.find(marker="save-flow").click()
     await user.should_see("rules.0:")
-    user.find(marker="flow-rules").clear().type('customer.age > 3\n{"expression": "true", "relevance": 2}')
+    user.find(marker="rule-0-cel").clear().type("customer.age > 3")
+    user.find(marker="add-rule").click()
+    _set(user, "rule-1-kind", "boost")
+    _set(user, "rule-1-mode", "cel")
+    user.find(marker="rule-1-cel").type("true")
     user.find(marker="save-flow").click()
     await user.should_see("Saved")
     assert offers.get_decision_flow("hot")["rules"] == [

@@ -138,8 +138,8 @@ class ConditionBuilder:
         examples = list(self.attributes[row.attribute].examples) if row.attribute in self.attributes else []
         with ui.row().classes("w-full gap-1 no-wrap items-start"):
             attribute = (
-                ui.select(self._attribute_options(row.attribute), value=row.attribute, label="Attribute",
-                          with_input=True, new_value_mode="add-unique")
+                ui.select(self._attribute_options(row.attribute), value=row.attribute or None,
+                          label="Attribute", with_input=True, new_value_mode="add-unique")
                 .props("outlined dense hide-selected fill-input input-debounce=0 options-dense")
                 .classes("w-44")
                 .mark(f"{marker}-attribute")

@@ -42,7 +42,7 @@ _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 @dataclass
 class Row:
-    attribute: str = "customer."
+    attribute: str = ""
     operator: str = "=="
     value: str = ""
 

@@ -1,17 +1,22 @@
-"""Decision flows: the list, and an edit page with a "try it" box (a customer's ranked offers and trace)."""
+"""Decision flows: the list, and an edit page with a "try it" box (a customer's ranked offers and trace).
+
+Candidates are picked by name (offers, categories); qualification and relevance rules are rows, each a
+condition made with the condition builder (raw CEL one switch away)."""
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 from typing import Any
 
 from nicegui import run, ui
 
 from engine.audience import customers
+from engine.audience.attributes import Attribute, customer_attributes
 from engine.decisioning import decisions, offers
 from engine.errors import JourneysError
 from models.offers import DecisionFlowFields, DecisionFlowIn
-from ui.components.detail_header import breadcrumb, load_or_explain
+from ui.components.condition_builder import ConditionBuilder, offer_attributes
+from ui.components.detail_header import breadcrumb
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import PagedTable, column, notify_problem
 from ui.layout import frame, guard
@@ -60,41 +65,67 @@ async def decision_flows_page() -> None:
         await listing.refresh()
 
 
+@dataclass
+class _Page:
+    """What the edit page reads before it draws (off the event loop)."""
+
+    flow: dict[str, Any]
+    offers: list[dict[str, Any]]
+    attributes: list[Attribute]
+    customer_ids: list[str]
+
+
+def _read(flow_id: str) -> _Page:
+    return _Page(offers.get_decision_flow(flow_id), offers.list_offers(limit=200)["data"],
+                 customer_attributes(), [c["id"] for c in customers.list_customers(limit=50)["data"]])
+
+
 @ui.page("/decision-flows/{flow_id}")
-def decision_flow_page(flow_id: str) -> None:
+async def decision_flow_page(flow_id: str) -> None:
+    try:
+        page = await run.io_bound(_read, flow_id)
+    except JourneysError as error:  # unknown flow: say so, and the way back
+        with frame("Decision flow"):
+            ui.label(error.message).classes("text-lg text-red-600")
+            ui.link("All decision flows", "/decision-flows")
+        return
     with frame("Decision flow"):
-        flow = load_or_explain(lambda: offers.get_decision_flow(flow_id), "All decision flows",
-                               "/decision-flows")
-        if flow is None:
-            return
-        breadcrumb("Decision flows", "/decision-flows", flow["name"])
+        breadcrumb("Decision flows", "/decision-flows", page.flow["name"])
         with ui.row().classes("w-full gap-4 items-start no-wrap"):
-            with ui.card().classes("grow"):
-                FlowEditor(flow)
-            with ui.card().classes("w-[34rem]"):
-                _try_it(flow_id, flow["maxOffers"])
+            with ui.card().classes("grow min-w-0"):
+                FlowEditor(page)
+            with ui.card().classes("w-[34rem] shrink-0"):
+                _try_it(flow_id, page.flow["maxOffers"], page.customer_ids)
 
 
 class FlowEditor:
     """The flow's settings: candidates, rules, contact policy, PRIE weights and maxOffers."""
 
-    def __init__(self, flow: dict[str, Any]) -> None:
+    def __init__(self, page: _Page) -> None:
+        flow = page.flow
         self.flow_id = flow["id"]
-        catalogue = {o["id"]: f"{o['name']} ({o['id']})" for o in offers.list_offers(limit=200)["data"]}
+        catalogue = {o["id"]: f"{o['name']} ({o['id']})" if o["name"] != o["id"] else o["id"]
+                     for o in page.offers}
+        for offer_id in flow["offerIds"]:
+            catalogue.setdefault(offer_id, f"{offer_id} (missing)")
+        categories = sorted({o["category"] for o in page.offers if o["category"]} | set(flow["categories"]))
         self.name = ui.input("Name", value=flow["name"]).classes("w-full")
         self.description = ui.input("Description", value=flow["description"]).classes("w-full")
         ui.label("Candidates: these offers and every offer in these categories (neither: every offer)") \
             .classes("text-sm text-gray-500")
         self.offer_ids = ui.select(catalogue, value=list(flow["offerIds"]), multiple=True, label="Offers",
-                                   with_input=True).props("use-chips").classes("w-full").mark("flow-offers")
-        self.categories = ui.input_chips("Categories", value=list(flow["categories"]),
-                                         new_value_mode="add-unique").classes("w-full").mark("flow-categories")
-        ui.label('Rules, one per line: a CEL condition (false drops the offer), or '
-                 '{"expression": "...", "relevance": 2} to weight offers that match') \
-            .classes("text-sm text-gray-500")
-        self.rules = ui.textarea("Rules", value="\n".join(
-            rule if isinstance(rule, str) else json.dumps({k: v for k, v in rule.items() if v is not None})
-            for rule in flow["rules"])).classes("w-full font-mono").props("autogrow").mark("flow-rules")
+                                   with_input=True).props("use-chips outlined dense").classes("w-full") \
+            .mark("flow-offers")
+        self.categories = ui.select(categories, value=list(flow["categories"]), multiple=True,
+                                    label="Categories", with_input=True, new_value_mode="add-unique") \
+            .props("use-chips outlined dense").classes("w-full").mark("flow-categories")
+        ui.label("Rules").classes("font-semibold")
+        ui.label("A rule that must hold drops the offers it is false for; a boosting rule multiplies the "
+                 "relevance of the offers it holds for.").classes("text-sm text-gray-500")
+        self.attributes = [*page.attributes, *offer_attributes(categories)]
+        self.rules = [_RuleDraft.of(rule) for rule in flow["rules"]]
+        self.rules_box = ui.column().classes("w-full gap-2").mark("flow-rules")
+        self._render_rules()
         policy, weights = flow["contactPolicy"] or {}, flow["weights"] or {}
         ui.label("Contact policy (blank: no cap)").classes("font-semibold")
         with ui.row():
@@ -114,9 +145,50 @@ class FlowEditor:
             guard(ui.button("Delete", icon="delete", color="negative", on_click=self.delete).props("outline"),
                   "admin")
 
+    def _render_rules(self) -> None:
+        self.rules_box.clear()
+        with self.rules_box:
+            for index, rule in enumerate(self.rules):
+                self._rule(index, rule)
+            ui.button("Add rule", icon="add", on_click=self._add_rule).props("flat dense").mark("add-rule")
+
+    def _add_rule(self) -> None:
+        self.rules.append(_RuleDraft())
+        self._render_rules()
+
+    def _remove_rule(self, index: int) -> None:
+        self.rules.pop(index)
+        self._render_rules()
+
+    def _rule(self, index: int, rule: _RuleDraft) -> None:
+        marker = f"rule-{index}"
+        with ui.card().classes("w-full p-2 gap-1").props("flat bordered").mark(marker):
+            with ui.row().classes("w-full items-center gap-2 no-wrap"):
+                ui.input("Name (optional)", value=rule.name,
+                         on_change=lambda e: setattr(rule, "name", e.value or "")) \
+                    .props("outlined dense").classes("grow").mark(f"{marker}-name")
+                kind = ui.select(RULE_KINDS, value=rule.kind).props("outlined dense").classes("w-44") \
+                    .mark(f"{marker}-kind")
+                relevance = ui.number("× relevance", value=rule.relevance, min=0, step=0.5,
+                                      on_change=lambda e: setattr(rule, "relevance", e.value)) \
+                    .props("outlined dense").classes("w-32").mark(f"{marker}-relevance")
+                relevance.set_visibility(rule.kind == BOOST)
+                kind.on_value_change(lambda e: self._set_kind(rule, e.value, relevance))
+                ui.button(icon="close", on_click=lambda: self._remove_rule(index)).props("flat round dense") \
+                    .tooltip("Remove this rule").mark(f"{marker}-remove")
+            ConditionBuilder(rule.expression, self.attributes, lambda text: setattr(rule, "expression", text),
+                             marker=marker)
+
+    @staticmethod
+    def _set_kind(rule: _RuleDraft, kind: str, relevance: ui.number) -> None:
+        rule.kind = kind
+        relevance.set_visibility(kind == BOOST)
+        if kind == BOOST and rule.relevance is None:
+            relevance.value = 2  # a boost needs a factor: start at twice as relevant
+
     def rules_value(self) -> list[Any]:
-        lines = [line.strip() for line in (self.rules.value or "").splitlines() if line.strip()]
-        return [json.loads(line) if line.startswith("{") else line for line in lines]
+        """The rules as the flow stores them (a rule with no condition is left out)."""
+        return [rule.stored() for rule in self.rules if rule.expression.strip()]
 
     async def save(self) -> None:
         policy = {"maxPerOffer": _whole(self.max_per_offer.value), "windowDays": self.window_days.value or 7,
@@ -147,9 +219,38 @@ def _whole(value: float | None) -> int | None:
     return None if value is None else int(value)
 
 
-def _try_it(flow_id: str, max_offers: int) -> None:
+REQUIRE, BOOST = "require", "boost"
+RULE_KINDS = {REQUIRE: "Must hold", BOOST: "Boosts relevance"}
+
+
+@dataclass
+class _RuleDraft:
+    """One rule as edited: a plain CEL string is a rule that must hold; with a relevance it boosts."""
+
+    expression: str = ""
+    name: str = ""
+    kind: str = REQUIRE
+    relevance: float | None = None
+
+    @classmethod
+    def of(cls, rule: str | dict[str, Any]) -> _RuleDraft:
+        if isinstance(rule, str):
+            return cls(rule)
+        relevance = rule.get("relevance")
+        return cls(rule.get("expression") or "", rule.get("name") or "", BOOST if relevance is not None
+                   else REQUIRE, relevance)
+
+    def stored(self) -> str | dict[str, Any]:
+        expression = self.expression.strip()
+        if self.kind == BOOST:
+            relevance = self.relevance if self.relevance is not None else 1
+            return {"expression": expression, "relevance": relevance,
+                    **({"name": self.name.strip()} if self.name.strip() else {})}
+        return {"expression": expression, "name": self.name.strip()} if self.name.strip() else expression
+
+
+def _try_it(flow_id: str, max_offers: int, suggestions: list[str]) -> None:
     ui.label("Try it").classes("text-lg font-semibold")
-    suggestions = [c["id"] for c in customers.list_customers(limit=50)["data"]]
     with ui.row().classes("w-full items-end"):
         customer = ui.input("Customer id", autocomplete=suggestions).classes("grow").mark("try-customer")
         limit = ui.number("Limit", value=max_offers, min=1, max=10).classes("w-24")

@@ -7,9 +7,11 @@ from typing import Any
 
 from nicegui import run, ui
 
+from engine.audience.attributes import Attribute, customer_attributes
 from engine.decisioning import offers
 from engine.errors import JourneysError
 from models.offers import CREATIVE_CHANNELS, OfferFields, OfferIn
+from ui.components.condition_builder import ConditionBuilder, offer_attributes
 from ui.components.paged_table import PagedTable, column, notify_problem
 from ui.layout import frame, guard
 
@@ -36,7 +38,7 @@ async def offers_page() -> None:
             .props("clearable dense outlined").classes("w-96").mark("offer-search")
         listing = PagedTable(COLUMNS, lambda limit, offset: offers.list_offers(
             search=search.value or None, limit=limit, offset=offset), row=_row, noun=("offer", "offers"))
-        form = OfferForm(listing.refresh)
+        form = OfferForm(listing.refresh, await run.io_bound(customer_attributes))
         listing.table.mark("offers-table").on("rowClick", lambda e: form.open_id(e.args[1]["id"]))
         await listing.refresh()
 
@@ -44,9 +46,11 @@ async def offers_page() -> None:
 class OfferForm:
     """The create/edit dialog; `open_for(None)` starts a new offer."""
 
-    def __init__(self, saved: Any) -> None:
+    def __init__(self, saved: Any, attributes: list[Attribute]) -> None:
         self.saved = saved
+        self.attributes = [*attributes, *offer_attributes()]
         self.offer_id: str | None = None
+        self.eligibility = ""  # CEL; the builder below writes it
         with ui.dialog() as self.dialog, ui.card().classes("w-[44rem]"):
             self.title = ui.label().classes("text-lg font-semibold")
             with ui.row().classes("w-full"):
@@ -57,8 +61,8 @@ class OfferForm:
                 self.category = ui.input("Category").classes("grow").mark("offer-category")
                 self.status = ui.select(["active", "inactive"], value="active", label="Status") \
                     .classes("w-40")
-            self.eligibility = ui.input("Eligibility (CEL, blank = everyone)").classes("w-full font-mono") \
-                .mark("offer-eligibility")
+            ui.label("Eligibility (no condition: everyone)").classes("text-sm text-gray-500")
+            self.eligibility_box = ui.column().classes("w-full").mark("offer-eligibility")
             with ui.row().classes("w-full"):
                 self.propensity = ui.input("Propensity (0..1 or CEL)", value="0.5").classes("grow") \
                     .mark("offer-propensity")
@@ -102,7 +106,11 @@ class OfferForm:
         self.description.value = offer.get("description", "")
         self.category.value = offer.get("category", "")
         self.status.value = offer.get("status", "active")
-        self.eligibility.value = offer.get("eligibility") or ""
+        self.eligibility = offer.get("eligibility") or ""
+        self.eligibility_box.clear()
+        with self.eligibility_box:
+            ConditionBuilder(self.eligibility, self.attributes, self._set_eligibility,
+                             marker="offer-eligibility")
         self.propensity.value = str(offer.get("propensity", 0.5))
         self.value.value = offer.get("businessValue", 1)
         self.priority.value = offer.get("priority", 1)
@@ -112,6 +120,9 @@ class OfferForm:
             creative = (offer.get("creatives") or {}).get(channel) or {}
             subject.value, body.value = creative.get("subject") or "", creative.get("body") or ""
         self.dialog.open()
+
+    def _set_eligibility(self, text: str) -> None:
+        self.eligibility = text
 
     def fields(self) -> dict[str, Any]:
         propensity_text = (self.propensity.value or "").strip()
@@ -123,7 +134,7 @@ class OfferForm:
                      for channel, (subject, body) in self.creatives.items() if subject.value or body.value}
         return {"name": self.name.value, "description": self.description.value or "",
                 "category": self.category.value or "", "status": self.status.value,
-                "eligibility": (self.eligibility.value or "").strip() or None, "propensity": propensity,
+                "eligibility": self.eligibility.strip() or None, "propensity": propensity,
                 "business_value": self.value.value, "priority": self.priority.value,
                 "start_date": _moment(self.start.value), "end_date": _moment(self.end.value),
                 "creatives": creatives}
