@@ -153,6 +153,10 @@ def _handle(job: _Job, heartbeat: _Heartbeat, put_back: list[dict[str, Any]], to
         return False
 
 
+# One attempt to record: the job, its error (None: sent), whether that is permanent, what was rendered, when.
+_Attempt = tuple[_Job, str | None, bool, tuple[str, str] | None, datetime]
+
+
 class _Outcomes:
     """A round's attempts, recorded together: one transaction (one commit) for many deliveries, with the
     in_app messages staged meanwhile. A delivery stays in the heartbeat (its lease renewed) until its
@@ -160,7 +164,7 @@ class _Outcomes:
 
     def __init__(self, heartbeat: _Heartbeat, inbox: list[dict[str, Any]]) -> None:
         self.heartbeat, self.inbox = heartbeat, inbox
-        self.pending: list[tuple[_Job, str | None, bool, tuple[str, str] | None, datetime]] = []
+        self.pending: list[_Attempt] = []
         self.since = 0.0
 
     def add(self, job: _Job, error: str | None, permanent: bool, rendered: tuple[str, str] | None) -> None:
@@ -181,8 +185,8 @@ class _Outcomes:
             with session() as s:
                 if rows:
                     in_app.write(s.connection(), rows)
-                for job, error, permanent, rendered, moment in pending:
-                    _record(s, job.delivery, error, permanent, rendered, moment)
+                if pending:
+                    _record(s, pending)
         except Exception:  # unrecorded: the leases run out and the deliveries are attempted again
             log.exception("recording %d delivery attempts failed", len(pending))
         finally:
@@ -375,24 +379,37 @@ _OUTCOME = (
 )
 
 
-def _record(s: Session, delivery: Delivery, error: str | None, permanent: bool,
-            rendered: tuple[str, str] | None, moment: datetime) -> None:
-    """Write the attempt and the delivery's new state: sent, retry later, or failed for good."""
-    attempts = delivery.attempts + 1
-    status, next_at = "queued", moment + backoff(attempts)
-    if error is None:
-        status, next_at = "sent", None
-    elif permanent or attempts >= MAX_ATTEMPTS:
-        status, next_at = "failed", None
-    subject, body = rendered if rendered is not None else (None, None)
+def _record(s: Session, pending: list[_Attempt]) -> None:
+    """Write the attempts and the deliveries' new states (sent, retry later, or failed for good), each
+    kind in one executemany."""
     connection = s.connection()
-    connection.execute(_ATTEMPT, {"delivery_id": delivery.id, "at": moment, "ok": error is None,
-                                  "error": error})
-    sent_at = moment if error is None else None
-    moved = connection.execute(_OUTCOME, {"b_id": delivery.id, "b_status": status, "b_attempts": attempts,
-                                          "b_error": error, "b_next": next_at, "b_sent": sent_at,
-                                          "b_subject": subject, "b_body": body}).rowcount
-    # Only a row this round moved out of "queued" changes the counts (a retry stays queued).
-    if moved and status != "queued":
-        counts.delivery_changed(s, delivery.journey_id, delivery.step_id, delivery.channel_id, status,
-                                previous="queued")
+    ids = sorted(job.delivery.id for job, *_rest in pending)
+    still_queued = select(_deliveries.c.id).where(_deliveries.c.id.in_(ids), _deliveries.c.status == "queued")
+    if not core().db.is_sqlite:
+        # Locked (in id order) until the commit: the rows counted below are the rows the update moves.
+        still_queued = still_queued.order_by(_deliveries.c.id).with_for_update()
+    queued = set(connection.execute(still_queued).scalars())
+    attempts: list[dict[str, Any]] = []
+    outcomes: list[dict[str, Any]] = []
+    for job, error, permanent, rendered, moment in pending:
+        delivery = job.delivery
+        attempt = delivery.attempts + 1
+        status, next_at = "queued", moment + backoff(attempt)
+        if error is None:
+            status, next_at = "sent", None
+        elif permanent or attempt >= MAX_ATTEMPTS:
+            status, next_at = "failed", None
+        subject, body = rendered if rendered is not None else (None, None)
+        attempts.append({"delivery_id": delivery.id, "at": moment, "ok": error is None, "error": error})
+        if delivery.id not in queued:
+            continue  # no longer queued (moved by someone else meanwhile): only the attempt is recorded
+        outcomes.append({"b_id": delivery.id, "b_status": status, "b_attempts": attempt, "b_error": error,
+                         "b_next": next_at, "b_sent": moment if error is None else None,
+                         "b_subject": subject, "b_body": body})
+        # Only a row moved out of "queued" changes the counts (a retry stays queued).
+        if status != "queued":
+            counts.delivery_changed(s, delivery.journey_id, delivery.step_id, delivery.channel_id, status,
+                                    previous="queued")
+    connection.execute(_ATTEMPT, attempts)
+    if outcomes:
+        connection.execute(_OUTCOME, outcomes)

@@ -164,7 +164,10 @@ def walk(
             executor = EXECUTORS[step.type]
             run.visit = state.visits
             try:
-                with guard() if executor.WRITES_DB else nullcontext():
+                if executor.WRITES_DB:
+                    with guard():
+                        result = executor.execute(step, run)
+                else:
                     result = executor.execute(step, run)
             except Exception as error:
                 if is_transient(error) or isinstance(error, IsolateSteps):
