@@ -46,7 +46,10 @@ STEP_STYLE: dict[str, tuple[str, str]] = {
 
 def house_style() -> None:
     """One look for every page: buttons, toggles and tabs in sentence case (no UPPERCASE), filled buttons
-    without a shadow (flat stays flat). Class defaults: applies to everything created after it."""
+    without a shadow. Class defaults: they apply to everything created after this.
+
+    The convention on top: a page's or dialog's main action is a filled button; a page header's other
+    actions are `outline`; toolbar, row and dialog-dismiss actions are `flat` (icon-only ones `round`)."""
     ui.button.default_props("no-caps unelevated")
     ui.dropdown_button.default_props("no-caps unelevated")
     ui.toggle.default_props("no-caps unelevated")

@@ -81,9 +81,10 @@ async def open_branch(user: User, steps: list[dict[str, Any]] | None = None) -> 
 async def test_the_attribute_select_lists_what_customers_have_with_types(user: User) -> None:
     await open_branch(user)
     labels = element(user, "condition-0-row-0-attribute").options
-    assert labels["customer.age"] == "customer.age · number"
-    assert labels["customer.tags"] == "customer.tags · list"
-    assert labels["customer.signupDate"] == "customer.signupDate · date"
+    assert labels["customer.age"] == "age · number"
+    assert labels["customer.tags"] == "tags · list"
+    assert labels["customer.signupDate"] == "signupDate · date"
+    assert labels["outcome"] == "outcome · string"
     assert {"customer.id", "customer.segments", "outcome"} <= set(labels)
     assert element(user, "condition-0-row-0-attribute").value == "customer.age"
     operators = set(element(user, "condition-0-row-0-operator").options)

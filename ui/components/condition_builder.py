@@ -124,7 +124,8 @@ class ConditionBuilder:
         self._render_rows()
 
     def _attribute_options(self, current: str) -> dict[str, str]:
-        options = {path: f"{path} · {attribute.kind}" for path, attribute in self.attributes.items()}
+        options = {path: f"{path.removeprefix('customer.')} · {attribute.kind}"
+                   for path, attribute in self.attributes.items()}
         if current and current not in options:
             options = {current: current, **options}
         return options
@@ -136,16 +137,18 @@ class ConditionBuilder:
         if row.operator not in operators:
             row.operator = next(iter(operators))
         examples = list(self.attributes[row.attribute].examples) if row.attribute in self.attributes else []
-        with ui.row().classes("w-full gap-1 no-wrap items-start"):
+        # Attribute, operator and value on one line where there is room; in the narrow step panel the value
+        # moves to a line of its own.
+        with ui.row().classes("w-full gap-1 items-start"):
             attribute = (
                 ui.select(self._attribute_options(row.attribute), value=row.attribute or None,
                           label="Attribute", with_input=True, new_value_mode="add-unique")
                 .props("outlined dense hide-selected fill-input input-debounce=0 options-dense")
-                .classes("w-44")
+                .classes("grow basis-40")
                 .mark(f"{marker}-attribute")
             )
             operator = (
-                ui.select(operators, value=row.operator).props("outlined dense options-dense").classes("w-28")
+                ui.select(operators, value=row.operator).props("outlined dense options-dense").classes("w-32")
                 .mark(f"{marker}-operator")
             )
             value = (
@@ -154,7 +157,7 @@ class ConditionBuilder:
                          validation=lambda text: value_problem(text or "", self.kinds.get(row.attribute),
                                                                row.operator))
                 .props("outlined dense")
-                .classes("grow")
+                .classes("grow basis-40")
                 .mark(f"{marker}-value")
             )
             value.set_visibility(row.operator not in NO_VALUE)

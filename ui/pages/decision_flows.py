@@ -114,11 +114,11 @@ class FlowEditor:
         ui.label("Candidates: these offers and every offer in these categories (neither: every offer)") \
             .classes("text-sm text-gray-500")
         self.offer_ids = ui.select(catalogue, value=list(flow["offerIds"]), multiple=True, label="Offers",
-                                   with_input=True).props("use-chips outlined dense").classes("w-full") \
+                                   with_input=True).props("use-chips").classes("w-full") \
             .mark("flow-offers")
         self.categories = ui.select(categories, value=list(flow["categories"]), multiple=True,
                                     label="Categories", with_input=True, new_value_mode="add-unique") \
-            .props("use-chips outlined dense").classes("w-full").mark("flow-categories")
+            .props("use-chips").classes("w-full").mark("flow-categories")
         ui.label("Rules").classes("font-semibold")
         ui.label("A rule that must hold drops the offers it is false for; a boosting rule multiplies the "
                  "relevance of the offers it holds for.").classes("text-sm text-gray-500")

@@ -69,7 +69,7 @@ class DeliveryTable:
             ui.label("Deliveries").classes("text-2xl font-semibold")
             ui.space()
             ui.button("Refresh", icon="refresh", on_click=lambda: self.reload()).props(
-                "flat no-caps").mark("refresh")
+                "outline").mark("refresh")
         self.tiles: dict[str, ui.label] = {}
         with ui.row().classes("w-full gap-3"):
             for name in DELIVERY_STATUSES:

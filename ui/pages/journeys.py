@@ -49,7 +49,7 @@ class JourneyList:
             guard(ui.button("New journey", icon="add", on_click=self.create_dialog).props(
                 "unelevated no-caps"
             ).mark("new-journey"), "editor")
-            guard(ui.button("Import", icon="upload", on_click=self.import_dialog).props("flat no-caps").mark(
+            guard(ui.button("Import", icon="upload", on_click=self.import_dialog).props("outline").mark(
                 "import"
             ), "editor")
         self.search.on_value_change(lambda _: self.reload(first_page=True))
