@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, func, literal, select, text
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -50,6 +50,10 @@ def collect(s: Session, journey_id: str, at: datetime) -> dict[str, Any]:
     if goal is None:
         return result
     days = int(goal["withinDays"])
+    if s.get_bind().dialect.name == "postgresql":
+        # The planner prices the per-enrollment EXISTS high enough to JIT-compile the queries, and compiling
+        # costs more than running them (about 0.6 s of 1.2 s at 100,000 enrollments). This transaction only.
+        s.execute(text("SET LOCAL jit = off"))
     converted = _converted(s, goal["eventType"], days)
     # Entered less than `days` ago: may still convert, so their branch's rate can still rise.
     recent = case((E.c.entered_at > at - timedelta(days=days), 1), else_=0)

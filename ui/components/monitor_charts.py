@@ -1,5 +1,8 @@
 """The journey monitor's charts (ECharts options) and canvas figures: pure functions of
-engine.monitoring.metrics' journey_metrics() result."""
+engine.monitoring.metrics' journey_metrics() and engine.monitoring.goals' journey_goal() results.
+
+A chart with nothing to draw says so ("No data yet" and what will fill it) in the middle of its area.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,20 @@ from ui.layout import STEP_STYLE
 DELIVERY_COLOURS = {"sent": "#10b981", "queued": "#6366f1", "failed": "#ef4444", "suppressed": "#94a3b8"}
 ENTRY, END = ENTRY_ID, ""
 ENDED = "__ended__"  # the Sankey's sink node (a node needs a non-empty name)
+WINNER, OTHER = "#10b981", "#94a3b8"
+
+
+def no_data(hint: str) -> dict[str, Any]:
+    """An ECharts title centred in the chart: "No data yet" and what will fill it."""
+    return {"text": "No data yet", "subtext": hint, "left": "center", "top": "middle",
+            "textStyle": {"color": "#64748b", "fontSize": 14, "fontWeight": "normal"},
+            "subtextStyle": {"color": "#94a3b8", "fontSize": 12}}
+
+
+def _noted(options: dict[str, Any], empty: bool, hint: str) -> dict[str, Any]:
+    if empty:
+        options["title"] = no_data(hint)
+    return options
 
 
 def sankey_options(data: dict[str, Any]) -> dict[str, Any]:
@@ -37,12 +54,12 @@ def sankey_options(data: dict[str, Any]) -> dict[str, Any]:
          "itemStyle": {"color": colours.get(node, "#64748b")}}
         for node in sorted(set(inflow) | set(outflow), key=lambda node: order.get(node, len(order)))
     ]
-    return {
+    return _noted({
         "tooltip": {"trigger": "item"},
         "series": [{"type": "sankey", "data": nodes, "links": links, "emphasis": {"focus": "adjacency"},
                     "nodeAlign": "left", "lineStyle": {"color": "gradient", "opacity": 0.35},
                     "left": 10, "right": 120, "label": {"fontSize": 11}}],
-    }
+    }, not links, "Paths appear once customers move through the journey.")
 
 
 def _forward_order(edges: list[dict[str, Any]]) -> dict[str, int]:
@@ -69,7 +86,8 @@ def series_options(data: dict[str, Any]) -> dict[str, Any]:
     series = data["series"]
     hourly = series["bucketSeconds"] < 86400
     labels = [bucket[11:16] if hourly else bucket[5:10] for bucket in series["buckets"]]
-    return {
+    empty = not any(series["entries"]) and not any(series["completions"])
+    return _noted({
         "tooltip": {"trigger": "axis"},
         "legend": {"data": ["Entries", "Completions"], "bottom": 0},
         "grid": {"left": 40, "right": 16, "top": 16, "bottom": 48},
@@ -81,12 +99,12 @@ def series_options(data: dict[str, Any]) -> dict[str, Any]:
             {"name": "Completions", "type": "line", "smooth": True, "data": series["completions"],
              "color": "#10b981"},
         ],
-    }
+    }, empty, "Nobody entered or completed the journey in this window.")
 
 
 def deliveries_options(data: dict[str, Any]) -> dict[str, Any]:
     channels = data["deliveries"]["byChannel"]
-    return {
+    return _noted({
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
         "legend": {"bottom": 0},
         "grid": {"left": 90, "right": 16, "top": 16, "bottom": 48},
@@ -98,12 +116,19 @@ def deliveries_options(data: dict[str, Any]) -> dict[str, Any]:
              "data": [row[status] for row in channels]}
             for status, colour in DELIVERY_COLOURS.items()
         ],
-    }
+    }, not channels, "Messages appear here once a send step sends.")
 
 
 def responses_options(data: dict[str, Any]) -> dict[str, Any]:
     rows = data["responses"]
-    return {
+    if not rows:
+        hint = "The journey has no send step."
+    elif not any(row["sent"] for row in rows):
+        hint = "Rates appear once messages are sent."
+    else:
+        hint = "Nobody has clicked or converted yet."
+    empty = not any(row["clickRate"] or row["conversionRate"] for row in rows)
+    return _noted({
         "tooltip": {"trigger": "axis", ":valueFormatter": "(v) => v + '%'"},
         "legend": {"bottom": 0},
         "grid": {"left": 40, "right": 16, "top": 16, "bottom": 48},
@@ -115,7 +140,26 @@ def responses_options(data: dict[str, Any]) -> dict[str, Any]:
             {"name": "Conversion rate", "type": "bar", "color": "#10b981",
              "data": [round(row["conversionRate"] * 100, 1) for row in rows]},
         ],
-    }
+    }, empty, hint)
+
+
+def goal_options(split: dict[str, Any]) -> dict[str, Any]:
+    """One split step's branches as bars of their conversion rate (%), the winner in green."""
+    branches = split["branches"]
+    winner = split["verdict"]["winner"]
+    return _noted({
+        "tooltip": {"trigger": "axis", ":valueFormatter": "(v) => v + '%'"},
+        "grid": {"left": 64, "right": 48, "top": 8, "bottom": 24},
+        "xAxis": {"type": "value", "axisLabel": {"formatter": "{value}%"}},
+        "yAxis": {"type": "category", "inverse": True, "data": [branch["label"] for branch in branches]},
+        "series": [{
+            "name": "Converted", "type": "bar", "barMaxWidth": 22,
+            "label": {"show": True, "position": "right", "formatter": "{c}%"},
+            "data": [{"value": round(branch["rate"] * 100, 1),
+                      "itemStyle": {"color": WINNER if branch["label"] == winner else OTHER}}
+                     for branch in branches],
+        }],
+    }, not any(branch["n"] for branch in branches), "Nobody has reached this split yet.")
 
 
 def counts_for_canvas(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, int]]:

@@ -19,6 +19,7 @@ from engine.runtime import enrollments
 from ui.components.audit_table import journey_history
 from ui.components.enroll_dialog import EnrollAction
 from ui.components.flow_canvas import FlowCanvas
+from ui.components.goal_card import GoalCard
 from ui.components.live_refresh import Coalescer
 from ui.components.monitor_charts import (
     counts_for_canvas,
@@ -67,6 +68,7 @@ class JourneyMonitor:
             counts, edges = counts_for_canvas(data)
             self.canvas = FlowCanvas(document, readonly=True, counts=counts, edge_counts=edges, refs=refs)
             self.canvas.classes("h-[380px]").mark("monitor-canvas")
+        self.goal = GoalCard(journey_id)
         with ui.grid(columns=3).classes("w-full gap-4"):
             with ui.card().classes("w-full"):
                 ui.label("Customers at each step now").classes("text-sm font-semibold text-slate-500")
@@ -155,6 +157,8 @@ class JourneyMonitor:
             self.canvas.set_document(journey.model_dump(by_alias=True))
         self.show(data)
         await self.rows.refresh()
+        # The goal's figures count enrollments against events: read after the page is up, then now and then.
+        await self.goal.refresh_if_stale()
 
     def show(self, data: dict[str, Any]) -> None:
         totals = data["totals"]
