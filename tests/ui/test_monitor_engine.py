@@ -50,5 +50,9 @@ async def test_live_stream_shows_published_batches_and_refreshes_throughput(user
     await expect_text(user, "tile-stepsPerSecond", "0.0")
     live.publish({"kind": "batch", "at": now().isoformat() + "Z", "transitions": 120, "journeys": ["jrn_x"],
                   "errors": 0})
-    await user.should_see("batch: 120 steps, 0 errors, 1 journeys")
+    await user.should_see("120 steps run in jrn_x")
     await expect_text(user, "tile-stepsPerSecond", "2.0")
+    # In words, journeys listed without a Python list's brackets and quotes.
+    live.publish({"kind": "deliveries", "at": now().isoformat() + "Z", "attempted": 3,
+                  "journeys": ["jrn_x", "jrn_y"]})
+    await user.should_see("3 messages sent or tried for jrn_x and jrn_y")

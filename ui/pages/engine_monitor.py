@@ -61,16 +61,48 @@ def tile_notes(status: dict[str, Any]) -> dict[str, str]:
 
 
 def describe(delta: dict[str, Any], names: dict[str, str]) -> str:
-    """One line of the live stream (`names`: journey id -> name)."""
+    """One line of the live stream in words, journeys by name (`names`: journey id -> name)."""
     at = (delta.get("at") or "")[11:19]
-    if delta.get("kind") == "batch":
-        return (f"{at} batch: {delta.get('transitions', 0)} steps, {delta.get('errors', 0)} errors, "
-                f"{len(delta.get('journeys') or [])} journeys")
-    if delta.get("kind") == "enrolled":
-        journey = names.get(delta.get("journeyId") or "", delta.get("journeyId"))
-        return f"{at} enrolled {delta.get('count', 0)} into {journey}".strip()
-    fields = ", ".join(f"{key}={value}" for key, value in delta.items() if key not in ("kind", "at"))
-    return f"{at} {delta.get('kind', 'event')}: {fields}".strip()
+    kind = delta.get("kind")
+    journeys = _journeys(delta.get("journeys") or [], names)
+    if kind == "batch":
+        if delta.get("exited"):
+            line = f"{_count(delta['exited'], 'customer')} left at their journey's time limit"
+        else:
+            line = f"{_count(delta.get('transitions', 0), 'step')} run"
+            line += f" in {journeys}" if journeys else ""
+        errors = delta.get("errors", 0)
+        line += f", {_count(errors, 'error')}" if errors else ""
+    elif kind == "enrolled":
+        journey = names.get(delta.get("journeyId") or "", delta.get("journeyId") or "a journey")
+        line = f"{_count(delta.get('count', 0), 'customer')} enrolled into {journey}"
+    elif kind == "deliveries":
+        line = f"{_count(delta.get('attempted', 0), 'message')} sent or tried" + (
+            f" for {journeys}" if journeys else "")
+    else:
+        fields = ", ".join(f"{key.replace('_', ' ')} {_plain(value)}" for key, value in delta.items()
+                           if key not in ("kind", "at"))
+        line = f"{str(kind or 'event').replace('_', ' ')}: {fields}" if fields else str(kind or "event")
+    return f"{at} · {line}" if at else line
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def _journeys(journey_ids: list[str], names: dict[str, str], shown: int = 3) -> str:
+    """'Welcome, Winback and 2 more': journeys by name, a few of them."""
+    named = [names.get(journey_id, journey_id) for journey_id in journey_ids]
+    if len(named) > shown:
+        return f"{', '.join(named[:shown])} and {len(named) - shown} more"
+    return f"{', '.join(named[:-1])} and {named[-1]}" if len(named) > 1 else "".join(named)
+
+
+def _plain(value: Any) -> str:
+    """A value as a person reads it: lists joined with commas, no brackets or quotes."""
+    if isinstance(value, list | tuple | set):
+        return ", ".join(_plain(item) for item in value) or "none"
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
 def _figure(count: int, capped: bool) -> str:
