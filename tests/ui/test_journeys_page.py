@@ -74,14 +74,22 @@ async def test_export_downloads_the_document_as_json(user: User) -> None:
     assert (document["name"], document["steps"][0]["id"]) == ("Onboarding", "bye")
 
 
-async def test_deleting_an_active_journey_is_refused_with_the_rule(user: User) -> None:
+async def test_an_active_journey_offers_no_delete_and_says_why(user: User) -> None:
     live = make("Winback", STEPS)
+    draft = make("Onboarding", STEPS)
     lifecycle.change_status(live, "active")
     await user.open("/journeys")
+    [button] = user.find(marker=f"delete-{live}").elements
+    assert button.props.get("disable") is True
+    [reason] = user.find(marker=f"delete-reason-{live}").elements
+    tips = [tip.text for tip in user.find(kind=ui.tooltip).elements
+            if tip.props["target"] == f"#{reason.html_id}"]
+    assert tips == ["The journey is active: archive it first to delete it"]
     user.find(marker=f"delete-{live}").click()
-    user.find(marker="confirm-delete").click()
-    await user.should_see("Only draft and archived journeys can be deleted")
+    await user.should_not_see(marker="confirm-delete")
     assert lifecycle.get_journey(live).status == "active"
+    [enabled] = user.find(marker=f"delete-{draft}").elements
+    assert not enabled.props.get("disable")
 
 
 async def test_archive_then_delete(user: User) -> None:

@@ -17,6 +17,7 @@ from ui.layout import frame, guard
 
 PAGE_SIZE = 20
 STATUS_COLORS = {"draft": "grey-7", "active": "positive", "paused": "warning", "archived": "grey-5"}
+DELETABLE = ("draft", "archived")  # the lifecycle's rule; the engine refuses the others anyway
 
 
 @ui.page("/")
@@ -126,9 +127,17 @@ class JourneyList:
                     archive = ui.button(icon="inventory_2", on_click=lambda: self.confirm(journey, "archive"))
                     guard(archive.props("flat round dense").tooltip("Archive").mark(f"archive-{journey_id}"),
                           "admin")
-                guard(ui.button(icon="delete", on_click=lambda: self.confirm(journey, "delete")).props(
-                    "flat round dense color=negative"
-                ).tooltip("Delete (drafts and archived journeys)").mark(f"delete-{journey_id}"), "admin")
+                if journey["status"] in DELETABLE:
+                    guard(ui.button(icon="delete", on_click=lambda: self.confirm(journey, "delete")).props(
+                        "flat round dense color=negative"
+                    ).tooltip("Delete").mark(f"delete-{journey_id}"), "admin")
+                else:
+                    # A disabled button shows no tooltip: the reason sits on a wrapper around it.
+                    with ui.element("span").tooltip(
+                        f"The journey is {journey['status']}: archive it first to delete it"
+                    ).mark(f"delete-reason-{journey_id}"):
+                        ui.button(icon="delete").props("flat round dense color=grey disable").mark(
+                            f"delete-{journey_id}")
 
     # ---- actions --------------------------------------------------------------------------------------
 
