@@ -31,6 +31,7 @@ from sqlmodel import Session
 
 from engine.audience.segments import customer_views
 from engine.core import Core, core, now, session
+from engine.db import retrying
 from engine.delivery import counts, templates
 from engine.delivery.channels import SENDERS, OutgoingMessage, SendError, in_app
 from engine.monitoring import live
@@ -182,11 +183,7 @@ class _Outcomes:
         if not pending and not rows:
             return
         try:
-            with session() as s:
-                if rows:
-                    in_app.write(s.connection(), rows)
-                if pending:
-                    _record(s, pending)
+            retrying(lambda: _write(rows, pending))
         except Exception:  # unrecorded: the leases run out and the deliveries are attempted again
             log.exception("recording %d delivery attempts failed", len(pending))
         finally:
@@ -232,8 +229,9 @@ class _Heartbeat:
         """Renew every held row's lease to now + LEASE; returns how many were renewed."""
         with self.lock:
             renewed, lease = 0, now() + LEASE
+            # In id order, as recording locks them: the two never wait on each other in a cycle.
             rows = [{"b_id": job.delivery.id, "b_lease": job.lease_until, "b_new": lease}
-                    for job in self.held.values()]
+                    for _id, job in sorted(self.held.items())]
             if not rows:
                 return 0
             with session() as s:
@@ -377,6 +375,15 @@ _OUTCOME = (
             subject=func.coalesce(bindparam("b_subject", type_=Text), _deliveries.c.subject),
             body=func.coalesce(bindparam("b_body", type_=Text), _deliveries.c.body))
 )
+
+
+def _write(inbox: list[dict[str, Any]], pending: list[_Attempt]) -> None:
+    """One transaction: the staged in_app messages and the recorded attempts."""
+    with session() as s:
+        if inbox:
+            in_app.write(s.connection(), inbox)
+        if pending:
+            _record(s, pending)
 
 
 def _record(s: Session, pending: list[_Attempt]) -> None:
