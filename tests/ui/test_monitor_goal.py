@@ -1,4 +1,4 @@
-"""The monitor's Goal card and its charts' empty-state notes, under NiceGUI's simulated user."""
+"""The monitor's Goal card, its charts' and tables' empty-state notes, under NiceGUI's simulated user."""
 
 from __future__ import annotations
 
@@ -81,6 +81,8 @@ async def test_goal_card_explains_how_to_set_a_goal(user: User) -> None:
     await user.should_see(marker="goal-hint", retries=RETRIES)
     await user.should_see("under Goal, name the event type")
     await user.should_see(marker="goal-summary", content="no goal set")
+    user.find(marker="filter-customer").type("nobody")
+    await user.should_see("No enrollments match these filters.")
 
 
 async def test_empty_charts_say_no_data_yet(user: User) -> None:
@@ -94,3 +96,5 @@ async def test_empty_charts_say_no_data_yet(user: User) -> None:
         title = only(user, marker).options.get("title")
         assert title and title["text"] == "No data yet", marker
     assert "messages are sent" in only(user, "chart-responses").options["title"]["subtext"]
+    await user.should_see("No enrollments yet: customers enter through")
+    await user.should_see("No changes yet.")  # the journey's history, a paged table too

@@ -40,7 +40,9 @@ def notify_problem(error: Exception, kind: str = "negative") -> None:
 
 
 class PagedTable:
-    """A table showing one page of an engine list, with "N things" and a pager below it.
+    """A table showing one page of an engine list, with "N things" and a pager below it, and a note in the
+    table's place when there is nothing to show ("No things yet.", or `empty`: a text, or a function giving
+    one, e.g. to say that nothing matches the filters).
 
     `fetch(limit, offset)` returns the engine envelope; `row` turns one item into a table row. `reload`
     reads at once (sync handlers); `refresh` reads off the event loop (async handlers, pager, live updates).
@@ -55,11 +57,15 @@ class PagedTable:
         row: Callable[[dict[str, Any]], dict[str, Any]] = dict,
         row_key: str = "id",
         page_size: int = 25,
+        empty: str | Callable[[], str] | None = None,
     ) -> None:
         self.fetch, self.row, self.noun, self.page_size = fetch, row, noun, page_size
         self.page = 1
+        self.empty_text = empty if empty is not None else f"No {noun[1]} yet."
         self.table = ui.table(columns=columns, rows=[], row_key=row_key).props("flat bordered hide-bottom")
         self.table.classes("w-full")
+        self.empty = ui.label().classes("w-full text-sm text-slate-500 px-3 py-4 text-center border rounded")
+        self.empty.mark("table-empty").set_visibility(False)
         with ui.row().classes("w-full items-center"):
             self.total = ui.label().classes("text-sm text-slate-500")
             ui.space()
@@ -94,6 +100,9 @@ class PagedTable:
     def show(self, envelope: dict[str, Any]) -> None:
         self.table.rows = [self.row(item) for item in envelope["data"]]
         total = envelope["pagination"]["total"]
+        self.table.set_visibility(bool(total))
+        self.empty.set_visibility(not total)
+        self.empty.text = self.empty_text if isinstance(self.empty_text, str) else self.empty_text()
         self.total.text = f"{total:,} {self.noun[0] if total == 1 else self.noun[1]}"
         self.pager.max = max(1, -(-total // self.page_size))
         self.pager.value = self.page

@@ -127,7 +127,7 @@ class JourneyMonitor:
                        column("enteredAt", "Entered"), column("next", "Next run / ended"),
                        column("note", "Reason / error")]
             self.rows = PagedTable(columns, self._fetch_rows, row=self._row, page_size=PAGE_SIZE,
-                                   noun=("enrollment", "enrollments"))
+                                   noun=("enrollment", "enrollments"), empty=self._no_rows)
             self.rows.table.props("dense").classes("cursor-pointer").mark("enrollments").props("data-enrollments")
             self.rows.table.add_slot("body-cell-status", """
                 <q-td :props="props"><q-badge :color="{active: 'primary', completed: 'positive',
@@ -212,6 +212,12 @@ class JourneyMonitor:
     async def filter(self, key: str, value: Any) -> None:
         self.filters[key] = value
         await self.rows.refresh(first_page=True)
+
+    def _no_rows(self) -> str:
+        if any(value is not None for value in self.filters.values()):
+            return "No enrollments match these filters."
+        return ("No enrollments yet: customers enter through the journey's entry segment or event, or by "
+                "hand (Enroll).")
 
     def _fetch_rows(self, limit: int, offset: int) -> dict[str, Any]:
         return enrollments.list_enrollments(journey_id=self.journey_id, limit=limit, offset=offset,
