@@ -32,7 +32,7 @@ SCREENSHOT = "/tmp/monitor.png"
 ENGINE_SCREENSHOT = "/tmp/engine_monitor.png"
 # Lines of the engine page's live stream that report a runner batch.
 BATCH_LINES = ("() => [...document.querySelectorAll('[data-stream] *')]"
-               ".filter(e => !e.children.length && e.textContent.includes('batch:')).length")
+               ".filter(e => !e.children.length && / steps? run/.test(e.textContent)).length")
 
 
 def count_at(step_id: str) -> str:

@@ -38,7 +38,7 @@ class GoalCard:
     def __init__(self, journey_id: str) -> None:
         self.journey_id = journey_id
         self.read_at = float("-inf")  # time.monotonic() of the last read
-        with ui.card().classes("w-full").mark("goal-card"):
+        with ui.card().classes("w-full").props("data-goal-card").mark("goal-card"):
             with ui.row().classes("w-full items-center gap-3"):
                 ui.icon("emoji_events").classes("text-xl text-amber-500")
                 ui.label("Goal").classes("text-lg font-semibold")
@@ -101,7 +101,8 @@ class GoalCard:
             title = f"Split: {split['stepName']}" + (" (removed)" if split["removed"] else "")
             ui.label(title).classes("text-sm font-semibold text-slate-600")
             colour = "text-emerald-700" if verdict["winner"] else "text-slate-600"
-            ui.label(verdict["text"]).classes(f"text-base font-medium {colour}").mark("goal-verdict")
+            ui.label(verdict["text"]).classes(f"text-base font-medium {colour}").props(
+                "data-goal-verdict").mark("goal-verdict")
             with ui.row().classes("w-full gap-4 no-wrap items-start"):
                 rows = [{"id": branch["label"], "branch": branch["label"], "n": f"{branch['n']:,}",
                          "conversions": f"{branch['conversions']:,}", "rate": percent(branch["rate"]),
@@ -113,8 +114,8 @@ class GoalCard:
                 ui.table(columns=columns, rows=rows, row_key="id").props("flat bordered dense hide-bottom") \
                     .classes("grow").mark("goal-branches")
                 height = 40 + 32 * max(1, len(rows))
-                ui.echart(goal_options(split)).classes("w-80").style(f"height: {height}px").mark(
-                    "goal-chart")
+                ui.echart(goal_options(split)).classes("w-80").style(f"height: {height}px").props(
+                    "data-goal-chart").mark("goal-chart")
 
     def _paths(self, paths: list[dict[str, Any]]) -> None:
         ui.label("By way of ending").classes("text-sm font-semibold text-slate-600")
