@@ -37,13 +37,11 @@ class CustomerActivity:
             columns = [column("journey", "Journey"), column("status", "Status"),
                        column("step", "Current step"), column("enteredAt", "Entered"),
                        column("ended", "Ended"), column("reason", "Exit reason")]
-            with ui.column().classes("w-full gap-0") as self.journeys_box:
-                self.journeys = PagedTable(columns, self._journeys, row=_journey_row, page_size=10,
-                                           noun=("journey", "journeys"))
+            self.journeys = PagedTable(columns, self._journeys, row=_journey_row, page_size=10,
+                                       noun=("journey", "journeys"))
             self.journeys.table.props("dense data-customer-journeys").mark("customer-journeys")
             self.journeys.table.add_slot("body-cell-journey", JOURNEY_LINK)
             self.journeys.table.add_slot("body-cell-status", STATUS_BADGE)
-            self.journeys_empty = _empty("No journeys yet.", "journeys-empty")
         with ui.grid(columns=2).classes("w-full gap-4"):
             with ui.card().classes("w-full"):
                 ui.label("Timeline").classes("font-semibold")
@@ -55,18 +53,14 @@ class CustomerActivity:
             ui.label("Deliveries").classes("font-semibold")
             columns = [column("channel", "Channel"), column("message", "Offer or message"),
                        column("journey", "Journey · step"), column("status", "Status"), column("at", "Time")]
-            with ui.column().classes("w-full gap-0") as self.deliveries_box:
-                self.deliveries = PagedTable(columns, self._deliveries, row=_delivery_row, page_size=10,
-                                             noun=("delivery", "deliveries"))
+            self.deliveries = PagedTable(columns, self._deliveries, row=_delivery_row, page_size=10,
+                                         noun=("delivery", "deliveries"))
             self.deliveries.table.props("dense").mark("customer-deliveries")
             self.deliveries.table.add_slot("body-cell-status", STATUS_BADGE)
-            self.deliveries_empty = _empty("No deliveries yet.", "deliveries-empty")
 
     async def refresh(self) -> None:
-        await self.journeys.refresh()
-        _show_or_note(self.journeys, self.journeys_box, self.journeys_empty)
+        await self.journeys.refresh()  # an empty table says "No journeys yet." (PagedTable)
         await self.deliveries.refresh()
-        _show_or_note(self.deliveries, self.deliveries_box, self.deliveries_empty)
         await self._show_inbox()
         await self._show_timeline()
 
@@ -114,13 +108,6 @@ class CustomerActivity:
 
 def _empty(text: str, marker: str) -> ui.label:
     return ui.label(text).classes("text-sm text-slate-500").mark(marker)
-
-
-def _show_or_note(table: PagedTable, box: ui.column, note: ui.label) -> None:
-    """The table (with its pager) when it has rows, else the "No … yet" note in its place."""
-    empty = not table.table.rows and table.page == 1
-    note.set_visibility(empty)
-    box.set_visibility(not empty)
 
 
 def _journey_row(item: dict[str, Any]) -> dict[str, Any]:
