@@ -8,13 +8,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from engine.audience.customer_profile import JourneyNames, step_names
 from engine.audience.customer_search import display_name
 from engine.core import core
 from engine.delivery import deliveries
+from engine.journeys.names import journey_name, journeys_named, row_names, step_name, step_names
 from models.audience import Customer
 from models.channels import Channel
-from models.journey import Journey
 from models.offers import Offer
 
 
@@ -38,32 +37,23 @@ def name_deliveries(s: Session, items: list[dict[str, Any]]) -> list[dict[str, A
     """Wire-form deliveries with their names added (a few key lookups for the whole list)."""
     customers = {row.id: display_name(row.attributes or {}) for row in s.execute(
         select(Customer.id, Customer.attributes).where(Customer.id.in_(_ids(items, "customerId"))))}
-    channels = _names(s, Channel, _ids(items, "channelId"))
-    offers = _names(s, Offer, _ids(items, "offerId"))
-    journeys = {row.id: JourneyNames(row.name, row.status, row.steps or []) for row in s.execute(
-        select(Journey.id, Journey.name, Journey.status, Journey.steps)
-        .where(Journey.id.in_(_ids(items, "journeyId"))))}
+    channels = row_names(s, Channel, _ids(items, "channelId"))
+    offers = row_names(s, Offer, _ids(items, "offerId"))
+    journeys = journeys_named(s, _ids(items, "journeyId"))
     steps = step_names(s, journeys)
     named = []
     for item in items:
-        journey_id, step_id, offer_id = item.get("journeyId"), item.get("stepId"), item.get("offerId")
-        journey = journeys.get(journey_id) if journey_id else None
+        journey_id, offer_id = item.get("journeyId"), item.get("offerId")
         named.append({
             **item,
             "customerName": customers.get(item["customerId"], ""),
             "channelName": channels.get(item["channelId"], item["channelId"]),
             "offerName": offers.get(offer_id, offer_id) if offer_id else None,
-            "journeyName": (journey.name if journey else journey_id) if journey_id else None,
-            "stepName": steps.get(journey_id, {}).get(step_id, step_id) if journey_id and step_id else None,
+            "journeyName": journey_name(journeys, journey_id) if journey_id else None,
+            "stepName": step_name(steps, journey_id, item.get("stepId")) if journey_id else None,
         })
     return named
 
 
 def _ids(items: list[dict[str, Any]], key: str) -> list[str]:
     return sorted({item[key] for item in items if item.get(key)})
-
-
-def _names(s: Session, table: Any, ids: list[str]) -> dict[str, str]:
-    if not ids:
-        return {}
-    return dict(s.execute(select(table.id, table.name).where(table.id.in_(ids))).all())

@@ -82,15 +82,15 @@ def test_timeline_is_limited(greeted: str) -> None:
 
 def test_step_names_come_from_older_versions_too(greeted: str) -> None:
     from engine.core import core
-    from engine.journeys import lifecycle
+    from engine.journeys import lifecycle, names
     from models.journey import JourneyUpdate
 
     lifecycle.change_status(greeted, "paused")
     renamed = [{**step, "name": "Hi there"} if step["id"] == "greet" else step for step in STEPS]
     lifecycle.update_journey(greeted, JourneyUpdate.model_validate({"steps": renamed}))
     with core().db.reader() as s:
-        journeys = customer_profile._journeys(s, {greeted})
-        assert customer_profile.step_names(s, journeys)[greeted]["greet"] == "Hi there"  # the current wins
+        journeys = names.journeys_named(s, {greeted})
+        assert names.step_names(s, journeys)[greeted]["greet"] == "Hi there"  # the current wins
 
 
 def test_unknown_customer_is_not_found(engine_core: Core) -> None:
