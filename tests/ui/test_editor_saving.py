@@ -7,7 +7,7 @@ from nicegui.testing import User
 
 from engine.journeys import lifecycle
 from models.journey import JourneyUpdate
-from tests.ui.test_editor import eventually, make_journey, open_editor, set_value
+from tests.ui.test_editor import STEPS, eventually, make_journey, open_editor, set_value
 
 
 def duration(journey_id: str) -> int:
@@ -49,3 +49,15 @@ async def test_a_save_over_someone_elses_is_refused_and_offers_a_reload(user: Us
     await user.should_see("Not saved: changed elsewhere since you opened it")
     journey = lifecycle.get_journey(journey_id)
     assert (journey.name, journey.steps[0]["config"]["duration"]) == ("Saved in another tab", 3)
+
+
+async def test_an_active_journey_laid_out_on_opening_keeps_its_positions_and_nothing_stays_unsaved(
+    user: User,
+) -> None:
+    unplaced = [{key: value for key, value in step.items() if key != "position"} for step in STEPS]
+    journey_id = make_journey(unplaced)
+    lifecycle.change_status(journey_id, "active")
+    await open_editor(user, journey_id)
+    await eventually(lambda: all(step.get("position") for step in lifecycle.get_journey(journey_id).steps))
+    await user.should_see("All changes saved")
+    assert lifecycle.get_journey(journey_id).version == 1  # positions only: no new version

@@ -217,17 +217,20 @@ class EditorState:
 
         return self.change(apply)
 
-    def place_unpositioned(self) -> bool:
+    def place_unpositioned(self, *, storable: bool = True) -> bool:
         """Give steps without a position one from the auto-layout (not an undoable edit: nothing moved).
 
-        True when it placed any: the positions are then worth saving."""
+        True when it placed any: the positions are then worth saving. When they cannot be stored (a viewer,
+        an archived journey) they count as saved, so nothing shows as unsaved for ever."""
         if all(step.get("position") for step in self.doc["steps"]):
             return False
         positions = layout(self.doc["steps"])
-        for step in self.doc["steps"]:
-            if not step.get("position") and step.get("id") in positions:
-                step["position"] = positions[step["id"]]
-        return True
+        documents = (self.doc, self.saved) if not storable else (self.doc,)
+        for document in documents:
+            for step in document["steps"]:
+                if not step.get("position") and step.get("id") in positions:
+                    step["position"] = positions[step["id"]]
+        return storable
 
     def edit_step(
         self, step_id: str, apply: Callable[[dict[str, Any]], None], key: str | None = None

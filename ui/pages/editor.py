@@ -82,7 +82,8 @@ class Editor:
     def __init__(self, journey: dict[str, Any], refs: Any, attributes: list[Attribute]) -> None:
         self.state = EditorState(journey)
         self.attributes = attributes  # what customers carry, for the condition builder
-        placed = self.state.place_unpositioned()  # an imported or API-made journey: lay it out, keep that
+        # An imported or API-made journey: lay it out, and keep that where it can be stored.
+        placed = self.state.place_unpositioned(storable=bool(self.saved_fields))
         self.refs = refs
         self.client = ui.context.client
         self.issues: list[dict[str, Any]] = []
@@ -140,6 +141,17 @@ class Editor:
     def structure_locked(self) -> bool:
         # A viewer may look, not change: the canvas is read-only for them whatever the status.
         return self.state.status in ("active", "archived") or not may("editor")
+
+    @property
+    def saved_fields(self) -> tuple[str, ...]:
+        """What a save sends: the whole document while the structure may change; while active the name,
+        description, goal and steps, whose positions alone may differ (the engine keeps a positions-only
+        change without a new version); nothing for a viewer or an archived journey."""
+        if not may("editor") or self.state.status == "archived":
+            return ()
+        if self.state.status == "active":
+            return ("name", "description", "goal", "steps")
+        return tuple(self.state.doc)
 
     @property
     def errors(self) -> list[dict[str, Any]]:
@@ -455,7 +467,7 @@ class Editor:
             await self.save()
 
     async def save(self) -> bool:
-        """Store the working copy (only name/description while active); True when nothing is left unsaved."""
+        """Store the working copy (`saved_fields`); True when nothing is left unsaved."""
         async with self.save_lock:
             state = self.state
             if self.stale:
@@ -463,7 +475,7 @@ class Editor:
             if not state.dirty or state.status == "archived":
                 self.save_error = None if not state.dirty else "the journey is archived"
                 return not state.dirty
-            fields = ("name", "description", "goal") if self.structure_locked else tuple(state.doc)
+            fields = self.saved_fields
             sent = copy.deepcopy({field: state.doc[field] for field in fields})
             try:
                 saved = await run.io_bound(_store, state.journey_id, sent, state.revision)
