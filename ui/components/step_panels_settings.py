@@ -114,7 +114,8 @@ def settings_panel(ctx: PanelContext, *, structure_locked: bool) -> None:
         .mark("entry-cooldown")
     )
     ui.label(
-        "Customers can always be enrolled by hand (API or customer page) while the journey is active."
+        "Customers can always be enrolled by hand (the Enroll button, a customer's page or the API) while "
+        "the journey is active."
     ).classes("text-xs text-grey-7")
     if structure_locked:
         for element in locked:
