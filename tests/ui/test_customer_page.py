@@ -4,7 +4,6 @@ customer's typed attribute values, "Add to journey", journeys, inbox, deliveries
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from models.audience import CustomerIn, EventIn
 from models.journey import JourneyCreate
 from tests.delivery_kit import seed_channel, seed_offer
 from tests.ui.conftest import sign_in
+from tests.ui.kit import eventually, one
 from tests.ui.test_login import add_user
 
 STEPS: list[dict[str, Any]] = [
@@ -50,19 +50,6 @@ def rows(user: User, marker: str) -> list[dict[str, Any]]:
     tables = [element for element in user.find(marker=marker).elements if isinstance(element, ui.table)]
     assert len(tables) == 1
     return tables[0].rows
-
-
-def one(user: User, marker: str) -> Any:
-    [element] = user.find(marker=marker).elements
-    return element
-
-
-async def eventually(check: Any) -> None:
-    for _ in range(100):
-        if check():
-            return
-        await asyncio.sleep(0.05)
-    assert check()
 
 
 async def test_list_shows_name_email_and_attribute_chips(user: User) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from typing import Any
 
 from nicegui import ui
@@ -13,6 +11,7 @@ from engine import demo
 from engine.journeys import lifecycle
 from engine.journeys.references import catalog
 from models.journey import JourneyCreate
+from tests.ui.kit import eventually
 from ui.components.flow_canvas import FlowCanvas
 
 STEPS = [
@@ -45,15 +44,6 @@ def canvas_of(user: User) -> FlowCanvas:
 async def open_editor(user: User, journey_id: str) -> FlowCanvas:
     await user.open(f"/journeys/{journey_id}")
     return canvas_of(user)
-
-
-async def eventually(check: Callable[[], bool], seconds: float = 5.0) -> None:
-    """Wait until `check()` holds: validation and saves run off the event loop and land a moment later."""
-    for _ in range(int(seconds / 0.02)):
-        if check():
-            return
-        await asyncio.sleep(0.02)
-    assert check()
 
 
 def node(canvas: FlowCanvas, step_id: str) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from nicegui import ui
@@ -10,6 +9,7 @@ from nicegui.testing import User
 
 from engine.journeys import lifecycle
 from models.journey import JourneyCreate
+from tests.ui.kit import eventually
 
 
 def waits(count: int, *, broken: bool) -> list[dict[str, Any]]:
@@ -32,14 +32,6 @@ def make(steps: list[dict[str, Any]], status: str = "draft") -> str:
 
 def element(user: User, marker: str) -> Any:
     return next(iter(user.find(marker=marker).elements))
-
-
-async def eventually(check: Any, seconds: float = 5.0) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if check():
-            return
-        await asyncio.sleep(0.02)
-    assert check()
 
 
 async def test_issues_show_as_chips_under_the_toolbar_and_all_in_the_summary_menu(user: User) -> None:

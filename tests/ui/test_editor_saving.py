@@ -7,7 +7,8 @@ from nicegui.testing import User
 
 from engine.journeys import lifecycle
 from models.journey import JourneyUpdate
-from tests.ui.test_editor import STEPS, eventually, make_journey, open_editor, set_value
+from tests.ui.kit import eventually
+from tests.ui.test_editor import STEPS, make_journey, open_editor, set_value
 
 
 def duration(journey_id: str) -> int:

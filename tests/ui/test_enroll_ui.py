@@ -4,7 +4,6 @@ skipped counts and reasons, and the action disabled with the reason for drafts, 
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ from engine.runtime import enrollments
 from models.audience import CustomerIn, SegmentIn
 from models.journey import JourneyCreate
 from tests.ui.conftest import sign_in
+from tests.ui.kit import eventually, one
 from tests.ui.test_login import add_user
 
 STEPS: list[dict[str, Any]] = [
@@ -44,19 +44,6 @@ def people() -> None:
 def enrolled(journey_id: str) -> set[str]:
     page = enrollments.list_enrollments(journey_id=journey_id, limit=200)
     return {item["customerId"] for item in page["data"]}
-
-
-def one(user: User, marker: str) -> Any:
-    [element] = user.find(marker=marker).elements
-    return element
-
-
-async def eventually(check: Any) -> None:
-    for _ in range(100):
-        if check():
-            return
-        await asyncio.sleep(0.05)
-    assert check()
 
 
 async def open_dialog(user: User, path: str) -> None:

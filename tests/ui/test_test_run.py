@@ -3,8 +3,6 @@ rendered preview of each message, under NiceGUI's simulated user; and the wordin
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from typing import Any
 
 from nicegui.testing import User
@@ -16,6 +14,7 @@ from engine.journeys.references import References
 from models.audience import CustomerIn
 from models.channels import Channel
 from models.journey import JourneyCreate
+from tests.ui.kit import eventually
 from ui.components.flow_canvas import FlowCanvas
 from ui.components.test_run import condition_lines, describe, ending
 
@@ -84,14 +83,6 @@ def set_value(user: User, marker: str, value: Any) -> None:
 
 def element(user: User, marker: str) -> Any:
     return next(iter(user.find(marker=marker).elements))
-
-
-async def eventually(check: Callable[[], bool], seconds: float = 5.0) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if check():
-            return
-        await asyncio.sleep(0.02)
-    assert check()
 
 
 async def test_send_panel_writes_a_message_or_picks_an_offer(user: User) -> None:
