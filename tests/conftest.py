@@ -48,7 +48,7 @@ def journeys_env(
     """Point every test (the `user` fixture's main.py included) at its own empty database, engine off."""
     if POSTGRES_URL:
         url = POSTGRES_URL
-        empty_postgres(url)
+        empty_database(url)
     else:
         shutil.copyfile(empty_sqlite_template, tmp_path / "journeys.db")
         url = f"sqlite:///{tmp_path / 'journeys.db'}"
@@ -62,7 +62,7 @@ def journeys_env(
     yield url
 
 
-def empty_postgres(url: str) -> None:
+def empty_database(url: str) -> None:
     """Drop every table (alembic_version too) and recreate them empty at the schema head."""
     from sqlalchemy import text
 

@@ -24,16 +24,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
-from engine import core, schema
+from engine import core
 from engine.clock import VirtualClock
-from engine.db import Database
 from engine.monitoring import goals
 from engine.settings import Settings
 from models.audience import Customer, Event
 from models.enrollment import Enrollment, EnrollmentHistory
 from models.journey import Journey
+from tests.conftest import empty_database
 
 JOURNEY = "jrn_bench"
 NOW = datetime(2026, 6, 1, 12, 0, 0)
@@ -48,15 +48,6 @@ STEPS: list[dict[str, Any]] = [
     {"id": "rich", "type": "send", "name": "Rich offer", "next": "done"},
     {"id": "done", "type": "exit", "name": "Done"},
 ]
-
-
-def fresh(url: str) -> None:
-    database = Database(url)
-    database.drop_all()
-    with database.engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    database.dispose()
-    schema.create_at_head(url)
 
 
 def load(count: int) -> None:
@@ -107,7 +98,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     url = args.db or f"sqlite:///{tempfile.mkdtemp()}/bench_goals.db"
-    fresh(url)
+    empty_database(url)
     core.init(Settings(database_url=url, demo=False, scheduler=False), clock=VirtualClock(NOW))
     started = time.perf_counter()
     load(args.enrollments)

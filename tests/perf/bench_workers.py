@@ -32,14 +32,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from engine import core, schema, signals, wiring  # noqa: E402
+from engine import core, signals, wiring  # noqa: E402
 from engine.core import now, session  # noqa: E402
-from engine.db import Database  # noqa: E402
 from engine.delivery import channels_admin  # noqa: E402
 from engine.journeys import lifecycle  # noqa: E402
 from engine.runtime import entry  # noqa: E402
@@ -49,6 +48,7 @@ from models.channels import ChannelCreate, Delivery  # noqa: E402
 from models.enrollment import Enrollment, EnrollmentHistory  # noqa: E402
 from models.journey import Journey, JourneyCreate  # noqa: E402
 from models.workers import EngineWorker  # noqa: E402
+from tests.conftest import empty_database  # noqa: E402
 from tests.perf import bench_decisioning  # noqa: E402
 
 JOURNEY: list[dict[str, Any]] = [
@@ -75,16 +75,6 @@ PATIENCE_SECONDS = 900.0
 def loadavg() -> str:
     """The 1, 5 and 15 minute load averages (the machine may be shared with other work)."""
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def reset(url: str) -> None:
-    """Every table dropped and recreated empty at the schema head (as the test suite does)."""
-    database = Database(url)
-    database.drop_all()
-    with database.engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    database.dispose()
-    schema.create_at_head(url)
 
 
 def seed(customers: int, offers: int) -> str:
@@ -177,7 +167,7 @@ def finished(customers: int) -> bool:
 
 def run(url: str, workers: int, customers: int, offers: int, batch_size: int) -> dict[str, Any]:
     """One measurement: enrollments per second through the journey with `workers` worker processes."""
-    reset(url)
+    empty_database(url)
     current = core.init(Settings(database_url=url, demo=False, scheduler=False))
     wiring.connect_all()
     journey_id = seed(customers, offers)
