@@ -133,7 +133,7 @@ async def test_engine_overview_streams_batches_live(live_server: str, browser_pa
     await page.get_by_text("Engine view").wait_for()
     before = await page.evaluate(BATCH_LINES)
     entry.enroll(journey.id, [f"eng{number}" for number in range(5)])
-    await page.get_by_text("enrolled 5 into Engine view").wait_for(timeout=2000)
+    await page.get_by_text("5 customers enrolled into Engine view").wait_for(timeout=2000)
     runner.run_due()  # publishes its batch on the bus: the stream shows it without reload
     await page.wait_for_function(f"n => ({BATCH_LINES})() > n", arg=before, timeout=2000)
     await page.wait_for_function(  # the coalesced refresh of the figures follows
