@@ -3,17 +3,17 @@ delivers it later. Nothing here commits, so the row lands (or not) with the call
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session
 
+from engine import raw_sql
 from engine.core import core
 from engine.decisioning import contact_policy as policies
 from engine.delivery import counts
@@ -32,15 +32,17 @@ _deliveries = Delivery.__table__
 # Built once: queueing runs inside every runner batch, and building statements costs more than running them.
 _BY_KEY = select(_deliveries.c.id, _deliveries.c.status, _deliveries.c.last_error).where(
     _deliveries.c.idempotency_key == bindparam("key"))
+_COLUMNS = ("id", "idempotency_key", "customer_id", "channel_id", "offer_id", "journey_id", "enrollment_id",
+            "step_id", "status", "attempts", "last_error", "next_attempt_at", "created_at", "payload")
 
 
 @cache
-def _insert(is_sqlite: bool) -> Insert:
-    # ON CONFLICT DO NOTHING: a concurrent insert of the same key must not abort the caller's whole batch.
-    dialect = sqlite if is_sqlite else postgresql
-    # RETURNING tells a conflict apart on every driver (psycopg answers rowcount -1 here).
-    return (dialect.insert(_deliveries).on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(_deliveries.c.id))
+def _insert(sqlite: bool) -> str:
+    # Through the driver (engine.raw_sql): one insert per send, and SQLAlchemy's own work per row cost more
+    # than the database's. ON CONFLICT DO NOTHING: a concurrent insert of the same key must not abort the
+    # caller's whole batch; RETURNING tells a conflict apart on every driver (psycopg's rowcount is -1 here).
+    return (f"{raw_sql.insert_sql(_deliveries.name, _COLUMNS, sqlite)} "
+            "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id")
 
 
 def queue_delivery(session: Session, *, customer_id: str, channel_id: str, offer_id: str | None,
@@ -56,13 +58,13 @@ def queue_delivery(session: Session, *, customer_id: str, channel_id: str, offer
     reason = _suppressed_because(session, customer_id, offer_id, contact_policy, now)
     status = "suppressed" if reason else "queued"
     delivery_id = new_id("dlv")
-    row = {"id": delivery_id, "idempotency_key": idempotency_key, "customer_id": customer_id,
-           "channel_id": channel_id, "offer_id": offer_id, "journey_id": journey_id,
-           "enrollment_id": enrollment_id, "step_id": step_id, "status": status, "attempts": 0,
-           "last_error": reason, "next_attempt_at": now, "created_at": now,
-           "payload": {"template": template, "context": context}}
+    sqlite = core().db.is_sqlite
+    at = raw_sql.stamper(sqlite)(now)
+    payload = json.dumps({"template": template, "context": context})
+    row = (delivery_id, idempotency_key, customer_id, channel_id, offer_id, journey_id, enrollment_id,
+           step_id, status, 0, reason, at, at, payload)
     connection = session.connection()
-    if connection.execute(_insert(core().db.is_sqlite), row).first() is None:
+    if connection.exec_driver_sql(_insert(sqlite), row).first() is None:
         existing = _by_key(connection, idempotency_key)
         assert existing is not None  # the conflicting row is committed, or the insert would have gone in
         return existing

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlmodel import Session
 
+from engine import raw_sql
 from engine.audience import segments
 from engine.core import core, session
 from engine.core import now as current_time
@@ -418,8 +419,6 @@ HISTORY_COLUMNS = (
     "enrollment_id", "journey_id", "customer_id", "step_id", "type", "version", "at", "outcome",
     "next_step_id", "detail",
 )
-# How SQLAlchemy stores datetimes on SQLite (the raw insert below must match it for comparisons to hold).
-SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
 def history_rows(state: State, executed: Iterable[Executed]) -> list[tuple[Any, ...]]:
@@ -435,9 +434,8 @@ def insert_history(s: Session, rows: list[tuple[Any, ...]]) -> None:
     """Raw DBAPI executemany: history is most of what a batch writes, and SQLAlchemy's per-row parameter
     processing would double its cost. Times and JSON are converted here as SQLAlchemy would."""
     sqlite = core().db.is_sqlite
-    marks = ", ".join(["?" if sqlite else "%s"] * len(HISTORY_COLUMNS))
-    sql = f"INSERT INTO {H.name} ({', '.join(HISTORY_COLUMNS)}) VALUES ({marks})"
-    stamp, dumps = _stamper(sqlite), json.dumps
+    sql = raw_sql.insert_sql(H.name, HISTORY_COLUMNS, sqlite)
+    stamp, dumps = raw_sql.stamper(sqlite), json.dumps
     params = [(*row[:6], stamp(row[6]), *row[7:9], dumps(row[9])) for row in rows]
     s.connection().exec_driver_sql(sql, params)
 
@@ -452,11 +450,11 @@ def update_enrollments(s: Session, states: list[State], moment: datetime) -> int
     """Write the batch's enrollments back (raw executemany, like the history) and release their leases;
     returns how many rows matched (fewer than `states` when another writer took one)."""
     sqlite = core().db.is_sqlite
-    mark = "?" if sqlite else "%s"
+    mark = raw_sql.mark(sqlite)
     assignments = ", ".join(f"{column} = {mark}" for column in ENROLLMENT_CHANGES)
     sql = (f"UPDATE {E.name} SET {assignments}, lease_owner = NULL, lease_until = NULL "
            f"WHERE id = {mark} AND lease_owner = {mark}")
-    stamp, dumps = _stamper(sqlite), json.dumps
+    stamp, dumps = raw_sql.stamper(sqlite), json.dumps
     params = [
         (state.step_id, state.status, stamp(state.next_run_at), dumps(state.context), state.visits,
          state.version, stamp(state.ended_at), state.exit_reason, state.error, state.wait_event,
@@ -464,23 +462,6 @@ def update_enrollments(s: Session, states: list[State], moment: datetime) -> int
         for state in states
     ]
     return s.connection().exec_driver_sql(sql, params).rowcount
-
-
-def _stamper(sqlite: bool) -> Callable[[datetime | None], Any]:
-    """Datetimes as SQLAlchemy stores them (text on SQLite), each distinct one formatted once."""
-    if not sqlite:
-        return lambda moment: moment
-    formatted: dict[datetime, str] = {}
-
-    def stamp(moment: datetime | None) -> str | None:
-        if moment is None:
-            return None
-        text = formatted.get(moment)
-        if text is None:
-            text = formatted[moment] = moment.strftime(SQLITE_DATETIME)
-        return text
-
-    return stamp
 
 
 class _Customers:

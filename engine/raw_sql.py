@@ -1,0 +1,40 @@
+"""Statements run through the driver for the hottest writes (history, enrollment write-back, the outbox):
+SQLAlchemy's per-row compiling and parameter processing would cost more than the database's own work.
+Values go in as SQLAlchemy would store them, so the ORM reads and compares them the same."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+# How SQLAlchemy stores datetimes on SQLite (text): a raw write must match it for comparisons to hold.
+SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def mark(sqlite: bool) -> str:
+    """The driver's parameter placeholder (sqlite3: qmark; psycopg: format)."""
+    return "?" if sqlite else "%s"
+
+
+def insert_sql(table: str, columns: Sequence[str], sqlite: bool) -> str:
+    """`INSERT INTO table (columns) VALUES (placeholders)`."""
+    marks = ", ".join([mark(sqlite)] * len(columns))
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+
+
+def stamper(sqlite: bool) -> Callable[[datetime | None], Any]:
+    """Datetimes as SQLAlchemy stores them (text on SQLite), each distinct one formatted once."""
+    if not sqlite:
+        return lambda moment: moment
+    formatted: dict[datetime, str] = {}
+
+    def stamp(moment: datetime | None) -> str | None:
+        if moment is None:
+            return None
+        text = formatted.get(moment)
+        if text is None:
+            text = formatted[moment] = moment.strftime(SQLITE_DATETIME)
+        return text
+
+    return stamp
