@@ -107,8 +107,10 @@ def after_commit(session: Session, callback: Callable[[], Any]) -> None:
 def is_transient(error: BaseException) -> bool:
     """A PostgreSQL deadlock or serialization failure: the transaction is sound, only unlucky. Retry it."""
     while error is not None:
-        if isinstance(error, DBAPIError):
-            state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+        # Wrapped by SQLAlchemy, or straight from the driver (the hottest writes go through its cursor).
+        orig = error.orig if isinstance(error, DBAPIError) else error
+        state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+        if state is not None or isinstance(error, DBAPIError):
             return state in TRANSIENT_STATES
         error = error.__cause__  # type: ignore[assignment]
     return False

@@ -64,7 +64,15 @@ def queue_delivery(session: Session, *, customer_id: str, channel_id: str, offer
     row = (delivery_id, idempotency_key, customer_id, channel_id, offer_id, journey_id, enrollment_id,
            step_id, status, 0, reason, at, at, payload)
     connection = session.connection()
-    if connection.exec_driver_sql(_insert(sqlite), row).first() is None:
+    # The DBAPI cursor itself, in the session's transaction: SQLAlchemy's result set-up per statement was
+    # most of a send's cost. Its errors come unwrapped (engine.db.is_transient reads them as well).
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(_insert(sqlite), row)
+        inserted = cursor.fetchone()
+    finally:
+        cursor.close()
+    if inserted is None:
         existing = _by_key(connection, idempotency_key)
         assert existing is not None  # the conflicting row is committed, or the insert would have gone in
         return existing
