@@ -3,7 +3,6 @@ delivers it later. Nothing here commits, so the row lands (or not) with the call
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -60,7 +59,7 @@ def queue_delivery(session: Session, *, customer_id: str, channel_id: str, offer
     delivery_id = new_id("dlv")
     sqlite = core().db.is_sqlite
     at = raw_sql.stamper(sqlite)(now)
-    payload = json.dumps({"template": template, "context": context})
+    payload = raw_sql.dumps({"template": template, "context": context})
     row = (delivery_id, idempotency_key, customer_id, channel_id, offer_id, journey_id, enrollment_id,
            step_id, status, 0, reason, at, at, payload)
     connection = session.connection()

@@ -16,7 +16,6 @@ enrollment. Failures are rare, so the usual batch pays for no savepoints, and th
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import uuid
@@ -435,7 +434,7 @@ def insert_history(s: Session, rows: list[tuple[Any, ...]]) -> None:
     processing would double its cost. Times and JSON are converted here as SQLAlchemy would."""
     sqlite = core().db.is_sqlite
     sql = raw_sql.insert_sql(H.name, HISTORY_COLUMNS, sqlite)
-    stamp, dumps = raw_sql.stamper(sqlite), json.dumps
+    stamp, dumps = raw_sql.stamper(sqlite), raw_sql.dumps
     params = [(*row[:6], stamp(row[6]), *row[7:9], dumps(row[9])) for row in rows]
     s.connection().exec_driver_sql(sql, params)
 
@@ -454,7 +453,7 @@ def update_enrollments(s: Session, states: list[State], moment: datetime) -> int
     assignments = ", ".join(f"{column} = {mark}" for column in ENROLLMENT_CHANGES)
     sql = (f"UPDATE {E.name} SET {assignments}, lease_owner = NULL, lease_until = NULL "
            f"WHERE id = {mark} AND lease_owner = {mark}")
-    stamp, dumps = raw_sql.stamper(sqlite), json.dumps
+    stamp, dumps = raw_sql.stamper(sqlite), raw_sql.dumps
     params = [
         (state.step_id, state.status, stamp(state.next_run_at), dumps(state.context), state.visits,
          state.version, stamp(state.ended_at), state.exit_reason, state.error, state.wait_event,
