@@ -293,6 +293,16 @@ def _catalogue(session: Session, flow_id: str) -> _Catalogue:
     return catalogue
 
 
+def contact_policy_of(session: Session, flow_id: str) -> dict[str, Any] | None:
+    """The flow's contact policy (None: it has none, or the flow is gone), from the session's catalogue
+    when a decision in it loaded the flow (the send step asks for every enrollment of a batch)."""
+    catalogue: _Catalogue | None = session.info.get(_CATALOGUES, {}).get(flow_id)
+    if catalogue is not None:
+        return dict(catalogue.policy) or None
+    flow = session.get(DecisionFlow, flow_id)
+    return dict(flow.contact_policy) if flow and flow.contact_policy else None
+
+
 def _contact_policy(session: Session, customer_id: str, policy: dict[str, Any], offers: list[_Offer],
                     now: datetime, decision: Decision) -> list[_Offer]:
     if not policy:
@@ -373,7 +383,9 @@ def _qualify(offers: list[_Offer], evaluator: _Evaluator, decision: Decision) ->
                 decision.drop(offer.id, check.rule, _reason(check, value))
                 break
         else:
-            value = value_of(offer.propensity)
+            value = offer.propensity.static
+            if value is _NOT_STATIC:
+                value = value_of(offer.propensity)
             if type(value) is float and 0 <= value <= 1:  # the usual case, checked first
                 scored.append((offer, value, relevance))
             elif (propensity := _propensity(offer, value, decision)) is not None:
@@ -409,6 +421,7 @@ def _rank(scored: list[_Scored], weights: dict[str, float], cut: int,
         return []
     top_value = max(offer.business_value for offer, _propensity, _relevance in scored)
     w_propensity, w_relevance, w_impact, w_emphasis = (weights[name] for name in FACTORS)
+    plain = w_propensity == w_relevance == w_impact == w_emphasis == 1.0
     ranked: list[tuple[float, float, str, _Scored, float]] = []
     for entry in scored:
         offer, propensity, relevance = entry
@@ -420,11 +433,15 @@ def _rank(scored: list[_Scored], weights: dict[str, float], cut: int,
             zero = next(name for name in FACTORS if factors[name] <= 0)
             decision.drop(offer.id, zero, f"{zero} is {factors[zero]:g}: a factor ≤ 0 eliminates")
             continue
-        # The products in the formula's order: scores are reproducible to the last bit.
-        score = 1.0 * propensity ** w_propensity
-        score *= relevance ** w_relevance
-        score *= impact ** w_impact
-        score *= emphasis ** w_emphasis
+        # The products in the formula's order: scores are reproducible to the last bit (x ** 1.0 is x
+        # exactly, so the usual weights of 1 skip the powers and give the same bits).
+        if plain:
+            score = propensity * relevance * impact * emphasis
+        else:
+            score = 1.0 * propensity ** w_propensity
+            score *= relevance ** w_relevance
+            score *= impact ** w_impact
+            score *= emphasis ** w_emphasis
         ranked.append((-score, -offer.priority, offer.id, entry, impact))
     ranked.sort()  # offer ids are unique: the order is decided before an entry is ever compared
     decision.ranked_below([offer_id for _score, _priority, offer_id, *_rest in ranked[cut:]], cut)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.decisioning import decisions
 from engine.delivery import dispatcher, outbox
 from engine.delivery.channels import SendError
 from engine.runtime.steps.base import Run, StepResult
 from models.channels import Channel, Delivery
 from models.journey import SendStep
-from models.offers import DecisionFlow, Offer
+from models.offers import Offer
 
 WRITES_DB = True
 
@@ -66,8 +67,7 @@ def execute(step: SendStep, run: Run) -> StepResult:
 
 def _contact_policy(run: Run, result_name: str) -> dict[str, Any] | None:
     flow_id = run.context.get("flows", {}).get(result_name)
-    flow = run.session.get(DecisionFlow, flow_id) if flow_id else None
-    return dict(flow.contact_policy) if flow and flow.contact_policy else None
+    return decisions.contact_policy_of(run.session, flow_id) if flow_id else None
 
 
 def _preview(run: Run, step_id: str, channel_id: str, offer_id: str | None, template: dict[str, Any] | None,
