@@ -12,7 +12,7 @@ from engine.audience import customers
 from engine.clock import VirtualClock
 from engine.core import Core, now, session
 from engine.decisioning import offers
-from engine.decisioning.decisions import Decision, decide, recommend
+from engine.decisioning.decisions import Decision, contact_policy_of, decide, recommend
 from engine.delivery.outbox import QueuedDelivery, queue_delivery
 from engine.errors import NotFound
 from engine.ids import new_id
@@ -172,6 +172,39 @@ def test_prie_ranks_as_computed_by_hand(customer: str) -> None:
     assert decision.offers[0].factors == pytest.approx(
         {"propensity": 0.8, "relevance": 3.0, "impact": 0.25, "emphasis": 9.0})
     assert decision.trace == []
+
+
+def test_unit_weights_score_the_plain_product_of_the_factors(customer: str) -> None:
+    _offer("x", propensity=0.3, business_value=70, priority=3)
+    _offer("y", propensity=0.7, business_value=90, priority=2, category="boosted")
+    boost = {"expression": "offer.category == 'boosted'", "relevance": 1.1}
+    flow = _flow(offer_ids=["x", "y"], rules=[boost])
+    decision = _decide(flow)
+
+    # The formula's powers with every weight 1, evaluated in the formula's order: equal to the last bit.
+    factors = {offer.offer_id: offer.factors for offer in decision.offers}
+    expected = {offer_id: 1.0 * f["propensity"] ** 1.0 * f["relevance"] ** 1.0 * f["impact"] ** 1.0
+                * f["emphasis"] ** 1.0 for offer_id, f in factors.items()}
+    assert {offer.offer_id: offer.score for offer in decision.offers} == expected
+    assert _ids(decision) == ["y", "x"]
+
+
+def test_a_flows_contact_policy_is_read_with_or_without_a_decision_in_the_session(customer: str) -> None:
+    _offer("x")
+    flow = _flow(offer_ids=["x"], contact_policy={"maxPerDay": 2, "windowDays": 7})
+    _flow("quiet", offer_ids=["x"])
+    with session() as s:
+        assert contact_policy_of(s, flow) == {"maxPerDay": 2, "windowDays": 7}
+        assert contact_policy_of(s, "quiet") is None
+        assert contact_policy_of(s, "gone") is None
+    with session() as s:
+        view = customers.customer_view(s, customer)
+        assert view is not None
+        decide(s, view, flow, None, now())
+        policy = contact_policy_of(s, flow)
+        assert policy == {"maxPerDay": 2, "windowDays": 7}
+        policy["maxPerDay"] = 99  # a copy: the catalogue's own stays as stored
+        assert contact_policy_of(s, flow) == {"maxPerDay": 2, "windowDays": 7}
 
 
 def test_a_zero_factor_eliminates(customer: str) -> None:
