@@ -87,6 +87,7 @@ async def test_timeline_shows_each_step_with_its_outcome(user: User) -> None:
     user.find(marker="enrollments").trigger("rowClick", [{}, table_rows(user)[0], 0])
     await expect_text(user, "timeline-customer", "cust0")
     await user.should_see("Welcome wait — waiting")
+    await expect_text(user, "timeline-sentence", "Wait 1 day")
     await expect_text(user, "exit", "Exit by hand")
 
 
@@ -115,6 +116,8 @@ async def test_retry_from_the_timeline_reactivates_a_failed_enrollment(user: Use
     await expect_text(user, "tile-failed", "1")
     user.find(marker="enrollments").trigger("rowClick", [{}, table_rows(user)[0], 0])
     await user.should_see("Bump points — failed")
+    [sentence] = user.find(marker="timeline-sentence").elements
+    assert sentence.text.startswith("Update 'Bump points' failed: ")
     user.find(marker="retry").click()
     await expect_text(user, "tile-failed", "0")
     assert enrollments.get_enrollment(enrollment_id)["status"] == "active"

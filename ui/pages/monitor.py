@@ -19,6 +19,7 @@ from engine.runtime import enrollments
 from ui.components.audit_table import journey_history
 from ui.components.enroll_dialog import EnrollAction
 from ui.components.flow_canvas import FlowCanvas
+from ui.components.flow_model import NO_NAMES
 from ui.components.goal_card import GoalCard
 from ui.components.live_refresh import Coalescer
 from ui.components.monitor_charts import (
@@ -29,6 +30,7 @@ from ui.components.monitor_charts import (
     series_options,
 )
 from ui.components.paged_table import PagedTable, column, notify_problem, when
+from ui.components.test_run import describe
 from ui.components.tiles import Tiles
 from ui.layout import STEP_STYLE, frame
 
@@ -55,6 +57,7 @@ class JourneyMonitor:
     def __init__(self, journey_id: str, document: dict[str, Any], data: dict[str, Any],
                  refs: References | None = None) -> None:
         self.journey_id = journey_id
+        self.refs = refs or NO_NAMES
         self.step_names = {step["id"]: step["name"] for step in data["steps"]}
         self.version = data["version"]
         self.live = Coalescer(self.refresh, REFRESH_DELAY)
@@ -271,9 +274,13 @@ class JourneyMonitor:
                     title += f" → {self.step_names.get(entry['nextStepId'], entry['nextStepId'])}"
                 with ui.timeline_entry(subtitle=when(entry["at"]), icon=icon):
                     ui.label(title).classes("font-medium").style(f"color: {colour}")
-                    with ui.column().classes("gap-0"):
-                        for key, value in (entry["detail"] or {}).items():
-                            _detail(key, value)
+                    # In words (as the test run says it); the stored detail stays one click away.
+                    ui.label(describe({**entry, "name": name}, self.refs)).classes("text-sm").mark(
+                        "timeline-sentence")
+                    if entry["detail"]:
+                        with ui.expansion("Details").props("dense").classes("text-xs text-slate-500"):
+                            for key, value in entry["detail"].items():
+                                _detail(key, value)
             if item["status"] == "active":
                 with ui.timeline_entry(subtitle=f"next run {when(item['nextRunAt'])}", icon="more_horiz"):
                     ui.label(f"Now at {self.step_names.get(item['stepId'], item['stepId'])}").classes(
