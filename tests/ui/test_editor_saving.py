@@ -1,14 +1,18 @@
 """Editor saves under the simulated user: panel edits autosave like canvas edits, a closing tab saves what
-is pending, and a save on top of someone else's save is refused with an offer to reload."""
+is pending, a save on top of someone else's save is refused with an offer to reload, and a layout made on
+opening is stored for editors of an active journey and only shown to viewers."""
 
 from __future__ import annotations
 
+import pytest
 from nicegui.testing import User
 
 from engine.journeys import lifecycle
 from models.journey import JourneyUpdate
+from tests.ui.conftest import sign_in
 from tests.ui.kit import eventually
-from tests.ui.test_editor import STEPS, make_journey, open_editor, set_value
+from tests.ui.test_editor import STEPS, make_journey, node, open_editor, set_value
+from tests.ui.test_login import add_user
 
 
 def duration(journey_id: str) -> int:
@@ -62,3 +66,21 @@ async def test_an_active_journey_laid_out_on_opening_keeps_its_positions_and_not
     await eventually(lambda: all(step.get("position") for step in lifecycle.get_journey(journey_id).steps))
     await user.should_see("All changes saved")
     assert lifecycle.get_journey(journey_id).version == 1  # positions only: no new version
+
+
+class TestAsViewer:
+    @pytest.fixture
+    def sign_in_as(self) -> None:
+        return None
+
+    async def test_a_viewer_opening_an_unplaced_journey_sees_it_laid_out_and_nothing_unsaved(
+        self, user: User,
+    ) -> None:
+        unplaced = [{key: value for key, value in step.items() if key != "position"} for step in STEPS]
+        journey_id = make_journey(unplaced)
+        await sign_in(user, *add_user("viewer"))
+        canvas = await open_editor(user, journey_id)
+        assert node(canvas, "wait")["x"] < node(canvas, "bye")["x"]  # laid out for the eye
+        await user.should_see("All changes saved")
+        await user.should_not_see("Unsaved changes")
+        assert not any(step.get("position") for step in lifecycle.get_journey(journey_id).steps)  # not stored
