@@ -96,6 +96,9 @@ async def test_journeys_inbox_deliveries_and_timeline(user: User) -> None:
         "ch_app", "Green tea", "Welcome · Say hello", "sent")
     await user.should_see("Welcome · Give it a day: waiting → Done")
     await user.should_see("Welcome · Say hello: queued → Give it a day")
+    sentences = [label.text for label in user.find(marker="timeline-sentence").elements]
+    # The simulated user finds elements as a set: compare them without order.
+    assert sorted(sentences) == ["Send 'Say hello' via 'ch_app', offer 'Green tea'", "Wait 1 day"]
     await user.should_see("Entered Welcome")
     await user.should_see("Event: login")
     await user.should_see("device: phone")

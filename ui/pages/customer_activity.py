@@ -10,7 +10,9 @@ from nicegui import run, ui
 
 from engine.audience import customer_profile
 from engine.delivery import deliveries
+from engine.journeys.references import References, catalog
 from ui.components.paged_table import PagedTable, column, when
+from ui.components.test_run import describe
 from ui.layout import STEP_STYLE
 from ui.pages.customer_values import display_value
 
@@ -86,9 +88,10 @@ class CustomerActivity:
                     "text-xs text-slate-500")
 
     async def _show_timeline(self) -> None:
-        page = await run.io_bound(customer_profile.customer_timeline, self.customer_id, self.timeline_limit)
-        if page is None or self.timeline.is_deleted:
+        loaded = await run.io_bound(self._timeline_page)
+        if loaded is None or self.timeline.is_deleted:
             return
+        page, refs = loaded
         self.timeline.clear()
         with self.timeline:
             if not page["data"]:
@@ -96,10 +99,14 @@ class CustomerActivity:
                 return
             with ui.timeline(side="right", layout="dense").classes("w-full"):
                 for item in page["data"]:
-                    _timeline_entry(item)
+                    _timeline_entry(item, refs)
             if page["hasMore"]:
                 ui.button("Show older", icon="expand_more", on_click=self._older).props(
                     "flat dense no-caps").mark("timeline-older")
+
+    def _timeline_page(self) -> tuple[dict[str, Any], References]:
+        """The newest timeline entries and the catalogue's names (steps are told in names)."""
+        return customer_profile.customer_timeline(self.customer_id, self.timeline_limit), catalog()
 
     async def _older(self) -> None:
         self.timeline_limit += TIMELINE_STEP
@@ -139,9 +146,10 @@ def _message(message: dict[str, Any]) -> None:
         ui.label(when(message["createdAt"])).classes("text-xs text-slate-500")
 
 
-def _timeline_entry(item: dict[str, Any]) -> None:
-    """One thing that happened: a title in names, and its details below."""
-    colour = ""
+def _timeline_entry(item: dict[str, Any], refs: References) -> None:
+    """One thing that happened: a title in names, a step told in words (as the test run and the monitor
+    tell it), and its details below."""
+    colour, sentence = "", ""
     if item["kind"] == "event":
         icon, title, details = "bolt", f"Event: {item['eventType']}", item["properties"]
     elif item["kind"] == "entered":
@@ -154,9 +162,13 @@ def _timeline_entry(item: dict[str, Any]) -> None:
         if item["nextStepName"]:
             title += f" → {item['nextStepName']}"
         details = item["detail"]
+        sentence = describe({"type": item["stepType"], "outcome": item["outcome"], "detail": details,
+                             "name": item["stepName"] or "journey", "stepId": ""}, refs)
     entry = ui.timeline_entry(subtitle=when(item["at"]), icon=icon).mark("timeline-entry")
     with entry, ui.column().classes("gap-0"):
         ui.label(title).classes("font-medium").style(f"color: {colour}" if colour else "")
+        if sentence:
+            ui.label(sentence).classes("text-sm").mark("timeline-sentence")
         _details(details)
 
 
