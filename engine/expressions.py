@@ -138,7 +138,7 @@ def evaluate(expression: str, variables: Mapping[str, Any] | Scope) -> Any:
     """Evaluate with the given variables (or a prepared Scope); raises ExpressionError on any compile or
     runtime failure, or when the inputs would take the expression over the cost limit."""
     try:
-        program, used = _compile(expression)
+        compiled, used = _compile(expression)
     except Exception as error:
         raise ExpressionError(_one_line(str(error))) from error
     shape = _shape(expression)
@@ -150,37 +150,46 @@ def evaluate(expression: str, variables: Mapping[str, Any] | Scope) -> Any:
     else:
         # Converting values into CEL is most of the cost: hand over only the variables the expression reads.
         context = {name: value for name, value in variables.items() if name in used}
-    return _execute(program, context)
+    return _execute(compiled, context)
 
 
 def prepare(expression: str) -> Callable[[Scope], Any]:
     """`evaluate(expression, scope)` with the compiling and the budget's estimate done once, for callers
     that run one expression against many scopes (same results, same ExpressionErrors)."""
-    try:
-        program, _used = _compile(expression)
-    except Exception:
-        return lambda scope: evaluate(expression, scope)  # raises the compile error each time, as evaluate
-    if _shape(expression).may_be_costly:
-        return lambda scope: evaluate(expression, scope)  # the budget depends on each scope's values
-    execute = program.execute
+    execute = program(expression)
+    if execute is None:
+        return lambda scope: evaluate(expression, scope)  # the compile error, or the budget, each time
 
-    def run(scope: Scope) -> Any:  # _execute inlined: decisions run this for every distinct rule
+    def run(scope: Scope) -> Any:
         try:
             return execute(scope.context)
         except Exception as error:
-            raise _expression_error(error) from error
+            raise failure(error) from error
 
     return run
 
 
-def _execute(program: Any, context: Any) -> Any:
+def program(expression: str) -> Callable[[Any], Any] | None:
+    """The compiled program's own `execute`, to call with a Scope's `context` (its errors are the library's:
+    `failure` turns one into the ExpressionError `evaluate` would raise); None when the expression does
+    not compile or its cost depends on the inputs (use `prepare`). For the hottest loop, decisions, where
+    even one wrapper call per evaluation costs as much as the evaluation."""
     try:
-        return program.execute(context)
+        compiled, _used = _compile(expression)
+    except Exception:
+        return None
+    return None if _shape(expression).may_be_costly else compiled.execute
+
+
+def _execute(compiled: Any, context: Any) -> Any:
+    try:
+        return compiled.execute(context)
     except Exception as error:
-        raise _expression_error(error) from error
+        raise failure(error) from error
 
 
-def _expression_error(error: Exception) -> ExpressionError:
+def failure(error: Exception) -> ExpressionError:
+    """The ExpressionError for an error the CEL library raised while running a program."""
     if isinstance(error, KeyError):
         return ExpressionError(f"no such field: {error.args[0] if error.args else error}")
     return ExpressionError(_one_line(str(error)) or type(error).__name__)

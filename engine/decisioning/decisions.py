@@ -31,7 +31,18 @@ from engine.core import now as current_time
 from engine.core import session as open_session
 from engine.decisioning import contact_policy as policies
 from engine.errors import NotFound
-from engine.expressions import ExpressionError, Scope, bind, evaluate, fields, names, prepare, project
+from engine.expressions import (
+    ExpressionError,
+    Scope,
+    bind,
+    evaluate,
+    failure,
+    fields,
+    names,
+    prepare,
+    program,
+    project,
+)
 from engine.records import fetch
 from models.common import iso
 from models.offers import DecisionFlow, Offer
@@ -156,8 +167,9 @@ class _Catalogue:
         self.missing = missing
         slots: dict[str, int] = {}
         self.offers = [self._prepare(row, rules, slots) for row in offers]
-        # What each distinct source runs, by slot.
+        # What each distinct source runs, by slot: the program's own execute where it can be called directly.
         self.runs: list[Callable[[Scope], Any]] = [prepare(source) for source in slots]
+        self.programs: list[Callable[[Any], Any] | None] = [program(source) for source in slots]
         read: set[str] | None = set()
         for offer in self.offers:
             for check in (*offer.checks, offer.propensity):
@@ -317,11 +329,12 @@ class _Evaluator:
     """One decision's CEL evaluations, all against one prepared scope (the customer, trimmed to the fields
     the flow reads, and `now`); each distinct source runs once per decision."""
 
-    __slots__ = ("results", "runs", "scope")
+    __slots__ = ("context", "programs", "results", "runs", "scope")
 
     def __init__(self, catalogue: _Catalogue, customer: dict[str, Any], now: datetime) -> None:
         self.scope = Scope({"customer": project(customer, catalogue.customer_fields), "now": now})
-        self.runs = catalogue.runs
+        self.context: Any = None  # the scope's CEL context, once the first program needs it
+        self.runs, self.programs = catalogue.runs, catalogue.programs
         self.results: list[Any] = [_NOT_STATIC] * len(self.runs)
 
     def value(self, check: _Check) -> Any:
@@ -333,10 +346,18 @@ class _Evaluator:
             return _evaluate(check.expression, {**self.scope.variables, "offer": check.offer})
         result = self.results[slot]
         if result is _NOT_STATIC:
+            execute = self.programs[slot]
             try:
-                result = self.runs[slot](self.scope)
+                if execute is None:
+                    result = self.runs[slot](self.scope)
+                else:
+                    if self.context is None:
+                        self.context = self.scope.context
+                    result = execute(self.context)
             except ExpressionError as error:
                 result = error  # kept, so a failing expression is not run again
+            except Exception as error:  # the library's own, from a program run directly
+                result = failure(error)
             self.results[slot] = result
         return result
 

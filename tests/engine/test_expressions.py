@@ -20,9 +20,11 @@ from engine.expressions import (
     bind,
     check,
     evaluate,
+    failure,
     fields,
     is_true,
     prepare,
+    program,
     project,
 )
 from models.audience import SegmentIn
@@ -176,3 +178,25 @@ def test_a_prepared_expression_answers_as_evaluate_does(expression: str) -> None
             return ("error", str(error))
 
     assert outcome(lambda: prepare(expression)(scope)) == outcome(lambda: evaluate(expression, scope))
+
+
+@pytest.mark.parametrize("expression",
+                         ["customer.age >= 18", "customer.missing == 1", "customer.age / 0 == 1"])
+def test_a_program_run_directly_answers_as_evaluate_does(expression: str) -> None:
+    scope = Scope({"customer": {"age": 30}})
+    execute = program(expression)
+    assert execute is not None
+    try:
+        direct: Any = execute(scope.context)
+    except Exception as error:
+        direct = ("error", str(failure(error)))
+    try:
+        expected: Any = evaluate(expression, scope)
+    except ExpressionError as error:
+        expected = ("error", str(error))
+    assert direct == expected
+
+
+def test_no_direct_program_for_what_does_not_compile_or_needs_the_budget() -> None:
+    assert program("customer.age +") is None
+    assert program(NESTED_MAPS) is None
