@@ -1,6 +1,6 @@
 """Engine benchmark (a script, not a test): `python tests/perf/bench_engine.py [--quick] [--json]`.
 
-Measures, on SQLite files in a temporary directory:
+Measures, on SQLite files in a temporary directory, each scenario in a fresh interpreter (`isolated`):
 - transitions_per_s: step executions per second advancing N enrollments (100,000; 20,000 with --quick) through
   a 5-step instantaneous journey (branch on the customer, split, branch, split, exit) with the real runner.
 - ceiling_ratio: our rate divided by the machine's ceiling for the same row work: one raw sqlite3
@@ -295,21 +295,25 @@ def bench_lag(workdir: Path, count: int) -> tuple[float, float]:
     return statistics.median(lags), lags[int(len(lags) * 0.99) - 1]
 
 
-def bench_rss(workdir: Path, count: int) -> float:
-    """Peak RSS of a fresh process holding `count` waiting enrollments while the engine's queries run."""
-    script = f"""
-import sys, resource, time
-sys.path.insert(0, {str(ROOT)!r})
-sys.argv = ['x']
-from pathlib import Path
-import tests.perf.bench_engine as bench
-bench.hold_waiting(Path({str(workdir)!r}), {count})
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-"""
-    output = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    return int(output.stdout.strip().splitlines()[-1]) / 1024
+def peak_rss_holding(workdir: Path, count: int) -> float:
+    """Peak RSS in MB of this process (run isolated) holding `count` waiting enrollments while the engine's
+    queries run over them."""
+    import resource
+
+    hold_waiting(workdir, count)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def isolated(scenario: str, workdir: Path, size: float) -> Any:
+    """What `scenario(workdir, size)` returns, run in a fresh interpreter: what an earlier scenario left in
+    a process (its heap, caches, a scheduler's threads) measurably slows a later one, and an engine worker
+    runs nothing else."""
+    script = (f"import json, sys; sys.path.insert(0, {str(ROOT)!r}); from pathlib import Path; "
+              f"import tests.perf.bench_engine as bench; "
+              f"print(json.dumps(bench.{scenario}(Path({str(workdir)!r}), {size!r})))")
+    output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                            cwd=ROOT)
+    return json.loads(output.stdout.strip().splitlines()[-1])
 
 
 def hold_waiting(workdir: Path, count: int) -> None:
@@ -438,13 +442,13 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        ours, ours_cpu = bench_transitions(workdir, sizes["transitions"])
-        ceiling = bench_ceiling(workdir, sizes["transitions"])
-        naive = bench_naive(workdir, sizes["naive"])
-        lag_p50, lag_p99 = bench_lag(workdir, sizes["lag"])
-        rss = bench_rss(workdir, sizes["rss"])
-        decisions = bench_decisions(workdir, sizes["decide_s"])
-        seed_journey = bench_seed_journey(workdir, sizes["seed"])
+        ours, ours_cpu = isolated("bench_transitions", workdir, sizes["transitions"])
+        ceiling = isolated("bench_ceiling", workdir, sizes["transitions"])
+        naive = isolated("bench_naive", workdir, sizes["naive"])
+        lag_p50, lag_p99 = isolated("bench_lag", workdir, sizes["lag"])
+        rss = isolated("peak_rss_holding", workdir, sizes["rss"])
+        decisions = isolated("bench_decisions", workdir, sizes["decide_s"])
+        seed_journey = isolated("bench_seed_journey", workdir, sizes["seed"])
     figures = {
         "transitions_per_s": round(ours),
         "ceiling_ratio": round(ours / ceiling, 3),
