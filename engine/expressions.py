@@ -153,27 +153,11 @@ def evaluate(expression: str, variables: Mapping[str, Any] | Scope) -> Any:
     return _execute(compiled, context)
 
 
-def prepare(expression: str) -> Callable[[Scope], Any]:
-    """`evaluate(expression, scope)` with the compiling and the budget's estimate done once, for callers
-    that run one expression against many scopes (same results, same ExpressionErrors)."""
-    execute = program(expression)
-    if execute is None:
-        return lambda scope: evaluate(expression, scope)  # the compile error, or the budget, each time
-
-    def run(scope: Scope) -> Any:
-        try:
-            return execute(scope.context)
-        except Exception as error:
-            raise failure(error) from error
-
-    return run
-
-
 def program(expression: str) -> Callable[[Any], Any] | None:
     """The compiled program's own `execute`, to call with a Scope's `context` (its errors are the library's:
     `failure` turns one into the ExpressionError `evaluate` would raise); None when the expression does
-    not compile or its cost depends on the inputs (use `prepare`). For the hottest loop, decisions, where
-    even one wrapper call per evaluation costs as much as the evaluation."""
+    not compile or its cost depends on the inputs (call `evaluate` for those). For the hottest loop,
+    decisions, where even one wrapper call per evaluation costs as much as the evaluation."""
     try:
         compiled, _used = _compile(expression)
     except Exception:

@@ -39,7 +39,6 @@ from engine.expressions import (
     failure,
     fields,
     names,
-    prepare,
     program,
     project,
 )
@@ -167,8 +166,8 @@ class _Catalogue:
         self.missing = missing
         slots: dict[str, int] = {}
         self.offers = [self._prepare(row, rules, slots) for row in offers]
-        # What each distinct source runs, by slot: the program's own execute where it can be called directly.
-        self.runs: list[Callable[[Scope], Any]] = [prepare(source) for source in slots]
+        # Each distinct source by slot, and its program's own execute (None: it goes through `evaluate`).
+        self.sources = list(slots)
         self.programs: list[Callable[[Any], Any] | None] = [program(source) for source in slots]
         read: set[str] | None = set()
         for offer in self.offers:
@@ -329,13 +328,12 @@ class _Evaluator:
     """One decision's CEL evaluations, all against one prepared scope (the customer, trimmed to the fields
     the flow reads, and `now`); each distinct source runs once per decision."""
 
-    __slots__ = ("context", "programs", "results", "runs", "scope")
+    __slots__ = ("catalogue", "results", "scope")
 
     def __init__(self, catalogue: _Catalogue, customer: dict[str, Any], now: datetime) -> None:
         self.scope = Scope({"customer": project(customer, catalogue.customer_fields), "now": now})
-        self.context: Any = None  # the scope's CEL context, once the first program needs it
-        self.runs, self.programs = catalogue.runs, catalogue.programs
-        self.results: list[Any] = [_NOT_STATIC] * len(self.runs)
+        self.catalogue = catalogue
+        self.results: list[Any] = [_NOT_STATIC] * len(catalogue.sources)
 
     def value(self, check: _Check) -> Any:
         """The check's value, or the ExpressionError it raised."""
@@ -346,14 +344,12 @@ class _Evaluator:
             return _evaluate(check.expression, {**self.scope.variables, "offer": check.offer})
         result = self.results[slot]
         if result is _NOT_STATIC:
-            execute = self.programs[slot]
+            execute = self.catalogue.programs[slot]
             try:
                 if execute is None:
-                    result = self.runs[slot](self.scope)
+                    result = evaluate(self.catalogue.sources[slot], self.scope)
                 else:
-                    if self.context is None:
-                        self.context = self.scope.context
-                    result = execute(self.context)
+                    result = execute(self.scope.context)
             except ExpressionError as error:
                 result = error  # kept, so a failing expression is not run again
             except Exception as error:  # the library's own, from a program run directly

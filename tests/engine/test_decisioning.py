@@ -71,6 +71,16 @@ def test_eligibility_drops_offers_with_trace(customer: str) -> None:
     assert "missing" in broken["reason"]
 
 
+def test_rules_that_loop_over_the_customer_are_checked_like_any_other(customer: str) -> None:
+    # A comprehension over an input list is evaluated with its run-time budget, not as a bare program.
+    _offer("loyal", eligibility="customer.segments.exists(s, s == 'vip')")
+    _offer("known", eligibility="customer.segments.all(s, s != 'blocked')")
+    decision = _decide(_flow(offer_ids=["loyal", "known"]))
+
+    assert _ids(decision) == ["known"]
+    assert _dropped(decision) == {"loyal": "eligibility"}
+
+
 def test_qualification_rules_drop_with_the_rule_named(customer: str) -> None:
     _offer("cheap", category="deals", business_value=5)
     _offer("pricey", category="deals", business_value=50)
