@@ -16,7 +16,8 @@ from models.channels import Channel
 from models.journey import JourneyCreate
 from tests.ui.kit import eventually
 from ui.components.flow_canvas import FlowCanvas
-from ui.components.test_run import condition_lines, describe, ending
+from ui.components.step_words import condition_lines, describe
+from ui.components.test_run import ending
 
 REFS = References(channels={"ch_inapp": "In-app"}, offers={"off_sale": "Summer sale"})
 HELLO = {"subject": "Hi {{ customer.firstName }}", "body": "Hello {{ customer.firstName }}"}

@@ -12,7 +12,7 @@ from engine.audience import customer_profile
 from engine.delivery import deliveries
 from engine.journeys.references import References, catalog
 from ui.components.paged_table import PagedTable, column, when
-from ui.components.test_run import describe
+from ui.components.step_words import describe
 from ui.layout import STEP_STYLE
 from ui.pages.customer_values import display_value
 
@@ -34,6 +34,7 @@ class CustomerActivity:
     def __init__(self, customer_id: str) -> None:
         self.customer_id = customer_id
         self.timeline_limit = TIMELINE_STEP
+        self.refs: References | None = None
         with ui.card().classes("w-full"):
             ui.label("Journeys").classes("font-semibold")
             columns = [column("journey", "Journey"), column("status", "Status"),
@@ -105,8 +106,10 @@ class CustomerActivity:
                     "flat dense no-caps").mark("timeline-older")
 
     def _timeline_page(self) -> tuple[dict[str, Any], References]:
-        """The newest timeline entries and the catalogue's names (steps are told in names)."""
-        return customer_profile.customer_timeline(self.customer_id, self.timeline_limit), catalog()
+        """The newest timeline entries, and the catalogue's names the steps are told in (read once a page)."""
+        if self.refs is None:
+            self.refs = catalog()
+        return customer_profile.customer_timeline(self.customer_id, self.timeline_limit), self.refs
 
     async def _older(self) -> None:
         self.timeline_limit += TIMELINE_STEP

@@ -30,7 +30,7 @@ from ui.components.monitor_charts import (
     series_options,
 )
 from ui.components.paged_table import PagedTable, column, notify_problem, when
-from ui.components.test_run import describe
+from ui.components.step_words import describe
 from ui.components.tiles import Tiles
 from ui.layout import STEP_STYLE, frame
 
