@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.audience import customers, segments
+from engine.audience import customer_import, segments
 from engine.core import now
 from engine.core import session as open_session
 from engine.decisioning import offers
@@ -121,7 +121,7 @@ def seed_if_empty() -> bool:
             return False
     for segment in SEGMENTS:
         segments.create_segment(segment)
-    customers.import_customers("\n".join(json.dumps(c) for c in _customers()), "jsonl")
+    customer_import.import_customers("\n".join(json.dumps(c) for c in _customers()), "jsonl")
     segments.change_members("seg_beta", [f"cus_{n:04d}" for n in range(0, CUSTOMERS, 15)], [])
     for offer in OFFERS:
         offers.create_offer(offer)

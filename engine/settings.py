@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     allowed_hosts: str = ""
     # Signs session cookies; empty: generated once and kept in the data folder.
     storage_secret: str = ""
+    # Request bodies larger than this are refused at the edge with 413 (bytes); the demo sink takes less.
+    max_body_bytes: int = 33_554_432
+    sink_max_bytes: int = 65_536
+    # Sign-in: wrong passwords allowed per account and per client address before each further try must
+    # wait; the wait doubles from login_delay_seconds up to login_max_delay_seconds.
+    login_free_failures: int = 5
+    login_delay_seconds: float = 1.0
+    login_max_delay_seconds: float = 900.0
 
     def resolved_database_url(self) -> str:
         """The configured URL, or a SQLite file in ./data/ (created on demand)."""

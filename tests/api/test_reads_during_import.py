@@ -7,7 +7,7 @@ import threading
 
 from fastapi.testclient import TestClient
 
-from engine.audience import customers, segments
+from engine.audience import customer_import, segments
 from engine.journeys import lifecycle
 from models.audience import SegmentIn
 from models.journey import JourneyCreate
@@ -21,7 +21,7 @@ def test_status_and_journeys_answer_while_an_import_runs(api: TestClient) -> Non
     lifecycle.change_status(journey.id, "active")
     body = "id,spend\n" + "".join(f"p{n:05d},{n % 1000}\n" for n in range(5000))
     outcome: dict[str, object] = {}
-    importer = threading.Thread(target=lambda: outcome.update(customers.import_customers(body, "csv")))
+    importer = threading.Thread(target=lambda: outcome.update(customer_import.import_customers(body, "csv")))
     answers: list[tuple[bool, int, str]] = []
     # Warm up first: the client's first request (app start-up) took as long as the whole import at times,
     # and then no read overlapped it.

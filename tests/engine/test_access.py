@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from engine.access import api_keys, audit, bootstrap, passwords, roles, users
 from engine.access.roles import Actor, Forbidden, acting_as
-from engine.audience import customers
+from engine.audience import customer_import, customers
 from engine.core import Core, session
 from engine.journeys import lifecycle
 from models.access import ApiKey, AuditEntry, User
@@ -132,11 +132,11 @@ def test_role_order() -> None:
 def test_customers_are_policed_but_not_recorded(engine_core: Core) -> None:
     with acting_as(EDITOR):
         created = customers.create_customer(CustomerIn(id="cus_1", attributes={"age": 30}))
-        customers.import_customers('{"id": "cus_2"}\n', "jsonl")
+        customer_import.import_customers('{"id": "cus_2"}\n', "jsonl")
     with pytest.raises(Forbidden), acting_as(EDITOR):
         customers.delete_customer(created["id"])
     with pytest.raises(Forbidden) as refused, acting_as(VIEWER):
-        customers.import_customers('{"id": "cus_3"}\n', "jsonl")
+        customer_import.import_customers('{"id": "cus_3"}\n', "jsonl")
     assert refused.value.message == "editors and admins may create customers; you are a viewer"
     with pytest.raises(Forbidden), acting_as(VIEWER):
         customers.create_customer(CustomerIn(id="cus_4"))

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from engine.audience import customers, segments
+from engine.audience import customer_import, customers, segments
 from engine.core import Core
 from engine.errors import Conflict, Invalid, NotFound
 from models.audience import CustomerIn, CustomerUpdate, SegmentIn
@@ -59,7 +59,7 @@ def test_jsonl_import_creates_updates_rejects_and_reevaluates_segments(engine_co
         json.dumps({"id": "n2", "attributes": {"tier": "bronze"}, "flags": {"vip": True}}),
         json.dumps({"id": "n2", "attributes": {"tier": "gold"}}),
     ]
-    result = customers.import_customers("\n".join(lines), "jsonl")
+    result = customer_import.import_customers("\n".join(lines), "jsonl")
 
     assert (result["created"], result["updated"]) == (2, 1)
     assert [(r["line"], r["reason"][:11]) for r in result["rejected"]] == [
@@ -73,7 +73,7 @@ def test_csv_import_parses_numbers_and_reports_bad_rows(engine_core: Core) -> No
     segments.create_segment(SegmentIn(id="adults", name="Adults", rule="customer.age >= 18"))
     text = ("id,age,score,city,active\nc1,30,1.5,Berlin,true\n,40,2,Rome,false\n"
             "c2,12,,Paris,false\nc3,50,1,2,3,4\n")
-    result = customers.import_customers(text, "csv")
+    result = customer_import.import_customers(text, "csv")
 
     assert (result["created"], result["updated"]) == (2, 0)
     assert result["rejected"] == [{"line": 3, "reason": "missing id"},
@@ -86,16 +86,16 @@ def test_csv_import_parses_numbers_and_reports_bad_rows(engine_core: Core) -> No
 
 def test_csv_without_id_column_is_invalid(engine_core: Core) -> None:
     with pytest.raises(Invalid) as raised:
-        customers.import_customers("name,age\nx,1\n", "csv")
+        customer_import.import_customers("name,age\nx,1\n", "csv")
     assert raised.value.details["field"] == "id"
 
 
 def test_import_of_thousands_in_one_request(engine_core: Core) -> None:
     segments.create_segment(SegmentIn(id="even", name="Even", rule="customer.n % 2 == 0"))
     text = "\n".join(json.dumps({"id": f"c{n:05d}", "n": n}) for n in range(5000))
-    assert customers.import_customers(text, "jsonl") == {"created": 5000, "updated": 0, "rejected": []}
+    assert customer_import.import_customers(text, "jsonl") == {"created": 5000, "updated": 0, "rejected": []}
     assert segments.member_count("even") == 2500
     text = "\n".join(json.dumps({"id": f"c{n:05d}", "n": n + 1}) for n in range(5000))
-    assert customers.import_customers(text, "jsonl")["updated"] == 5000
+    assert customer_import.import_customers(text, "jsonl")["updated"] == 5000
     assert segments.member_count("even") == 2500
     assert segments.list_members("even", limit=1)["data"][0]["customerId"] == "c00001"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from engine import signals
-from engine.audience import customers, segments
+from engine.audience import customer_import, customers, segments
 from engine.core import Core, now, session
 from engine.errors import Conflict, Invalid, NotFound
 from models.audience import CustomerIn, CustomerUpdate, SegmentIn, SegmentUpdate
@@ -53,7 +53,7 @@ def test_rule_membership_follows_attribute_changes(heard: list[tuple[str, str, b
 def test_new_rule_segment_includes_existing_customers_and_rule_change_reevaluates(
         heard: list[tuple[str, str, bool]]) -> None:
     lines = (json.dumps({"id": f"c{index:04d}", "age": index % 100}) for index in range(1200))
-    customers.import_customers("\n".join(lines), "jsonl")  # more than one re-evaluation batch
+    customer_import.import_customers("\n".join(lines), "jsonl")  # more than one re-evaluation batch
     segments.create_segment(SegmentIn(id="adults", name="Adults", rule="customer.age >= 18"))
     assert segments.member_count("adults") == 1200 - 12 * 18
 

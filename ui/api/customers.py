@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from engine.audience import customers, segments
+from engine.audience import customer_import, customers, segments
 from engine.errors import Invalid
 from models.audience import CustomerIn, CustomerUpdate
 from models.common import ErrorEnvelope
@@ -32,14 +32,14 @@ IMPORT_BODY = {"requestBody": {"required": True, "content": {
 async def import_customers(request: Request) -> dict[str, Any]:
     """JSON lines (`application/x-ndjson`, `application/jsonl`) or CSV (`text/csv`, header with `id`)."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    fmt = customers.IMPORT_FORMATS.get(media)
+    fmt = customer_import.IMPORT_FORMATS.get(media)
     if fmt is None:
         raise HTTPException(415, "send application/x-ndjson, application/jsonl or text/csv")
     try:
         text = (await request.body()).decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise Invalid("the body must be UTF-8 text", field="body") from error
-    return await run_in_threadpool(customers.import_customers, text, fmt)
+    return await run_in_threadpool(customer_import.import_customers, text, fmt)
 
 
 add_item_routes(router, "/customers/{customer_id}", get=customers.get_customer,

@@ -8,7 +8,7 @@ from typing import Any
 
 from nicegui import events, run, ui
 
-from engine.audience import customers
+from engine.audience import customer_import, customers
 from engine.audience.customer_search import display_name
 from engine.errors import JourneysError
 from models.audience import CustomerIn
@@ -90,7 +90,7 @@ def _import_dialog(imported: Any) -> ui.dialog:
 
         async def run_import(text: str, fmt: str) -> None:
             try:
-                outcome = await run.io_bound(customers.import_customers, text, fmt)
+                outcome = await run.io_bound(customer_import.import_customers, text, fmt)
             except JourneysError as error:
                 notify_problem(error)
                 return
