@@ -13,7 +13,7 @@ from sqlalchemy import String, cast, select
 from sqlmodel import Session
 
 from engine import signals
-from engine.audience import segments
+from engine.audience import customer_erasure, segments
 from engine.core import core
 from engine.core import now as current_time
 from engine.core import session as open_session
@@ -140,14 +140,16 @@ def update_customer(customer_id: str, data: CustomerUpdate) -> dict[str, Any]:
 
 
 def delete_customer(customer_id: str) -> None:
-    """Delete a customer; they leave every segment (logged) and their active enrollments end (announced, in
-    the same transaction). Events and deliveries stay as history."""
+    """Delete a customer, in one transaction: their active enrollments end (announced), they leave every
+    segment (logged), and what belonged to them is erased (engine.audience.customer_erasure), audited."""
     moment = current_time()
     with open_session() as s:
-        row = _customer(s, customer_id)
+        s.delete(_customer(s, customer_id))
+        # Policed as it flushes: a role that may not delete customers is refused before anything is erased.
+        s.flush()
         signals.customer_deleted.send(session=s, customer_id=customer_id, now=moment)
         segments.leave_all(s, customer_id, moment)
-        s.delete(row)
+        customer_erasure.erase(s, customer_id, moment)
 
 
 def list_customers(search: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:

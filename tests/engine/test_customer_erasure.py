@@ -1,0 +1,136 @@
+"""Deleting a customer erases them: a customer created later under the same id inherits nothing, a message
+still queued for them is never sent, the journeys' figures stay as they were, no row keeps the id or what
+it said about them, the deletion is audited, and a refused deletion erases nothing."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import SQLModel
+
+from engine.access import audit
+from engine.access.roles import Actor, Forbidden, acting_as
+from engine.audience import customer_profile, customers, events, segments
+from engine.clock import VirtualClock
+from engine.core import Core, session
+from engine.delivery import deliveries, dispatcher, responses
+from engine.runtime import enrollments, entry, runner
+from models.audience import CUSTOMER_ID_PATTERN, CustomerIn, Event, EventIn, SegmentIn
+from models.channels import Delivery
+from models.enrollment import Enrollment, EnrollmentHistory
+from tests.delivery_kit import seed_channel, seed_offer
+from tests.engine.test_runtime import journey_counters, make_journey
+
+ADMIN = Actor(kind="user", id="usr_ada", name="ada@example.com", role="admin")
+EDITOR = Actor(kind="user", id="usr_ed", name="ed@example.com", role="editor")
+STEPS: list[dict[str, Any]] = [
+    {"id": "greet", "type": "send", "config": {"channelId": "ch_app", "offerId": "off_tea"}, "next": "hold"},
+    {"id": "hold", "type": "wait", "config": {"duration": 1, "unit": "days"}, "next": "remind"},
+    {"id": "remind", "type": "send", "config": {"channelId": "ch_app", "offerId": "off_tea"},
+     "next": "linger"},
+    {"id": "linger", "type": "wait", "config": {"duration": 1, "unit": "days"}, "next": "bye"},
+    {"id": "bye", "type": "exit", "config": {"reason": "done"}},
+]
+
+
+@pytest.fixture
+def ann(engine_core: Core, clock: VirtualClock) -> str:
+    """Ann at the journey's second wait: an in-app message sent and read, a reminder queued (unsent), a
+    `login` event and a static segment. Answers the journey's id."""
+    seed_channel("ch_app", "in_app", {})
+    seed_offer("off_tea", creatives={"in_app": {"subject": "Tea, {{ customer.name }}?", "body": "Ten off"}})
+    segments.create_segment(SegmentIn(id="vip", name="VIP", static=True))
+    customers.create_customer(CustomerIn(id="ann", attributes={"name": "Ann"}))
+    segments.change_members("vip", add=["ann"], remove=[])
+    journey_id = make_journey(STEPS, name="Welcome")
+    events.accept([EventIn(customer_id="ann", type="login", properties={"device": "phone"})])
+    entry.enroll(journey_id, ["ann"])
+    runner.run_due()
+    dispatcher.dispatch_due()
+    [message] = deliveries.inbox("ann")["data"]
+    responses.mark_read("ann", message["id"])
+    clock.advance(days=1)
+    runner.run_due()
+    assert deliveries.status_counts()["queued"] == 1
+    return journey_id
+
+
+def test_a_customer_created_again_under_a_deleted_id_starts_with_nothing(ann: str) -> None:
+    customers.delete_customer("ann")
+    customers.create_customer(CustomerIn(id="ann"))
+    assert customer_profile.customer_journeys("ann")["data"] == []
+    assert enrollments.customer_journeys("ann") == []
+    assert customer_profile.customer_deliveries("ann")["data"] == []
+    assert customer_profile.customer_timeline("ann")["data"] == []
+    assert deliveries.inbox("ann")["data"] == []
+    assert events.list_events(customer_id="ann")["data"] == []
+    assert responses.list_responses(customer_id="ann")["data"] == []
+    assert segments.customer_segments("ann") == []
+
+
+def test_a_deleted_customers_queued_delivery_is_never_sent(ann: str, clock: VirtualClock) -> None:
+    customers.delete_customer("ann")
+    customers.create_customer(CustomerIn(id="ann"))
+    clock.advance(hours=1)
+    assert dispatcher.dispatch_due() == 0
+    assert deliveries.inbox("ann")["data"] == []
+    [cancelled] = deliveries.list_deliveries(status="suppressed")["data"]
+    assert (cancelled["stepId"], cancelled["lastError"]) == ("remind", "customer deleted")
+
+
+def test_deleting_a_customer_keeps_the_journeys_figures(ann: str) -> None:
+    before = journey_counters(ann)
+    customers.delete_customer("ann")
+    after = journey_counters(ann)
+    # The one change: the enrollment left the wait it was at, exited because its customer was deleted.
+    assert after["steps"]["linger"] == (0, before["steps"]["linger"][1])
+    assert after["totals"]["entered"] == before["totals"]["entered"] == 1
+    assert after["totals"]["exited:customer_deleted"] == 1
+    assert after["edges"] == before["edges"]
+    assert deliveries.status_counts() == {"queued": 0, "sent": 1, "failed": 0, "suppressed": 1}
+    assert enrollments.list_enrollments(journey_id=ann)["pagination"]["total"] == 1
+    assert responses.list_responses()["pagination"]["total"] == 1
+
+
+def test_no_row_keeps_the_deleted_customers_id_or_what_it_said_about_them(ann: str) -> None:
+    customers.delete_customer("ann")
+    holders = [table for table in SQLModel.metadata.sorted_tables if "customer_id" in table.c]
+    with session() as s:
+        assert {table.name for table in holders if s.execute(
+            select(table.c.customer_id).where(table.c.customer_id == "ann").limit(1)).first()} == set()
+        pseudonyms = {value for table in holders
+                      for value in s.execute(select(table.c.customer_id)).scalars()}
+        erased_deliveries = [tuple(row) for row in s.execute(
+            select(Delivery.subject, Delivery.body, Delivery.payload))]
+        contexts = set(map(repr, s.execute(select(Enrollment.context)).scalars()))
+        details = set(map(repr, s.execute(select(EnrollmentHistory.detail)).scalars()))
+        properties = set(map(repr, s.execute(select(Event.properties)).scalars()))
+    # One pseudonym for all of it, and one no customer can ever be created under.
+    [pseudonym] = pseudonyms
+    assert re.match(CUSTOMER_ID_PATTERN, pseudonym) is None
+    assert erased_deliveries == [(None, None, {})] * 2
+    assert contexts == details == properties == {"{}"}
+
+
+def test_deleting_a_customer_is_audited_with_what_was_erased(ann: str) -> None:
+    with acting_as(ADMIN):
+        customers.delete_customer("ann")
+    [entry_] = audit.list_entries(entity_type="customer")["data"]
+    assert (entry_["actor"], entry_["action"], entry_["entityId"]) == (
+        "user:ada@example.com", "deleted", "ann")
+    assert entry_["details"] == {"erased": {
+        "enrollments": 1, "history": 5, "events": 1, "deliveries": 2, "cancelledDeliveries": 1,
+        "responses": 1, "inboxMessages": 1, "segmentChanges": 2}}
+
+
+def test_a_refused_delete_erases_nothing(ann: str) -> None:
+    with pytest.raises(Forbidden), acting_as(EDITOR):
+        customers.delete_customer("ann")
+    assert customers.get_customer("ann")["segments"] == ["vip"]
+    assert [item["status"] for item in customer_profile.customer_journeys("ann")["data"]] == ["active"]
+    assert deliveries.status_counts()["queued"] == 1
+    assert len(deliveries.inbox("ann")["data"]) == 1
+    assert len(events.list_events(customer_id="ann")["data"]) == 1
