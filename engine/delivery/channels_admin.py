@@ -2,7 +2,9 @@
 
 Secrets (email username/password, every webhook/sms/push header value, the user:password part of a URL) are
 stored in clear because the dispatcher needs them, but every answer shows them as "***"; an update that
-sends "***" back keeps the stored value. A URL or SMTP host that resolves to a non-public address is refused
+sends "***" back keeps the stored value, but only for the destination it was entered for: with a new
+scheme, host or port "***" is refused (422 naming the secret), so whoever may edit a channel cannot send a
+secret they never saw somewhere else. A URL or SMTP host that resolves to a non-public address is refused
 unless allowed (engine.delivery.outbound).
 """
 
@@ -15,7 +17,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from engine import signals
-from engine.core import now, session
+from engine.access import roles
+from engine.core import core, now, session
 from engine.delivery import outbound
 from engine.delivery.deliveries import delivery_out
 from engine.delivery.outbox import queue_delivery
@@ -49,12 +52,12 @@ def list_channels(type: str | None = None, limit: int = 50, offset: int = 0) -> 
     statement = select(Channel).order_by(Channel.name, Channel.id)
     if type is not None:
         statement = statement.where(Channel.type == type)
-    with session() as s:
+    with core().db.reader() as s:
         return paginate(s, statement, limit, offset, channel_out)
 
 
 def get_channel(channel_id: str) -> dict[str, Any]:
-    with session() as s:
+    with core().db.reader() as s:
         return channel_out(_channel(s, channel_id))
 
 
@@ -67,7 +70,7 @@ def create_channel(data: ChannelCreate) -> dict[str, Any]:
 
 def update_channel(channel_id: str, data: ChannelUpdate) -> dict[str, Any]:
     """Change the given fields. A new type needs a config for it; "***" keeps a stored secret within the
-    same type, or between webhook, sms and push (all keep theirs in headers)."""
+    same type, or between webhook, sms and push (all keep theirs in headers), while the destination stays."""
     with session() as s:
         row = _channel(s, channel_id)
         new_type = data.type or row.type
@@ -95,7 +98,9 @@ def delete_channel(channel_id: str) -> None:
 
 
 def send_test(channel_id: str, data: TestDeliveryIn) -> dict[str, Any]:
-    """Queue a real delivery of an offer to a customer through this channel (no journey or contact policy)."""
+    """Queue a real delivery of an offer to a customer through this channel (no journey or contact policy);
+    editors and admins only (a delivery row is no audited entity, so the audit hook would not refuse it)."""
+    roles.require(roles.current(), "editor", "send test deliveries")
     with session() as s:
         _channel(s, channel_id)
         fetch(s, Customer, data.customer_id, "customer", "customerId")
@@ -112,8 +117,11 @@ def send_test(channel_id: str, data: TestDeliveryIn) -> dict[str, Any]:
 
 
 def checked_config(type: str, config: dict[str, Any], stored: dict[str, Any] | None = None) -> dict[str, Any]:
-    """`config` checked against its type's schema (errors name `config.<field>`); "***" takes `stored`."""
-    unmasked = _unmask(type, config, stored or {})
+    """`config` checked against its type's schema (errors name `config.<field>`); "***" takes `stored`'s
+    secret while `config` goes to the destination `stored` went to."""
+    stored = stored or {}
+    old, new = _destination(type, stored), _destination(type, config)
+    unmasked = _unmask(type, config, stored, moved_from=old if old and new and old != new else None)
     try:
         model = CONFIG_SCHEMAS[type].model_validate(unmasked)
     except ValidationError as error:
@@ -159,23 +167,39 @@ def channel_out(row: Channel) -> dict[str, Any]:
             "rateLimit": row.rate_limit, "createdAt": iso(row.created_at), "updatedAt": iso(row.updated_at)}
 
 
-def _unmask(type: str, config: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
+def _destination(type: str, config: dict[str, Any]) -> str | None:
+    """Where a config sends its secrets (`scheme://host:port`, or `host:port` for SMTP); None when it has
+    no readable destination (the schema check names what is wrong with it)."""
+    if type == "email" and isinstance(config.get("host"), str):
+        return f"{config['host'].lower()}:{config.get('port', 25)}"
+    if type in HEADER_CHANNELS and isinstance(config.get("url"), str):
+        try:
+            host, port = outbound.url_host_port(config["url"])
+        except ValueError:
+            return None
+        return f"{config['url'].partition(':')[0].lower()}://{host}:{port}"
+    return None
+
+
+def _unmask(type: str, config: dict[str, Any], stored: dict[str, Any],
+            moved_from: str | None) -> dict[str, Any]:
     unmasked = dict(config)
     if type == "email":
         for key in EMAIL_SECRETS:
             if unmasked.get(key) == MASK:
-                unmasked[key] = _kept(stored.get(key), f"config.{key}")
+                unmasked[key] = _kept(stored.get(key), f"config.{key}", moved_from)
     url = unmasked.get("url")
     if type in HEADER_CHANNELS and isinstance(url, str):
         start, userinfo, end = _split_userinfo(url)
         if userinfo == MASK:
-            kept = _split_userinfo(stored.get("url") or "")[1] or None
-            unmasked["url"] = f"{start}{_kept(kept, 'config.url')}@{end}"
+            stored_userinfo = _split_userinfo(stored.get("url") or "")[1] or None
+            unmasked["url"] = f"{start}{_kept(stored_userinfo, 'config.url', moved_from)}@{end}"
     headers = unmasked.get("headers")
     if type in HEADER_CHANNELS and isinstance(headers, dict):
-        kept = stored.get("headers") or {}
+        stored_headers = stored.get("headers") or {}
         unmasked["headers"] = {
-            name: _kept(kept.get(name), f"config.headers.{name}") if value == MASK else value
+            name: _kept(stored_headers.get(name), f"config.headers.{name}", moved_from) if value == MASK
+            else value
             for name, value in headers.items()
         }
     return unmasked
@@ -194,7 +218,12 @@ def _split_userinfo(url: str) -> tuple[str, str, str]:
     return f"{scheme}://", userinfo, host + after[authority_end:]
 
 
-def _kept(value: Any, field: str) -> Any:
+def _kept(value: Any, field: str, moved_from: str | None) -> Any:
+    """The stored secret `value` that "***" in `field` stands for; Invalid when none is stored, or when the
+    config now goes somewhere other than `moved_from`, where the secret was meant to go."""
+    if moved_from is not None:
+        raise Invalid(f'{field}: the destination is no longer {moved_from}, so "{MASK}" cannot keep the '
+                      "stored secret: enter it again for the new destination", field=field)
     if value is None:
         raise Invalid(f'{field}: "{MASK}" keeps a stored secret, but none is stored', field=field)
     return value

@@ -241,3 +241,44 @@ def test_the_demo_webhook_reaches_the_apps_own_sink_without_an_allowlist(api: Te
     [received] = api.get("/api/v1/sink/webhook").json()["data"]
     assert received["body"]["channelId"] == "ch_sink"
     assert engine_core.settings.outbound_allowlist == ""
+
+
+def test_a_masked_header_secret_sent_with_a_new_url_host_is_refused_and_never_sent_there(
+        api: TestClient) -> None:
+    seed_customer("cus_ann")
+    seed_offer("off_tea")
+    with http_receiver() as old, http_receiver() as new:
+        created = _create(api, id="ch_hook", name="Hook", type="webhook", config={**HOOK, "url": old.url})
+        response = api.put("/api/v1/channels/ch_hook", json={"config": {**created["config"], "url": new.url}})
+        assert _error_field(response) == "config.headers.Authorization"
+        assert "enter it again" in response.json()["error"]["message"]
+        assert _stored("ch_hook")["url"] == old.url
+        api.post("/api/v1/channels/ch_hook/test", json={"customerId": "cus_ann", "offerId": "off_tea"})
+        assert dispatch_due() == 1
+    assert [r["headers"]["Authorization"] for r in old.requests] == ["Bearer s3cret"]
+    assert new.requests == []
+
+
+def test_a_masked_smtp_password_sent_with_a_new_host_or_port_is_refused(api: TestClient) -> None:
+    _create(api, id="ch_mail", name="Mail", type="email", config=MAIL)
+    for moved in ({"host": "smtp.example.net"}, {"port": 465}):
+        response = api.put("/api/v1/channels/ch_mail",
+                           json={"config": {**MAIL, **moved, "username": "shop", "password": "***"}})
+        assert _error_field(response) == "config.password"
+    assert _stored("ch_mail") == MAIL
+    entered = api.put("/api/v1/channels/ch_mail", json={"config": {**MAIL, "port": 465, "password": "n3w"}})
+    assert entered.status_code == 200, entered.text
+    assert (_stored("ch_mail")["port"], _stored("ch_mail")["password"]) == (465, "n3w")
+
+
+def test_viewer_test_send_is_refused_and_nothing_queued(api: TestClient) -> None:
+    seed_customer("cus_ann")
+    seed_offer("off_tea")
+    _create(api, id="ch_inapp", name="Inbox", type="in_app")
+    key = api.post("/api/v1/api-keys", json={"name": "viewer", "role": "viewer"}).json()["key"]
+    response = api.post("/api/v1/channels/ch_inapp/test",
+                        json={"customerId": "cus_ann", "offerId": "off_tea"},
+                        headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+    assert api.get("/api/v1/deliveries").json()["pagination"]["total"] == 0

@@ -3,6 +3,7 @@ in_app into the stored inbox."""
 
 from __future__ import annotations
 
+import re
 import ssl
 from email import message_from_string
 from email.policy import default
@@ -10,8 +11,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from engine.clock import VirtualClock
 from engine.core import Core, session
 from engine.delivery.channels import SENDERS, OutgoingMessage
 from engine.delivery.channels import email as email_channel
@@ -20,6 +23,7 @@ from models.channels import InboxMessage
 from tests.delivery_kit import (
     LOCAL_ADDRESS,
     delivery,
+    free_port,
     http_config,
     http_receiver,
     mail_config,
@@ -63,6 +67,46 @@ def test_email_arrives_over_smtp_with_rendered_subject_and_body() -> None:
     assert mail["Subject"] == "Ann, a treat"
     assert mail.get_content().strip() == "Hello Ann: Green tea"
     assert mail["X-Journeys-Delivery"] == queued.id
+
+
+class _AcceptedThenFailedMailbox:
+    """Keeps every message, but answers the first one with a 451: the sender cannot tell it arrived (as
+    after a crash between sending and recording), so it sends it again."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    async def handle_DATA(self, _server: object, _session: object, envelope: object) -> str:
+        self.messages.append(envelope.content.decode())  # type: ignore[attr-defined]
+        return "451 try again" if len(self.messages) == 1 else "250 Message accepted"
+
+
+# RFC 5322 msg-id: "<" dot-atom-text "@" dot-atom-text ">".
+ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+MSG_ID = re.compile(rf"<{ATOM}(\.{ATOM})*@{ATOM}(\.{ATOM})*>")
+
+
+def test_a_retried_email_repeats_one_message_id_from_the_idempotency_key(clock: VirtualClock) -> None:
+    mailbox = _AcceptedThenFailedMailbox()
+    controller = Controller(mailbox, hostname=LOCAL_ADDRESS, port=free_port())
+    controller.start()
+    try:
+        with outbound_allowed(LOCAL_ADDRESS):
+            seed_channel("ch_mail", "email", mail_config(controller.port))
+            first = queue("enr_1:send1:1", channel_id="ch_mail")
+            dispatch_due()
+            clock.advance(hours=1)
+            dispatch_due()
+            other = queue("enr_2:send1:1", channel_id="ch_mail", enrollment_id="enr_2")
+            dispatch_due()
+    finally:
+        controller.stop()
+    assert (delivery(first.id).status, delivery(other.id).status) == ("sent", "sent")
+    ids = [message_from_string(text, policy=default)["Message-ID"] for text in mailbox.messages]
+    assert ids[0] == ids[1] != ids[2]
+    assert all(MSG_ID.fullmatch(message_id) for message_id in ids), ids
+    # The sender's domain names where the message comes from.
+    assert ids[0].endswith("@example.com>")
 
 
 def test_email_to_a_customer_without_address_fails_at_once() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from nicegui import ui
 from nicegui.testing import User
 
@@ -12,6 +13,9 @@ from engine.delivery import channels_admin
 from engine.delivery.dispatcher import dispatch_due
 from models.channels import Channel, ChannelCreate
 from tests.delivery_kit import queue, seed_customer, seed_offer
+from tests.ui.conftest import sign_in
+from tests.ui.kit import one
+from tests.ui.test_login import add_user
 
 HOOK = {"url": "https://hooks.example.com/in", "headers": {"Authorization": "Bearer s3cret"}}
 
@@ -104,6 +108,21 @@ async def test_send_test_queues_a_delivery_and_says_so(user: User) -> None:
     user.find(marker="test-send").click()
     await user.should_see("Queued delivery")
     assert dispatch_due() == 1
+
+
+class TestViewer:
+    @pytest.fixture
+    def sign_in_as(self) -> None:
+        return None
+
+    async def test_a_viewer_cannot_open_the_test_send(self, user: User) -> None:
+        channels_admin.create_channel(ChannelCreate(id="ch_inapp", name="Inbox", type="in_app"))
+        await sign_in(user, *add_user("viewer"))
+        await user.open("/channels")
+        await user.should_see("Inbox")
+        assert not one(user, "test-ch_inapp").enabled
+        user.find(marker="test-ch_inapp").click()
+        await user.should_not_see(marker="test-send")
 
 
 async def test_deleting_a_channel_after_confirming(user: User) -> None:

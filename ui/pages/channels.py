@@ -71,8 +71,8 @@ class ChannelList:
                          f"{target(channel)}").classes("text-xs text-slate-500")
             if channel["rateLimit"]:
                 ui.badge(f"≤ {channel['rateLimit']:g}/s", color="grey-6").tooltip("Rate limit")
-            ui.button(icon="send", on_click=lambda: TestSender.open(channel)).props(
-                "flat round dense").tooltip("Send a test delivery").mark(f"test-{channel_id}")
+            guard(ui.button(icon="send", on_click=lambda: TestSender.open(channel)).props(
+                "flat round dense").tooltip("Send a test delivery").mark(f"test-{channel_id}"), "editor")
             ui.button(icon="edit", on_click=lambda: ChannelEditor(channel, self.reload)).props(
                 "flat round dense").tooltip("Edit").mark(f"edit-{channel_id}")
             guard(ui.button(icon="delete", on_click=lambda: self.confirm_delete(channel)).props(

@@ -4,6 +4,7 @@ customer's `email` attribute."""
 from __future__ import annotations
 
 import hashlib
+import re
 import smtplib
 import socket
 import ssl
@@ -16,6 +17,10 @@ from engine.delivery.channels.base import OutgoingMessage, SendError
 TIMEOUT_SECONDS = 30
 # The first line of an SMTP reply, cut to this, is the most of a remote answer lastError ever shows.
 REPLY_CHARS = 200
+# RFC 5322 dot-atom-text: what the right side of a Message-ID may be without quoting.
+DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+# For a From domain that is no dot-atom (an address literal, say): a name reserved never to resolve.
+FALLBACK_DOMAIN = "journeys.invalid"
 
 
 class GuardedSMTP(smtplib.SMTP):
@@ -55,9 +60,16 @@ def _compose(sender: str, recipient: str, message: OutgoingMessage) -> EmailMess
     mail["From"] = sender
     mail["To"] = recipient
     mail["Subject"] = message.subject
-    # A Message-ID derived from the idempotency key lets receivers drop a re-sent duplicate.
-    digest = hashlib.sha256(message.idempotency_key.encode()).hexdigest()[:32]
-    mail["Message-ID"] = f"<{digest}@journeys>"
+    mail["Message-ID"] = message_id(message.idempotency_key, sender)
     mail["X-Journeys-Delivery"] = message.delivery_id
     mail.set_content(message.body)
     return mail
+
+
+def message_id(idempotency_key: str, sender: str) -> str:
+    """The same msg-id for every send of one delivery, so mail clients fold a re-send after a crash into
+    one message: a digest of the key (a key may hold characters no msg-id may) at the sender's domain
+    (spam filters mark a Message-ID without a fully qualified domain)."""
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+    domain = sender.rpartition("@")[2].lower()
+    return f"<{digest}@{domain if DOT_ATOM.fullmatch(domain) else FALLBACK_DOMAIN}>"
