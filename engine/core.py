@@ -38,7 +38,7 @@ def init(settings: Settings, clock: Clock | None = None) -> Core:
         _core.db.dispose()
     url = settings.resolved_database_url()
     schema.upgrade(url)
-    db = Database(url)
+    db = Database(url, settings.write_wait_seconds)
     _core = Core(settings=settings, db=db, clock=clock or SystemClock())
     return _core
 
@@ -53,6 +53,13 @@ def core() -> Core:
 def session() -> Iterator[Session]:
     """A committed-on-success session on the current database."""
     with core().db.session() as s:
+        yield s
+
+
+@contextmanager
+def reader() -> Iterator[Session]:
+    """A read-only session on the current database (never queues for SQLite's write lock)."""
+    with core().db.reader() as s:
         yield s
 
 

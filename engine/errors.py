@@ -38,3 +38,14 @@ class Invalid(JourneysError):
         if details is None:
             details = {"field": field} if field else {}
         super().__init__(message, details, code)
+
+
+class Busy(JourneysError):
+    """The database had no write slot in time: nothing was changed, try again after `retry_after` seconds."""
+
+    status = 503
+    code = "busy"
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message, {"retryAfterSeconds": retry_after})
+        self.retry_after = retry_after

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     # How often the runner wakes on its own when nothing pokes it (seconds).
     tick_seconds: float = 1.0
     batch_size: int = 500
+    # SQLite: how long a writer may queue for this process's one write slot before answering 503 (seconds).
+    write_wait_seconds: float = 30.0
     # Free-form JSON (attributes, event properties, update values): bytes per value set, nesting depth.
     json_max_bytes: int = 65_536
     json_max_depth: int = 32

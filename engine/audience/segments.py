@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from engine import signals
 from engine.core import now as current_time
+from engine.core import reader
 from engine.core import session as open_session
 from engine.errors import Conflict, Invalid, NotFound
 from engine.expressions import Scope, check, fields, is_true, project
@@ -226,14 +227,14 @@ def create_segment(data: SegmentIn) -> dict[str, Any]:
 
 
 def get_segment(segment_id: str) -> dict[str, Any]:
-    with open_session() as s:
+    with reader() as s:
         row = _segment(s, segment_id)
         return _out(row, _count(s, row.id))
 
 
 def list_segments(search: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """Segments by name with their member counts."""
-    with open_session() as s:
+    with reader() as s:
         statement = matching(select(Segment).order_by(Segment.name, Segment.id), search, Segment.id,
                              Segment.name)
         page = paginate(s, statement, limit, offset, lambda row: row)
@@ -289,7 +290,7 @@ def change_members(segment_id: str, add: list[str], remove: list[str]) -> dict[s
 
 
 def list_members(segment_id: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
-    with open_session() as s:
+    with reader() as s:
         _segment(s, segment_id)
         statement = (select(SegmentMember).where(SegmentMember.segment_id == segment_id)
                      .order_by(SegmentMember.customer_id))
@@ -298,14 +299,14 @@ def list_members(segment_id: str, limit: int = 50, offset: int = 0) -> dict[str,
 
 
 def member_count(segment_id: str) -> int:
-    with open_session() as s:
+    with reader() as s:
         _segment(s, segment_id)
         return _count(s, segment_id)
 
 
 def list_changes(segment_id: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """The joined/left log of a segment, newest first."""
-    with open_session() as s:
+    with reader() as s:
         _segment(s, segment_id)
         statement = (select(SegmentChange).where(SegmentChange.segment_id == segment_id)
                      .order_by(SegmentChange.at.desc(), SegmentChange.id.desc()))
@@ -315,7 +316,7 @@ def list_changes(segment_id: str, limit: int = 50, offset: int = 0) -> dict[str,
 
 def customer_segments(customer_id: str) -> list[dict[str, Any]]:
     """The segments one customer belongs to, with when they joined."""
-    with open_session() as s:
+    with reader() as s:
         fetch(s, Customer, customer_id, "customer")
         rows = s.execute(
             select(Segment, SegmentMember.joined_at)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from engine.core import now as current_time
+from engine.core import reader
 from engine.core import session as open_session
 from engine.delivery import templates
 from engine.errors import Invalid
@@ -41,13 +42,13 @@ def create_offer(data: OfferIn) -> dict[str, Any]:
 
 
 def get_offer(offer_id: str) -> dict[str, Any]:
-    with open_session() as s:
+    with reader() as s:
         return offer_out(fetch(s, Offer, offer_id, "offer"))
 
 
 def list_offers(search: str | None = None, status: str | None = None, limit: int = 50,
                 offset: int = 0) -> dict[str, Any]:
-    with open_session() as s:
+    with reader() as s:
         statement = matching(select(Offer).order_by(Offer.name, Offer.id), search, Offer.id, Offer.name,
                              Offer.category)
         if status:
@@ -118,12 +119,12 @@ def create_decision_flow(data: DecisionFlowIn) -> dict[str, Any]:
 
 
 def get_decision_flow(flow_id: str) -> dict[str, Any]:
-    with open_session() as s:
+    with reader() as s:
         return flow_out(fetch(s, DecisionFlow, flow_id, "decision flow"))
 
 
 def list_decision_flows(search: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
-    with open_session() as s:
+    with reader() as s:
         statement = matching(select(DecisionFlow).order_by(DecisionFlow.name, DecisionFlow.id), search,
                              DecisionFlow.id, DecisionFlow.name)
         return paginate(s, statement, limit, offset, flow_out)

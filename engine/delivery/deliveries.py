@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from engine.core import session
+from engine.core import reader
 from engine.errors import Invalid
 from engine.paging import paginate
 from engine.records import fetch
@@ -35,13 +35,13 @@ def list_deliveries(customer_id: str | None = None, channel_id: str | None = Non
                           (Delivery.status, status), (Delivery.journey_id, journey_id)):
         if value is not None:
             statement = statement.where(column == value)
-    with session() as s:
+    with reader() as s:
         return paginate(s, statement, limit, offset, delivery_out)
 
 
 def status_counts() -> dict[str, int]:
     """How many deliveries are in each status (every status present, 0 when none), from the counters."""
-    with session() as s:
+    with reader() as s:
         rows = s.execute(
             select(DeliveryCounter.status, func.sum(DeliveryCounter.count)).group_by(DeliveryCounter.status)
         ).all()
@@ -51,7 +51,7 @@ def status_counts() -> dict[str, int]:
 
 def get_delivery(delivery_id: str) -> dict[str, Any]:
     """One delivery with its rendered message and every attempt, oldest first."""
-    with session() as s:
+    with reader() as s:
         row = fetch(s, Delivery, delivery_id, "delivery")
         attempts = s.execute(
             select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id)
@@ -66,7 +66,7 @@ def get_delivery(delivery_id: str) -> dict[str, Any]:
 
 def inbox(customer_id: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """A customer's in-app messages, newest first."""
-    with session() as s:
+    with reader() as s:
         fetch(s, Customer, customer_id, "customer")
         statement = (select(InboxMessage).where(InboxMessage.customer_id == customer_id)
                      .order_by(InboxMessage.created_at.desc(), InboxMessage.id.desc()))

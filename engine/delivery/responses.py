@@ -11,7 +11,7 @@ from sqlalchemy import case, select
 from sqlmodel import Session
 
 from engine import signals
-from engine.core import now, session
+from engine.core import now, reader, session
 from engine.delivery import counts
 from engine.delivery.deliveries import message_out
 from engine.errors import Invalid, NotFound
@@ -109,7 +109,7 @@ def list_responses(customer_id: str | None = None, delivery_id: str | None = Non
                           (Response.enrollment_id, enrollment_id)):
         if value is not None:
             statement = statement.where(column == value)
-    with session() as s:
+    with reader() as s:
         return paginate(s, statement, limit, offset, response_out)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from engine.core import now as current_time
-from engine.core import session
+from engine.core import reader
 from engine.monitoring.counters import SERIES_WIDTHS, slot_of
 from engine.records import fetch
 from engine.runtime.entry import backfill_progress
@@ -28,7 +28,7 @@ RATE_OUTCOMES = ("click", "conversion")
 
 def journey_metrics(journey_id: str, hours: int = 24) -> dict[str, Any]:
     """Everything the journey monitor shows, as wire-form JSON (the API answers exactly this)."""
-    with session() as s:
+    with reader() as s:
         return collect(s, journey_id, current_time(), hours)
 
 
@@ -84,7 +84,7 @@ def journey_totals(journey_ids: list[str]) -> dict[str, dict[str, int]]:
     if not journey_ids:
         return {}
     totals = {journey_id: {"enrolledNow": 0, "entered": 0} for journey_id in journey_ids}
-    with session() as s:
+    with reader() as s:
         for journey_id, current in s.execute(
             select(StepCounter.journey_id, func.sum(StepCounter.current))
             .where(StepCounter.journey_id.in_(journey_ids)).group_by(StepCounter.journey_id)
@@ -226,7 +226,7 @@ def series(s: Session, journey: Journey, at: datetime, hours: int = 24) -> dict[
 
 def enrollment_messages(enrollment_id: str) -> list[dict[str, Any]]:
     """What one enrollment was sent (oldest first), each with its channel and the responses it drew."""
-    with session() as s:
+    with reader() as s:
         deliveries = s.execute(
             select(Delivery, Channel.name).outerjoin(Channel, Channel.id == Delivery.channel_id)
             .where(Delivery.enrollment_id == enrollment_id).order_by(Delivery.created_at, Delivery.id)

@@ -21,6 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from engine import signals
 from engine.core import core
+from engine.db import is_transient
 from engine.delivery import dispatcher
 from engine.runtime import entry, exclusive, heartbeat, notify, runner
 
@@ -129,50 +130,57 @@ def _repeat(work: Callable[[], int]) -> int:
     return total
 
 
-def _advance() -> None:
+def _job(name: str, work: Callable[[], object]) -> None:
+    """Run one job's pass. A lock wait that ran out (busy) is not a failure: the job looks again at once
+    rather than at its next tick; anything else is logged and the next tick tries again."""
     try:
-        if _passes("advance", runner.advance):
-            # The batches may have queued deliveries: this process's dispatcher and the other processes'
-            # (PostgreSQL) look now rather than at their next tick.
-            _wake_job("dispatch")
-            notify.announce()
-        due = runner.next_due_at()
-        if due is not None:
-            # Wake when the next enrollment falls due instead of up to a tick late. Never "now": this run
-            # has not returned yet, and a job due while it still runs would be skipped.
-            delay = max((due - core().now()).total_seconds(), RESCHEDULE_SECONDS)
-            _run_at("advance", datetime.now(UTC) + timedelta(seconds=delay))
-    except Exception:
-        log.exception("advance job failed")
+        work()
+    except Exception as error:
+        if not is_transient(error):
+            log.exception("%s job failed", name)
+            return
+        log.info("%s job met a busy database; it looks again", name)
+        if name in WOKEN_JOBS:
+            _wake_job(name)
+
+
+def _advance() -> None:
+    _job("advance", _advance_pass)
+
+
+def _advance_pass() -> None:
+    if _passes("advance", runner.advance):
+        # The batches may have queued deliveries: this process's dispatcher and the other processes'
+        # (PostgreSQL) look now rather than at their next tick.
+        _wake_job("dispatch")
+        notify.announce()
+    due = runner.next_due_at()
+    if due is not None:
+        # Wake when the next enrollment falls due instead of up to a tick late. Never "now": this run
+        # has not returned yet, and a job due while it still runs would be skipped.
+        delay = max((due - core().now()).total_seconds(), RESCHEDULE_SECONDS)
+        _run_at("advance", datetime.now(UTC) + timedelta(seconds=delay))
 
 
 def _dispatch() -> None:
-    try:
-        _passes("dispatch", lambda: dispatcher.dispatch_due(DISPATCH_BATCH))
-    except Exception:
-        log.exception("dispatch job failed")
+    _job("dispatch", lambda: _passes("dispatch", lambda: dispatcher.dispatch_due(DISPATCH_BATCH)))
 
 
 def _sweep() -> None:
-    try:
-        # Every engine process runs this job; one sweep at a time is enough (the others' would only wait
-        # on the same rows).
-        with exclusive.only_one("sweep") as mine:
-            if mine:
-                runner.sweep()
-    except Exception:
-        log.exception("sweep job failed")
+    _job("sweep", _sweep_pass)
+
+
+def _sweep_pass() -> None:
+    # Every engine process runs this job; one sweep at a time is enough (the others' would only wait on the
+    # same rows).
+    with exclusive.only_one("sweep") as mine:
+        if mine:
+            runner.sweep()
 
 
 def _beat(role: str) -> None:
-    try:
-        heartbeat.beat(role)
-    except Exception:
-        log.exception("heartbeat failed")
+    _job("heartbeat", lambda: heartbeat.beat(role))
 
 
 def _backfill() -> None:
-    try:
-        _passes("backfill", entry.backfill)
-    except Exception:
-        log.exception("backfill job failed")
+    _job("backfill", lambda: _passes("backfill", entry.backfill))

@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from engine.errors import JourneysError
+from engine.db import is_busy
+from engine.errors import Busy, JourneysError
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,8 @@ def _errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 async def _on_domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, JourneysError)
-    return envelope(exc.status, exc.code, exc.message, exc.details)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Busy) else None
+    return envelope(exc.status, exc.code, exc.message, exc.details, headers=headers)
 
 
 async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -133,7 +135,10 @@ def install(app: FastAPI) -> None:
         return envelope(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail),
                         headers=headers)
 
-    async def on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_busy(exc):  # SQLite's own lock wait ran out (another process): as busy as a full lane
+            log.warning("answered 503: %s", exc)
+            return await _on_domain_error(request, Busy("the database is busy: try again shortly"))
         log.exception("unhandled error", exc_info=exc)
         return envelope(500, "internal_error", "internal error")
 
