@@ -1,11 +1,14 @@
-"""Bulk import of customers from JSON lines or CSV: parse, check each line, upsert in batches."""
+"""Bulk import of customers from JSON lines or CSV: parse as the body arrives, check each line, upsert
+in batches."""
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import json
 import re
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -19,6 +22,8 @@ from models.audience import CUSTOMER_ID_PATTERN, Customer
 from models.common import json_problem
 
 MAX_IMPORT_LINES = 100_000
+# Records written per transaction: memory follows one batch, whatever the size of the body.
+BATCH = segments.BATCH
 IMPORT_FORMATS = {"application/x-ndjson": "jsonl", "application/jsonl": "jsonl",
                   "application/json-lines": "jsonl", "text/csv": "csv"}
 _ID = re.compile(CUSTOMER_ID_PATTERN)
@@ -27,27 +32,101 @@ _FLOAT = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$")
 
 # A parsed import line: (line number, id, attributes, flags)
 Record = tuple[int, str, dict[str, Any], dict[str, Any]]
+Rejected = list[dict[str, Any]]
 
 
 def import_customers(text: str, fmt: str) -> dict[str, Any]:
-    """Bulk upsert from JSON lines or CSV (`fmt` "jsonl" or "csv"); existing customers are merged.
+    """`import_body` for text already in hand."""
+    # A lone surrogate (possible in pasted text) makes its line "not UTF-8 text" rather than an error.
+    return import_body([text.encode(errors="surrogatepass")], fmt)
 
-    Answers `{created, updated, rejected: [{line, reason}]}`; rule segments are re-evaluated in batches.
+
+def import_body(chunks: Iterable[bytes], fmt: str) -> dict[str, Any]:
+    """Bulk upsert from UTF-8 JSON lines or CSV (`fmt` "jsonl" or "csv") arriving in chunks of any size,
+    parsed as they arrive and written in batches of `BATCH` (each its own transaction, segments
+    re-evaluated with it); existing customers are merged.
+
+    Answers `{created, updated, rejected: [{line, reason}]}`, each customer counted once. Past
+    MAX_IMPORT_LINES the import stops, and says so as the last rejected line.
     """
-    records, rejected = (_parse_jsonl if fmt == "jsonl" else _parse_csv)(text)
+    lines = _Lines(chunks)
+    rejected: Rejected = []
+    created: dict[str, bool] = {}  # every id written: was it new (counts a customer once across batches)
     moment = current_time()
+    batch: list[Record] = []
+    for record in (_parse_jsonl if fmt == "jsonl" else _parse_csv)(lines, rejected):
+        batch.append(record)
+        if len(batch) >= BATCH:
+            _write(batch, created, moment)
+            batch = []
+    _write(batch, created, moment)
+    new = sum(created.values())
+    return {"created": new, "updated": len(created) - new, "rejected": rejected}
+
+
+class _Lines:
+    """The text lines of a UTF-8 body arriving in chunks, each with its line end. A line that is not UTF-8
+    comes with replacement characters and raises `took_bad_text`, so the record holding it is rejected."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = chunks
+        self.count = 0  # lines read so far: the number of the last one
+        self._bad = False
+
+    def __iter__(self) -> Iterator[str]:
+        # Splitting the bytes at b"\n" is safe in UTF-8 (no multi-byte character holds that byte), and a
+        # whole line decodes alone, so a bad byte is pinned to its line.
+        decoder = codecs.getincrementaldecoder("utf-8-sig")()  # drops a byte order mark once, at the start
+        for line in _byte_lines(self._chunks):
+            self.count += 1
+            try:
+                yield decoder.decode(line, final=True)
+            except UnicodeDecodeError:
+                self._bad = True
+                yield line.decode(errors="replace")
+
+    def took_bad_text(self) -> bool:
+        """Whether a line read since the last call was not UTF-8."""
+        bad, self._bad = self._bad, False
+        return bad
+
+    def past_limit(self, rejected: Rejected) -> bool:
+        """Whether the import went past MAX_IMPORT_LINES (then says so in `rejected`)."""
+        if self.count <= MAX_IMPORT_LINES:
+            return False
+        rejected.append({"line": self.count,
+                         "reason": f"at most {MAX_IMPORT_LINES} lines per import: the import stopped here"})
+        return True
+
+
+def _byte_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    pending: list[bytes] = []  # the pieces of a line spread over chunks, joined once it ends
+    for chunk in chunks:
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            pending.append(chunk[start:end + 1])
+            yield b"".join(pending)
+            pending.clear()
+            start = end + 1
+        if start < len(chunk):
+            pending.append(chunk[start:])
+    if pending:
+        yield b"".join(pending)
+
+
+def _write(records: list[Record], created: dict[str, bool], moment: datetime) -> None:
+    """Upsert one batch in its own transaction and re-evaluate its customers' rule segments."""
+    if not records:
+        return
     merged_records: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
     for _line, customer_id, attributes, flags in records:
         previous = merged_records.get(customer_id, ({}, {}))
         merged_records[customer_id] = ({**previous[0], **attributes}, {**previous[1], **flags})
     ids = list(merged_records)
     with open_session() as s:
-        existing: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
-        for start in range(0, len(ids), segments.BATCH):
-            chunk = ids[start:start + segments.BATCH]
-            for customer_id, attributes, flags in s.execute(
-                    select(Customer.id, Customer.attributes, Customer.flags).where(Customer.id.in_(chunk))):
-                existing[customer_id] = (attributes or {}, flags or {})
+        found = select(Customer.id, Customer.attributes, Customer.flags).where(Customer.id.in_(ids))
+        existing = {customer_id: (attributes or {}, flags or {})
+                    for customer_id, attributes, flags in s.execute(found)}
         new_rows = [{"id": c, "attributes": merged({}, a), "flags": merged({}, f), "created_at": moment,
                      "updated_at": moment} for c, (a, f) in merged_records.items() if c not in existing]
         changed_rows = [{"id": c, "attributes": merged(existing[c][0], a), "flags": merged(existing[c][1], f),
@@ -57,15 +136,18 @@ def import_customers(text: str, fmt: str) -> dict[str, Any]:
         if changed_rows:
             s.execute(update(Customer), changed_rows)
         segments.reevaluate_many(s, ids, moment)
-    return {"created": len(new_rows), "updated": len(changed_rows), "rejected": rejected}
+    for customer_id in ids:
+        created.setdefault(customer_id, customer_id not in existing)
 
 
-def _parse_jsonl(text: str) -> tuple[list[Record], list[dict[str, Any]]]:
-    records: list[Record] = []
-    rejected: list[dict[str, Any]] = []
-    lines = text.splitlines()
-    _check_size(len(lines))
-    for number, line in enumerate(lines, start=1):
+def _parse_jsonl(lines: _Lines, rejected: Rejected) -> Iterator[Record]:
+    for line in lines:
+        number = lines.count
+        if lines.past_limit(rejected):
+            return
+        if lines.took_bad_text():
+            rejected.append({"line": number, "reason": "not UTF-8 text"})
+            continue
         if not line.strip():
             continue
         try:
@@ -86,30 +168,47 @@ def _parse_jsonl(text: str) -> tuple[list[Record], list[dict[str, Any]]]:
                 continue
         else:
             attributes, flags = {k: v for k, v in item.items() if k != "id"}, {}
-        _accept(records, rejected, number, item.get("id"), attributes, flags)
-    return records, rejected
+        yield from _accepted(rejected, number, item.get("id"), attributes, flags)
 
 
-def _parse_csv(text: str) -> tuple[list[Record], list[dict[str, Any]]]:
-    records: list[Record] = []
-    rejected: list[dict[str, Any]] = []
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or "id" not in reader.fieldnames:
+def _parse_csv(lines: _Lines, rejected: Rejected) -> Iterator[Record]:
+    """Rows are numbered by their last line; a row the csv module cannot read (e.g. a cell over its field
+    limit) is rejected like any bad row, and reading goes on at the next line."""
+    reader = csv.DictReader(lines)
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as error:
+        raise Invalid(f"CSV header row unreadable: {error}", field="body") from error
+    if lines.took_bad_text():
+        raise Invalid("the CSV header row is not UTF-8 text", field="body")
+    if not fieldnames or "id" not in fieldnames:
         raise Invalid("CSV needs a header row with an `id` column", field="id")
-    for row in reader:
-        number = reader.line_num
-        _check_size(number)
-        if None in row:
-            rejected.append({"line": number, "reason": "more values than columns"})
+    while True:
+        try:
+            row = next(reader)
+            problem = None
+        except StopIteration:
+            return
+        except csv.Error as error:
+            problem = f"not CSV: {error}"
+        number = lines.count
+        if lines.past_limit(rejected):
+            return
+        if lines.took_bad_text():
+            problem = "not UTF-8 text"
+        elif problem is None and None in row:
+            problem = "more values than columns"
+        if problem:
+            rejected.append({"line": number, "reason": problem})
             continue
         attributes = {key: _csv_value(value) for key, value in row.items()
                       if key != "id" and value not in ("", None)}
-        _accept(records, rejected, number, row.get("id"), attributes, {})
-    return records, rejected
+        yield from _accepted(rejected, number, row.get("id"), attributes, {})
 
 
-def _accept(records: list[Record], rejected: list[dict[str, Any]], number: int, raw_id: Any,
-            attributes: dict[str, Any], flags: dict[str, Any]) -> None:
+def _accepted(rejected: Rejected, number: int, raw_id: Any, attributes: dict[str, Any],
+              flags: dict[str, Any]) -> Iterator[Record]:
+    """The line's record when its id and values are usable; else its rejection."""
     usable = isinstance(raw_id, str | int) and not isinstance(raw_id, bool)
     customer_id = str(raw_id).strip() if usable else ""
     if not customer_id:
@@ -119,7 +218,7 @@ def _accept(records: list[Record], rejected: list[dict[str, Any]], number: int, 
     elif problem := json_problem(attributes) or json_problem(flags):
         rejected.append({"line": number, "reason": problem})
     else:
-        records.append((number, customer_id, attributes, flags))
+        yield number, customer_id, attributes, flags
 
 
 def _csv_value(text: str) -> Any:
@@ -133,7 +232,3 @@ def _csv_value(text: str) -> Any:
         return value.lower() == "true"
     return text
 
-
-def _check_size(lines: int) -> None:
-    if lines > MAX_IMPORT_LINES:
-        raise Invalid(f"at most {MAX_IMPORT_LINES} lines per import", field="body")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
+import httpx
 from fastapi.testclient import TestClient
 
 
@@ -67,3 +69,47 @@ def test_import_jsonl_and_csv(api: TestClient) -> None:
     no_id = api.post("/api/v1/customers/import", content="name\nx\n", headers={"Content-Type": "text/csv"})
     assert no_id.status_code == 422
     assert no_id.json()["error"]["details"]["field"] == "id"
+
+
+CSV = {"Content-Type": "text/csv"}
+
+
+def test_a_csv_cell_over_the_csv_field_limit_is_a_rejected_row_not_a_500(api: TestClient) -> None:
+    body = "id,note\nc1," + "y" * 140_000 + "\nc2,short\n"
+    result = api.post("/api/v1/customers/import", content=body, headers=CSV)
+    assert result.status_code == 200, result.text
+    assert result.json() == {"created": 1, "updated": 0, "rejected": [
+        {"line": 2, "reason": "not CSV: field larger than field limit (131072)"}]}
+    assert api.get("/api/v1/customers/c2").json()["attributes"] == {"note": "short"}
+
+
+def test_unreadable_csv_answers_cleanly(api: TestClient) -> None:
+    unterminated = api.post("/api/v1/customers/import", content='id,note\nc1,"open\nc2,x\n', headers=CSV)
+    assert unterminated.status_code == 200
+    assert api.get("/api/v1/customers/c1").json()["attributes"] == {"note": "open\nc2,x\n"}
+    nul = api.post("/api/v1/customers/import", content="id,note\nc3,a\x00b\n", headers=CSV)
+    assert nul.status_code == 422 and nul.json()["error"]["details"]["field"] == "body"
+    huge_header = api.post("/api/v1/customers/import", content="id," + "h" * 140_000 + "\nc4,1\n",
+                           headers=CSV)
+    assert huge_header.status_code == 422
+    assert huge_header.json()["error"]["details"]["field"] == "body"
+    not_utf8 = api.post("/api/v1/customers/import", content=b"id,note\nc5,\xff\xfe\nc6,ok\n", headers=CSV)
+    assert not_utf8.json() == {"created": 1, "updated": 0,
+                               "rejected": [{"line": 2, "reason": "not UTF-8 text"}]}
+
+
+async def test_an_import_is_read_as_it_streams(api: TestClient) -> None:
+    """A chunked body whose chunks split lines, CRLF pairs and a multi-byte character."""
+    lines = "\ufeffid,city\r\n" + "".join(f"s{n},Köln\r\n" for n in range(1200))
+    data = lines.encode()
+
+    async def body() -> AsyncIterator[bytes]:
+        for start in range(0, len(data), 7):
+            yield data[start:start + 7]
+
+    transport = httpx.ASGITransport(app=api.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                 headers=dict(api.headers)) as client:
+        result = await client.post("/api/v1/customers/import", content=body(), headers=CSV)
+    assert result.json() == {"created": 1200, "updated": 0, "rejected": []}
+    assert api.get("/api/v1/customers/s1199").json()["attributes"] == {"city": "Köln"}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
+from collections.abc import Iterator
 
 import pytest
 
@@ -99,3 +101,82 @@ def test_import_of_thousands_in_one_request(engine_core: Core) -> None:
     assert customer_import.import_customers(text, "jsonl")["updated"] == 5000
     assert segments.member_count("even") == 2500
     assert segments.list_members("even", limit=1)["data"][0]["customerId"] == "c00001"
+
+
+def _body(lines: Iterator[str], size: int = 65_536) -> Iterator[bytes]:
+    """`lines` as the chunks of a body arriving over the network, made as they are asked for."""
+    pending = b""
+    for line in lines:
+        pending += line.encode() + b"\n"
+        if len(pending) >= size:
+            yield pending
+            pending = b""
+    yield pending
+
+
+def test_import_memory_follows_the_batch_not_the_body(engine_core: Core,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(customer_import, "BATCH", 100)
+    count, pad = 4000, "p" * 1000
+    body_size = sum(len(json.dumps({"id": f"m{n:05d}", "pad": pad})) + 1 for n in range(count))
+    tracemalloc.start()
+    try:
+        result = customer_import.import_body(
+            _body(json.dumps({"id": f"m{n:05d}", "pad": pad}) for n in range(count)), "jsonl")
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result == {"created": count, "updated": 0, "rejected": []}
+    assert peak < body_size / 4, (peak, body_size)
+
+
+def test_a_customer_in_several_batches_is_counted_once(engine_core: Core,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(customer_import, "BATCH", 2)
+    customers.create_customer(CustomerIn(id="old", attributes={"a": 0}))
+    lines = ["id,a,b", "new,1,", "old,1,", "x,1,", "new,,2", "old,,2", "y,1,"]
+    assert customer_import.import_customers("\n".join(lines), "csv") == {
+        "created": 3, "updated": 1, "rejected": []}
+    assert customers.get_customer("new")["attributes"] == {"a": 1, "b": 2}
+    assert customers.get_customer("old")["attributes"] == {"a": 1, "b": 2}
+
+
+def test_a_body_in_chunks_decodes_characters_split_between_them_and_drops_the_bom(
+        engine_core: Core) -> None:
+    data = "\ufeffid,city\r\nk1,Köln\r\nk2,Zürich".encode()
+    chunks = [data[n:n + 1] for n in range(len(data))]
+    assert customer_import.import_body(chunks, "csv")["created"] == 2
+    assert customers.get_customer("k2")["attributes"] == {"city": "Zürich"}
+
+
+def test_a_line_that_is_not_utf8_is_rejected_and_the_rest_imported(engine_core: Core) -> None:
+    body = [b'{"id": "u1"}\n{"id": "u2", "a": "\xff"}\n', b'{"id": "u3"}\n']
+    assert customer_import.import_body(body, "jsonl") == {
+        "created": 2, "updated": 0, "rejected": [{"line": 2, "reason": "not UTF-8 text"}]}
+    csv_body = [b'id,note\nc1,"two\nlines \xe9"\nc2,ok\n']
+    assert customer_import.import_body(csv_body, "csv")["rejected"] == [
+        {"line": 3, "reason": "not UTF-8 text"}]
+
+
+def test_an_import_stops_at_the_line_limit_and_names_the_line(engine_core: Core,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(customer_import, "MAX_IMPORT_LINES", 3)
+    stopped = {"line": 4, "reason": "at most 3 lines per import: the import stopped here"}
+    jsonl = "\n".join(json.dumps({"id": f"j{n}"}) for n in range(10))
+    assert customer_import.import_customers(jsonl, "jsonl") == {"created": 3, "updated": 0,
+                                                                "rejected": [stopped]}
+    csv_text = "id\n" + "\n".join(f"c{n}" for n in range(10))
+    assert customer_import.import_customers(csv_text, "csv") == {"created": 2, "updated": 0,
+                                                                 "rejected": [stopped]}
+
+
+def test_csv_rows_the_csv_module_cannot_read_are_rejected_and_reading_goes_on(engine_core: Core) -> None:
+    text = "id,note\nc1," + "y" * 140_000 + "\nc2,\"" + "z" * 140_000 + "\"\nc3,ok\n"
+    assert customer_import.import_customers(text, "csv") == {"created": 1, "updated": 0, "rejected": [
+        {"line": 2, "reason": "not CSV: field larger than field limit (131072)"},
+        {"line": 3, "reason": "not CSV: field larger than field limit (131072)"}]}
+    unterminated = customer_import.import_customers('id,note\nc4,"open\nc5,x', "csv")
+    assert unterminated == {"created": 1, "updated": 0, "rejected": []}
+    with pytest.raises(Invalid) as raised:
+        customer_import.import_customers("id," + "h" * 140_000 + "\nc6,1\n", "csv")
+    assert raised.value.details["field"] == "body"

@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 
 from engine.core import core
 from models.common import ErrorEnvelope, configure_json_limits
-from ui.api import auth, errors
+from ui.api import auth, body_limit, errors, sink
 from ui.api.responses import ApiJSONResponse
 from ui.api.text_guard import RefuseNulText
 
@@ -40,6 +40,8 @@ def document_errors(route: APIRoute) -> None:
         route.responses.setdefault(404, _error("no such resource (in the path, or named in the body)"))
     if route.methods & {"POST", "PUT", "PATCH", "DELETE"}:
         route.responses.setdefault(409, _error("conflict with the resource's state"))
+    if route.methods & {"POST", "PUT", "PATCH"}:
+        route.responses.setdefault(413, _error("the body is over the size cap; `details.limit` gives it"))
 
 
 def methods_by_path(routes: list[APIRoute]) -> Callable[[str], set[str]]:
@@ -55,10 +57,17 @@ def methods_by_path(routes: list[APIRoute]) -> Callable[[str], set[str]]:
     return methods
 
 
+def body_cap(path: str) -> int:
+    """The request-body cap for `path`: the demo sink's own small one, else `max_body_bytes`."""
+    settings = core().settings
+    return settings.sink_max_bytes if path == PREFIX + sink.PATH else settings.max_body_bytes
+
+
 def mount(app: FastAPI) -> None:
     """Add the error envelope, the access check (ui/api/auth.py: credentials for the API, its docs and any
-    pages on `app`) and every API router to `app`, with the free-form JSON limits from the settings (the
-    engine's core must be initialised).
+    pages on `app`), the request-body cap (ui/api/body_limit.py) and every API router to `app` (the demo
+    webhook sink in demo mode only), with the free-form JSON limits from the settings (the engine's core
+    must be initialised).
 
     `include_router` wraps the app's lifespan in the router's (none of ours has one); keeping the app's own
     means building the app again on the same instance (the test harness re-runs main.py) never stacks them.
@@ -68,8 +77,9 @@ def mount(app: FastAPI) -> None:
     errors.install(app)
     if not any(middleware.cls is RefuseNulText for middleware in app.user_middleware):
         app.add_middleware(RefuseNulText)
-    found = routers()
+    found = [router for router in routers() if settings.demo or router is not sink.router]
     auth.install(app, found, PREFIX)
+    body_limit.install(app, body_cap)
     lifespan = app.router.lifespan_context
     api_routes: list[APIRoute] = []
     for router in found:

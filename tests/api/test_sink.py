@@ -1,0 +1,70 @@
+"""The demo webhook sink (ui/api/sink.py): mounted in demo mode only, with its own small body cap, keeping a
+bounded number and size of the latest requests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from engine.core import Core
+from ui import api as api_package
+from ui.api import sink
+
+SINK = "/api/v1/sink/webhook"
+
+
+@pytest.fixture
+def engine_core(engine_core: Core) -> Iterator[Core]:
+    """The shared engine with demo mode on, so `api` mounts the sink."""
+    engine_core.settings.demo = True
+    sink.clear()
+    yield engine_core
+    sink.clear()
+
+
+def test_sink_records_webhooks_and_flags_a_repeated_idempotency_key(api: TestClient) -> None:
+    first = api.post(SINK, json={"n": 1}, headers={"Idempotency-Key": "k1"})
+    again = api.post(SINK, json={"n": 1}, headers={"Idempotency-Key": "k1"})
+    assert (first.json()["duplicate"], again.json()["duplicate"]) == (False, True)
+    received = api.get(SINK).json()
+    assert received["pagination"]["total"] == 2
+    assert received["data"][0] == {"receivedAt": "2026-01-05T09:00:00.000Z", "idempotencyKey": "k1",
+                                   "duplicate": True, "body": {"n": 1}}
+    assert api.post(SINK, content=b"not json \xff").json() == {"received": True, "duplicate": False}
+    assert api.get(SINK).json()["data"][0]["body"] == "not json \ufffd"
+
+
+def test_without_demo_mode_the_sink_is_not_there(engine_core: Core) -> None:
+    engine_core.settings.demo = False
+    app = FastAPI()
+    api_package.mount(app)
+    with TestClient(app) as client:
+        assert client.post(SINK, json={"n": 1}).status_code == 404
+    assert sink.kept_bytes() == 0
+
+
+def test_a_body_over_the_sinks_own_cap_is_413(api: TestClient, engine_core: Core) -> None:
+    limit = engine_core.settings.sink_max_bytes
+    assert limit < engine_core.settings.max_body_bytes
+    response = api.post(SINK, content=b"x" * (limit + 1), headers={"Content-Type": "text/plain"})
+    assert response.status_code == 413
+    assert response.json()["error"] == {"code": "too_large", "details": {"limit": limit},
+                                        "message": f"the request body is larger than {limit} bytes"}
+    assert api.post(SINK, content=b"x" * limit).status_code == 200
+
+
+def test_the_sink_keeps_a_bounded_count_and_size_of_bodies(api: TestClient) -> None:
+    pad = "x" * 60_000
+    for n in range(40):
+        assert api.post(SINK, json={"n": n, "pad": pad}).status_code == 200
+    kept = api.get(SINK, params={"limit": 200}).json()
+    assert 0 < kept["pagination"]["total"] < 40  # 40 x 60 kB is more than the sink keeps
+    assert kept["data"][0]["body"]["n"] == 39 and sink.kept_bytes() <= sink.KEEP_BYTES
+    for n in range(sink.KEEP + 5):
+        api.post(SINK, json={"n": n})
+    kept = api.get(SINK, params={"limit": 1}).json()
+    assert kept["pagination"]["total"] == sink.KEEP
+    assert kept["data"][0]["body"] == {"n": sink.KEEP + 4}
