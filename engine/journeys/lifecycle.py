@@ -30,12 +30,14 @@ from engine.journeys.references import load_references
 from engine.journeys.validation import field_path, goal_issues, shape_issues, validate
 from engine.paging import paginate
 from engine.records import matching
+from models.channels import Delivery, DeliveryAttempt, DeliveryCounter, Response, ResponseCounter
 from models.common import iso
 from models.enrollment import (
     EdgeCounter,
     Enrollment,
     EnrollmentHistory,
     JourneyCounter,
+    SegmentBackfill,
     SeriesCounter,
     StepCounter,
 )
@@ -58,9 +60,10 @@ TRANSITIONS = {
     "archived": (),
 }
 STRUCTURE = ("max_duration", "entry_conditions", "steps", "goal")
-# Rows that belong to one journey and go when it is deleted.
+# Rows that belong to one journey and go when it is deleted (every table with a journey_id).
 OWNED_ROWS = (
-    JourneyVersion, Enrollment, EnrollmentHistory, StepCounter, EdgeCounter, JourneyCounter, SeriesCounter
+    JourneyVersion, Enrollment, EnrollmentHistory, StepCounter, EdgeCounter, JourneyCounter, SeriesCounter,
+    SegmentBackfill, Delivery, DeliveryCounter, Response, ResponseCounter,
 )
 
 
@@ -106,7 +109,7 @@ def load_definition(s: Session, journey_id: str) -> tuple[Journey, JourneyDefini
 
 def list_versions(journey_id: str) -> list[dict[str, Any]]:
     """Every structural definition the journey has had, newest first, the current one included."""
-    with session() as s:
+    with core().db.reader() as s:
         _row(s, journey_id)
         rows = s.execute(
             select(JourneyVersion).where(JourneyVersion.journey_id == journey_id)
@@ -124,7 +127,7 @@ def export_journey(journey_id: str) -> dict[str, Any]:
 # ---- validation -----------------------------------------------------------------------------------------
 
 def validate_journey(journey_id: str) -> ValidationResult:
-    with session() as s:
+    with core().db.reader() as s:
         _, definition = load_definition(s, journey_id)
         return _result(validate(definition, load_references(s)))
 
@@ -135,7 +138,7 @@ def validate_document(doc: dict[str, Any]) -> ValidationResult:
         definition = _EditorDocument.model_validate(doc)
     except ValidationError as error:
         return _result(shape_issues(error, doc))
-    with session() as s:
+    with core().db.reader() as s:
         return _result(validate(definition, load_references(s)))
 
 
@@ -207,12 +210,16 @@ def change_status(journey_id: str, status: str, extend_waits: bool = False) -> J
 
 
 def delete_journey(journey_id: str) -> None:
-    """Delete a draft or archived journey with its versions, enrollments, history and counters."""
+    """Delete a draft or archived journey with everything it owns: versions, enrollments, history,
+    deliveries (with their attempts), responses and counters. Messages already in an inbox stay there."""
     with session() as s:
         row = _row(s, journey_id, lock=True)
         if row.status not in ("draft", "archived"):
             raise Conflict(f"the journey is {row.status}: archive it first", code="archive_first",
                            details={"status": row.status})
+        # Attempts are keyed by their delivery, so they go before the deliveries do.
+        s.execute(delete(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(  # type: ignore[attr-defined]
+            select(Delivery.id).where(Delivery.journey_id == journey_id))))
         for model in OWNED_ROWS:
             s.execute(delete(model).where(model.journey_id == journey_id))  # type: ignore[attr-defined]
         s.delete(row)

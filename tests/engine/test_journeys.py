@@ -7,17 +7,23 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import SQLModel
 
 from engine import signals
+from engine.audience import segments
 from engine.clock import VirtualClock
 from engine.core import Core, now, session
+from engine.delivery import deliveries, dispatcher, responses
 from engine.errors import Conflict, Invalid, NotFound
 from engine.journeys import lifecycle
 from engine.journeys.references import catalog
-from models.audience import Segment
-from models.channels import Channel
+from engine.runtime import runner
+from models.audience import Segment, SegmentIn
+from models.channels import Channel, DeliveryAttempt
 from models.enrollment import EdgeCounter, Enrollment, EnrollmentHistory, JourneyCounter, StepCounter
 from models.journey import JourneyCreate, JourneyUpdate, JourneyVersion
+from tests.delivery_kit import seed_channel, seed_offer
+from tests.engine.test_runtime import enroll, make_customers, make_journey
 
 STEPS = [
     {
@@ -230,6 +236,57 @@ def test_delete_removes_everything_the_journey_owns(engine_core: Core) -> None:
         ):
             owners = s.execute(select(model.journey_id, func.count()).group_by(model.journey_id)).all()
             assert owners == [(other_id, 1)], model.__name__
+
+
+def test_delete_takes_the_journeys_deliveries_responses_and_their_counts(engine_core: Core) -> None:
+    seed_channel("ch_app", "in_app", {})
+    seed_offer("off_tea", creatives={"in_app": {"subject": "Tea?", "body": "Ten off"}})
+    make_customers("ann")
+    segments.create_segment(SegmentIn(id="all", name="All", rule="true"))
+    send = [{"id": "greet", "type": "send", "config": {"channelId": "ch_app", "offerId": "off_tea"}}]
+    journey_id = make_journey(send, entryConditions={"segmentId": "all"})
+    other_id = make_journey(send, name="Other")
+    enroll(journey_id, "ann")
+    enroll(other_id, "ann")
+    runner.run_due()
+    dispatcher.dispatch_due()
+    for message in deliveries.inbox("ann")["data"]:
+        responses.mark_read("ann", message["id"])
+    lifecycle.change_status(journey_id, "archived")
+    lifecycle.delete_journey(journey_id)
+    holders = [table for table in SQLModel.metadata.sorted_tables if "journey_id" in table.c]
+    with session() as s:
+        left = {table.name for table in holders if s.execute(
+            select(table.c.journey_id).where(table.c.journey_id == journey_id).limit(1)).first()}
+        attempted = set(s.execute(select(DeliveryAttempt.delivery_id)).scalars())
+    assert left == set()
+    [kept] = deliveries.list_deliveries()["data"]
+    assert (kept["journeyId"], attempted) == (other_id, {kept["id"]})
+    assert deliveries.status_counts()["sent"] == 1
+    # What reached the customer's inbox was delivered: it stays theirs.
+    assert len(deliveries.inbox("ann")["data"]) == 2
+
+
+def test_every_table_keyed_by_journey_is_owned_by_it() -> None:
+    keyed = {table.name for table in SQLModel.metadata.sorted_tables if "journey_id" in table.c}
+    assert keyed == {model.__table__.name for model in lifecycle.OWNED_ROWS}  # type: ignore[attr-defined]
+
+
+def test_reading_and_validating_a_journey_take_no_write_slot(engine_core: Core,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    if engine_core.db.lane is None:
+        pytest.skip("only SQLite has a writer lane (PostgreSQL readers and writers never block each other)")
+    journey_id = create()
+    lane, writers = engine_core.db.lane, []
+    enter = lane.enter
+    monkeypatch.setattr(lane, "enter", lambda: (writers.append("writer"), enter()))
+    lifecycle.get_journey(journey_id)
+    lifecycle.list_versions(journey_id)
+    lifecycle.export_journey(journey_id)
+    lifecycle.validate_journey(journey_id)
+    lifecycle.validate_document({"name": "Unsaved", "steps": STEPS})
+    lifecycle.list_journeys()
+    assert writers == []
 
 
 def test_validate_document_turns_shape_errors_into_issues(engine_core: Core) -> None:
