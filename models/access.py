@@ -37,6 +37,21 @@ class User(SQLModel, table=True):
     created_at: NaiveDatetime
     updated_at: NaiveDatetime
     last_login_at: NaiveDatetime | None = None
+    # Bumped when the password changes or the user is deactivated: a browser session remembers the value it
+    # signed in with and ends when the two differ (engine/access/users.py, ui/session.py).
+    session_version: int = SQLField(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class LoginFailure(SQLModel, table=True):
+    """Sign-in attempts not (yet) known to have succeeded, per key (`account:<e-mail>` or
+    `address:<client address>`), and until when the key must wait (engine/access/throttle.py)."""
+
+    __tablename__ = "login_failure"
+
+    key: str = SQLField(primary_key=True, max_length=320)
+    failures: int = 0
+    last_at: NaiveDatetime | None = None
+    blocked_until: NaiveDatetime | None = None
 
 
 class ApiKey(SQLModel, table=True):

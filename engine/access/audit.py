@@ -1,10 +1,11 @@
 """The audit log: who created, changed, activated, paused, archived or deleted what, and when.
 
-Recorded by a SQLAlchemy `before_flush` hook, so every path that changes an audited row — API, pages,
-bootstrap — writes its entry in the same transaction as the change (both commit or neither), and the same
-hook refuses a change the acting role may not make (`roles.needed_for`). Customers are policed
-but not recorded (they are data, imported by the thousand). Changes made with no actor (the
-scheduler moving enrollments, the demo seed) are the engine's own work and are not recorded.
+Changes are recorded by a SQLAlchemy `before_flush` hook, so every path that changes an audited row — API,
+pages, bootstrap — writes its entry in the same transaction as the change (both commit or neither), and the
+same hook refuses a change the acting role may not make (`roles.needed_for`). Customers are policed but not
+recorded (they are data, imported by the thousand). Changes made with no actor (the scheduler moving
+enrollments, the demo seed) are the engine's own work and are not recorded. Sign-in lockouts are recorded
+too (`record_lockout`): the first time an account or a client address must wait after failed sign-ins.
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ AUDITED: dict[type, Audited] = {
     Offer: Audited("offer", "name"),
     DecisionFlow: Audited("decision_flow", "name"),
     Channel: Audited("channel", "name"),
-    User: Audited("user", "email", frozenset({"updated_at", "created_at", "last_login_at"})),
+    User: Audited(
+        "user", "email", frozenset({"updated_at", "created_at", "last_login_at", "session_version"})
+    ),
     ApiKey: Audited("api_key", "name", frozenset({"created_at", "last_used_at"})),
     Customer: Audited("customer", "id", recorded=False),
 }
@@ -108,6 +111,22 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
                 details=details,
             )
         )
+
+
+def record_lockout(s: Session, kind: str, name: str, actor: str, failures: int, wait_seconds: int) -> None:
+    """An account or client address (`kind`) must now wait after `failures` failed sign-ins by `actor`."""
+    s.add(
+        AuditEntry(
+            at=now(),
+            actor=actor[:255],
+            role="",
+            action="locked",
+            entity_type=kind,
+            entity_id=name[:128],
+            entity_name=name[:255],
+            details={"failures": failures, "waitSeconds": wait_seconds},
+        )
+    )
 
 
 def _edits(row: Any, audited: Audited) -> list[tuple[str, dict[str, Any]]]:

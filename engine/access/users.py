@@ -1,6 +1,8 @@
 """Users: who may sign in to the pages, with which role. E-mail addresses are kept in lower case.
 
 There is always at least one active admin: demoting, deactivating or deleting the last one is refused.
+A password change or a deactivation bumps the user's `session_version`, which ends every browser session
+signed in before it (ui/session.py remembers the version a session signed in with).
 """
 
 from __future__ import annotations
@@ -62,9 +64,12 @@ def update_user(user_id: str, data: UserUpdate) -> UserOut:
             row.name = data.name
         if data.password is not None:
             row.password_hash = hash_password(data.password)
+            _end_sessions(row)
         if data.role is not None:
             row.role = data.role
         if data.active is not None:
+            if row.active and not data.active:
+                _end_sessions(row)
             row.active = data.active
         row.updated_at = now()
         _keep_an_admin(s)
@@ -94,11 +99,20 @@ def authenticate(email: str, password: str) -> Actor | None:
         return actor(row)
 
 
-def actor_for_user(user_id: str) -> Actor | None:
-    """The signed-in user as an actor with today's role, or None when deleted or deactivated since."""
+def actor_for_user(user_id: str, version: int) -> Actor | None:
+    """The user a session signed in as (at session `version`) as an actor with today's role, or None when
+    deleted, deactivated or given a new password since."""
     with core().db.reader() as s:
         row = s.get(User, user_id)
-        return actor(row) if row is not None and row.active else None
+        valid = row is not None and row.active and row.session_version == version
+        return actor(row) if valid else None
+
+
+def session_version(user_id: str) -> int | None:
+    """The version a session of this user signs in at now (None: no such user)."""
+    with core().db.reader() as s:
+        row = s.get(User, user_id)
+        return row.session_version if row is not None else None
 
 
 def set_admin(s: Session, email: str, password: str) -> tuple[User, bool]:
@@ -120,6 +134,7 @@ def set_admin(s: Session, email: str, password: str) -> tuple[User, bool]:
         return row, True
     if not verify_password(row.password_hash, password):
         row.password_hash = hash_password(password)
+        _end_sessions(row)
     if row.role != "admin" or not row.active:
         row.role, row.active = "admin", True
     if s.is_modified(row):
@@ -146,6 +161,10 @@ def out(row: User) -> UserOut:
         updated_at=iso(row.updated_at) or "",
         last_login_at=iso(row.last_login_at),
     )
+
+
+def _end_sessions(row: User) -> None:
+    row.session_version = (row.session_version or 0) + 1
 
 
 def _by_email(s: Session, email: str) -> User | None:
