@@ -33,8 +33,8 @@ IMPORT_BODY = {"requestBody": {"required": True, "content": {
 async def import_customers(request: Request) -> dict[str, Any]:
     """JSON lines (`application/x-ndjson`, `application/jsonl`) or CSV (`text/csv`, header with `id`), UTF-8.
 
-    Read as it arrives and written in batches: a line that is not UTF-8 is rejected like any bad line, and
-    a body cut off at the size cap (413) keeps the batches written before.
+    Read as it arrives and written in batches: a line that is not UTF-8 is rejected like any bad line; a
+    streamed body cut off at the size cap (413) keeps any batch written before the cut-off.
     """
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     fmt = customer_import.IMPORT_FORMATS.get(media)
