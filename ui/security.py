@@ -4,6 +4,8 @@ The Host check stops DNS rebinding: a web page on an attacker's name that re-res
 sends its own name as Host, which is not on the list. Allowed are `JOURNEYS_ALLOWED_HOSTS`
 (comma-separated names, "*" for any) or, when empty, the bind host; the loopback names always, because no
 rebinding page can send them and the app calls itself there (the demo webhook sink).
+
+`install` also puts the pages' live channel behind their session (ui/live_socket.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from engine.core import core
 from engine.settings import Settings
 from ui.api.errors import envelope
+from ui.live_socket import LiveSocketMiddleware
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 # NiceGUI's user-simulation test client talks to the app in-process and always sends this Host.
@@ -108,5 +111,7 @@ def _with_headers(send: Send, path: str) -> Send:
 
 
 def install(app: FastAPI) -> None:
-    """Check Host headers and add security headers on every request `app` serves."""
+    """Check Host headers and add security headers on every request `app` serves, and let only a page's
+    own session reach it through its live channel."""
+    app.add_middleware(LiveSocketMiddleware)  # added first, so it runs inside the Host check
     app.add_middleware(SecurityMiddleware, hosts=allowed_hosts(core().settings))

@@ -103,3 +103,15 @@ async def test_the_app_serves_nicegui_pages_with_the_headers_and_refuses_other_h
     rebound = await user.http_client.get("/journeys", headers={"Host": "attacker.example"})
     assert rebound.status_code == 400
     assert rebound.json()["error"]["code"] == "bad_host"
+
+
+async def test_the_live_channel_answers_only_the_session_of_its_page(user: User) -> None:
+    """A socket.io request naming a page's client gets through with that page's session cookie alone."""
+    await user.open("/journeys")
+    query = {"EIO": "4", "transport": "polling", "client_id": user.client.id, "implicit_handshake": "true"}
+    opened = await user.http_client.get("/_nicegui_ws/socket.io/", params=query)
+    assert (opened.status_code, opened.text[:2]) == (200, "0{")
+    user.http_client.cookies.clear()
+    refused = await user.http_client.get("/_nicegui_ws/socket.io/", params=query)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "not_this_session"
