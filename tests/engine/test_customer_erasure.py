@@ -17,6 +17,7 @@ from engine.audience import customer_profile, customers, events, segments
 from engine.clock import VirtualClock
 from engine.core import Core, session
 from engine.delivery import deliveries, dispatcher, responses
+from engine.monitoring import goals
 from engine.runtime import enrollments, entry, runner
 from models.audience import CUSTOMER_ID_PATTERN, CustomerIn, Event, EventIn, SegmentIn
 from models.channels import Delivery
@@ -39,15 +40,15 @@ STEPS: list[dict[str, Any]] = [
 @pytest.fixture
 def ann(engine_core: Core, clock: VirtualClock) -> str:
     """Ann at the journey's second wait: an in-app message sent and read, a reminder queued (unsent), a
-    `login` event and a static segment. Answers the journey's id."""
+    `login` event (the journey's goal) and a static segment. Answers the journey's id."""
     seed_channel("ch_app", "in_app", {})
     seed_offer("off_tea", creatives={"in_app": {"subject": "Tea, {{ customer.name }}?", "body": "Ten off"}})
     segments.create_segment(SegmentIn(id="vip", name="VIP", static=True))
     customers.create_customer(CustomerIn(id="ann", attributes={"name": "Ann"}))
     segments.change_members("vip", add=["ann"], remove=[])
-    journey_id = make_journey(STEPS, name="Welcome")
-    events.accept([EventIn(customer_id="ann", type="login", properties={"device": "phone"})])
+    journey_id = make_journey(STEPS, name="Welcome", goal={"eventType": "login", "withinDays": 7})
     entry.enroll(journey_id, ["ann"])
+    events.accept([EventIn(customer_id="ann", type="login", properties={"device": "phone"})])
     runner.run_due()
     dispatcher.dispatch_due()
     [message] = deliveries.inbox("ann")["data"]
@@ -82,9 +83,11 @@ def test_a_deleted_customers_queued_delivery_is_never_sent(ann: str, clock: Virt
 
 
 def test_deleting_a_customer_keeps_the_journeys_figures(ann: str) -> None:
-    before = journey_counters(ann)
+    before, goal = journey_counters(ann), goals.journey_goal(ann)["overall"]
+    assert (goal["n"], goal["conversions"]) == (1, 1)
     customers.delete_customer("ann")
     after = journey_counters(ann)
+    assert goals.journey_goal(ann)["overall"] == goal
     # The one change: the enrollment left the wait it was at, exited because its customer was deleted.
     assert after["steps"]["linger"] == (0, before["steps"]["linger"][1])
     assert after["totals"]["entered"] == before["totals"]["entered"] == 1
