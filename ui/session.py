@@ -4,6 +4,10 @@ of that person to the engine when a page calls it on a worker thread.
 `run.io_bound` runs its work on NiceGUI's thread pool with `run_in_executor`, which does not carry context
 variables over; `install_executor` swaps in a pool that does, and that binds the page's signed-in user as
 the engine's actor (engine/access/roles.py), so what a page does is audited and policed like the API.
+
+A session also remembers the user's `session_version` at sign-in: a password change or a deactivation bumps
+it, and a session whose version is no longer the user's has ended (ui/api/auth.py signs it out on its next
+request; an open page's engine calls are refused with SessionEnded).
 """
 
 from __future__ import annotations
@@ -14,11 +18,18 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from nicegui import app, run
+from starlette.concurrency import run_in_threadpool
 
-from engine.access import roles
+from engine.access import roles, users
 from engine.access.roles import Actor
+from engine.errors import JourneysError
 
-KEYS = ("user_id", "email", "role")
+KEYS = ("user_id", "email", "role", "version")
+
+
+class SessionEnded(JourneysError):
+    status = 401
+    code = "session_ended"
 
 
 def _storage() -> Any:
@@ -38,11 +49,31 @@ def signed_in() -> Actor | None:
     )
 
 
-def remember(actor: Actor) -> None:
-    """Sign this browser in as `actor` (a user)."""
+def version() -> int:
+    """The session version this browser signed in at (0 for sessions older than versions)."""
+    storage = _storage()
+    return int(storage.get("version", 0)) if storage is not None else 0
+
+
+def remember(actor: Actor, at_version: int | None = None) -> None:
+    """Sign this browser in as `actor` (a user) at session version `at_version` (None: keep its own)."""
     storage = _storage()
     if storage is not None:
         storage.update({"user_id": actor.id, "email": actor.name, "role": actor.role})
+        if at_version is not None:
+            storage["version"] = at_version
+
+
+async def keep_after_change(user_id: str) -> None:
+    """After a change to user `user_id` (a new password), keep this browser signed in when it is that user:
+    the change ends the user's other sessions, not the one that made it. (Call it on the event loop: the
+    storage is written there.)"""
+    actor = signed_in()
+    if actor is None or actor.id != user_id:
+        return
+    current = await run_in_threadpool(users.session_version, user_id)
+    if current is not None:
+        remember(actor, current)
 
 
 def forget() -> None:
@@ -63,9 +94,24 @@ class ActingThreadPool(ThreadPoolExecutor):
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         context = contextvars.copy_context()
-        actor = roles.current() or signed_in()
+        actor = roles.current()
+        page_user = signed_in() if actor is None else None
         context.run(roles.bind, actor)
-        return super().submit(context.run, fn, *args, **kwargs)
+        if page_user is None:
+            return super().submit(context.run, fn, *args, **kwargs)
+        return super().submit(context.run, _as_page_user, page_user, version(), fn, *args, **kwargs)
+
+
+def _as_page_user(
+    remembered: Actor, at_version: int, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+) -> Any:
+    """Run `fn` (on the worker thread) as the page's signed-in user, re-read from the database: today's role,
+    and refused when the session has ended since the page was opened (a page stays open without requests)."""
+    actor = users.actor_for_user(remembered.id, at_version)
+    if actor is None:
+        raise SessionEnded("Your session has ended (new password, or account deactivated): sign in again")
+    roles.bind(actor)
+    return fn(*args, **kwargs)
 
 
 def install_executor() -> None:

@@ -13,7 +13,7 @@ from engine.access.roles import Actor, Forbidden, acting_as
 from engine.audience import customer_import, customers
 from engine.core import Core, session
 from engine.journeys import lifecycle
-from models.access import ApiKey, AuditEntry, User
+from models.access import ApiKey, AuditEntry, User, UserCreate, UserUpdate
 from models.audience import CustomerIn
 from models.journey import JourneyCreate
 
@@ -142,3 +142,27 @@ def test_customers_are_policed_but_not_recorded(engine_core: Core) -> None:
         customers.create_customer(CustomerIn(id="cus_4"))
     assert customers.list_customers()["pagination"]["total"] == 2
     assert audit.list_entries()["pagination"]["total"] == 0
+
+
+def test_a_new_password_or_deactivation_ends_sessions_signed_in_before_it(engine_core: Core) -> None:
+    bootstrap.bootstrap(engine_core.settings)  # an admin, so the user may be deactivated
+    made = users.create_user(UserCreate(email="ses@example.com", role="viewer", password="first password"))
+    assert users.actor_for_user(made.id, 0) is not None
+    users.update_user(made.id, UserUpdate(name="Renamed", role="editor"))
+    assert users.actor_for_user(made.id, 0) is not None  # other changes keep the sessions
+    users.update_user(made.id, UserUpdate(password="second password"))
+    assert users.actor_for_user(made.id, 0) is None
+    assert users.session_version(made.id) == 1
+    users.update_user(made.id, UserUpdate(active=False))
+    users.update_user(made.id, UserUpdate(active=True))
+    assert users.actor_for_user(made.id, 1) is None and users.actor_for_user(made.id, 2) is not None
+
+
+def test_a_new_bootstrap_password_ends_the_admin_s_sessions(engine_core: Core) -> None:
+    settings = engine_core.settings.model_copy(update={"admin_password": "first password", "admin_token": ""})
+    bootstrap.bootstrap(settings)
+    admin = users.list_users(search=settings.admin_email)["data"][0]
+    bootstrap.bootstrap(settings)
+    assert users.session_version(admin["id"]) == 0
+    bootstrap.bootstrap(settings.model_copy(update={"admin_password": "second password"}))
+    assert users.session_version(admin["id"]) == 1

@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Response
+from starlette.concurrency import run_in_threadpool
 
 from engine.access import api_keys, audit, roles, users
 from engine.journeys import lifecycle
 from models.access import ApiKeyCreate, ApiKeyCreated, UserCreate, UserOut, UserUpdate
 from models.common import ErrorEnvelope
+from ui import session
 from ui.api.paging import Paging, paging
 
 router = APIRouter(tags=["access"])
@@ -78,9 +80,12 @@ def get_user(user_id: str) -> Any:
 
 
 @router.put("/users/{user_id}", response_model=UserOut, responses={**NOT_FOUND, **CONFLICT})
-def update_user(user_id: str, body: UserUpdate) -> Any:
-    """Change name, role, password or `active` (a deactivated user cannot sign in)."""
-    return users.update_user(user_id, body).model_dump(by_alias=True)
+async def update_user(user_id: str, body: UserUpdate) -> Any:
+    """Change name, role, password or `active` (a deactivated user cannot sign in). A new password or a
+    deactivation signs the user out of every session but the caller's own."""
+    changed = await run_in_threadpool(users.update_user, user_id, body)
+    await session.keep_after_change(user_id)
+    return changed.model_dump(by_alias=True)
 
 
 @router.delete("/users/{user_id}", status_code=204, responses={**NOT_FOUND, **CONFLICT})
@@ -98,7 +103,8 @@ def list_audit(
         None,
         alias="entityType",
         max_length=32,
-        description="journey, segment, offer, decision_flow, channel, user, api_key",
+        description="journey, segment, offer, decision_flow, channel, user, api_key; account and address "
+        "for sign-in lockouts",
     ),
     entity_id: str | None = Query(None, alias="entityId", max_length=128),
     actor: str | None = Query(None, max_length=255, description="e.g. user:ada@example.com or key:ci"),

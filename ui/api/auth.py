@@ -104,11 +104,12 @@ def bearer(headers: dict[bytes, bytes]) -> str | None:
 
 async def session_actor() -> Actor | None:
     """The signed-in user of this browser session, re-read from the database (role changes apply at once;
-    a deleted or deactivated user is signed out)."""
+    a deleted or deactivated user, or one whose password changed since this session signed in, is signed
+    out)."""
     remembered = session.signed_in()
     if remembered is None:
         return None
-    current = await run_in_threadpool(users.actor_for_user, remembered.id)
+    current = await run_in_threadpool(users.actor_for_user, remembered.id, session.version())
     if current is None:
         session.forget()
     elif current != remembered:

@@ -128,7 +128,10 @@ class UserList:
             role.classes("w-full").mark("change-role")
             active = ui.switch("Active (may sign in)", value=row["active"] == "yes").mark("change-active")
             password = ui.input("New password (leave empty to keep)", password=True).props("outlined dense")
-            password.classes("w-full")
+            password.classes("w-full").mark("change-password")
+            ui.label("A new password or deactivation signs the user out everywhere else.").classes(
+                "text-sm text-slate-500"
+            )
 
             async def save() -> None:
                 try:
@@ -139,6 +142,7 @@ class UserList:
                 except (JourneysError, ValueError) as error:
                     notify_problem(error)
                     return
+                await session.keep_after_change(row["id"])
                 dialog.close()
                 await self.listing.refresh()
 
