@@ -5,15 +5,14 @@ Times are naive UTC; NaiveDatetime makes sqlmodel store them as such (plain `dat
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import Field as PydanticField
-from pydantic import NaiveDatetime, model_validator
+from pydantic import NaiveDatetime, StrictBool, model_validator
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from models.common import CamelModel, JsonObject, json_field
+from models.common import CamelModel, CelExpression, DateTime, JsonObject, json_field
 
 
 class Customer(SQLModel, table=True):
@@ -85,11 +84,17 @@ class CustomerUpdate(CamelModel):
 
 
 class SegmentIn(CamelModel):
+    # Either a rule or static: true (what `_rule_or_static` checks), stated for the OpenAPI document.
+    model_config = {"json_schema_extra": {"anyOf": [
+        {"required": ["static"], "properties": {"static": {"const": True}, "rule": {"type": "null"}}},
+        {"required": ["rule"], "properties": {"rule": {"type": "string"}, "static": {"const": False}}},
+    ]}}
+
     id: str | None = PydanticField(None, pattern=SEGMENT_ID_PATTERN)
     name: str = PydanticField(min_length=1, max_length=255)
     description: str = PydanticField("", max_length=2000)
-    rule: str | None = PydanticField(None, max_length=4000)
-    static: bool = False
+    rule: CelExpression | None = None
+    static: StrictBool = False
 
     @model_validator(mode="after")
     def _rule_or_static(self) -> SegmentIn:
@@ -104,7 +109,7 @@ class SegmentUpdate(CamelModel):
     # Optional to send, never null (a default the type refuses: an explicit null is a 422).
     name: str = PydanticField(None, min_length=1, max_length=255)
     description: str | None = PydanticField(None, max_length=2000)
-    rule: str | None = PydanticField(None, max_length=4000)
+    rule: CelExpression | None = None
 
 
 class SegmentMembersChange(CamelModel):
@@ -116,7 +121,7 @@ class EventIn(CamelModel):
     customer_id: str = PydanticField(min_length=1, max_length=128)
     type: str = PydanticField(min_length=1, max_length=120)
     properties: JsonObject = PydanticField(default_factory=dict)
-    occurred_at: datetime | None = None
+    occurred_at: DateTime | None = None
 
 
 class EventBatch(CamelModel):

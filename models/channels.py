@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import Field as PydanticField
-from pydantic import NaiveDatetime
+from pydantic import NaiveDatetime, StrictBool, StrictFloat
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from models.common import CamelModel, JsonObject, json_field
+from models.common import CamelModel, Integer, JsonObject, json_field
 
 DELIVERY_STATUSES = ("queued", "sent", "failed", "suppressed")
 OUTCOMES = ("impression", "click", "conversion", "dismiss")
@@ -125,8 +125,8 @@ MASK = "***"
 
 class EmailConfig(CamelModel):
     host: str = PydanticField(min_length=1, max_length=255)
-    port: int = PydanticField(25, ge=1, le=65535)
-    starttls: bool = False
+    port: Integer = PydanticField(25, ge=1, le=65535)
+    starttls: StrictBool = False
     username: str | None = PydanticField(None, max_length=255)
     password: str | None = PydanticField(None, max_length=1000)
     from_address: str = PydanticField(min_length=3, max_length=255, pattern=r"^[^@\s]+@[^@\s]+$")
@@ -141,7 +141,7 @@ class HttpEndpointConfig(CamelModel):
 
     url: str = PydanticField(min_length=1, max_length=2000, pattern=r"^https?://\S+$")
     headers: dict[HeaderName, HeaderValue] = PydanticField(default_factory=dict, max_length=50)
-    timeout_seconds: float = PydanticField(10.0, gt=0, le=120)
+    timeout_seconds: StrictFloat = PydanticField(10.0, gt=0, le=120)
 
 
 class InAppConfig(CamelModel):
@@ -163,7 +163,7 @@ class ChannelCreate(CamelModel):
     type: ChannelType
     # Checked per type by engine.delivery.channels_admin, so a bad field is named `config.<field>`.
     config: JsonObject = PydanticField(default_factory=dict)
-    rate_limit: float | None = PydanticField(None, gt=0, le=100_000)
+    rate_limit: StrictFloat | None = PydanticField(None, gt=0, le=100_000)
 
 
 class ChannelUpdate(CamelModel):
@@ -173,7 +173,7 @@ class ChannelUpdate(CamelModel):
     name: str = PydanticField(None, min_length=1, max_length=255)
     type: ChannelType = None
     config: JsonObject | None = None
-    rate_limit: float | None = PydanticField(None, gt=0, le=100_000)
+    rate_limit: StrictFloat | None = PydanticField(None, gt=0, le=100_000)
 
 
 class TestDeliveryIn(CamelModel):
@@ -183,6 +183,13 @@ class TestDeliveryIn(CamelModel):
 
 class RespondIn(CamelModel):
     """Either `deliveryId`, or `customerId` with `offerId`."""
+
+    # What engine.delivery.responses checks, stated for the OpenAPI document.
+    model_config = {"json_schema_extra": {"anyOf": [
+        {"required": ["deliveryId"], "properties": {"deliveryId": {"type": "string"}}},
+        {"required": ["customerId", "offerId"],
+         "properties": {"customerId": {"type": "string"}, "offerId": {"type": "string"}}},
+    ]}}
 
     delivery_id: str | None = PydanticField(None, max_length=64)
     customer_id: str | None = PydanticField(None, max_length=128)

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, TypeAdapter
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, Column
 from sqlmodel import Field as SQLField
 from typing_extensions import TypeAliasType
@@ -31,6 +32,9 @@ class CamelModel(BaseModel):
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
+# The exclusive upper bound, as schemas state it: FastAPI keeps OpenAPI bounds as floats, where INT64_MAX
+# rounds up to 2^63 (and would admit it), while 2^63 itself is exact.
+INT64_END = 2**63
 
 
 @dataclass
@@ -51,8 +55,9 @@ def configure_json_limits(max_bytes: int, max_depth: int) -> None:
 
 
 def json_problem(value: Any) -> str | None:
-    """Why `value` cannot be stored as free-form JSON, or None: every integer fits 64-bit signed (what
-    PostgreSQL, SQLite and the JSON encoder hold), every float is finite, nesting and size stay in bounds."""
+    """Why `value` cannot be stored as free-form JSON, or None: every number is finite and in the 64-bit
+    signed range (integers past it do not fit PostgreSQL, SQLite or the JSON encoder; floats share the bound,
+    as `JsonItem` states, since JSON cannot tell 1e19 from 10000000000000000000), nesting and size bounded."""
     limits = json_limits
     pending: list[tuple[Any, int, str]] = [(value, 0, "")]
     while pending:
@@ -60,12 +65,11 @@ def json_problem(value: Any) -> str | None:
         where = f" at {path}" if path else ""
         if isinstance(item, bool) or item is None or isinstance(item, str):
             continue
-        if isinstance(item, int):
-            if not INT64_MIN <= item <= INT64_MAX:
-                return f"integer{where} does not fit in 64 bits (between -2^63 and 2^63-1)"
-        elif isinstance(item, float):
+        if isinstance(item, int | float):
             if item != item or item in (float("inf"), float("-inf")):
                 return f"number{where} must be finite"
+            if not INT64_MIN <= item < INT64_END:
+                return f"number{where} does not fit in 64 bits (between -2^63 and 2^63-1)"
         elif isinstance(item, dict | list):
             if depth >= limits.max_depth:
                 return f"value{where} is nested deeper than {limits.max_depth} levels"
@@ -89,9 +93,9 @@ def _checked_object(value: Any) -> dict[str, Any]:
     return value
 
 
-Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+Int64 = Annotated[int, Field(ge=INT64_MIN, lt=INT64_END)]
 # A JSON number may be written without a fraction; bounded like the integers so it never reads as a huge one.
-Number = Annotated[float, Field(ge=INT64_MIN, le=INT64_MAX)]
+Number = Annotated[float, Field(ge=INT64_MIN, lt=INT64_END)]
 # What the OpenAPI document says a free-form value holds (nesting and size are checked, not described).
 JsonItem = TypeAliasType(
     "JsonItem", "bool | Int64 | Number | str | list[JsonItem] | dict[str, JsonItem] | None"
@@ -100,6 +104,43 @@ JsonItem = TypeAliasType(
 JsonObject = Annotated[
     dict[str, Any], PlainValidator(_checked_object, json_schema_input_type=dict[str, JsonItem])
 ]
+
+
+# ---- wire types whose schema states what validation checks ---------------------------------------------
+
+# A CEL expression as the API checks it on input (engine.expressions.check): not blank, bounded in size.
+CelExpression = Annotated[str, Field(min_length=1, max_length=4000, pattern=r"\S")]
+
+
+def _whole_number(value: Any) -> Any:
+    # JSON Schema's integer is any whole number (2.0 included); lax ints would also read true and "2".
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+Integer = Annotated[int, BeforeValidator(_whole_number)]
+
+
+def _date_time_text(value: Any) -> Any:
+    # Lax datetimes read numbers as Unix times; the schema (format date-time) promises ISO 8601 text.
+    if isinstance(value, str | datetime):
+        return value
+    raise ValueError("Input should be an ISO 8601 date-time string")
+
+
+DateTime = Annotated[datetime, BeforeValidator(_date_time_text)]
+
+
+def text_or(text: Any, other: Any) -> PlainValidator:
+    """Validates a string as `text` and anything else as `other`, the schema showing both: a union whose
+    errors name the field itself (pydantic's own unions add the member's name to the error location)."""
+    text_adapter, other_adapter = TypeAdapter(text), TypeAdapter(other)
+
+    def validate(value: Any) -> Any:
+        return (text_adapter if isinstance(value, str) else other_adapter).validate_python(value)
+
+    return PlainValidator(validate, json_schema_input_type=text | other)
 
 
 class Pagination(CamelModel):

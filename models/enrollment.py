@@ -5,15 +5,14 @@ Times are naive UTC (NaiveDatetime: sqlmodel otherwise demands an offset).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import Field as PydanticField
-from pydantic import NaiveDatetime, model_validator
+from pydantic import NaiveDatetime, StrictFloat, model_validator
 from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
-from models.common import CamelModel, JsonObject, json_field
+from models.common import CamelModel, DateTime, JsonObject, json_field
 
 
 class Enrollment(SQLModel, table=True):
@@ -133,6 +132,12 @@ MAX_ENROLL = 1000
 class EnrollRequest(CamelModel):
     """`customerId` or `customerIds` (up to 1000); duplicates are skipped and counted."""
 
+    # What `_some_customer` checks, stated for the OpenAPI document.
+    model_config = {"json_schema_extra": {"anyOf": [
+        {"required": ["customerId"], "properties": {"customerId": {"type": "string"}}},
+        {"required": ["customerIds"], "properties": {"customerIds": {"type": "array", "minItems": 1}}},
+    ]}}
+
     customer_id: str | None = PydanticField(None, min_length=1, max_length=128)
     customer_ids: list[str] | None = PydanticField(None, max_length=MAX_ENROLL)
 
@@ -153,8 +158,8 @@ class SimulatedEvent(CamelModel):
     """
 
     type: str = PydanticField(min_length=1, max_length=120)
-    at: datetime | None = None
-    after_minutes: float | None = PydanticField(None, ge=0, le=60 * 24 * 366)
+    at: DateTime | None = None
+    after_minutes: StrictFloat | None = PydanticField(None, ge=0, le=60 * 24 * 366, allow_inf_nan=False)
     properties: JsonObject = PydanticField(default_factory=dict)
 
 

@@ -8,14 +8,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, NaiveDatetime, field_validator, model_validator
+from pydantic import (
+    Field,
+    NaiveDatetime,
+    StrictBool,
+    StrictFloat,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON as SA_JSON
 from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-from models.common import CamelModel, Pagination, json_field, json_problem
+from models.common import CamelModel, Integer, Pagination, json_field, json_problem
 
 STEP_TYPES = ("wait", "decide", "branch", "send", "update", "split", "exit")
 STATUSES = ("draft", "active", "paused", "archived")
@@ -34,19 +41,19 @@ Label = Annotated[str, Field(max_length=120)]
 # ---- step configs -------------------------------------------------------------------------------------
 
 class Position(CamelModel):
-    x: float = Field(0, allow_inf_nan=False)
-    y: float = Field(0, allow_inf_nan=False)
+    x: StrictFloat = Field(0, allow_inf_nan=False)
+    y: StrictFloat = Field(0, allow_inf_nan=False)
 
 
 class WaitConfig(CamelModel):
-    duration: int | None = Field(None, ge=1, le=1_000_000)
+    duration: Integer | None = Field(None, ge=1, le=1_000_000)
     unit: WaitUnit = "days"
     until_event: str | None = Field(None, max_length=120)
 
 
 class DecideConfig(CamelModel):
     decision_flow_id: str | None = Field(None, max_length=64)
-    max_offers: int = Field(1, ge=1, le=10)
+    max_offers: Integer = Field(1, ge=1, le=10)
     store_result_as: str | None = Field(None, max_length=64)
 
 
@@ -89,7 +96,7 @@ class UpdateConfig(CamelModel):
 
 class SplitPath(CamelModel):
     label: Label = ""
-    percent: float = Field(0, ge=0, le=100, allow_inf_nan=False)
+    percent: StrictFloat = Field(0, ge=0, le=100, allow_inf_nan=False)
     target_step_id: StepRef | None = None
 
 
@@ -171,7 +178,7 @@ class EntryConditions(CamelModel):
     event_type: str | None = Field(None, max_length=120)
     condition: Expression | None = None
     reentry: ReentryPolicy = "skip_if_active"
-    cooldown_hours: float = Field(0, ge=0, le=24 * 365, allow_inf_nan=False)
+    cooldown_hours: StrictFloat = Field(0, ge=0, le=24 * 365, allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -191,7 +198,7 @@ class JourneyGoal(CamelModel):
     A blank event type may be saved in a draft; validation reports it."""
 
     event_type: str = Field("", max_length=120)
-    within_days: int = Field(7, ge=1, le=365)
+    within_days: Integer = Field(7, ge=1, le=365)
 
 
 # ---- API bodies -----------------------------------------------------------------------------------------
@@ -214,7 +221,7 @@ class AcceptsAliases(CamelModel):
 class JourneyDefinition(AcceptsAliases):
     """The structural part of a journey: what versions are made of (the goal rides along, like layout)."""
 
-    max_duration: int = Field(30, ge=1, le=365)
+    max_duration: Integer = Field(30, ge=1, le=365)
     entry_conditions: EntryConditions = Field(default_factory=EntryConditions)
     steps: list[Step] = Field(default_factory=list, max_length=MAX_STEPS)
     goal: JourneyGoal | None = None
@@ -237,14 +244,14 @@ class JourneyUpdate(AcceptsAliases):
     # Optional to send, never null (a default the type refuses: an explicit null is a 422).
     name: str = Field(None, min_length=1, max_length=255)
     description: str | None = Field(None, max_length=2000)
-    max_duration: int | None = Field(None, ge=1, le=365)
+    max_duration: Integer | None = Field(None, ge=1, le=365)
     entry_conditions: EntryConditions | None = None
     steps: list[Step] | None = Field(None, max_length=MAX_STEPS)
     # Sent: the new goal; sent as null: no goal any more; left out: unchanged.
     goal: JourneyGoal | None = None
     status: JourneyStatus | None = None
     # On resume (paused -> active): push pending wait deadlines back by the time spent paused.
-    extend_waits: bool = False
+    extend_waits: StrictBool = False
 
     _storable = field_validator("steps")(storable_steps)
 

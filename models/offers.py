@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, NaiveDatetime, field_validator
+from pydantic import Field, NaiveDatetime, StrictFloat, field_validator
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-from models.common import CamelModel, json_field
+from models.common import CamelModel, CelExpression, DateTime, Integer, json_field, text_or
 
 
 class Offer(SQLModel, table=True):
@@ -52,6 +52,9 @@ class DecisionFlow(SQLModel, table=True):
 OFFER_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 CREATIVE_CHANNELS = ("email", "webhook", "sms", "push", "in_app")
 OfferStatus = Literal["active", "inactive"]
+# A propensity: a number in 0..1, or a CEL expression yielding one.
+Propensity = Annotated[
+    float | str, text_or(CelExpression, Annotated[StrictFloat, Field(ge=0, le=1, allow_inf_nan=False)])]
 
 
 class Creative(CamelModel):
@@ -67,14 +70,14 @@ class OfferFields(CamelModel):
     description: str | None = Field(None, max_length=2000)
     category: str | None = Field(None, max_length=120)
     status: OfferStatus | None = None
-    eligibility: str | None = Field(None, max_length=4000)
-    # A number in 0..1, or a CEL expression yielding one.
-    propensity: float | str | None = None
-    business_value: float | None = None
-    priority: float | None = None
-    start_date: datetime | None = None
-    end_date: datetime | None = None
-    creatives: dict[str, Creative] | None = None
+    eligibility: CelExpression | None = None
+    propensity: Propensity | None = None
+    business_value: StrictFloat | None = None
+    priority: StrictFloat | None = None
+    start_date: DateTime | None = None
+    end_date: DateTime | None = None
+    creatives: dict[str, Creative] | None = Field(
+        None, json_schema_extra={"propertyNames": {"enum": list(CREATIVE_CHANNELS)}})
 
     @field_validator("start_date", "end_date")
     @classmethod
@@ -83,13 +86,6 @@ class OfferFields(CamelModel):
         if value is None or value.tzinfo is None:
             return value
         return value.astimezone(UTC).replace(tzinfo=None)
-
-    @field_validator("propensity")
-    @classmethod
-    def _propensity_range(cls, value: float | str | None) -> float | str | None:
-        if isinstance(value, float | int) and not 0 <= value <= 1:
-            raise ValueError("propensity must be between 0 and 1 (or a CEL expression)")
-        return value
 
     @field_validator("creatives")
     @classmethod
@@ -110,25 +106,25 @@ class RelevanceRule(CamelModel):
     """A scoring rule: when `expression` is true the offer's relevance is multiplied by `relevance`."""
 
     name: str | None = Field(None, max_length=120)
-    expression: str = Field(min_length=1, max_length=4000)
-    relevance: float | None = Field(None, ge=0)
+    expression: CelExpression
+    relevance: StrictFloat | None = Field(None, ge=0, allow_inf_nan=False)
 
 
 # A plain CEL string is a qualification rule (false drops the offer); an object may carry a relevance.
-DecisionRule = str | RelevanceRule
+DecisionRule = Annotated[str | RelevanceRule, text_or(CelExpression, RelevanceRule)]
 
 
 class ContactPolicy(CamelModel):
-    max_per_offer: int | None = Field(None, ge=1, le=10_000)
-    window_days: float = Field(7, gt=0, le=3650)
-    max_per_day: int | None = Field(None, ge=1, le=10_000)
+    max_per_offer: Integer | None = Field(None, ge=1, le=10_000)
+    window_days: StrictFloat = Field(7, gt=0, le=3650)
+    max_per_day: Integer | None = Field(None, ge=1, le=10_000)
 
 
 class Weights(CamelModel):
-    propensity: float = Field(1, ge=0, le=100)
-    relevance: float = Field(1, ge=0, le=100)
-    impact: float = Field(1, ge=0, le=100)
-    emphasis: float = Field(1, ge=0, le=100)
+    propensity: StrictFloat = Field(1, ge=0, le=100)
+    relevance: StrictFloat = Field(1, ge=0, le=100)
+    impact: StrictFloat = Field(1, ge=0, le=100)
+    emphasis: StrictFloat = Field(1, ge=0, le=100)
 
 
 class DecisionFlowFields(CamelModel):
@@ -140,7 +136,7 @@ class DecisionFlowFields(CamelModel):
     rules: list[DecisionRule] | None = Field(None, max_length=100)
     contact_policy: ContactPolicy | None = None
     weights: Weights | None = None
-    max_offers: int | None = Field(None, ge=1, le=10)
+    max_offers: Integer | None = Field(None, ge=1, le=10)
 
 
 class DecisionFlowIn(DecisionFlowFields):
@@ -151,4 +147,4 @@ class DecisionFlowIn(DecisionFlowFields):
 class RecommendIn(CamelModel):
     customer_id: str = Field(min_length=1, max_length=128)
     decision_flow_id: str = Field(min_length=1, max_length=64)
-    limit: int | None = Field(None, ge=1, le=10)
+    limit: Integer | None = Field(None, ge=1, le=10)

@@ -60,6 +60,22 @@ def test_64_bit_integers_at_the_edges_are_stored(api: TestClient, customer: str)
     assert patched.json()["attributes"]["hi"] == INT64_MAX
 
 
+@pytest.mark.parametrize("value", [2.0**63, -9.3e18, 1e300, [-1e300]])
+def test_a_float_past_64_bits_is_refused_naming_the_field(api: TestClient, customer: str, value: Any) -> None:
+    # JSON cannot tell 1e19 from 10000000000000000000: floats share the integers' 64-bit bound.
+    response = api.patch(f"/api/v1/customers/{customer}", json={"flags": {"n": value}})
+    assert invalid_field(response) == "flags"
+    assert "n" in response.json()["error"]["message"]
+    assert "n" not in api.get(f"/api/v1/customers/{customer}").json()["flags"]
+
+
+def test_floats_inside_64_bits_are_stored(api: TestClient, customer: str) -> None:
+    edges = {"flags": {"lo": -(2.0**63), "hi": 9.2e18, "half": 0.5}}
+    patched = api.patch(f"/api/v1/customers/{customer}", json=edges)
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["flags"] == edges["flags"]
+
+
 @pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400"])
 def test_non_finite_numbers_are_refused_not_stored_as_null(api: TestClient, customer: str,
                                                            number: str) -> None:

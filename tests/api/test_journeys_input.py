@@ -36,6 +36,9 @@ def invalid(response: Any) -> dict[str, Any]:
         ({"name": "x", "maxDuration": 0}, "maxDuration"),
         ({"name": "x", "maxDuration": 366}, "maxDuration"),
         ({"name": "x", "maxDurationDays": "month"}, "maxDuration"),
+        ({"name": "x", "maxDuration": "30"}, "maxDuration"),
+        ({"name": "x", "maxDuration": True}, "maxDuration"),
+        ({"name": "x", "maxDuration": 30.5}, "maxDuration"),
         ({"name": "x", "steps": {"id": "w"}}, "steps"),
         ({"name": "x", "steps": [WAIT] * 201}, "steps"),
         ({"name": "x", "steps": [WAIT] * 10_000}, "steps"),
@@ -122,6 +125,8 @@ def test_bad_update_body_is_422_and_changes_nothing(api: TestClient) -> None:
         ({"name": ""}, "name"),
         ({"steps": [{"id": "w", "type": "wait", "config": {"unit": "weeks"}}]}, "steps.0.config.unit"),
         ({"extendWaits": "maybe"}, "extendWaits"),
+        ({"extendWaits": 0}, "extendWaits"),
+        ({"extendWaits": "true"}, "extendWaits"),
         ({"id": "jrn_other"}, "id"),
     ]:
         assert invalid(api.put(f"{URL}/{journey_id}", json=body))["details"]["field"] == field
