@@ -16,7 +16,7 @@ from engine.monitoring import live
 from engine.runtime import scheduler
 from engine.runtime import worker as engine_worker
 from engine.settings import Invocation, Settings, parse_cli
-from ui import api, pages, security, session
+from ui import api, pages, request_threads, security, session
 
 
 def build(settings: Settings) -> None:
@@ -30,6 +30,8 @@ def build(settings: Settings) -> None:
     if settings.demo:
         demo.seed_if_empty()
     app.on_startup(session.install_executor)  # pages' engine calls act as the signed-in user
+    app.on_startup(lambda: request_threads.install(settings.request_threads))
+    app.on_shutdown(request_threads.uninstall)
     app.on_startup(lambda: live.attach_loop(asyncio.get_running_loop()))
     app.on_shutdown(lambda: live.attach_loop(None))
     if settings.scheduler:

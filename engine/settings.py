@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     # How often the runner wakes on its own when nothing pokes it (seconds).
     tick_seconds: float = 1.0
     batch_size: int = 500
+    # API requests handled at once (the others wait their turn without a thread): fewer than the connection
+    # pool holds, so the engine's jobs always find a connection and a fair share of the interpreter.
+    request_threads: int = 8
     # SQLite: how long a writer may queue for this process's one write slot before answering 503 (seconds).
     write_wait_seconds: float = 30.0
     # Free-form JSON (attributes, event properties, update values): bytes per value set, nesting depth.

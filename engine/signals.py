@@ -37,7 +37,8 @@ class Signal:
         return receiver
 
     def disconnect(self, receiver: Callable[..., Any]) -> None:
-        self._receivers = [(r, when) for r, when in self._receivers if r is not receiver]
+        # Equality, not identity: a bound method is a new object each time it is read.
+        self._receivers = [(r, when) for r, when in self._receivers if r != receiver]
 
     def receivers(self) -> list[tuple[Callable[..., Any], When]]:
         return list(self._receivers)
@@ -63,3 +64,5 @@ journey_status_changed = Signal("journey_status_changed")
 customer_deleted = Signal("customer_deleted")
 # no arguments: something became due now (enrollment, event, queued delivery); wake the jobs
 work_available = Signal("work_available")
+# behind: bool: the runner is working through a backlog of due enrollments (True) or has caught up (False)
+engine_behind = Signal("engine_behind")

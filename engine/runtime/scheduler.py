@@ -149,7 +149,7 @@ def _advance() -> None:
 
 
 def _advance_pass() -> None:
-    if _passes("advance", runner.advance):
+    if _passes("advance", _advance_batch):
         # The batches may have queued deliveries: this process's dispatcher and the other processes'
         # (PostgreSQL) look now rather than at their next tick.
         _wake_job("dispatch")
@@ -160,6 +160,27 @@ def _advance_pass() -> None:
         # has not returned yet, and a job due while it still runs would be skipped.
         delay = max((due - core().now()).total_seconds(), RESCHEDULE_SECONDS)
         _run_at("advance", datetime.now(UTC) + timedelta(seconds=delay))
+    if due is None or due > core().now():
+        _behind(False)
+
+
+def _advance_batch() -> int:
+    handled = runner.advance()
+    if handled >= core().settings.batch_size:  # a full batch: more is due, a backlog to work through
+        _behind(True)
+    return handled
+
+
+_is_behind = False
+
+
+def _behind(behind: bool) -> None:
+    """Announce when the runner starts working through a backlog and when it has caught up (request
+    handling makes room for it meanwhile: ui/request_threads.py)."""
+    global _is_behind
+    if behind != _is_behind:
+        _is_behind = behind
+        signals.engine_behind.send(behind=behind)
 
 
 def _dispatch() -> None:
