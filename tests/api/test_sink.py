@@ -68,3 +68,10 @@ def test_the_sink_keeps_a_bounded_count_and_size_of_bodies(api: TestClient) -> N
     kept = api.get(SINK, params={"limit": 1}).json()
     assert kept["pagination"]["total"] == sink.KEEP
     assert kept["data"][0]["body"] == {"n": sink.KEEP + 4}
+
+
+@pytest.mark.parametrize("query", ["offset=-1", "limit=0", "limit=201"])
+def test_the_sinks_listing_pages_within_bounds(api: TestClient, query: str) -> None:
+    response = api.get(f"{SINK}?{query}")
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["field"] == query.split("=")[0]
