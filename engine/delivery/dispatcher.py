@@ -378,24 +378,29 @@ _OUTCOME = (
 
 
 def _write(inbox: list[dict[str, Any]], pending: list[_Attempt]) -> None:
-    """One transaction: the staged in_app messages and the recorded attempts."""
+    """One transaction: the staged in_app messages and the recorded attempts, both only for deliveries still
+    queued (one suppressed meanwhile, e.g. because its customer was erased, leaves no inbox message)."""
     with session() as s:
-        if inbox:
+        ids = {job.delivery.id for job, *_rest in pending} | {row["delivery_id"] for row in inbox}
+        queued = _still_queued(s, sorted(ids))
+        if inbox := [row for row in inbox if row["delivery_id"] in queued]:
             in_app.write(s.connection(), inbox)
         if pending:
-            _record(s, pending)
+            _record(s, pending, queued)
 
 
-def _record(s: Session, pending: list[_Attempt]) -> None:
-    """Write the attempts and the deliveries' new states (sent, retry later, or failed for good), each
-    kind in one executemany."""
-    connection = s.connection()
-    ids = sorted(job.delivery.id for job, *_rest in pending)
+def _still_queued(s: Session, ids: list[str]) -> set[str]:
     still_queued = select(_deliveries.c.id).where(_deliveries.c.id.in_(ids), _deliveries.c.status == "queued")
     if not core().db.is_sqlite:
-        # Locked (in id order) until the commit: the rows counted below are the rows the update moves.
+        # Locked (in id order) until the commit: the rows counted by _record are the rows its update moves.
         still_queued = still_queued.order_by(_deliveries.c.id).with_for_update()
-    queued = set(connection.execute(still_queued).scalars())
+    return set(s.connection().execute(still_queued).scalars())
+
+
+def _record(s: Session, pending: list[_Attempt], queued: set[str]) -> None:
+    """Write the attempts and the deliveries' new states (sent, retry later, or failed for good), each
+    kind in one executemany; only rows in `queued` move."""
+    connection = s.connection()
     attempts: list[dict[str, Any]] = []
     outcomes: list[dict[str, Any]] = []
     for job, error, permanent, rendered, moment in pending:

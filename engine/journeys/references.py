@@ -13,7 +13,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlmodel import Session
 
-from engine.core import session
+from engine.core import reader
 from engine.errors import Conflict
 from models.audience import Segment
 from models.channels import Channel
@@ -52,8 +52,8 @@ def load_references(s: Session) -> References:
 
 
 def catalog() -> References:
-    """The current references, in their own session (for the editor's selects)."""
-    with session() as s:
+    """The current references, in their own read-only session (for the editor's selects)."""
+    with reader() as s:
         return load_references(s)
 
 

@@ -137,3 +137,20 @@ def test_a_refused_delete_erases_nothing(ann: str) -> None:
     assert deliveries.status_counts()["queued"] == 1
     assert len(deliveries.inbox("ann")["data"]) == 1
     assert len(events.list_events(customer_id="ann")["data"]) == 1
+
+
+def test_a_message_in_flight_when_its_customer_is_erased_never_reaches_an_inbox(
+        ann: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    write = dispatcher._write
+
+    def erased_meanwhile(inbox: list[dict[str, Any]], pending: list[Any]) -> None:
+        # The round has sent (staged) the reminder; the customer is deleted before it is recorded.
+        with acting_as(ADMIN):
+            customers.delete_customer("ann")
+        write(inbox, pending)
+
+    monkeypatch.setattr(dispatcher, "_write", erased_meanwhile)
+    assert dispatcher.dispatch_due() == 1
+    customers.create_customer(CustomerIn(id="ann"))
+    assert deliveries.inbox("ann")["data"] == []
+    assert deliveries.status_counts()["suppressed"] == 1
