@@ -1,6 +1,7 @@
 """Signing in with a real browser: without a session a page leads to the login form; the bootstrap admin
 signs in and sees the journeys list; signing out ends the session; the session cookie does not let another
-site (or a script without this site's Origin) change anything, while API keys are not affected."""
+site (or a script without this site's Origin) change anything, while API keys are not affected; a new
+password set through the API ends the user's other sessions, not the caller's."""
 
 from __future__ import annotations
 
@@ -65,3 +66,25 @@ async def test_signing_out_ends_the_session(browser_page: Page, live_server: str
     await browser_page.goto(f"{live_server}/journeys")
     await browser_page.wait_for_selector("[data-login=email]")
     assert (await browser_page.request.get(f"{live_server}/api/v1/journeys")).status == 401
+
+
+async def test_a_new_password_through_the_api_signs_out_the_other_browser_not_this_one(
+    anonymous_page: Page, live_server: str
+) -> None:
+    # Its own admin, so the bootstrap admin's password (which the other tests sign in with) stays.
+    made = httpx.post(f"{live_server}/api/v1/users", headers=AUTH, json={
+        "email": "second-admin@example.test", "role": "admin", "password": "first password"})
+    assert made.status_code == 201
+    user_id, me = made.json()["id"], f"{live_server}/api/v1/me"
+    other = await anonymous_page.context.browser.new_context()  # type: ignore[union-attr]
+    this = await other.new_page()
+    await sign_in(this, live_server, "second-admin@example.test", "first password")
+    await sign_in(anonymous_page, live_server, "second-admin@example.test", "first password")
+    changed = await this.request.put(f"{live_server}/api/v1/users/{user_id}",
+                                     data={"password": "second password"}, headers={"Origin": live_server})
+    assert changed.status == 200
+    assert (await this.request.get(me)).status == 200
+    assert (await anonymous_page.request.get(me)).status == 401
+    await anonymous_page.goto(f"{live_server}/journeys")
+    await anonymous_page.wait_for_selector("[data-login=email]")
+    await other.close()
