@@ -30,6 +30,7 @@ from ui.components.step_panels_base import PanelContext
 from ui.components.step_panels_settings import settings_panel
 from ui.components.test_run import simulation_panel
 from ui.layout import frame, guard, may
+from ui.page_load import first_read
 
 AUTOSAVE_SECONDS = 0.8
 ISSUE_CHIPS = 4  # issues shown as chips on the strip; every one is in the summary's menu
@@ -66,12 +67,15 @@ def _load(journey_id: str) -> tuple[dict[str, Any], Any, list[Attribute]]:
 @ui.page("/journeys/{journey_id}")
 async def editor_page(journey_id: str) -> None:
     try:
-        journey, refs, attributes = await run.io_bound(_load, journey_id)
+        loaded = await first_read(_load, journey_id)
     except NotFound:
         with frame("Journey not found"):
             ui.label(f"There is no journey '{journey_id}'.").classes("text-lg")
             ui.link("Back to journeys", "/journeys")
         return
+    if loaded is None:  # still loading (the page says so) or the app is stopping
+        return
+    journey, refs, attributes = loaded
     with frame(journey["name"], wide=True):
         Editor(journey, refs, attributes)
 

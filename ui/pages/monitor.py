@@ -16,6 +16,7 @@ from engine.journeys import lifecycle
 from engine.journeys.references import References, catalog
 from engine.monitoring import live, metrics
 from engine.runtime import enrollments
+from models.journey import JourneyOut
 from ui.components.audit_table import journey_history
 from ui.components.enroll_dialog import EnrollAction
 from ui.components.flow_canvas import FlowCanvas
@@ -33,6 +34,7 @@ from ui.components.paged_table import PagedTable, column, notify_problem, when
 from ui.components.step_words import describe
 from ui.components.tiles import Tiles
 from ui.layout import STEP_STYLE, frame
+from ui.page_load import first_read
 
 REFRESH_DELAY = 0.3  # seconds: deltas within this window become one refresh
 PAGE_SIZE = 20
@@ -321,26 +323,31 @@ def _compact(value: Any) -> str:
     return text if len(text) <= 300 else text[:297] + "…"
 
 
+def _first_read(journey_id: str) -> tuple[JourneyOut, dict[str, Any], References]:
+    return lifecycle.get_journey(journey_id), metrics.journey_metrics(journey_id), catalog()
+
+
 @ui.page("/journeys/{journey_id}/monitor")
 async def monitor_page(journey_id: str) -> None:
+    # Subscribe before the first read: a delta published in between still triggers a refresh.
+    holder: dict[str, JourneyMonitor] = {}
+
+    async def on_delta(delta: dict[str, Any]) -> None:
+        if "view" in holder:
+            await holder["view"].on_delta(delta)
+
+    live.bus.subscribe(on_delta)
     try:
-        journey = await run.io_bound(lifecycle.get_journey, journey_id)
+        loaded = await first_read(_first_read, journey_id)
     except NotFound:
         with frame("Not found"):
             ui.label(f"No journey {journey_id}.").mark("not-found")
             ui.link("All journeys", "/journeys")
         return
+    if loaded is None:  # still loading (the page says so) or the app is stopping
+        return
+    journey, data, refs = loaded
     with frame(f"Monitor · {journey.name}", wide=True):
-        # Subscribe before the first read: a delta published in between still triggers a refresh.
-        holder: dict[str, JourneyMonitor] = {}
-
-        async def on_delta(delta: dict[str, Any]) -> None:
-            if "view" in holder:
-                await holder["view"].on_delta(delta)
-
-        live.bus.subscribe(on_delta)
-        data = await run.io_bound(metrics.journey_metrics, journey_id)
-        refs = await run.io_bound(catalog)
         view = holder["view"] = JourneyMonitor(journey_id, journey.model_dump(by_alias=True), data, refs)
         await view.rows.refresh()
         await journey_history(journey_id)
