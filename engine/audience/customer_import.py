@@ -46,22 +46,23 @@ def import_body(chunks: Iterable[bytes], fmt: str) -> dict[str, Any]:
     parsed as they arrive and written in batches of `BATCH` (each its own transaction, segments
     re-evaluated with it); existing customers are merged.
 
-    Answers `{created, updated, rejected: [{line, reason}]}`, each customer counted once. Past
-    MAX_IMPORT_LINES the import stops, and says so as the last rejected line.
+    Answers `{created, updated, rejected: [{line, reason}]}`: the customers each batch created and updated
+    (a customer repeated within a batch counts once; one repeated in a later batch counts again, as
+    updated: remembering every id would cost memory in proportion to the body). Past MAX_IMPORT_LINES the
+    import stops, and says so as the last rejected line.
     """
     lines = _Lines(chunks)
     rejected: Rejected = []
-    created: dict[str, bool] = {}  # every id written: was it new (counts a customer once across batches)
+    counts = {"created": 0, "updated": 0}
     moment = current_time()
     batch: list[Record] = []
     for record in (_parse_jsonl if fmt == "jsonl" else _parse_csv)(lines, rejected):
         batch.append(record)
         if len(batch) >= BATCH:
-            _write(batch, created, moment)
+            _write(batch, counts, moment)
             batch = []
-    _write(batch, created, moment)
-    new = sum(created.values())
-    return {"created": new, "updated": len(created) - new, "rejected": rejected}
+    _write(batch, counts, moment)
+    return {**counts, "rejected": rejected}
 
 
 class _Lines:
@@ -114,8 +115,8 @@ def _byte_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield b"".join(pending)
 
 
-def _write(records: list[Record], created: dict[str, bool], moment: datetime) -> None:
-    """Upsert one batch in its own transaction and re-evaluate its customers' rule segments."""
+def _write(records: list[Record], counts: dict[str, int], moment: datetime) -> None:
+    """Upsert one batch in its own transaction, re-evaluate its customers' rule segments, and count it."""
     if not records:
         return
     merged_records: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
@@ -136,8 +137,8 @@ def _write(records: list[Record], created: dict[str, bool], moment: datetime) ->
         if changed_rows:
             s.execute(update(Customer), changed_rows)
         segments.reevaluate_many(s, ids, moment)
-    for customer_id in ids:
-        created.setdefault(customer_id, customer_id not in existing)
+    counts["created"] += len(new_rows)
+    counts["updated"] += len(changed_rows)
 
 
 def _parse_jsonl(lines: _Lines, rejected: Rejected) -> Iterator[Record]:

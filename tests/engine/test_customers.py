@@ -130,13 +130,13 @@ def test_import_memory_follows_the_batch_not_the_body(engine_core: Core,
     assert peak < body_size / 4, (peak, body_size)
 
 
-def test_a_customer_in_several_batches_is_counted_once(engine_core: Core,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(customer_import, "BATCH", 2)
+def test_a_customer_in_several_batches_is_merged_and_counted_per_batch(
+        engine_core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(customer_import, "BATCH", 3)
     customers.create_customer(CustomerIn(id="old", attributes={"a": 0}))
-    lines = ["id,a,b", "new,1,", "old,1,", "x,1,", "new,,2", "old,,2", "y,1,"]
+    lines = ["id,a,b", "new,1,", "old,1,", "new,,3", "new,,2", "old,,2", "y,1,"]
     assert customer_import.import_customers("\n".join(lines), "csv") == {
-        "created": 3, "updated": 1, "rejected": []}
+        "created": 2, "updated": 3, "rejected": []}
     assert customers.get_customer("new")["attributes"] == {"a": 1, "b": 2}
     assert customers.get_customer("old")["attributes"] == {"a": 1, "b": 2}
 
