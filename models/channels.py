@@ -12,7 +12,7 @@ from pydantic import NaiveDatetime, StrictBool, StrictFloat
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from models.common import CamelModel, Integer, JsonObject, json_field
+from models.common import CamelModel, JsonObject, WholeNumber, json_field
 
 DELIVERY_STATUSES = ("queued", "sent", "failed", "suppressed")
 OUTCOMES = ("impression", "click", "conversion", "dismiss")
@@ -125,7 +125,7 @@ MASK = "***"
 
 class EmailConfig(CamelModel):
     host: str = PydanticField(min_length=1, max_length=255)
-    port: Integer = PydanticField(25, ge=1, le=65535)
+    port: Annotated[int, PydanticField(ge=1, le=65535), WholeNumber] = 25
     starttls: StrictBool = False
     username: str | None = PydanticField(None, max_length=255)
     password: str | None = PydanticField(None, max_length=1000)

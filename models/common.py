@@ -113,13 +113,14 @@ CelExpression = Annotated[str, Field(min_length=1, max_length=4000, pattern=r"\S
 
 
 def _whole_number(value: Any) -> Any:
-    # JSON Schema's integer is any whole number (2.0 included); lax ints would also read true and "2".
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PydanticCustomError("int_type", "Input should be a valid integer")
     return value
 
 
-Integer = Annotated[int, BeforeValidator(_whole_number)]
+# For `Annotated[int, Field(ge=..., le=...), WholeNumber]`: an integer as JSON Schema means one, any whole
+# number (2.0 too), never true or "2" as lax ints also read. After the bounds, or the schema loses them.
+WholeNumber = BeforeValidator(_whole_number)
 
 
 def _date_time_text(value: Any) -> Any:

@@ -22,7 +22,7 @@ from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-from models.common import CamelModel, Integer, Pagination, json_field, json_problem
+from models.common import CamelModel, Pagination, WholeNumber, json_field, json_problem
 
 STEP_TYPES = ("wait", "decide", "branch", "send", "update", "split", "exit")
 STATUSES = ("draft", "active", "paused", "archived")
@@ -46,14 +46,14 @@ class Position(CamelModel):
 
 
 class WaitConfig(CamelModel):
-    duration: Integer | None = Field(None, ge=1, le=1_000_000)
+    duration: Annotated[int, Field(ge=1, le=1_000_000), WholeNumber] | None = None
     unit: WaitUnit = "days"
     until_event: str | None = Field(None, max_length=120)
 
 
 class DecideConfig(CamelModel):
     decision_flow_id: str | None = Field(None, max_length=64)
-    max_offers: Integer = Field(1, ge=1, le=10)
+    max_offers: Annotated[int, Field(ge=1, le=10), WholeNumber] = 1
     store_result_as: str | None = Field(None, max_length=64)
 
 
@@ -198,7 +198,7 @@ class JourneyGoal(CamelModel):
     A blank event type may be saved in a draft; validation reports it."""
 
     event_type: str = Field("", max_length=120)
-    within_days: Integer = Field(7, ge=1, le=365)
+    within_days: Annotated[int, Field(ge=1, le=365), WholeNumber] = 7
 
 
 # ---- API bodies -----------------------------------------------------------------------------------------
@@ -221,7 +221,7 @@ class AcceptsAliases(CamelModel):
 class JourneyDefinition(AcceptsAliases):
     """The structural part of a journey: what versions are made of (the goal rides along, like layout)."""
 
-    max_duration: Integer = Field(30, ge=1, le=365)
+    max_duration: Annotated[int, Field(ge=1, le=365), WholeNumber] = 30
     entry_conditions: EntryConditions = Field(default_factory=EntryConditions)
     steps: list[Step] = Field(default_factory=list, max_length=MAX_STEPS)
     goal: JourneyGoal | None = None
@@ -244,7 +244,7 @@ class JourneyUpdate(AcceptsAliases):
     # Optional to send, never null (a default the type refuses: an explicit null is a 422).
     name: str = Field(None, min_length=1, max_length=255)
     description: str | None = Field(None, max_length=2000)
-    max_duration: Integer | None = Field(None, ge=1, le=365)
+    max_duration: Annotated[int, Field(ge=1, le=365), WholeNumber] | None = None
     entry_conditions: EntryConditions | None = None
     steps: list[Step] | None = Field(None, max_length=MAX_STEPS)
     # Sent: the new goal; sent as null: no goal any more; left out: unchanged.

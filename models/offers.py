@@ -9,7 +9,7 @@ from pydantic import Field, NaiveDatetime, StrictFloat, field_validator
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-from models.common import CamelModel, CelExpression, DateTime, Integer, json_field, text_or
+from models.common import CamelModel, CelExpression, DateTime, WholeNumber, json_field, text_or
 
 
 class Offer(SQLModel, table=True):
@@ -111,13 +111,15 @@ class RelevanceRule(CamelModel):
 
 
 # A plain CEL string is a qualification rule (false drops the offer); an object may carry a relevance.
-DecisionRule = Annotated[str | RelevanceRule, text_or(CelExpression, RelevanceRule)]
+# Held as Any: the validator gives a str or a RelevanceRule, which a str | RelevanceRule serializer would see
+# as the dict it dumps first, and warn about.
+DecisionRule = Annotated[Any, text_or(CelExpression, RelevanceRule)]
 
 
 class ContactPolicy(CamelModel):
-    max_per_offer: Integer | None = Field(None, ge=1, le=10_000)
+    max_per_offer: Annotated[int, Field(ge=1, le=10_000), WholeNumber] | None = None
     window_days: StrictFloat = Field(7, gt=0, le=3650)
-    max_per_day: Integer | None = Field(None, ge=1, le=10_000)
+    max_per_day: Annotated[int, Field(ge=1, le=10_000), WholeNumber] | None = None
 
 
 class Weights(CamelModel):
@@ -136,7 +138,7 @@ class DecisionFlowFields(CamelModel):
     rules: list[DecisionRule] | None = Field(None, max_length=100)
     contact_policy: ContactPolicy | None = None
     weights: Weights | None = None
-    max_offers: Integer | None = Field(None, ge=1, le=10)
+    max_offers: Annotated[int, Field(ge=1, le=10), WholeNumber] | None = None
 
 
 class DecisionFlowIn(DecisionFlowFields):
@@ -147,4 +149,4 @@ class DecisionFlowIn(DecisionFlowFields):
 class RecommendIn(CamelModel):
     customer_id: str = Field(min_length=1, max_length=128)
     decision_flow_id: str = Field(min_length=1, max_length=64)
-    limit: Integer | None = Field(None, ge=1, le=10)
+    limit: Annotated[int, Field(ge=1, le=10), WholeNumber] | None = None

@@ -28,6 +28,7 @@ REFUSED = [
     ("/api/v1/offers", {"name": "O", "businessValue": True}, "businessValue"),
     ("/api/v1/offers", {"name": "O", "creatives": {"fax": {"body": "x"}}}, "creatives"),
     ("/api/v1/decision-flows", {"name": "F", "weights": {"impact": False}}, "weights.impact"),
+    ("/api/v1/decision-flows", {"name": "F", "maxOffers": 0}, "maxOffers"),
     ("/api/v1/decision-flows", {"name": "F", "maxOffers": 2.5}, "maxOffers"),
     ("/api/v1/decision-flows", {"name": "F", "maxOffers": "2"}, "maxOffers"),
     ("/api/v1/decision-flows", {"name": "F", "rules": [""]}, "rules.0"),
