@@ -67,7 +67,7 @@ def import_body(chunks: Iterable[bytes], fmt: str) -> dict[str, Any]:
 
 class _Lines:
     """The text lines of a UTF-8 body arriving in chunks, each with its line end. A line that is not UTF-8
-    comes with replacement characters and raises `took_bad_text`, so the record holding it is rejected."""
+    comes with replacement characters and `took_bad_text` says so, so the record holding it is rejected."""
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
         self._chunks = chunks

