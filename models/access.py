@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, NaiveDatetime
+from pydantic import Field, NaiveDatetime, StrictBool
 from sqlalchemy import Index
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
@@ -105,7 +105,7 @@ class UserUpdate(CamelModel):
     name: str | None = Field(None, max_length=255, pattern=TEXT_PATTERN)
     role: Role | None = None
     password: str | None = Field(None, min_length=8, max_length=1024)
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class UserOut(CamelModel):

@@ -168,6 +168,14 @@ def test_user_input_is_checked(api: TestClient) -> None:
     assert response.status_code == 409 and response.json()["error"]["details"] == {"field": "email"}
 
 
+def test_deactivating_takes_a_boolean_not_a_number(api: TestClient) -> None:
+    user = api.post("/api/v1/users", json={"email": "vic@example.com", "role": "viewer",
+                                           "password": "long enough"}).json()
+    refused = api.put(f"/api/v1/users/{user['id']}", json={"active": 0})
+    assert refused.status_code == 422 and refused.json()["error"]["details"]["field"] == "active"
+    assert api.get(f"/api/v1/users/{user['id']}").json()["active"] is True
+
+
 def test_the_last_active_admin_cannot_be_demoted_deactivated_or_deleted(api: TestClient) -> None:
     admin = api.get("/api/v1/users").json()["data"][0]
     assert admin["email"] == ADMIN_EMAIL

@@ -15,6 +15,9 @@ from models.common import ErrorEnvelope
 from ui import session
 from ui.api.paging import Paging, paging
 
+# A text filter may hold anything but NUL (which no stored text holds, and PostgreSQL refuses).
+NO_NUL = r"^[^\x00]*$"
+
 router = APIRouter(tags=["access"])
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorEnvelope, "description": "no such id"}}
@@ -103,11 +106,13 @@ def list_audit(
         None,
         alias="entityType",
         max_length=32,
+        pattern=NO_NUL,
         description="journey, segment, offer, decision_flow, channel, user, api_key; account and address "
         "for sign-in lockouts",
     ),
-    entity_id: str | None = Query(None, alias="entityId", max_length=128),
-    actor: str | None = Query(None, max_length=255, description="e.g. user:ada@example.com or key:ci"),
+    entity_id: str | None = Query(None, alias="entityId", max_length=128, pattern=NO_NUL),
+    actor: str | None = Query(None, max_length=255, pattern=NO_NUL,
+                              description="e.g. user:ada@example.com or key:ci"),
     page: Paging = Depends(paging),
 ) -> dict[str, Any]:
     """Who changed what and when, newest first."""
