@@ -30,6 +30,8 @@ class CamelModel(BaseModel):
 
 # ---- free-form JSON (customer attributes and flags, event properties, update values) ---------------------
 
+# PostgreSQL cannot store it in text or jsonb (SQLite can): refused everywhere, so both databases agree.
+NUL = "\x00"
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 # The exclusive upper bound, as schemas state it: FastAPI keeps OpenAPI bounds as floats, where INT64_MAX
@@ -57,13 +59,18 @@ def configure_json_limits(max_bytes: int, max_depth: int) -> None:
 def json_problem(value: Any) -> str | None:
     """Why `value` cannot be stored as free-form JSON, or None: every number is finite and in the 64-bit
     signed range (integers past it do not fit PostgreSQL, SQLite or the JSON encoder; floats share the bound,
-    as `JsonItem` states, since JSON cannot tell 1e19 from 10000000000000000000), nesting and size bounded."""
+    as `JsonItem` states, since JSON cannot tell 1e19 from 10000000000000000000), no string or key holds NUL,
+    nesting and size bounded."""
     limits = json_limits
     pending: list[tuple[Any, int, str]] = [(value, 0, "")]
     while pending:
         item, depth, path = pending.pop()
         where = f" at {path}" if path else ""
-        if isinstance(item, bool) or item is None or isinstance(item, str):
+        if isinstance(item, str):
+            if NUL in item:
+                return f"text{where} may not contain the NUL character"
+            continue
+        if isinstance(item, bool) or item is None:
             continue
         if isinstance(item, int | float):
             if item != item or item in (float("inf"), float("-inf")):
@@ -73,6 +80,8 @@ def json_problem(value: Any) -> str | None:
         elif isinstance(item, dict | list):
             if depth >= limits.max_depth:
                 return f"value{where} is nested deeper than {limits.max_depth} levels"
+            if isinstance(item, dict) and any(NUL in str(key) for key in item):
+                return f"a key{where} may not contain the NUL character"
             children = item.items() if isinstance(item, dict) else enumerate(item)
             pending.extend((child, depth + 1, f"{path}.{key}" if path else str(key))
                            for key, child in children)

@@ -1,6 +1,11 @@
 """Text with a NUL character is refused at the API's door: PostgreSQL cannot store it, and SQLite would
 store what PostgreSQL refuses, so one rule for every path segment, query value and JSON string keeps both
-databases alike and the answer a 422 naming the field instead of a database error."""
+databases alike and the answer a 422 naming the field instead of a database error.
+
+A JSON body is read whole and checked before the route sees it (an escaped \\u0000 names its field); any
+other body (a CSV or JSON-lines import) streams through, each chunk checked for the NUL byte as it arrives,
+so a route reading it as a stream keeps its memory bounded. JSON lines are not one JSON document: their
+escaped NULs are left to the importer (`models.common.json_problem`)."""
 
 from __future__ import annotations
 
@@ -10,9 +15,9 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from engine.errors import Invalid
+from models.common import NUL
 from ui.api.errors import envelope
-
-NUL = "\x00"
 
 
 def nul_field(value: Any, path: str = "") -> str | None:
@@ -50,12 +55,49 @@ def _in_body(body: bytes) -> str | None:
         return None
     try:
         return nul_field(json.loads(body))
-    except ValueError:  # not JSON (e.g. a CSV import): the raw bytes decide
+    except ValueError:  # sent as JSON but not JSON: the raw bytes decide
         return "body" if b"\x00" in body else None
 
 
+def _refusal(field: str) -> Invalid:
+    message = f"{field}: text may not contain the NUL character"
+    return Invalid(message, details={"field": field, "errors": [{"field": field, "message": message}]})
+
+
+def _is_json(scope: Scope) -> bool:
+    """Whether the route would parse the body as JSON: as FastAPI decides, no content type counts as JSON."""
+    content_type = dict(scope.get("headers", ())).get(b"content-type")
+    if content_type is None:
+        return True
+    media = content_type.decode("latin-1").split(";")[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+async def _whole_body(receive: Receive) -> list[Message]:
+    """The request's messages up to its last body chunk (or a disconnect)."""
+    received: list[Message] = []
+    while True:
+        message = await receive()
+        received.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return received
+
+
+def _checked(receive: Receive) -> Receive:
+    """`receive`, raising the 422 (for the route's error handler to answer) at a body chunk holding NUL."""
+
+    async def checked() -> Message:
+        message = await receive()
+        if message["type"] == "http.request" and b"\x00" in message.get("body", b""):
+            raise _refusal("body")
+        return message
+
+    return checked
+
+
 class RefuseNulText:
-    """ASGI middleware for /api/ requests: 422 when the path, a query value or a JSON string holds NUL."""
+    """ASGI middleware for /api/ requests: 422 when the path, a query value, a JSON string or the bytes of
+    any other body hold NUL."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -65,23 +107,16 @@ class RefuseNulText:
             await self.app(scope, receive, send)
             return
         field = _in_path_or_query(scope)
+        if field is None and not _is_json(scope):
+            await self.app(scope, _checked(receive), send)
+            return
         received: list[Message] = []
         if field is None:
-            chunks: list[bytes] = []
-            while True:
-                message = await receive()
-                received.append(message)
-                if message["type"] != "http.request":
-                    break
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body", False):
-                    break
-            field = _in_body(b"".join(chunks))
+            received = await _whole_body(receive)
+            field = _in_body(b"".join(message.get("body", b"") for message in received))
         if field is not None:
-            message = f"{field}: text may not contain the NUL character"
-            response = envelope(422, "invalid", message,
-                                {"field": field, "errors": [{"field": field, "message": message}]})
-            await response(scope, receive, send)
+            error = _refusal(field)
+            await envelope(error.status, error.code, error.message, error.details)(scope, receive, send)
             return
         pending = iter(received)
 
