@@ -10,9 +10,8 @@ from collections.abc import Callable
 
 from nicegui import app, ui
 
-from engine import core, demo, schema, wiring
+from engine import core, demo, live, schema, wiring
 from engine.access import bootstrap
-from engine.monitoring import live
 from engine.runtime import scheduler
 from engine.runtime import worker as engine_worker
 from engine.settings import Invocation, Settings, parse_cli

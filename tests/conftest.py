@@ -19,11 +19,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from engine import core, schema, wiring
+from engine import core, live, schema, wiring
 from engine.access import bootstrap
 from engine.clock import VirtualClock
 from engine.core import Core
-from engine.monitoring import live
 from engine.settings import Settings
 
 POSTGRES_URL = os.environ.get("JOURNEYS_TEST_DATABASE_URL", "")

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from engine.core import core
 from engine.delivery import deliveries as outbox
-from engine.delivery.delivery_names import name_deliveries
 from engine.journeys.names import journey_name, journeys_named, step_name, step_names
+from engine.monitoring.delivery_names import name_deliveries
 from engine.records import fetch
 from engine.runtime import enrollments
 from models.audience import Customer, Event

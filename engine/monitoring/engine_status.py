@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from engine import live
 from engine.core import core
 from engine.core import now as current_time
-from engine.monitoring import live
 from engine.runtime import heartbeat
 from models.channels import Delivery
 from models.common import iso

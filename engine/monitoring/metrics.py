@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from engine.core import now as current_time
 from engine.core import reader
-from engine.monitoring.counters import SERIES_WIDTHS, slot_of
+from engine.counters import SERIES_WIDTHS, slot_of
 from engine.records import fetch
 from engine.runtime.entry import backfill_progress
 from models.channels import DELIVERY_STATUSES, Channel, Delivery, DeliveryCounter, Response, ResponseCounter

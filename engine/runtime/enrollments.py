@@ -9,12 +9,11 @@ from typing import Any
 from sqlalchemy import JSON, func, literal, null, select, update
 from sqlmodel import Session
 
-from engine import signals
+from engine import counters, signals
 from engine.core import core, session
 from engine.core import now as current_time
+from engine.counters import Tally
 from engine.errors import Conflict, NotFound
-from engine.monitoring import counters
-from engine.monitoring.counters import Tally
 from engine.paging import paginate
 from engine.records import fetch
 from models.audience import Customer

@@ -11,16 +11,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from engine import signals
+from engine import counters, live, signals
 from engine.audience import segments
 from engine.core import core, session
 from engine.core import now as current_time
+from engine.counters import Tally
 from engine.errors import Conflict
 from engine.expressions import is_true
 from engine.ids import new_id
 from engine.journeys.graph import ENTRY_ID
-from engine.monitoring import counters, live
-from engine.monitoring.counters import Tally
 from engine.records import fetch
 from engine.runtime.enrollments import exit_where
 from engine.runtime.steps.base import plan_of

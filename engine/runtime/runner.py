@@ -28,15 +28,14 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlmodel import Session
 
-from engine import raw_sql
+from engine import counters, live, raw_sql
 from engine.audience import segments
 from engine.core import core, session
 from engine.core import now as current_time
+from engine.counters import Tally
 from engine.db import is_transient, retrying
 from engine.decisioning import contact_policy
 from engine.delivery import responses
-from engine.monitoring import counters, live
-from engine.monitoring.counters import Tally
 from engine.runtime.enrollments import exit_where
 from engine.runtime.entry import event_view
 from engine.runtime.steps import EXECUTORS

@@ -25,10 +25,10 @@ from sqlmodel import Session
 from engine.audience import customers, segments
 from engine.core import core
 from engine.core import now as current_time
+from engine.counters import Tally
 from engine.errors import Invalid, NotFound
 from engine.expressions import fields, names
 from engine.ids import new_id
-from engine.monitoring.counters import Tally
 from engine.records import fetch
 from engine.runtime.runner import State, StepFailed, walk
 from engine.runtime.steps.base import Plan, Run, plan_from, plan_of

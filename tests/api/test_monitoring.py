@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from engine.clock import VirtualClock
 from engine.core import session
-from engine.monitoring.counters import SERIES_WIDTHS, slot_of
+from engine.counters import SERIES_WIDTHS, slot_of
 from models.enrollment import Enrollment, JourneyCounter, SeriesCounter, StepCounter
 from models.journey import Journey
 

@@ -13,11 +13,11 @@ from sqlmodel import SQLModel
 
 from engine.access import audit
 from engine.access.roles import Actor, Forbidden, acting_as
-from engine.audience import customer_profile, customers, events, segments
+from engine.audience import customers, events, segments
 from engine.clock import VirtualClock
 from engine.core import Core, session
 from engine.delivery import deliveries, dispatcher, responses
-from engine.monitoring import goals
+from engine.monitoring import customer_profile, goals
 from engine.runtime import enrollments, entry, runner
 from models.audience import CUSTOMER_ID_PATTERN, CustomerIn, Event, EventIn, SegmentIn
 from models.channels import Delivery

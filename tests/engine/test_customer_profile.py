@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
-from engine.audience import customer_profile, customer_search, events
+from engine.audience import customer_search, events
 from engine.clock import VirtualClock
 from engine.core import Core
 from engine.delivery import deliveries, dispatcher
 from engine.errors import NotFound
+from engine.monitoring import customer_profile
 from engine.runtime import entry, runner
 from models.audience import EventIn
 from tests.delivery_kit import seed_channel, seed_customer, seed_offer

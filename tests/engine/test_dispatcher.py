@@ -8,12 +8,12 @@ import threading
 import pytest
 from sqlalchemy import update
 
+from engine import live
 from engine.clock import VirtualClock
 from engine.core import Core, session
 from engine.delivery import dispatcher
 from engine.delivery.channels import SENDERS, OutgoingMessage
 from engine.delivery.dispatcher import MAX_ATTEMPTS, backoff, dispatch_due
-from engine.monitoring import live
 from models.channels import Delivery
 from tests.delivery_kit import (
     attempts,

@@ -6,10 +6,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from engine import counters, live
 from engine.clock import VirtualClock
 from engine.core import Core, session
 from engine.errors import NotFound
-from engine.monitoring import counters, engine_status, live, metrics
+from engine.monitoring import engine_status, metrics
 from models.channels import Channel, Delivery, DeliveryCounter, ResponseCounter
 from models.enrollment import (
     EdgeCounter,

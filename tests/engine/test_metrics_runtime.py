@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine import live
 from engine.audience import customers
 from engine.clock import VirtualClock
 from engine.core import Core
 from engine.decisioning import offers
 from engine.delivery import channels_admin, deliveries, dispatcher, responses
 from engine.journeys import lifecycle
-from engine.monitoring import engine_status, live, metrics
+from engine.monitoring import engine_status, metrics
 from engine.runtime import enrollments, entry, runner
 from models.audience import CustomerIn
 from models.channels import ChannelCreate

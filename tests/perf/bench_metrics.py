@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from engine import core
 from engine.clock import VirtualClock
+from engine.counters import SERIES_WIDTHS, slot_of
 from engine.monitoring import engine_status, metrics
-from engine.monitoring.counters import SERIES_WIDTHS, slot_of
 from engine.settings import Settings
 from models.journey import Journey
 

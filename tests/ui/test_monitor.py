@@ -8,9 +8,10 @@ from typing import Any
 from nicegui import ui
 from nicegui.testing import User
 
+from engine import live
 from engine.audience import customers
 from engine.journeys import lifecycle
-from engine.monitoring import live, metrics
+from engine.monitoring import metrics
 from engine.runtime import enrollments, entry, runner
 from models.audience import CustomerIn
 from models.journey import JourneyCreate, JourneyUpdate

@@ -7,10 +7,10 @@ from typing import Any
 from nicegui import ui
 from nicegui.testing import User
 
+from engine import live
 from engine.audience import customers
 from engine.core import now
 from engine.journeys import lifecycle
-from engine.monitoring import live
 from engine.runtime import entry
 from models.audience import CustomerIn
 from models.journey import JourneyCreate

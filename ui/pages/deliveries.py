@@ -11,10 +11,10 @@ from typing import Any
 
 from nicegui import run, ui
 
+from engine import live
 from engine.delivery import channels_admin, deliveries
-from engine.delivery.delivery_names import get_named_delivery, list_named_deliveries
 from engine.errors import JourneysError
-from engine.monitoring import live
+from engine.monitoring.delivery_names import get_named_delivery, list_named_deliveries
 from models.channels import DELIVERY_STATUSES
 from ui.components.live_refresh import Coalescer
 from ui.components.paged_table import PagedTable, column, notify_problem, when

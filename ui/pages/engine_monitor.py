@@ -11,7 +11,8 @@ from typing import Any
 
 from nicegui import run, ui
 
-from engine.monitoring import engine_status, live
+from engine import live
+from engine.monitoring import engine_status
 from ui.components.live_refresh import Coalescer
 from ui.components.paged_table import when
 from ui.components.tiles import Tiles

@@ -11,10 +11,11 @@ from typing import Any
 
 from nicegui import run, ui
 
+from engine import live
 from engine.errors import JourneysError, NotFound
 from engine.journeys import lifecycle
 from engine.journeys.references import References, catalog
-from engine.monitoring import live, metrics
+from engine.monitoring import metrics
 from engine.runtime import enrollments
 from models.journey import JourneyOut
 from ui.components.audit_table import journey_history
