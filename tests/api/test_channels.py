@@ -3,20 +3,15 @@ non-public destinations refused unless allowlisted."""
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from engine.core import Core, session
-from engine.delivery import outbound
 from engine.delivery.dispatcher import dispatch_due
 from models.channels import Channel
-from tests.delivery_kit import free_port, http_receiver, seed_customer, seed_offer
-from ui.api import sink
+from tests.delivery_kit import http_receiver, seed_customer, seed_offer
 
 MAIL = {"host": "smtp.example.com", "port": 587, "starttls": True, "username": "shop",
         "password": "hunter2", "fromAddress": "shop@example.com"}
@@ -215,32 +210,6 @@ def test_credentials_in_a_url_are_masked_and_kept_when_sent_back(api: TestClient
     api.put("/api/v1/channels/ch_hook", json={"config": {**HOOK, "url": "https://hooks.example.com/v3"}})
     response = api.put("/api/v1/channels/ch_hook", json={"config": {**HOOK, "url": moved}})
     assert _error_field(response) == "config.url"  # "***" with no stored credentials to keep
-
-
-def test_the_demo_webhook_reaches_the_apps_own_sink_without_an_allowlist(api: TestClient,
-                                                                         engine_core: Core) -> None:
-    """The exemption for the app's own sink, end to end: the API served on a real port, the channel
-    pointing at its sink, the delivery arriving there."""
-    seed_customer("cus_ann")
-    seed_offer("off_tea")
-    sink.clear()
-    server = uvicorn.Server(uvicorn.Config(api.app, host="127.0.0.1", port=free_port(), lifespan="off",
-                                           log_level="warning"))
-    engine_core.settings.port = server.config.port
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            time.sleep(0.02)
-        _create(api, id="ch_sink", name="Sink", type="webhook", config={"url": outbound.own_sink_url()})
-        api.post("/api/v1/channels/ch_sink/test", json={"customerId": "cus_ann", "offerId": "off_tea"})
-        assert dispatch_due() == 1
-    finally:
-        server.should_exit = True
-        thread.join(10)
-    [received] = api.get("/api/v1/sink/webhook").json()["data"]
-    assert received["body"]["channelId"] == "ch_sink"
-    assert engine_core.settings.outbound_allowlist == ""
 
 
 def test_a_masked_header_secret_sent_with_a_new_url_host_is_refused_and_never_sent_there(

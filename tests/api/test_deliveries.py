@@ -1,8 +1,6 @@
-"""The outbox over HTTP: list with filters, one delivery with its attempts, the in-app inbox, the sink."""
+"""The outbox over HTTP: list with filters, one delivery with its attempts, the in-app inbox."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,22 +8,18 @@ from fastapi.testclient import TestClient
 from engine.clock import VirtualClock
 from engine.delivery.dispatcher import dispatch_due
 from tests.delivery_kit import http_config, http_receiver, queue, seed_channel, seed_customer, seed_offer
-from ui.api import sink
 
 ITEM_KEYS = {"id", "customerId", "channelId", "offerId", "journeyId", "enrollmentId", "stepId", "status",
              "attempts", "lastError", "createdAt", "sentAt", "nextAttemptAt"}
 
 
 @pytest.fixture(autouse=True)
-def _audience(api: TestClient) -> Iterator[None]:
+def _audience(api: TestClient) -> None:
     seed_customer("cus_ann")
     seed_customer("cus_bob", name="Bob")
     creative = {"subject": "For {{ customer.name }}", "body": "{{ offer.name }}"}
     seed_offer("off_tea", creatives={"in_app": creative})
     seed_channel("ch_inapp", "in_app", {})
-    sink.clear()
-    yield
-    sink.clear()
 
 
 def test_list_filters_by_customer_channel_status_and_journey(api: TestClient, clock: VirtualClock) -> None:
@@ -84,16 +78,6 @@ def test_in_app_inbox_is_readable_through_the_api(api: TestClient, clock: Virtua
     assert inbox["data"][0]["readAt"] is None
     assert api.get("/api/v1/customers/cus_nope/inbox").status_code == 404
     assert api.get("/api/v1/customers/cus_ann/inbox", params={"limit": 500}).status_code == 422
-
-
-def test_sink_records_webhooks_and_flags_a_repeated_idempotency_key(api: TestClient) -> None:
-    first = api.post("/api/v1/sink/webhook", json={"n": 1}, headers={"Idempotency-Key": "k1"})
-    again = api.post("/api/v1/sink/webhook", json={"n": 1}, headers={"Idempotency-Key": "k1"})
-    assert (first.json()["duplicate"], again.json()["duplicate"]) == (False, True)
-    received = api.get("/api/v1/sink/webhook").json()
-    assert received["pagination"]["total"] == 2
-    assert received["data"][0] == {"receivedAt": "2026-01-05T09:00:00.000Z", "idempotencyKey": "k1",
-                                   "duplicate": True, "body": {"n": 1}}
 
 
 def test_reading_an_inbox_message_marks_it_read_and_records_one_impression(api: TestClient,

@@ -1,15 +1,21 @@
 """The demo webhook sink (ui/api/sink.py): mounted in demo mode only, with its own small body cap, keeping a
-bounded number and size of the latest requests."""
+bounded number and size of the latest requests, reached by a webhook channel without an allowlist."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from engine.core import Core
+from engine.delivery import outbound
+from engine.delivery.dispatcher import dispatch_due
+from tests.delivery_kit import free_port, seed_customer, seed_offer
 from ui import api as api_package
 from ui.api import sink
 
@@ -70,8 +76,36 @@ def test_the_sink_keeps_a_bounded_count_and_size_of_bodies(api: TestClient) -> N
     assert kept["data"][0]["body"] == {"n": sink.KEEP + 4}
 
 
-@pytest.mark.parametrize("query", ["offset=-1", "limit=0", "limit=201"])
+@pytest.mark.parametrize("query", ["offset=9223372036854775808", "offset=-1", "limit=0", "limit=201",
+                                   "limit=99999999999999999999999"])
 def test_the_sinks_listing_pages_within_bounds(api: TestClient, query: str) -> None:
     response = api.get(f"{SINK}?{query}")
     assert response.status_code == 422
     assert response.json()["error"]["details"]["field"] == query.split("=")[0]
+
+
+def test_the_demo_webhook_reaches_the_apps_own_sink_without_an_allowlist(api: TestClient,
+                                                                         engine_core: Core) -> None:
+    """The exemption for the app's own sink, end to end: the API served on a real port, the channel
+    pointing at its sink, the delivery arriving there."""
+    seed_customer("cus_ann")
+    seed_offer("off_tea")
+    server = uvicorn.Server(uvicorn.Config(api.app, host="127.0.0.1", port=free_port(), lifespan="off",
+                                           log_level="warning"))
+    engine_core.settings.port = server.config.port
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.02)
+        channel = {"id": "ch_sink", "name": "Sink", "type": "webhook",
+                   "config": {"url": outbound.own_sink_url()}}
+        assert api.post("/api/v1/channels", json=channel).status_code == 201
+        api.post("/api/v1/channels/ch_sink/test", json={"customerId": "cus_ann", "offerId": "off_tea"})
+        assert dispatch_due() == 1
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    [received] = api.get(SINK).json()["data"]
+    assert received["body"]["channelId"] == "ch_sink"
+    assert engine_core.settings.outbound_allowlist == ""
