@@ -20,9 +20,9 @@ from engine.errors import Conflict
 from engine.expressions import is_true
 from engine.ids import new_id
 from engine.journeys.graph import ENTRY_ID
+from engine.journeys.plan import plan_of
 from engine.records import fetch
 from engine.runtime.enrollments import exit_where
-from engine.runtime.steps.base import plan_of
 from models.audience import Customer, Event
 from models.enrollment import Enrollment, SegmentBackfill
 from models.journey import Journey

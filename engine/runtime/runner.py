@@ -36,10 +36,11 @@ from engine.counters import Tally
 from engine.db import is_transient, retrying
 from engine.decisioning import contact_policy
 from engine.delivery import responses
+from engine.journeys.plan import Plan, plan_of
+from engine.journeys.steps import KINDS
+from engine.journeys.steps.base import Failed, Run, StepResult
 from engine.runtime.enrollments import exit_where
 from engine.runtime.entry import event_view
-from engine.runtime.steps import EXECUTORS
-from engine.runtime.steps.base import Plan, Run, StepResult, plan_of
 from engine.signals import ORIGIN
 from models.audience import Customer, Event
 from models.common import iso
@@ -125,7 +126,7 @@ class StepFailed(Exception):
         failed = Executed(
             step_id or "",
             step.type if step else "unknown",
-            StepResult("failed", None, {"error": message}),
+            StepResult("failed", None, Failed(message)),
             at,
         )
         self.executed = [*executed, failed]
@@ -160,14 +161,14 @@ def walk(
                 raise StepFailed(
                     step, step_id, f"more than {MAX_STEPS_PER_RUN} steps without a wait", executed, run.now
                 )
-            executor = EXECUTORS[step.type]
+            kind = KINDS[step.type]
             run.visit = state.visits
             try:
-                if executor.WRITES_DB:
+                if kind.writes_db:
                     with guard():
-                        result = executor.execute(step, run)
+                        result = kind.execute(step, run)
                 else:
-                    result = executor.execute(step, run)
+                    result = kind.execute(step, run)
             except Exception as error:
                 if is_transient(error) or isinstance(error, IsolateSteps):
                     raise  # the database's trouble, not the step's: the batch is retried
@@ -398,7 +399,7 @@ def _move(
             raise
         message = _describe(error)
         executed, step_id = (
-            [Executed(start or "", "unknown", StepResult("failed", None, {"error": message}), moment)],
+            [Executed(start or "", "unknown", StepResult("failed", None, Failed(message)), moment)],
             start,
         )
     # Counters for the steps before the failure are already in the tally; now it leaves its start step.
@@ -423,7 +424,7 @@ def history_rows(state: State, executed: Iterable[Executed]) -> list[tuple[Any, 
     """One history row per step execution (a failure is recorded as the step's `failed` execution)."""
     return [
         (state.id, state.journey_id, state.customer_id, item.step_id, item.type, state.version, item.at,
-         item.result.outcome[:64], item.result.next_step, item.result.detail)
+         item.result.outcome[:64], item.result.next_step, item.result.detail.to_json())
         for item in executed
     ]
 

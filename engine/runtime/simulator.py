@@ -5,9 +5,11 @@ what it would send. Injected events (`{"type", "at" | "afterMinutes", "propertie
 virtual time: one of the type a wait's `untilEvent` listens for ends that wait early, and an event of type
 `response` with `properties.outcome` sets the CEL `outcome` from then on. Any status works, drafts included.
 
-The trace explains itself to a person: every item carries the step's `name`; a branch's conditions carry their
-`expression` and the `values` it read (e.g. `{"customer.age": 23}`); a decide step's detail names the
-`chosen` offers with their scores and how many were `eligible`; a send's detail holds the rendered `preview`.
+The runner's own walk moves the customer, so the events, the results and each step's typed detail are the
+live ones. The trace explains itself to a person: every item carries the step's `name`, and each step type
+adds what helps (`StepKind.explain`): a branch's conditions carry their `expression` and the `values` it read
+(e.g. `{"customer.age": 23}`); a decide step's detail names the `chosen` offers with their scores and how many
+were `eligible`; a send's detail holds the rendered `preview`.
 """
 
 from __future__ import annotations
@@ -27,21 +29,21 @@ from engine.core import core
 from engine.core import now as current_time
 from engine.counters import Tally
 from engine.errors import Invalid, NotFound
-from engine.expressions import fields, names
 from engine.ids import new_id
+from engine.journeys.plan import Plan, plan_from, plan_of
+from engine.journeys.steps import KINDS
+from engine.journeys.steps.base import Run
 from engine.records import fetch
-from engine.runtime.runner import State, StepFailed, walk
-from engine.runtime.steps.base import Plan, Run, plan_from, plan_of
-from models.audience import Customer
+from engine.runtime.entry import event_view
+from engine.runtime.runner import Executed, State, StepFailed, walk
+from models.audience import Customer, Event
 from models.common import iso
 from models.enrollment import SimulatedEvent
-from models.journey import BranchStep, Journey
+from models.journey import Journey
 
 # A journey that loops through waits forever stops here and reports `waiting`.
 MAX_TRACE = 500
 DEFINITION_KEYS = ("maxDuration", "maxDurationDays", "entryConditions", "entryCondition", "steps")
-# Variables a trace does not show the values of (the same for every condition of a run).
-UNSHOWN_NAMES = frozenset({"now", "journey"})
 
 
 @dataclass
@@ -87,7 +89,7 @@ def _run(
     state = State(new_id("sim"), plan.journey_id, customer_id, plan.first, {"results": {}}, 0, plan.version)
     entry = plan.entry.event_type and next((e for e in injected if e["type"] == plan.entry.event_type), None)
     if entry:
-        state.context["event"] = _view(entry)
+        state.context["event"] = _view(entry, customer_id)
         injected.remove(entry)
     deadline = start + timedelta(days=plan.max_duration)
     trace: list[dict[str, Any]] = []
@@ -150,7 +152,7 @@ def _resume(state: State, injected: list[dict[str, Any]], moment: datetime) -> d
     if event is None:
         return deadline
     injected.remove(event)
-    state.context["event"] = _view(event)
+    state.context["event"] = _view(event, state.customer_id)
     state.context["wait"]["resumedBy"] = event["id"]
     state.wait_event = None
     return event["at"]
@@ -165,62 +167,27 @@ def _outcome(injected: list[dict[str, Any]], moment: datetime) -> str | None:
     return responses[-1]["properties"]["outcome"] if responses else None
 
 
-def _item(executed: Any, plan: Plan, run: _Observed) -> dict[str, Any]:
+def _item(executed: Executed, plan: Plan, run: _Observed) -> dict[str, Any]:
     result = executed.result
     step = plan.steps.get(executed.step_id)
-    detail = dict(result.detail)
-    if isinstance(step, BranchStep) and isinstance(detail.get("conditions"), list):
-        detail["conditions"] = [
-            {**checked, "expression": condition.expression, "values": _read(condition.expression, run.seen)}
-            for checked, condition in zip(detail["conditions"], step.config.conditions, strict=False)
-        ]
-    elif executed.type == "decide" and "storedAs" in detail:
-        detail.update(_chosen(detail, run.results.get(detail["storedAs"]) or []))
+    kind = KINDS.get(executed.type)
+    detail = result.detail
+    if kind and step and isinstance(detail, kind.detail):  # not a failure's
+        detail = kind.explain(step, detail, run, run.seen)
     return {
         "stepId": executed.step_id,
         "name": (step.name if step else "") or executed.step_id,
         "type": executed.type,
         "at": iso(executed.at),
         "outcome": result.outcome,
-        "detail": detail,
+        "detail": detail.to_json(),
     }
 
 
-def _read(expression: str, seen: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """What a condition read, by path (`customer.age` -> 23; a missing field -> None), as it was evaluated."""
-    variables = seen.get(expression)
-    if variables is None:
-        return {}
-    values: dict[str, Any] = {}
-    for name in sorted(names(expression) - UNSHOWN_NAMES):
-        if name not in variables:
-            continue
-        value = variables[name]
-        wanted = fields(expression, name) if isinstance(value, dict) else None
-        if wanted:
-            values.update({f"{name}.{key}": value.get(key) for key in sorted(wanted)})
-        elif not isinstance(value, dict | list):
-            values[name] = value
-    return values
-
-
-def _chosen(detail: dict[str, Any], stored: list[dict[str, Any]]) -> dict[str, Any]:
-    """The decide step's offers with names and scores, and how many were eligible (chosen or ranked below)."""
-    chosen = [{"offerId": offer["offerId"], "name": offer.get("name"), "score": offer.get("score")}
-              for offer in stored]
-    if [offer["offerId"] for offer in chosen] != detail.get("offers"):
-        return {}  # a later decide step stored under the same name: leave the ids as they are
-    ranked_below = sum(1 for entry in detail.get("trace") or [] if entry.get("rule") == "maxOffers")
-    return {"chosen": chosen, "eligible": len(chosen) + ranked_below}
-
-
-def _view(event: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": event["id"],
-        "type": event["type"],
-        "properties": event["properties"],
-        "occurredAt": iso(event["at"]),
-    }
+def _view(event: dict[str, Any], customer_id: str) -> dict[str, Any]:
+    """The CEL `event` of an injected event: the live runner's view of the same event."""
+    return event_view(Event(id=event["id"], customer_id=customer_id, type=event["type"],
+                            properties=event["properties"], occurred_at=event["at"]))
 
 
 def _events(items: list[dict[str, Any]], start: datetime) -> list[dict[str, Any]]:

@@ -15,8 +15,8 @@ from engine.audience import customers, segments
 from engine.clock import VirtualClock
 from engine.core import Core, session
 from engine.journeys import lifecycle
+from engine.journeys.steps.update import KIND as update_step
 from engine.runtime import entry, runner
-from engine.runtime.steps import update as update_step
 from models.audience import SegmentIn
 from models.channels import Delivery
 from models.enrollment import Enrollment, EnrollmentHistory

@@ -13,8 +13,8 @@ from engine.core import Core, session
 from engine.decisioning import offers
 from engine.delivery import channels_admin, deliveries, dispatcher, responses
 from engine.errors import Conflict
+from engine.journeys.steps.split import roll
 from engine.runtime import enrollments, runner
-from engine.runtime.steps.split import roll
 from models.audience import CustomerUpdate
 from models.channels import ChannelCreate, Delivery
 from models.offers import DecisionFlowIn, OfferIn

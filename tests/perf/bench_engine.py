@@ -204,8 +204,9 @@ def naive_job(enrollment_id: str) -> None:
     """The naive worker: ORM load, the same executors, ORM writes, one commit per enrollment."""
     from engine.audience import customers
     from engine.core import now, session
-    from engine.runtime.steps import EXECUTORS
-    from engine.runtime.steps.base import Run, plan_of
+    from engine.journeys.plan import plan_of
+    from engine.journeys.steps import KINDS
+    from engine.journeys.steps.base import Run
     from models.enrollment import Enrollment, EnrollmentHistory
     from models.journey import Journey
 
@@ -227,7 +228,7 @@ def naive_job(enrollment_id: str) -> None:
         step_id = row.step_id
         while step_id:
             step = plan.steps[step_id]
-            result = EXECUTORS[step.type].execute(step, run)
+            result = KINDS[step.type].execute(step, run)
             s.add(
                 EnrollmentHistory(
                     enrollment_id=row.id,
@@ -239,7 +240,7 @@ def naive_job(enrollment_id: str) -> None:
                     at=moment,
                     outcome=result.outcome,
                     next_step_id=result.next_step,
-                    detail=result.detail,
+                    detail=result.detail.to_json(),
                 )
             )
             row.visits += 1
