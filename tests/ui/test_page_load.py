@@ -4,6 +4,7 @@ answers again."""
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,28 +13,36 @@ from typing import Any
 import pytest
 from nicegui.testing import User
 
+from engine.audience import customers, segments
+from engine.decisioning import offers
 from engine.journeys import lifecycle
+from models.audience import CustomerIn, SegmentIn
 from models.journey import JourneyCreate
+from models.offers import DecisionFlowIn
 
 # Short enough for a quick test; the page's first read gets a part of it before the notice shows.
 RESPONSE_SECONDS = 0.6
 
 
 @contextmanager
-def stalled(monkeypatch: pytest.MonkeyPatch, read: Callable[..., Any]) -> Iterator[None]:
-    """Make `lifecycle.<read>` wait until the block ends (and then answer as usual)."""
+def stalled(monkeypatch: pytest.MonkeyPatch, where: str) -> Iterator[None]:
+    """Make the function at `where` ("module:name") wait until the block ends (and then answer as usual)."""
+    module_name, name = where.split(":")
+    # Imported now, not with this file: page modules register their routes when the app first imports them.
+    module = importlib.import_module(module_name)
+    read = getattr(module, name)
     release = threading.Event()
 
     def waiting(*args: Any, **kwargs: Any) -> Any:
         release.wait(timeout=30)
         return read(*args, **kwargs)
 
-    monkeypatch.setattr(lifecycle, read.__name__, waiting)
+    monkeypatch.setattr(module, name, waiting)
     try:
         yield
     finally:
         release.set()
-        monkeypatch.setattr(lifecycle, read.__name__, read)
+        monkeypatch.setattr(module, name, read)
 
 
 @contextmanager
@@ -47,13 +56,44 @@ def short_response_timeout(user: User) -> Iterator[None]:
         page.response_timeout = usual
 
 
-@pytest.mark.parametrize("suffix, ready", [("", "canvas"), ("/monitor", "monitor-canvas")])
+def _journey(suffix: str) -> Callable[[], str]:
+    return lambda: f"/journeys/{lifecycle.create_journey(JourneyCreate(name='Slow')).id}{suffix}"
+
+
+def _customer() -> str:
+    return f"/customers/{customers.create_customer(CustomerIn(id='ann'))['id']}"
+
+
+def _segment() -> str:
+    return f"/segments/{segments.create_segment(SegmentIn(id='vip', name='VIP', static=True))['id']}"
+
+
+def _decision_flow() -> str:
+    return f"/decision-flows/{offers.create_decision_flow(DecisionFlowIn(id='best', name='Best'))['id']}"
+
+
+# page -> its setup (answering the page's path), the read to stall, and the marker of what it shows once read.
+PAGES = {
+    "editor": (_journey(""), "engine.journeys.lifecycle:get_journey", "canvas"),
+    "journey monitor": (_journey("/monitor"), "engine.journeys.lifecycle:get_journey", "monitor-canvas"),
+    "journeys": (lambda: "/journeys", "engine.journeys.lifecycle:list_journeys", "journey-list"),
+    "customer": (_customer, "engine.audience.customers:get_customer", "customer-id"),
+    "segment": (_segment, "engine.audience.segments:get_segment", "member-count"),
+    "channels": (lambda: "/channels", "engine.delivery.channels_admin:list_channels", "channel-list"),
+    "decision flow": (_decision_flow, "engine.decisioning.offers:get_decision_flow", "flow-offers"),
+    "offers": (lambda: "/offers", "ui.pages.offers:customer_attributes", "offers-table"),
+    "deliveries": (lambda: "/deliveries", "engine.delivery.channels_admin:list_channels", "deliveries"),
+    "engine monitor": (lambda: "/monitor", "engine.monitoring.engine_status:engine_status", "engine-workers"),
+}
+
+
+@pytest.mark.parametrize("setup, read, ready", PAGES.values(), ids=PAGES.keys())
 async def test_a_slow_first_read_shows_still_loading_with_retry(
-    user: User, monkeypatch: pytest.MonkeyPatch, suffix: str, ready: str
+    user: User, monkeypatch: pytest.MonkeyPatch, setup: Callable[[], str], read: str, ready: str
 ) -> None:
-    path = f"/journeys/{lifecycle.create_journey(JourneyCreate(name='Slow')).id}{suffix}"
+    path = setup()
     await user.open(path)
-    with short_response_timeout(user), stalled(monkeypatch, lifecycle.get_journey):
+    with short_response_timeout(user), stalled(monkeypatch, read):
         await user.open(path)
         await user.should_see("Still loading")
         await user.should_see(marker="still-loading-retry")

@@ -15,6 +15,7 @@ from models.channels import ChannelCreate, ChannelUpdate, TestDeliveryIn
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import notify_problem, problem
 from ui.layout import frame, guard
+from ui.page_load import first_read
 
 TYPE_ICONS = {"email": "mail", "webhook": "webhook", "sms": "sms", "push": "notifications", "in_app": "inbox"}
 HTTP_TYPES = {"webhook", "sms", "push"}
@@ -24,8 +25,15 @@ TYPE_LABELS = {"email": "Email (SMTP)", "webhook": "Webhook", "sms": "SMS provid
 
 @ui.page("/channels")
 async def channels_page() -> None:
+    channels = await first_read(_channels)
+    if channels is None:  # still loading (the page says so) or the app is stopping
+        return
     with frame("Channels"):
-        await ChannelList().reload()
+        ChannelList().show(channels)
+
+
+def _channels() -> list[dict[str, Any]]:
+    return channels_admin.list_channels(limit=200)["data"]
 
 
 def target(channel: dict[str, Any]) -> str:
@@ -50,9 +58,11 @@ class ChannelList:
         self.body = ui.column().classes("w-full gap-2").mark("channel-list")
 
     async def reload(self) -> None:
-        channels = (await run.io_bound(channels_admin.list_channels, limit=200))["data"]
-        if self.body.is_deleted:
-            return
+        channels = await run.io_bound(_channels)
+        if channels is not None and not self.body.is_deleted:  # None: the app is shutting down
+            self.show(channels)
+
+    def show(self, channels: list[dict[str, Any]]) -> None:
         self.body.clear()
         with self.body:
             if not channels:

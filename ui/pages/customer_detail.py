@@ -19,21 +19,24 @@ from ui.components.dialogs import dialog_actions
 from ui.components.enroll_dialog import role_refusal, skip_reason
 from ui.components.paged_table import column, notify_problem, problem
 from ui.layout import frame, guard
+from ui.page_load import first_read
 from ui.pages.customer_activity import CustomerActivity
 from ui.pages.customer_values import display_value, kind_of
 
 
 @ui.page("/customers/{customer_id}")
 async def customer_page(customer_id: str) -> None:
-    with frame("Customer"):
-        try:
-            customer, member_of = await run.io_bound(_customer_and_segments, customer_id)
-        except NotFound as error:
+    try:
+        loaded = await first_read(_customer_and_segments, customer_id)
+    except NotFound as error:
+        with frame("Customer"):
             ui.label(error.message).classes("text-lg text-red-600").mark("not-found")
             ui.link("All customers", "/customers")
-            return
-        if customer is None:  # the app is stopping
-            return
+        return
+    if loaded is None:  # still loading (the page says so) or the app is stopping
+        return
+    customer, member_of = loaded
+    with frame("Customer"):
         name = display_name(customer["attributes"])
         activity: CustomerActivity | None = None
 

@@ -19,6 +19,7 @@ from models.channels import DELIVERY_STATUSES
 from ui.components.live_refresh import Coalescer
 from ui.components.paged_table import PagedTable, column, notify_problem, when
 from ui.layout import frame
+from ui.page_load import first_read
 
 PAGE_SIZE = 25
 REFRESH_DELAY = 1.0  # seconds: live deltas within this window become one refresh
@@ -35,8 +36,10 @@ MESSAGE = "message"  # what the offer column says for a message written in the s
 
 @ui.page("/deliveries")
 async def deliveries_page(status: str = "", customer: str = "", channel: str = "", journey: str = "") -> None:
+    channels = await first_read(_channel_names)
+    if channels is None:  # still loading (the page says so) or the app is stopping
+        return
     with frame("Deliveries"):
-        channels = await run.io_bound(_channel_names)
         shown = status if status in DELIVERY_STATUSES else ""
         await DeliveryTable(shown, customer, channel, journey, channels).reload()
 

@@ -17,6 +17,7 @@ from ui.components.live_refresh import Coalescer
 from ui.components.paged_table import when
 from ui.components.tiles import Tiles
 from ui.layout import frame
+from ui.page_load import first_read
 
 REFRESH_DELAY = 0.5  # seconds
 # Worker processes publish on their own live bus, not this one: the figures are also re-read this often.
@@ -218,15 +219,11 @@ class EngineMonitor:
 
 @ui.page("/monitor")
 async def engine_monitor_page() -> None:
+    status = await first_read(engine_status.engine_status)
+    if status is None:  # still loading (the page says so) or the app is stopping
+        return
     with frame("Engine monitor", wide=True):
-        holder: dict[str, EngineMonitor] = {}
-
-        async def on_delta(delta: dict[str, Any]) -> None:
-            if "view" in holder:
-                await holder["view"].on_delta(delta)
-
-        live.bus.subscribe(on_delta)
-        status = await run.io_bound(engine_status.engine_status)
-        view = holder["view"] = EngineMonitor(status)
-        ui.timer(0, view.refresh, once=True)
+        view = EngineMonitor(status)
+        live.bus.subscribe(view.on_delta)
+        ui.timer(0, view.refresh, once=True)  # what changed while the page was on its way to the browser
         ui.timer(POLL_SECONDS, view.live.trigger)

@@ -14,6 +14,7 @@ from models.journey import STATUSES, JourneyCreate
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import when
 from ui.layout import frame, guard
+from ui.page_load import first_read
 
 PAGE_SIZE = 20
 STATUS_COLORS = {"draft": "grey-7", "active": "positive", "paused": "warning", "archived": "grey-5"}
@@ -23,8 +24,11 @@ DELETABLE = ("draft", "archived")  # the lifecycle's rule; the engine refuses th
 @ui.page("/")
 @ui.page("/journeys")
 async def journeys_page() -> None:
+    first = await first_read(_page, None, 1, None)
+    if first is None:  # still loading (the page says so) or the app is stopping
+        return
     with frame("Journeys"):
-        await JourneyList().reload()
+        JourneyList().show(*first)
 
 
 class JourneyList:
@@ -61,14 +65,15 @@ class JourneyList:
         if first_page:
             self.page = 1
         try:
-            envelope, live = await run.io_bound(
-                _page, self.status.value or None, self.page, self.search.value or None
-            )
+            read = await run.io_bound(_page, self.status.value or None, self.page, self.search.value or None)
         except JourneysError as error:
             ui.notify(error.message, type="negative")
             return
-        if self.body.is_deleted:
-            return
+        if read is not None and not self.body.is_deleted:  # None: the app is shutting down
+            self.show(*read)
+
+    def show(self, envelope: dict[str, Any], live: dict[str, Any]) -> None:
+        """Draw one page of journeys with their live totals."""
         self.body.clear()
         with self.body:
             if not envelope["data"]:

@@ -14,6 +14,7 @@ from models.offers import CREATIVE_CHANNELS, OfferFields, OfferIn
 from ui.components.condition_builder import ConditionBuilder, offer_attributes
 from ui.components.paged_table import PagedTable, column, notify_problem
 from ui.layout import frame, guard
+from ui.page_load import first_read
 
 COLUMNS = [column("name", "Name"), column("id", "Id"), column("category", "Category"),
            column("status", "Status"), column("propensity", "Propensity"),
@@ -29,6 +30,9 @@ def _row(offer: dict[str, Any]) -> dict[str, Any]:
 
 @ui.page("/offers")
 async def offers_page() -> None:
+    attributes = await first_read(customer_attributes)
+    if attributes is None:  # still loading (the page says so) or the app is stopping
+        return
     with frame("Offers"):
         with ui.row().classes("w-full items-center"):
             ui.label("Offers").classes("text-2xl font-semibold grow")
@@ -38,7 +42,7 @@ async def offers_page() -> None:
             .props("clearable dense outlined").classes("w-96").mark("offer-search")
         listing = PagedTable(COLUMNS, lambda limit, offset: offers.list_offers(
             search=search.value or None, limit=limit, offset=offset), row=_row, noun=("offer", "offers"))
-        form = OfferForm(listing.refresh, await run.io_bound(customer_attributes))
+        form = OfferForm(listing.refresh, attributes)
         listing.table.mark("offers-table").on("rowClick", lambda e: form.open_id(e.args[1]["id"]))
         await listing.refresh()
 

@@ -9,14 +9,16 @@ from nicegui import run, ui
 from engine.audience import segments
 from engine.errors import JourneysError
 from models.audience import SegmentIn, SegmentUpdate
-from ui.components.detail_header import breadcrumb, load_or_explain
+from ui.components.detail_header import breadcrumb
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import PagedTable, column, notify_problem, when
 from ui.layout import frame, guard
+from ui.page_load import first_read
 
 COLUMNS = [column("name", "Name"), column("id", "Id"), column("kind", "Type"),
            column("rule", "Rule", classes="ellipsis", style="max-width: 420px"),
            column("members", "Members", "right")]
+CHANGES_SHOWN = 20  # latest joins and leaves on a segment's page
 
 
 def _row(segment: dict[str, Any]) -> dict[str, Any]:
@@ -70,10 +72,17 @@ def _create_dialog(created: Any) -> ui.dialog:
 
 @ui.page("/segments/{segment_id}")
 async def segment_page(segment_id: str) -> None:
+    try:
+        loaded = await first_read(_segment_and_changes, segment_id)
+    except JourneysError as error:  # unknown segment: say so, and the way back
+        with frame("Segment"):
+            ui.label(error.message).classes("text-lg text-red-600")
+            ui.link("All segments", "/segments")
+        return
+    if loaded is None:  # still loading (the page says so) or the app is stopping
+        return
+    segment, recent = loaded
     with frame("Segment"):
-        segment = load_or_explain(lambda: segments.get_segment(segment_id), "All segments", "/segments")
-        if segment is None:
-            return
         with breadcrumb("Segments", "/segments", segment["name"]):
             guard(ui.button("Delete", icon="delete", color="negative", on_click=lambda: confirm.open())
                   .props("outline"), "admin")
@@ -99,17 +108,16 @@ async def segment_page(segment_id: str) -> None:
             with ui.column().classes("w-96 gap-1"):
                 ui.label("Recent joins and leaves").classes("font-semibold")
                 changes = ui.table(columns=[column("customerId", "Customer"), column("change", "Change"),
-                                            column("at", "At")], rows=[], row_key="key") \
+                                            column("at", "At")], rows=_change_rows(recent), row_key="key") \
                     .props("flat bordered dense").classes("w-full").mark("changes-table")
 
         async def refresh() -> None:
             await members.refresh()
-            member_count, recent = await run.io_bound(_counts_and_changes, segment_id)
-            if count.is_deleted:
+            read = await run.io_bound(_counts_and_changes, segment_id)
+            if read is None or count.is_deleted:  # None: the app is shutting down
                 return
-            count.text = str(member_count)
-            changes.rows = [{"key": f"{n}", "customerId": c["customerId"], "change": "joined" if c["joined"]
-                             else "left", "at": when(c["at"])} for n, c in enumerate(recent)]
+            count.text = str(read[0])
+            changes.rows = _change_rows(read[1])
 
         with ui.dialog() as confirm, ui.card():
             ui.label(f"Delete segment {segment['name']}? (Not while a journey still uses it.)")
@@ -123,12 +131,26 @@ async def segment_page(segment_id: str) -> None:
                 ui.navigate.to("/segments")
 
             dialog_actions(confirm, "Delete", remove, "confirm-delete", colour="negative")
-        await refresh()
+        await members.refresh()
+
+
+def _segment_and_changes(segment_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The segment (with its member count) and its latest joins and leaves (runs in a worker thread)."""
+    return segments.get_segment(segment_id), _changes(segment_id)
 
 
 def _counts_and_changes(segment_id: str) -> tuple[int, list[dict[str, Any]]]:
     """The member count and the latest joins and leaves (runs in a worker thread)."""
-    return segments.member_count(segment_id), segments.list_changes(segment_id, limit=20)["data"]
+    return segments.member_count(segment_id), _changes(segment_id)
+
+
+def _changes(segment_id: str) -> list[dict[str, Any]]:
+    return segments.list_changes(segment_id, limit=CHANGES_SHOWN)["data"]
+
+
+def _change_rows(recent: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"key": f"{n}", "customerId": c["customerId"], "change": "joined" if c["joined"] else "left",
+             "at": when(c["at"])} for n, c in enumerate(recent)]
 
 
 def _rule_editor(segment: dict[str, Any], changed: Any) -> None:
