@@ -65,7 +65,7 @@ class Event(SQLModel, table=True):
 
 # ---- API bodies -----------------------------------------------------------------------------------------
 
-CUSTOMER_ID_PATTERN = r"^[^\s/][^/]{0,127}$"
+CUSTOMER_ID_PATTERN = r"^[^\s/\x00][^/\x00]{0,127}$"
 SEGMENT_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 MAX_EVENTS_PER_REQUEST = 1000
 

@@ -131,3 +131,27 @@ async def test_a_streamed_import_cut_off_at_the_cap_is_413_and_writes_nothing_pa
     assert response.json()["error"]["details"] == {"limit": 20_000}
     kept = api.get("/api/v1/customers", params={"limit": 1}).json()["pagination"]["total"]
     assert kept < 20_000 / 7  # at most the batches read before the cut-off
+
+
+async def test_a_streamed_body_a_json_route_parses_is_413_over_the_cap_whatever_its_content_type(
+        api: TestClient, engine_core: Core) -> None:
+    # Not JSON by its content type, so the NUL check streams it; the route still reads it as its body.
+    engine_core.settings.max_body_bytes = LIMIT
+
+    async def body() -> AsyncIterator[bytes]:
+        for _ in range(50):
+            yield b"y" * 100
+
+    transport = httpx.ASGITransport(app=api.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                 headers=dict(api.headers)) as client:
+        too_large = await client.post("/api/v1/events", content=body(), headers={"Content-Type": "text/plain"})
+
+        async def with_nul() -> AsyncIterator[bytes]:
+            yield b'{"type": "x", '
+            yield b'"customerId": "c\x001"}'
+
+        nul = await client.post("/api/v1/events", content=with_nul(), headers={"Content-Type": "text/plain"})
+    assert (too_large.status_code, too_large.json()["error"]["code"]) == (413, "too_large")
+    assert nul.status_code == 422
+    assert nul.json()["error"]["message"] == "body: text may not contain the NUL character"

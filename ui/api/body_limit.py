@@ -11,7 +11,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.errors import JourneysError
-from ui.api.errors import envelope
+from ui.api.errors import BodyRefused, envelope
 
 # The cap for a request path, in bytes (read per request, so a changed setting applies at once).
 Limit = Callable[[str], int]
@@ -68,7 +68,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > cap:
-                    raise TooLarge(cap)
+                    raise BodyRefused(TooLarge(cap))
             return message
 
         async def sending(message: Message) -> None:
@@ -78,12 +78,12 @@ class BodyLimit:
 
         try:
             await self.app(scope, counted, sending)
-        except TooLarge as error:
+        except BodyRefused as refused:
             # A route that met the cut-off answers it itself (the envelope's handler); a middleware that
             # was still buffering the body lets it through to here.
-            if started:
+            if started or not isinstance(refused.error, TooLarge):
                 raise
-            await refusal(scope["path"], error)(scope, receive, send)
+            await refusal(scope["path"], refused.error)(scope, receive, send)
 
 
 def install(app: FastAPI, limit: Limit) -> None:

@@ -66,6 +66,16 @@ async def _on_validation_error(_request: Request, exc: Exception) -> JSONRespons
     return envelope(422, "invalid", message, {"field": first["field"], "errors": errors[:50]})
 
 
+class BodyRefused(StarletteHTTPException):
+    """A domain refusal raised while a route reads its body (the size cap, a NUL byte). FastAPI turns anything
+    but an HTTPException raised during body parsing into a 400, so the refusal travels as one and is answered
+    as the domain error it carries."""
+
+    def __init__(self, error: JourneysError) -> None:
+        super().__init__(error.status, error.message)
+        self.error = error
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -124,6 +134,8 @@ def install(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if isinstance(exc, BodyRefused):
+            return await _on_domain_error(request, exc.error)
         if exc.status_code == 400:
             # A body the JSON parser gave up on (e.g. nested too deep) is invalid input like any other.
             return envelope(422, "invalid", f"body: {exc.detail}", {"field": "body"})

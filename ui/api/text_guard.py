@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.errors import Invalid
 from models.common import NUL
-from ui.api.errors import envelope
+from ui.api.errors import BodyRefused, envelope
 
 
 def nul_field(value: Any, path: str = "") -> str | None:
@@ -89,7 +89,7 @@ def _checked(receive: Receive) -> Receive:
     async def checked() -> Message:
         message = await receive()
         if message["type"] == "http.request" and b"\x00" in message.get("body", b""):
-            raise _refusal("body")
+            raise BodyRefused(_refusal("body"))
         return message
 
     return checked
