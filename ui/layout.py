@@ -13,6 +13,9 @@ from nicegui.elements.mixins.disableable_element import DisableableElement
 
 from engine.access import roles
 from ui import session
+from ui.components.step_panels import STEP_STYLE
+
+__all__ = ["STEP_STYLE", "frame", "guard", "house_style", "may"]  # STEP_STYLE: the pages' palette colours
 
 NAV = [
     ("Journeys", "/journeys", "account_tree"),
@@ -31,18 +34,6 @@ ROLE_NOTICES = {
     "editor": "You are signed in as an editor: deleting and archiving, users and API keys are for admins.",
 }
 E = TypeVar("E", bound=DisableableElement)
-
-# One colour and icon per step type, used alike on palette, canvas, monitor and charts.
-STEP_STYLE: dict[str, tuple[str, str]] = {
-    "wait": ("schedule", "#6366f1"),
-    "decide": ("psychology", "#a855f7"),
-    "branch": ("call_split", "#f59e0b"),
-    "send": ("send", "#10b981"),
-    "update": ("edit", "#3b82f6"),
-    "split": ("alt_route", "#ec4899"),
-    "exit": ("logout", "#ef4444"),
-}
-
 
 def house_style() -> None:
     """One look for every page: buttons, toggles and tabs in sentence case (no UPPERCASE), filled buttons

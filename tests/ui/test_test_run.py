@@ -16,7 +16,7 @@ from models.channels import Channel
 from models.journey import JourneyCreate
 from tests.ui.kit import eventually
 from ui.components.flow_canvas import FlowCanvas
-from ui.components.step_words import condition_lines, describe
+from ui.components.step_words import describe, lines
 from ui.components.test_run import ending
 
 REFS = References(channels={"ch_inapp": "In-app"}, offers={"off_sale": "Summer sale"})
@@ -41,14 +41,15 @@ def test_trace_items_read_in_names() -> None:
     branch = item("branch", "Young?", "yes", matched="yes", conditions=[
         {"label": "yes", "value": True, "expression": "customer.age < 30", "values": {"customer.age": 23}}])
     assert describe(branch, REFS) == "Branch 'Young?' → 'yes'"
-    assert condition_lines(branch["detail"]) == ["✓ 'yes': customer.age < 30 with customer.age = 23"]
+    assert lines(branch) == ["✓ 'yes': customer.age < 30 with customer.age = 23"]
 
 
 def test_a_condition_on_a_missing_attribute_says_so() -> None:
-    detail = {"conditions": [{"label": "rich", "value": False, "expression": "customer.income > 100",
-                              "values": {"customer.income": None}, "error": "no such key: income"}]}
-    assert condition_lines(detail) == ["✗ 'rich': customer.income > 100 with customer.income = missing "
-                                       "(counts as false: no such key: income)"]
+    branch = item("branch", "Rich?", "no_match", matched=None, conditions=[
+        {"label": "rich", "value": False, "expression": "customer.income > 100",
+         "values": {"customer.income": None}, "error": "no such key: income"}])
+    assert lines(branch) == ["✗ 'rich': customer.income > 100 with customer.income = missing "
+                             "(counts as false: no such key: income)"]
 
 
 def test_the_end_is_worded_by_how_the_path_ended() -> None:

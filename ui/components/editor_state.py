@@ -8,45 +8,14 @@ from typing import Any
 
 from engine.journeys.graph import ENTRY_ID
 from engine.journeys.layout import layout, step_outputs
+from engine.journeys.references import References
 from ui.components.flow_model import TYPE_NAMES
+from ui.components.step_panels import PANELS
 
 EDITABLE = ("name", "description", "maxDuration", "entryConditions", "steps", "goal")
 HISTORY_LIMIT = 200
 
 Document = dict[str, Any]
-
-
-def default_config(kind: str, doc: Document, refs: Any) -> dict[str, Any]:
-    """Sensible defaults for a new step: the first decision flow/channel, the latest decided offers."""
-    if kind == "wait":
-        return {"duration": 1, "unit": "days"}
-    if kind == "decide":
-        flows = list(getattr(refs, "decision_flows", {}) or {})
-        return (
-            {"decisionFlowId": flows[0], "maxOffers": 1, "storeResultAs": "offers"}
-            if flows
-            else {"maxOffers": 1, "storeResultAs": "offers"}
-        )
-    if kind == "branch":
-        return {"conditions": [{"label": "clicked", "expression": "outcome == 'click'"}]}
-    if kind == "send":
-        config: dict[str, Any] = {}
-        channels = list(getattr(refs, "channels", {}) or {})
-        if channels:
-            config["channelId"] = channels[0]
-        stored = [
-            s["config"]["storeResultAs"]
-            for s in doc["steps"]
-            if s.get("type") == "decide" and (s.get("config") or {}).get("storeResultAs")
-        ]
-        if stored:
-            config["offerFrom"] = stored[-1]
-        return config
-    if kind == "update":
-        return {"operations": []}
-    if kind == "split":
-        return {"paths": [{"label": "A", "percent": 50}, {"label": "B", "percent": 50}]}
-    return {"reason": "exited"}
 
 
 class EditorState:
@@ -131,7 +100,7 @@ class EditorState:
             number += 1
         step_id = f"{kind}_{number}"
         name = TYPE_NAMES.get(kind, kind.title()) + ("" if number == 1 else f" {number}")
-        config = default_config(kind, self.doc, refs)
+        config = PANELS[kind].defaults(self.doc, refs or References())
 
         def apply(doc: Document) -> None:
             doc["steps"].append(

@@ -8,38 +8,14 @@ from engine.journeys.graph import ENTRY_ID, first_step_id
 from engine.journeys.graph import outputs as step_outputs
 from engine.journeys.layout import LAYER_GAP
 from engine.journeys.references import References
-from ui.layout import STEP_STYLE
+from engine.journeys.steps import KINDS
+from engine.journeys.steps.base import name_of
+from ui.components.step_panels import PANELS, STEP_STYLE, UNKNOWN_STYLE
 
-TYPE_NAMES = {  # step type -> the name palette, panels and new steps use
-    "wait": "Wait",
-    "decide": "Decide",
-    "branch": "Branch",
-    "send": "Send",
-    "update": "Update",
-    "split": "Split",
-    "exit": "Exit",
-}
+# step type -> the name palette, panels and new steps use
+TYPE_NAMES = {kind: step_kind.name for kind, step_kind in KINDS.items()}
 ENTRY_STYLE = ("login", "#64748b")
-
-
-UPDATE_WORDS = {  # update operation -> how a summary words it
-    "set": "set",
-    "increment": "add to",
-    "unset": "clear",
-    "addSegment": "add to",
-    "removeSegment": "remove from",
-    "setFlag": "flag",
-}
 NO_NAMES = References()
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def name_of(names: dict[str, str], key: str) -> str:
-    """The name a person reads for an id (the id itself when the catalogue does not know it)."""
-    return names.get(key) or key
 
 
 def deciders(steps: list[dict[str, Any]]) -> dict[str, str]:
@@ -53,58 +29,9 @@ def deciders(steps: list[dict[str, Any]]) -> dict[str, str]:
 
 def step_summary(step: dict[str, Any], refs: References = NO_NAMES,
                  decided_by: dict[str, str] | None = None) -> str:
-    """A one-line description of a step's config in names, e.g. "3 days", "Loans → 1 offer"."""
-    config = step.get("config") or {}
-    kind = step.get("type")
-    if kind == "wait":
-        duration, unit = config.get("duration"), config.get("unit") or "days"
-        text = f"{duration} {unit[:-1] if duration == 1 else unit}" if duration else "set a duration"
-        return f"{text} or until {config['untilEvent']}" if config.get("untilEvent") else text
-    if kind == "decide":
-        flow = config.get("decisionFlowId")
-        text = name_of(refs.decision_flows, flow) if flow else "choose a decision flow"
-        return f"{text} → {_plural(config.get('maxOffers') or 1, 'offer')}"
-    if kind == "branch":
-        text = _plural(len(config.get("conditions") or []), "condition")
-        return f"{text} + default" if config.get("defaultStepId") else text
-    if kind == "send":
-        return _send_summary(config, refs, decided_by or {})
-    if kind == "update":
-        operations = config.get("operations") or []
-        if not operations:
-            return "no changes yet"
-        text = operation_words(operations[0], refs)
-        return f"{text} +{len(operations) - 1} more" if len(operations) > 1 else text
-    if kind == "split":
-        paths = config.get("paths") or []
-        return " / ".join(f"{path.get('percent', 0):g}%" for path in paths) or "no paths yet"
-    if kind == "exit":
-        return config.get("reason") or "exit"
-    return ""
-
-
-def _send_summary(config: dict[str, Any], refs: References, decided_by: dict[str, str]) -> str:
-    channel_id = config.get("channelId")
-    channel = name_of(refs.channels, channel_id) if channel_id else "choose a channel"
-    if config.get("offerFrom"):
-        what = f"offer from {decided_by.get(config['offerFrom'], config['offerFrom'])}"
-    elif config.get("offerId"):
-        what = name_of(refs.offers, config["offerId"])
-    else:
-        subject = ((config.get("template") or {}).get("subject") or "").strip()
-        what = f"“{subject[:40]}”" if subject else "message"
-    return f"{channel} · {what}"
-
-
-def operation_words(operation: dict[str, Any], refs: References) -> str:
-    """One update operation in words, e.g. "add to Under 30", "set vip"."""
-    op = operation.get("op", "")
-    if op in ("addSegment", "removeSegment"):
-        segment = operation.get("segmentId")
-        what = name_of(refs.segments, segment) if segment else "a segment"
-    else:
-        what = operation.get("attribute") or operation.get("flag") or ""
-    return f"{UPDATE_WORDS.get(op, op)} {what}".strip()
+    """A one-line description of a step's config in names, as its type words it, e.g. "3 days"."""
+    panel = PANELS.get(step.get("type") or "")
+    return panel.summary(step.get("config") or {}, refs, decided_by or {}) if panel else ""
 
 
 def entry_summary(entry: dict[str, Any], refs: References = NO_NAMES) -> str:
@@ -143,7 +70,7 @@ def build_nodes(document: dict[str, Any], issues: list[dict[str, Any]] | None = 
     }
     nodes = [entry]
     for index, step in enumerate(steps):
-        icon, color = STEP_STYLE.get(step.get("type", ""), ("help", "#64748b"))
+        icon, color = STEP_STYLE.get(step.get("type", ""), UNKNOWN_STYLE)
         position = _position(step, index)
         nodes.append(
             {

@@ -1,17 +1,20 @@
-"""What every configuration panel shares: the context, select options, and a CEL field with live feedback."""
+"""What every configuration panel shares: the context, what a step type's panel module declares
+(`StepPanel`), select options, and a CEL field with live feedback."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
 from engine.audience.attributes import Attribute
 from engine.expressions import syntax_error
 from engine.journeys.references import References
-from ui.components.editor_state import EditorState
+
+if TYPE_CHECKING:  # the editor state builds new steps from the panels' defaults
+    from ui.components.editor_state import EditorState
 
 # An edit from a panel: edit(apply(step), undo key, rebuild=False).
 Edit = Callable[..., None]
@@ -29,6 +32,22 @@ class PanelContext:
     rebuild: Callable[[], None]  # an edit that adds or removes rows (the panel is redrawn)
     delete: Callable[[str], None]
     attributes: list[Attribute] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StepPanel:
+    """The editor side of one step type: its look (palette, canvas, monitor), its configuration panel, the
+    config a new step starts with, and the one-line summary on its node."""
+
+    icon: str
+    color: str
+    build: Callable[[dict[str, Any], Edit, PanelContext], None]
+    # defaults(document, refs): a new step's config (e.g. the first channel in the catalogue).
+    defaults: Callable[[dict[str, Any], References], dict[str, Any]]
+    # summary(config, refs, decided_by): decided_by maps a storeResultAs name to its decide step's name.
+    summary: Callable[[dict[str, Any], References, dict[str, str]], str]
+    # What a test run shows under this step's sentence, from its detail in wire form (send: the preview).
+    result: Callable[[dict[str, Any]], None] | None = None
 
 
 def options(names: dict[str, str], current: str | None) -> dict[str, str]:

@@ -1,5 +1,6 @@
 """The editor's Test-run panel: simulate one customer through the unsaved document; show the path on the
-canvas and the trace in words (names, condition values, chosen offers) with a preview of each message."""
+canvas and the trace in words (names, condition values, chosen offers) with what each step type shows under
+its line (a send: the message's preview)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from nicegui import run, ui
 from engine.audience import customers
 from engine.errors import JourneysError
 from engine.journeys.graph import ENTRY_ID
+from engine.journeys.steps.base import quoted
 from engine.runtime.simulator import simulate
 from ui.components.flow_canvas import FlowCanvas
-from ui.components.step_words import condition_lines, describe, quoted
+from ui.components.step_panels import PANELS
+from ui.components.step_words import describe, lines
 
 EXAMPLE = '{"country": "DE", "age": 24}'
 RESPONSES = {"": "No response", "click": "Clicks", "conversion": "Converts", "dismiss": "Dismisses"}
@@ -61,21 +64,6 @@ def ending(outcome: dict[str, Any]) -> str:
     if ended == "failed":
         return f"Failed at {name}: {outcome.get('error') or 'see the trace'}"
     return f"Still waiting at {name}"
-
-
-def preview(detail: dict[str, Any]) -> None:
-    """The message a send would deliver, rendered for the test customer (or why it cannot be)."""
-    if detail.get("previewError"):
-        problem = ui.label(f"✗ {detail['previewError']}").classes("text-xs text-negative pl-16")
-        problem.mark("test-preview-error")
-        return
-    message = detail.get("preview")
-    if not message:
-        return
-    with ui.card().props("flat bordered").classes("ml-16 p-2 gap-1").mark("test-preview"):
-        if message.get("subject"):
-            ui.label(message["subject"]).classes("text-sm font-semibold").mark("test-preview-subject")
-        ui.label(message.get("body") or "").classes("text-sm whitespace-pre-wrap").mark("test-preview-body")
 
 
 def simulation_panel(document: Callable[[], dict[str, Any]], canvas: FlowCanvas) -> None:
@@ -135,9 +123,10 @@ def simulation_panel(document: Callable[[], dict[str, Any]], canvas: FlowCanvas)
                 with ui.row().classes("w-full gap-2 items-baseline no-wrap").mark("test-step"):
                     ui.label(elapsed(start, item.get("at", ""))).classes("text-xs font-mono text-grey-7 w-14")
                     ui.label(describe(item, canvas.refs)).classes("text-sm").mark("test-step-text")
-                for line in condition_lines(item.get("detail") or {}):
+                for line in lines(item):
                     ui.label(line).classes("text-xs text-grey-8 font-mono pl-16").mark("test-condition")
-                if item.get("type") == "send":
-                    preview(item.get("detail") or {})
+                panel = PANELS.get(item.get("type", ""))
+                if panel and panel.result and item.get("outcome") != "failed":
+                    panel.result(item.get("detail") or {})
 
     ui.button("Run", icon="play_arrow", on_click=run_test).props("unelevated no-caps").mark("test-run")
