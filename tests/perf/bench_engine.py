@@ -253,8 +253,8 @@ def naive_job(enrollment_id: str) -> None:
 
 def bench_lag(workdir: Path, count: int) -> tuple[float, float]:
     """`count` enrollments whose waits all end at the same second, moved by the real scheduler."""
+    from engine import live
     from engine.core import now, session
-    from engine.monitoring import live
     from engine.runtime import runner, scheduler
     from models.enrollment import Enrollment
 
