@@ -83,6 +83,11 @@ PAGES = {
     "decision flow": (_decision_flow, "engine.decisioning.offers:get_decision_flow", "flow-offers"),
     "offers": (lambda: "/offers", "ui.pages.offers:customer_attributes", "offers-table"),
     "deliveries": (lambda: "/deliveries", "engine.delivery.channels_admin:list_channels", "deliveries"),
+    "customers": (lambda: "/customers", "engine.audience.customers:list_customers", "customers-table"),
+    "segments": (lambda: "/segments", "engine.audience.segments:list_segments", "segments-table"),
+    "decision flows": (lambda: "/decision-flows", "engine.decisioning.offers:list_decision_flows",
+                       "flows-table"),
+    "offers list": (lambda: "/offers", "engine.decisioning.offers:list_offers", "offers-table"),
     "engine monitor": (lambda: "/monitor", "engine.monitoring.engine_status:engine_status", "engine-workers"),
 }
 

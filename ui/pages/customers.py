@@ -17,8 +17,10 @@ from models.audience import CustomerIn
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import PagedTable, column, notify_problem, when
 from ui.layout import frame, guard
+from ui.page_load import first_read
 from ui.pages.customer_values import EMAIL_KEY, NAME_KEYS, chips
 
+PAGE_SIZE = 25  # customers per page of the list
 COLUMNS = [column("id", "Id"), column("name", "Name"), column("email", "E-mail"),
            column("attributes", "Attributes"), column("updated", "Updated")]
 # Each of the other attributes as a chip: "key: value", readable at a glance.
@@ -39,6 +41,9 @@ def _row(item: dict[str, Any]) -> dict[str, Any]:
 
 @ui.page("/customers")
 async def customers_page() -> None:
+    first = await first_read(customers.list_customers, None, PAGE_SIZE, 0)
+    if first is None:  # still loading (the page says so) or the app is stopping
+        return
     with frame("Customers"):
         with ui.row().classes("w-full items-center"):
             ui.label("Customers").classes("text-2xl font-semibold grow")
@@ -50,14 +55,14 @@ async def customers_page() -> None:
             .props("clearable dense outlined").classes("w-96").mark("customer-search")
         listing = PagedTable(COLUMNS, lambda limit, offset: customers.list_customers(
             search=search.value or None, limit=limit, offset=offset),
-            row=_row, noun=("customer", "customers"))
+            row=_row, page_size=PAGE_SIZE, noun=("customer", "customers"))
         listing.table.add_slot("body-cell-attributes", CHIPS_CELL)
         listing.table.mark("customers-table").on(
             "rowClick", lambda e: ui.navigate.to(f"/customers/{e.args[1]['id']}"))
         listing.total.mark("customer-total")
         create_dialog = _create_dialog(lambda: listing.refresh(first_page=True))
         import_dialog = _import_dialog(lambda: listing.refresh(first_page=True))
-        await listing.refresh()
+        listing.show(first)
 
 
 def _create_dialog(saved: Any) -> ui.dialog:

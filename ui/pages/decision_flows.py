@@ -22,6 +22,7 @@ from ui.components.paged_table import PagedTable, column, notify_problem
 from ui.layout import frame, guard
 from ui.page_load import first_read
 
+PAGE_SIZE = 25  # decision flows per page of the list
 COLUMNS = [column("name", "Name"), column("id", "Id"), column("candidates", "Candidates"),
            column("rules", "Rules", "right"), column("maxOffers", "Max offers", "right")]
 
@@ -39,13 +40,17 @@ def _row(flow: dict[str, Any]) -> dict[str, Any]:
 
 @ui.page("/decision-flows")
 async def decision_flows_page() -> None:
+    first = await first_read(offers.list_decision_flows, None, PAGE_SIZE, 0)
+    if first is None:  # still loading (the page says so) or the app is stopping
+        return
     with frame("Decision flows"):
         with ui.row().classes("w-full items-center"):
             ui.label("Decision flows").classes("text-2xl font-semibold grow")
             guard(ui.button("New decision flow", icon="add", on_click=lambda: dialog.open()).mark("new-flow"),
                   "editor")
         listing = PagedTable(COLUMNS, lambda limit, offset: offers.list_decision_flows(
-            limit=limit, offset=offset), row=_row, noun=("decision flow", "decision flows"))
+            limit=limit, offset=offset), row=_row, page_size=PAGE_SIZE,
+            noun=("decision flow", "decision flows"))
         listing.table.mark("flows-table").on(
             "rowClick", lambda e: ui.navigate.to(f"/decision-flows/{e.args[1]['id']}"))
         with ui.dialog() as dialog, ui.card().classes("w-[28rem]"):
@@ -63,7 +68,7 @@ async def decision_flows_page() -> None:
                 ui.navigate.to(f"/decision-flows/{created['id']}")
 
             dialog_actions(dialog, "Create", create, "create-flow")
-        await listing.refresh()
+        listing.show(first)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from ui.components.paged_table import PagedTable, column, notify_problem
 from ui.layout import frame, guard
 from ui.page_load import first_read
 
+PAGE_SIZE = 25  # offers per page of the list
 COLUMNS = [column("name", "Name"), column("id", "Id"), column("category", "Category"),
            column("status", "Status"), column("propensity", "Propensity"),
            column("businessValue", "Value", "right"), column("priority", "Priority", "right"),
@@ -30,9 +31,10 @@ def _row(offer: dict[str, Any]) -> dict[str, Any]:
 
 @ui.page("/offers")
 async def offers_page() -> None:
-    attributes = await first_read(customer_attributes)
-    if attributes is None:  # still loading (the page says so) or the app is stopping
+    opening = await first_read(_opening)
+    if opening is None:  # still loading (the page says so) or the app is stopping
         return
+    attributes, first = opening
     with frame("Offers"):
         with ui.row().classes("w-full items-center"):
             ui.label("Offers").classes("text-2xl font-semibold grow")
@@ -41,10 +43,16 @@ async def offers_page() -> None:
         search = ui.input("Search name, id or category", on_change=lambda: listing.refresh(first_page=True)) \
             .props("clearable dense outlined").classes("w-96").mark("offer-search")
         listing = PagedTable(COLUMNS, lambda limit, offset: offers.list_offers(
-            search=search.value or None, limit=limit, offset=offset), row=_row, noun=("offer", "offers"))
+            search=search.value or None, limit=limit, offset=offset), row=_row, page_size=PAGE_SIZE,
+            noun=("offer", "offers"))
         form = OfferForm(listing.refresh, attributes)
         listing.table.mark("offers-table").on("rowClick", lambda e: form.open_id(e.args[1]["id"]))
-        await listing.refresh()
+        listing.show(first)
+
+
+def _opening() -> tuple[list[Attribute], dict[str, Any]]:
+    """What the offer form may test, and the first page of offers (runs in a worker thread)."""
+    return customer_attributes(), offers.list_offers(limit=PAGE_SIZE)
 
 
 class OfferForm:

@@ -18,6 +18,7 @@ from ui.page_load import first_read
 COLUMNS = [column("name", "Name"), column("id", "Id"), column("kind", "Type"),
            column("rule", "Rule", classes="ellipsis", style="max-width: 420px"),
            column("members", "Members", "right")]
+PAGE_SIZE = 25  # segments per page of the list
 CHANGES_SHOWN = 20  # latest joins and leaves on a segment's page
 
 
@@ -28,6 +29,9 @@ def _row(segment: dict[str, Any]) -> dict[str, Any]:
 
 @ui.page("/segments")
 async def segments_page() -> None:
+    first = await first_read(segments.list_segments, None, PAGE_SIZE, 0)
+    if first is None:  # still loading (the page says so) or the app is stopping
+        return
     with frame("Segments"):
         with ui.row().classes("w-full items-center"):
             ui.label("Segments").classes("text-2xl font-semibold grow")
@@ -36,11 +40,12 @@ async def segments_page() -> None:
         search = ui.input("Search", on_change=lambda: listing.refresh(first_page=True)) \
             .props("clearable dense outlined").classes("w-96").mark("segment-search")
         listing = PagedTable(COLUMNS, lambda limit, offset: segments.list_segments(
-            search=search.value or None, limit=limit, offset=offset), row=_row, noun=("segment", "segments"))
+            search=search.value or None, limit=limit, offset=offset), row=_row, page_size=PAGE_SIZE,
+            noun=("segment", "segments"))
         listing.table.mark("segments-table").on(
             "rowClick", lambda e: ui.navigate.to(f"/segments/{e.args[1]['id']}"))
         dialog = _create_dialog(lambda: listing.refresh(first_page=True))
-        await listing.refresh()
+        listing.show(first)
 
 
 def _create_dialog(created: Any) -> ui.dialog:
