@@ -47,17 +47,22 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(database_url: str, directory: Path, **environment: str) -> Iterator[Server]:
-    """`python main.py` on `database_url` with the engine running, until the block ends."""
+def server(database_url: str, directory: Path, worker: bool = False, **environment: str) -> Iterator[Server]:
+    """`python main.py` on `database_url` with the engine running (in a `worker` process of its own when
+    `worker`, the web process then running none), until the block ends."""
     port = _free_port()
     log = directory / "server.log"
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST", "NICEGUI"))}
     env.update({"JOURNEYS_DATABASE_URL": database_url, "JOURNEYS_PORT": str(port), "JOURNEYS_DEMO": "0",
-                "JOURNEYS_SCHEDULER": "1", "JOURNEYS_ADMIN_TOKEN": TOKEN,
+                "JOURNEYS_SCHEDULER": "0" if worker else "1", "JOURNEYS_ADMIN_TOKEN": TOKEN,
                 "JOURNEYS_STORAGE_SECRET": "load-secret", **environment})
+    commands = [[sys.executable, str(ROOT / "main.py")]]
+    if worker:
+        commands.append([sys.executable, str(ROOT / "main.py"), "worker"])
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, str(ROOT / "main.py")], cwd=directory, env=env,
-                                   stdout=out, stderr=subprocess.STDOUT)
+        processes = [subprocess.Popen(command, cwd=directory, env=env, stdout=out, stderr=subprocess.STDOUT)
+                     for command in commands]
+    process = processes[0]
     running = Server(f"http://127.0.0.1:{port}/api/v1", log, process)
     try:
         with running.client() as client:
@@ -74,11 +79,13 @@ def server(database_url: str, directory: Path, **environment: str) -> Iterator[S
                 raise RuntimeError("the server did not answer within 60 s")
         yield running
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        for each in processes:
+            each.terminate()
+        for each in processes:
+            try:
+                each.wait(20)
+            except subprocess.TimeoutExpired:
+                each.kill()
 
 
 @dataclass
@@ -89,29 +96,43 @@ class Audience:
     channel: str
 
 
-def seed(client: httpx.Client, customers: int) -> Audience:
+def seed(client: httpx.Client, customers: int, spread_seconds: float = 0) -> Audience:
     """`customers` customers, an in-app channel, a journey their segment enters on activation (send, wait a
-    minute, send: the engine keeps working during the load) and one customers are enrolled into by hand."""
+    minute, send: the engine keeps working during the load) and one customers are enrolled into by hand.
+
+    With `spread_seconds`, the first journey has no entry segment: the customers are enrolled into it in ten
+    equal groups over that time, so during the load a tenth of them falls due every tenth of the wait (a
+    steady flow rather than one burst)."""
     ids = [f"load{n:06d}" for n in range(customers)]
     body = "id,firstName,spend\n" + "".join(f"{c},Ann{n % 97},{n % 1000}\n" for n, c in enumerate(ids))
     _ok(client.post("/customers/import", content=body, headers={"content-type": "text/csv"}))
     _ok(client.post("/segments", json={"id": "everyone", "name": "Everyone", "rule": "customer.spend >= 0"}))
     channel = _ok(client.post("/channels", json={"name": "In-app", "type": "in_app"}))["id"]
     hello = {"subject": "Hi", "body": "Hello {{ customer.firstName }}"}
-    steps = [{"id": "hello", "type": "send", "config": {"channelId": channel, "template": hello}, "next": "pause"},
+    send = {"channelId": channel, "template": hello}
+    steps = [{"id": "hello", "type": "send", "config": send, "next": "pause"},
              {"id": "pause", "type": "wait", "config": {"duration": 1, "unit": "minutes"}, "next": "again"},
-             {"id": "again", "type": "send", "config": {"channelId": channel, "template": hello}}]
+             {"id": "again", "type": "send", "config": send}]
+    first_entry = {"reentry": "never"} if spread_seconds else {"segmentId": "everyone"}
     journeys = []
-    for name, entry in (("Everyone", {"segmentId": "everyone"}), ("By hand", {"reentry": "allow_multiple"})):
+    for name, entry in (("Everyone", first_entry), ("By hand", {"reentry": "allow_multiple"})):
         created = _ok(client.post("/journeys", json={"name": name, "entryConditions": entry, "steps": steps}))
         _ok(client.put(f"/journeys/{created['id']}", json={"status": "active"}))
         journeys.append(created["id"])
+    if spread_seconds:
+        group = -(-customers // 10)
+        for start in range(0, customers, group):
+            for part in range(start, min(start + group, customers), 1000):
+                chosen = ids[part:min(part + 1000, start + group, customers)]
+                _ok(client.post(f"/journeys/{journeys[0]}/enroll", json={"customerIds": chosen}))
+            time.sleep(spread_seconds / 10)
     return Audience(ids, journeys[0], journeys[1], channel)
 
 
 def _ok(answer: httpx.Response) -> Any:
     if answer.status_code >= 300:
-        raise RuntimeError(f"{answer.request.method} {answer.request.url}: {answer.status_code} {answer.text}")
+        request = answer.request
+        raise RuntimeError(f"{request.method} {request.url}: {answer.status_code} {answer.text}")
     return answer.json()
 
 
