@@ -1,23 +1,12 @@
-"""Detail pages (customer, segment, decision flow): the item or why not, a breadcrumb, and delete."""
+"""Detail pages (customer, segment, decision flow): a breadcrumb, and delete."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from nicegui import ui
 
 from engine.errors import JourneysError
-
-
-def load_or_explain(read: Callable[[], dict[str, Any]], back: str, path: str) -> dict[str, Any] | None:
-    """The item `read()` returns; when the engine refuses (not found), its reason and a link to `path`."""
-    try:
-        return read()
-    except JourneysError as error:
-        ui.label(error.message).classes("text-lg text-red-600")
-        ui.link(back, path)
-        return None
 
 
 def breadcrumb(parent: str, path: str, title: str, *, marker: str = "") -> ui.row:
