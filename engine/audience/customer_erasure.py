@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import Table, delete, select, update
 from sqlmodel import Session
 
+from engine import delivery_counts as counts
 from engine.access import roles
-from engine.delivery import counts
 from models.access import AuditEntry
 from models.audience import Event, SegmentChange
 from models.channels import Delivery, InboxMessage, Response

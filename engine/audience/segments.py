@@ -21,9 +21,9 @@ from engine.core import session as open_session
 from engine.errors import Conflict, Invalid, NotFound
 from engine.expressions import Scope, check, fields, is_true, project
 from engine.ids import new_id
-from engine.journeys.references import check_unused
 from engine.paging import paginate
 from engine.records import fetch, insert_new, matching
+from engine.references import check_unused
 from models.audience import Customer, Segment, SegmentChange, SegmentIn, SegmentMember, SegmentUpdate
 from models.common import iso
 

@@ -12,16 +12,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
+from engine import templates
 from engine.core import now as current_time
 from engine.core import reader
 from engine.core import session as open_session
-from engine.delivery import templates
 from engine.errors import Invalid
 from engine.expressions import syntax_error
 from engine.ids import new_id
-from engine.journeys.references import check_unused
 from engine.paging import paginate
 from engine.records import fetch, insert_new, matching
+from engine.references import check_unused
 from models.common import iso
 from models.offers import DecisionFlow, DecisionFlowFields, DecisionFlowIn, Offer, OfferFields, OfferIn
 

@@ -24,9 +24,9 @@ from engine.delivery.deliveries import delivery_out
 from engine.delivery.outbox import queue_delivery
 from engine.errors import Invalid
 from engine.ids import new_id
-from engine.journeys.references import check_unused
 from engine.paging import paginate
 from engine.records import fetch, insert_new
+from engine.references import check_unused
 from models.audience import Customer
 from models.channels import (
     CHANNEL_TYPES,

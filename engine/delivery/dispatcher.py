@@ -29,11 +29,11 @@ from typing import Any
 from sqlalchemy import Text, bindparam, func, insert, or_, select, update
 from sqlmodel import Session
 
-from engine import live
+from engine import delivery_counts as counts
+from engine import live, templates
 from engine.audience.segments import customer_views
 from engine.core import Core, core, now, session
 from engine.db import retrying
-from engine.delivery import counts, templates
 from engine.delivery.channels import SENDERS, OutgoingMessage, SendError, in_app
 from models.channels import Channel, Delivery, DeliveryAttempt
 from models.common import iso

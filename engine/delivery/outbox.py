@@ -12,10 +12,10 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from engine import delivery_counts as counts
 from engine import raw_sql
 from engine.core import core
 from engine.decisioning import contact_policy as policies
-from engine.delivery import counts
 from engine.ids import new_id
 from models.channels import Delivery
 

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import case, select
 from sqlmodel import Session
 
+from engine import delivery_counts as counts
 from engine import signals
 from engine.core import now, reader, session
-from engine.delivery import counts
 from engine.delivery.deliveries import message_out
 from engine.errors import Invalid, NotFound
 from engine.ids import new_id

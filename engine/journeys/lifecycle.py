@@ -26,10 +26,10 @@ from engine import signals
 from engine.core import core, now, session
 from engine.errors import Conflict, Invalid, JourneysError, NotFound
 from engine.ids import new_id
-from engine.journeys.references import load_references
 from engine.journeys.validation import field_path, goal_issues, shape_issues, validate
 from engine.paging import paginate
 from engine.records import matching
+from engine.references import load_references
 from models.channels import Delivery, DeliveryAttempt, DeliveryCounter, Response, ResponseCounter
 from models.common import iso
 from models.enrollment import (

@@ -17,9 +17,9 @@ from pydantic import ValidationError
 
 from engine.expressions import syntax_error
 from engine.journeys.graph import edges as graph_edges
-from engine.journeys.references import References
 from engine.journeys.steps import KINDS
 from engine.journeys.steps.base import Checks
+from engine.references import References
 from models.journey import STEP_TYPES, JourneyDefinition, JourneyGoal, StepBase, ValidationIssue
 
 

@@ -145,7 +145,8 @@ async def test_a_streamed_body_a_json_route_parses_is_413_over_the_cap_whatever_
     transport = httpx.ASGITransport(app=api.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
                                  headers=dict(api.headers)) as client:
-        too_large = await client.post("/api/v1/events", content=body(), headers={"Content-Type": "text/plain"})
+        plain = {"Content-Type": "text/plain"}
+        too_large = await client.post("/api/v1/events", content=body(), headers=plain)
 
         async def with_nul() -> AsyncIterator[bytes]:
             yield b'{"type": "x", '

@@ -1,5 +1,5 @@
 """Every GET of the API reads through the reader session: on SQLite it never queues for the write lock, so
-reads keep answering however many writers wait (issue: read routes on the writer session failed under load)."""
+reads keep answering however many writers wait (read routes on the writer session failed under load)."""
 
 from __future__ import annotations
 

@@ -137,7 +137,8 @@ def test_a_customer_with_an_escaped_nul_in_an_attribute_is_422_naming_it(api: Te
 
 def test_an_imported_id_with_an_escaped_nul_is_a_rejected_line(api: TestClient) -> None:
     body = '{"id": "c\\u00001"}\n{"id": "c2"}\n'
-    answer = api.post("/api/v1/customers/import", content=body, headers={"Content-Type": "application/x-ndjson"})
+    answer = api.post("/api/v1/customers/import", content=body,
+                      headers={"Content-Type": "application/x-ndjson"})
     assert answer.status_code == 200, answer.text
     assert answer.json()["created"] == 1
     assert [line["line"] for line in answer.json()["rejected"]] == [1]

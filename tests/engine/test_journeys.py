@@ -16,7 +16,7 @@ from engine.core import Core, now, session
 from engine.delivery import deliveries, dispatcher, responses
 from engine.errors import Conflict, Invalid, NotFound
 from engine.journeys import lifecycle
-from engine.journeys.references import catalog
+from engine.references import catalog
 from engine.runtime import runner
 from models.audience import Segment, SegmentIn
 from models.channels import Channel, DeliveryAttempt

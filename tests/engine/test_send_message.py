@@ -9,8 +9,8 @@ from engine.clock import VirtualClock
 from engine.core import Core
 from engine.delivery import deliveries, responses
 from engine.delivery.dispatcher import dispatch_due
-from engine.journeys.references import References
 from engine.journeys.validation import validate
+from engine.references import References
 from engine.runtime import enrollments, runner
 from engine.runtime.simulator import simulate
 from models.journey import JourneyDefinition

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from engine import templates
 from engine.core import Core
-from engine.delivery import templates
 
 CUSTOMER = {"id": "cus_ann", "name": "Ann", "tier": "gold", "segments": ["seg_vip"], "flags": {}}
 

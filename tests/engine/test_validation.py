@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.journeys.references import References
 from engine.journeys.validation import validate
+from engine.references import References
 from models.journey import JourneyDefinition
 
 REFS = References(

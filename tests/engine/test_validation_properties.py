@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.journeys.references import References
 from engine.journeys.validation import validate
+from engine.references import References
 from models.journey import BranchStep, ExitStep, JourneyDefinition, SplitStep, StepBase
 
 IDS = [f"s{i}" for i in range(12)]

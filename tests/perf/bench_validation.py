@@ -16,8 +16,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from engine.journeys.references import References
 from engine.journeys.validation import validate
+from engine.references import References
 from models.journey import JourneyDefinition
 
 STEPS = 200

@@ -9,7 +9,7 @@ from nicegui.testing import User
 
 from engine import demo
 from engine.journeys import lifecycle
-from engine.journeys.references import catalog
+from engine.references import catalog
 from models.journey import JourneyCreate
 from tests.ui.kit import eventually
 from ui.components.flow_canvas import FlowCanvas

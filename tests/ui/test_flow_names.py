@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from engine.journeys.graph import ENTRY_ID
-from engine.journeys.references import References
+from engine.references import References
 from ui.components.flow_model import build_nodes, entry_summary, step_summary
 from ui.components.monitor_charts import counts_for_canvas
 

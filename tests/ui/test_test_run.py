@@ -10,7 +10,7 @@ from nicegui.testing import User
 from engine.audience import customers
 from engine.core import now, session
 from engine.journeys import lifecycle
-from engine.journeys.references import References
+from engine.references import References
 from models.audience import CustomerIn
 from models.channels import Channel
 from models.journey import JourneyCreate

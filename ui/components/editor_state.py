@@ -8,7 +8,7 @@ from typing import Any
 
 from engine.journeys.graph import ENTRY_ID
 from engine.journeys.layout import layout, step_outputs
-from engine.journeys.references import References
+from engine.references import References
 from ui.components.flow_model import TYPE_NAMES
 from ui.components.step_panels import PANELS
 

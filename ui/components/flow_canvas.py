@@ -17,7 +17,7 @@ from typing import Any
 
 from nicegui import ui
 
-from engine.journeys.references import References
+from engine.references import References
 from ui.components.flow_model import TYPE_NAMES, build_edges, build_nodes, edge_key
 from ui.layout import STEP_STYLE
 

@@ -7,9 +7,9 @@ from typing import Any
 from engine.journeys.graph import ENTRY_ID, first_step_id
 from engine.journeys.graph import outputs as step_outputs
 from engine.journeys.layout import LAYER_GAP
-from engine.journeys.references import References
 from engine.journeys.steps import KINDS
 from engine.journeys.steps.base import name_of
+from engine.references import References
 from ui.components.step_panels import PANELS, STEP_STYLE, UNKNOWN_STYLE
 
 # step type -> the name palette, panels and new steps use

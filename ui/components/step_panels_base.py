@@ -11,7 +11,7 @@ from nicegui import ui
 
 from engine.audience.attributes import Attribute
 from engine.expressions import syntax_error
-from engine.journeys.references import References
+from engine.references import References
 
 if TYPE_CHECKING:  # the editor state builds new steps from the panels' defaults
     from ui.components.editor_state import EditorState

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.journeys.references import References
 from engine.journeys.steps import KINDS
 from engine.journeys.steps.base import Failed, Said, quoted
+from engine.references import References
 
 
 def describe(item: dict[str, Any], refs: References) -> str:

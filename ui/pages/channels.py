@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from engine.delivery import channels_admin
 from engine.errors import JourneysError
-from engine.journeys.references import catalog
+from engine.references import catalog
 from models.channels import ChannelCreate, ChannelUpdate, TestDeliveryIn
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import notify_problem, problem

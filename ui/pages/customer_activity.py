@@ -9,8 +9,8 @@ from typing import Any
 from nicegui import run, ui
 
 from engine.delivery import deliveries
-from engine.journeys.references import References, catalog
 from engine.monitoring import customer_profile
+from engine.references import References, catalog
 from ui.components.paged_table import PagedTable, column, when
 from ui.components.step_words import describe
 from ui.layout import STEP_STYLE

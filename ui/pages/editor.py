@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from engine.audience.attributes import Attribute, customer_attributes
 from engine.errors import JourneysError, NotFound
 from engine.journeys import lifecycle
-from engine.journeys.references import catalog
+from engine.references import catalog
 from models.journey import STEP_TYPES, JourneyUpdate
 from ui.components.dialogs import dialog_actions
 from ui.components.editor_state import EditorState

@@ -14,8 +14,8 @@ from nicegui import run, ui
 from engine import live
 from engine.errors import JourneysError, NotFound
 from engine.journeys import lifecycle
-from engine.journeys.references import References, catalog
 from engine.monitoring import metrics
+from engine.references import References, catalog
 from engine.runtime import enrollments
 from models.journey import JourneyOut
 from ui.components.audit_table import journey_history

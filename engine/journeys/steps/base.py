@@ -13,7 +13,7 @@ import networkx as nx
 from sqlmodel import Session
 
 from engine import expressions
-from engine.journeys.references import References
+from engine.references import References
 from models.journey import StepBase, ValidationIssue
 
 # CEL names every condition may use besides the storeResultAs results bound at top level.

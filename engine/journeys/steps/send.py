@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine import templates
 from engine.decisioning import decisions
-from engine.delivery import dispatcher, outbox, templates
+from engine.delivery import dispatcher, outbox
 from engine.delivery.channels import SendError
 from engine.journeys.steps.base import Checks, Detail, Run, Said, StepKind, StepResult, name_of, quoted
 from models.channels import Channel, Delivery

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.audience import customers
-from engine.journeys.references import References
 from engine.journeys.steps.base import Checks, Detail, Run, Said, StepKind, StepResult, each, name_of
+from engine.references import References
 from models.journey import UpdateStep
 
 ATTRIBUTE_OPS = ("set", "increment", "unset")

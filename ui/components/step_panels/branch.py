@@ -7,8 +7,8 @@ from typing import Any
 
 from nicegui import ui
 
-from engine.journeys.references import References
 from engine.journeys.steps.base import plural
+from engine.references import References
 from ui.components.condition_builder import EVENT_TYPE, OUTCOME, ConditionBuilder
 from ui.components.step_panels_base import (
     Edit,

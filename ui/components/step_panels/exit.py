@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.journeys.references import References
+from engine.references import References
 from ui.components.step_panels_base import Edit, PanelContext, StepPanel, config_input
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from nicegui import ui
 
-from engine.delivery import templates
-from engine.journeys.references import References
+from engine import templates
 from engine.journeys.steps.base import name_of
+from engine.references import References
 from ui.components.step_panels_base import Edit, PanelContext, StepPanel, config_select, set_or_drop
 
 SEND_MODES = {"message": "Write a message", "offer": "Use an offer"}

@@ -6,7 +6,7 @@ from typing import Any
 
 from nicegui import ui
 
-from engine.journeys.references import References
+from engine.references import References
 from ui.components.step_panels_base import Edit, PanelContext, StepPanel, choice, other_steps, set_or_drop
 
 

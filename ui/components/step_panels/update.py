@@ -6,8 +6,8 @@ from typing import Any
 
 from nicegui import ui
 
-from engine.journeys.references import References
 from engine.journeys.steps.update import operation_words
+from engine.references import References
 from ui.components.step_panels_base import Edit, PanelContext, StepPanel, choice, set_or_drop
 
 OPERATIONS = {
