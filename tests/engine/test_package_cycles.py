@@ -12,7 +12,7 @@ ENGINE = Path(__file__).resolve().parents[2] / "engine"
 
 
 def _package(module: str) -> str | None:
-    """`engine.runtime.steps.wait` -> `runtime`; modules at the top of engine/ are the foundation, None."""
+    """`engine.journeys.steps.wait` -> `journeys`; modules at the top of engine/ are the foundation, None."""
     parts = module.split(".")
     if parts[0] != "engine" or len(parts) < 2:
         return None

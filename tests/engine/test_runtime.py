@@ -397,7 +397,7 @@ def test_paused_journey_ignores_event_entry(engine_core: Core) -> None:
 
 
 def test_batches_and_enrollments_are_published_on_the_live_bus(engine_core: Core) -> None:
-    from engine.monitoring import live
+    from engine import live
 
     make_customers("c1", "c2")
     journey_id = make_journey([wait("w", 1, "days")])

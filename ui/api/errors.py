@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.db import is_busy
 from engine.errors import Busy, JourneysError
+from models.journey import STEP_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ def envelope(status: int, code: str, message: str, details: Any = None,
 
 def _field_path(loc: tuple[Any, ...]) -> str:
     # Drop the "body" prefix and pydantic's union tags (e.g. steps.0.wait.config -> steps.0.config).
-    tags = {"wait", "decide", "branch", "send", "update", "split", "exit", *UNION_TAGS}
+    tags = {*STEP_TYPES, *UNION_TAGS}
     parts = [str(part) for part in loc if part not in ("body", "query", "path")]
     return ".".join(part for part in parts if part not in tags) or "body"
 
