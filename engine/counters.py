@@ -1,20 +1,27 @@
-"""Maintained counters, updated in the same transaction as every enrollment change.
+"""Maintained counters, updated in the same transaction as every row change they count.
 
 StepCounter.current = active enrollments at that step now; .passed = executions of that step.
 EdgeCounter(source, target) = moves source -> target (target "" = ended there; source "__entry__" = entered).
 JourneyCounter: entered, completed, failed (currently failed), exited, "exited:<reason>".
 SeriesCounter: entered and completed per slot of each SERIES_WIDTHS width (the monitor's time series).
+DeliveryCounter(journey, step, channel, status) = deliveries in that status: queued or suppressed (outbox),
+moved out of queued (dispatcher, customer erasure). ResponseCounter(journey, step, outcome) = deliveries
+that drew that outcome at least once (responses). No journey or step counts as "".
+
+Every writer gathers its deltas in a Tally it is handed and the transaction's owner writes it once with
+`apply`, so the counters always equal a recount of the rows.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
 from engine.upsert import add_counts
+from models.channels import DeliveryCounter, ResponseCounter
 from models.enrollment import EdgeCounter, JourneyCounter, SeriesCounter, StepCounter
 
 # Slot widths in seconds: 5 minutes, an hour, a day. Slots align to whole widths since EPOCH.
@@ -36,6 +43,8 @@ class Tally:
     edges: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     journey: Counter[tuple[str, str]] = field(default_factory=Counter)
     series: Counter[tuple[str, int, datetime, str]] = field(default_factory=Counter)
+    deliveries: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
+    responses: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
     def at_step(self, journey_id: str, step_id: str | None, delta: int) -> None:
         if step_id:
@@ -57,9 +66,34 @@ class Tally:
         if status == "completed" and at is not None:
             self._moment(journey_id, at, "completed", count)
 
+    def delivery(self, journey_id: str | None, step_id: str | None, channel_id: str, status: str,
+                 previous: str | None = None) -> None:
+        """One delivery into `status`, and out of `previous` when it had one."""
+        self.deliveries[(journey_id or "", step_id or "", channel_id, status)] += 1
+        if previous is not None:
+            self.deliveries[(journey_id or "", step_id or "", channel_id, previous)] -= 1
+
+    def first_response(self, journey_id: str | None, step_id: str | None, outcome: str) -> None:
+        """A delivery that drew `outcome` for the first time."""
+        self.responses[(journey_id or "", step_id or "", outcome)] += 1
+
+    def take(self, other: Tally) -> None:
+        """Move `other`'s deltas (a step's, once it succeeded) into these, leaving `other` empty."""
+        for name in _FIELDS:
+            if deltas := getattr(other, name):
+                getattr(self, name).update(deltas)
+                deltas.clear()
+
+    def clear(self) -> None:
+        for name in _FIELDS:
+            getattr(self, name).clear()
+
     def _moment(self, journey_id: str, at: datetime, name: str, count: int) -> None:
         for width in SERIES_WIDTHS:
             self.series[(journey_id, width, slot_of(at, width), name)] += count
+
+
+_FIELDS = tuple(field.name for field in fields(Tally))
 
 
 def apply(session: Session, tally: Tally) -> None:
@@ -96,4 +130,18 @@ def apply(session: Session, tally: Tally) -> None:
         ("journey_id", "width", "slot", "name"),
         ("count",),
         [(*key, delta) for key, delta in sorted(tally.series.items()) if delta],
+    )
+    add_counts(
+        session,
+        DeliveryCounter,
+        ("journey_id", "step_id", "channel_id", "status"),
+        ("count",),
+        [(*key, delta) for key, delta in sorted(tally.deliveries.items()) if delta],
+    )
+    add_counts(
+        session,
+        ResponseCounter,
+        ("journey_id", "step_id", "outcome"),
+        ("count",),
+        [(*key, delta) for key, delta in sorted(tally.responses.items()) if delta],
     )

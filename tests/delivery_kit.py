@@ -27,7 +27,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy import select
 
+from engine import counters
 from engine.core import core, now, session
+from engine.counters import Tally
 from engine.delivery.outbox import QueuedDelivery, queue_delivery
 from models.audience import Customer
 from models.channels import Channel, Delivery, DeliveryAttempt
@@ -183,10 +185,13 @@ def queue(key: str = "k1", *, channel_id: str = "ch_hook", offer_id: str | None 
           journey_id: str | None = "jrn_1", enrollment_id: str | None = "enr_1") -> QueuedDelivery:
     """Queue a delivery the way a journey's send step does."""
     with session() as s:
-        return queue_delivery(s, customer_id=customer_id, channel_id=channel_id, offer_id=offer_id,
-                              journey_id=journey_id, enrollment_id=enrollment_id, step_id="send1",
-                              idempotency_key=key, template=template, context=context or {},
-                              contact_policy=policy, now=now())
+        tally = Tally()
+        queued = queue_delivery(s, tally, customer_id=customer_id, channel_id=channel_id, offer_id=offer_id,
+                                journey_id=journey_id, enrollment_id=enrollment_id, step_id="send1",
+                                idempotency_key=key, template=template, context=context or {},
+                                contact_policy=policy, now=now())
+        counters.apply(s, tally)
+        return queued
 
 
 def delivery(delivery_id: str) -> Delivery:

@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import Table, delete, select, update
 from sqlmodel import Session
 
-from engine import delivery_counts as counts
+from engine import counters
 from engine.access import roles
+from engine.counters import Tally
 from models.access import AuditEntry
 from models.audience import Event, SegmentChange
 from models.channels import Delivery, InboxMessage, Response
@@ -45,8 +46,9 @@ def erase(session: Session, customer_id: str, now: datetime) -> dict[str, int]:
     in the audit log; answers how many rows of each kind were erased."""
     pseudonym = f"erased/{uuid.uuid4().hex}"
     connection = session.connection()
+    tally = Tally()
     erased = {
-        "cancelledDeliveries": _cancel_queued(session, customer_id),
+        "cancelledDeliveries": _cancel_queued(session, customer_id, tally),
         "inboxMessages": connection.execute(
             delete(InboxMessage).where(InboxMessage.customer_id == customer_id)).rowcount,
         # Found through the enrollments (history has no index on the customer), so before those change.
@@ -59,12 +61,14 @@ def erase(session: Session, customer_id: str, now: datetime) -> dict[str, int]:
         erased[name] = connection.execute(
             update(table).where(table.c.customer_id == customer_id).values(customer_id=pseudonym, **emptied)
         ).rowcount
+    counters.apply(session, tally)
     _record(session, customer_id, erased, now)
     return erased
 
 
-def _cancel_queued(session: Session, customer_id: str) -> int:
-    """Suppress the customer's queued deliveries, so no dispatcher sends them; answers how many."""
+def _cancel_queued(session: Session, customer_id: str, tally: Tally) -> int:
+    """Suppress the customer's queued deliveries, so no dispatcher sends them (counted in `tally`); answers
+    how many."""
     connection = session.connection()
     queued = (_DELIVERIES.c.customer_id == customer_id, _DELIVERIES.c.status == "queued")
     # Locked in id order first, the order the dispatcher locks them in to record a round, so the two cannot
@@ -76,7 +80,7 @@ def _cancel_queued(session: Session, customer_id: str) -> int:
         .returning(_DELIVERIES.c.journey_id, _DELIVERIES.c.step_id, _DELIVERIES.c.channel_id)
     ).all()
     for journey_id, step_id, channel_id in moved:
-        counts.delivery_changed(session, journey_id, step_id, channel_id, "suppressed", previous="queued")
+        tally.delivery(journey_id, step_id, channel_id, "suppressed", previous="queued")
     return len(moved)
 
 

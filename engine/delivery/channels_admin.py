@@ -16,9 +16,10 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlmodel import Session
 
-from engine import signals
+from engine import counters, signals
 from engine.access import roles
 from engine.core import core, now, session
+from engine.counters import Tally
 from engine.delivery import outbound
 from engine.delivery.deliveries import delivery_out
 from engine.delivery.outbox import queue_delivery
@@ -105,11 +106,13 @@ def send_test(channel_id: str, data: TestDeliveryIn) -> dict[str, Any]:
         _channel(s, channel_id)
         fetch(s, Customer, data.customer_id, "customer", "customerId")
         fetch(s, Offer, data.offer_id, "offer", "offerId")
+        tally = Tally()
         queued = queue_delivery(
-            s, customer_id=data.customer_id, channel_id=channel_id, offer_id=data.offer_id, journey_id=None,
-            enrollment_id=None, step_id=None, idempotency_key=f"test:{new_id('tst')}", template=None,
-            context={}, contact_policy=None, now=now(),
+            s, tally, customer_id=data.customer_id, channel_id=channel_id, offer_id=data.offer_id,
+            journey_id=None, enrollment_id=None, step_id=None, idempotency_key=f"test:{new_id('tst')}",
+            template=None, context={}, contact_policy=None, now=now(),
         )
+        counters.apply(s, tally)
         s.flush()
         answer = delivery_out(s.get_one(Delivery, queued.id))
     signals.work_available.send()

@@ -29,10 +29,10 @@ from typing import Any
 from sqlalchemy import Text, bindparam, func, insert, or_, select, update
 from sqlmodel import Session
 
-from engine import delivery_counts as counts
-from engine import live, templates
+from engine import counters, live, templates
 from engine.audience.segments import customer_views
 from engine.core import Core, core, now, session
+from engine.counters import Tally
 from engine.db import retrying
 from engine.delivery.channels import SENDERS, OutgoingMessage, SendError, in_app
 from models.channels import Channel, Delivery, DeliveryAttempt
@@ -386,7 +386,9 @@ def _write(inbox: list[dict[str, Any]], pending: list[_Attempt]) -> None:
         if inbox := [row for row in inbox if row["delivery_id"] in queued]:
             in_app.write(s.connection(), inbox)
         if pending:
-            _record(s, pending, queued)
+            tally = Tally()
+            _record(s, pending, queued, tally)
+            counters.apply(s, tally)
 
 
 def _still_queued(s: Session, ids: list[str]) -> set[str]:
@@ -397,9 +399,9 @@ def _still_queued(s: Session, ids: list[str]) -> set[str]:
     return set(s.connection().execute(still_queued).scalars())
 
 
-def _record(s: Session, pending: list[_Attempt], queued: set[str]) -> None:
+def _record(s: Session, pending: list[_Attempt], queued: set[str], tally: Tally) -> None:
     """Write the attempts and the deliveries' new states (sent, retry later, or failed for good), each
-    kind in one executemany; only rows in `queued` move."""
+    kind in one executemany; only rows in `queued` move, counted in `tally`."""
     connection = s.connection()
     attempts: list[dict[str, Any]] = []
     outcomes: list[dict[str, Any]] = []
@@ -420,8 +422,8 @@ def _record(s: Session, pending: list[_Attempt], queued: set[str]) -> None:
                          "b_subject": subject, "b_body": body})
         # Only a row moved out of "queued" changes the counts (a retry stays queued).
         if status != "queued":
-            counts.delivery_changed(s, delivery.journey_id, delivery.step_id, delivery.channel_id, status,
-                                    previous="queued")
+            tally.delivery(delivery.journey_id, delivery.step_id, delivery.channel_id, status,
+                           previous="queued")
     connection.execute(_ATTEMPT, attempts)
     if outcomes:
         connection.execute(_OUTCOME, outcomes)

@@ -12,9 +12,9 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from engine import delivery_counts as counts
 from engine import raw_sql
 from engine.core import core
+from engine.counters import Tally
 from engine.decisioning import contact_policy as policies
 from engine.ids import new_id
 from models.channels import Delivery
@@ -44,11 +44,12 @@ def _insert(sqlite: bool) -> str:
             "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id")
 
 
-def queue_delivery(session: Session, *, customer_id: str, channel_id: str, offer_id: str | None,
+def queue_delivery(session: Session, tally: Tally, *, customer_id: str, channel_id: str, offer_id: str | None,
                    journey_id: str | None, enrollment_id: str | None, step_id: str | None,
                    idempotency_key: str, template: dict[str, Any] | None, context: dict[str, Any],
                    contact_policy: dict[str, Any] | None, now: datetime) -> QueuedDelivery:
-    """Queue one delivery, or answer the row already queued under `idempotency_key` (never a duplicate).
+    """Queue one delivery, or answer the row already queued under `idempotency_key` (never a duplicate);
+    a new row is counted in `tally`, which the caller applies in this transaction.
 
     A contact policy (engine.decisioning.contact_policy) that is already used up stores the row as
     "suppressed" with the reason.
@@ -75,7 +76,7 @@ def queue_delivery(session: Session, *, customer_id: str, channel_id: str, offer
         existing = _by_key(connection, idempotency_key)
         assert existing is not None  # the conflicting row is committed, or the insert would have gone in
         return existing
-    counts.delivery_changed(session, journey_id, step_id, channel_id, status)
+    tally.delivery(journey_id, step_id, channel_id, status)
     if status == "queued":
         policies.record(session, customer_id, offer_id, now)
     return QueuedDelivery(delivery_id, status, reason)

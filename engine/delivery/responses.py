@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import case, select
 from sqlmodel import Session
 
-from engine import delivery_counts as counts
-from engine import signals
+from engine import counters, signals
 from engine.core import now, reader, session
+from engine.counters import Tally
 from engine.delivery.deliveries import message_out
 from engine.errors import Invalid, NotFound
 from engine.ids import new_id
@@ -44,7 +44,9 @@ def record_response(outcome: str, delivery_id: str | None = None, customer_id: s
             delivery = _latest_delivery(s, customer_id, offer_id)
         else:
             raise Invalid("give deliveryId, or customerId and offerId", field="deliveryId")
-        row = _store(s, delivery, customer_id, offer_id, outcome, now())
+        tally = Tally()
+        row = _store(s, tally, delivery, customer_id, offer_id, outcome, now())
+        counters.apply(s, tally)
     signals.work_available.send()
     return response_out(row)
 
@@ -59,7 +61,9 @@ def mark_read(customer_id: str, message_id: str) -> dict[str, Any]:
         if first_read:
             message.read_at = now()
             delivery = s.get(Delivery, message.delivery_id, with_for_update=True)
-            _store(s, delivery, customer_id, message.offer_id, "impression", message.read_at)
+            tally = Tally()
+            _store(s, tally, delivery, customer_id, message.offer_id, "impression", message.read_at)
+            counters.apply(s, tally)
         answer = message_out(message)
     if first_read:
         signals.work_available.send()
@@ -76,10 +80,12 @@ def record_from_events(session: Session, events: list[Event], now: datetime) -> 
     found = session.execute(
         select(Delivery).where(Delivery.id.in_(sorted(wanted))).order_by(Delivery.id).with_for_update()
     ).scalars().all()
+    tally = Tally()
     for delivery in found:
         event = wanted[delivery.id]
         if event.customer_id == delivery.customer_id:
-            _store(session, delivery, delivery.customer_id, delivery.offer_id, event.type, now)
+            _store(session, tally, delivery, delivery.customer_id, delivery.offer_id, event.type, now)
+    counters.apply(session, tally)
 
 
 def latest_outcome(session: Session, enrollment_id: str) -> str | None:
@@ -113,14 +119,14 @@ def list_responses(customer_id: str | None = None, delivery_id: str | None = Non
         return paginate(s, statement, limit, offset, response_out)
 
 
-def _store(s: Session, delivery: Delivery | None, customer_id: str, offer_id: str | None, outcome: str,
-           at: datetime) -> Response:
-    """Add a response; the delivery's first of this outcome is counted (the caller holds the delivery's
-    row lock on PostgreSQL, so two responses at once cannot both be first)."""
+def _store(s: Session, tally: Tally, delivery: Delivery | None, customer_id: str, offer_id: str | None,
+           outcome: str, at: datetime) -> Response:
+    """Add a response; the delivery's first of this outcome is counted in `tally` (the caller holds the
+    delivery's row lock on PostgreSQL, so two responses at once cannot both be first)."""
     if delivery is not None and s.execute(
         select(Response.id).where(Response.delivery_id == delivery.id, Response.outcome == outcome).limit(1)
     ).first() is None:
-        counts.first_response(s, delivery.journey_id, delivery.step_id, outcome)
+        tally.first_response(delivery.journey_id, delivery.step_id, outcome)
     row = Response(
         id=new_id("rsp"), delivery_id=delivery.id if delivery else None, customer_id=customer_id,
         offer_id=offer_id, journey_id=delivery.journey_id if delivery else None,

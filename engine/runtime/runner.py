@@ -139,7 +139,10 @@ def walk(
     tally: Tally,
     guard: Callable[[], AbstractContextManager[Any]] = nullcontext,
 ) -> list[Executed]:
-    """Move one enrollment from its current step until it waits or ends; `guard` wraps steps that write."""
+    """Move one enrollment from its current step until it waits or ends; `guard` wraps steps that write.
+
+    A writing step counts into `run.tally` (empty before it runs), moved into `tally` once the step succeeded.
+    """
     journey_id, start = plan.journey_id, state.step_id
     executed: list[Executed] = []
     step_id = state.step_id
@@ -167,9 +170,11 @@ def walk(
                 if kind.writes_db:
                     with guard():
                         result = kind.execute(step, run)
+                    tally.take(run.tally)
                 else:
                     result = kind.execute(step, run)
             except Exception as error:
+                run.tally.clear()  # the failed step's counts go, as its rows go with its savepoint
                 if is_transient(error) or isinstance(error, IsolateSteps):
                     raise  # the database's trouble, not the step's: the batch is retried
                 raise StepFailed(step, step_id, _describe(error), executed, run.now) from error
@@ -306,7 +311,7 @@ def _run_once(ids: list[str], moment: datetime,
               guard: Callable[[], AbstractContextManager[Any]] | None) -> BatchResult:
     """One batch in one transaction; `guard` wraps each writing step (None: a savepoint each)."""
     result = BatchResult()
-    tally = Tally()
+    tally, step_tally = Tally(), Tally()
     histories: list[tuple[Any, ...]] = []
     states: list[State] = []
     with session() as s:
@@ -349,7 +354,7 @@ def _run_once(ids: list[str], moment: datetime,
             # Entry this enrollment's steps cause runs after the batch commits and knows who caused it.
             s.info[ORIGIN] = {"journey_id": row.journey_id, "enrollment_id": row.id,
                               "customer_id": row.customer_id}
-            executed = _move(s, state, journey, moment, views, outcomes, shared, tally,
+            executed = _move(s, state, journey, moment, views, outcomes, shared, tally, step_tally,
                              guard or s.begin_nested)
             s.info.pop(ORIGIN)
             result.enrollments += 1
@@ -375,9 +380,11 @@ def _move(
     outcomes: _Outcomes,
     shared: dict[str, dict[str, Any]],
     tally: Tally,
+    step_tally: Tally,
     guard: Callable[[], AbstractContextManager[Any]],
 ) -> list[Executed]:
-    """Walk one enrollment; a failing step marks only it failed (its earlier steps in this run stand)."""
+    """Walk one enrollment; a failing step marks only it failed (its earlier steps in this run stand).
+    `step_tally` is the (empty) tally its writing steps count into, shared by the batch's enrollments."""
     start = state.step_id
     run = Run(
         session=s,
@@ -389,6 +396,7 @@ def _move(
         load_customer=views.get,
         customers=shared,
         load_outcome=outcomes.get,
+        tally=step_tally,
     )
     try:
         return walk(state, plan_of(journey), run, tally, guard)

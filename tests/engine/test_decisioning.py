@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from engine import counters
 from engine.audience import customers
 from engine.clock import VirtualClock
 from engine.core import Core, now, session
+from engine.counters import Tally
 from engine.decisioning import offers
 from engine.decisioning.decisions import Decision, contact_policy_of, decide, recommend
 from engine.delivery.outbox import QueuedDelivery, queue_delivery
@@ -152,9 +154,12 @@ def test_decide_and_the_outbox_apply_one_contact_policy(customer: str, clock: Vi
 
     def queue(key: str) -> QueuedDelivery:
         with session() as s:
-            return queue_delivery(s, customer_id="c1", channel_id="ch", offer_id="a", journey_id=None,
-                                  enrollment_id=None, step_id=None, idempotency_key=key, template=None,
-                                  context={}, contact_policy=policy, now=now())
+            tally = Tally()
+            queued = queue_delivery(s, tally, customer_id="c1", channel_id="ch", offer_id="a",
+                                    journey_id=None, enrollment_id=None, step_id=None, idempotency_key=key,
+                                    template=None, context={}, contact_policy=policy, now=now())
+            counters.apply(s, tally)
+            return queued
 
     assert queue("k1").status == "queued"
     reason = "1 sends in the last 7 days (cap 1)"

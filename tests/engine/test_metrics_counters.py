@@ -4,24 +4,29 @@ suppressed, retried, failed, sent, test sends, and the same outcome recorded mor
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from engine import counters
 from engine.audience import events
 from engine.clock import VirtualClock
 from engine.core import now, session
-from engine.delivery import channels_admin, deliveries
+from engine.counters import Tally
+from engine.delivery import channels_admin, deliveries, outbox
 from engine.delivery.dispatcher import dispatch_due
 from engine.delivery.outbox import queue_delivery
 from engine.delivery.responses import mark_read, record_response
 from engine.monitoring import metrics
+from engine.runtime import runner
 from models import channels as wire
 from models.audience import EventIn
 from models.channels import Delivery, DeliveryCounter, Response, ResponseCounter
 from models.journey import Journey
 from tests.delivery_kit import http_config, http_receiver, queue, seed_channel, seed_customer, seed_offer
+from tests.engine.test_runtime import enroll, make_journey
 
 pytestmark = pytest.mark.usefixtures("engine_core")
 
@@ -115,12 +120,14 @@ def test_journey_metrics_read_the_counters(clock: VirtualClock) -> None:
 
 
 def _queue(s: Session, key: str) -> None:
-    queue_delivery(s, customer_id="cus_ann", channel_id="ch_app", offer_id=None, journey_id="jrn_1",
+    tally = Tally()
+    queue_delivery(s, tally, customer_id="cus_ann", channel_id="ch_app", offer_id=None, journey_id="jrn_1",
                    enrollment_id=None, step_id="send1", idempotency_key=key, template=None, context={},
                    contact_policy=None, now=now())
+    counters.apply(s, tally)
 
 
-def test_counts_made_in_a_rolled_back_savepoint_or_transaction_are_dropped_with_the_rows() -> None:
+def test_counts_applied_in_a_rolled_back_savepoint_or_transaction_are_dropped_with_the_rows() -> None:
     with session() as s:
         _queue(s, "kept")
         with pytest.raises(RuntimeError), s.begin_nested():
@@ -135,3 +142,25 @@ def test_counts_made_in_a_rolled_back_savepoint_or_transaction_are_dropped_with_
     delivered, _responded = _counters()
     assert (delivered, _responded) == _recount()
     assert delivered == {("jrn_1", "send1", "ch_app", "queued"): 3}
+
+
+def test_a_send_step_failing_after_it_queued_counts_no_delivery(monkeypatch: pytest.MonkeyPatch) -> None:
+    seed_customer("cus_ann")
+    seed_customer("cus_bob")
+    seed_channel("ch_app", "in_app", {})
+    journey_id = make_journey([{"id": "send1", "type": "send",
+                                "config": {"channelId": "ch_app", "template": {"body": "Hi"}}}])
+    real_queue = outbox.queue_delivery
+
+    def queue_then_fail(*args: Any, **kwargs: Any) -> outbox.QueuedDelivery:
+        queued = real_queue(*args, **kwargs)
+        if kwargs["customer_id"] == "cus_bob":
+            raise RuntimeError("the step failed after queueing")
+        return queued
+
+    monkeypatch.setattr(outbox, "queue_delivery", queue_then_fail)
+    enroll(journey_id, "cus_ann", "cus_bob")
+    runner.run_due()
+    delivered, _responded = _counters()
+    assert (delivered, _responded) == _recount()
+    assert delivered == {(journey_id, "send1", "ch_app", "queued"): 1}

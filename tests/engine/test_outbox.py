@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from engine.clock import VirtualClock
 from engine.core import Core, now, session
+from engine.counters import Tally
 from engine.decisioning import contact_policy
 from engine.delivery.outbox import queue_delivery
 from models.channels import Delivery
@@ -78,9 +79,9 @@ def test_daily_cap_counts_every_offer_over_the_last_day(clock: VirtualClock) -> 
 
 def test_queue_happens_inside_the_callers_transaction(engine_core: Core) -> None:
     with pytest.raises(RuntimeError), session() as s:
-        queue_delivery(s, customer_id="cus_ann", channel_id="ch_hook", offer_id="off_tea", journey_id=None,
-                       enrollment_id=None, step_id=None, idempotency_key="rolled-back", template=None,
-                       context={}, contact_policy=None, now=now())
+        queue_delivery(s, Tally(), customer_id="cus_ann", channel_id="ch_hook", offer_id="off_tea",
+                       journey_id=None, enrollment_id=None, step_id=None, idempotency_key="rolled-back",
+                       template=None, context={}, contact_policy=None, now=now())
         raise RuntimeError("the step failed")
     assert _count() == 0
 
@@ -88,7 +89,7 @@ def test_queue_happens_inside_the_callers_transaction(engine_core: Core) -> None
 def test_two_queues_in_one_transaction_see_each_other_for_the_policy() -> None:
     with session() as s:
         results = [
-            queue_delivery(s, customer_id="cus_ann", channel_id="ch_hook", offer_id="off_tea",
+            queue_delivery(s, Tally(), customer_id="cus_ann", channel_id="ch_hook", offer_id="off_tea",
                            journey_id=None, enrollment_id=None, step_id=None, idempotency_key=key,
                            template=None, context={}, contact_policy={"maxPerOffer": 1}, now=now())
             for key in ("x", "y")
@@ -97,7 +98,7 @@ def test_two_queues_in_one_transaction_see_each_other_for_the_policy() -> None:
 
 
 def _queue_in(s: Session, key: str, customer_id: str = "cus_ann") -> str:
-    return queue_delivery(s, customer_id=customer_id, channel_id="ch_hook", offer_id="off_tea",
+    return queue_delivery(s, Tally(), customer_id=customer_id, channel_id="ch_hook", offer_id="off_tea",
                           journey_id=None, enrollment_id=None, step_id=None, idempotency_key=key,
                           template=None, context={}, contact_policy={"maxPerOffer": 2}, now=now()).status
 

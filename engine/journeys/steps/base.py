@@ -13,6 +13,7 @@ import networkx as nx
 from sqlmodel import Session
 
 from engine import expressions
+from engine.counters import Tally
 from engine.references import References
 from models.journey import StepBase, ValidationIssue
 
@@ -87,6 +88,9 @@ class Run:
     load_outcome: Callable[[str], str | None] = lambda _enrollment_id: None
     # Customer views shared by the enrollments of one batch; an update step refreshes its entry.
     customers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Where a writing step counts what it writes (a delivery queued): empty before each step, and moved
+    # into the enrollment's tally by the runner only once the step succeeded, as only then do its rows stand.
+    tally: Tally = field(default_factory=Tally)
     _outcome: tuple[str | None] | None = None
 
     def customer(self) -> dict[str, Any]:

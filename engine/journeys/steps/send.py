@@ -112,6 +112,7 @@ class Send(StepKind):
             return StepResult("would_send", step.next, detail)
         queued = outbox.queue_delivery(
             run.session,
+            run.tally,
             customer_id=run.customer_id,
             channel_id=config.channel_id,
             offer_id=offer_id,
