@@ -32,6 +32,8 @@ class CamelModel(BaseModel):
 
 # PostgreSQL cannot store it in text or jsonb (SQLite can): refused everywhere, so both databases agree.
 NUL = "\x00"
+# Query text may hold anything but NUL (no stored text holds it, and PostgreSQL refuses it).
+NO_NUL = r"^[^\x00]*$"
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 # The exclusive upper bound, as schemas state it: FastAPI keeps OpenAPI bounds as floats, where INT64_MAX

@@ -11,12 +11,9 @@ from starlette.concurrency import run_in_threadpool
 from engine.access import api_keys, audit, roles, users
 from engine.journeys import lifecycle
 from models.access import ApiKeyCreate, ApiKeyCreated, UserCreate, UserOut, UserUpdate
-from models.common import ErrorEnvelope
+from models.common import NO_NUL, ErrorEnvelope
 from ui import session
 from ui.api.paging import Paging, paging
-
-# A text filter may hold anything but NUL (which no stored text holds, and PostgreSQL refuses).
-NO_NUL = r"^[^\x00]*$"
 
 router = APIRouter(tags=["access"])
 
@@ -66,7 +63,8 @@ def revoke_api_key(key_id: str) -> Response:
 
 @router.get("/users")
 def list_users(
-    search: str | None = Query(None, max_length=255, description="part of the e-mail or name"),
+    search: str | None = Query(None, pattern=NO_NUL, max_length=255,
+                               description="part of the e-mail or name"),
     page: Paging = Depends(paging),
 ) -> dict[str, Any]:
     return users.list_users(page.limit, page.offset, search)

@@ -8,16 +8,17 @@ from fastapi import APIRouter, Depends, Query
 
 from engine.delivery import deliveries, responses
 from models.channels import RespondIn
+from models.common import NO_NUL
 from ui.api.paging import Paging, paging
 
 router = APIRouter(tags=["deliveries"])
 
 
 @router.get("/deliveries")
-def list_deliveries(customer_id: str | None = Query(None, alias="customerId"),
-                    channel_id: str | None = Query(None, alias="channelId"),
+def list_deliveries(customer_id: str | None = Query(None, pattern=NO_NUL, alias="customerId"),
+                    channel_id: str | None = Query(None, pattern=NO_NUL, alias="channelId"),
                     status: Literal["queued", "sent", "failed", "suppressed"] | None = Query(None),
-                    journey_id: str | None = Query(None, alias="journeyId"),
+                    journey_id: str | None = Query(None, pattern=NO_NUL, alias="journeyId"),
                     page: Paging = Depends(paging)) -> dict[str, Any]:
     return deliveries.list_deliveries(customer_id=customer_id, channel_id=channel_id, status=status,
                                       journey_id=journey_id, limit=page.limit, offset=page.offset)
@@ -49,9 +50,9 @@ def respond(body: RespondIn) -> dict[str, Any]:
 
 
 @router.get("/responses")
-def list_responses(customer_id: str | None = Query(None, alias="customerId"),
-                   delivery_id: str | None = Query(None, alias="deliveryId"),
-                   enrollment_id: str | None = Query(None, alias="enrollmentId"),
+def list_responses(customer_id: str | None = Query(None, pattern=NO_NUL, alias="customerId"),
+                   delivery_id: str | None = Query(None, pattern=NO_NUL, alias="deliveryId"),
+                   enrollment_id: str | None = Query(None, pattern=NO_NUL, alias="enrollmentId"),
                    page: Paging = Depends(paging)) -> dict[str, Any]:
     return responses.list_responses(customer_id=customer_id, delivery_id=delivery_id,
                                     enrollment_id=enrollment_id, limit=page.limit, offset=page.offset)

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query
 
 from engine.runtime import enrollments
+from models.common import NO_NUL
 from ui.api.paging import Paging, paging
 
 router = APIRouter(tags=["enrollments"])
@@ -14,10 +15,10 @@ router = APIRouter(tags=["enrollments"])
 
 @router.get("/enrollments")
 def list_enrollments(
-    journey_id: str | None = Query(None, alias="journeyId", max_length=64),
+    journey_id: str | None = Query(None, pattern=NO_NUL, alias="journeyId", max_length=64),
     status: Literal["active", "completed", "exited", "failed"] | None = Query(None),
-    step_id: str | None = Query(None, alias="stepId", max_length=64),
-    customer_id: str | None = Query(None, alias="customerId", max_length=128),
+    step_id: str | None = Query(None, pattern=NO_NUL, alias="stepId", max_length=64),
+    customer_id: str | None = Query(None, pattern=NO_NUL, alias="customerId", max_length=128),
     page: Paging = Depends(paging),
 ) -> dict[str, Any]:
     return enrollments.list_enrollments(journey_id, status, step_id, customer_id, page.limit, page.offset)

@@ -9,6 +9,7 @@ from pydantic import Discriminator, Tag
 
 from engine.audience import events
 from models.audience import EventBatch, EventIn
+from models.common import NO_NUL
 from ui.api.paging import Paging, paging
 
 router = APIRouter(tags=["events"])
@@ -36,7 +37,7 @@ def post_events(body: Annotated[EventsBody, Body(examples=[
 
 
 @router.get("/events")
-def list_events(customer_id: str | None = Query(None, alias="customerId", max_length=128),
-                type: str | None = Query(None, max_length=120),
+def list_events(customer_id: str | None = Query(None, pattern=NO_NUL, alias="customerId", max_length=128),
+                type: str | None = Query(None, pattern=NO_NUL, max_length=120),
                 page: Paging = Depends(paging)) -> dict[str, Any]:
     return events.list_events(customer_id=customer_id, type=type, limit=page.limit, offset=page.offset)

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
+from models.common import NO_NUL
 from ui.api.paging import Paging, paging
 
 Item = dict[str, Any]
@@ -70,7 +71,8 @@ def add_collection_routes(
         return create(body)
 
     def find(
-        text: str | None = Query(None, alias="search", max_length=200), page: Paging = Depends(paging)
+        text: str | None = Query(None, pattern=NO_NUL, alias="search", max_length=200),
+        page: Paging = Depends(paging),
     ) -> Item:
         return search(search=text, limit=page.limit, offset=page.offset)
 

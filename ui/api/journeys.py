@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Response
 from fastapi.encoders import jsonable_encoder
 
 from engine.journeys import lifecycle
-from models.common import ErrorEnvelope
+from models.common import NO_NUL, ErrorEnvelope
 from models.journey import (
     JourneyCreate,
     JourneyDocument,
@@ -68,7 +68,7 @@ def accepted_revisions(if_match: str | None) -> set[int] | None:
 @router.get("/journeys", **described(JourneyPage))
 def list_journeys(
     status: JourneyStatus | None = Query(None, description="only journeys in this status"),
-    search: str | None = Query(None, max_length=255, description="part of the name or id"),
+    search: str | None = Query(None, pattern=NO_NUL, max_length=255, description="part of the name or id"),
     page: Paging = Depends(paging),
 ) -> Any:
     return answer(lifecycle.list_journeys(status=status, limit=page.limit, offset=page.offset, search=search))

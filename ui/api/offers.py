@@ -7,6 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query
 
 from engine.decisioning import offers
+from models.common import NO_NUL
 from models.offers import OfferFields, OfferIn
 from ui.api.item_routes import add_item_routes
 from ui.api.paging import Paging, paging
@@ -20,7 +21,7 @@ def create_offer(body: OfferIn) -> dict[str, Any]:
 
 
 @router.get("/offers")
-def list_offers(search: str | None = Query(None, max_length=200),
+def list_offers(search: str | None = Query(None, pattern=NO_NUL, max_length=200),
                 status: Literal["active", "inactive"] | None = None,
                 page: Paging = Depends(paging)) -> dict[str, Any]:
     return offers.list_offers(search=search, status=status, limit=page.limit, offset=page.offset)
