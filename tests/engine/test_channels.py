@@ -7,8 +7,6 @@ import re
 import ssl
 from email import message_from_string
 from email.policy import default
-from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -17,7 +15,6 @@ from sqlalchemy import select
 from engine.clock import VirtualClock
 from engine.core import Core, session
 from engine.delivery.channels import SENDERS, OutgoingMessage
-from engine.delivery.channels import email as email_channel
 from engine.delivery.dispatcher import dispatch_due
 from models.channels import InboxMessage
 from tests.delivery_kit import (
@@ -32,7 +29,6 @@ from tests.delivery_kit import (
     seed_channel,
     seed_customer,
     seed_offer,
-    self_signed_tls,
     smtp_server,
 )
 
@@ -184,14 +180,6 @@ def test_in_app_message_lands_in_the_inbox_once() -> None:
         inbox = s.execute(select(InboxMessage).where(InboxMessage.customer_id == "cus_ann")).scalars().all()
     assert [(m.delivery_id, m.subject, m.body) for m in inbox] == [
         (queued.id, "Inbox Ann", "Green tea inside")]
-
-
-@pytest.fixture
-def tls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ssl.SSLContext:
-    """A server TLS context; the email channel is made to trust its self-signed certificate."""
-    server, client = self_signed_tls(tmp_path)
-    monkeypatch.setattr(email_channel, "ssl", SimpleNamespace(create_default_context=lambda: client))
-    return server
 
 
 def test_email_with_starttls_and_login_arrives(tls: ssl.SSLContext) -> None:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import sqlite3
 import ssl
 import threading
-from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,7 +14,6 @@ from sqlalchemy import func, select
 from engine.access.roles import Actor, Forbidden, acting_as
 from engine.core import Core, session
 from engine.delivery import channels_admin
-from engine.delivery.channels import email as email_channel
 from engine.delivery.dispatcher import dispatch_due
 from engine.errors import Invalid
 from models import channels as channel_models
@@ -28,7 +25,6 @@ from tests.delivery_kit import (
     seed_channel,
     seed_customer,
     seed_offer,
-    self_signed_tls,
     smtp_server,
 )
 
@@ -101,14 +97,6 @@ def test_a_kept_header_secret_follows_a_type_change_only_to_the_same_destination
     channels_admin.update_channel("ch_hook", ChannelUpdate(
         type="sms", config=http_config("https://hooks.example.com/sms", **masked)))
     assert _stored("ch_hook")["headers"] == {"Authorization": "Bearer s3cret"}
-
-
-@pytest.fixture
-def tls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ssl.SSLContext:
-    """A server TLS context; the email channel is made to trust its self-signed certificate."""
-    server, client = self_signed_tls(tmp_path)
-    monkeypatch.setattr(email_channel, "ssl", SimpleNamespace(create_default_context=lambda: client))
-    return server
 
 
 def test_a_kept_smtp_password_is_refused_for_a_new_port_and_never_reaches_it(tls: ssl.SSLContext) -> None:
