@@ -11,7 +11,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.errors import JourneysError
-from ui.api.errors import BodyRefused, envelope
+from ui.api.errors import BodyRefused, WatchedSend, envelope
 
 # The cap for a request path, in bytes (read per request, so a changed setting applies at once).
 Limit = Callable[[str], int]
@@ -60,7 +60,6 @@ class BodyLimit:
             await refusal(scope["path"], TooLarge(cap))(scope, receive, send)
             return
         seen = 0
-        started = False
 
         async def counted() -> Message:
             nonlocal seen
@@ -71,17 +70,13 @@ class BodyLimit:
                     raise BodyRefused(TooLarge(cap))
             return message
 
-        async def sending(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        sending = WatchedSend(send)
         try:
             await self.app(scope, counted, sending)
         except BodyRefused as refused:
             # A route that met the cut-off answers it itself (the envelope's handler); a middleware that
             # was still buffering the body lets it through to here.
-            if started or not isinstance(refused.error, TooLarge):
+            if sending.started or not isinstance(refused.error, TooLarge):
                 raise
             await refusal(scope["path"], refused.error)(scope, receive, send)
 

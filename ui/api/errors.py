@@ -81,6 +81,18 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+class WatchedSend:
+    """`send` that remembers whether the answer has started: after that, an error can only close the
+    connection; before, the app may still answer it."""
+
+    def __init__(self, send: Send) -> None:
+        self.send, self.started = send, False
+
+    async def __call__(self, message: Message) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self.send(message)
+
+
 class ContainErrors:
     """Answers an exception that escaped every route and handler with the app's own error answer, and
     keeps it from reaching the server. Starlette's outermost middleware sends its 500 and then re-raises
@@ -95,17 +107,11 @@ class ContainErrors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def sending(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        sending = WatchedSend(send)
         try:
             await self.app(scope, receive, sending)
         except Exception as exc:
-            if started:  # half an answer is out: only closing the connection can tell the client
+            if sending.started:  # half an answer is out: only closing the connection can tell the client
                 raise
             response = await self.handlers[Exception](Request(scope, receive), exc)
             await response(scope, receive, send)
