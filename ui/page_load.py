@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from nicegui import context, run, ui
 
+from engine.errors import JourneysError
 from ui.layout import frame
 
 # Of the page's response timeout, the part its first read may take: the rest is for building the page.
@@ -46,3 +47,16 @@ def still_loading() -> None:
         ui.label("Still loading… the server is busy, and reading this page takes longer than usual.").classes(
             "text-lg").mark("still-loading")
         ui.button("Retry", icon="refresh", on_click=ui.navigate.reload).mark("still-loading-retry")
+
+
+async def first_read_of_item(title: str, back: tuple[str, str], read: Callable[..., T],
+                             *args: Any) -> T | None:
+    """`first_read` for a detail page: an item the engine does not know (or may not show) is answered with
+    its reason and the way back (`back`: link text and path) in the page's frame, and None."""
+    try:
+        return await first_read(read, *args)
+    except JourneysError as error:
+        with frame(title):
+            ui.label(error.message).classes("text-lg text-red-600")
+            ui.link(*back)
+        return None

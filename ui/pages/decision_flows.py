@@ -20,7 +20,7 @@ from ui.components.detail_header import breadcrumb
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import PagedTable, column, notify_problem
 from ui.layout import frame, guard
-from ui.page_load import first_read
+from ui.page_load import first_read, first_read_of_item
 
 PAGE_SIZE = 25  # decision flows per page of the list
 COLUMNS = [column("name", "Name"), column("id", "Id"), column("candidates", "Candidates"),
@@ -88,14 +88,9 @@ def _read(flow_id: str) -> _Page:
 
 @ui.page("/decision-flows/{flow_id}")
 async def decision_flow_page(flow_id: str) -> None:
-    try:
-        page = await first_read(_read, flow_id)
-    except JourneysError as error:  # unknown flow: say so, and the way back
-        with frame("Decision flow"):
-            ui.label(error.message).classes("text-lg text-red-600")
-            ui.link("All decision flows", "/decision-flows")
-        return
-    if page is None:  # still loading (the page says so) or the app is stopping
+    back = ("All decision flows", "/decision-flows")
+    page = await first_read_of_item("Decision flow", back, _read, flow_id)
+    if page is None:  # unknown, still loading (the page says so) or the app is stopping
         return
     with frame("Decision flow"):
         breadcrumb("Decision flows", "/decision-flows", page.flow["name"])

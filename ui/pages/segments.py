@@ -13,7 +13,7 @@ from ui.components.detail_header import breadcrumb
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import PagedTable, column, notify_problem, when
 from ui.layout import frame, guard
-from ui.page_load import first_read
+from ui.page_load import first_read, first_read_of_item
 
 COLUMNS = [column("name", "Name"), column("id", "Id"), column("kind", "Type"),
            column("rule", "Rule", classes="ellipsis", style="max-width: 420px"),
@@ -77,14 +77,9 @@ def _create_dialog(created: Any) -> ui.dialog:
 
 @ui.page("/segments/{segment_id}")
 async def segment_page(segment_id: str) -> None:
-    try:
-        loaded = await first_read(_segment_and_changes, segment_id)
-    except JourneysError as error:  # unknown segment: say so, and the way back
-        with frame("Segment"):
-            ui.label(error.message).classes("text-lg text-red-600")
-            ui.link("All segments", "/segments")
-        return
-    if loaded is None:  # still loading (the page says so) or the app is stopping
+    back = ("All segments", "/segments")
+    loaded = await first_read_of_item("Segment", back, _segment_and_changes, segment_id)
+    if loaded is None:  # unknown, still loading (the page says so) or the app is stopping
         return
     segment, recent = loaded
     with frame("Segment"):
