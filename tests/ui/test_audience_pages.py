@@ -205,3 +205,12 @@ async def test_deleting_a_segment_a_journey_uses_is_refused_with_the_reason(user
     user.find(marker="confirm-delete").click()
     await user.should_see("in use by")
     assert segments.get_segment("vip")["name"] == "VIPs"
+
+
+async def test_an_unknown_segment_or_decision_flow_says_so_with_the_way_back(user: User) -> None:
+    await user.open("/segments/nope")
+    await user.should_see("segment nope not found")
+    await user.should_see("All segments")
+    await user.open("/decision-flows/nope")
+    await user.should_see("decision flow nope not found")
+    await user.should_see("All decision flows")
