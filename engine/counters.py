@@ -110,38 +110,12 @@ def apply(session: Session, tally: Tally) -> None:
         ("current", "passed"),
         [(*key, *values) for key, values in sorted(steps.items()) if any(values)],
     )
-    add_counts(
-        session,
-        EdgeCounter,
-        ("journey_id", "source", "target"),
-        ("count",),
-        [(*key, delta) for key, delta in sorted(tally.edges.items()) if delta],
-    )
-    add_counts(
-        session,
-        JourneyCounter,
-        ("journey_id", "name"),
-        ("value",),
-        [(*key, delta) for key, delta in sorted(tally.journey.items()) if delta],
-    )
-    add_counts(
-        session,
-        SeriesCounter,
-        ("journey_id", "width", "slot", "name"),
-        ("count",),
-        [(*key, delta) for key, delta in sorted(tally.series.items()) if delta],
-    )
-    add_counts(
-        session,
-        DeliveryCounter,
-        ("journey_id", "step_id", "channel_id", "status"),
-        ("count",),
-        [(*key, delta) for key, delta in sorted(tally.deliveries.items()) if delta],
-    )
-    add_counts(
-        session,
-        ResponseCounter,
-        ("journey_id", "step_id", "outcome"),
-        ("count",),
-        [(*key, delta) for key, delta in sorted(tally.responses.items()) if delta],
-    )
+    for model, keys, value, deltas in (
+        (EdgeCounter, ("journey_id", "source", "target"), "count", tally.edges),
+        (JourneyCounter, ("journey_id", "name"), "value", tally.journey),
+        (SeriesCounter, ("journey_id", "width", "slot", "name"), "count", tally.series),
+        (DeliveryCounter, ("journey_id", "step_id", "channel_id", "status"), "count", tally.deliveries),
+        (ResponseCounter, ("journey_id", "step_id", "outcome"), "count", tally.responses),
+    ):
+        add_counts(session, model, keys, (value,),
+                   [(*key, delta) for key, delta in sorted(deltas.items()) if delta])
