@@ -10,32 +10,35 @@ from collections.abc import Callable
 
 from nicegui import app, ui
 
-from engine import core, demo, live, schema, wiring
+from engine import demo, schema, startup
 from engine.access import bootstrap
+from engine.engine import Engine
 from engine.runtime import scheduler
 from engine.runtime import worker as engine_worker
 from engine.settings import Invocation, Settings, parse_cli
 from ui import api, pages, request_threads, security, session
 
 
-def build(settings: Settings) -> None:
-    """Open the database, mount the API and pages, and hook the engine onto the app's lifecycle."""
-    core.init(settings)
-    wiring.connect_all()
-    _announce(bootstrap.bootstrap(settings))
-    api.mount(app)
-    security.install(app)
+def build(settings: Settings) -> Engine:
+    """Start the engine, mount the API and pages on it, and hook it onto the app's lifecycle."""
+    engine = startup.start(settings)
+    _announce(bootstrap.bootstrap(engine, settings))
+    api.mount(app, engine)
+    security.install(app, engine)
     pages.register()
     if settings.demo:
-        demo.seed_if_empty()
-    app.on_startup(session.install_executor)  # pages' engine calls act as the signed-in user
+        demo.seed_if_empty(engine)
+    app.on_startup(lambda: session.install_executor(engine))  # pages' engine calls act as the signed-in user
     app.on_startup(lambda: request_threads.install(settings.request_threads))
     app.on_shutdown(request_threads.uninstall)
-    app.on_startup(lambda: live.attach_loop(asyncio.get_running_loop()))
-    app.on_shutdown(lambda: live.attach_loop(None))
+    app.on_startup(lambda: engine.live.attach_loop(asyncio.get_running_loop()))
+    app.on_shutdown(lambda: engine.live.attach_loop(None))
     if settings.scheduler:
-        app.on_startup(scheduler.start)
-        app.on_shutdown(scheduler.stop)
+        jobs = scheduler.Scheduler(engine, role="web")
+        app.on_startup(jobs.start)
+        app.on_shutdown(jobs.stop)
+    app.on_shutdown(engine.close)
+    return engine
 
 
 def _announce(accounts: bootstrap.Bootstrap) -> None:

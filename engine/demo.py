@@ -13,10 +13,9 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.audience import customer_import, segments
-from engine.core import now
-from engine.core import session as open_session
 from engine.decisioning import offers
 from engine.delivery import outbound
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from engine.journeys.layout import layout
 from models.audience import Customer, SegmentIn
@@ -114,22 +113,22 @@ def _journey() -> JourneyCreate:
         "entryConditions": {"segmentId": "seg_young", "reentry": "skip_if_active"}, "steps": steps})
 
 
-def seed_if_empty() -> bool:
+def seed_if_empty(engine: Engine) -> bool:
     """Seed demo data when the database has no customers and no journeys; True when it seeded."""
-    with open_session() as s:
+    with engine.session() as s:
         if s.execute(select(Customer.id).limit(1)).first() or s.execute(select(Journey.id).limit(1)).first():
             return False
     for segment in SEGMENTS:
-        segments.create_segment(segment)
-    customer_import.import_customers("\n".join(json.dumps(c) for c in _customers()), "jsonl")
-    segments.change_members("seg_beta", [f"cus_{n:04d}" for n in range(0, CUSTOMERS, 15)], [])
+        segments.create_segment(engine, segment)
+    customer_import.import_customers(engine, "\n".join(json.dumps(c) for c in _customers()), "jsonl")
+    segments.change_members(engine, "seg_beta", [f"cus_{n:04d}" for n in range(0, CUSTOMERS, 15)], [])
     for offer in OFFERS:
-        offers.create_offer(offer)
+        offers.create_offer(engine, offer)
     for flow in FLOWS:
-        offers.create_decision_flow(flow)
-    _channels()
-    journey = lifecycle.create_journey(_journey())
-    lifecycle.change_status(journey.id, "active")
+        offers.create_decision_flow(engine, flow)
+    _channels(engine)
+    journey = lifecycle.create_journey(engine, _journey())
+    lifecycle.change_status(engine, journey.id, "active")
     return True
 
 
@@ -145,11 +144,11 @@ def _customers() -> list[dict[str, Any]]:
     return people
 
 
-def _channels() -> None:
-    moment = now()
+def _channels(engine: Engine) -> None:
+    moment = engine.now()
     # The app's own sink: the outbound guard always allows exactly this URL (see engine.delivery.outbound).
-    url = outbound.own_sink_url()
-    with open_session() as s:
+    url = outbound.own_sink_url(engine)
+    with engine.session() as s:
         s.add(Channel(id="ch_inapp", name="In-app inbox", type="in_app", config={}, created_at=moment,
                       updated_at=moment))
         s.add(Channel(id="ch_webhook", name="Local webhook sink", type="webhook",

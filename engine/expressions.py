@@ -27,7 +27,7 @@ from typing import Any
 
 import cel
 
-from engine import core
+from engine.engine import Engine
 from engine.settings import Settings
 
 # Expressions estimated at or under this many steps (whatever their inputs) skip the run-time budget check.
@@ -65,7 +65,19 @@ def _compile(expression: str) -> tuple[Any, frozenset[str]]:
     return program, frozenset(program.variables())
 
 
-def check(expression: str) -> str | None:
+@dataclass(frozen=True)
+class Limits:
+    """The cost limit and the most elements an input list may bring (what the cost polynomial is read at)."""
+
+    cost: int
+    most_elements: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        return cls(settings.cel_cost_limit, max(settings.json_max_bytes // 2, 1))
+
+
+def check(expression: str, limits: Limits) -> str | None:
     """Why `expression` is refused (empty, does not compile, or over the cost limit), or None."""
     if not expression or not expression.strip():
         return "expression is empty"
@@ -73,7 +85,7 @@ def check(expression: str) -> str | None:
         _compile(expression)
     except Exception as error:  # the library raises ValueError, but be safe with any parse failure
         return _one_line(str(error))
-    limit, most = _limits()
+    limit, most = limits.cost, limits.most_elements
     cost = _shape(expression).cost(most)
     if cost > limit:
         return (f"too costly: up to {cost:,} steps (limit {limit:,}); nested comprehensions multiply "
@@ -134,7 +146,7 @@ def _bound(expression: str, name: str, items: tuple[tuple[str, type, Any], ...])
 
 # ---- evaluating --------------------------------------------------------------------------------------
 
-def evaluate(expression: str, variables: Mapping[str, Any] | Scope) -> Any:
+def evaluate(engine: Engine, expression: str, variables: Mapping[str, Any] | Scope) -> Any:
     """Evaluate with the given variables (or a prepared Scope); raises ExpressionError on any compile or
     runtime failure, or when the inputs would take the expression over the cost limit."""
     try:
@@ -144,7 +156,7 @@ def evaluate(expression: str, variables: Mapping[str, Any] | Scope) -> Any:
     shape = _shape(expression)
     values = variables.variables if isinstance(variables, Scope) else variables
     if shape.may_be_costly:
-        _within_budget(shape, values, used)
+        _within_budget(engine, shape, values, used)
     if isinstance(variables, Scope):
         context: Any = variables.context
     else:
@@ -179,10 +191,10 @@ def failure(error: Exception) -> ExpressionError:
     return ExpressionError(_one_line(str(error)) or type(error).__name__)
 
 
-def is_true(expression: str, variables: Mapping[str, Any] | Scope) -> tuple[bool, str | None]:
+def is_true(engine: Engine, expression: str, variables: Mapping[str, Any] | Scope) -> tuple[bool, str | None]:
     """A condition's truth; a failure or a non-boolean result is false, with the reason."""
     try:
-        value = evaluate(expression, variables)
+        value = evaluate(engine, expression, variables)
     except ExpressionError as error:
         return False, str(error)
     if not isinstance(value, bool):
@@ -190,8 +202,9 @@ def is_true(expression: str, variables: Mapping[str, Any] | Scope) -> tuple[bool
     return value, None
 
 
-def _within_budget(shape: _Shape, values: Mapping[str, Any], used: frozenset[str]) -> None:
-    limit, most = _limits()
+def _within_budget(engine: Engine, shape: _Shape, values: Mapping[str, Any], used: frozenset[str]) -> None:
+    limits = Limits.of(engine.settings)
+    limit, most = limits.cost, limits.most_elements
     if shape.cost(most) <= limit:
         return
     largest = max((_largest_collection(values[name]) for name in used if name in values), default=0)
@@ -214,16 +227,8 @@ def _largest_collection(value: Any) -> int:
     return largest
 
 
-def _limits() -> tuple[int, int]:
-    """(cost limit, most elements of a list from the inputs), from the running engine's settings."""
-    try:
-        settings = core.core().settings
-    except RuntimeError:  # no engine (a script checking expressions): the defaults
-        settings = _DEFAULTS
-    return settings.cel_cost_limit, max(settings.json_max_bytes // 2, 1)
-
-
-_DEFAULTS = Settings()
+# What a definition is checked against where no engine's settings say otherwise.
+DEFAULT_LIMITS = Limits.of(Settings.model_construct())
 
 
 # ---- static analysis: the cost polynomial and the fields read -----------------------------------------

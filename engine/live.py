@@ -14,35 +14,29 @@ from typing import Any
 
 from nicegui import Event
 
-# Subscribers receive one dict per publish: {"kind": ..., ...}.
-bus: Event = Event()
-_loop: asyncio.AbstractEventLoop | None = None
-_recent: deque[dict[str, Any]] = deque(maxlen=200)
-_lock = threading.Lock()
 
+class LiveBus:
+    """One engine's deltas: subscribers of `bus` receive one dict per publish, `{"kind": ..., ...}`."""
 
-def attach_loop(loop: asyncio.AbstractEventLoop | None) -> None:
-    """Remember the UI loop (called once at startup); None detaches."""
-    global _loop
-    _loop = loop
+    def __init__(self) -> None:
+        self.bus: Event = Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._recent: deque[dict[str, Any]] = deque(maxlen=200)
+        self._lock = threading.Lock()
 
+    def attach_loop(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """Remember the UI loop (called once at startup); None detaches."""
+        self._loop = loop
 
-def publish(delta: dict[str, Any]) -> None:
-    with _lock:
-        _recent.append(delta)
-    loop = _loop
-    if loop is not None and not loop.is_closed():
-        loop.call_soon_threadsafe(bus.emit, delta)
+    def publish(self, delta: dict[str, Any]) -> None:
+        with self._lock:
+            self._recent.append(delta)
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.bus.emit, delta)
 
-
-def recent(limit: int = 50) -> list[dict[str, Any]]:
-    """The latest published deltas, newest first."""
-    with _lock:
-        items = list(_recent)
-    return items[::-1][:limit]
-
-
-def reset() -> None:
-    """Forget recent activity (tests)."""
-    with _lock:
-        _recent.clear()
+    def recent(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The latest published deltas, newest first."""
+        with self._lock:
+            items = list(self._recent)
+        return items[::-1][:limit]

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlmodel import Session
 
-from engine.core import reader
+from engine.engine import Engine
 from engine.errors import Conflict
 from models.audience import Segment
 from models.channels import Channel
@@ -51,9 +51,9 @@ def load_references(s: Session) -> References:
     )
 
 
-def catalog() -> References:
+def catalog(engine: Engine) -> References:
     """The current references, in their own read-only session (for the editor's selects)."""
-    with reader() as s:
+    with engine.reader() as s:
         return load_references(s)
 
 

@@ -27,7 +27,6 @@ from jinja2 import ChainableUndefined, Template
 from jinja2 import TemplateError as JinjaTemplateError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-from engine.core import core
 from engine.settings import Settings
 
 # Bounds that keep one template from eating the dispatcher's memory (`'x' * 10**12`, `9 ** 9 ** 9`).
@@ -55,15 +54,6 @@ _FORMAT_WIDTH = re.compile(r"\{[^{}]*[:][^{}]*?(\d+)(?:\.(\d+))?[^{}]*\}")
 _SIZED_STR_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs", "format", "format_map"})
 
 
-def _limits() -> tuple[float, int]:
-    """(seconds, characters) per render: the running engine's settings, else the defaults."""
-    try:
-        settings = core().settings
-    except RuntimeError:  # rendering outside a running engine (tools, unit tests)
-        settings = _DEFAULTS
-    return settings.template_time_limit, settings.template_max_output
-
-
 class _Deadline:
     """A thread's trace function while it renders: counts lines of template code and raises _OverBudget
     once the deadline has passed, wherever the template is (a loop with no output included)."""
@@ -89,7 +79,14 @@ def _too_wide(spec: str, pattern: re.Pattern[str], limit: int) -> bool:
 
 
 class _Sandbox(SandboxedEnvironment):
+    """Jinja's sandbox, refusing what would size a result past `max_output` characters before it allocates."""
+
     intercepted_binops = frozenset({"*", "**", "%"})
+
+    def __init__(self, max_output: int) -> None:
+        super().__init__(autoescape=False, keep_trailing_newline=True, undefined=ChainableUndefined)
+        self.max_output = max_output
+        self.filters = {name: _sized(name, apply, max_output) for name, apply in self.filters.items()}
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         # A string method sized by a number (padding, a format width) is refused past the output limit
@@ -97,7 +94,7 @@ class _Sandbox(SandboxedEnvironment):
         target = getattr(__obj, "__wrapped__", __obj)
         owner = getattr(target, "__self__", None)
         if isinstance(owner, str) and getattr(target, "__name__", "") in _SIZED_STR_METHODS:
-            limit = _limits()[1]
+            limit = __self.max_output
             numbers = [value for value in (*args, *kwargs.values()) if isinstance(value, int)]
             if any(abs(value) > limit for value in numbers) or _too_wide(owner, _FORMAT_WIDTH, limit):
                 raise SecurityError(f"result longer than the output limit of {limit} characters")
@@ -109,7 +106,7 @@ class _Sandbox(SandboxedEnvironment):
 
     def call_binop(self, context: Any, op: str, left: Any, right: Any) -> Any:
         if op == "%":
-            limit = _limits()[1]
+            limit = self.max_output
             if isinstance(left, str) and _too_wide(left, _PERCENT_WIDTH, limit):
                 raise SecurityError(f"result longer than the output limit of {limit} characters")
             return operator.mod(left, right)
@@ -127,12 +124,11 @@ class _Sandbox(SandboxedEnvironment):
         return operator.mul(left, right)
 
 
-def _sized(name: str, apply: Callable[..., Any]) -> Callable[..., Any]:
+def _sized(name: str, apply: Callable[..., Any], limit: int) -> Callable[..., Any]:
     """The filter `apply`, refusing arguments that would size its result past the output limit
     (`center(10**9)`, `indent(10**9)`, `slice(10**9)`, a `format` width)."""
 
     def checked(value: Any, *args: Any, **kwargs: Any) -> Any:
-        limit = _limits()[1]
         numbers = [item for item in (*args, *kwargs.values()) if isinstance(item, int)]
         wide = name == "format" and isinstance(value, str) and _too_wide(value, _PERCENT_WIDTH, limit)
         if wide or any(abs(number) > limit for number in numbers):
@@ -144,32 +140,33 @@ def _sized(name: str, apply: Callable[..., Any]) -> Callable[..., Any]:
     return checked
 
 
-_environment = _Sandbox(autoescape=False, keep_trailing_newline=True, undefined=ChainableUndefined)
-_environment.filters = {name: _sized(name, apply) for name, apply in _environment.filters.items()}
+@lru_cache(maxsize=8)
+def _sandbox(max_output: int) -> _Sandbox:
+    return _Sandbox(max_output)
 
 
 @lru_cache(maxsize=1024)
-def _compile(source: str) -> Template:
-    return _environment.from_string(source)
+def _compile(source: str, max_output: int) -> Template:
+    return _sandbox(max_output).from_string(source)
 
 
 def check(source: str) -> str | None:
     """Why `source` does not parse, or None when it does."""
     try:
-        _compile(source)
+        _compile(source, _DEFAULTS.template_max_output)
     except JinjaTemplateError as error:
         return _describe(error)
     return None
 
 
-def render(source: str, variables: dict[str, Any]) -> str:
-    """Render `source` with `variables` within the budget; any failure (syntax, sandbox, runtime, over
-    budget) raises TemplateError."""
-    seconds, max_output = _limits()
-    deadline = _Deadline(seconds)
+def render(settings: Settings, source: str, variables: dict[str, Any]) -> str:
+    """Render `source` with `variables` within the settings' budget (template_time_limit,
+    template_max_output); any failure (syntax, sandbox, runtime, over budget) raises TemplateError."""
+    max_output = settings.template_max_output
+    deadline = _Deadline(settings.template_time_limit)
     previous = sys.gettrace()
     try:
-        template = _compile(source)
+        template = _compile(source, max_output)
         parts: list[str] = []
         size = 0
         sys.settrace(deadline.on_call)

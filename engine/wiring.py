@@ -20,6 +20,7 @@ from typing import Any
 from engine import signals
 from engine.access import audit
 from engine.delivery import responses
+from engine.engine import Engine
 from engine.runtime import enrollments, entry, notify, runner
 from engine.signals import AFTER_COMMIT, IN_TRANSACTION, Signal, When
 
@@ -56,9 +57,9 @@ RECEIVERS: tuple[Wire, ...] = (
 )
 
 
-def connect_all() -> None:
+def connect_all(engine: Engine) -> None:
     """Connect every receiver as listed (idempotent: connecting again replaces the earlier connection), and
     the audit log's hook on every session's flush (engine/access/audit.py)."""
     for wire in RECEIVERS:
         wire.signal.connect(wire.receiver, wire.when)
-    audit.connect()
+    audit.connect(engine)

@@ -19,10 +19,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from engine import core, live, schema, wiring
+from engine import schema, wiring
 from engine.access import bootstrap
 from engine.clock import VirtualClock
-from engine.core import Core
+from engine.engine import Engine
 from engine.settings import Settings
 
 POSTGRES_URL = os.environ.get("JOURNEYS_TEST_DATABASE_URL", "")
@@ -57,7 +57,6 @@ def journeys_env(
     monkeypatch.setenv("JOURNEYS_ADMIN_EMAIL", ADMIN_EMAIL)
     monkeypatch.setenv("JOURNEYS_ADMIN_PASSWORD", ADMIN_PASSWORD)
     monkeypatch.setenv("JOURNEYS_ADMIN_TOKEN", ADMIN_TOKEN)
-    live.reset()
     yield url
 
 
@@ -81,23 +80,23 @@ def clock() -> VirtualClock:
 
 
 @pytest.fixture
-def engine_core(journeys_env: str, clock: VirtualClock) -> Iterator[Core]:
+def engine(journeys_env: str, clock: VirtualClock) -> Iterator[Engine]:
     """The engine on this test's database, reading time from the virtual clock."""
-    current = core.init(Settings(database_url=journeys_env, demo=False, scheduler=False), clock=clock)
-    wiring.connect_all()
+    current = Engine.open(Settings(database_url=journeys_env, demo=False, scheduler=False), clock=clock)
+    wiring.connect_all(current)
     yield current
-    current.db.dispose()
+    current.close()
 
 
 @pytest.fixture
-def api(engine_core: Core) -> Iterator[TestClient]:
-    """An HTTP client on the REST API (no pages), sharing the engine core and virtual clock, sending the
+def api(engine: Engine) -> Iterator[TestClient]:
+    """An HTTP client on the REST API (no pages), sharing the test's engine and virtual clock, sending the
     bootstrap admin's API key."""
     from ui import api as api_package
 
-    bootstrap.bootstrap(engine_core.settings)
+    bootstrap.bootstrap(engine, engine.settings)
     app = FastAPI()
-    api_package.mount(app)
+    api_package.mount(app, engine)
     with TestClient(app, raise_server_exceptions=False,
                     headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as client:
         yield client

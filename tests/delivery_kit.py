@@ -28,33 +28,35 @@ from cryptography.x509.oid import NameOID
 from sqlalchemy import select
 
 from engine import counters
-from engine.core import core, now, session
 from engine.counters import Tally
 from engine.delivery.outbox import QueuedDelivery, queue_delivery
+from engine.engine import Engine
 from models.audience import Customer
 from models.channels import Channel, Delivery, DeliveryAttempt
 from models.offers import Offer
 
 
-def seed_customer(customer_id: str = "cus_ann", **attributes: Any) -> str:
-    with session() as s:
+def seed_customer(engine: Engine, customer_id: str = "cus_ann", **attributes: Any) -> str:
+    with engine.session() as s:
         s.add(Customer(id=customer_id, attributes={"name": "Ann", "email": "ann@example.com", **attributes},
-                       flags={}, created_at=now(), updated_at=now()))
+                       flags={}, created_at=engine.now(), updated_at=engine.now()))
     return customer_id
 
 
-def seed_offer(offer_id: str = "off_tea", creatives: dict[str, Any] | None = None, **fields: Any) -> str:
-    with session() as s:
+def seed_offer(engine: Engine, offer_id: str = "off_tea", creatives: dict[str, Any] | None = None,
+               **fields: Any) -> str:
+    with engine.session() as s:
         s.add(Offer(id=offer_id, name=fields.pop("name", "Green tea"),
                     description=fields.pop("description", "Ten percent off green tea"),
-                    creatives=creatives or {}, created_at=now(), updated_at=now(), **fields))
+                    creatives=creatives or {}, created_at=engine.now(), updated_at=engine.now(), **fields))
     return offer_id
 
 
-def seed_channel(channel_id: str, type: str, config: dict[str, Any], rate_limit: float | None = None) -> str:
-    with session() as s:
+def seed_channel(engine: Engine, channel_id: str, type: str, config: dict[str, Any],
+                 rate_limit: float | None = None) -> str:
+    with engine.session() as s:
         s.add(Channel(id=channel_id, name=channel_id, type=type, config=config, rate_limit=rate_limit,
-                      created_at=now(), updated_at=now()))
+                      created_at=engine.now(), updated_at=engine.now()))
     return channel_id
 
 
@@ -62,9 +64,9 @@ LOCAL_ADDRESS = "127.0.0.1"
 
 
 @contextmanager
-def outbound_allowed(entry: str) -> Iterator[None]:
+def outbound_allowed(engine: Engine, entry: str) -> Iterator[None]:
     """`entry` added to the outbound allowlist for the duration."""
-    settings = core().settings
+    settings = engine.settings
     before = settings.outbound_allowlist
     settings.outbound_allowlist = ",".join(filter(None, [before, entry]))
     try:
@@ -89,7 +91,7 @@ class Receiver:
 
 
 @contextmanager
-def http_receiver(statuses: list[int] | None = None, allow: bool = True, answer: bytes = b"",
+def http_receiver(engine: Engine, statuses: list[int] | None = None, allow: bool = True, answer: bytes = b"",
                   headers: dict[str, str] | None = None) -> Iterator[Receiver]:
     """A receiver on 127.0.0.1 (allowed outbound unless `allow=False`); answers that are not 200 carry
     `headers` and `answer` (or "busy") as their body."""
@@ -115,7 +117,7 @@ def http_receiver(statuses: list[int] | None = None, allow: bool = True, answer:
     thread.start()
     receiver.url = f"http://{LOCAL_ADDRESS}:{server.server_address[1]}/hook"
     try:
-        with outbound_allowed(LOCAL_ADDRESS if allow else ""):
+        with outbound_allowed(engine, LOCAL_ADDRESS if allow else ""):
             yield receiver
     finally:
         server.shutdown()
@@ -133,7 +135,7 @@ class _Mailbox:
 
 
 @contextmanager
-def smtp_server(tls: ssl.SSLContext | None = None, login: tuple[str, str] | None = None,
+def smtp_server(engine: Engine, tls: ssl.SSLContext | None = None, login: tuple[str, str] | None = None,
                 allow: bool = True) -> Iterator[tuple[int, list[dict[str, Any]]]]:
     """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1 (allowed outbound unless `allow=False`),
     offering STARTTLS with `tls` and requiring AUTH with `login`; yields (port, received messages)."""
@@ -149,7 +151,7 @@ def smtp_server(tls: ssl.SSLContext | None = None, login: tuple[str, str] | None
     controller = Controller(mailbox, hostname=LOCAL_ADDRESS, port=free_port(), **options)
     controller.start()
     try:
-        with outbound_allowed(LOCAL_ADDRESS if allow else ""):
+        with outbound_allowed(engine, LOCAL_ADDRESS if allow else ""):
             yield controller.port, mailbox.messages
     finally:
         controller.stop()
@@ -179,28 +181,28 @@ def self_signed_tls(directory: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     return server, client
 
 
-def queue(key: str = "k1", *, channel_id: str = "ch_hook", offer_id: str | None = "off_tea",
+def queue(engine: Engine, key: str = "k1", *, channel_id: str = "ch_hook", offer_id: str | None = "off_tea",
           customer_id: str = "cus_ann", template: dict[str, Any] | None = None,
           context: dict[str, Any] | None = None, policy: dict[str, Any] | None = None,
           journey_id: str | None = "jrn_1", enrollment_id: str | None = "enr_1") -> QueuedDelivery:
     """Queue a delivery the way a journey's send step does."""
-    with session() as s:
+    with engine.session() as s:
         tally = Tally()
-        queued = queue_delivery(s, tally, customer_id=customer_id, channel_id=channel_id, offer_id=offer_id,
-                                journey_id=journey_id, enrollment_id=enrollment_id, step_id="send1",
-                                idempotency_key=key, template=template, context=context or {},
-                                contact_policy=policy, now=now())
+        queued = queue_delivery(engine, s, tally, customer_id=customer_id, channel_id=channel_id,
+                                offer_id=offer_id, journey_id=journey_id, enrollment_id=enrollment_id,
+                                step_id="send1", idempotency_key=key, template=template,
+                                context=context or {}, contact_policy=policy, now=engine.now())
         counters.apply(s, tally)
         return queued
 
 
-def delivery(delivery_id: str) -> Delivery:
-    with session() as s:
+def delivery(engine: Engine, delivery_id: str) -> Delivery:
+    with engine.session() as s:
         return s.get_one(Delivery, delivery_id)
 
 
-def attempts(delivery_id: str) -> list[DeliveryAttempt]:
-    with session() as s:
+def attempts(engine: Engine, delivery_id: str) -> list[DeliveryAttempt]:
+    with engine.session() as s:
         return list(s.execute(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id)
                               .order_by(DeliveryAttempt.id)).scalars())
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from nicegui import context, run, ui
 
@@ -21,12 +21,13 @@ from ui.layout import frame
 # Of the page's response timeout, the part its first read may take: the rest is for building the page.
 PATIENCE = 0.6
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
-async def first_read(read: Callable[..., T], *args: Any) -> T | None:
-    """`read(*args)` off the event loop. None when it outlasts the page's patience (the page then shows
-    "Still loading…" with Retry) or the app is stopping; what `read` raises in time is raised here."""
-    pending = asyncio.ensure_future(run.io_bound(read, *args))
+async def first_read(read: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
+    """`read(*args, **kwargs)` off the event loop. None when it outlasts the page's patience (the page then
+    shows "Still loading…" with Retry) or the app is stopping; what `read` raises in time is raised here."""
+    pending = asyncio.ensure_future(run.io_bound(read, *args, **kwargs))
     pending.add_done_callback(_settled)
     done, _ = await asyncio.wait({pending}, timeout=context.client.page.response_timeout * PATIENCE)
     if pending in done:
@@ -49,12 +50,12 @@ def still_loading() -> None:
         ui.button("Retry", icon="refresh", on_click=ui.navigate.reload).mark("still-loading-retry")
 
 
-async def first_read_of_item(title: str, back: tuple[str, str], read: Callable[..., T],
-                             *args: Any) -> T | None:
+async def first_read_of_item(title: str, back: tuple[str, str], read: Callable[P, T],
+                             *args: P.args, **kwargs: P.kwargs) -> T | None:
     """`first_read` for a detail page: an item the engine does not know (or may not show) is answered with
     its reason and the way back (`back`: link text and path) in the page's frame, and None."""
     try:
-        return await first_read(read, *args)
+        return await first_read(read, *args, **kwargs)
     except JourneysError as error:
         with frame(title):
             ui.label(error.message).classes("text-lg text-red-600")

@@ -11,6 +11,7 @@ import asyncio
 import anyio.to_thread
 
 from engine import signals
+from engine.engine import Engine
 
 
 class RequestThreads:
@@ -20,8 +21,9 @@ class RequestThreads:
         self._limiter = anyio.to_thread.current_default_thread_limiter()
         self._limiter.total_tokens = self.total
 
-    def on_engine_behind(self, behind: bool) -> None:
-        """From the engine's thread: the limiter belongs to the event loop, so change it there."""
+    def on_engine_behind(self, behind: bool, engine: Engine) -> None:
+        """From the engine's thread (the process's one engine, `engine`): the limiter belongs to the event
+        loop, so change it there."""
         self.loop.call_soon_threadsafe(self._set, self.behind_total if behind else self.total)
 
     def _set(self, total: int) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from engine.core import core
+from engine.engine import Engine
 from engine.settings import Settings
 from ui.api.errors import envelope
 from ui.live_socket import LiveSocketMiddleware
@@ -110,8 +110,8 @@ def _with_headers(send: Send, path: str) -> Send:
     return secured
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, engine: Engine) -> None:
     """Check Host headers and add security headers on every request `app` serves, and let only a page's
     own session reach it through its live channel."""
     app.add_middleware(LiveSocketMiddleware)  # added first, so it runs inside the Host check
-    app.add_middleware(SecurityMiddleware, hosts=allowed_hosts(core().settings))
+    app.add_middleware(SecurityMiddleware, hosts=allowed_hosts(engine.settings))

@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.access import roles, users
 from engine.access.roles import Actor
+from engine.engine import Engine
 from engine.errors import JourneysError
 
 KEYS = ("user_id", "email", "role", "version")
@@ -64,14 +65,14 @@ def remember(actor: Actor, at_version: int | None = None) -> None:
             storage["version"] = at_version
 
 
-async def keep_after_change(user_id: str) -> None:
+async def keep_after_change(engine: Engine, user_id: str) -> None:
     """After a change to user `user_id` (a new password), keep this browser signed in when it is that user:
     the change ends the user's other sessions, not the one that made it. (Call it on the event loop: the
     storage is written there.)"""
     actor = signed_in()
     if actor is None or actor.id != user_id:
         return
-    current = await run_in_threadpool(users.session_version, user_id)
+    current = await run_in_threadpool(users.session_version, engine, user_id)
     if current is not None:
         remember(actor, current)
 
@@ -90,7 +91,12 @@ def has_storage() -> bool:
 
 class ActingThreadPool(ThreadPoolExecutor):
     """A thread pool whose work runs in a copy of the submitter's context, acting as the submitter's actor
-    (the context's, or else the signed-in user of the page whose handler submitted it)."""
+    (the context's, or else the signed-in user of the page whose handler submitted it, as `engine` knows
+    that user now)."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine = engine
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         context = contextvars.copy_context()
@@ -99,23 +105,27 @@ class ActingThreadPool(ThreadPoolExecutor):
         context.run(roles.bind, actor)
         if page_user is None:
             return super().submit(context.run, fn, *args, **kwargs)
-        return super().submit(context.run, _as_page_user, page_user, version(), fn, *args, **kwargs)
+        return super().submit(
+            context.run, _as_page_user, self.engine, page_user, version(), fn, *args, **kwargs
+        )
 
 
 def _as_page_user(
-    remembered: Actor, at_version: int, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+    engine: Engine, remembered: Actor, at_version: int, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
 ) -> Any:
     """Run `fn` (on the worker thread) as the page's signed-in user, re-read from the database: today's role,
     and refused when the session has ended since the page was opened (a page stays open without requests)."""
-    actor = users.actor_for_user(remembered.id, at_version)
+    actor = users.actor_for_user(engine, remembered.id, at_version)
     if actor is None:
         raise SessionEnded("Your session has ended (new password, or account deactivated): sign in again")
     roles.bind(actor)
     return fn(*args, **kwargs)
 
 
-def install_executor() -> None:
-    """Make `run.io_bound` act as the page's user (at every start: NiceGUI's test harness resets the pool)."""
-    if not isinstance(run.thread_pool, ActingThreadPool):
-        run.thread_pool.shutdown(wait=False)
-        run.thread_pool = ActingThreadPool()
+def install_executor(engine: Engine) -> None:
+    """Make `run.io_bound` act as the page's user, as `engine` knows that user (at every start: NiceGUI's
+    test harness resets the pool)."""
+    pool = run.thread_pool
+    if not isinstance(pool, ActingThreadPool) or pool.engine is not engine:
+        pool.shutdown(wait=False)
+        run.thread_pool = ActingThreadPool(engine)

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from engine.access.roles import Actor
-from engine.core import core, now, session
+from engine.engine import Engine
 from engine.ids import new_id
 from engine.paging import paginate
 from engine.records import fetch
@@ -29,23 +29,24 @@ def digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def list_keys(limit: int = 50, offset: int = 0) -> dict[str, Any]:
+def list_keys(engine: Engine, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """Every key, revoked ones too, newest first."""
     statement = select(ApiKey).order_by(ApiKey.created_at.desc(), ApiKey.id)  # type: ignore[attr-defined]
-    with core().db.reader() as s:
+    with engine.db.reader() as s:
         return paginate(s, statement, limit, offset, lambda row: out(row).model_dump(by_alias=True))
 
 
-def create_key(data: ApiKeyCreate, created_by: str) -> ApiKeyCreated:
+def create_key(engine: Engine, data: ApiKeyCreate, created_by: str) -> ApiKeyCreated:
     """A new key with this name and role; the answer holds the key itself, which is not kept."""
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    with session() as s:
-        row = add_key(s, key, data.name, data.role, created_by)
+    with engine.session() as s:
+        row = add_key(engine, s, key, data.name, data.role, created_by)
         s.flush()
         return ApiKeyCreated(**out(row).model_dump(), key=key)
 
 
-def add_key(s: Session, key: str, name: str, role: str, created_by: str, bootstrap: bool = False) -> ApiKey:
+def add_key(engine: Engine, s: Session, key: str, name: str, role: str, created_by: str,
+            bootstrap: bool = False) -> ApiKey:
     row = ApiKey(
         id=new_id("key"),
         name=name,
@@ -54,31 +55,31 @@ def add_key(s: Session, key: str, name: str, role: str, created_by: str, bootstr
         digest=digest(key),
         bootstrap=bootstrap,
         created_by=created_by,
-        created_at=now(),
+        created_at=engine.now(),
     )
     s.add(row)
     return row
 
 
-def revoke_key(key_id: str) -> None:
+def revoke_key(engine: Engine, key_id: str) -> None:
     """Stop the key working (revoking a revoked key changes nothing)."""
-    with session() as s:
+    with engine.session() as s:
         row = fetch(s, ApiKey, key_id, "API key")
         if row.revoked_at is None:
-            row.revoked_at = now()
+            row.revoked_at = engine.now()
 
 
-def actor_for_key(key: str) -> Actor | None:
+def actor_for_key(engine: Engine, key: str) -> Actor | None:
     """The actor a presented key stands for, or None for an unknown or revoked key."""
-    with core().db.reader() as s:
+    with engine.db.reader() as s:
         row = s.execute(select(ApiKey).where(ApiKey.digest == digest(key))).scalar_one_or_none()
         if row is None or row.revoked_at is not None:
             return None
         found = Actor(kind="key", id=row.id, name=row.name, role=row.role)
         last_used = row.last_used_at
-    moment = now()
+    moment = engine.now()
     if last_used is None or moment - last_used >= USE_RESOLUTION:
-        with session() as s:
+        with engine.session() as s:
             s.execute(update(ApiKey).where(ApiKey.id == found.id).values(last_used_at=moment))
     return found
 

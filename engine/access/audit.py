@@ -10,14 +10,17 @@ too (`record_lockout`): the first time an account or a client address must wait 
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event, inspect, select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import ORMExecuteState, Session, attributes
 
 from engine.access import roles
-from engine.core import core, now
+from engine.engine import Engine
 from engine.paging import paginate
 from models.access import ApiKey, AuditEntry, AuditEntryOut, User
 from models.audience import Customer, Segment
@@ -57,17 +60,32 @@ STATUS_ACTIONS = {"active": "activated", "paused": "paused", "archived": "archiv
 SHOWN_AS = {"password_hash": "password", "digest": "key"}
 
 
-def connect() -> None:
-    """Record (and police) every audited change made from now on (idempotent)."""
+# Each connected engine, by its database's dialect: one per create_engine, shared by the database's writers,
+# readers and their connections (and kept when the pool is disposed). A session's changes are policed and
+# recorded by the engine whose database it works on, stamped by that engine's clock; weak both ways, so an
+# engine its process has dropped leaves nothing behind.
+_connected: WeakKeyDictionary[Dialect, weakref.ref[Engine]] = WeakKeyDictionary()
+
+
+def connect(engine: Engine) -> None:
+    """Record (and police) every audited change made from now on in `engine`'s sessions (idempotent)."""
+    _connected[engine.db.engine.dialect] = weakref.ref(engine)
     if not event.contains(Session, "before_flush", _before_flush):
         event.listen(Session, "before_flush", _before_flush)
         event.listen(Session, "do_orm_execute", _police_bulk)
 
 
+def _engine_of(session: Session) -> Engine | None:
+    """The connected engine whose database `session` works on, or None (its changes are not audited)."""
+    bind = session.bind
+    found = _connected.get(bind.dialect) if bind is not None else None
+    return found() if found is not None else None
+
+
 def _police_bulk(state: ORMExecuteState) -> None:
     """Refuse a bulk insert, update or delete on a policed table that the actor's role may not make."""
     actor = roles.current()
-    if actor is None:
+    if actor is None or _engine_of(state.session) is None:
         return
     action = next((name for flag, name in BULK_ACTIONS.items() if getattr(state, flag)), None)
     table = getattr(getattr(state.statement, "table", None), "name", None)
@@ -78,7 +96,7 @@ def _police_bulk(state: ORMExecuteState) -> None:
 
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     actor = roles.current()
-    if actor is None:
+    if actor is None or (engine := _engine_of(session)) is None:
         return
     changes: list[tuple[Any, Audited, str, dict[str, Any]]] = []
     for row in session.new:
@@ -90,7 +108,7 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     for row in session.deleted:
         if (audited := AUDITED.get(type(row))) is not None:
             changes.append((row, audited, "deleted", {}))
-    moment = now()
+    moment = engine.now()
     for row, audited, action, details in changes:
         roles.require(
             actor,
@@ -113,11 +131,13 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
         )
 
 
-def record_lockout(s: Session, kind: str, name: str, actor: str, failures: int, wait_seconds: int) -> None:
+def record_lockout(
+    engine: Engine, s: Session, kind: str, name: str, actor: str, failures: int, wait_seconds: int
+) -> None:
     """An account or client address (`kind`) must now wait after `failures` failed sign-ins by `actor`."""
     s.add(
         AuditEntry(
-            at=now(),
+            at=engine.now(),
             actor=actor[:255],
             role="",
             action="locked",
@@ -156,6 +176,7 @@ def _edits(row: Any, audited: Audited) -> list[tuple[str, dict[str, Any]]]:
 
 
 def list_entries(
+    engine: Engine,
     limit: int = 50,
     offset: int = 0,
     entity_type: str | None = None,
@@ -172,7 +193,7 @@ def list_entries(
     if actor:
         statement = statement.where(AuditEntry.actor == actor)
     statement = statement.order_by(AuditEntry.id.desc())  # type: ignore[union-attr]
-    with core().db.reader() as s:
+    with engine.db.reader() as s:
         return paginate(s, statement, limit, offset, lambda row: _out(row).model_dump(by_alias=True))
 
 

@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from engine.access import api_keys, users
 from engine.access.roles import SYSTEM, acting_as
-from engine.core import now, session
+from engine.engine import Engine
 from engine.settings import Settings, data_dir
 from models.access import ApiKey
 
@@ -44,7 +44,7 @@ class Bootstrap:
     token_key_id: str | None = None
 
 
-def bootstrap(settings: Settings) -> Bootstrap:
+def bootstrap(engine: Engine, settings: Settings) -> Bootstrap:
     email, password, token = (
         settings.admin_email.strip(),
         settings.admin_password,
@@ -57,19 +57,19 @@ def bootstrap(settings: Settings) -> Bootstrap:
     if password and len(password) < MIN_PASSWORD:
         raise BootstrapError(f"JOURNEYS_ADMIN_PASSWORD needs at least {MIN_PASSWORD} characters")
     result = Bootstrap()
-    with acting_as(SYSTEM), session() as s:
+    with acting_as(SYSTEM), engine.session() as s:
         if email:
-            users.set_admin(s, email, password)
+            users.set_admin(engine, s, email, password)
             result.admin_email = email.lower()
         elif not token and users.count(s) == 0:
             result.generated_password = secrets.token_urlsafe(12)
-            users.set_admin(s, DEFAULT_ADMIN, result.generated_password)
+            users.set_admin(engine, s, DEFAULT_ADMIN, result.generated_password)
             result.admin_email = DEFAULT_ADMIN
-        result.token_key_id = _token_key(s, token)
+        result.token_key_id = _token_key(engine, s, token)
     return result
 
 
-def _token_key(s: Session, token: str) -> str | None:
+def _token_key(engine: Engine, s: Session, token: str) -> str | None:
     """The admin key made from the token; keys an earlier token made are revoked."""
     wanted = api_keys.digest(token) if token else None
     kept = None
@@ -77,7 +77,7 @@ def _token_key(s: Session, token: str) -> str | None:
         if row.digest == wanted and row.revoked_at is None:
             kept = row
         elif row.revoked_at is None:
-            row.revoked_at = now()
+            row.revoked_at = engine.now()
     if wanted is None:
         return None
     if kept is None:
@@ -86,7 +86,8 @@ def _token_key(s: Session, token: str) -> str | None:
             existing.revoked_at, existing.role, existing.bootstrap = None, "admin", True
             kept = existing
         else:
-            kept = api_keys.add_key(s, token, "JOURNEYS_ADMIN_TOKEN", "admin", "system", bootstrap=True)
+            kept = api_keys.add_key(engine, s, token, "JOURNEYS_ADMIN_TOKEN", "admin", "system",
+                                    bootstrap=True)
     return kept.id
 
 

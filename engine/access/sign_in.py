@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from engine.access import throttle, users
 from engine.access.roles import Actor
+from engine.engine import Engine
 
 
 @dataclass(frozen=True)
@@ -16,14 +17,14 @@ class SignedIn:
     session_version: int
 
 
-def sign_in(email: str, password: str, address: str) -> SignedIn | None:
+def sign_in(engine: Engine, email: str, password: str, address: str) -> SignedIn | None:
     """Who these credentials sign in from this client address, or None; raises throttle.Throttled, without
     checking the password, while the account or the address must wait."""
     keys = throttle.Keys(email.strip().lower(), address)
-    counts = throttle.reserve(keys)
-    actor = users.authenticate(email, password)
+    counts = throttle.reserve(engine, keys)
+    actor = users.authenticate(engine, email, password)
     if actor is None:
-        throttle.failed(keys, counts)
+        throttle.failed(engine, keys, counts)
         return None
-    throttle.succeeded(keys)
-    return SignedIn(actor, users.session_version(actor.id) or 0)
+    throttle.succeeded(engine, keys)
+    return SignedIn(actor, users.session_version(engine, actor.id) or 0)

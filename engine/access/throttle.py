@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 from sqlmodel import Session
 
 from engine.access import audit
-from engine.core import core, now, session
+from engine.engine import Engine
 from engine.errors import JourneysError
 from engine.upsert import add_counts
 from models.access import LoginFailure
@@ -63,11 +63,11 @@ class Keys:
         return tuple(sorted((self.account, self.client)))  # type: ignore[return-value]  # one lock order
 
 
-def reserve(keys: Keys) -> dict[str, int]:
+def reserve(engine: Engine, keys: Keys) -> dict[str, int]:
     """Count this attempt as a failure of both keys, and return the counts; raise Throttled (counting
     nothing) while either key must wait."""
-    moment = now()
-    with session() as s:
+    moment = engine.now()
+    with engine.session() as s:
         add_counts(s, LoginFailure, ("key",), ("failures",), [(key, 1) for key in keys.both])
         rows = _locked(s, keys.both)
         waits = [row.blocked_until - moment for row in rows if _waiting(row, moment)]
@@ -77,29 +77,29 @@ def reserve(keys: Keys) -> dict[str, int]:
             if row.last_at is not None and moment - row.last_at > FORGET_AFTER:
                 row.failures = 1
             row.last_at = moment
-            row.blocked_until = _blocked_until(row.failures, moment)
+            row.blocked_until = _blocked_until(engine, row.failures, moment)
         return {row.key: row.failures for row in rows}
 
 
-def failed(keys: Keys, counts: dict[str, int]) -> None:
+def failed(engine: Engine, keys: Keys, counts: dict[str, int]) -> None:
     """The reserved attempt was wrong: audit each key that this failure made wait for the first time."""
-    first = [key for key, failures in counts.items() if failures == core().settings.login_free_failures]
+    first = [key for key, failures in counts.items() if failures == engine.settings.login_free_failures]
     if not first:
         return
-    with session() as s:
+    with engine.session() as s:
         for key in first:
             kind, _, name = key.partition(":")
-            audit.record_lockout(s, kind, name, f"address:{keys.address}", counts[key],
-                                 math.ceil(_delay(counts[key])))
+            audit.record_lockout(engine, s, kind, name, f"address:{keys.address}", counts[key],
+                                 math.ceil(_delay(engine, counts[key])))
 
 
-def succeeded(keys: Keys) -> None:
+def succeeded(engine: Engine, keys: Keys) -> None:
     """The reserved attempt signed in: the account starts afresh; the address takes its count back."""
-    with session() as s:
+    with engine.session() as s:
         s.execute(delete(LoginFailure).where(LoginFailure.key == keys.account))  # type: ignore[arg-type]
         for row in _locked(s, (keys.client,)):
             row.failures = max(row.failures - 1, 0)
-            if row.failures < core().settings.login_free_failures:
+            if row.failures < engine.settings.login_free_failures:
                 row.blocked_until = None
 
 
@@ -120,14 +120,14 @@ def _waiting(row: LoginFailure, moment: datetime) -> bool:
     return row.blocked_until is not None and row.blocked_until > moment
 
 
-def _blocked_until(failures: int, moment: datetime) -> datetime | None:
-    if failures < core().settings.login_free_failures:
+def _blocked_until(engine: Engine, failures: int, moment: datetime) -> datetime | None:
+    if failures < engine.settings.login_free_failures:
         return None
-    return moment + timedelta(seconds=_delay(failures))
+    return moment + timedelta(seconds=_delay(engine, failures))
 
 
-def _delay(failures: int) -> float:
+def _delay(engine: Engine, failures: int) -> float:
     """The wait after the `failures`-th failure (at least the free number of them)."""
-    settings = core().settings
+    settings = engine.settings
     doublings = min(failures - settings.login_free_failures, MAX_DOUBLINGS)
     return min(settings.login_delay_seconds * 2**doublings, settings.login_max_delay_seconds)

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from engine.access.passwords import hash_password, needs_rehash, verify_password
 from engine.access.roles import Actor
-from engine.core import core, now, session
+from engine.engine import Engine
 from engine.errors import Conflict
 from engine.ids import new_id
 from engine.paging import paginate
@@ -26,21 +26,21 @@ from models.common import iso
 _DUMMY_HASH = hash_password("not a password anyone has")
 
 
-def list_users(limit: int = 50, offset: int = 0, search: str | None = None) -> dict[str, Any]:
+def list_users(engine: Engine, limit: int = 50, offset: int = 0, search: str | None = None) -> dict[str, Any]:
     statement = matching(select(User), search, User.email, User.name).order_by(User.email)
-    with core().db.reader() as s:
+    with engine.db.reader() as s:
         return paginate(s, statement, limit, offset, lambda row: out(row).model_dump(by_alias=True))
 
 
-def get_user(user_id: str) -> UserOut:
-    with core().db.reader() as s:
+def get_user(engine: Engine, user_id: str) -> UserOut:
+    with engine.db.reader() as s:
         return out(fetch(s, User, user_id, "user"))
 
 
-def create_user(data: UserCreate) -> UserOut:
+def create_user(engine: Engine, data: UserCreate) -> UserOut:
     email = data.email.strip().lower()
-    moment = now()
-    with session() as s:
+    moment = engine.now()
+    with engine.session() as s:
         if _by_email(s, email) is not None:
             raise Conflict(f"a user with e-mail {email} already exists", {"field": "email"})
         row = User(
@@ -57,8 +57,8 @@ def create_user(data: UserCreate) -> UserOut:
         return out(row)
 
 
-def update_user(user_id: str, data: UserUpdate) -> UserOut:
-    with session() as s:
+def update_user(engine: Engine, user_id: str, data: UserUpdate) -> UserOut:
+    with engine.session() as s:
         row = fetch(s, User, user_id, "user")
         if data.name is not None:
             row.name = data.name
@@ -71,22 +71,22 @@ def update_user(user_id: str, data: UserUpdate) -> UserOut:
             if row.active and not data.active:
                 _end_sessions(row)
             row.active = data.active
-        row.updated_at = now()
+        row.updated_at = engine.now()
         _keep_an_admin(s)
         s.flush()
         return out(row)
 
 
-def delete_user(user_id: str) -> None:
-    with session() as s:
+def delete_user(engine: Engine, user_id: str) -> None:
+    with engine.session() as s:
         s.delete(fetch(s, User, user_id, "user"))
         s.flush()
         _keep_an_admin(s)
 
 
-def authenticate(email: str, password: str) -> Actor | None:
+def authenticate(engine: Engine, email: str, password: str) -> Actor | None:
     """The user these credentials sign in (an active user with this password), or None."""
-    with session() as s:
+    with engine.session() as s:
         row = _by_email(s, email.strip().lower())
         if row is None or not row.active:
             verify_password(_DUMMY_HASH, password)
@@ -95,30 +95,30 @@ def authenticate(email: str, password: str) -> Actor | None:
             return None
         if needs_rehash(row.password_hash):
             row.password_hash = hash_password(password)
-        row.last_login_at = now()
+        row.last_login_at = engine.now()
         return actor(row)
 
 
-def actor_for_user(user_id: str, version: int) -> Actor | None:
+def actor_for_user(engine: Engine, user_id: str, version: int) -> Actor | None:
     """The user a session signed in as (at session `version`) as an actor with today's role, or None when
     deleted, deactivated or given a new password since."""
-    with core().db.reader() as s:
+    with engine.db.reader() as s:
         row = s.get(User, user_id)
         valid = row is not None and row.active and row.session_version == version
         return actor(row) if valid else None
 
 
-def session_version(user_id: str) -> int | None:
+def session_version(engine: Engine, user_id: str) -> int | None:
     """The version a session of this user signs in at now (None: no such user)."""
-    with core().db.reader() as s:
+    with engine.db.reader() as s:
         row = s.get(User, user_id)
         return row.session_version if row is not None else None
 
 
-def set_admin(s: Session, email: str, password: str) -> tuple[User, bool]:
+def set_admin(engine: Engine, s: Session, email: str, password: str) -> tuple[User, bool]:
     """Create or update the admin with this e-mail and password (active, role admin); whether it was new."""
     email = email.strip().lower()
-    moment = now()
+    moment = engine.now()
     row = _by_email(s, email)
     if row is None:
         row = User(

@@ -20,8 +20,8 @@ from typing import Any, Literal
 
 from sqlalchemy import select
 
-from engine.core import core
 from engine.db import Database
+from engine.engine import Engine
 from models.audience import Customer, Segment
 
 Kind = Literal["string", "number", "bool", "list", "date", "map"]
@@ -63,11 +63,11 @@ def kind_of(value: Any) -> Kind | None:
     return "date" if _DATE.match(text) else "string"
 
 
-def customer_attributes(*, fresh: bool = False) -> list[Attribute]:
+def customer_attributes(engine: Engine, *, fresh: bool = False) -> list[Attribute]:
     """Every attribute path found on a sample of customers, then `customer.id`, `customer.segments` and
     each flag; cached for `TTL` (`fresh` reads again)."""
-    database = core().db
-    now = core().now()
+    database = engine.db
+    now = engine.now()
     with _lock:
         hit = _cache.get(database)
         if hit is not None and not fresh and now - hit[0] < TTL:

@@ -15,8 +15,7 @@ from sqlalchemy import insert, select, update
 
 from engine.audience import segments
 from engine.audience.customers import merged
-from engine.core import now as current_time
-from engine.core import session as open_session
+from engine.engine import Engine
 from engine.errors import Invalid
 from models.audience import CUSTOMER_ID_PATTERN, Customer
 from models.common import json_problem
@@ -35,13 +34,13 @@ Record = tuple[int, str, dict[str, Any], dict[str, Any]]
 Rejected = list[dict[str, Any]]
 
 
-def import_customers(text: str, fmt: str) -> dict[str, Any]:
+def import_customers(engine: Engine, text: str, fmt: str) -> dict[str, Any]:
     """`import_body` for text already in hand."""
     # A lone surrogate (possible in pasted text) makes its line "not UTF-8 text" rather than an error.
-    return import_body([text.encode(errors="surrogatepass")], fmt)
+    return import_body(engine, [text.encode(errors="surrogatepass")], fmt)
 
 
-def import_body(chunks: Iterable[bytes], fmt: str) -> dict[str, Any]:
+def import_body(engine: Engine, chunks: Iterable[bytes], fmt: str) -> dict[str, Any]:
     """Bulk upsert from UTF-8 JSON lines or CSV (`fmt` "jsonl" or "csv") arriving in chunks of any size,
     parsed as they arrive and written in batches of `BATCH` (each its own transaction, segments
     re-evaluated with it); existing customers are merged.
@@ -54,14 +53,14 @@ def import_body(chunks: Iterable[bytes], fmt: str) -> dict[str, Any]:
     lines = _Lines(chunks)
     rejected: Rejected = []
     counts = {"created": 0, "updated": 0}
-    moment = current_time()
+    moment = engine.now()
     batch: list[Record] = []
     for record in (_parse_jsonl if fmt == "jsonl" else _parse_csv)(lines, rejected):
         batch.append(record)
         if len(batch) >= BATCH:
-            _write(batch, counts, moment)
+            _write(engine, batch, counts, moment)
             batch = []
-    _write(batch, counts, moment)
+    _write(engine, batch, counts, moment)
     return {**counts, "rejected": rejected}
 
 
@@ -115,7 +114,7 @@ def _byte_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield b"".join(pending)
 
 
-def _write(records: list[Record], counts: dict[str, int], moment: datetime) -> None:
+def _write(engine: Engine, records: list[Record], counts: dict[str, int], moment: datetime) -> None:
     """Upsert one batch in its own transaction, re-evaluate its customers' rule segments, and count it."""
     if not records:
         return
@@ -124,7 +123,7 @@ def _write(records: list[Record], counts: dict[str, int], moment: datetime) -> N
         previous = merged_records.get(customer_id, ({}, {}))
         merged_records[customer_id] = ({**previous[0], **attributes}, {**previous[1], **flags})
     ids = list(merged_records)
-    with open_session() as s:
+    with engine.session() as s:
         found = select(Customer.id, Customer.attributes, Customer.flags).where(Customer.id.in_(ids))
         existing = {customer_id: (attributes or {}, flags or {})
                     for customer_id, attributes, flags in s.execute(found)}
@@ -136,7 +135,7 @@ def _write(records: list[Record], counts: dict[str, int], moment: datetime) -> N
             s.execute(insert(Customer), new_rows)
         if changed_rows:
             s.execute(update(Customer), changed_rows)
-        segments.reevaluate_many(s, ids, moment)
+        segments.reevaluate_many(engine, s, ids, moment)
     counts["created"] += len(new_rows)
     counts["updated"] += len(changed_rows)
 

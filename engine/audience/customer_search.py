@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.core import core
+from engine.engine import Engine
 from engine.records import matching
 from models.audience import Customer
 
@@ -17,13 +17,13 @@ PICK_LIMIT = 20
 MAX_PICK_LIMIT = 100
 
 
-def find_customers(text: str | None, limit: int = PICK_LIMIT) -> dict[str, Any]:
+def find_customers(engine: Engine, text: str | None, limit: int = PICK_LIMIT) -> dict[str, Any]:
     """Customers whose id, e-mail or name contains `text` (case-insensitive), in id order, at most `limit`:
     `{data: [{id, name, email}], hasMore}`. Without text, the first customers by id."""
     limit = max(1, min(limit, MAX_PICK_LIMIT))
     columns = [Customer.id, *(Customer.attributes[key].as_string() for key in SEARCHED)]  # type: ignore[index]
     statement = matching(select(Customer.id, Customer.attributes), text, *columns)
-    with core().db.reader() as s:
+    with engine.db.reader() as s:
         rows = s.execute(statement.order_by(Customer.id).limit(limit + 1)).all()
     return {"data": [_pick(customer_id, attributes or {}) for customer_id, attributes in rows[:limit]],
             "hasMore": len(rows) > limit}

@@ -14,9 +14,7 @@ from sqlmodel import Session
 
 from engine import signals
 from engine.audience import customer_erasure, segments
-from engine.core import core
-from engine.core import now as current_time
-from engine.core import session as open_session
+from engine.engine import Engine
 from engine.errors import Conflict, Invalid
 from engine.ids import new_id
 from engine.paging import paginate
@@ -31,7 +29,7 @@ def customer_view(session: Session, customer_id: str) -> dict[str, Any] | None:
     return segments.customer_views(session, [customer_id]).get(customer_id)
 
 
-def apply_operations(session: Session, customer_id: str, operations: list[UpdateOperation],
+def apply_operations(engine: Engine, session: Session, customer_id: str, operations: list[UpdateOperation],
                      now: datetime) -> dict[str, Any]:
     """Apply an `update` step's operations inside the caller's transaction; returns the new customer view."""
     row = fetch(session, Customer, customer_id, "customer")
@@ -66,8 +64,8 @@ def apply_operations(session: Session, customer_id: str, operations: list[Update
                if (segment_id in member_of) != join]
     member_of = _after(member_of, changes)
     # Rules see the static segments as they are after this update.
-    rule_changes = segments.rule_changes(row, member_of, segments.rule_segments(session), now)
-    segments.apply_changes(session, changes + rule_changes, now)
+    rule_changes = segments.rule_changes(engine, row, member_of, segments.rule_segments(session), now)
+    segments.apply_changes(engine, session, changes + rule_changes, now)
     return segments.view_of(row, _after(member_of, rule_changes))
 
 
@@ -108,10 +106,10 @@ def merged(current: dict[str, Any], patch: dict[str, Any] | None) -> dict[str, A
 
 # ---- API and pages -----------------------------------------------------------------------------------
 
-def create_customer(data: CustomerIn) -> dict[str, Any]:
+def create_customer(engine: Engine, data: CustomerIn) -> dict[str, Any]:
     """A new customer (id given or generated); an existing id is 409."""
-    moment = current_time()
-    with open_session() as s:
+    moment = engine.now()
+    with engine.session() as s:
         customer_id = data.id or new_id("cus")
         if s.get(Customer, customer_id) is not None:
             raise Conflict(f"customer {customer_id} already exists", {"field": "id"})
@@ -119,42 +117,44 @@ def create_customer(data: CustomerIn) -> dict[str, Any]:
                        created_at=moment, updated_at=moment)
         s.add(row)
         s.flush()
-        segments.reevaluate(s, customer_id, moment)
+        segments.reevaluate(engine, s, customer_id, moment)
         return _out(s, row)
 
 
-def get_customer(customer_id: str) -> dict[str, Any]:
-    with core().db.reader() as s:
+def get_customer(engine: Engine, customer_id: str) -> dict[str, Any]:
+    with engine.db.reader() as s:
         return _out(s, _customer(s, customer_id))
 
 
-def update_customer(customer_id: str, data: CustomerUpdate) -> dict[str, Any]:
+def update_customer(engine: Engine, customer_id: str, data: CustomerUpdate) -> dict[str, Any]:
     """Merge attributes and flags (null removes a key) and re-evaluate rule segments."""
-    moment = current_time()
-    with open_session() as s:
+    moment = engine.now()
+    with engine.session() as s:
         row = _customer(s, customer_id)
         attributes, flags = merged(row.attributes or {}, data.attributes), merged(row.flags or {}, data.flags)
         _store(s, row, attributes, flags, moment)
-        segments.reevaluate(s, customer_id, moment)
+        segments.reevaluate(engine, s, customer_id, moment)
         return _out(s, row)
 
 
-def delete_customer(customer_id: str) -> None:
+def delete_customer(engine: Engine, customer_id: str) -> None:
     """Delete a customer, in one transaction: their active enrollments end (announced), they leave every
     segment (logged), and what belonged to them is erased (engine.audience.customer_erasure), audited."""
-    moment = current_time()
-    with open_session() as s:
+    moment = engine.now()
+    with engine.session() as s:
         s.delete(_customer(s, customer_id))
         # Policed as it flushes: a role that may not delete customers is refused before anything is erased.
         s.flush()
-        signals.customer_deleted.send(session=s, customer_id=customer_id, now=moment)
-        segments.leave_all(s, customer_id, moment)
+        signals.customer_deleted.send(session=s, customer_id=customer_id, now=moment, engine=engine)
+        segments.leave_all(engine, s, customer_id, moment)
         customer_erasure.erase(s, customer_id, moment)
 
 
-def list_customers(search: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+def list_customers(
+    engine: Engine, search: str | None = None, limit: int = 50, offset: int = 0
+) -> dict[str, Any]:
     """Customers by id; `search` matches the id or any attribute text (case-insensitive)."""
-    with core().db.reader() as s:
+    with engine.db.reader() as s:
         statement = select(Customer).order_by(Customer.id)
         statement = matching(statement, search, Customer.id, cast(Customer.attributes, String))
         return paginate(s, statement, limit, offset, _summary)

@@ -9,9 +9,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from engine import signals
-from engine.core import core
-from engine.core import now as current_time
-from engine.core import session as open_session
+from engine.engine import Engine
 from engine.errors import Invalid
 from engine.ids import new_id
 from engine.paging import paginate
@@ -19,29 +17,29 @@ from models.audience import Customer, Event, EventIn
 from models.common import iso
 
 
-def accept(items: list[EventIn], single: bool = False) -> list[str]:
+def accept(engine: Engine, items: list[EventIn], single: bool = False) -> list[str]:
     """Store events and announce them (same transaction), then wake the engine; returns their ids.
 
     Every event must name a known customer: otherwise nothing is stored and the answer is 422 naming the
     first such item (`events.<index>.customerId`, or `customerId` for a `single` posted object).
     """
-    moment = current_time()
-    with open_session() as s:
+    moment = engine.now()
+    with engine.session() as s:
         _check_customers(s, items, single)
         rows = [Event(id=new_id("evt"), customer_id=item.customer_id, type=item.type,
                       properties=item.properties, occurred_at=_naive_utc(item.occurred_at) or moment,
                       received_at=moment) for item in items]
         s.add_all(rows)
         s.flush()
-        signals.events_accepted.send(session=s, events=rows, now=moment)
-    signals.work_available.send()
+        signals.events_accepted.send(session=s, events=rows, now=moment, engine=engine)
+    signals.work_available.send(engine=engine)
     return [row.id for row in rows]
 
 
-def list_events(customer_id: str | None = None, type: str | None = None, limit: int = 50,
+def list_events(engine: Engine, customer_id: str | None = None, type: str | None = None, limit: int = 50,
                 offset: int = 0) -> dict[str, Any]:
     """Events newest first, optionally for one customer and/or one type."""
-    with core().db.reader() as s:
+    with engine.db.reader() as s:
         statement = select(Event).order_by(Event.occurred_at.desc(), Event.id)
         if customer_id:
             statement = statement.where(Event.customer_id == customer_id)

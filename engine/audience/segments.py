@@ -15,11 +15,9 @@ from sqlalchemy import delete, func, insert, select
 from sqlmodel import Session
 
 from engine import signals
-from engine.core import now as current_time
-from engine.core import reader
-from engine.core import session as open_session
+from engine.engine import Engine
 from engine.errors import Conflict, Invalid, NotFound
-from engine.expressions import Scope, check, fields, is_true, project
+from engine.expressions import Limits, Scope, check, fields, is_true, project
 from engine.ids import new_id
 from engine.paging import paginate
 from engine.records import fetch, insert_new, matching
@@ -82,9 +80,9 @@ def rule_segments(session: Session) -> list[tuple[str, str]]:
     return [(segment_id, rule) for segment_id, rule in rows if rule]
 
 
-def matches(rule: str, scope: Scope) -> bool:
+def matches(engine: Engine, rule: str, scope: Scope) -> bool:
     """A customer belongs to a rule segment when the rule is true; an error means not a member."""
-    return is_true(rule, scope)[0]
+    return is_true(engine, rule, scope)[0]
 
 
 def customer_scope(view: dict[str, Any], rules: Iterable[str], now: datetime) -> Scope:
@@ -97,44 +95,46 @@ def customer_scope(view: dict[str, Any], rules: Iterable[str], now: datetime) ->
     return Scope({"customer": project(view, None if read is None else frozenset(read)), "now": now})
 
 
-def reevaluate(session: Session, customer_id: str, now: datetime) -> list[Change]:
+def reevaluate(engine: Engine, session: Session, customer_id: str, now: datetime) -> list[Change]:
     """Bring one customer's rule-segment membership up to date (no commit)."""
-    return reevaluate_many(session, [customer_id], now)
+    return reevaluate_many(engine, session, [customer_id], now)
 
 
-def reevaluate_many(session: Session, customer_ids: Iterable[str], now: datetime) -> list[Change]:
+def reevaluate_many(
+    engine: Engine, session: Session, customer_ids: Iterable[str], now: datetime
+) -> list[Change]:
     """Bring the rule-segment membership of many customers up to date in batches (no commit)."""
     segments = rule_segments(session)
     if not segments:
         return []
     changes: list[Change] = []
     for chunk in _chunks(list(dict.fromkeys(customer_ids))):
-        changes.extend(_reevaluate_rows(session, _load_customers(session, chunk), segments, now))
+        changes.extend(_reevaluate_rows(engine, session, _load_customers(session, chunk), segments, now))
     return changes
 
 
-def rule_changes(row: Customer, current: set[str], segments: list[tuple[str, str]],
+def rule_changes(engine: Engine, row: Customer, current: set[str], segments: list[tuple[str, str]],
                  now: datetime) -> list[Change]:
     """The joins/leaves of rule segments that `row` (currently in `current`) should make."""
     scope = customer_scope(view_of(row, current), (rule for _segment_id, rule in segments), now)
     changes: list[Change] = []
     for segment_id, rule in segments:
-        wanted = matches(rule, scope)
+        wanted = matches(engine, rule, scope)
         if wanted != (segment_id in current):
             changes.append((row.id, segment_id, wanted))
     return changes
 
 
-def _reevaluate_rows(session: Session, rows: list[Any], segments: list[tuple[str, str]],
+def _reevaluate_rows(engine: Engine, session: Session, rows: list[Any], segments: list[tuple[str, str]],
                      now: datetime) -> list[Change]:
     member_of = memberships(session, [row.id for row in rows])
     changes = [change for row in rows
-               for change in rule_changes(row, member_of.get(row.id, set()), segments, now)]
-    apply_changes(session, changes, now)
+               for change in rule_changes(engine, row, member_of.get(row.id, set()), segments, now)]
+    apply_changes(engine, session, changes, now)
     return changes
 
 
-def rebuild(session: Session, segment_id: str, rule: str, now: datetime) -> int:
+def rebuild(engine: Engine, session: Session, segment_id: str, rule: str, now: datetime) -> int:
     """Re-evaluate one rule over every customer, keyset batch by batch; returns how many changed."""
     changed = 0
     after = ""
@@ -147,11 +147,11 @@ def rebuild(session: Session, segment_id: str, rule: str, now: datetime) -> int:
         ).all())
         if not rows:
             return changed
-        changed += len(_reevaluate_rows(session, rows, [(segment_id, rule)], now))
+        changed += len(_reevaluate_rows(engine, session, rows, [(segment_id, rule)], now))
         after = rows[-1].id
 
 
-def apply_changes(session: Session, changes: list[Change], now: datetime) -> None:
+def apply_changes(engine: Engine, session: Session, changes: list[Change], now: datetime) -> None:
     """Write memberships and the change log for `changes`, then announce them (same transaction)."""
     if not changes:
         return
@@ -171,13 +171,13 @@ def apply_changes(session: Session, changes: list[Change], now: datetime) -> Non
     session.execute(insert(_CHANGES), [
         {"segment_id": s, "customer_id": c, "joined": joined, "at": now} for c, s, joined in changes
     ])
-    signals.segment_membership_changed.send(session=session, changes=changes, now=now)
+    signals.segment_membership_changed.send(session=session, changes=changes, now=now, engine=engine)
 
 
-def leave_all(session: Session, customer_id: str, now: datetime) -> None:
+def leave_all(engine: Engine, session: Session, customer_id: str, now: datetime) -> None:
     """Take a (deleted) customer out of every segment, logging the leaves."""
     current = memberships(session, [customer_id]).get(customer_id, set())
-    apply_changes(session, [(customer_id, segment_id, False) for segment_id in sorted(current)], now)
+    apply_changes(engine, session, [(customer_id, segment_id, False) for segment_id in sorted(current)], now)
 
 
 def member_ids(session: Session, segment_id: str, after: str | None, limit: int) -> list[str]:
@@ -212,29 +212,31 @@ def static_changes(session: Session, segment_id: str, customer_ids: Iterable[str
 
 # ---- segment administration (API and pages) ----------------------------------------------------------
 
-def create_segment(data: SegmentIn) -> dict[str, Any]:
+def create_segment(engine: Engine, data: SegmentIn) -> dict[str, Any]:
     """Create a segment; a rule segment's membership is computed at once."""
-    _check_rule(data.rule)
-    moment = current_time()
-    with open_session() as s:
+    _check_rule(engine, data.rule)
+    moment = engine.now()
+    with engine.session() as s:
         values = {"name": data.name, "description": data.description,
                   "rule": None if data.static else data.rule, "static": data.static}
         row = insert_new(s, Segment, "segment", data.id or new_id("seg"), values, moment)
         s.flush()
         if row.rule:
-            rebuild(s, row.id, row.rule, moment)
+            rebuild(engine, s, row.id, row.rule, moment)
         return _out(row, _count(s, row.id))
 
 
-def get_segment(segment_id: str) -> dict[str, Any]:
-    with reader() as s:
+def get_segment(engine: Engine, segment_id: str) -> dict[str, Any]:
+    with engine.reader() as s:
         row = _segment(s, segment_id)
         return _out(row, _count(s, row.id))
 
 
-def list_segments(search: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+def list_segments(
+    engine: Engine, search: str | None = None, limit: int = 50, offset: int = 0
+) -> dict[str, Any]:
     """Segments by name with their member counts."""
-    with reader() as s:
+    with engine.reader() as s:
         statement = matching(select(Segment).order_by(Segment.name, Segment.id), search, Segment.id,
                              Segment.name)
         page = paginate(s, statement, limit, offset, lambda row: row)
@@ -243,10 +245,10 @@ def list_segments(search: str | None = None, limit: int = 50, offset: int = 0) -
         return page
 
 
-def update_segment(segment_id: str, data: SegmentUpdate) -> dict[str, Any]:
+def update_segment(engine: Engine, segment_id: str, data: SegmentUpdate) -> dict[str, Any]:
     """Rename, describe, or change a rule (which re-evaluates every customer)."""
-    moment = current_time()
-    with open_session() as s:
+    moment = engine.now()
+    with engine.session() as s:
         row = _segment(s, segment_id)
         if data.name is not None:
             row.name = data.name
@@ -255,28 +257,28 @@ def update_segment(segment_id: str, data: SegmentUpdate) -> dict[str, Any]:
         if data.rule is not None and data.rule != row.rule:
             if row.static:
                 raise Invalid("a static segment has no rule", field="rule")
-            _check_rule(data.rule)
+            _check_rule(engine, data.rule)
             row.rule = data.rule
-            rebuild(s, row.id, row.rule, moment)
+            rebuild(engine, s, row.id, row.rule, moment)
         row.updated_at = moment
         s.add(row)
         return _out(row, _count(s, row.id))
 
 
-def delete_segment(segment_id: str) -> None:
+def delete_segment(engine: Engine, segment_id: str) -> None:
     """Delete a segment and its membership, unless a journey enters by it or updates it (409 naming the
     journeys); the change log is kept as history."""
-    with open_session() as s:
+    with engine.session() as s:
         row = _segment(s, segment_id)
         check_unused(s, "segment", segment_id)
         s.execute(delete(SegmentMember).where(SegmentMember.segment_id == segment_id))
         s.delete(row)
 
 
-def change_members(segment_id: str, add: list[str], remove: list[str]) -> dict[str, Any]:
+def change_members(engine: Engine, segment_id: str, add: list[str], remove: list[str]) -> dict[str, Any]:
     """Add/remove customers to/from a static segment; unknown customers are 422 naming the list."""
-    moment = current_time()
-    with open_session() as s:
+    moment = engine.now()
+    with engine.session() as s:
         _segment(s, segment_id)
         known = {row.id for row in _load_customers(s, list(dict.fromkeys(add)))}
         unknown = [c for c in add if c not in known]
@@ -284,13 +286,13 @@ def change_members(segment_id: str, add: list[str], remove: list[str]) -> dict[s
             raise Invalid(f"unknown customer {unknown[0]}", details={"field": "add", "unknown": unknown[:50]})
         changes = (static_changes(s, segment_id, add, True, "add")
                    + static_changes(s, segment_id, remove, False, "remove"))
-        apply_changes(s, changes, moment)
+        apply_changes(engine, s, changes, moment)
         return {"added": sum(1 for c in changes if c[2]), "removed": sum(1 for c in changes if not c[2]),
                 "count": _count(s, segment_id)}
 
 
-def list_members(segment_id: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
-    with reader() as s:
+def list_members(engine: Engine, segment_id: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    with engine.reader() as s:
         _segment(s, segment_id)
         statement = (select(SegmentMember).where(SegmentMember.segment_id == segment_id)
                      .order_by(SegmentMember.customer_id))
@@ -298,15 +300,15 @@ def list_members(segment_id: str, limit: int = 50, offset: int = 0) -> dict[str,
                         lambda m: {"customerId": m.customer_id, "joinedAt": iso(m.joined_at)})
 
 
-def member_count(segment_id: str) -> int:
-    with reader() as s:
+def member_count(engine: Engine, segment_id: str) -> int:
+    with engine.reader() as s:
         _segment(s, segment_id)
         return _count(s, segment_id)
 
 
-def list_changes(segment_id: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+def list_changes(engine: Engine, segment_id: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """The joined/left log of a segment, newest first."""
-    with reader() as s:
+    with engine.reader() as s:
         _segment(s, segment_id)
         statement = (select(SegmentChange).where(SegmentChange.segment_id == segment_id)
                      .order_by(SegmentChange.at.desc(), SegmentChange.id.desc()))
@@ -314,9 +316,9 @@ def list_changes(segment_id: str, limit: int = 50, offset: int = 0) -> dict[str,
             "customerId": c.customer_id, "joined": c.joined, "at": iso(c.at)})
 
 
-def customer_segments(customer_id: str) -> list[dict[str, Any]]:
+def customer_segments(engine: Engine, customer_id: str) -> list[dict[str, Any]]:
     """The segments one customer belongs to, with when they joined."""
-    with reader() as s:
+    with engine.reader() as s:
         fetch(s, Customer, customer_id, "customer")
         rows = s.execute(
             select(Segment, SegmentMember.joined_at)
@@ -327,10 +329,10 @@ def customer_segments(customer_id: str) -> list[dict[str, Any]]:
                 for seg, joined in rows]
 
 
-def _check_rule(rule: str | None) -> None:
+def _check_rule(engine: Engine, rule: str | None) -> None:
     if rule is None:
         return
-    reason = check(rule)
+    reason = check(rule, Limits.of(engine.settings))
     if reason:
         raise Invalid(f"rule: {reason}", field="rule")
 

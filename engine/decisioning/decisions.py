@@ -27,9 +27,8 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from engine.audience.customers import customer_view
-from engine.core import now as current_time
-from engine.core import session as open_session
 from engine.decisioning import contact_policy as policies
+from engine.engine import Engine
 from engine.errors import NotFound
 from engine.expressions import (
     ExpressionError,
@@ -153,7 +152,8 @@ class _Catalogue:
     prepared: an expression that reads only the offer is evaluated here once; one that reads the customer
     too is compiled with the offer written into it, so a decision runs all of them against one scope."""
 
-    def __init__(self, flow: DecisionFlow, offers: list[Any], missing: list[str]) -> None:
+    def __init__(self, engine: Engine, flow: DecisionFlow, offers: list[Any], missing: list[str]) -> None:
+        self.engine = engine
         rules = [(_rule_name(rule, index), _rule_expression(rule), _boost(rule))
                  for index, rule in enumerate(flow.rules or [])]
         # Held, not just read: the session's identity map keeps rows only while referenced, and the send
@@ -200,11 +200,12 @@ class _Catalogue:
 
     def _prepare(self, row: Any, rules: list[tuple[str, str, float | None]], slots: dict[str, int]) -> _Offer:
         variables = offer_variables(row)
-        checks = [_check("eligibility", row.eligibility, None, variables)] if row.eligibility else []
-        checks += [_check(name, expression, boost, variables) for name, expression, boost in rules]
+        engine = self.engine
+        checks = [_check(engine, "eligibility", row.eligibility, None, variables)] if row.eligibility else []
+        checks += [_check(engine, name, expression, boost, variables) for name, expression, boost in rules]
         propensity = row.propensity
         if isinstance(propensity, str):
-            propensity = _check("propensity", propensity, None, variables)
+            propensity = _check(engine, "propensity", propensity, None, variables)
         else:
             propensity = _Check("propensity", "", static=0.5 if propensity is None else propensity)
         checks = [_slotted(check, slots) for check in checks]
@@ -216,13 +217,14 @@ class _Catalogue:
 _NOT_STATIC = object()
 
 
-def _check(rule: str, expression: str, boost: float | None, offer: dict[str, Any]) -> _Check:
+def _check(engine: Engine, rule: str, expression: str, boost: float | None, offer: dict[str, Any]) -> _Check:
     read = names(expression)
     if "offer" not in read:
         return _Check(rule, expression, boost, _NOT_STATIC, expression)
     source = bind(expression, "offer", offer)
     if read == {"offer"}:
-        static = _evaluate(expression, {"offer": offer}) if source is None else _evaluate(source, {})
+        static = (_evaluate(engine, expression, {"offer": offer}) if source is None
+                  else _evaluate(engine, source, {}))
         return _Check(rule, expression, boost, static)
     if source is None:  # evaluated with the offer as a variable, each time
         return _Check(rule, expression, boost, _NOT_STATIC, expression, offer)
@@ -251,25 +253,25 @@ def _slotted(check: _Check, slots: dict[str, int]) -> _Check:
     return replace(check, slot=slots.setdefault(check.source, len(slots)))
 
 
-def decide(session: Session, customer: dict[str, Any], flow_id: str, limit: int | None,
+def decide(engine: Engine, session: Session, customer: dict[str, Any], flow_id: str, limit: int | None,
            now: datetime) -> Decision:
     """Rank the flow's offers for `customer` (a customer view); `limit` defaults to the flow's maxOffers."""
-    catalogue = _catalogue(session, flow_id)
+    catalogue = _catalogue(engine, session, flow_id)
     decision = Decision()
     offers = catalogue.candidates(now, decision)
     offers = _contact_policy(session, customer["id"], catalogue.policy, offers, now, decision)
-    scored = _qualify(offers, _Evaluator(catalogue, customer, now), decision)
+    scored = _qualify(offers, _Evaluator(engine, catalogue, customer, now), decision)
     decision.offers = _rank(scored, catalogue.weights, limit or catalogue.max_offers, decision)
     return decision
 
 
-def recommend(customer_id: str, flow_id: str, limit: int | None = None) -> dict[str, Any]:
+def recommend(engine: Engine, customer_id: str, flow_id: str, limit: int | None = None) -> dict[str, Any]:
     """`POST /recommend`: decide for a stored customer (unknown customer or flow → NotFound)."""
-    with open_session() as s:
+    with engine.session() as s:
         customer = customer_view(s, customer_id)
         if customer is None:
             raise NotFound(f"customer {customer_id} not found", {"field": "customerId"})
-        return decide(s, customer, flow_id, limit, current_time()).to_dict()
+        return decide(engine, s, customer, flow_id, limit, engine.now()).to_dict()
 
 
 def offer_variables(offer: Any) -> dict[str, Any]:
@@ -286,7 +288,7 @@ def offer_variables(offer: Any) -> dict[str, Any]:
     return values
 
 
-def _catalogue(session: Session, flow_id: str) -> _Catalogue:
+def _catalogue(engine: Engine, session: Session, flow_id: str) -> _Catalogue:
     """The flow and its offers as this session first read them (unknown flow → NotFound)."""
     catalogues: dict[str, _Catalogue] = session.info.setdefault(_CATALOGUES, {})
     catalogue = catalogues.get(flow_id)
@@ -300,7 +302,7 @@ def _catalogue(session: Session, flow_id: str) -> _Catalogue:
         offers = list(session.execute(statement).all())
         present = {offer.id for offer in offers}
         missing = [offer_id for offer_id in wanted_ids if offer_id not in present]
-        catalogue = catalogues[flow_id] = _Catalogue(flow, offers, missing)
+        catalogue = catalogues[flow_id] = _Catalogue(engine, flow, offers, missing)
     return catalogue
 
 
@@ -328,9 +330,11 @@ class _Evaluator:
     """One decision's CEL evaluations, all against one prepared scope (the customer, trimmed to the fields
     the flow reads, and `now`); each distinct source runs once per decision."""
 
-    __slots__ = ("catalogue", "results", "scope")
+    __slots__ = ("catalogue", "engine", "results", "scope")
 
-    def __init__(self, catalogue: _Catalogue, customer: dict[str, Any], now: datetime) -> None:
+    def __init__(self, engine: Engine, catalogue: _Catalogue, customer: dict[str, Any],
+                 now: datetime) -> None:
+        self.engine = engine
         self.scope = Scope({"customer": project(customer, catalogue.customer_fields), "now": now})
         self.catalogue = catalogue
         self.results: list[Any] = [_NOT_STATIC] * len(catalogue.sources)
@@ -341,13 +345,13 @@ class _Evaluator:
             return check.static
         slot = check.slot
         if slot < 0:  # the offer could not be written into the program
-            return _evaluate(check.expression, {**self.scope.variables, "offer": check.offer})
+            return _evaluate(self.engine, check.expression, {**self.scope.variables, "offer": check.offer})
         result = self.results[slot]
         if result is _NOT_STATIC:
             execute = self.catalogue.programs[slot]
             try:
                 if execute is None:
-                    result = evaluate(self.catalogue.sources[slot], self.scope)
+                    result = evaluate(self.engine, self.catalogue.sources[slot], self.scope)
                 else:
                     result = execute(self.scope.context)
             except ExpressionError as error:
@@ -358,10 +362,10 @@ class _Evaluator:
         return result
 
 
-def _evaluate(expression: str, variables: dict[str, Any] | Scope) -> Any:
+def _evaluate(engine: Engine, expression: str, variables: dict[str, Any] | Scope) -> Any:
     """The value, or the ExpressionError (kept, so a failing expression is not run again)."""
     try:
-        return evaluate(expression, variables)
+        return evaluate(engine, expression, variables)
     except ExpressionError as error:
         return error
 

@@ -13,11 +13,9 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from engine import templates
-from engine.core import now as current_time
-from engine.core import reader
-from engine.core import session as open_session
+from engine.engine import Engine
 from engine.errors import Invalid
-from engine.expressions import syntax_error
+from engine.expressions import Limits, syntax_error
 from engine.ids import new_id
 from engine.paging import paginate
 from engine.records import fetch, insert_new, matching
@@ -34,21 +32,21 @@ _OFFER_DEFAULTS = {"description": "", "category": "", "status": "active", "prope
 
 # ---- offers ------------------------------------------------------------------------------------------
 
-def create_offer(data: OfferIn) -> dict[str, Any]:
+def create_offer(engine: Engine, data: OfferIn) -> dict[str, Any]:
     values = {**deepcopy(_OFFER_DEFAULTS), **_given(data, _OFFER_COLUMNS, _OFFER_DEFAULTS)}
-    _check_offer(values)
-    with open_session() as s:
-        return offer_out(insert_new(s, Offer, "offer", data.id or new_id("off"), values, current_time()))
+    _check_offer(values, Limits.of(engine.settings))
+    with engine.session() as s:
+        return offer_out(insert_new(s, Offer, "offer", data.id or new_id("off"), values, engine.now()))
 
 
-def get_offer(offer_id: str) -> dict[str, Any]:
-    with reader() as s:
+def get_offer(engine: Engine, offer_id: str) -> dict[str, Any]:
+    with engine.reader() as s:
         return offer_out(fetch(s, Offer, offer_id, "offer"))
 
 
-def list_offers(search: str | None = None, status: str | None = None, limit: int = 50,
+def list_offers(engine: Engine, search: str | None = None, status: str | None = None, limit: int = 50,
                 offset: int = 0) -> dict[str, Any]:
-    with reader() as s:
+    with engine.reader() as s:
         statement = matching(select(Offer).order_by(Offer.name, Offer.id), search, Offer.id, Offer.name,
                              Offer.category)
         if status:
@@ -56,19 +54,19 @@ def list_offers(search: str | None = None, status: str | None = None, limit: int
         return paginate(s, statement, limit, offset, offer_out)
 
 
-def update_offer(offer_id: str, data: OfferFields) -> dict[str, Any]:
+def update_offer(engine: Engine, offer_id: str, data: OfferFields) -> dict[str, Any]:
     """Change the fields given (null clears eligibility and dates, and resets the others to their default)."""
-    with open_session() as s:
+    with engine.session() as s:
         row = fetch(s, Offer, offer_id, "offer")
         changes = _given(data, _OFFER_COLUMNS, _OFFER_DEFAULTS)
-        _check_offer(_with(row, _OFFER_COLUMNS, changes))
-        _change(row, changes)
+        _check_offer(_with(row, _OFFER_COLUMNS, changes), Limits.of(engine.settings))
+        _change(engine, row, changes)
         return offer_out(row)
 
 
-def delete_offer(offer_id: str) -> None:
+def delete_offer(engine: Engine, offer_id: str) -> None:
     """Delete an offer that no decision flow lists by id and no journey sends (409 naming them otherwise)."""
-    with open_session() as s:
+    with engine.session() as s:
         row = fetch(s, Offer, offer_id, "offer")
         flows = [flow.id for flow in s.execute(select(DecisionFlow)).scalars() if offer_id in flow.offer_ids]
         check_unused(s, "offer", offer_id, decision_flows=flows)
@@ -83,11 +81,11 @@ def offer_out(row: Offer) -> dict[str, Any]:
             "updatedAt": iso(row.updated_at)}
 
 
-def _check_offer(values: dict[str, Any]) -> None:
+def _check_offer(values: dict[str, Any], limits: Limits) -> None:
     for field in ("eligibility", "propensity"):
         expression = values.get(field)
         if isinstance(expression, str):
-            reason = syntax_error(expression)
+            reason = syntax_error(expression, limits)
             if reason:
                 raise Invalid(f"{field}: {reason}", field=field)
     start, end = values.get("start_date"), values.get("end_date")
@@ -110,38 +108,40 @@ _FLOW_DEFAULTS = {"description": "", "offer_ids": [], "categories": [], "rules":
                   "max_offers": 1}
 
 
-def create_decision_flow(data: DecisionFlowIn) -> dict[str, Any]:
+def create_decision_flow(engine: Engine, data: DecisionFlowIn) -> dict[str, Any]:
     values = {**deepcopy(_FLOW_DEFAULTS), **_given(data, _FLOW_COLUMNS, _FLOW_DEFAULTS)}
-    with open_session() as s:
-        _check_flow(s, values)
+    with engine.session() as s:
+        _check_flow(s, values, Limits.of(engine.settings))
         flow_id = data.id or new_id("dfl")
-        return flow_out(insert_new(s, DecisionFlow, "decision flow", flow_id, values, current_time()))
+        return flow_out(insert_new(s, DecisionFlow, "decision flow", flow_id, values, engine.now()))
 
 
-def get_decision_flow(flow_id: str) -> dict[str, Any]:
-    with reader() as s:
+def get_decision_flow(engine: Engine, flow_id: str) -> dict[str, Any]:
+    with engine.reader() as s:
         return flow_out(fetch(s, DecisionFlow, flow_id, "decision flow"))
 
 
-def list_decision_flows(search: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
-    with reader() as s:
+def list_decision_flows(
+    engine: Engine, search: str | None = None, limit: int = 50, offset: int = 0
+) -> dict[str, Any]:
+    with engine.reader() as s:
         statement = matching(select(DecisionFlow).order_by(DecisionFlow.name, DecisionFlow.id), search,
                              DecisionFlow.id, DecisionFlow.name)
         return paginate(s, statement, limit, offset, flow_out)
 
 
-def update_decision_flow(flow_id: str, data: DecisionFlowFields) -> dict[str, Any]:
-    with open_session() as s:
+def update_decision_flow(engine: Engine, flow_id: str, data: DecisionFlowFields) -> dict[str, Any]:
+    with engine.session() as s:
         row = fetch(s, DecisionFlow, flow_id, "decision flow")
         changes = _given(data, _FLOW_COLUMNS, _FLOW_DEFAULTS)
-        _check_flow(s, _with(row, _FLOW_COLUMNS, changes))
-        _change(row, changes)
+        _check_flow(s, _with(row, _FLOW_COLUMNS, changes), Limits.of(engine.settings))
+        _change(engine, row, changes)
         return flow_out(row)
 
 
-def delete_decision_flow(flow_id: str) -> None:
+def delete_decision_flow(engine: Engine, flow_id: str) -> None:
     """Delete a decision flow no journey decides with (409 naming the journeys otherwise)."""
-    with open_session() as s:
+    with engine.session() as s:
         row = fetch(s, DecisionFlow, flow_id, "decision flow")
         check_unused(s, "decision flow", flow_id)
         s.delete(row)
@@ -154,11 +154,11 @@ def flow_out(row: DecisionFlow) -> dict[str, Any]:
             "updatedAt": iso(row.updated_at)}
 
 
-def _check_flow(session: Session, values: dict[str, Any]) -> None:
+def _check_flow(session: Session, values: dict[str, Any], limits: Limits) -> None:
     for index, rule in enumerate(values.get("rules") or []):
         expression, field = (rule, f"rules.{index}") if isinstance(rule, str) else (
             rule.get("expression", ""), f"rules.{index}.expression")
-        reason = syntax_error(expression)
+        reason = syntax_error(expression, limits)
         if reason:
             raise Invalid(f"{field}: {reason}", field=field)
     wanted = list(dict.fromkeys(values.get("offer_ids") or []))
@@ -175,10 +175,10 @@ def _with(row: Offer | DecisionFlow, columns: tuple[str, ...], changes: dict[str
     return {**{column: getattr(row, column) for column in columns}, **changes}
 
 
-def _change(row: Offer | DecisionFlow, changes: dict[str, Any]) -> None:
+def _change(engine: Engine, row: Offer | DecisionFlow, changes: dict[str, Any]) -> None:
     for column, value in changes.items():
         setattr(row, column, value)
-    row.updated_at = current_time()
+    row.updated_at = engine.now()
 
 
 def _given(data: OfferFields | DecisionFlowFields, columns: tuple[str, ...],

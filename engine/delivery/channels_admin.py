@@ -18,11 +18,11 @@ from sqlmodel import Session
 
 from engine import counters, signals
 from engine.access import roles
-from engine.core import core, now, session
 from engine.counters import Tally
 from engine.delivery import outbound
 from engine.delivery.deliveries import delivery_out
 from engine.delivery.outbox import queue_delivery
+from engine.engine import Engine
 from engine.errors import Invalid
 from engine.ids import new_id
 from engine.paging import paginate
@@ -46,80 +46,85 @@ EMAIL_SECRETS = ("username", "password")
 HEADER_CHANNELS = ("webhook", "sms", "push")
 
 
-def list_channels(type: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+def list_channels(
+    engine: Engine, type: str | None = None, limit: int = 50, offset: int = 0
+) -> dict[str, Any]:
     """Channels by name, optionally of one type."""
     if type is not None and type not in CHANNEL_TYPES:
         raise Invalid(f"type must be one of {', '.join(CHANNEL_TYPES)}", field="type")
     statement = select(Channel).order_by(Channel.name, Channel.id)
     if type is not None:
         statement = statement.where(Channel.type == type)
-    with core().db.reader() as s:
+    with engine.db.reader() as s:
         return paginate(s, statement, limit, offset, channel_out)
 
 
-def get_channel(channel_id: str) -> dict[str, Any]:
-    with core().db.reader() as s:
+def get_channel(engine: Engine, channel_id: str) -> dict[str, Any]:
+    with engine.db.reader() as s:
         return channel_out(_channel(s, channel_id))
 
 
-def create_channel(data: ChannelCreate) -> dict[str, Any]:
-    with session() as s:
-        values = {"name": data.name, "type": data.type, "config": checked_config(data.type, data.config),
-                  "rate_limit": data.rate_limit}
-        return channel_out(insert_new(s, Channel, "channel", data.id or new_id("ch"), values, now()))
+def create_channel(engine: Engine, data: ChannelCreate) -> dict[str, Any]:
+    with engine.session() as s:
+        values = {"name": data.name, "type": data.type,
+                  "config": checked_config(engine, data.type, data.config), "rate_limit": data.rate_limit}
+        return channel_out(insert_new(s, Channel, "channel", data.id or new_id("ch"), values, engine.now()))
 
 
-def update_channel(channel_id: str, data: ChannelUpdate) -> dict[str, Any]:
+def update_channel(engine: Engine, channel_id: str, data: ChannelUpdate) -> dict[str, Any]:
     """Change the given fields. A new type needs a config for it; "***" keeps a stored secret within the
     same type, or between webhook, sms and push (all keep theirs in headers), while the destination stays."""
-    with session() as s:
+    with engine.session() as s:
         row = _channel(s, channel_id)
         new_type = data.type or row.type
         if data.config is not None or new_type != row.type:
             same_secrets = new_type == row.type or {new_type, row.type} <= set(HEADER_CHANNELS)
             stored = row.config if same_secrets else {}
-            row.config = checked_config(new_type, data.config if data.config is not None else {}, stored)
+            given = data.config if data.config is not None else {}
+            row.config = checked_config(engine, new_type, given, stored)
         row.type = new_type
         if data.name is not None:
             row.name = data.name
         if "rate_limit" in data.model_fields_set:
             row.rate_limit = data.rate_limit
-        row.updated_at = now()
+        row.updated_at = engine.now()
         s.add(row)
         return channel_out(row)
 
 
-def delete_channel(channel_id: str) -> None:
+def delete_channel(engine: Engine, channel_id: str) -> None:
     """Delete a channel no journey sends through (409 naming the journeys otherwise); deliveries still
     queued for it then fail with "channel not found"."""
-    with session() as s:
+    with engine.session() as s:
         row = _channel(s, channel_id)
         check_unused(s, "channel", channel_id)
         s.delete(row)
 
 
-def send_test(channel_id: str, data: TestDeliveryIn) -> dict[str, Any]:
+def send_test(engine: Engine, channel_id: str, data: TestDeliveryIn) -> dict[str, Any]:
     """Queue a real delivery of an offer to a customer through this channel (no journey or contact policy);
     editors and admins only (a delivery row is no audited entity, so the audit hook would not refuse it)."""
     roles.require(roles.current(), "editor", "send test deliveries")
-    with session() as s:
+    with engine.session() as s:
         _channel(s, channel_id)
         fetch(s, Customer, data.customer_id, "customer", "customerId")
         fetch(s, Offer, data.offer_id, "offer", "offerId")
         tally = Tally()
         queued = queue_delivery(
-            s, tally, customer_id=data.customer_id, channel_id=channel_id, offer_id=data.offer_id,
+            engine, s, tally, customer_id=data.customer_id, channel_id=channel_id, offer_id=data.offer_id,
             journey_id=None, enrollment_id=None, step_id=None, idempotency_key=f"test:{new_id('tst')}",
-            template=None, context={}, contact_policy=None, now=now(),
+            template=None, context={}, contact_policy=None, now=engine.now(),
         )
         counters.apply(s, tally)
         s.flush()
         answer = delivery_out(s.get_one(Delivery, queued.id))
-    signals.work_available.send()
+    signals.work_available.send(engine=engine)
     return answer
 
 
-def checked_config(type: str, config: dict[str, Any], stored: dict[str, Any] | None = None) -> dict[str, Any]:
+def checked_config(
+    engine: Engine, type: str, config: dict[str, Any], stored: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """`config` checked against its type's schema (errors name `config.<field>`); "***" takes `stored`'s
     secret while `config` goes to the destination `stored` went to."""
     stored = stored or {}
@@ -133,18 +138,18 @@ def checked_config(type: str, config: dict[str, Any], stored: dict[str, Any] | N
         field = ".".join(["config", *(str(part) for part in first["loc"] if part != "[key]")])
         raise Invalid(f"{field}: {first['msg']}", field=field) from error
     checked = model.model_dump(by_alias=True)
-    _check_destination(type, checked)
+    _check_destination(engine, type, checked)
     return checked
 
 
-def _check_destination(type: str, config: dict[str, Any]) -> None:
+def _check_destination(engine: Engine, type: str, config: dict[str, Any]) -> None:
     """422 naming `config.url` or `config.host` when the destination is refused by the outbound guard."""
     field = "config.url" if type in HEADER_CHANNELS else "config.host"
     try:
-        if type in HEADER_CHANNELS and not outbound.is_own_sink(config["url"]):
-            outbound.check_at_save(*outbound.url_host_port(config["url"]))
+        if type in HEADER_CHANNELS and not outbound.is_own_sink(engine, config["url"]):
+            outbound.check_at_save(engine, *outbound.url_host_port(config["url"]))
         elif type == "email":
-            outbound.check_at_save(config["host"], config["port"])
+            outbound.check_at_save(engine, config["host"], config["port"])
     except (ValueError, outbound.BlockedDestination) as error:
         raise Invalid(f"{field}: {error}", field=field) from error
 

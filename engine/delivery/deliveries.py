@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from engine.core import reader
+from engine.engine import Engine
 from engine.errors import Invalid
 from engine.paging import paginate
 from engine.records import fetch
@@ -25,8 +25,9 @@ def delivery_out(row: Delivery) -> dict[str, Any]:
     }
 
 
-def list_deliveries(customer_id: str | None = None, channel_id: str | None = None, status: str | None = None,
-                    journey_id: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+def list_deliveries(engine: Engine, customer_id: str | None = None, channel_id: str | None = None,
+                    status: str | None = None, journey_id: str | None = None, limit: int = 50,
+                    offset: int = 0) -> dict[str, Any]:
     """The outbox, newest first, filtered by any of customer, channel, status and journey."""
     if status is not None and status not in DELIVERY_STATUSES:
         raise Invalid(f"status must be one of {', '.join(DELIVERY_STATUSES)}", field="status")
@@ -35,13 +36,13 @@ def list_deliveries(customer_id: str | None = None, channel_id: str | None = Non
                           (Delivery.status, status), (Delivery.journey_id, journey_id)):
         if value is not None:
             statement = statement.where(column == value)
-    with reader() as s:
+    with engine.reader() as s:
         return paginate(s, statement, limit, offset, delivery_out)
 
 
-def status_counts() -> dict[str, int]:
+def status_counts(engine: Engine) -> dict[str, int]:
     """How many deliveries are in each status (every status present, 0 when none), from the counters."""
-    with reader() as s:
+    with engine.reader() as s:
         rows = s.execute(
             select(DeliveryCounter.status, func.sum(DeliveryCounter.count)).group_by(DeliveryCounter.status)
         ).all()
@@ -49,9 +50,9 @@ def status_counts() -> dict[str, int]:
     return {status: found.get(status, 0) for status in DELIVERY_STATUSES}
 
 
-def get_delivery(delivery_id: str) -> dict[str, Any]:
+def get_delivery(engine: Engine, delivery_id: str) -> dict[str, Any]:
     """One delivery with its rendered message and every attempt, oldest first."""
-    with reader() as s:
+    with engine.reader() as s:
         row = fetch(s, Delivery, delivery_id, "delivery")
         attempts = s.execute(
             select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id)
@@ -64,9 +65,9 @@ def get_delivery(delivery_id: str) -> dict[str, Any]:
         }
 
 
-def inbox(customer_id: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+def inbox(engine: Engine, customer_id: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """A customer's in-app messages, newest first."""
-    with reader() as s:
+    with engine.reader() as s:
         fetch(s, Customer, customer_id, "customer")
         statement = (select(InboxMessage).where(InboxMessage.customer_id == customer_id)
                      .order_by(InboxMessage.created_at.desc(), InboxMessage.id.desc()))

@@ -25,16 +25,17 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Text, bindparam, func, insert, or_, select, update
 from sqlmodel import Session
 
-from engine import counters, live, templates
+from engine import counters, templates
 from engine.audience.segments import customer_views
-from engine.core import Core, core, now, session
 from engine.counters import Tally
 from engine.db import retrying
-from engine.delivery.channels import SENDERS, OutgoingMessage, SendError, in_app
+from engine.delivery.channels import SENDERS, OutgoingMessage, SendError, Sending, in_app
+from engine.engine import Engine
 from models.channels import Channel, Delivery, DeliveryAttempt
 from models.common import iso
 from models.offers import Offer
@@ -86,9 +87,8 @@ class _Bucket:
 
 @dataclass
 class _Limiter:
-    """The token buckets of one engine core (a re-initialised core starts with full buckets)."""
+    """The token buckets of one engine (a new engine starts with full buckets)."""
 
-    owner: Core | None = None
     buckets: dict[str, _Bucket] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -96,8 +96,6 @@ class _Limiter:
         if channel is None or not channel.rate_limit:
             return 0.0
         with self.lock:
-            if self.owner is not core():
-                self.owner, self.buckets = core(), {}
             bucket = self.buckets.get(channel.id)
             if bucket is None or bucket.rate != channel.rate_limit:
                 bucket = _Bucket(channel.rate_limit, max(1.0, channel.rate_limit), moment)
@@ -105,48 +103,55 @@ class _Limiter:
             return bucket.take(moment)
 
 
-_limiter = _Limiter()
+# Each engine's buckets, for as long as the engine lives.
+_limiters: WeakKeyDictionary[Engine, _Limiter] = WeakKeyDictionary()
 
 
-def dispatch_due(limit: int = 100) -> int:
+def _limiter(engine: Engine) -> _Limiter:
+    return _limiters.setdefault(engine, _Limiter())
+
+
+def dispatch_due(engine: Engine, limit: int = 100) -> int:
     """Deliver up to `limit` due deliveries; returns how many were attempted (sent or failed). A round
     that attempted any publishes `{"kind": "deliveries", "at", "attempted", "journeys"}` on the live bus."""
     attempted = 0
     put_back: list[dict[str, Any]] = []
     touched: set[str | None] = set()
-    jobs = _claim(limit)
-    with _Heartbeat(jobs) as heartbeat, in_app.staging() as inbox:
-        outcomes = _Outcomes(heartbeat, inbox)
+    jobs = _claim(engine, limit)
+    sending = Sending(engine, inbox=[])
+    with _Heartbeat(engine, jobs) as heartbeat:
+        outcomes = _Outcomes(engine, heartbeat, sending.inbox)
         for job in jobs:
-            if _handle(job, heartbeat, put_back, touched, outcomes):
+            if _handle(sending, job, heartbeat, put_back, touched, outcomes):
                 attempted += 1
             if outcomes.due():
                 outcomes.flush()
         outcomes.flush()
     if put_back:
-        _put_back(put_back)
+        _put_back(engine, put_back)
     if attempted:
-        live.publish({"kind": "deliveries", "at": iso(now()), "attempted": attempted,
+        engine.live.publish({"kind": "deliveries", "at": iso(engine.now()), "attempted": attempted,
                       "journeys": sorted(journey for journey in touched if journey)})
     return attempted
 
 
-def _handle(job: _Job, heartbeat: _Heartbeat, put_back: list[dict[str, Any]], touched: set[str | None],
-            outcomes: _Outcomes) -> bool:
+def _handle(sending: Sending, job: _Job, heartbeat: _Heartbeat, put_back: list[dict[str, Any]],
+            touched: set[str | None], outcomes: _Outcomes) -> bool:
     """Send one claimed delivery, or put it back (late or rate-limited); True when it was attempted."""
+    engine = sending.engine
     try:
-        moment = now()
+        moment = engine.now()
         # A round that ran long stops short of its lease's end, so no other worker can claim a row
         # this one is still sending; the rest go back for the next round.
         late = moment + min(SEND_BOUND, LEASE / 2) >= job.lease_until
-        wait = 0.0 if late else _limiter.wait_seconds(job.channel, moment)
+        wait = 0.0 if late else _limiter(engine).wait_seconds(job.channel, moment)
         if late or wait > 0:
             heartbeat.release(job)  # first, so the lease put back is the one the row has
             put_back.append({"b_id": job.delivery.id, "b_lease": job.lease_until,
                              "b_next": moment + timedelta(seconds=wait)})
             return False
         touched.add(job.delivery.journey_id)
-        outcomes.add(job, *_deliver(job))
+        outcomes.add(job, *_deliver(sending, job))
         return True
     except Exception:  # a broken row must not stop the others; its lease runs out and it comes back
         log.exception("dispatching delivery %s failed", job.delivery.id)
@@ -163,7 +168,8 @@ class _Outcomes:
     in_app messages staged meanwhile. A delivery stays in the heartbeat (its lease renewed) until its
     attempt is recorded; a round records at least every RECORD_SECONDS and every RECORD_BATCH attempts."""
 
-    def __init__(self, heartbeat: _Heartbeat, inbox: list[dict[str, Any]]) -> None:
+    def __init__(self, engine: Engine, heartbeat: _Heartbeat, inbox: list[dict[str, Any]]) -> None:
+        self.engine = engine
         self.heartbeat, self.inbox = heartbeat, inbox
         self.pending: list[_Attempt] = []
         self.since = 0.0
@@ -171,7 +177,7 @@ class _Outcomes:
     def add(self, job: _Job, error: str | None, permanent: bool, rendered: tuple[str, str] | None) -> None:
         if not self.pending:
             self.since = time.monotonic()
-        self.pending.append((job, error, permanent, rendered, now()))
+        self.pending.append((job, error, permanent, rendered, self.engine.now()))
 
     def due(self) -> bool:
         return bool(self.pending) and (len(self.pending) >= RECORD_BATCH
@@ -183,7 +189,7 @@ class _Outcomes:
         if not pending and not rows:
             return
         try:
-            retrying(lambda: _write(rows, pending))
+            retrying(lambda: _write(self.engine, rows, pending))
         except Exception:  # unrecorded: the leases run out and the deliveries are attempted again
             log.exception("recording %d delivery attempts failed", len(pending))
         finally:
@@ -197,7 +203,8 @@ class _Heartbeat:
     A row leaves the heartbeat once it is recorded or put back; a renewal only succeeds while the lease is
     still the one this round holds, so a row another worker took over is never renewed."""
 
-    def __init__(self, jobs: list[_Job]) -> None:
+    def __init__(self, engine: Engine, jobs: list[_Job]) -> None:
+        self.engine = engine
         self.held = {job.delivery.id: job for job in jobs}
         self.lock = threading.Lock()
         self.stopped = threading.Event()
@@ -228,13 +235,13 @@ class _Heartbeat:
     def beat(self) -> int:
         """Renew every held row's lease to now + LEASE; returns how many were renewed."""
         with self.lock:
-            renewed, lease = 0, now() + LEASE
+            renewed, lease = 0, self.engine.now() + LEASE
             # In id order, as recording locks them: the two never wait on each other in a cycle.
             rows = [{"b_id": job.delivery.id, "b_lease": job.lease_until, "b_new": lease}
                     for _id, job in sorted(self.held.items())]
             if not rows:
                 return 0
-            with session() as s:
+            with self.engine.session() as s:
                 for row in rows:
                     if s.connection().execute(_RENEW, row).rowcount:
                         self.held[row["b_id"]].lease_until = lease
@@ -242,9 +249,9 @@ class _Heartbeat:
             return renewed
 
 
-def _put_back(rows: list[dict[str, Any]]) -> None:
+def _put_back(engine: Engine, rows: list[dict[str, Any]]) -> None:
     """Release claimed rows unsent (one executemany), but only those whose lease is still ours."""
-    with session() as s:
+    with engine.session() as s:
         s.connection().execute(_PUT_BACK, rows)
 
 
@@ -253,9 +260,9 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(FIRST_BACKOFF_SECONDS * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS))
 
 
-def _claim(limit: int) -> list[_Job]:
-    with session() as s:
-        moment = now()
+def _claim(engine: Engine, limit: int) -> list[_Job]:
+    with engine.session() as s:
+        moment = engine.now()
         due = (
             select(Delivery.id)
             .where(Delivery.status == "queued",
@@ -264,7 +271,7 @@ def _claim(limit: int) -> list[_Job]:
             .order_by(Delivery.next_attempt_at)
             .limit(limit)
         )
-        if not core().db.is_sqlite:
+        if not engine.db.is_sqlite:
             due = due.with_for_update(skip_locked=True)
         lease = moment + LEASE
         claimed = s.execute(
@@ -284,7 +291,7 @@ def _claim(limit: int) -> list[_Job]:
         ]
 
 
-def _deliver(job: _Job) -> tuple[str | None, bool, tuple[str, str] | None]:
+def _deliver(sending: Sending, job: _Job) -> tuple[str | None, bool, tuple[str, str] | None]:
     """Render and send; (error or None, whether the error is permanent, the rendered subject and body)."""
     rendered: tuple[str, str] | None = None
     try:
@@ -293,8 +300,8 @@ def _deliver(job: _Job) -> tuple[str | None, bool, tuple[str, str] | None]:
             raise SendError(f"customer {job.delivery.customer_id} not found", permanent=True)
         if job.delivery.offer_id and job.offer is None:
             raise SendError(f"offer {job.delivery.offer_id} not found", permanent=True)
-        rendered = render(job.delivery, channel, job.offer, job.customer)
-        SENDERS[channel.type](channel.config or {}, _message(job, channel, *rendered))
+        rendered = render(sending.engine, job.delivery, channel, job.offer, job.customer)
+        SENDERS[channel.type](sending, channel.config or {}, _message(job, channel, *rendered))
     except SendError as error:
         return str(error), error.permanent, rendered
     except Exception as error:  # an unexpected failure is retried like a transient one
@@ -311,7 +318,7 @@ def _usable_channel(job: _Job) -> Channel:
     return job.channel
 
 
-def render(delivery: Delivery, channel: Channel, offer: Offer | None,
+def render(engine: Engine, delivery: Delivery, channel: Channel, offer: Offer | None,
            customer: dict[str, Any]) -> tuple[str, str]:
     """Subject and body: the journey's template override, else the offer's creative for the channel
     type, else the offer's name and description as they are. A template error is a permanent failure."""
@@ -330,7 +337,7 @@ def render(delivery: Delivery, channel: Channel, offer: Offer | None,
             parts.append(fallback[part])
             continue
         try:
-            parts.append(templates.render(source, variables))
+            parts.append(templates.render(engine.settings, source, variables))
         except templates.TemplateError as error:
             raise SendError(f"template error in {part}: {error}", permanent=True) from error
     return parts[0], parts[1]
@@ -377,23 +384,23 @@ _OUTCOME = (
 )
 
 
-def _write(inbox: list[dict[str, Any]], pending: list[_Attempt]) -> None:
+def _write(engine: Engine, inbox: list[dict[str, Any]], pending: list[_Attempt]) -> None:
     """One transaction: the staged in_app messages and the recorded attempts, both only for deliveries still
     queued (one suppressed meanwhile, e.g. because its customer was erased, leaves no inbox message)."""
-    with session() as s:
+    with engine.session() as s:
         ids = {job.delivery.id for job, *_rest in pending} | {row["delivery_id"] for row in inbox}
-        queued = _still_queued(s, sorted(ids))
+        queued = _still_queued(engine, s, sorted(ids))
         if inbox := [row for row in inbox if row["delivery_id"] in queued]:
-            in_app.write(s.connection(), inbox)
+            in_app.write(engine, s.connection(), inbox)
         if pending:
             tally = Tally()
             _record(s, pending, queued, tally)
             counters.apply(s, tally)
 
 
-def _still_queued(s: Session, ids: list[str]) -> set[str]:
+def _still_queued(engine: Engine, s: Session, ids: list[str]) -> set[str]:
     still_queued = select(_deliveries.c.id).where(_deliveries.c.id.in_(ids), _deliveries.c.status == "queued")
-    if not core().db.is_sqlite:
+    if not engine.db.is_sqlite:
         # Locked (in id order) until the commit: the rows counted by _record are the rows its update moves.
         still_queued = still_queued.order_by(_deliveries.c.id).with_for_update()
     return set(s.connection().execute(still_queued).scalars())

@@ -20,7 +20,7 @@ from functools import cache
 
 import httpx
 
-from engine.core import core
+from engine.engine import Engine
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -92,10 +92,10 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def checked_addresses(host: str, port: int) -> list[str]:
+def checked_addresses(engine: Engine, host: str, port: int) -> list[str]:
     """Resolve `host` once and check every address; BlockedDestination when any is refused.
     Raises OSError (socket.gaierror) when the name does not resolve."""
-    allowlist = parse_allowlist(core().settings.outbound_allowlist)
+    allowlist = parse_allowlist(engine.settings.outbound_allowlist)
     addresses = resolve(host, port)
     if normal_host(host) in allowlist.hosts:
         return addresses
@@ -109,10 +109,10 @@ def checked_addresses(host: str, port: int) -> list[str]:
     return addresses
 
 
-def connect(host: str, port: int, timeout: float | None) -> socket.socket:
+def connect(engine: Engine, host: str, port: int, timeout: float | None) -> socket.socket:
     """A TCP connection to one of `host`'s checked addresses (tried in the resolver's order)."""
     failure: OSError | None = None
-    for address in checked_addresses(host, port):
+    for address in checked_addresses(engine, host, port):
         try:
             return socket.create_connection((address, port), timeout)
         except OSError as error:
@@ -121,11 +121,11 @@ def connect(host: str, port: int, timeout: float | None) -> socket.socket:
     raise failure
 
 
-def check_at_save(host: str, port: int) -> None:
+def check_at_save(engine: Engine, host: str, port: int) -> None:
     """Refuse a destination that resolves to a blocked address now. A name that does not resolve yet is let
     through: the send checks again, and a stored config should not depend on DNS being up."""
     try:
-        checked_addresses(host, port)
+        checked_addresses(engine, host, port)
     except OSError:
         return
 
@@ -141,15 +141,15 @@ def url_host_port(url: str) -> tuple[str, int]:
     return parsed.raw_host.decode("ascii"), parsed.port or DEFAULT_PORTS[parsed.scheme]
 
 
-def is_own_sink(url: str) -> bool:
+def is_own_sink(engine: Engine, url: str) -> bool:
     """Whether `url` is exactly this app's own demo webhook sink on a literal loopback host."""
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
         return False
     return (parsed.scheme == "http" and not parsed.userinfo and parsed.host in LOOPBACK_NAMES
-            and parsed.port == core().settings.port and parsed.path == SINK_PATH)
+            and parsed.port == engine.settings.port and parsed.path == SINK_PATH)
 
 
-def own_sink_url() -> str:
-    return f"http://127.0.0.1:{core().settings.port}{SINK_PATH}"
+def own_sink_url(engine: Engine) -> str:
+    return f"http://127.0.0.1:{engine.settings.port}{SINK_PATH}"

@@ -13,9 +13,9 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from engine import raw_sql
-from engine.core import core
 from engine.counters import Tally
 from engine.decisioning import contact_policy as policies
+from engine.engine import Engine
 from engine.ids import new_id
 from models.channels import Delivery
 
@@ -44,10 +44,11 @@ def _insert(sqlite: bool) -> str:
             "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id")
 
 
-def queue_delivery(session: Session, tally: Tally, *, customer_id: str, channel_id: str, offer_id: str | None,
-                   journey_id: str | None, enrollment_id: str | None, step_id: str | None,
-                   idempotency_key: str, template: dict[str, Any] | None, context: dict[str, Any],
-                   contact_policy: dict[str, Any] | None, now: datetime) -> QueuedDelivery:
+def queue_delivery(engine: Engine, session: Session, tally: Tally, *, customer_id: str, channel_id: str,
+                   offer_id: str | None, journey_id: str | None, enrollment_id: str | None,
+                   step_id: str | None, idempotency_key: str, template: dict[str, Any] | None,
+                   context: dict[str, Any], contact_policy: dict[str, Any] | None,
+                   now: datetime) -> QueuedDelivery:
     """Queue one delivery, or answer the row already queued under `idempotency_key` (never a duplicate);
     a new row is counted in `tally`, which the caller applies in this transaction.
 
@@ -58,7 +59,7 @@ def queue_delivery(session: Session, tally: Tally, *, customer_id: str, channel_
     reason = _suppressed_because(session, customer_id, offer_id, contact_policy, now)
     status = "suppressed" if reason else "queued"
     delivery_id = new_id("dlv")
-    sqlite = core().db.is_sqlite
+    sqlite = engine.db.is_sqlite
     at = raw_sql.stamper(sqlite)(now)
     payload = raw_sql.dumps({"template": template, "context": context})
     row = (delivery_id, idempotency_key, customer_id, channel_id, offer_id, journey_id, enrollment_id,

@@ -11,9 +11,9 @@ from sqlalchemy import case, select
 from sqlmodel import Session
 
 from engine import counters, signals
-from engine.core import now, reader, session
 from engine.counters import Tally
 from engine.delivery.deliveries import message_out
+from engine.engine import Engine
 from engine.errors import Invalid, NotFound
 from engine.ids import new_id
 from engine.paging import paginate
@@ -28,13 +28,13 @@ _STRENGTH = case({"impression": 0, "dismiss": 1, "click": 2, "conversion": 3}, v
                  else_=0)
 
 
-def record_response(outcome: str, delivery_id: str | None = None, customer_id: str | None = None,
-                    offer_id: str | None = None) -> dict[str, Any]:
+def record_response(engine: Engine, outcome: str, delivery_id: str | None = None,
+                    customer_id: str | None = None, offer_id: str | None = None) -> dict[str, Any]:
     """Store a response to a delivery (by id, or the latest one of an offer to a customer) and wake the
     engine so branches waiting on the outcome move."""
     if outcome not in OUTCOMES:
         raise Invalid(f"outcome must be one of {', '.join(OUTCOMES)}", field="outcome")
-    with session() as s:
+    with engine.session() as s:
         if delivery_id is not None:
             delivery = s.get(Delivery, delivery_id, with_for_update=True)
             if delivery is None:
@@ -45,32 +45,32 @@ def record_response(outcome: str, delivery_id: str | None = None, customer_id: s
         else:
             raise Invalid("give deliveryId, or customerId and offerId", field="deliveryId")
         tally = Tally()
-        row = _store(s, tally, delivery, customer_id, offer_id, outcome, now())
+        row = _store(s, tally, delivery, customer_id, offer_id, outcome, engine.now())
         counters.apply(s, tally)
-    signals.work_available.send()
+    signals.work_available.send(engine=engine)
     return response_out(row)
 
 
-def mark_read(customer_id: str, message_id: str) -> dict[str, Any]:
+def mark_read(engine: Engine, customer_id: str, message_id: str) -> dict[str, Any]:
     """Mark an in-app message read; the first read is an `impression` response to its delivery."""
-    with session() as s:
+    with engine.session() as s:
         message = s.get(InboxMessage, message_id)
         if message is None or message.customer_id != customer_id:
             raise NotFound(f"message {message_id} not found in the inbox of {customer_id}")
         first_read = message.read_at is None
         if first_read:
-            message.read_at = now()
+            message.read_at = engine.now()
             delivery = s.get(Delivery, message.delivery_id, with_for_update=True)
             tally = Tally()
             _store(s, tally, delivery, customer_id, message.offer_id, "impression", message.read_at)
             counters.apply(s, tally)
         answer = message_out(message)
     if first_read:
-        signals.work_available.send()
+        signals.work_available.send(engine=engine)
     return answer
 
 
-def record_from_events(session: Session, events: list[Event], now: datetime) -> None:
+def record_from_events(session: Session, events: list[Event], now: datetime, **_: Any) -> None:
     """An event whose type is an outcome and whose properties name one of the customer's deliveries
     (`deliveryId`) counts as a response, in the events' own transaction. Anything else is left alone."""
     wanted = {event.properties.get("deliveryId"): event for event in events
@@ -107,7 +107,7 @@ def latest_outcomes(session: Session, enrollment_ids: list[str]) -> dict[str, st
     return latest
 
 
-def list_responses(customer_id: str | None = None, delivery_id: str | None = None,
+def list_responses(engine: Engine, customer_id: str | None = None, delivery_id: str | None = None,
                    enrollment_id: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """Responses, newest first, filtered by customer, delivery or enrollment."""
     statement = select(Response).order_by(Response.at.desc(), _STRENGTH.desc(), Response.id)
@@ -115,7 +115,7 @@ def list_responses(customer_id: str | None = None, delivery_id: str | None = Non
                           (Response.enrollment_id, enrollment_id)):
         if value is not None:
             statement = statement.where(column == value)
-    with reader() as s:
+    with engine.reader() as s:
         return paginate(s, statement, limit, offset, response_out)
 
 

@@ -23,8 +23,9 @@ from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from engine import signals
-from engine.core import core, now, session
+from engine.engine import Engine
 from engine.errors import Conflict, Invalid, JourneysError, NotFound
+from engine.expressions import Limits
 from engine.ids import new_id
 from engine.journeys.validation import field_path, goal_issues, shape_issues, validate
 from engine.paging import paginate
@@ -82,12 +83,12 @@ class _EditorDocument(JourneyDefinition):
 
 # ---- reads ----------------------------------------------------------------------------------------------
 
-def get_journey(journey_id: str) -> JourneyOut:
-    with core().db.reader() as s:
+def get_journey(engine: Engine, journey_id: str) -> JourneyOut:
+    with engine.db.reader() as s:
         return _out(_row(s, journey_id))
 
 
-def list_journeys(status: str | None = None, limit: int = 50, offset: int = 0,
+def list_journeys(engine: Engine, status: str | None = None, limit: int = 50, offset: int = 0,
                   search: str | None = None) -> dict[str, Any]:
     """One page of journeys, most recently updated first, as the `{data, pagination}` envelope."""
     statement = select(Journey)
@@ -97,7 +98,7 @@ def list_journeys(status: str | None = None, limit: int = 50, offset: int = 0,
         statement = statement.where(Journey.status == status)
     statement = matching(statement, search, Journey.name, Journey.id)
     statement = statement.order_by(Journey.updated_at.desc(), Journey.id)  # type: ignore[attr-defined]
-    with core().db.reader() as s:
+    with engine.db.reader() as s:
         return paginate(s, statement, limit, offset, lambda row: _out(row).model_dump(by_alias=True))
 
 
@@ -107,9 +108,9 @@ def load_definition(s: Session, journey_id: str) -> tuple[Journey, JourneyDefini
     return row, _definition(row)
 
 
-def list_versions(journey_id: str) -> list[dict[str, Any]]:
+def list_versions(engine: Engine, journey_id: str) -> list[dict[str, Any]]:
     """Every structural definition the journey has had, newest first, the current one included."""
-    with core().db.reader() as s:
+    with engine.db.reader() as s:
         _row(s, journey_id)
         rows = s.execute(
             select(JourneyVersion).where(JourneyVersion.journey_id == journey_id)
@@ -118,101 +119,101 @@ def list_versions(journey_id: str) -> list[dict[str, Any]]:
         return [{"version": row.version, "createdAt": iso(row.created_at), **row.definition} for row in rows]
 
 
-def export_journey(journey_id: str) -> dict[str, Any]:
+def export_journey(engine: Engine, journey_id: str) -> dict[str, Any]:
     """The whole document as JSON; `import_journey` turns it back into an identical (new, draft) journey.
     When it was paused is run-time state, not part of the document."""
-    return get_journey(journey_id).model_dump(by_alias=True, exclude_none=True, exclude={"paused_at"})
+    return get_journey(engine, journey_id).model_dump(by_alias=True, exclude_none=True, exclude={"paused_at"})
 
 
 # ---- validation -----------------------------------------------------------------------------------------
 
-def validate_journey(journey_id: str) -> ValidationResult:
-    with core().db.reader() as s:
+def validate_journey(engine: Engine, journey_id: str) -> ValidationResult:
+    with engine.db.reader() as s:
         _, definition = load_definition(s, journey_id)
-        return _result(validate(definition, load_references(s)))
+        return _result(validate(definition, load_references(s), Limits.of(engine.settings)))
 
 
-def validate_document(doc: dict[str, Any]) -> ValidationResult:
+def validate_document(engine: Engine, doc: dict[str, Any]) -> ValidationResult:
     """Validate an unsaved document; shape problems come back as `invalid_shape` errors, never raised."""
     try:
         definition = _EditorDocument.model_validate(doc)
     except ValidationError as error:
         return _result(shape_issues(error, doc))
-    with core().db.reader() as s:
-        return _result(validate(definition, load_references(s)))
+    with engine.db.reader() as s:
+        return _result(validate(definition, load_references(s), Limits.of(engine.settings)))
 
 
 # ---- writes ---------------------------------------------------------------------------------------------
 
-def create_journey(data: JourneyCreate) -> JourneyOut:
+def create_journey(engine: Engine, data: JourneyCreate) -> JourneyOut:
     """A new draft at version 1."""
-    moment = now()
+    moment = engine.now()
     definition = _canonical(data)
     row = Journey(id=new_id("jrn"), name=data.name, description=data.description, status="draft",
                   max_duration=definition["maxDuration"], entry_conditions=definition["entryConditions"],
                   steps=definition["steps"], goal=definition.get("goal"), version=1, created_at=moment,
                   updated_at=moment)
-    with session() as s:
+    with engine.session() as s:
         s.add(row)
         s.add(JourneyVersion(journey_id=row.id, version=1, definition=definition, created_at=moment))
         s.flush()
         return _out(row)
 
 
-def import_journey(doc: dict[str, Any]) -> JourneyOut:
+def import_journey(engine: Engine, doc: dict[str, Any]) -> JourneyOut:
     """A draft copy of an exported document under a new id (id, status, version, timestamps are ignored)."""
     try:
         data = JourneyImport.model_validate(doc)
     except ValidationError as error:
         raise _invalid(error) from error
-    return create_journey(data)
+    return create_journey(engine, data)
 
 
-def duplicate_journey(journey_id: str) -> JourneyOut:
-    doc = export_journey(journey_id)
+def duplicate_journey(engine: Engine, journey_id: str) -> JourneyOut:
+    doc = export_journey(engine, journey_id)
     suffix = " (copy)"
     doc["name"] = doc["name"][: 255 - len(suffix)] + suffix
-    return import_journey(doc)
+    return import_journey(engine, doc)
 
 
-def update_journey(journey_id: str, data: JourneyUpdate,
+def update_journey(engine: Engine, journey_id: str, data: JourneyUpdate,
                    expected_revisions: Collection[int] | None = None) -> JourneyOut:
     """Apply the given fields under the current status's rules, then the status change if any; with
     `expected_revisions`, only if the journey's revision is one of them (else Stale, 412).
 
     All or nothing: any refusal rolls the whole update back."""
-    with session() as s:
+    with engine.session() as s:
         row = _row(s, journey_id, lock=True)
         if expected_revisions is not None and row.revision not in expected_revisions:
             raise Stale(f"the journey changed since you read it (it is at revision {row.revision}): "
                         "reload it and apply your change again", details={"revision": row.revision})
-        moment = now()
+        moment = engine.now()
         before = _content(row)
-        _apply_fields(s, row, data, moment)
+        _apply_fields(s, row, data, moment, Limits.of(engine.settings))
         if data.status is not None:
-            _transition(s, row, data.status, data.extend_waits, moment)
+            _transition(engine, s, row, data.status, data.extend_waits, moment)
         _count_revision(row, before)
         s.flush()
         return _out(row)
 
 
-def change_status(journey_id: str, status: str, extend_waits: bool = False) -> JourneyOut:
+def change_status(engine: Engine, journey_id: str, status: str, extend_waits: bool = False) -> JourneyOut:
     """Move the journey along its lifecycle (asking the same status again changes nothing)."""
     if status not in STATUSES:
         raise Invalid(f"status must be one of {', '.join(STATUSES)}", field="status")
-    with session() as s:
+    with engine.session() as s:
         row = _row(s, journey_id, lock=True)
         before = _content(row)
-        _transition(s, row, status, extend_waits, now())
+        _transition(engine, s, row, status, extend_waits, engine.now())
         _count_revision(row, before)
         s.flush()
         return _out(row)
 
 
-def delete_journey(journey_id: str) -> None:
+def delete_journey(engine: Engine, journey_id: str) -> None:
     """Delete a draft or archived journey with everything it owns: versions, enrollments, history,
     deliveries (with their attempts), responses and counters. Messages already in an inbox stay there."""
-    with session() as s:
+    with engine.session() as s:
         row = _row(s, journey_id, lock=True)
         if row.status not in ("draft", "archived"):
             raise Conflict(f"the journey is {row.status}: archive it first", code="archive_first",
@@ -227,7 +228,7 @@ def delete_journey(journey_id: str) -> None:
 
 # ---- rules ----------------------------------------------------------------------------------------------
 
-def _apply_fields(s: Session, row: Journey, data: JourneyUpdate, moment: datetime) -> None:
+def _apply_fields(s: Session, row: Journey, data: JourneyUpdate, moment: datetime, limits: Limits) -> None:
     # A goal sent as null is a change too: it removes the goal.
     given = {name for name in data.model_fields_set if getattr(data, name) is not None or name == "goal"}
     changes = given - {"status", "extend_waits"}
@@ -236,7 +237,7 @@ def _apply_fields(s: Session, row: Journey, data: JourneyUpdate, moment: datetim
     if row.status == "archived":
         raise Conflict("the journey is archived: it is read-only", code="read_only")
     if given & set(STRUCTURE):
-        _apply_structure(s, row, data, moment)
+        _apply_structure(s, row, data, moment, limits)
     if data.name is not None:
         row.name = data.name
     if data.description is not None:
@@ -244,7 +245,7 @@ def _apply_fields(s: Session, row: Journey, data: JourneyUpdate, moment: datetim
     row.updated_at = moment
 
 
-def _apply_structure(s: Session, row: Journey, data: JourneyUpdate, moment: datetime) -> None:
+def _apply_structure(s: Session, row: Journey, data: JourneyUpdate, moment: datetime, limits: Limits) -> None:
     current = _stored(row)
     entry = data.entry_conditions if data.entry_conditions is not None else row.entry_conditions
     merged = JourneyDefinition.model_validate({
@@ -270,15 +271,16 @@ def _apply_structure(s: Session, row: Journey, data: JourneyUpdate, moment: date
         raise Conflict("the journey is active: pause the journey first to change its structure",
                        code="pause_first", details={"fields": sorted(_changed_fields(current, proposed))})
     if row.status == "paused":
-        _check_paused_edit(s, row, merged, current, proposed)
+        _check_paused_edit(s, row, merged, current, proposed, limits)
     _store(row, proposed)
     row.version += 1
     s.add(JourneyVersion(journey_id=row.id, version=row.version, definition=proposed, created_at=moment))
 
 
-def _require_valid(s: Session, definition: JourneyDefinition, message: str) -> None:
+def _require_valid(s: Session, definition: JourneyDefinition, message: str, limits: Limits) -> None:
     """409 `validation_failed` listing the errors, if there are any."""
-    errors = [issue for issue in validate(definition, load_references(s)) if issue.severity == "error"]
+    issues = validate(definition, load_references(s), limits)
+    errors = [issue for issue in issues if issue.severity == "error"]
     if errors:
         raise Conflict(message, code="validation_failed",
                        details={"issues": [issue.model_dump(by_alias=True) for issue in errors]})
@@ -292,8 +294,8 @@ def _require_complete_goal(definition: JourneyDefinition) -> None:
 
 
 def _check_paused_edit(s: Session, row: Journey, merged: JourneyDefinition, current: dict[str, Any],
-                       proposed: dict[str, Any]) -> None:
-    _require_valid(s, merged, "the change does not validate; a paused journey must stay valid")
+                       proposed: dict[str, Any], limits: Limits) -> None:
+    _require_valid(s, merged, "the change does not validate; a paused journey must stay valid", limits)
     removed = {step["id"] for step in current["steps"]} - {step["id"] for step in proposed["steps"]}
     if not removed:
         return
@@ -311,7 +313,9 @@ def _check_paused_edit(s: Session, row: Journey, merged: JourneyDefinition, curr
         )
 
 
-def _transition(s: Session, row: Journey, status: str, extend_waits: bool, moment: datetime) -> None:
+def _transition(
+    engine: Engine, s: Session, row: Journey, status: str, extend_waits: bool, moment: datetime
+) -> None:
     old = row.status
     if status == old:
         return
@@ -321,7 +325,7 @@ def _transition(s: Session, row: Journey, status: str, extend_waits: bool, momen
                        code="invalid_transition",
                        details={"from": old, "to": status, "allowed": list(TRANSITIONS[old])})
     if status == "active":
-        _require_valid(s, _definition(row), "the journey has validation errors")
+        _require_valid(s, _definition(row), "the journey has validation errors", Limits.of(engine.settings))
     row.status = status
     row.updated_at = moment
     if status == "paused":
@@ -330,7 +334,7 @@ def _transition(s: Session, row: Journey, status: str, extend_waits: bool, momen
     # The runtime enrolls on activation, exits everyone on archive and shifts waits on resume; it reads
     # `paused_at`, so that is cleared only after the receivers ran.
     signals.journey_status_changed.send(session=s, journey=row, old=old, new=status, now=moment,
-                                        options={"extend_waits": extend_waits})
+                                        options={"extend_waits": extend_waits}, engine=engine)
     if status != "paused":
         row.paused_at = None
 

@@ -15,7 +15,7 @@ from typing import Any
 import networkx as nx
 from pydantic import ValidationError
 
-from engine.expressions import syntax_error
+from engine.expressions import DEFAULT_LIMITS, Limits, syntax_error
 from engine.journeys.graph import edges as graph_edges
 from engine.journeys.steps import KINDS
 from engine.journeys.steps.base import Checks
@@ -23,9 +23,11 @@ from engine.references import References
 from models.journey import STEP_TYPES, JourneyDefinition, JourneyGoal, StepBase, ValidationIssue
 
 
-def validate(definition: JourneyDefinition, refs: References) -> list[ValidationIssue]:
-    """Every finding about `definition`, errors and warnings, entry conditions first, then steps in order."""
-    found = Checks(refs)
+def validate(definition: JourneyDefinition, refs: References,
+             limits: Limits = DEFAULT_LIMITS) -> list[ValidationIssue]:
+    """Every finding about `definition`, errors and warnings, entry conditions first, then steps in order;
+    expressions are held to `limits` (the engine's settings: `Limits.of(engine.settings)`)."""
+    found = Checks(refs, limits)
     _check_entry(definition, refs, found)
     found.items.extend(goal_issues(definition.goal))
     if not definition.steps:
@@ -86,7 +88,7 @@ def _check_entry(definition: JourneyDefinition, refs: References, found: Checks)
     if entry.segment_id and entry.segment_id not in refs.segments:
         found.error("unknown_reference", f"entry segment '{entry.segment_id}' does not exist")
     if entry.condition is not None:
-        reason = syntax_error(entry.condition)
+        reason = syntax_error(entry.condition, found.limits)
         if reason:
             found.error("invalid_expression", f"entry condition: {reason}")
     if not entry.segment_id and not entry.event_type:

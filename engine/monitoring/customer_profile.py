@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.core import core
 from engine.delivery import deliveries as outbox
+from engine.engine import Engine
 from engine.journeys.names import journey_name, journeys_named, step_name, step_names
 from engine.monitoring.delivery_names import name_deliveries
 from engine.records import fetch
@@ -26,11 +26,11 @@ TIMELINE_LIMIT = 50
 _RANK = {"event": 0, "entered": 1, "step": 2}
 
 
-def customer_journeys(customer_id: str, limit: int = 20, offset: int = 0) -> dict[str, Any]:
+def customer_journeys(engine: Engine, customer_id: str, limit: int = 20, offset: int = 0) -> dict[str, Any]:
     """The customer's enrollments, newest first, each with `journeyName`, `journeyStatus` and `stepName`."""
-    _require_customer(customer_id)
-    page = enrollments.list_enrollments(customer_id=customer_id, limit=limit, offset=offset)
-    with core().db.reader() as s:
+    _require_customer(engine, customer_id)
+    page = enrollments.list_enrollments(engine, customer_id=customer_id, limit=limit, offset=offset)
+    with engine.db.reader() as s:
         journeys = journeys_named(s, {item["journeyId"] for item in page["data"]})
         names = step_names(s, journeys)
     page["data"] = [
@@ -42,21 +42,21 @@ def customer_journeys(customer_id: str, limit: int = 20, offset: int = 0) -> dic
     return page
 
 
-def customer_deliveries(customer_id: str, limit: int = 20, offset: int = 0) -> dict[str, Any]:
+def customer_deliveries(engine: Engine, customer_id: str, limit: int = 20, offset: int = 0) -> dict[str, Any]:
     """The customer's deliveries, newest first, each with `channelName`, `offerName` (None for a message
     written in the step), `journeyName` and `stepName`."""
-    _require_customer(customer_id)
-    page = outbox.list_deliveries(customer_id=customer_id, limit=limit, offset=offset)
-    with core().db.reader() as s:
+    _require_customer(engine, customer_id)
+    page = outbox.list_deliveries(engine, customer_id=customer_id, limit=limit, offset=offset)
+    with engine.db.reader() as s:
         page["data"] = name_deliveries(s, page["data"])
     return page
 
 
-def customer_timeline(customer_id: str, limit: int = TIMELINE_LIMIT) -> dict[str, Any]:
+def customer_timeline(engine: Engine, customer_id: str, limit: int = TIMELINE_LIMIT) -> dict[str, Any]:
     """The newest `limit` things that happened to the customer, newest first: events (`kind` "event"),
     journey entries ("entered") and steps run or lifecycle changes ("step"); `hasMore` when older ones exist.
     """
-    with core().db.reader() as s:
+    with engine.db.reader() as s:
         fetch(s, Customer, customer_id, "customer")
         mine = select(Enrollment.id).where(Enrollment.customer_id == customer_id).scalar_subquery()
         events = s.execute(
@@ -91,6 +91,6 @@ def customer_timeline(customer_id: str, limit: int = TIMELINE_LIMIT) -> dict[str
     return {"data": [item for _at, _rank, item in items[:limit]], "hasMore": len(items) > limit}
 
 
-def _require_customer(customer_id: str) -> None:
-    with core().db.reader() as s:
+def _require_customer(engine: Engine, customer_id: str) -> None:
+    with engine.db.reader() as s:
         fetch(s, Customer, customer_id, "customer")

@@ -9,27 +9,27 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from engine.audience.customer_search import display_name
-from engine.core import core
 from engine.delivery import deliveries
+from engine.engine import Engine
 from engine.journeys.names import journey_name, journeys_named, row_names, step_name, step_names
 from models.audience import Customer
 from models.channels import Channel
 from models.offers import Offer
 
 
-def list_named_deliveries(**filters: Any) -> dict[str, Any]:
+def list_named_deliveries(engine: Engine, **filters: Any) -> dict[str, Any]:
     """`deliveries.list_deliveries(**filters)` with `customerName`, `channelName`, `offerName`, `journeyName`
     and `stepName` on every item (a name nobody set falls back to the id; a customer without one to "")."""
-    page = deliveries.list_deliveries(**filters)
-    with core().db.reader() as s:
+    page = deliveries.list_deliveries(engine, **filters)
+    with engine.db.reader() as s:
         page["data"] = name_deliveries(s, page["data"])
     return page
 
 
-def get_named_delivery(delivery_id: str) -> dict[str, Any]:
+def get_named_delivery(engine: Engine, delivery_id: str) -> dict[str, Any]:
     """`deliveries.get_delivery` with the names of `name_deliveries`."""
-    item = deliveries.get_delivery(delivery_id)
-    with core().db.reader() as s:
+    item = deliveries.get_delivery(engine, delivery_id)
+    with engine.db.reader() as s:
         return name_deliveries(s, [item])[0]
 
 

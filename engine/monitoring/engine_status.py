@@ -12,9 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from engine import live
-from engine.core import core
-from engine.core import now as current_time
+from engine.engine import Engine
 from engine.runtime import heartbeat
 from models.channels import Delivery
 from models.common import iso
@@ -28,11 +26,11 @@ RECENT_STEPS = 20
 COUNT_CAP = 10_000
 
 
-def engine_status() -> dict[str, Any]:
+def engine_status(engine: Engine) -> dict[str, Any]:
     """The engine overview (the API's /engine/status answers exactly this)."""
-    at = current_time()
-    with core().db.reader() as s:
-        return collect(s, at, live.recent(RECENT_LIMIT))
+    at = engine.now()
+    with engine.db.reader() as s:
+        return collect(s, at, engine.live.recent(RECENT_LIMIT))
 
 
 def collect(s: Session, at: datetime, recent: list[dict[str, Any]]) -> dict[str, Any]:

@@ -18,8 +18,7 @@ from sqlalchemy import case, func, literal, select, text
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from engine.core import core
-from engine.core import now as current_time
+from engine.engine import Engine
 from engine.records import fetch
 from models.audience import Event
 from models.common import iso
@@ -36,10 +35,10 @@ CONFIDENCE = 0.95
 IN_JOURNEY, FAILED = "in_journey", "failed"
 
 
-def journey_goal(journey_id: str) -> dict[str, Any]:
+def journey_goal(engine: Engine, journey_id: str) -> dict[str, Any]:
     """The goal results of one journey as wire-form JSON (the API answers exactly this)."""
-    with core().db.reader() as s:
-        return collect(s, journey_id, current_time())
+    with engine.db.reader() as s:
+        return collect(s, journey_id, engine.now())
 
 
 def collect(s: Session, journey_id: str, at: datetime) -> dict[str, Any]:

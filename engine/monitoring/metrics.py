@@ -11,9 +11,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from engine.core import now as current_time
-from engine.core import reader
 from engine.counters import SERIES_WIDTHS, slot_of
+from engine.engine import Engine
 from engine.records import fetch
 from engine.runtime.entry import backfill_progress
 from models.channels import DELIVERY_STATUSES, Channel, Delivery, DeliveryCounter, Response, ResponseCounter
@@ -26,10 +25,10 @@ MAX_WINDOW_HOURS = 24 * 30
 RATE_OUTCOMES = ("click", "conversion")
 
 
-def journey_metrics(journey_id: str, hours: int = 24) -> dict[str, Any]:
+def journey_metrics(engine: Engine, journey_id: str, hours: int = 24) -> dict[str, Any]:
     """Everything the journey monitor shows, as wire-form JSON (the API answers exactly this)."""
-    with reader() as s:
-        return collect(s, journey_id, current_time(), hours)
+    with engine.reader() as s:
+        return collect(s, journey_id, engine.now(), hours)
 
 
 def collect(s: Session, journey_id: str, at: datetime, hours: int = 24) -> dict[str, Any]:
@@ -79,12 +78,12 @@ def _step_row(step_id: str, step_type: str, name: str, counter: StepCounter | No
     return row
 
 
-def journey_totals(journey_ids: list[str]) -> dict[str, dict[str, int]]:
+def journey_totals(engine: Engine, journey_ids: list[str]) -> dict[str, dict[str, int]]:
     """Enrolled now and entered per journey, for lists: two key-range reads of the counters."""
     if not journey_ids:
         return {}
     totals = {journey_id: {"enrolledNow": 0, "entered": 0} for journey_id in journey_ids}
-    with reader() as s:
+    with engine.reader() as s:
         for journey_id, current in s.execute(
             select(StepCounter.journey_id, func.sum(StepCounter.current))
             .where(StepCounter.journey_id.in_(journey_ids)).group_by(StepCounter.journey_id)
@@ -224,9 +223,9 @@ def series(s: Session, journey: Journey, at: datetime, hours: int = 24) -> dict[
             "entries": list(totals["entered"].values()), "completions": list(totals["completed"].values())}
 
 
-def enrollment_messages(enrollment_id: str) -> list[dict[str, Any]]:
+def enrollment_messages(engine: Engine, enrollment_id: str) -> list[dict[str, Any]]:
     """What one enrollment was sent (oldest first), each with its channel and the responses it drew."""
-    with reader() as s:
+    with engine.reader() as s:
         deliveries = s.execute(
             select(Delivery, Channel.name).outerjoin(Channel, Channel.id == Delivery.channel_id)
             .where(Delivery.enrollment_id == enrollment_id).order_by(Delivery.created_at, Delivery.id)

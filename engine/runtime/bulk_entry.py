@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.access import roles
 from engine.audience import segments
-from engine.core import core
+from engine.engine import Engine
 from engine.errors import Conflict, Invalid
 from engine.journeys import lifecycle
 from engine.runtime import entry
@@ -36,11 +36,11 @@ def enroll_refusal(status: str) -> str | None:
     return None if status == "active" else REFUSALS.get(status, f"This journey is {status}.")
 
 
-def enroll_customers(journey_id: str, customer_ids: list[str]) -> dict[str, Any]:
+def enroll_customers(engine: Engine, journey_id: str, customer_ids: list[str]) -> dict[str, Any]:
     """Enroll the given customers (any number; a repeated id is skipped as `duplicate`)."""
     if not customer_ids:
         raise Invalid("give at least one customer id", field="customerIds")
-    result = _start(journey_id)
+    result = _start(engine, journey_id)
     unique = list(dict.fromkeys(customer_ids))
     repeated = [cid for cid, count in Counter(customer_ids).items() for _ in range(count - 1)]
     result.skip(["duplicate"] * len(repeated), repeated)
@@ -51,14 +51,14 @@ def enroll_customers(journey_id: str, customer_ids: list[str]) -> dict[str, Any]
     return result.answer()
 
 
-def enroll_segment(journey_id: str, segment_id: str) -> dict[str, Any]:
+def enroll_segment(engine: Engine, journey_id: str, segment_id: str) -> dict[str, Any]:
     """Enroll every member of the segment (members in id order, batch by batch)."""
-    segment = segments.get_segment(segment_id)  # NotFound for an unknown segment
-    result = _start(journey_id)
+    segment = segments.get_segment(engine, segment_id)  # NotFound for an unknown segment
+    result = _start(engine, journey_id)
     result.segment = {"id": segment["id"], "name": segment["name"]}
     after: str | None = None
     while True:
-        with core().db.reader() as s:
+        with engine.db.reader() as s:
             ids = segments.member_ids(s, segment_id, after, BATCH)
         if not ids or not result.run(ids) or len(ids) < BATCH:
             break
@@ -68,6 +68,7 @@ def enroll_segment(journey_id: str, segment_id: str) -> dict[str, Any]:
 
 @dataclass
 class _Result:
+    engine: Engine
     journey: dict[str, Any]
     enrolled: int = 0
     considered: int = 0
@@ -79,7 +80,7 @@ class _Result:
     def run(self, ids: list[str]) -> bool:
         """Enroll one batch; False when the journey stopped taking customers meanwhile (paused, archived)."""
         try:
-            answer = entry.enroll(self.journey["id"], ids)
+            answer = entry.enroll(self.engine, self.journey["id"], ids)
         except Conflict as error:
             self.stopped = error.message
             self.skip_all(ids, "journey_not_active")
@@ -114,13 +115,13 @@ class _Result:
         }
 
 
-def _start(journey_id: str) -> _Result:
+def _start(engine: Engine, journey_id: str) -> _Result:
     """The result to fill, once the actor may enroll and the journey takes customers (Conflict saying what to
     do when it does not)."""
     roles.require(roles.current(), "editor", "enroll customers")
-    journey = lifecycle.get_journey(journey_id)  # NotFound for an unknown journey
+    journey = lifecycle.get_journey(engine, journey_id)  # NotFound for an unknown journey
     refusal = enroll_refusal(journey.status)
     if refusal:
         raise Conflict(refusal, {"status": journey.status})
-    return _Result(journey={"id": journey.id, "name": journey.name})
+    return _Result(engine, journey={"id": journey.id, "name": journey.name})
 

@@ -10,9 +10,8 @@ from sqlalchemy import JSON, func, literal, null, select, update
 from sqlmodel import Session
 
 from engine import counters, signals
-from engine.core import core, session
-from engine.core import now as current_time
 from engine.counters import Tally
+from engine.engine import Engine
 from engine.errors import Conflict, NotFound
 from engine.paging import paginate
 from engine.records import fetch
@@ -56,7 +55,7 @@ def history_out(row: Any) -> dict[str, Any]:
 
 
 def list_enrollments(
-    journey_id: str | None = None,
+    engine: Engine, journey_id: str | None = None,
     status: str | None = None,
     step_id: str | None = None,
     customer_id: str | None = None,
@@ -74,13 +73,13 @@ def list_enrollments(
         if value is not None:
             statement = statement.where(column == value)
     statement = statement.order_by(Enrollment.entered_at.desc(), Enrollment.id)  # type: ignore[attr-defined]
-    with core().db.reader() as s:
+    with engine.db.reader() as s:
         return paginate(s, statement, limit, offset, enrollment_out)
 
 
-def get_enrollment(enrollment_id: str) -> dict[str, Any]:
+def get_enrollment(engine: Engine, enrollment_id: str) -> dict[str, Any]:
     """One enrollment with its history (oldest first)."""
-    with core().db.reader() as s:
+    with engine.db.reader() as s:
         row = _row(s, enrollment_id)
         history = s.execute(
             select(EnrollmentHistory)
@@ -90,16 +89,16 @@ def get_enrollment(enrollment_id: str) -> dict[str, Any]:
         return {**enrollment_out(row), "history": [history_out(item) for item in history]}
 
 
-def retry_enrollment(enrollment_id: str) -> dict[str, Any]:
+def retry_enrollment(engine: Engine, enrollment_id: str) -> dict[str, Any]:
     """Put a failed enrollment back to active at the step that failed; it runs at the next tick."""
-    with session() as s:
+    with engine.session() as s:
         row = _row(s, enrollment_id)
         if row.status != "failed":
             raise Conflict(f"only a failed enrollment can be retried (this one is {row.status})")
         journey = s.get(Journey, row.journey_id)
         if journey is None or journey.status == "archived":
             raise Conflict("the journey is archived")
-        moment = current_time()
+        moment = engine.now()
         s.execute(
             update(E)
             .where(E.c.id == enrollment_id)
@@ -120,24 +119,24 @@ def retry_enrollment(enrollment_id: str) -> dict[str, Any]:
         counters.apply(s, tally)
         s.expire(row)
         result = enrollment_out(s.get(Enrollment, enrollment_id))
-    signals.work_available.send()
+    signals.work_available.send(engine=engine)
     return result
 
 
-def exit_enrollment(enrollment_id: str, reason: str = "manual") -> dict[str, Any]:
+def exit_enrollment(engine: Engine, enrollment_id: str, reason: str = "manual") -> dict[str, Any]:
     """End an active enrollment by hand."""
-    with session() as s:
+    with engine.session() as s:
         row = _row(s, enrollment_id)
         if row.status != "active":
             raise Conflict(f"only an active enrollment can be exited (this one is {row.status})")
-        exit_where(s, row.journey_id, reason, current_time(), ids=[enrollment_id])
+        exit_where(s, row.journey_id, reason, engine.now(), ids=[enrollment_id])
         s.expire(row)
         return enrollment_out(s.get(Enrollment, enrollment_id))
 
 
-def customer_journeys(customer_id: str) -> list[dict[str, Any]]:
+def customer_journeys(engine: Engine, customer_id: str) -> list[dict[str, Any]]:
     """Every enrollment of a customer (newest first) with its journey's name and status."""
-    with core().db.reader() as s:
+    with engine.db.reader() as s:
         rows = s.execute(
             select(Enrollment, Journey.name, Journey.status)
             .join(Journey, Journey.id == Enrollment.journey_id)

@@ -11,11 +11,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from engine import counters, live, signals
+from engine import counters, signals
 from engine.audience import segments
-from engine.core import core, session
-from engine.core import now as current_time
 from engine.counters import Tally
+from engine.engine import Engine
 from engine.errors import Conflict
 from engine.expressions import is_true
 from engine.ids import new_id
@@ -42,13 +41,13 @@ class EntryResult:
     skipped: list[dict[str, str]] = field(default_factory=list)
 
 
-def enroll(journey_id: str, customer_ids: list[str]) -> dict[str, Any]:
+def enroll(engine: Engine, journey_id: str, customer_ids: list[str]) -> dict[str, Any]:
     """Manual enrollment (API/UI), only while the journey is active; unknown customers are skipped."""
-    with session() as s:
+    with engine.session() as s:
         journey = fetch(s, Journey, journey_id, "journey")
         if journey.status != "active":
             raise Conflict(f"journey {journey_id} is {journey.status}: only an active journey enrolls")
-        result = enter(s, journey, customer_ids, current_time())
+        result = enter(s, journey, customer_ids, engine.now())
         answer = {
             "journeyId": journey.id,
             "journeyName": journey.name,
@@ -57,7 +56,7 @@ def enroll(journey_id: str, customer_ids: list[str]) -> dict[str, Any]:
             "enrollmentIds": result.enrollment_ids,
             "skippedCustomers": result.skipped,
         }
-    _announce(journey_id, len(result.enrollment_ids))
+    _announce(engine, journey_id, len(result.enrollment_ids))
     return answer
 
 
@@ -194,11 +193,11 @@ def _insert(
     return ids
 
 
-def _announce(journey_id: str, count: int) -> None:
+def _announce(engine: Engine, journey_id: str, count: int) -> None:
     """After commit: tell the pages and wake the runner."""
     if count:
-        live.publish({"kind": "enrolled", "journeyId": journey_id, "count": count})
-        signals.work_available.send()
+        engine.live.publish({"kind": "enrolled", "journeyId": journey_id, "count": count})
+        signals.work_available.send(engine=engine)
 
 
 def event_view(event: Event) -> dict[str, Any]:
@@ -219,7 +218,7 @@ def _active_journeys(s: Session) -> list[Journey]:
 # ---- entry paths driven by signals (engine.wiring says when each runs) ----------------------------------
 
 
-def enter_on_events(session: Session, events: list[Event], now: datetime, **_: Any) -> None:
+def enter_on_events(engine: Engine, session: Session, events: list[Event], now: datetime, **_: Any) -> None:
     """Event entry, in the transaction that stores the events: per journey, one entry for every customer
     with a matching event whose condition holds (a customer's first such event in the batch enrolls them)."""
     journeys = [j for j in _active_journeys(session) if plan_of(j).entry.event_type]
@@ -239,20 +238,20 @@ def enter_on_events(session: Session, events: list[Event], now: datetime, **_: A
                 continue
             view = event_view(event)
             if entry.condition:
-                ok, _reason = is_true(
-                    entry.condition, {"event": view, "customer": views.get(event.customer_id), "now": now}
-                )
+                variables = {"event": view, "customer": views.get(event.customer_id), "now": now}
+                ok, _reason = is_true(engine, entry.condition, variables)
                 if not ok:
                     continue
             chosen[event.customer_id] = view
         if chosen:
             enrolled = len(enter(session, journey, list(chosen), now, events=chosen).enrollment_ids)
             if enrolled:
-                live.publish({"kind": "enrolled", "journeyId": journey.id, "count": enrolled})
+                engine.live.publish({"kind": "enrolled", "journeyId": journey.id, "count": enrolled})
 
 
 def enter_on_join(
-    changes: list[tuple[str, str, bool]], now: datetime, origin: dict[str, str] | None = None, **_: Any
+    engine: Engine, changes: list[tuple[str, str, bool]], now: datetime, origin: dict[str, str] | None = None,
+    **_: Any
 ) -> None:
     """Segment entry, after the change committed: customers who joined an active journey's entry segment
     (and are still in it) enroll. A customer whose own enrollment's step made them join is not entered into
@@ -264,8 +263,8 @@ def enter_on_join(
     if not joined:
         return
     announcements = []
-    with session() as s:
-        moment = current_time()
+    with engine.session() as s:
+        moment = engine.now()
         for journey in _active_journeys(s):
             segment_id = plan_of(journey).entry.segment_id
             if segment_id not in joined:
@@ -278,7 +277,7 @@ def enter_on_join(
             if still:
                 announcements.append((journey.id, len(enter(s, journey, still, moment).enrollment_ids)))
     for journey_id, count in announcements:
-        _announce(journey_id, count)
+        _announce(engine, journey_id, count)
 
 
 def queue_backfill(
@@ -293,15 +292,15 @@ def queue_backfill(
         session.flush()
 
 
-def backfill(limit: int = BACKFILL_BATCH) -> int:
+def backfill(engine: Engine, limit: int = BACKFILL_BATCH) -> int:
     """Enroll the next batch of entry-segment members of one recently activated journey; returns how many
     customers were looked at (0 when nothing is pending). Paused journeys wait; archived ones stop.
 
     One backfill per journey at a time: a worker claims the journey's progress row (FOR UPDATE SKIP LOCKED
     on PostgreSQL; SQLite writers take turns), so two processes never enroll the same members at once."""
     handled, announcements = 0, []
-    with session() as s:
-        moment = current_time()
+    with engine.session() as s:
+        moment = engine.now()
         pending = (
             select(B.c.journey_id)
             .join(J, J.c.id == B.c.journey_id)
@@ -309,7 +308,7 @@ def backfill(limit: int = BACKFILL_BATCH) -> int:
             .order_by(B.c.journey_id)
             .limit(1)
         )
-        if not core().db.is_sqlite:
+        if not engine.db.is_sqlite:
             pending = pending.with_for_update(skip_locked=True, of=B)
         journey_id = s.execute(pending).scalar_one_or_none()
         if journey_id is None:
@@ -332,7 +331,7 @@ def backfill(limit: int = BACKFILL_BATCH) -> int:
             handled = max(handled, 1)
         s.flush()
     for announced_id, count in announcements:
-        _announce(announced_id, count)
+        _announce(engine, announced_id, count)
     return handled
 
 

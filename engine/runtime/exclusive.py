@@ -10,13 +10,13 @@ from contextlib import contextmanager
 
 from sqlalchemy import text
 
-from engine.core import core
+from engine.engine import Engine
 
 
 @contextmanager
-def only_one(name: str) -> Iterator[bool]:
+def only_one(engine: Engine, name: str) -> Iterator[bool]:
     """Yields True when this process holds the lock `name` for the block, False when another one does."""
-    database = core().db
+    database = engine.db
     if database.is_sqlite:
         yield True
         return

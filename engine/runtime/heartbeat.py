@@ -13,8 +13,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlmodel import Session
 
-from engine.core import now as current_time
-from engine.core import session
+from engine.engine import Engine
 from engine.runtime.runner import WORKER
 from models.common import iso
 from models.workers import EngineWorker
@@ -37,13 +36,13 @@ class Process:
 THIS_PROCESS = Process()
 
 
-def beat(role: str, process: Process = THIS_PROCESS) -> None:
+def beat(engine: Engine, role: str, process: Process = THIS_PROCESS) -> None:
     """Record that `process` is alive (registering it at its first beat, or again after it was pruned), and
     remove the rows of processes that stopped beating."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    moment = current_time()
-    with session() as s:
+    moment = engine.now()
+    with engine.session() as s:
         row = s.get(EngineWorker, process.id)
         if row is None:
             s.add(EngineWorker(id=process.id, host=process.host[:255], pid=process.pid, role=role,
@@ -53,9 +52,9 @@ def beat(role: str, process: Process = THIS_PROCESS) -> None:
         s.execute(delete(EngineWorker).where(EngineWorker.beat_at < moment - STALE_AFTER))
 
 
-def retire(process: Process = THIS_PROCESS) -> None:
+def retire(engine: Engine, process: Process = THIS_PROCESS) -> None:
     """A clean stop: the process leaves the list at once instead of after STALE_AFTER."""
-    with session() as s:
+    with engine.session() as s:
         s.execute(delete(EngineWorker).where(EngineWorker.id == process.id))
 
 

@@ -18,8 +18,8 @@ from psycopg import sql
 from sqlalchemy import text
 
 from engine import signals
-from engine.core import core
 from engine.db import Database
+from engine.engine import Engine
 from engine.runtime.runner import WORKER
 
 log = logging.getLogger(__name__)
@@ -30,12 +30,12 @@ POLL_SECONDS = 0.5
 RECONNECT_SECONDS = 1.0
 
 
-def announce() -> None:
+def announce(engine: Engine) -> None:
     """NOTIFY the other engine processes that work is due now (no-op on SQLite).
 
     Called after the sender's commit (work_available is sent outside any transaction), so a listener that
     wakes finds the rows. The payload names this process, whose own jobs were woken directly."""
-    database = core().db
+    database = engine.db
     if database.is_sqlite:
         return
     try:
@@ -47,10 +47,10 @@ def announce() -> None:
         log.warning("could not notify the other engine processes", exc_info=True)
 
 
-def wake_on_activation(new: str, **_: Any) -> None:
+def wake_on_activation(engine: Engine, new: str, **_: Any) -> None:
     """A journey activated or resumed has due work (waiting enrollments, a backfill): wake the jobs."""
     if new == "active":
-        signals.work_available.send()
+        signals.work_available.send(engine=engine)
 
 
 class Listener:

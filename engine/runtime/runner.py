@@ -28,14 +28,13 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlmodel import Session
 
-from engine import counters, live, raw_sql
+from engine import counters, raw_sql
 from engine.audience import segments
-from engine.core import core, session
-from engine.core import now as current_time
 from engine.counters import Tally
 from engine.db import is_transient, retrying
 from engine.decisioning import contact_policy
 from engine.delivery import responses
+from engine.engine import Engine
 from engine.journeys.plan import Plan, plan_of
 from engine.journeys.steps import KINDS
 from engine.journeys.steps.base import Failed, Run, StepResult
@@ -241,15 +240,15 @@ def _retry_batch(error: BaseException) -> bool:
     return isinstance(error, LostRace) or is_transient(error)
 
 
-def advance(limit: int | None = None) -> int:
+def advance(engine: Engine, limit: int | None = None) -> int:
     """Claim one batch of due enrollments and move them; returns how many were claimed."""
-    limit = limit or core().settings.batch_size
-    moment = current_time()
-    ids = retrying(lambda: _claim(limit, moment))
+    limit = limit or engine.settings.batch_size
+    moment = engine.now()
+    ids = retrying(lambda: _claim(engine, limit, moment))
     if not ids:
         return 0
-    result = retrying(lambda: _run_batch(ids, moment), transient=_retry_batch)
-    live.publish(
+    result = retrying(lambda: _run_batch(engine, ids, moment), transient=_retry_batch)
+    engine.live.publish(
         {
             "kind": "batch",
             "at": iso(moment),
@@ -261,15 +260,15 @@ def advance(limit: int | None = None) -> int:
     return len(ids)
 
 
-def run_due(limit: int | None = None) -> int:
+def run_due(engine: Engine, limit: int | None = None) -> int:
     """Advance batch after batch until nothing is due now; returns how many enrollments were handled."""
     total = 0
-    while handled := advance(limit):
+    while handled := advance(engine, limit):
         total += handled
     return total
 
 
-def _due(moment: datetime, limit: int) -> Any:
+def _due(engine: Engine, moment: datetime, limit: int) -> Any:
     active = select(J.c.id).where(J.c.status == "active")
     due = (
         select(E.c.id)
@@ -282,44 +281,44 @@ def _due(moment: datetime, limit: int) -> Any:
         .order_by(E.c.next_run_at)
         .limit(limit)
     )
-    if not core().db.is_sqlite:
+    if not engine.db.is_sqlite:
         # Several workers share the queue: each skips the rows another is claiming right now.
         due = due.with_for_update(skip_locked=True, of=E)
     return due
 
 
-def _claim(limit: int, moment: datetime) -> list[str]:
-    with session() as s:
+def _claim(engine: Engine, limit: int, moment: datetime) -> list[str]:
+    with engine.session() as s:
         statement = (
             update(E)
-            .where(E.c.id.in_(_due(moment, limit)))
+            .where(E.c.id.in_(_due(engine, moment, limit)))
             .values(lease_owner=WORKER, lease_until=moment + LEASE)
             .returning(E.c.id)
         )
         return list(s.execute(statement).scalars())
 
 
-def _run_batch(ids: list[str], moment: datetime) -> BatchResult:
+def _run_batch(engine: Engine, ids: list[str], moment: datetime) -> BatchResult:
     """Run the batch without savepoints; again with a savepoint per writing step if one failed."""
     try:
-        return _run_once(ids, moment, _unguarded)
+        return _run_once(engine, ids, moment, _unguarded)
     except IsolateSteps:
-        return _run_once(ids, moment, None)
+        return _run_once(engine, ids, moment, None)
 
 
-def _run_once(ids: list[str], moment: datetime,
+def _run_once(engine: Engine, ids: list[str], moment: datetime,
               guard: Callable[[], AbstractContextManager[Any]] | None) -> BatchResult:
     """One batch in one transaction; `guard` wraps each writing step (None: a savepoint each)."""
     result = BatchResult()
     tally, step_tally = Tally(), Tally()
     histories: list[tuple[Any, ...]] = []
     states: list[State] = []
-    with session() as s:
+    with engine.session() as s:
         # Lock order (as archive, entry and pause): the journeys first, shared, so a status change waits for
         # the batch or the batch sees it; a journey paused or archived since the claim does not advance.
         journey_ids = sorted(set(s.execute(select(E.c.journey_id).where(E.c.id.in_(ids))).scalars()))
         locked = select(J).where(J.c.id.in_(journey_ids)).order_by(J.c.id)
-        if not core().db.is_sqlite:
+        if not engine.db.is_sqlite:
             locked = locked.with_for_update(read=True)
         journeys = {row.id: row for row in s.execute(locked) if row.status == "active"}
         s.execute(
@@ -354,7 +353,7 @@ def _run_once(ids: list[str], moment: datetime,
             # Entry this enrollment's steps cause runs after the batch commits and knows who caused it.
             s.info[ORIGIN] = {"journey_id": row.journey_id, "enrollment_id": row.id,
                               "customer_id": row.customer_id}
-            executed = _move(s, state, journey, moment, views, outcomes, shared, tally, step_tally,
+            executed = _move(engine, s, state, journey, moment, views, outcomes, shared, tally, step_tally,
                              guard or s.begin_nested)
             s.info.pop(ORIGIN)
             result.enrollments += 1
@@ -363,15 +362,16 @@ def _run_once(ids: list[str], moment: datetime,
             result.journeys.add(journey.id)
             histories.extend(history_rows(state, executed))
             states.append(state)
-        if states and (written := update_enrollments(s, states, moment)) != len(states):
+        if states and (written := update_enrollments(engine, s, states, moment)) != len(states):
             raise LostRace(f"batch wrote {written} of {len(states)} enrollments back")
         if histories:
-            insert_history(s, histories)
+            insert_history(engine, s, histories)
         counters.apply(s, tally)
     return result
 
 
 def _move(
+    engine: Engine,
     s: Session,
     state: State,
     journey: Any,
@@ -387,6 +387,7 @@ def _move(
     `step_tally` is the (empty) tally its writing steps count into, shared by the batch's enrollments."""
     start = state.step_id
     run = Run(
+        engine=engine,
         session=s,
         now=moment,
         enrollment_id=state.id,
@@ -437,10 +438,10 @@ def history_rows(state: State, executed: Iterable[Executed]) -> list[tuple[Any, 
     ]
 
 
-def insert_history(s: Session, rows: list[tuple[Any, ...]]) -> None:
+def insert_history(engine: Engine, s: Session, rows: list[tuple[Any, ...]]) -> None:
     """Raw DBAPI executemany: history is most of what a batch writes, and SQLAlchemy's per-row parameter
     processing would double its cost. Times and JSON are converted here as SQLAlchemy would."""
-    sqlite = core().db.is_sqlite
+    sqlite = engine.db.is_sqlite
     sql = raw_sql.insert_sql(H.name, HISTORY_COLUMNS, sqlite)
     stamp, dumps = raw_sql.stamper(sqlite), raw_sql.dumps
     params = [(*row[:6], stamp(row[6]), *row[7:9], dumps(row[9])) for row in rows]
@@ -453,10 +454,10 @@ ENROLLMENT_CHANGES = (
 )
 
 
-def update_enrollments(s: Session, states: list[State], moment: datetime) -> int:
+def update_enrollments(engine: Engine, s: Session, states: list[State], moment: datetime) -> int:
     """Write the batch's enrollments back (raw executemany, like the history) and release their leases;
     returns how many rows matched (fewer than `states` when another writer took one)."""
-    sqlite = core().db.is_sqlite
+    sqlite = engine.db.is_sqlite
     mark = raw_sql.mark(sqlite)
     assignments = ", ".join(f"{column} = {mark}" for column in ENROLLMENT_CHANGES)
     sql = (f"UPDATE {E.name} SET {assignments}, lease_owner = NULL, lease_until = NULL "
@@ -505,11 +506,11 @@ class _Outcomes:
 # ---- sweeps and signal receivers ----------------------------------------------------------------------
 
 
-def sweep() -> int:
+def sweep(engine: Engine) -> int:
     """Exit enrollments older than their journey's maxDuration and release stale leases; returns exits."""
-    moment = current_time()
+    moment = engine.now()
     exited = 0
-    with session() as s:
+    with engine.session() as s:
         for journey_id, max_duration in s.execute(
             select(J.c.id, J.c.max_duration).where(J.c.status == "active")
         ):
@@ -518,7 +519,7 @@ def sweep() -> int:
             )
         s.execute(update(E).where(E.c.lease_until < moment).values(lease_owner=None, lease_until=None))
     if exited:
-        live.publish(
+        engine.live.publish(
             {
                 "kind": "batch",
                 "at": iso(moment),
@@ -531,14 +532,14 @@ def sweep() -> int:
     return exited
 
 
-def next_due_at() -> datetime | None:
+def next_due_at(engine: Engine) -> datetime | None:
     """When the earliest active enrollment of an active journey can next be claimed (the scheduler wakes
     then): its due time, or its lease's expiry when another worker holds it past that."""
     claimable = case(
         (and_(E.c.lease_until.is_not(None), E.c.lease_until > E.c.next_run_at), E.c.lease_until),
         else_=E.c.next_run_at,
     )
-    with core().db.reader() as s:
+    with engine.db.reader() as s:
         active = select(J.c.id).where(J.c.status == "active")
         return s.execute(
             select(func.min(claimable)).where(E.c.status == "active", E.c.journey_id.in_(active))

@@ -3,8 +3,10 @@ truth; the jobs only decide when to look at it.
 
 Jobs (each `max_instances=1, coalesce=True`): advance the runner, dispatch queued deliveries, sweep
 (maxDuration exits, stale leases), segment backfill after activation, and this process's heartbeat.
-`wake()` runs advance, dispatch and backfill now; it is connected to `signals.work_available` while the
-scheduler runs, and on PostgreSQL a listener thread calls it when another process NOTIFYs (runtime.notify).
+`Scheduler.wake()` runs advance, dispatch and backfill now; it is connected to `signals.work_available` while
+the scheduler runs, and on PostgreSQL a listener thread calls it when another process NOTIFYs
+(runtime.notify).
+One Scheduler per engine process (main.py, a worker), built on that process's engine.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from engine import signals
-from engine.core import core
 from engine.db import is_transient
 from engine.delivery import dispatcher
+from engine.engine import Engine
 from engine.runtime import entry, exclusive, heartbeat, notify, runner
 
 log = logging.getLogger(__name__)
@@ -35,89 +37,156 @@ RESCHEDULE_SECONDS = 0.02
 
 WOKEN_JOBS = ("advance", "dispatch", "backfill")
 
-_scheduler: BackgroundScheduler | None = None
-_listener: notify.Listener | None = None
-_lock = threading.Lock()
+class Scheduler:
+    """The background jobs of one engine process of `role` (web or worker)."""
 
+    def __init__(self, engine: Engine, role: str = "web") -> None:
+        self.engine, self.role = engine, role
+        self._scheduler: BackgroundScheduler | None = None
+        self._listener: notify.Listener | None = None
+        self._lock = threading.Lock()
+        # Set by a wake-up, cleared by the job as it starts a pass: a job woken while it runs (APScheduler
+        # skips that run: max_instances=1) makes another pass at once instead of waiting for its next tick.
+        self._woken = {job_id: threading.Event() for job_id in WOKEN_JOBS}
+        self._is_behind = False
 
-def start(role: str = "web") -> None:
-    """Start the background jobs (idempotent), registered as an engine process of `role` (web or worker)."""
-    global _scheduler, _listener
-    with _lock:
-        if _scheduler is not None:
+    def start(self) -> None:
+        """Start the background jobs (idempotent) and register this process's heartbeat."""
+        engine = self.engine
+        with self._lock:
+            if self._scheduler is not None:
+                return
+            tick = engine.settings.tick_seconds
+            scheduler = BackgroundScheduler(daemon=True, timezone=UTC)
+            options = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
+            scheduler.add_job(self._advance, "interval", seconds=tick, id="advance", **options)
+            scheduler.add_job(self._dispatch, "interval", seconds=tick, id="dispatch", **options)
+            scheduler.add_job(self._sweep, "interval", seconds=SWEEP_SECONDS, id="sweep", **options)
+            scheduler.add_job(self._backfill, "interval", seconds=tick, id="backfill", **options)
+            heartbeat.beat(engine, self.role)
+            scheduler.add_job(self._beat, "interval", seconds=heartbeat.BEAT_SECONDS, id="heartbeat",
+                              **options)
+            # A job woken while it runs is skipped by max_instances; that is expected, not worth a warning.
+            logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
+            scheduler.start()
+            self._scheduler = scheduler
+            if not engine.db.is_sqlite:
+                self._listener = notify.Listener(engine.db, self.wake)
+                self._listener.start()
+        signals.work_available.connect(self.on_work_available)
+        self.wake()
+
+    def stop(self) -> None:
+        """Stop the background jobs and wait for running ones to finish."""
+        signals.work_available.disconnect(self.on_work_available)
+        with self._lock:
+            scheduler, self._scheduler = self._scheduler, None
+            listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.stop()
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
+            try:
+                heartbeat.retire(self.engine)
+            except Exception:  # stopping anyway: the row goes stale and drops out on its own
+                log.warning("could not retire this process's heartbeat", exc_info=True)
+
+    def on_work_available(self, engine: Engine, **_: object) -> None:
+        """`signals.work_available` receiver: work became due on this scheduler's engine."""
+        if engine is self.engine:
+            self.wake()
+
+    def wake(self) -> None:
+        """Run advance, dispatch and backfill now (no-op when the scheduler is not running)."""
+        for job_id in WOKEN_JOBS:
+            self._wake_job(job_id)
+
+    def _wake_job(self, job_id: str) -> None:
+        self._woken[job_id].set()
+        self._run_at(job_id, datetime.now(UTC))
+
+    def _passes(self, job_id: str, work: Callable[[], int]) -> int:
+        """`_repeat(work)`, again while a wake-up came in during the pass (within one slice in all)."""
+        total, started, woken = 0, time.monotonic(), self._woken[job_id]
+        while True:
+            woken.clear()
+            total += _repeat(work)
+            if not woken.is_set() or time.monotonic() - started > SLICE_SECONDS:
+                return total
+
+    def _run_at(self, job_id: str, moment: datetime) -> None:
+        scheduler = self._scheduler
+        if scheduler is None:
             return
-        tick = core().settings.tick_seconds
-        scheduler = BackgroundScheduler(daemon=True, timezone=UTC)
-        options = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
-        scheduler.add_job(_advance, "interval", seconds=tick, id="advance", **options)
-        scheduler.add_job(_dispatch, "interval", seconds=tick, id="dispatch", **options)
-        scheduler.add_job(_sweep, "interval", seconds=SWEEP_SECONDS, id="sweep", **options)
-        scheduler.add_job(_backfill, "interval", seconds=tick, id="backfill", **options)
-        heartbeat.beat(role)
-        scheduler.add_job(_beat, "interval", seconds=heartbeat.BEAT_SECONDS, id="heartbeat", args=[role],
-                          **options)
-        # A job woken while it runs is skipped by max_instances; that is expected, not worth a warning.
-        logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
-        scheduler.start()
-        _scheduler = scheduler
-        if not core().db.is_sqlite:
-            _listener = notify.Listener(core().db, wake)
-            _listener.start()
-    signals.work_available.connect(wake)
-    wake()
+        job = scheduler.get_job(job_id)
+        if job is not None and (job.next_run_time is None or moment < job.next_run_time):
+            with contextlib.suppress(JobLookupError):  # the scheduler stopped meanwhile
+                job.modify(next_run_time=moment)
 
-
-def stop() -> None:
-    """Stop the background jobs and wait for running ones to finish."""
-    global _scheduler, _listener
-    signals.work_available.disconnect(wake)
-    with _lock:
-        scheduler, _scheduler = _scheduler, None
-        listener, _listener = _listener, None
-    if listener is not None:
-        listener.stop()
-    if scheduler is not None:
-        scheduler.shutdown(wait=True)
+    def _job(self, name: str, work: Callable[[], object]) -> None:
+        """Run one job's pass. A lock wait that ran out (busy) is not a failure: the job looks again at once
+        rather than at its next tick; anything else is logged and the next tick tries again."""
         try:
-            heartbeat.retire()
-        except Exception:  # stopping anyway: the row goes stale and drops out on its own
-            log.warning("could not retire this process's heartbeat", exc_info=True)
+            work()
+        except Exception as error:
+            if not is_transient(error):
+                log.exception("%s job failed", name)
+                return
+            log.info("%s job met a busy database; it looks again", name)
+            if name in WOKEN_JOBS:
+                self._wake_job(name)
 
+    def _advance(self) -> None:
+        self._job("advance", self._advance_pass)
 
-# Set by a wake-up, cleared by the job as it starts a pass: a job woken while it runs (APScheduler skips
-# that run: max_instances=1) makes another pass at once instead of waiting for its next tick.
-_woken = {job_id: threading.Event() for job_id in WOKEN_JOBS}
+    def _advance_pass(self) -> None:
+        engine = self.engine
+        if self._passes("advance", self._advance_batch):
+            # The batches may have queued deliveries: this process's dispatcher and the other processes'
+            # (PostgreSQL) look now rather than at their next tick.
+            self._wake_job("dispatch")
+            notify.announce(engine)
+        due = runner.next_due_at(engine)
+        if due is not None:
+            # Wake when the next enrollment falls due instead of up to a tick late. Never "now": this run
+            # has not returned yet, and a job due while it still runs would be skipped.
+            delay = max((due - engine.now()).total_seconds(), RESCHEDULE_SECONDS)
+            self._run_at("advance", datetime.now(UTC) + timedelta(seconds=delay))
+        if due is None or due > engine.now():
+            self._behind(False)
 
+    def _advance_batch(self) -> int:
+        handled = runner.advance(self.engine)
+        if handled >= self.engine.settings.batch_size:  # a full batch: more is due, a backlog to work through
+            self._behind(True)
+        return handled
 
-def wake() -> None:
-    """Run advance, dispatch and backfill now (no-op when the scheduler is not running)."""
-    for job_id in WOKEN_JOBS:
-        _wake_job(job_id)
+    def _behind(self, behind: bool) -> None:
+        """Announce when the runner starts working through a backlog and when it has caught up (request
+        handling makes room for it meanwhile: ui/request_threads.py)."""
+        if behind != self._is_behind:
+            self._is_behind = behind
+            signals.engine_behind.send(behind=behind, engine=self.engine)
 
+    def _dispatch(self) -> None:
+        self._job("dispatch", lambda: self._passes(
+            "dispatch", lambda: dispatcher.dispatch_due(self.engine, DISPATCH_BATCH)))
 
-def _wake_job(job_id: str) -> None:
-    _woken[job_id].set()
-    _run_at(job_id, datetime.now(UTC))
+    def _sweep(self) -> None:
+        self._job("sweep", self._sweep_pass)
 
+    def _sweep_pass(self) -> None:
+        # Every engine process runs this job; one sweep at a time is enough (the others' would only wait on
+        # the same rows).
+        with exclusive.only_one(self.engine, "sweep") as mine:
+            if mine:
+                runner.sweep(self.engine)
 
-def _passes(job_id: str, work: Callable[[], int]) -> int:
-    """`_repeat(work)`, again while a wake-up came in during the pass (within one slice in all)."""
-    total, started, woken = 0, time.monotonic(), _woken[job_id]
-    while True:
-        woken.clear()
-        total += _repeat(work)
-        if not woken.is_set() or time.monotonic() - started > SLICE_SECONDS:
-            return total
+    def _beat(self) -> None:
+        self._job("heartbeat", lambda: heartbeat.beat(self.engine, self.role))
 
-
-def _run_at(job_id: str, moment: datetime) -> None:
-    scheduler = _scheduler
-    if scheduler is None:
-        return
-    job = scheduler.get_job(job_id)
-    if job is not None and (job.next_run_time is None or moment < job.next_run_time):
-        with contextlib.suppress(JobLookupError):  # the scheduler stopped meanwhile
-            job.modify(next_run_time=moment)
+    def _backfill(self) -> None:
+        self._job("backfill", lambda: self._passes("backfill", lambda: entry.backfill(self.engine)))
 
 
 def _repeat(work: Callable[[], int]) -> int:
@@ -128,80 +197,3 @@ def _repeat(work: Callable[[], int]) -> int:
         if time.monotonic() - started > SLICE_SECONDS:
             break
     return total
-
-
-def _job(name: str, work: Callable[[], object]) -> None:
-    """Run one job's pass. A lock wait that ran out (busy) is not a failure: the job looks again at once
-    rather than at its next tick; anything else is logged and the next tick tries again."""
-    try:
-        work()
-    except Exception as error:
-        if not is_transient(error):
-            log.exception("%s job failed", name)
-            return
-        log.info("%s job met a busy database; it looks again", name)
-        if name in WOKEN_JOBS:
-            _wake_job(name)
-
-
-def _advance() -> None:
-    _job("advance", _advance_pass)
-
-
-def _advance_pass() -> None:
-    if _passes("advance", _advance_batch):
-        # The batches may have queued deliveries: this process's dispatcher and the other processes'
-        # (PostgreSQL) look now rather than at their next tick.
-        _wake_job("dispatch")
-        notify.announce()
-    due = runner.next_due_at()
-    if due is not None:
-        # Wake when the next enrollment falls due instead of up to a tick late. Never "now": this run
-        # has not returned yet, and a job due while it still runs would be skipped.
-        delay = max((due - core().now()).total_seconds(), RESCHEDULE_SECONDS)
-        _run_at("advance", datetime.now(UTC) + timedelta(seconds=delay))
-    if due is None or due > core().now():
-        _behind(False)
-
-
-def _advance_batch() -> int:
-    handled = runner.advance()
-    if handled >= core().settings.batch_size:  # a full batch: more is due, a backlog to work through
-        _behind(True)
-    return handled
-
-
-_is_behind = False
-
-
-def _behind(behind: bool) -> None:
-    """Announce when the runner starts working through a backlog and when it has caught up (request
-    handling makes room for it meanwhile: ui/request_threads.py)."""
-    global _is_behind
-    if behind != _is_behind:
-        _is_behind = behind
-        signals.engine_behind.send(behind=behind)
-
-
-def _dispatch() -> None:
-    _job("dispatch", lambda: _passes("dispatch", lambda: dispatcher.dispatch_due(DISPATCH_BATCH)))
-
-
-def _sweep() -> None:
-    _job("sweep", _sweep_pass)
-
-
-def _sweep_pass() -> None:
-    # Every engine process runs this job; one sweep at a time is enough (the others' would only wait on the
-    # same rows).
-    with exclusive.only_one("sweep") as mine:
-        if mine:
-            runner.sweep()
-
-
-def _beat(role: str) -> None:
-    _job("heartbeat", lambda: heartbeat.beat(role))
-
-
-def _backfill() -> None:
-    _job("backfill", lambda: _passes("backfill", entry.backfill))

@@ -25,9 +25,8 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from engine.audience import customers, segments
-from engine.core import core
-from engine.core import now as current_time
 from engine.counters import Tally
+from engine.engine import Engine
 from engine.errors import Invalid, NotFound
 from engine.ids import new_id
 from engine.journeys.plan import Plan, plan_from, plan_of
@@ -60,7 +59,7 @@ class _Observed(Run):
 
 
 def simulate(
-    journey_id: str | None = None,
+    engine: Engine, journey_id: str | None = None,
     document: dict[str, Any] | None = None,
     customer_id: str | None = None,
     customer_attributes: dict[str, Any] | None = None,
@@ -68,17 +67,18 @@ def simulate(
 ) -> dict[str, Any]:
     """`{"trace": [{stepId, name, type, at, outcome, detail}], "endedAs": completed|exited|waiting|failed}`,
     with `exitReason` when it exited and `error` when a step failed."""
-    start = current_time()
+    start = engine.now()
     injected = _events(events or [], start)
-    with _throwaway() as s:
+    with _throwaway(engine) as s:
         plan, journey = _plan(s, journey_id, document)
         if plan.first is None:
             raise Invalid("the journey has no steps", field="steps")
-        customer = _customer(s, customer_id, customer_attributes, start)
-        return _run(s, plan, journey, customer, injected, start)
+        customer = _customer(engine, s, customer_id, customer_attributes, start)
+        return _run(engine, s, plan, journey, customer, injected, start)
 
 
 def _run(
+    engine: Engine,
     s: Session,
     plan: Plan,
     journey: dict[str, Any],
@@ -99,6 +99,7 @@ def _run(
     seen: dict[str, dict[str, Any]] = {}
     while len(trace) < MAX_TRACE:
         run = _Observed(
+            engine=engine,
             session=s,
             now=moment,
             enrollment_id=state.id,
@@ -226,7 +227,7 @@ def _plan(s: Session, journey_id: str | None, document: dict[str, Any] | None) -
 
 
 def _customer(
-    s: Session, customer_id: str | None, attributes: dict[str, Any] | None, moment: datetime
+    engine: Engine, s: Session, customer_id: str | None, attributes: dict[str, Any] | None, moment: datetime
 ) -> str:
     """The customer to simulate: a real one (attributes overridden for the run) or a throwaway one. Either way
     the first statement writes: that opens the real transaction the executors' savepoints nest in (SQLite)."""
@@ -236,7 +237,7 @@ def _customer(
         s.execute(update(Customer).where(Customer.id == customer_id).values(attributes=merged))
         s.expire(row)
         if attributes:
-            segments.reevaluate(s, customer_id, moment)
+            segments.reevaluate(engine, s, customer_id, moment)
         return customer_id
     simulated = new_id("sim")
     s.add(
@@ -245,14 +246,14 @@ def _customer(
         )
     )
     s.flush()
-    segments.reevaluate(s, simulated, moment)
+    segments.reevaluate(engine, s, simulated, moment)
     return simulated
 
 
 @contextmanager
-def _throwaway() -> Iterator[Session]:
+def _throwaway(engine: Engine) -> Iterator[Session]:
     """A session whose transaction is always rolled back."""
-    with core().db.engine.connect() as connection:
+    with engine.db.engine.connect() as connection:
         transaction = connection.begin()
         try:
             yield Session(bind=connection)

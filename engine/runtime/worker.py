@@ -15,7 +15,7 @@ import threading
 
 from sqlalchemy.engine import make_url
 
-from engine import core, wiring
+from engine import startup
 from engine.runtime import scheduler
 from engine.runtime.heartbeat import THIS_PROCESS
 from engine.settings import Settings
@@ -30,17 +30,17 @@ def run(settings: Settings, stopping: threading.Event | None = None) -> None:
     """Upgrade/open the database, connect the engine's receivers and run the jobs as a `worker` until
     `stopping` is set (by SIGTERM or SIGINT when not given); running batches finish before it returns."""
     stopping = stopping or _stop_on_signals()
-    current = core.init(settings)
-    wiring.connect_all()
-    scheduler.start(role="worker")
+    engine = startup.start(settings)
+    jobs = scheduler.Scheduler(engine, role="worker")
+    jobs.start()
     log.info("worker %s running the engine on %s", THIS_PROCESS.id,
-             make_url(current.db.url).render_as_string(hide_password=True))
+             make_url(engine.db.url).render_as_string(hide_password=True))
     try:
         while not stopping.wait(WAIT_SECONDS):
             pass
     finally:
-        scheduler.stop()
-        current.db.dispose()
+        jobs.stop()
+        engine.close()
         log.info("worker %s stopped", THIS_PROCESS.id)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from engine.core import session
+from engine.engine import Engine
 from models.access import ApiKey
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 
@@ -97,7 +97,9 @@ def test_an_editor_activates_and_pauses_but_may_not_archive(api: TestClient) -> 
     assert api.put(url, json={"status": "archived"}).json()["status"] == "archived"
 
 
-def test_keys_are_shown_once_stored_hashed_and_listed_without_the_key(api: TestClient) -> None:
+def test_keys_are_shown_once_stored_hashed_and_listed_without_the_key(
+    engine: Engine, api: TestClient
+) -> None:
     created = key_for(api, "editor", "ci")
     listed = api.get("/api/v1/api-keys").json()
     mine = next(item for item in listed["data"] if item["id"] == created["id"])
@@ -107,7 +109,7 @@ def test_keys_are_shown_once_stored_hashed_and_listed_without_the_key(api: TestC
         and mine["createdBy"] == "key:JOURNEYS_ADMIN_TOKEN"
     )
     assert listed["pagination"]["total"] == 2  # the bootstrap token's key and this one
-    with session() as s:
+    with engine.session() as s:
         row = s.get(ApiKey, created["id"])
         assert row is not None and created["key"] not in (row.digest, row.prefix + row.digest)
         assert len(row.digest) == 64
@@ -269,11 +271,11 @@ def test_keys_and_users_are_audited_without_their_secrets(api: TestClient) -> No
     assert created["key"] not in text and "87654321" not in text and "$argon2" not in text
 
 
-def test_signing_in_is_not_a_change_to_the_user(api: TestClient) -> None:
+def test_signing_in_is_not_a_change_to_the_user(engine: Engine, api: TestClient) -> None:
     from engine.access import users
     from engine.access.roles import SYSTEM, acting_as
 
     with acting_as(SYSTEM):
-        assert users.authenticate(ADMIN_EMAIL, ADMIN_PASSWORD) is not None
+        assert users.authenticate(engine, ADMIN_EMAIL, ADMIN_PASSWORD) is not None
     entries = api.get("/api/v1/audit", params={"entityType": "user"}).json()["data"]
     assert [(item["actor"], item["action"]) for item in entries] == [("system:system", "created")]

@@ -11,7 +11,7 @@ import httpx
 from fastapi.testclient import TestClient
 from starlette.types import Message, Scope
 
-from engine.core import Core
+from engine.engine import Engine
 from ui.api.body_limit import BodyLimit
 
 LIMIT = 1000
@@ -74,8 +74,8 @@ async def test_a_body_within_the_cap_passes_and_pages_get_a_plain_413() -> None:
     assert (status, body) == (413, b"the request body is larger than 1000 bytes")
 
 
-def test_the_api_answers_413_for_a_body_over_max_body_bytes(api: TestClient, engine_core: Core) -> None:
-    engine_core.settings.max_body_bytes = LIMIT
+def test_the_api_answers_413_for_a_body_over_max_body_bytes(api: TestClient, engine: Engine) -> None:
+    engine.settings.max_body_bytes = LIMIT
     response = api.post("/api/v1/customers/import", content=b"id\n" + b"c1\n" * LIMIT,
                         headers={"Content-Type": "text/csv"})
     assert response.status_code == 413
@@ -86,8 +86,8 @@ def test_the_api_answers_413_for_a_body_over_max_body_bytes(api: TestClient, eng
 
 
 async def test_a_streamed_json_body_over_the_cap_is_413_before_any_route_sees_it(
-        api: TestClient, engine_core: Core) -> None:
-    engine_core.settings.max_body_bytes = LIMIT
+        api: TestClient, engine: Engine) -> None:
+    engine.settings.max_body_bytes = LIMIT
     pulled = 0
 
     async def body() -> AsyncIterator[bytes]:
@@ -114,8 +114,8 @@ def test_openapi_lists_413_for_routes_that_take_a_body(api: TestClient) -> None:
 
 
 async def test_a_streamed_import_cut_off_at_the_cap_is_413_and_writes_nothing_past_it(
-        api: TestClient, engine_core: Core) -> None:
-    engine_core.settings.max_body_bytes = 20_000
+        api: TestClient, engine: Engine) -> None:
+    engine.settings.max_body_bytes = 20_000
 
     async def body() -> AsyncIterator[bytes]:
         yield b"id\n"
@@ -134,9 +134,9 @@ async def test_a_streamed_import_cut_off_at_the_cap_is_413_and_writes_nothing_pa
 
 
 async def test_a_streamed_body_a_json_route_parses_is_413_over_the_cap_whatever_its_content_type(
-        api: TestClient, engine_core: Core) -> None:
+        api: TestClient, engine: Engine) -> None:
     # Not JSON by its content type, so the NUL check streams it; the route still reads it as its body.
-    engine_core.settings.max_body_bytes = LIMIT
+    engine.settings.max_body_bytes = LIMIT
 
     async def body() -> AsyncIterator[bytes]:
         for _ in range(50):

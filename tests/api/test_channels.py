@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from engine.core import Core, session
 from engine.delivery.dispatcher import dispatch_due
+from engine.engine import Engine
 from models.channels import Channel
 from tests.delivery_kit import http_receiver, seed_customer, seed_offer
 
@@ -25,38 +25,41 @@ def _create(api: TestClient, **body: Any) -> dict[str, Any]:
     return response.json()
 
 
-def _stored(channel_id: str) -> dict[str, Any]:
-    with session() as s:
+def _stored(engine: Engine, channel_id: str) -> dict[str, Any]:
+    with engine.session() as s:
         return s.get_one(Channel, channel_id).config
 
 
-def test_email_channel_answers_masked_everywhere(api: TestClient) -> None:
+def test_email_channel_answers_masked_everywhere(engine: Engine, api: TestClient) -> None:
     created = _create(api, id="ch_mail", name="Mail", type="email", config=MAIL, rateLimit=5)
     expected = {**MAIL, "username": "***", "password": "***"}
     assert created["config"] == expected
     assert created["rateLimit"] == 5
     assert api.get("/api/v1/channels/ch_mail").json()["config"] == expected
     assert api.get("/api/v1/channels").json()["data"][0]["config"] == expected
-    assert _stored("ch_mail")["password"] == "hunter2"
+    assert _stored(engine, "ch_mail")["password"] == "hunter2"
 
 
-def test_header_values_are_masked_and_kept_when_sent_back(api: TestClient) -> None:
+def test_header_values_are_masked_and_kept_when_sent_back(engine: Engine, api: TestClient) -> None:
     created = _create(api, id="ch_hook", name="Hook", type="webhook", config=HOOK)
     assert created["config"]["headers"] == {"Authorization": "***"}
     config = {**created["config"], "url": "https://hooks.example.com/v2",
               "headers": {"Authorization": "***", "X-Team": "growth"}}
     updated = api.put("/api/v1/channels/ch_hook", json={"config": config}).json()
     assert updated["config"]["headers"] == {"Authorization": "***", "X-Team": "***"}
-    assert _stored("ch_hook")["headers"] == {"Authorization": "Bearer s3cret", "X-Team": "growth"}
-    assert _stored("ch_hook")["url"] == "https://hooks.example.com/v2"
+    assert _stored(engine, "ch_hook")["headers"] == {"Authorization": "Bearer s3cret", "X-Team": "growth"}
+    assert _stored(engine, "ch_hook")["url"] == "https://hooks.example.com/v2"
 
 
-def test_password_sent_back_masked_keeps_the_stored_one_and_a_new_one_replaces_it(api: TestClient) -> None:
+def test_password_sent_back_masked_keeps_the_stored_one_and_a_new_one_replaces_it(
+    engine: Engine, api: TestClient
+) -> None:
     _create(api, id="ch_mail", name="Mail", type="email", config=MAIL)
     api.put("/api/v1/channels/ch_mail", json={"config": {**MAIL, "username": "***", "password": "***"}})
-    assert (_stored("ch_mail")["username"], _stored("ch_mail")["password"]) == ("shop", "hunter2")
+    stored = _stored(engine, "ch_mail")
+    assert (stored["username"], stored["password"]) == ("shop", "hunter2")
     api.put("/api/v1/channels/ch_mail", json={"config": {**MAIL, "username": "***", "password": "new"}})
-    assert _stored("ch_mail")["password"] == "new"
+    assert _stored(engine, "ch_mail")["password"] == "new"
 
 
 def test_mask_without_a_stored_secret_is_invalid(api: TestClient) -> None:
@@ -101,7 +104,7 @@ def test_generated_id_duplicate_id_unknown_id_and_delete(api: TestClient) -> Non
     assert api.get(f"/api/v1/channels/{created['id']}").status_code == 404
 
 
-def test_changing_type_needs_a_config_for_the_new_type(api: TestClient) -> None:
+def test_changing_type_needs_a_config_for_the_new_type(engine: Engine, api: TestClient) -> None:
     _create(api, id="ch_x", name="X", type="in_app")
     response = api.put("/api/v1/channels/ch_x", json={"type": "webhook"})
     assert response.json()["error"]["details"]["field"] == "config.url"
@@ -110,7 +113,7 @@ def test_changing_type_needs_a_config_for_the_new_type(api: TestClient) -> None:
     assert changed.json()["config"]["headers"] == {"Authorization": "***"}
     masked = {**HOOK, "headers": {"Authorization": "***"}}
     assert api.put("/api/v1/channels/ch_x", json={"type": "push", "config": masked}).status_code == 200
-    assert _stored("ch_x")["headers"] == {"Authorization": "Bearer s3cret"}
+    assert _stored(engine, "ch_x")["headers"] == {"Authorization": "Bearer s3cret"}
     back = api.put("/api/v1/channels/ch_x", json={"type": "email", "config": {**MAIL, "password": "***"}})
     assert back.json()["error"]["details"]["field"] == "config.password"
 
@@ -125,17 +128,19 @@ def test_list_filters_by_type_and_pages(api: TestClient) -> None:
     assert api.get("/api/v1/channels", params={"type": "fax"}).status_code == 422
 
 
-def test_send_test_queues_a_real_delivery_that_uses_the_stored_secret(api: TestClient) -> None:
-    seed_customer("cus_ann")
-    seed_offer("off_tea")
-    with http_receiver() as receiver:
+def test_send_test_queues_a_real_delivery_that_uses_the_stored_secret(
+    engine: Engine, api: TestClient
+) -> None:
+    seed_customer(engine, "cus_ann")
+    seed_offer(engine, "off_tea")
+    with http_receiver(engine) as receiver:
         _create(api, id="ch_hook", name="Hook", type="webhook", config={**HOOK, "url": receiver.url})
         response = api.post("/api/v1/channels/ch_hook/test",
                             json={"customerId": "cus_ann", "offerId": "off_tea"})
         assert response.status_code == 201, response.text
         queued = response.json()
         assert (queued["status"], queued["channelId"], queued["journeyId"]) == ("queued", "ch_hook", None)
-        assert dispatch_due() == 1
+        assert dispatch_due(engine) == 1
     request = receiver.requests[0]
     assert request["headers"]["Authorization"] == "Bearer s3cret"
     assert request["headers"]["Idempotency-Key"].startswith("test:")
@@ -143,9 +148,9 @@ def test_send_test_queues_a_real_delivery_that_uses_the_stored_secret(api: TestC
     assert api.get(f"/api/v1/deliveries/{queued['id']}").json()["status"] == "sent"
 
 
-def test_send_test_with_unknown_ids_is_not_found(api: TestClient) -> None:
-    seed_customer("cus_ann")
-    seed_offer("off_tea")
+def test_send_test_with_unknown_ids_is_not_found(engine: Engine, api: TestClient) -> None:
+    seed_customer(engine, "cus_ann")
+    seed_offer(engine, "off_tea")
     _create(api, id="ch_inapp", name="Inbox", type="in_app")
     for path, body in (("ch_nope", {"customerId": "cus_ann", "offerId": "off_tea"}),
                        ("ch_inapp", {"customerId": "cus_nope", "offerId": "off_tea"}),
@@ -183,21 +188,23 @@ def test_an_smtp_host_on_loopback_is_refused_naming_the_host(api: TestClient) ->
     assert _error_field(response) == "config.host"
 
 
-def test_an_update_to_a_blocked_url_is_refused_and_keeps_the_stored_one(api: TestClient) -> None:
+def test_an_update_to_a_blocked_url_is_refused_and_keeps_the_stored_one(
+    engine: Engine, api: TestClient
+) -> None:
     _create(api, id="ch_hook", name="Hook", type="webhook", config=HOOK)
     response = api.put("/api/v1/channels/ch_hook", json={"config": {**HOOK, "url": "http://10.1.1.1/x"}})
     assert _error_field(response) == "config.url"
-    assert _stored("ch_hook")["url"] == HOOK["url"]
+    assert _stored(engine, "ch_hook")["url"] == HOOK["url"]
 
 
-def test_allowlisted_private_destinations_are_accepted(api: TestClient, engine_core: Core) -> None:
-    engine_core.settings.outbound_allowlist = "169.254.169.254,10.0.0.0/8,mail.internal"
+def test_allowlisted_private_destinations_are_accepted(api: TestClient, engine: Engine) -> None:
+    engine.settings.outbound_allowlist = "169.254.169.254,10.0.0.0/8,mail.internal"
     _create(api, name="Meta", type="webhook", config={"url": "http://169.254.169.254/latest"})
     _create(api, name="Lan", type="sms", config={"url": "http://10.20.30.40:9000/sms"})
     _create(api, name="Mail", type="email", config={**MAIL, "host": "mail.internal"})
 
 
-def test_credentials_in_a_url_are_masked_and_kept_when_sent_back(api: TestClient) -> None:
+def test_credentials_in_a_url_are_masked_and_kept_when_sent_back(engine: Engine, api: TestClient) -> None:
     url = "https://bot:t0ken@hooks.example.com/in?team=growth"
     created = _create(api, id="ch_hook", name="Hook", type="webhook", config={**HOOK, "url": url})
     shown = "https://***@hooks.example.com/in?team=growth"
@@ -206,43 +213,45 @@ def test_credentials_in_a_url_are_masked_and_kept_when_sent_back(api: TestClient
     moved = "https://***@hooks.example.com/v2"
     updated = api.put("/api/v1/channels/ch_hook", json={"config": {**created["config"], "url": moved}}).json()
     assert updated["config"]["url"] == moved
-    assert _stored("ch_hook")["url"] == "https://bot:t0ken@hooks.example.com/v2"
+    assert _stored(engine, "ch_hook")["url"] == "https://bot:t0ken@hooks.example.com/v2"
     api.put("/api/v1/channels/ch_hook", json={"config": {**HOOK, "url": "https://hooks.example.com/v3"}})
     response = api.put("/api/v1/channels/ch_hook", json={"config": {**HOOK, "url": moved}})
     assert _error_field(response) == "config.url"  # "***" with no stored credentials to keep
 
 
 def test_a_masked_header_secret_sent_with_a_new_url_host_is_refused_and_never_sent_there(
-        api: TestClient) -> None:
-    seed_customer("cus_ann")
-    seed_offer("off_tea")
-    with http_receiver() as old, http_receiver() as new:
+        engine: Engine, api: TestClient) -> None:
+    seed_customer(engine, "cus_ann")
+    seed_offer(engine, "off_tea")
+    with http_receiver(engine) as old, http_receiver(engine) as new:
         created = _create(api, id="ch_hook", name="Hook", type="webhook", config={**HOOK, "url": old.url})
         response = api.put("/api/v1/channels/ch_hook", json={"config": {**created["config"], "url": new.url}})
         assert _error_field(response) == "config.headers.Authorization"
         assert "enter it again" in response.json()["error"]["message"]
-        assert _stored("ch_hook")["url"] == old.url
+        assert _stored(engine, "ch_hook")["url"] == old.url
         api.post("/api/v1/channels/ch_hook/test", json={"customerId": "cus_ann", "offerId": "off_tea"})
-        assert dispatch_due() == 1
+        assert dispatch_due(engine) == 1
     assert [r["headers"]["Authorization"] for r in old.requests] == ["Bearer s3cret"]
     assert new.requests == []
 
 
-def test_a_masked_smtp_password_sent_with_a_new_host_or_port_is_refused(api: TestClient) -> None:
+def test_a_masked_smtp_password_sent_with_a_new_host_or_port_is_refused(
+    engine: Engine, api: TestClient
+) -> None:
     _create(api, id="ch_mail", name="Mail", type="email", config=MAIL)
     for moved in ({"host": "smtp.example.net"}, {"port": 465}):
         response = api.put("/api/v1/channels/ch_mail",
                            json={"config": {**MAIL, **moved, "username": "shop", "password": "***"}})
         assert _error_field(response) == "config.password"
-    assert _stored("ch_mail") == MAIL
+    assert _stored(engine, "ch_mail") == MAIL
     entered = api.put("/api/v1/channels/ch_mail", json={"config": {**MAIL, "port": 465, "password": "n3w"}})
     assert entered.status_code == 200, entered.text
-    assert (_stored("ch_mail")["port"], _stored("ch_mail")["password"]) == (465, "n3w")
+    assert (_stored(engine, "ch_mail")["port"], _stored(engine, "ch_mail")["password"]) == (465, "n3w")
 
 
-def test_viewer_test_send_is_refused_and_nothing_queued(api: TestClient) -> None:
-    seed_customer("cus_ann")
-    seed_offer("off_tea")
+def test_viewer_test_send_is_refused_and_nothing_queued(engine: Engine, api: TestClient) -> None:
+    seed_customer(engine, "cus_ann")
+    seed_offer(engine, "off_tea")
     _create(api, id="ch_inapp", name="Inbox", type="in_app")
     key = api.post("/api/v1/api-keys", json={"name": "viewer", "role": "viewer"}).json()["key"]
     response = api.post("/api/v1/channels/ch_inapp/test",

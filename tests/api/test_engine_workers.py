@@ -7,6 +7,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from engine.clock import VirtualClock
+from engine.engine import Engine
 from engine.runtime import heartbeat
 from engine.runtime.heartbeat import STALE_AFTER, Process
 from models.common import iso
@@ -14,9 +15,11 @@ from models.common import iso
 WORKER = Process(id="box-a:200:bbbb", host="box-a", pid=200)
 
 
-def test_engine_status_lists_live_workers_and_drops_silent_ones(api: TestClient, clock: VirtualClock) -> None:
+def test_engine_status_lists_live_workers_and_drops_silent_ones(
+    engine: Engine, api: TestClient, clock: VirtualClock
+) -> None:
     assert api.get("/api/v1/engine/status").json()["workers"] == []
-    heartbeat.beat("worker", WORKER)
+    heartbeat.beat(engine, "worker", WORKER)
     [listed] = api.get("/api/v1/engine/status").json()["workers"]
     assert {key: listed[key] for key in ("id", "host", "pid", "role")} == {
         "id": WORKER.id, "host": "box-a", "pid": 200, "role": "worker"}

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from engine.engine import Engine
 from engine.runtime import runner
 from tests.engine.test_runtime import exit_step, make_customers, make_journey, wait
 
 ITEM_KEYS = {"id", "journeyId", "customerId", "stepId", "status", "exitReason", "enteredAt", "nextRunAt"}
 
 
-def test_list_filters_and_pages_enrollments(api: TestClient) -> None:
-    make_customers("c1", "c2", "c3")
-    journey_id = make_journey([wait("w", 1, "days")])
-    other = make_journey([exit_step("x")], name="other")
+def test_list_filters_and_pages_enrollments(engine: Engine, api: TestClient) -> None:
+    make_customers(engine, "c1", "c2", "c3")
+    journey_id = make_journey(engine, [wait("w", 1, "days")])
+    other = make_journey(engine, [exit_step("x")], name="other")
     api.post(f"/api/v1/journeys/{journey_id}/enroll", json={"customerIds": ["c1", "c2", "c3"]})
     api.post(f"/api/v1/journeys/{other}/enroll", json={"customerId": "c1"})
-    runner.run_due()
+    runner.run_due(engine)
     page = api.get("/api/v1/enrollments", params={"journeyId": journey_id, "limit": 2}).json()
     assert page["pagination"] == {"total": 3, "limit": 2, "offset": 0, "hasMore": True}
     assert set(page["data"][0]) >= ITEM_KEYS
@@ -33,13 +34,13 @@ def test_list_filters_and_pages_enrollments(api: TestClient) -> None:
     assert api.get("/api/v1/enrollments", params={"limit": 500}).status_code == 422
 
 
-def test_one_enrollment_carries_its_history(api: TestClient) -> None:
-    make_customers("c1")
-    journey_id = make_journey([wait("w", 1, "hours", "x"), exit_step("x", "done")])
+def test_one_enrollment_carries_its_history(engine: Engine, api: TestClient) -> None:
+    make_customers(engine, "c1")
+    journey_id = make_journey(engine, [wait("w", 1, "hours", "x"), exit_step("x", "done")])
     [eid] = api.post(f"/api/v1/journeys/{journey_id}/enroll", json={"customerId": "c1"}).json()[
         "enrollmentIds"
     ]
-    runner.run_due()
+    runner.run_due(engine)
     body = api.get(f"/api/v1/enrollments/{eid}").json()
     assert set(body) >= ITEM_KEYS
     [item] = body["history"]
@@ -54,9 +55,9 @@ def test_one_enrollment_carries_its_history(api: TestClient) -> None:
     assert api.get("/api/v1/enrollments/enr_missing").status_code == 404
 
 
-def test_retry_and_exit_answer_409_in_the_wrong_state(api: TestClient) -> None:
-    make_customers("c1")
-    journey_id = make_journey([wait("w", 1, "days")])
+def test_retry_and_exit_answer_409_in_the_wrong_state(engine: Engine, api: TestClient) -> None:
+    make_customers(engine, "c1")
+    journey_id = make_journey(engine, [wait("w", 1, "days")])
     [eid] = api.post(f"/api/v1/journeys/{journey_id}/enroll", json={"customerId": "c1"}).json()[
         "enrollmentIds"
     ]
@@ -71,10 +72,10 @@ def test_retry_and_exit_answer_409_in_the_wrong_state(api: TestClient) -> None:
     assert api.post("/api/v1/enrollments/enr_missing/retry").status_code == 404
 
 
-def test_retry_puts_a_failed_enrollment_back_at_its_step(api: TestClient) -> None:
-    make_customers("c1", n="text")
+def test_retry_puts_a_failed_enrollment_back_at_its_step(engine: Engine, api: TestClient) -> None:
+    make_customers(engine, "c1", n="text")
     journey_id = make_journey(
-        [
+        engine, [
             {
                 "id": "u",
                 "type": "update",
@@ -85,11 +86,11 @@ def test_retry_puts_a_failed_enrollment_back_at_its_step(api: TestClient) -> Non
     [eid] = api.post(f"/api/v1/journeys/{journey_id}/enroll", json={"customerId": "c1"}).json()[
         "enrollmentIds"
     ]
-    runner.run_due()
+    runner.run_due(engine)
     failed = api.get(f"/api/v1/enrollments/{eid}").json()
     assert (failed["status"], failed["stepId"]) == ("failed", "u")
     api.put("/api/v1/customers/c1", json={"attributes": {"n": 1}})
     retried = api.post(f"/api/v1/enrollments/{eid}/retry")
     assert (retried.status_code, retried.json()["status"]) == (200, "active")
-    runner.run_due()
+    runner.run_due(engine)
     assert api.get(f"/api/v1/enrollments/{eid}").json()["status"] == "completed"

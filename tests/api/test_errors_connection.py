@@ -15,6 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from engine.engine import Engine
 from ui import api as api_package
 
 
@@ -30,9 +31,9 @@ def credentials(api: TestClient) -> dict[str, str]:
 
 
 @pytest.fixture
-def server(credentials: dict[str, str]) -> Iterator[int]:
+def server(engine: Engine, credentials: dict[str, str]) -> Iterator[int]:
     app = FastAPI()
-    api_package.mount(app)
+    api_package.mount(app, engine)
 
     @app.get("/api/v1/_broken")
     def broken() -> None:

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from nicegui.json import NiceGUIJSONResponse
 
-from engine.core import Core, now, session
+from engine.engine import Engine
 from models.audience import Customer
 from models.common import INT64_MAX, INT64_MIN
 from models.journey import Journey
@@ -84,8 +84,8 @@ def test_non_finite_numbers_are_refused_not_stored_as_null(api: TestClient, cust
     assert "x" not in api.get(f"/api/v1/customers/{customer}").json()["attributes"]
 
 
-def test_size_and_depth_are_bounded(api: TestClient, customer: str, engine_core: Core) -> None:
-    limit = engine_core.settings.json_max_bytes
+def test_size_and_depth_are_bounded(api: TestClient, customer: str, engine: Engine) -> None:
+    limit = engine.settings.json_max_bytes
     assert invalid_field(api.post("/api/v1/customers", json={"attributes": {"blob": "x" * limit}})) \
         == "attributes"
     assert api.post("/api/v1/customers", json={"attributes": {"blob": "x" * (limit - 20)}}).status_code == 201
@@ -154,21 +154,21 @@ def test_explicit_null_for_a_required_field_is_422(api: TestClient) -> None:
 
 
 @pytest.fixture
-def nicegui_api(api: TestClient) -> Iterator[TestClient]:
+def nicegui_api(engine: Engine, api: TestClient) -> Iterator[TestClient]:
     """The API as main.py serves it: on an app whose default answer is NiceGUI's (orjson) JSON response
     (with the `api` fixture's credentials)."""
     app = FastAPI(default_response_class=NiceGUIJSONResponse)
-    api_package.mount(app)
+    api_package.mount(app, engine)
     credentials = {name: value for name, value in api.headers.items() if name.lower() == "authorization"}
     with TestClient(app, raise_server_exceptions=False, headers=credentials) as client:
         yield client
 
 
-def test_rows_stored_before_the_check_still_read(nicegui_api: TestClient) -> None:
-    moment = now()
+def test_rows_stored_before_the_check_still_read(engine: Engine, nicegui_api: TestClient) -> None:
+    moment = engine.now()
     update = {"id": "u", "type": "update",
               "config": {"operations": [{"op": "set", "attribute": "a", "value": BIG}]}}
-    with session() as s:
+    with engine.session() as s:
         s.add(Customer(id="old", attributes={"n": BIG, "m": -BIG}, flags={}, created_at=moment,
                        updated_at=moment))
         s.add(Journey(id="jrn_old", name="old", steps=[update], created_at=moment, updated_at=moment))

@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
-from engine.core import Core
 from engine.db import Database
+from engine.engine import Engine
 
 EXAMPLES_PER_OPERATION = 8
 SCENARIOS = 12
@@ -86,16 +86,16 @@ def _accounts(database: Database) -> dict[str, set[Any]]:
                 for table in SQLModel.metadata.sorted_tables if table.name in ("app_user", "api_key")}
 
 
-def test_linked_operations_answer_as_documented(api_schema: schemathesis.BaseSchema, engine_core: Core,
+def test_linked_operations_answer_as_documented(api_schema: schemathesis.BaseSchema, engine: Engine,
                                                 credentials: dict[str, str]) -> None:
-    accounts = _accounts(engine_core.db)
+    accounts = _accounts(engine.db)
 
     class Linked(api_schema.as_state_machine()):  # type: ignore[misc]
         def setup(self) -> None:
             # Every scenario starts from the same rows: what one scenario created would change the answers
             # (a 409 instead of a 201) and so the links the next one follows, which hypothesis reads as
             # inconsistent data generation when it replays a scenario.
-            _empty_but(engine_core.db, accounts)
+            _empty_but(engine.db, accounts)
 
         def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
             return {"headers": credentials}

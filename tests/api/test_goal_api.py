@@ -8,6 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from engine.clock import VirtualClock
+from engine.engine import Engine
 from engine.runtime import runner
 
 STEPS: list[dict[str, Any]] = [
@@ -20,7 +21,7 @@ STEPS: list[dict[str, Any]] = [
 GOAL = {"eventType": "purchase", "withinDays": 7}
 
 
-def running_journey(api: TestClient, customers: int) -> str:
+def running_journey(engine: Engine, api: TestClient, customers: int) -> str:
     for number in range(customers):
         assert api.post("/api/v1/customers", json={"id": f"c{number}"}).status_code == 201
     journey = api.post("/api/v1/journeys", json={"name": "A/B", "steps": STEPS, "goal": GOAL}).json()
@@ -28,12 +29,14 @@ def running_journey(api: TestClient, customers: int) -> str:
     enrolled = api.post(f"/api/v1/journeys/{journey['id']}/enroll",
                         json={"customerIds": [f"c{n}" for n in range(customers)]})
     assert enrolled.status_code == 201 and enrolled.json()["enrolled"] == customers, enrolled.text
-    runner.run_due()
+    runner.run_due(engine)
     return journey["id"]
 
 
-def test_goal_answers_conversion_per_branch_and_end(api: TestClient, clock: VirtualClock) -> None:
-    journey_id = running_journey(api, 4)
+def test_goal_answers_conversion_per_branch_and_end(
+    engine: Engine, api: TestClient, clock: VirtualClock
+) -> None:
+    journey_id = running_journey(engine, api, 4)
     bought = (clock.now() + timedelta(days=1)).isoformat()
     assert api.post("/api/v1/events", json={"customerId": "c0", "type": "purchase",
                                            "occurredAt": bought}).status_code in (200, 201, 202)
@@ -58,15 +61,15 @@ def test_goal_of_unknown_journey_is_404(api: TestClient) -> None:
     assert response.json()["error"]["code"] == "not_found"
 
 
-def test_viewers_may_read_goal_results(api: TestClient) -> None:
-    journey_id = running_journey(api, 1)
+def test_viewers_may_read_goal_results(engine: Engine, api: TestClient) -> None:
+    journey_id = running_journey(engine, api, 1)
     key = api.post("/api/v1/api-keys", json={"name": "look", "role": "viewer"}).json()["key"]
     response = api.get(f"/api/v1/journeys/{journey_id}/goal", headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 200 and response.json()["overall"]["n"] == 1
 
 
-def test_a_live_journey_goal_is_changed_and_removed_by_put(api: TestClient) -> None:
-    journey_id = running_journey(api, 1)
+def test_a_live_journey_goal_is_changed_and_removed_by_put(engine: Engine, api: TestClient) -> None:
+    journey_id = running_journey(engine, api, 1)
     signup = {"eventType": "signup", "withinDays": 3}
     changed = api.put(f"/api/v1/journeys/{journey_id}", json={"goal": signup})
     assert changed.status_code == 200, changed.text
@@ -79,8 +82,8 @@ def test_a_live_journey_goal_is_changed_and_removed_by_put(api: TestClient) -> N
     assert body["goal"] is None and body["splits"] == [] and body["overall"] is None
 
 
-def test_bad_goals_are_422_naming_the_field(api: TestClient) -> None:
-    journey_id = running_journey(api, 1)
+def test_bad_goals_are_422_naming_the_field(engine: Engine, api: TestClient) -> None:
+    journey_id = running_journey(engine, api, 1)
     too_long = api.put(f"/api/v1/journeys/{journey_id}", json={"goal": {"eventType": "x", "withinDays": 400}})
     assert too_long.status_code == 422
     assert too_long.json()["error"]["details"]["field"] == "goal.withinDays"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from engine.core import Core, session
+from engine.engine import Engine
 from models.audience import Segment
 from models.channels import Channel
 from models.offers import DecisionFlow, Offer
@@ -144,10 +144,10 @@ def test_unknown_sub_route_is_a_404_envelope(api: TestClient) -> None:
 
 
 @pytest.fixture
-def references(engine_core: Core) -> None:
+def references(engine: Engine) -> None:
     moment = datetime(2026, 1, 1)
     stamps = {"created_at": moment, "updated_at": moment}
-    with session() as s:
+    with engine.session() as s:
         s.add(Segment(id="seg_vip", name="VIP", static=True, **stamps))
         s.add(DecisionFlow(id="df_main", name="Main", **stamps))
         s.add(Channel(id="ch_app", name="App", type="in_app", **stamps))

@@ -7,17 +7,17 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from engine.clock import VirtualClock
-from engine.core import session
 from engine.counters import SERIES_WIDTHS, slot_of
+from engine.engine import Engine
 from models.enrollment import Enrollment, JourneyCounter, SeriesCounter, StepCounter
 from models.journey import Journey
 
 STEPS = [{"id": "pause", "type": "wait", "name": "Pause", "config": {"duration": 1, "unit": "hours"}}]
 
 
-def seed(clock: VirtualClock) -> None:
+def seed(engine: Engine, clock: VirtualClock) -> None:
     at = clock.now()
-    with session() as s:
+    with engine.session() as s:
         s.add(Journey(id="jrn_a", name="Welcome", status="active", steps=STEPS, created_at=at, updated_at=at))
         s.add(StepCounter(journey_id="jrn_a", step_id="pause", current=3, passed=3))
         s.add(JourneyCounter(journey_id="jrn_a", name="entered", value=3))
@@ -28,8 +28,10 @@ def seed(clock: VirtualClock) -> None:
                          next_run_at=at - timedelta(seconds=12), entered_at=at, updated_at=at))
 
 
-def test_metrics_answer_counts_as_camel_case_json(api: TestClient, clock: VirtualClock) -> None:
-    seed(clock)
+def test_metrics_answer_counts_as_camel_case_json(
+    engine: Engine, api: TestClient, clock: VirtualClock
+) -> None:
+    seed(engine, clock)
     response = api.get("/api/v1/journeys/jrn_a/metrics")
     assert response.status_code == 200
     body = response.json()
@@ -40,8 +42,8 @@ def test_metrics_answer_counts_as_camel_case_json(api: TestClient, clock: Virtua
     assert body["series"]["entries"][-1] == 1
 
 
-def test_metrics_window_selects_bucket_width(api: TestClient, clock: VirtualClock) -> None:
-    seed(clock)
+def test_metrics_window_selects_bucket_width(engine: Engine, api: TestClient, clock: VirtualClock) -> None:
+    seed(engine, clock)
     body = api.get("/api/v1/journeys/jrn_a/metrics", params={"hours": 168}).json()
     assert body["series"]["bucketSeconds"] == 86400 and len(body["series"]["buckets"]) == 7
 
@@ -52,15 +54,19 @@ def test_metrics_of_unknown_journey_is_404_envelope(api: TestClient) -> None:
     assert response.json()["error"]["code"] == "not_found"
 
 
-def test_metrics_window_out_of_range_is_422_naming_hours(api: TestClient, clock: VirtualClock) -> None:
-    seed(clock)
+def test_metrics_window_out_of_range_is_422_naming_hours(
+    engine: Engine, api: TestClient, clock: VirtualClock
+) -> None:
+    seed(engine, clock)
     response = api.get("/api/v1/journeys/jrn_a/metrics", params={"hours": 0})
     assert response.status_code == 422
     assert response.json()["error"]["details"]["field"] == "hours"
 
 
-def test_engine_status_reports_backlog_and_journeys(api: TestClient, clock: VirtualClock) -> None:
-    seed(clock)
+def test_engine_status_reports_backlog_and_journeys(
+    engine: Engine, api: TestClient, clock: VirtualClock
+) -> None:
+    seed(engine, clock)
     response = api.get("/api/v1/engine/status")
     assert response.status_code == 200
     body = response.json()

@@ -8,20 +8,22 @@ import threading
 from fastapi.testclient import TestClient
 
 from engine.audience import customer_import, segments
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from models.audience import SegmentIn
 from models.journey import JourneyCreate
 
 
-def test_status_and_journeys_answer_while_an_import_runs(api: TestClient) -> None:
-    segments.create_segment(SegmentIn(id="big", name="Big spenders", rule="customer.spend > 750"))
-    journey = lifecycle.create_journey(JourneyCreate.model_validate({
+def test_status_and_journeys_answer_while_an_import_runs(engine: Engine, api: TestClient) -> None:
+    segments.create_segment(engine, SegmentIn(id="big", name="Big spenders", rule="customer.spend > 750"))
+    journey = lifecycle.create_journey(engine, JourneyCreate.model_validate({
         "name": "Welcome big", "entryConditions": {"segmentId": "big"},
         "steps": [{"id": "w", "type": "wait", "config": {"duration": 1, "unit": "days"}}]}))
-    lifecycle.change_status(journey.id, "active")
+    lifecycle.change_status(engine, journey.id, "active")
     body = "id,spend\n" + "".join(f"p{n:05d},{n % 1000}\n" for n in range(5000))
     outcome: dict[str, object] = {}
-    importer = threading.Thread(target=lambda: outcome.update(customer_import.import_customers(body, "csv")))
+    importer = threading.Thread(
+        target=lambda: outcome.update(customer_import.import_customers(engine, body, "csv")))
     answers: list[tuple[bool, int, str]] = []
     # Warm up first: the client's first request (app start-up) took as long as the whole import at times,
     # and then no read overlapped it.

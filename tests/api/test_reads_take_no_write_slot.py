@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from engine.core import Core
 from engine.delivery.dispatcher import dispatch_due
+from engine.engine import Engine
 from engine.runtime import runner
 
 
 @pytest.fixture
-def ids(api: TestClient) -> dict[str, str]:
+def ids(engine: Engine, api: TestClient) -> dict[str, str]:
     """One of everything a GET route can name, with a sent delivery, a response and an event."""
     api.post("/api/v1/customers", json={"id": "cus_1", "attributes": {"firstName": "Ann", "age": 25}})
     api.post("/api/v1/segments", json={"id": "young", "name": "Young", "rule": "customer.age < 30"})
@@ -25,8 +25,8 @@ def ids(api: TestClient) -> dict[str, str]:
     journey = api.post("/api/v1/journeys", json={"name": "Hello", "steps": steps}).json()["id"]
     assert api.put(f"/api/v1/journeys/{journey}", json={"status": "active"}).status_code == 200
     api.post(f"/api/v1/journeys/{journey}/enroll", json={"customerId": "cus_1"})
-    runner.run_due()
-    dispatch_due()
+    runner.run_due(engine)
+    dispatch_due(engine)
     delivery = api.get("/api/v1/deliveries").json()["data"][0]["id"]
     enrollment = api.get("/api/v1/enrollments").json()["data"][0]["id"]
     api.post("/api/v1/events", json={"customerId": "cus_1", "type": "purchase"})
@@ -37,14 +37,14 @@ def ids(api: TestClient) -> dict[str, str]:
 
 
 def test_every_get_route_answers_without_taking_the_write_slot(
-        api: TestClient, engine_core: Core, ids: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    if engine_core.db.lane is None:
+        api: TestClient, engine: Engine, ids: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    if engine.db.lane is None:
         pytest.skip("only SQLite has a writer lane (PostgreSQL readers and writers never block each other)")
     paths = [path for path, operations in api.get("/openapi.json").json()["paths"].items()
              if "get" in operations]
     assert len(paths) > 30
     writers: list[str] = []
-    lane = engine_core.db.lane
+    lane = engine.db.lane
     enter = lane.enter
     current = {"path": ""}
 

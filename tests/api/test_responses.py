@@ -5,17 +5,18 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from engine.engine import Engine
 from tests.delivery_kit import queue, seed_customer, seed_offer
 
 
 @pytest.fixture(autouse=True)
-def _audience(api: TestClient) -> None:
-    seed_customer("cus_ann")
-    seed_offer("off_tea")
+def _audience(engine: Engine, api: TestClient) -> None:
+    seed_customer(engine, "cus_ann")
+    seed_offer(engine, "off_tea")
 
 
-def test_respond_to_a_delivery_answers_201_with_the_stored_response(api: TestClient) -> None:
-    queued = queue(enrollment_id="enr_1")
+def test_respond_to_a_delivery_answers_201_with_the_stored_response(engine: Engine, api: TestClient) -> None:
+    queued = queue(engine, enrollment_id="enr_1")
     response = api.post("/api/v1/respond", json={"deliveryId": queued.id, "outcome": "click"})
     assert response.status_code == 201
     body = response.json()
@@ -25,15 +26,15 @@ def test_respond_to_a_delivery_answers_201_with_the_stored_response(api: TestCli
     assert [item["id"] for item in listed["data"]] == [body["id"]]
 
 
-def test_respond_by_customer_and_offer(api: TestClient) -> None:
-    queued = queue()
+def test_respond_by_customer_and_offer(engine: Engine, api: TestClient) -> None:
+    queued = queue(engine)
     body = api.post("/api/v1/respond", json={"customerId": "cus_ann", "offerId": "off_tea",
                                              "outcome": "conversion"}).json()
     assert (body["deliveryId"], body["outcome"]) == (queued.id, "conversion")
 
 
-def test_unknown_outcome_is_422_naming_outcome(api: TestClient) -> None:
-    response = api.post("/api/v1/respond", json={"deliveryId": queue().id, "outcome": "purchase"})
+def test_unknown_outcome_is_422_naming_outcome(engine: Engine, api: TestClient) -> None:
+    response = api.post("/api/v1/respond", json={"deliveryId": queue(engine).id, "outcome": "purchase"})
     assert response.status_code == 422
     assert response.json()["error"]["details"]["field"] == "outcome"
 

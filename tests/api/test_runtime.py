@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from engine.runtime import runner
 from tests.engine.test_runtime import exit_step, make_customers, make_journey, wait
@@ -33,9 +34,9 @@ BRANCHY = [
 ]
 
 
-def test_enroll_answers_201_with_counts_ids_and_skip_reasons(api: TestClient) -> None:
-    make_customers("c1", "c2")
-    journey_id = make_journey([wait("w", 1, "days")], name="Welcome")
+def test_enroll_answers_201_with_counts_ids_and_skip_reasons(engine: Engine, api: TestClient) -> None:
+    make_customers(engine, "c1", "c2")
+    journey_id = make_journey(engine, [wait("w", 1, "days")], name="Welcome")
     response = api.post(
         f"/api/v1/journeys/{journey_id}/enroll", json={"customerIds": ["c1", "c2", "c1", "nobody"]}
     )
@@ -53,9 +54,11 @@ def test_enroll_answers_201_with_counts_ids_and_skip_reasons(api: TestClient) ->
     assert (single["enrolled"], single["skippedCustomers"][0]["reason"]) == (0, "already_active")
 
 
-def test_enroll_refuses_bad_bodies_unknown_journeys_and_inactive_ones(api: TestClient) -> None:
-    make_customers("c1")
-    draft = make_journey([exit_step("x")], activate=False)
+def test_enroll_refuses_bad_bodies_unknown_journeys_and_inactive_ones(
+    engine: Engine, api: TestClient
+) -> None:
+    make_customers(engine, "c1")
+    draft = make_journey(engine, [exit_step("x")], activate=False)
     too_many = {"customerIds": [f"c{i}" for i in range(1001)]}
     assert api.post(f"/api/v1/journeys/{draft}/enroll", json=too_many).status_code == 422
     assert api.post(f"/api/v1/journeys/{draft}/enroll", json={}).status_code == 422
@@ -63,14 +66,16 @@ def test_enroll_refuses_bad_bodies_unknown_journeys_and_inactive_ones(api: TestC
     conflict = api.post(f"/api/v1/journeys/{draft}/enroll", json={"customerId": "c1"})
     assert conflict.status_code == 409
     assert conflict.json()["error"]["code"] == "conflict"
-    lifecycle.change_status(draft, "active")
-    lifecycle.change_status(draft, "paused")
+    lifecycle.change_status(engine, draft, "active")
+    lifecycle.change_status(engine, draft, "paused")
     assert api.post(f"/api/v1/journeys/{draft}/enroll", json={"customerId": "c1"}).status_code == 409
 
 
-def test_simulation_traces_steps_in_virtual_time_without_side_effects(api: TestClient) -> None:
-    make_customers("real", tier="gold")
-    journey_id = make_journey(BRANCHY, activate=False)
+def test_simulation_traces_steps_in_virtual_time_without_side_effects(
+    engine: Engine, api: TestClient
+) -> None:
+    make_customers(engine, "real", tier="gold")
+    journey_id = make_journey(engine, BRANCHY, activate=False)
     response = api.post(f"/api/v1/journeys/{journey_id}/test", json={"customerId": "real"})
     assert response.status_code == 200
     body = response.json()
@@ -85,8 +90,8 @@ def test_simulation_traces_steps_in_virtual_time_without_side_effects(api: TestC
     assert api.get("/api/v1/customers/real").json()["attributes"] == {"tier": "gold"}
 
 
-def test_simulation_injects_events_and_responses_at_virtual_times(api: TestClient) -> None:
-    journey_id = make_journey(BRANCHY, activate=False)
+def test_simulation_injects_events_and_responses_at_virtual_times(engine: Engine, api: TestClient) -> None:
+    journey_id = make_journey(engine, BRANCHY, activate=False)
     url = f"/api/v1/journeys/{journey_id}/test"
     bought = api.post(
         url,
@@ -113,9 +118,9 @@ def test_simulation_injects_events_and_responses_at_virtual_times(api: TestClien
     assert api.post(url, json={"customerAttributes": {}}).json()["trace"][-1]["stepId"] == "bye"
 
 
-def test_simulation_of_a_draft_with_a_broken_step_ends_failed(api: TestClient) -> None:
+def test_simulation_of_a_draft_with_a_broken_step_ends_failed(engine: Engine, api: TestClient) -> None:
     journey_id = make_journey(
-        [
+        engine, [
             {
                 "id": "u",
                 "type": "update",
@@ -131,27 +136,28 @@ def test_simulation_of_a_draft_with_a_broken_step_ends_failed(api: TestClient) -
     assert body["trace"][0]["outcome"] == "failed"
 
 
-def test_simulation_of_a_wait_beyond_max_duration_exits(api: TestClient) -> None:
-    journey_id = make_journey([wait("w", 10, "days", "x"), exit_step("x")], maxDuration=5, activate=False)
+def test_simulation_of_a_wait_beyond_max_duration_exits(engine: Engine, api: TestClient) -> None:
+    journey_id = make_journey(engine, [wait("w", 10, "days", "x"), exit_step("x")], maxDuration=5,
+                              activate=False)
     body = api.post(f"/api/v1/journeys/{journey_id}/test", json={"customerAttributes": {}}).json()
     assert (body["endedAs"], body["exitReason"], len(body["trace"])) == ("exited", "max_duration", 1)
 
 
-def test_simulation_errors(api: TestClient) -> None:
-    journey_id = make_journey([exit_step("x")], activate=False)
+def test_simulation_errors(engine: Engine, api: TestClient) -> None:
+    journey_id = make_journey(engine, [exit_step("x")], activate=False)
     assert api.post("/api/v1/journeys/nope/test", json={}).status_code == 404
     assert api.post(f"/api/v1/journeys/{journey_id}/test", json={"customerId": "ghost"}).status_code == 404
     bad = api.post(f"/api/v1/journeys/{journey_id}/test", json={"events": [{"type": ""}]})
     assert bad.status_code == 422
 
 
-def test_customer_journeys_lists_where_the_customer_is(api: TestClient) -> None:
-    make_customers("c1", "c2")
-    first = make_journey([wait("w", 1, "days")], name="First")
-    second = make_journey([exit_step("x", "bye")], name="Second")
+def test_customer_journeys_lists_where_the_customer_is(engine: Engine, api: TestClient) -> None:
+    make_customers(engine, "c1", "c2")
+    first = make_journey(engine, [wait("w", 1, "days")], name="First")
+    second = make_journey(engine, [exit_step("x", "bye")], name="Second")
     for journey_id in (first, second):
         api.post(f"/api/v1/journeys/{journey_id}/enroll", json={"customerId": "c1"})
-    runner.run_due()
+    runner.run_due(engine)
     items = api.get("/api/v1/customers/c1/journeys").json()
     assert {(item["journeyName"], item["status"], item["stepId"]) for item in items} == {
         ("First", "active", "w"),
@@ -161,17 +167,17 @@ def test_customer_journeys_lists_where_the_customer_is(api: TestClient) -> None:
     assert api.get("/api/v1/customers/ghost/journeys").status_code == 404
 
 
-def test_simulated_updates_and_sends_leave_no_trace(api: TestClient) -> None:
+def test_simulated_updates_and_sends_leave_no_trace(engine: Engine, api: TestClient) -> None:
     from engine.decisioning import offers
     from engine.delivery import channels_admin
     from models.channels import ChannelCreate
     from models.offers import OfferIn
 
-    offers.create_offer(OfferIn(id="gold", name="Gold"))
-    channels_admin.create_channel(ChannelCreate(id="inapp", name="In-app", type="in_app"))
-    make_customers("real", points=1)
+    offers.create_offer(engine, OfferIn(id="gold", name="Gold"))
+    channels_admin.create_channel(engine, ChannelCreate(id="inapp", name="In-app", type="in_app"))
+    make_customers(engine, "real", points=1)
     journey_id = make_journey(
-        [
+        engine, [
             {
                 "id": "u",
                 "type": "update",

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from engine.engine import Engine
 from engine.runtime import runner
 
 
-def test_a_step_joining_its_own_restart_segment_delivers_once(api: TestClient) -> None:
+def test_a_step_joining_its_own_restart_segment_delivers_once(engine: Engine, api: TestClient) -> None:
     def created(path: str, body: dict[str, object]) -> dict[str, object]:
         response = api.post(f"/api/v1/{path}", json=body)
         assert response.status_code in (200, 201), response.text
@@ -31,8 +32,8 @@ def test_a_step_joining_its_own_restart_segment_delivers_once(api: TestClient) -
     })
     assert api.put(f"/api/v1/journeys/{journey['id']}", json={"status": "active"}).status_code == 200
     assert created(f"journeys/{journey['id']}/enroll", {"customerIds": ["c1"]})["enrolled"] == 1
-    runner.run_due()
-    runner.run_due()
+    runner.run_due(engine)
+    runner.run_due(engine)
 
     deliveries = api.get("/api/v1/deliveries", params={"journey": journey["id"]}).json()["data"]
     assert len(deliveries) == 1

@@ -6,12 +6,15 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from engine.delivery.dispatcher import dispatch_due
+from engine.engine import Engine
 from engine.runtime import runner
 
 HELLO = {"subject": "Hi", "body": "Hello {{ customer.firstName }}"}
 
 
-def test_a_message_only_journey_activates_and_delivers_the_rendered_message(api: TestClient) -> None:
+def test_a_message_only_journey_activates_and_delivers_the_rendered_message(
+    engine: Engine, api: TestClient
+) -> None:
     channel = api.post("/api/v1/channels", json={"name": "In-app", "type": "in_app"})
     assert channel.status_code == 201
     channel_id = channel.json()["id"]
@@ -30,8 +33,8 @@ def test_a_message_only_journey_activates_and_delivers_the_rendered_message(api:
     assert activated.status_code == 200, activated.text
     enrolled = api.post(f"/api/v1/journeys/{journey['id']}/enroll", json={"customerId": "cus_ann"})
     assert enrolled.json()["enrolled"] == 1
-    runner.run_due()
-    assert dispatch_due() == 1
+    runner.run_due(engine)
+    assert dispatch_due(engine) == 1
     [message] = api.get("/api/v1/customers/cus_ann/inbox").json()["data"]
     assert (message["subject"], message["body"], message["offerId"]) == ("Hi", "Hello Ann", None)
     [delivery] = api.get("/api/v1/deliveries", params={"journeyId": journey["id"]}).json()["data"]

@@ -12,9 +12,9 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from engine.core import Core
 from engine.delivery import outbound
 from engine.delivery.dispatcher import dispatch_due
+from engine.engine import Engine
 from tests.delivery_kit import free_port, seed_customer, seed_offer
 from ui import api as api_package
 from ui.api import sink
@@ -23,11 +23,11 @@ SINK = "/api/v1/sink/webhook"
 
 
 @pytest.fixture
-def engine_core(engine_core: Core) -> Iterator[Core]:
+def engine(engine: Engine) -> Iterator[Engine]:
     """The shared engine with demo mode on, so `api` mounts the sink."""
-    engine_core.settings.demo = True
+    engine.settings.demo = True
     sink.clear()
-    yield engine_core
+    yield engine
     sink.clear()
 
 
@@ -43,18 +43,18 @@ def test_sink_records_webhooks_and_flags_a_repeated_idempotency_key(api: TestCli
     assert api.get(SINK).json()["data"][0]["body"] == "not json \ufffd"
 
 
-def test_without_demo_mode_the_sink_is_not_there(engine_core: Core) -> None:
-    engine_core.settings.demo = False
+def test_without_demo_mode_the_sink_is_not_there(engine: Engine) -> None:
+    engine.settings.demo = False
     app = FastAPI()
-    api_package.mount(app)
+    api_package.mount(app, engine)
     with TestClient(app) as client:
         assert client.post(SINK, json={"n": 1}).status_code == 404
     assert sink.kept_bytes() == 0
 
 
-def test_a_body_over_the_sinks_own_cap_is_413(api: TestClient, engine_core: Core) -> None:
-    limit = engine_core.settings.sink_max_bytes
-    assert limit < engine_core.settings.max_body_bytes
+def test_a_body_over_the_sinks_own_cap_is_413(api: TestClient, engine: Engine) -> None:
+    limit = engine.settings.sink_max_bytes
+    assert limit < engine.settings.max_body_bytes
     response = api.post(SINK, content=b"x" * (limit + 1), headers={"Content-Type": "text/plain"})
     assert response.status_code == 413
     assert response.json()["error"] == {"code": "too_large", "details": {"limit": limit},
@@ -85,27 +85,27 @@ def test_the_sinks_listing_pages_within_bounds(api: TestClient, query: str) -> N
 
 
 def test_the_demo_webhook_reaches_the_apps_own_sink_without_an_allowlist(api: TestClient,
-                                                                         engine_core: Core) -> None:
+                                                                         engine: Engine) -> None:
     """The exemption for the app's own sink, end to end: the API served on a real port, the channel
     pointing at its sink, the delivery arriving there."""
-    seed_customer("cus_ann")
-    seed_offer("off_tea")
+    seed_customer(engine, "cus_ann")
+    seed_offer(engine, "off_tea")
     server = uvicorn.Server(uvicorn.Config(api.app, host="127.0.0.1", port=free_port(), lifespan="off",
                                            log_level="warning"))
-    engine_core.settings.port = server.config.port
+    engine.settings.port = server.config.port
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
         while not server.started:
             time.sleep(0.02)
         channel = {"id": "ch_sink", "name": "Sink", "type": "webhook",
-                   "config": {"url": outbound.own_sink_url()}}
+                   "config": {"url": outbound.own_sink_url(engine)}}
         assert api.post("/api/v1/channels", json=channel).status_code == 201
         api.post("/api/v1/channels/ch_sink/test", json={"customerId": "cus_ann", "offerId": "off_tea"})
-        assert dispatch_due() == 1
+        assert dispatch_due(engine) == 1
     finally:
         server.should_exit = True
         thread.join(10)
     [received] = api.get(SINK).json()["data"]
     assert received["body"]["channelId"] == "ch_sink"
-    assert engine_core.settings.outbound_allowlist == ""
+    assert engine.settings.outbound_allowlist == ""

@@ -4,6 +4,8 @@ Fixtures for any tests/browser/test_*.py module:
 - `live_server` (module scope): main.py's app running in a daemon thread on a free port, on its own SQLite
   file, scheduler and demo off. Returns the base URL ("http://127.0.0.1:PORT"). Tests in the module share
   its database: create what each test needs (engine functions work in-process on the same database).
+- `engine` (module scope): the engine main.py built for `live_server`; pass it to engine functions, so
+  what a test creates is what the pages show.
 - `browser_page` (per test): a fresh Chromium page, 1440 by 900, signed in as the bootstrap admin through the
   login form; open `live_server + path`. JavaScript console errors and uncaught page errors fail the test.
 - `anonymous_page` (per test): the same, not signed in.
@@ -26,10 +28,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from nicegui import app
 from nicegui.server import Server
 from nicegui.testing.general import nicegui_reset_globals
 from playwright.async_api import Browser, Page, async_playwright
 
+from engine.engine import Engine
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +103,12 @@ def live_server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) ->
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def engine(live_server: str) -> Engine:
+    """The engine main.py built for the live server (ui.api.mount put it on the app)."""
+    return app.state.engine
 
 
 def _wait_until_up(base: str) -> None:

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from playwright.async_api import Page
 
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from models.journey import JourneyCreate
 from tests.browser.conftest import AUTH
@@ -34,8 +35,8 @@ STEPS = [
 ]
 
 
-def new_journey(name: str) -> str:
-    return lifecycle.create_journey(JourneyCreate.model_validate({"name": name, "steps": STEPS})).id
+def new_journey(engine: Engine, name: str) -> str:
+    return lifecycle.create_journey(engine, JourneyCreate.model_validate({"name": name, "steps": STEPS})).id
 
 
 async def api_journey(base: str, journey_id: str) -> dict[str, Any]:
@@ -73,9 +74,11 @@ async def open_editor(page: Page, base: str, journey_id: str) -> None:
     await page.wait_for_selector('[data-step-id="bye"]')
 
 
-async def test_palette_drop_connect_and_configure_a_wait(live_server: str, browser_page: Page) -> None:
+async def test_palette_drop_connect_and_configure_a_wait(
+    engine: Engine, live_server: str, browser_page: Page
+) -> None:
     page = browser_page
-    journey_id = new_journey("Browser build")
+    journey_id = new_journey(engine, "Browser build")
     await open_editor(page, live_server, journey_id)
     surface = await page.locator("[data-canvas]").bounding_box()
     assert surface is not None
@@ -109,9 +112,11 @@ async def test_palette_drop_connect_and_configure_a_wait(live_server: str, brows
     assert await page.evaluate("window.journeysUnsaved") is False
 
 
-async def test_dragging_a_node_saves_its_new_position(live_server: str, browser_page: Page) -> None:
+async def test_dragging_a_node_saves_its_new_position(
+    engine: Engine, live_server: str, browser_page: Page
+) -> None:
     page = browser_page
-    journey_id = new_journey("Browser move")
+    journey_id = new_journey(engine, "Browser move")
     await open_editor(page, live_server, journey_id)
     x, y = await centre(page, '[data-step-id="bye"] .fc-name')
     await drag(page, (x, y), (x + 90, y + 120))
@@ -127,10 +132,10 @@ async def test_dragging_a_node_saves_its_new_position(live_server: str, browser_
 
 
 async def test_unreachable_step_shows_an_error_badge_and_blocks_activation(
-    live_server: str, browser_page: Page
+    engine: Engine, live_server: str, browser_page: Page
 ) -> None:
     page = browser_page
-    journey_id = new_journey("Browser validation")
+    journey_id = new_journey(engine, "Browser validation")
     await open_editor(page, live_server, journey_id)
     activate = page.get_by_role("button", name="Activate")
     assert await activate.is_enabled()

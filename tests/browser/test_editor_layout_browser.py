@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Page
 
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from models.journey import JourneyCreate
 
@@ -37,13 +38,13 @@ STEPS: list[dict[str, Any]] = [
 ]
 
 
-def journey(name: str, *, broken: bool = True, active: bool = False) -> tuple[str, list[str]]:
+def journey(engine: Engine, name: str, *, broken: bool = True, active: bool = False) -> tuple[str, list[str]]:
     steps = [dict(step) for step in STEPS]
     if broken:
         steps[3] = {**steps[3], "config": {"unit": "days"}}
-    created = lifecycle.create_journey(JourneyCreate.model_validate({"name": name, "steps": steps}))
+    created = lifecycle.create_journey(engine, JourneyCreate.model_validate({"name": name, "steps": steps}))
     if active:
-        lifecycle.change_status(created.id, "active")
+        lifecycle.change_status(engine, created.id, "active")
     return created.id, [step["id"] for step in steps]
 
 
@@ -67,10 +68,10 @@ async def open_at(page: Page, base: str, journey_id: str, size: tuple[int, int],
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 async def test_the_step_panel_keeps_the_canvas_readable_and_every_node_in_reach(
-    live_server: str, browser_page: Page, size: tuple[int, int], tmp_path: Path
+    engine: Engine, live_server: str, browser_page: Page, size: tuple[int, int], tmp_path: Path
 ) -> None:
     page = browser_page
-    journey_id, ids = journey(f"Layout {size[0]}")
+    journey_id, ids = journey(engine, f"Layout {size[0]}")
     await open_at(page, live_server, journey_id, size, ids[-1])
     assert await zoom_of(page) >= 0.8
     # Open a step in the middle of the journey: its panel docks beside the canvas.
@@ -103,10 +104,10 @@ async def test_the_step_panel_keeps_the_canvas_readable_and_every_node_in_reach(
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 async def test_validation_issues_are_in_view_and_select_their_step(
-    live_server: str, browser_page: Page, size: tuple[int, int]
+    engine: Engine, live_server: str, browser_page: Page, size: tuple[int, int]
 ) -> None:
     page = browser_page
-    journey_id, ids = journey(f"Issues {size[0]}")
+    journey_id, ids = journey(engine, f"Issues {size[0]}")
     await open_at(page, live_server, journey_id, size, ids[-1])
     issue = page.locator('[data-issue-step="second"]').first
     await issue.wait_for()
@@ -119,9 +120,11 @@ async def test_validation_issues_are_in_view_and_select_their_step(
 
 
 @pytest.mark.parametrize("active", [False, True], ids=["draft", "active"])
-async def test_the_toolbar_is_one_line_at_1280(live_server: str, browser_page: Page, active: bool) -> None:
+async def test_the_toolbar_is_one_line_at_1280(
+    engine: Engine, live_server: str, browser_page: Page, active: bool
+) -> None:
     page = browser_page
-    journey_id, ids = journey(f"A journey with quite a long name to see the toolbar cope {active}",
+    journey_id, ids = journey(engine, f"A journey with quite a long name to see the toolbar cope {active}",
                               broken=False, active=active)
     await open_at(page, live_server, journey_id, (1280, 800), ids[-1])
     await page.screenshot(path=f"/tmp/editor-toolbar-{'active' if active else 'draft'}.png")

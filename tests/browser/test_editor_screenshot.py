@@ -9,20 +9,22 @@ import pytest
 from playwright.async_api import Page
 
 from engine import demo
+from engine.engine import Engine
 from engine.journeys import lifecycle
 
 pytestmark = pytest.mark.browser
 
 
 async def test_screenshot_of_the_demo_journey_after_auto_layout(
-    live_server: str, browser_page: Page, tmp_path: Path
+    engine: Engine, live_server: str, browser_page: Page, tmp_path: Path
 ) -> None:
     page = browser_page
-    assert demo.seed_if_empty(), "the module starts from an empty database"
+    assert demo.seed_if_empty(engine), "the module starts from an empty database"
     source = next(
-        j for j in lifecycle.list_journeys(limit=200)["data"] if j["steps"] and j["status"] == "active"
+        j for j in lifecycle.list_journeys(engine, limit=200)["data"]
+        if j["steps"] and j["status"] == "active"
     )
-    copy = lifecycle.duplicate_journey(source["id"])
+    copy = lifecycle.duplicate_journey(engine, source["id"])
     await page.goto(f"{live_server}/journeys/{copy.id}")
     await page.wait_for_selector(f'[data-step-id="{copy.steps[-1]["id"]}"]')
     await page.get_by_role("button", name="Auto-layout").click()

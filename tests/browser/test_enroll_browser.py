@@ -11,6 +11,7 @@ import pytest
 from playwright.async_api import Page
 
 from engine.audience import customers, segments
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from engine.runtime import enrollments, runner
 from models.audience import CustomerIn, SegmentIn
@@ -27,16 +28,16 @@ STEPS: list[dict[str, Any]] = [
 
 
 async def test_enroll_by_search_and_segment_then_see_it_on_the_customer_page(
-        live_server: str, browser_page: Page) -> None:
+        engine: Engine, live_server: str, browser_page: Page) -> None:
     page = browser_page
     people = (("br_ann", "Ann Lee", 24), ("br_bob", "Bob Stone", 52), ("br_cai", "Cai Berg", 27))
     for cid, name, age in people:
-        customers.create_customer(CustomerIn(id=cid, attributes={"name": name, "email": f"{cid}@x.test",
-                                                                 "age": age}))
-    segments.create_segment(SegmentIn(id="br_young", name="Young readers", rule="customer.age < 30"))
-    journey = lifecycle.create_journey(JourneyCreate.model_validate({"name": "Browser welcome",
+        customers.create_customer(engine, CustomerIn(
+            id=cid, attributes={"name": name, "email": f"{cid}@x.test", "age": age}))
+    segments.create_segment(engine, SegmentIn(id="br_young", name="Young readers", rule="customer.age < 30"))
+    journey = lifecycle.create_journey(engine, JourneyCreate.model_validate({"name": "Browser welcome",
                                                                      "steps": STEPS}))
-    lifecycle.change_status(journey.id, "active")
+    lifecycle.change_status(engine, journey.id, "active")
 
     await page.goto(f"{live_server}/journeys/{journey.id}/monitor")
     enroll = page.locator("button[data-enroll]")
@@ -66,7 +67,7 @@ async def test_enroll_by_search_and_segment_then_see_it_on_the_customer_page(
     await dialog.locator("[data-enroll-submit]").click()
     await dialog.get_by_text("Skipped 1: 1 already in this journey.").wait_for()
     assert await outcome.inner_text() == "Enrolled 1 customer."
-    page_of = enrollments.list_enrollments(journey_id=journey.id, limit=10)["data"]
+    page_of = enrollments.list_enrollments(engine, journey_id=journey.id, limit=10)["data"]
     assert {item["customerId"] for item in page_of} == {"br_ann", "br_cai"}
 
     # The monitor counts them, pushed live.
@@ -74,7 +75,7 @@ async def test_enroll_by_search_and_segment_then_see_it_on_the_customer_page(
         "() => document.querySelector('[data-tile=enrolledNow]')?.textContent.trim() === '2'")
 
     # The customer's page: the journey (current step by name) and, after the engine ran, its history.
-    runner.run_due()
+    runner.run_due(engine)
     await page.goto(f"{live_server}/customers/br_cai")
     journeys = page.locator("[data-customer-journeys]")
     link = journeys.get_by_role("link", name="Browser welcome")

@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import Page
 
 from engine.audience import customers, events
-from engine.core import now
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from engine.monitoring import goals
 from engine.runtime import enrollments, entry, runner
@@ -29,25 +29,28 @@ STEPS: list[dict[str, Any]] = [
 ]
 
 
-async def test_goal_card_names_the_winning_branch(live_server: str, browser_page: Page) -> None:
+async def test_goal_card_names_the_winning_branch(
+    engine: Engine, live_server: str, browser_page: Page
+) -> None:
     page = browser_page
     for number in range(120):
-        customers.create_customer(CustomerIn(id=f"ab{number:03d}"))
-    journey = lifecycle.create_journey(JourneyCreate.model_validate(
+        customers.create_customer(engine, CustomerIn(id=f"ab{number:03d}"))
+    journey = lifecycle.create_journey(engine, JourneyCreate.model_validate(
         {"name": "Subject lines", "steps": STEPS, "goal": {"eventType": "purchase", "withinDays": 7}}))
-    lifecycle.change_status(journey.id, "active")
-    ids = entry.enroll(journey.id, [f"ab{number:03d}" for number in range(120)])["enrollmentIds"]
-    runner.run_due()
+    lifecycle.change_status(engine, journey.id, "active")
+    ids = entry.enroll(engine, journey.id, [f"ab{number:03d}" for number in range(120)])["enrollmentIds"]
+    runner.run_due(engine)
     # Every third "Short" customer buys, and four of every five "Long" ones.
     taken: dict[str, list[str]] = {}
     for enrollment_id in ids:
-        item = enrollments.get_enrollment(enrollment_id)
+        item = enrollments.get_enrollment(engine, enrollment_id)
         label = next(step["outcome"] for step in item["history"] if step["type"] == "split")
         taken.setdefault(label, []).append(item["customerId"])
     buyers = taken["Short"][::3] + [c for index, c in enumerate(taken["Long"]) if index % 5]
-    events.accept([EventIn(customer_id=customer_id, type="purchase", occurred_at=now() + timedelta(hours=2))
-                   for customer_id in buyers])
-    verdict = goals.journey_goal(journey.id)["splits"][0]["verdict"]["text"]
+    bought_at = engine.now() + timedelta(hours=2)
+    events.accept(engine, [EventIn(customer_id=customer_id, type="purchase", occurred_at=bought_at)
+                           for customer_id in buyers])
+    verdict = goals.journey_goal(engine, journey.id)["splits"][0]["verdict"]["text"]
     assert verdict.startswith("Long converts ")
 
     await page.goto(f"{live_server}/journeys/{journey.id}/monitor")

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from playwright.async_api import Page
 
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from models.journey import JourneyCreate
 from tests.browser.conftest import AUTH, sign_in
@@ -17,9 +18,9 @@ pytestmark = pytest.mark.browser
 
 
 async def test_without_a_session_journeys_leads_to_the_login_form_and_signing_in_shows_the_list(
-    anonymous_page: Page, live_server: str
+    engine: Engine, anonymous_page: Page, live_server: str
 ) -> None:
-    lifecycle.create_journey(JourneyCreate(name="Signed-in only"))
+    lifecycle.create_journey(engine, JourneyCreate(name="Signed-in only"))
     await anonymous_page.goto(f"{live_server}/journeys")
     await anonymous_page.wait_for_selector("[data-login=email]")
     assert anonymous_page.url.startswith(f"{live_server}/login")

@@ -11,6 +11,7 @@ import pytest
 from playwright.async_api import Page
 
 from engine.delivery import channels_admin
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from models.channels import ChannelCreate
 from models.journey import JourneyCreate
@@ -28,11 +29,12 @@ async def saved_template(base: str, journey_id: str) -> dict[str, Any] | None:
     return document["steps"][0]["config"].get("template")
 
 
-async def test_write_a_message_and_see_it_rendered_in_the_test_run(live_server: str,
+async def test_write_a_message_and_see_it_rendered_in_the_test_run(engine: Engine, live_server: str,
                                                                    browser_page: Page) -> None:
     page = browser_page
-    channels_admin.create_channel(ChannelCreate(id="ch_inapp", name="In-app", type="in_app"))
-    journey_id = lifecycle.create_journey(JourneyCreate.model_validate({"name": "Hello", "steps": [STEP]})).id
+    channels_admin.create_channel(engine, ChannelCreate(id="ch_inapp", name="In-app", type="in_app"))
+    journey_id = lifecycle.create_journey(
+        engine, JourneyCreate.model_validate({"name": "Hello", "steps": [STEP]})).id
     await page.goto(f"{live_server}/journeys/{journey_id}")
     await page.click('[data-step-id="hello"] .fc-name')
     await page.get_by_label("Subject").fill("Hi {{ customer.firstName }}")

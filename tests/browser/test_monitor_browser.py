@@ -13,6 +13,7 @@ from playwright.async_api import Page
 from engine import demo
 from engine.audience import customers, events
 from engine.delivery import dispatcher, responses
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from engine.monitoring import metrics
 from engine.runtime import enrollments, entry, runner
@@ -39,27 +40,29 @@ def count_at(step_id: str) -> str:
     return f'[data-step-id="{step_id}"] [data-count="current"]'
 
 
-async def test_screenshot_of_the_demo_journey_mid_run(live_server: str, browser_page: Page) -> None:
+async def test_screenshot_of_the_demo_journey_mid_run(
+    engine: Engine, live_server: str, browser_page: Page
+) -> None:
     page = browser_page
-    assert demo.seed_if_empty(), "runs first in this module, on the live server's empty database"
-    journey_id = lifecycle.list_journeys(search="Welcome the under-30s")["data"][0]["id"]
-    while entry.backfill():
+    assert demo.seed_if_empty(engine), "runs first in this module, on the live server's empty database"
+    journey_id = lifecycle.list_journeys(engine, search="Welcome the under-30s")["data"][0]["id"]
+    while entry.backfill(engine):
         pass
-    runner.run_due()
-    dispatcher.dispatch_due(limit=1000)
-    sent = _sent_deliveries(journey_id)
+    runner.run_due(engine)
+    dispatcher.dispatch_due(engine, limit=1000)
+    sent = _sent_deliveries(engine, journey_id)
     for index, delivery_id in enumerate(sent):  # some click, fewer convert, the rest stay silent
         if index % 3 == 0:
-            responses.record_response("click", delivery_id=delivery_id)
+            responses.record_response(engine, "click", delivery_id=delivery_id)
         if index % 7 == 0:
-            responses.record_response("conversion", delivery_id=delivery_id)
-    purchasers = _customers_of(journey_id)[: len(sent) // 2]
-    events.accept([EventIn(customer_id=customer_id, type="purchase") for customer_id in purchasers])
-    runner.run_due()
-    dispatcher.dispatch_due(limit=1000)
+            responses.record_response(engine, "conversion", delivery_id=delivery_id)
+    purchasers = _customers_of(engine, journey_id)[: len(sent) // 2]
+    events.accept(engine, [EventIn(customer_id=customer_id, type="purchase") for customer_id in purchasers])
+    runner.run_due(engine)
+    dispatcher.dispatch_due(engine, limit=1000)
 
     await page.goto(f"{live_server}/journeys/{journey_id}/monitor")
-    expected = metrics.journey_metrics(journey_id)
+    expected = metrics.journey_metrics(engine, journey_id)
     await page.wait_for_function(
         "n => document.querySelector('[data-tile=enrolledNow]')?.textContent.trim() === n",
         arg=f"{expected['totals']['enrolledNow']:,}")
@@ -77,12 +80,15 @@ async def test_screenshot_of_the_demo_journey_mid_run(live_server: str, browser_
             assert apart, "edge counts never overlap, even between the demo's closely placed steps"
 
 
-async def test_node_counts_change_live_when_customers_enroll(live_server: str, browser_page: Page) -> None:
+async def test_node_counts_change_live_when_customers_enroll(
+    engine: Engine, live_server: str, browser_page: Page
+) -> None:
     page = browser_page
     for number in range(50):
-        customers.create_customer(CustomerIn(id=f"live{number:02d}", attributes={"tier": "gold"}))
-    journey = lifecycle.create_journey(JourneyCreate.model_validate({"name": "Live counts", "steps": STEPS}))
-    lifecycle.change_status(journey.id, "active")
+        customers.create_customer(engine, CustomerIn(id=f"live{number:02d}", attributes={"tier": "gold"}))
+    journey = lifecycle.create_journey(
+        engine, JourneyCreate.model_validate({"name": "Live counts", "steps": STEPS}))
+    lifecycle.change_status(engine, journey.id, "active")
     await page.goto(f"{live_server}/journeys/{journey.id}/monitor")
     await page.wait_for_selector(count_at("hold"))
     assert await page.locator(count_at("hold")).inner_text() == "0"
@@ -109,32 +115,35 @@ async def test_node_counts_change_live_when_customers_enroll(live_server: str, b
     await timeline.get_by_text("Now at Cooling off").wait_for()
 
 
-def _sent_deliveries(journey_id: str) -> list[str]:
-    page = enrollment_page(journey_id)
-    return [message["id"] for item in page for message in metrics.enrollment_messages(item["id"])
+def _sent_deliveries(engine: Engine, journey_id: str) -> list[str]:
+    page = enrollment_page(engine, journey_id)
+    return [message["id"] for item in page for message in metrics.enrollment_messages(engine, item["id"])
             if message["status"] == "sent"]
 
 
-def _customers_of(journey_id: str) -> list[str]:
-    return [item["customerId"] for item in enrollment_page(journey_id) if item["status"] == "active"]
+def _customers_of(engine: Engine, journey_id: str) -> list[str]:
+    return [item["customerId"] for item in enrollment_page(engine, journey_id) if item["status"] == "active"]
 
 
-def enrollment_page(journey_id: str) -> list[dict[str, Any]]:
-    return enrollments.list_enrollments(journey_id=journey_id, limit=200)["data"]
+def enrollment_page(engine: Engine, journey_id: str) -> list[dict[str, Any]]:
+    return enrollments.list_enrollments(engine, journey_id=journey_id, limit=200)["data"]
 
 
-async def test_engine_overview_streams_batches_live(live_server: str, browser_page: Page) -> None:
+async def test_engine_overview_streams_batches_live(
+    engine: Engine, live_server: str, browser_page: Page
+) -> None:
     page = browser_page
     for number in range(5):
-        customers.create_customer(CustomerIn(id=f"eng{number}", attributes={}))
-    journey = lifecycle.create_journey(JourneyCreate.model_validate({"name": "Engine view", "steps": STEPS}))
-    lifecycle.change_status(journey.id, "active")
+        customers.create_customer(engine, CustomerIn(id=f"eng{number}", attributes={}))
+    journey = lifecycle.create_journey(
+        engine, JourneyCreate.model_validate({"name": "Engine view", "steps": STEPS}))
+    lifecycle.change_status(engine, journey.id, "active")
     await page.goto(f"{live_server}/monitor")
     await page.get_by_text("Engine view").wait_for()
     before = await page.evaluate(BATCH_LINES)
-    entry.enroll(journey.id, [f"eng{number}" for number in range(5)])
+    entry.enroll(engine, journey.id, [f"eng{number}" for number in range(5)])
     await page.get_by_text("5 customers enrolled into Engine view").wait_for(timeout=2000)
-    runner.run_due()  # publishes its batch on the bus: the stream shows it without reload
+    runner.run_due(engine)  # publishes its batch on the bus: the stream shows it without reload
     await page.wait_for_function(f"n => ({BATCH_LINES})() > n", arg=before, timeout=2000)
     await page.wait_for_function(  # the coalesced refresh of the figures follows
         "() => document.querySelector('[data-tile=stepsPerSecond]')?.textContent.trim() !== '0.0'",
@@ -142,13 +151,13 @@ async def test_engine_overview_streams_batches_live(live_server: str, browser_pa
     await page.screenshot(path=ENGINE_SCREENSHOT, full_page=True)
 
 
-async def test_counts_are_right_when_customers_enroll_while_the_page_opens(live_server: str,
+async def test_counts_are_right_when_customers_enroll_while_the_page_opens(engine: Engine, live_server: str,
                                                                           browser_page: Page) -> None:
     page = browser_page
     for number in range(30):
-        customers.create_customer(CustomerIn(id=f"race{number:02d}", attributes={}))
-    journey = lifecycle.create_journey(JourneyCreate.model_validate({"name": "Race", "steps": STEPS}))
-    lifecycle.change_status(journey.id, "active")
+        customers.create_customer(engine, CustomerIn(id=f"race{number:02d}", attributes={}))
+    journey = lifecycle.create_journey(engine, JourneyCreate.model_validate({"name": "Race", "steps": STEPS}))
+    lifecycle.change_status(engine, journey.id, "active")
     opening = asyncio.create_task(page.goto(f"{live_server}/journeys/{journey.id}/monitor"))
     async with httpx.AsyncClient(base_url=live_server, headers=AUTH) as client:
         for batch in range(3):  # before, during and after the page's first render and websocket

@@ -3,6 +3,7 @@ storage secret, and the audit hook that records and polices changes made by an a
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,8 @@ from sqlmodel import select
 from engine.access import api_keys, audit, bootstrap, passwords, roles, users
 from engine.access.roles import Actor, Forbidden, acting_as
 from engine.audience import customer_import, customers
-from engine.core import Core, session
+from engine.clock import VirtualClock
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from models.access import ApiKey, AuditEntry, User, UserCreate, UserUpdate
 from models.audience import CustomerIn
@@ -29,58 +31,58 @@ def test_passwords_are_hashed_with_argon2_and_verified() -> None:
     assert not passwords.verify_password("not a hash", "s3cret pass")
 
 
-def test_bootstrap_creates_then_updates_the_configured_admin(engine_core: Core) -> None:
-    settings = engine_core.settings.model_copy(
+def test_bootstrap_creates_then_updates_the_configured_admin(engine: Engine) -> None:
+    settings = engine.settings.model_copy(
         update={"admin_email": "Boss@Example.com", "admin_password": "first password", "admin_token": ""}
     )
-    assert bootstrap.bootstrap(settings).admin_email == "boss@example.com"
-    assert users.authenticate("boss@example.com", "first password") is not None
-    with session() as s:
+    assert bootstrap.bootstrap(engine, settings).admin_email == "boss@example.com"
+    assert users.authenticate(engine, "boss@example.com", "first password") is not None
+    with engine.session() as s:
         row = s.exec(select(User).where(User.email == "boss@example.com")).one()
         row.role, row.active = "viewer", False
-    bootstrap.bootstrap(settings.model_copy(update={"admin_password": "second password"}))
-    signed_in = users.authenticate("BOSS@example.com", "second password")
+    bootstrap.bootstrap(engine, settings.model_copy(update={"admin_password": "second password"}))
+    signed_in = users.authenticate(engine, "BOSS@example.com", "second password")
     assert signed_in is not None and signed_in.role == "admin"
-    assert users.authenticate("boss@example.com", "first password") is None
+    assert users.authenticate(engine, "boss@example.com", "first password") is None
 
 
-def test_without_settings_the_first_start_makes_admin_at_localhost_once(engine_core: Core) -> None:
-    bare = engine_core.settings.model_copy(
+def test_without_settings_the_first_start_makes_admin_at_localhost_once(engine: Engine) -> None:
+    bare = engine.settings.model_copy(
         update={"admin_email": "", "admin_password": "", "admin_token": ""}
     )
-    first = bootstrap.bootstrap(bare)
+    first = bootstrap.bootstrap(engine, bare)
     assert first.admin_email == "admin@localhost" and first.generated_password
-    assert users.authenticate("admin@localhost", first.generated_password) is not None
-    again = bootstrap.bootstrap(bare)
+    assert users.authenticate(engine, "admin@localhost", first.generated_password) is not None
+    again = bootstrap.bootstrap(engine, bare)
     assert again.generated_password is None and again.admin_email is None
 
 
 @pytest.mark.parametrize(("email", "password"), [("a@b.c", ""), ("", "long enough"), ("a@b.c", "short")])
-def test_bootstrap_refuses_half_or_weak_settings(engine_core: Core, email: str, password: str) -> None:
-    settings = engine_core.settings.model_copy(update={"admin_email": email, "admin_password": password})
+def test_bootstrap_refuses_half_or_weak_settings(engine: Engine, email: str, password: str) -> None:
+    settings = engine.settings.model_copy(update={"admin_email": email, "admin_password": password})
     with pytest.raises(bootstrap.BootstrapError):
-        bootstrap.bootstrap(settings)
+        bootstrap.bootstrap(engine, settings)
 
 
-def test_the_admin_token_is_an_admin_key_replaced_when_it_changes(engine_core: Core) -> None:
-    settings = engine_core.settings.model_copy(update={"admin_token": "first-token-value"})
-    bootstrap.bootstrap(settings)
-    actor = api_keys.actor_for_key("first-token-value")
+def test_the_admin_token_is_an_admin_key_replaced_when_it_changes(engine: Engine) -> None:
+    settings = engine.settings.model_copy(update={"admin_token": "first-token-value"})
+    bootstrap.bootstrap(engine, settings)
+    actor = api_keys.actor_for_key(engine, "first-token-value")
     assert actor is not None and actor.role == "admin"
-    bootstrap.bootstrap(settings)  # the same token again: the same key
-    bootstrap.bootstrap(settings.model_copy(update={"admin_token": "second-token-value"}))
-    assert api_keys.actor_for_key("first-token-value") is None
-    assert api_keys.actor_for_key("second-token-value") is not None
-    with session() as s:
+    bootstrap.bootstrap(engine, settings)  # the same token again: the same key
+    bootstrap.bootstrap(engine, settings.model_copy(update={"admin_token": "second-token-value"}))
+    assert api_keys.actor_for_key(engine, "first-token-value") is None
+    assert api_keys.actor_for_key(engine, "second-token-value") is not None
+    with engine.session() as s:
         keys = s.exec(select(ApiKey)).all()
         assert len(keys) == 2 and all(len(row.digest) == 64 and "token" not in row.digest for row in keys)
 
 
 def test_the_storage_secret_is_generated_once_and_kept_private(
-    engine_core: Core, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    settings = engine_core.settings.model_copy(update={"storage_secret": ""})
+    settings = engine.settings.model_copy(update={"storage_secret": ""})
     secret = bootstrap.storage_secret(settings)
     assert len(secret) >= 32 and bootstrap.storage_secret(settings) == secret
     kept = tmp_path / "data" / bootstrap.SECRET_FILE
@@ -88,37 +90,53 @@ def test_the_storage_secret_is_generated_once_and_kept_private(
     assert bootstrap.storage_secret(settings.model_copy(update={"storage_secret": "given"})) == "given"
 
 
-def test_changes_without_an_actor_are_the_engines_own_and_not_recorded(engine_core: Core) -> None:
-    lifecycle.create_journey(JourneyCreate(name="Quiet"))
-    with session() as s:
+def test_changes_without_an_actor_are_the_engines_own_and_not_recorded(engine: Engine) -> None:
+    lifecycle.create_journey(engine, JourneyCreate(name="Quiet"))
+    with engine.session() as s:
         assert len(s.exec(select(AuditEntry)).all()) == 0
 
 
-def test_an_actor_s_change_is_recorded_in_the_same_transaction(engine_core: Core) -> None:
+def test_an_actor_s_change_is_recorded_in_the_same_transaction(engine: Engine) -> None:
     with acting_as(EDITOR):
-        journey = lifecycle.create_journey(JourneyCreate(name="Loud"))
-    entries = audit.list_entries(entity_type="journey", entity_id=journey.id)["data"]
+        journey = lifecycle.create_journey(engine, JourneyCreate(name="Loud"))
+    entries = audit.list_entries(engine, entity_type="journey", entity_id=journey.id)["data"]
     assert [(item["actor"], item["action"], item["entityName"]) for item in entries] == [
         ("user:ed@example.com", "created", "Loud")
     ]
 
 
-def test_a_refused_change_leaves_neither_the_change_nor_an_entry(engine_core: Core) -> None:
+def test_each_engine_stamps_the_changes_made_through_it_by_its_own_clock(engine: Engine) -> None:
+    # Two engines on one database (pages and a worker, a test and its app): whichever connected last, each
+    # records its own sessions' changes at its own time.
+    other = Engine.open(engine.settings, clock=VirtualClock(datetime(2030, 6, 1, 12, 0, 0)))
+    try:
+        audit.connect(other)
+        with acting_as(EDITOR):
+            lifecycle.create_journey(engine, JourneyCreate(name="Here"))
+            lifecycle.create_journey(other, JourneyCreate(name="There"))
+        entries = audit.list_entries(engine)["data"]
+        assert sorted((item["entityName"], item["at"]) for item in entries) == [
+            ("Here", "2026-01-05T09:00:00.000Z"), ("There", "2030-06-01T12:00:00.000Z")]
+    finally:
+        other.close()
+
+
+def test_a_refused_change_leaves_neither_the_change_nor_an_entry(engine: Engine) -> None:
     with pytest.raises(Forbidden) as refused, acting_as(VIEWER):
-        lifecycle.create_journey(JourneyCreate(name="Nope"))
+        lifecycle.create_journey(engine, JourneyCreate(name="Nope"))
     assert refused.value.message == "editors and admins may create journeys; you are a viewer"
-    assert lifecycle.list_journeys()["pagination"]["total"] == 0
-    with session() as s:
+    assert lifecycle.list_journeys(engine)["pagination"]["total"] == 0
+    with engine.session() as s:
         assert len(s.exec(select(AuditEntry)).all()) == 0
 
 
-def test_editors_may_not_delete_admins_may(engine_core: Core) -> None:
-    journey = lifecycle.create_journey(JourneyCreate(name="Gone"))
+def test_editors_may_not_delete_admins_may(engine: Engine) -> None:
+    journey = lifecycle.create_journey(engine, JourneyCreate(name="Gone"))
     with pytest.raises(Forbidden), acting_as(EDITOR):
-        lifecycle.delete_journey(journey.id)
+        lifecycle.delete_journey(engine, journey.id)
     with acting_as(roles.SYSTEM):
-        lifecycle.delete_journey(journey.id)
-    assert audit.list_entries()["data"][0]["action"] == "deleted"
+        lifecycle.delete_journey(engine, journey.id)
+    assert audit.list_entries(engine)["data"][0]["action"] == "deleted"
 
 
 def test_role_order() -> None:
@@ -129,40 +147,42 @@ def test_role_order() -> None:
     )
 
 
-def test_customers_are_policed_but_not_recorded(engine_core: Core) -> None:
+def test_customers_are_policed_but_not_recorded(engine: Engine) -> None:
     with acting_as(EDITOR):
-        created = customers.create_customer(CustomerIn(id="cus_1", attributes={"age": 30}))
-        customer_import.import_customers('{"id": "cus_2"}\n', "jsonl")
+        created = customers.create_customer(engine, CustomerIn(id="cus_1", attributes={"age": 30}))
+        customer_import.import_customers(engine, '{"id": "cus_2"}\n', "jsonl")
     with pytest.raises(Forbidden), acting_as(EDITOR):
-        customers.delete_customer(created["id"])
+        customers.delete_customer(engine, created["id"])
     with pytest.raises(Forbidden) as refused, acting_as(VIEWER):
-        customer_import.import_customers('{"id": "cus_3"}\n', "jsonl")
+        customer_import.import_customers(engine, '{"id": "cus_3"}\n', "jsonl")
     assert refused.value.message == "editors and admins may create customers; you are a viewer"
     with pytest.raises(Forbidden), acting_as(VIEWER):
-        customers.create_customer(CustomerIn(id="cus_4"))
-    assert customers.list_customers()["pagination"]["total"] == 2
-    assert audit.list_entries()["pagination"]["total"] == 0
+        customers.create_customer(engine, CustomerIn(id="cus_4"))
+    assert customers.list_customers(engine)["pagination"]["total"] == 2
+    assert audit.list_entries(engine)["pagination"]["total"] == 0
 
 
-def test_a_new_password_or_deactivation_ends_sessions_signed_in_before_it(engine_core: Core) -> None:
-    bootstrap.bootstrap(engine_core.settings)  # an admin, so the user may be deactivated
-    made = users.create_user(UserCreate(email="ses@example.com", role="viewer", password="first password"))
-    assert users.actor_for_user(made.id, 0) is not None
-    users.update_user(made.id, UserUpdate(name="Renamed", role="editor"))
-    assert users.actor_for_user(made.id, 0) is not None  # other changes keep the sessions
-    users.update_user(made.id, UserUpdate(password="second password"))
-    assert users.actor_for_user(made.id, 0) is None
-    assert users.session_version(made.id) == 1
-    users.update_user(made.id, UserUpdate(active=False))
-    users.update_user(made.id, UserUpdate(active=True))
-    assert users.actor_for_user(made.id, 1) is None and users.actor_for_user(made.id, 2) is not None
+def test_a_new_password_or_deactivation_ends_sessions_signed_in_before_it(engine: Engine) -> None:
+    bootstrap.bootstrap(engine, engine.settings)  # an admin, so the user may be deactivated
+    made = users.create_user(engine, UserCreate(email="ses@example.com", role="viewer",
+                                                password="first password"))
+    assert users.actor_for_user(engine, made.id, 0) is not None
+    users.update_user(engine, made.id, UserUpdate(name="Renamed", role="editor"))
+    assert users.actor_for_user(engine, made.id, 0) is not None  # other changes keep the sessions
+    users.update_user(engine, made.id, UserUpdate(password="second password"))
+    assert users.actor_for_user(engine, made.id, 0) is None
+    assert users.session_version(engine, made.id) == 1
+    users.update_user(engine, made.id, UserUpdate(active=False))
+    users.update_user(engine, made.id, UserUpdate(active=True))
+    assert users.actor_for_user(engine, made.id, 1) is None
+    assert users.actor_for_user(engine, made.id, 2) is not None
 
 
-def test_a_new_bootstrap_password_ends_the_admin_s_sessions(engine_core: Core) -> None:
-    settings = engine_core.settings.model_copy(update={"admin_password": "first password", "admin_token": ""})
-    bootstrap.bootstrap(settings)
-    admin = users.list_users(search=settings.admin_email)["data"][0]
-    bootstrap.bootstrap(settings)
-    assert users.session_version(admin["id"]) == 0
-    bootstrap.bootstrap(settings.model_copy(update={"admin_password": "second password"}))
-    assert users.session_version(admin["id"]) == 1
+def test_a_new_bootstrap_password_ends_the_admin_s_sessions(engine: Engine) -> None:
+    settings = engine.settings.model_copy(update={"admin_password": "first password", "admin_token": ""})
+    bootstrap.bootstrap(engine, settings)
+    admin = users.list_users(engine, search=settings.admin_email)["data"][0]
+    bootstrap.bootstrap(engine, settings)
+    assert users.session_version(engine, admin["id"]) == 0
+    bootstrap.bootstrap(engine, settings.model_copy(update={"admin_password": "second password"}))
+    assert users.session_version(engine, admin["id"]) == 1

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.core import Core, session
+from engine.engine import Engine
 from engine.runtime import entry
 from models.channels import Delivery
 from models.enrollment import Enrollment, EnrollmentHistory, StepCounter
@@ -27,33 +27,33 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKER = """
 import sys, time
 sys.path.insert(0, {root!r})
-from engine import core, wiring
+from engine import startup
 from engine.runtime import runner
 from engine.settings import Settings
-core.init(Settings(database_url={url!r}, demo=False, scheduler=False, batch_size=20))
-wiring.connect_all()
+engine = startup.start(Settings(database_url={url!r}, demo=False, scheduler=False, batch_size=20))
 while time.time() < {start}:
     time.sleep(0.005)
-print(runner.run_due())
+print(runner.run_due(engine))
 """
 CUSTOMERS = 300
 
 
-def test_two_runner_processes_move_each_enrollment_once(engine_core: Core) -> None:
-    seed_channel("ch_app", "in_app", {})
-    seed_offer("off_tea")
-    with session() as s:
+def test_two_runner_processes_move_each_enrollment_once(engine: Engine) -> None:
+    seed_channel(engine, "ch_app", "in_app", {})
+    seed_offer(engine, "off_tea")
+    with engine.session() as s:
         s.connection().exec_driver_sql(
             "INSERT INTO customer (id, attributes, flags, created_at, updated_at) "
             f"SELECT 'c' || n, '{{}}', '{{}}', now(), now() FROM generate_series(1, {CUSTOMERS}) AS n")
-    journey_id = make_journey([
+    journey_id = make_journey(engine, [
         {"id": "mark", "type": "update", "next": "hello",
          "config": {"operations": [{"op": "increment", "attribute": "visits"}]}},
         {"id": "hello", "type": "send", "next": "bye",
          "config": {"channelId": "ch_app", "offerId": "off_tea"}},
         exit_step("bye"),
     ])
-    assert entry.enroll(journey_id, [f"c{n}" for n in range(1, CUSTOMERS + 1)])["enrolled"] == CUSTOMERS
+    enrolled = entry.enroll(engine, journey_id, [f"c{n}" for n in range(1, CUSTOMERS + 1)])
+    assert enrolled["enrolled"] == CUSTOMERS
     start = time.time() + 2.0
     workers = [subprocess.Popen([sys.executable, "-c", WORKER.format(root=str(ROOT), url=POSTGRES_URL,
                                                                      start=start)],
@@ -61,7 +61,7 @@ def test_two_runner_processes_move_each_enrollment_once(engine_core: Core) -> No
     handled = [int(worker.communicate(timeout=120)[0].strip().splitlines()[-1]) for worker in workers]
     assert sum(handled) == CUSTOMERS
     print("enrollments moved per runner process:", handled)
-    with session() as s:
+    with engine.session() as s:
         executions = Counter(
             s.execute(select(EnrollmentHistory.enrollment_id, EnrollmentHistory.step_id)).all())
         deliveries = Counter(s.execute(select(Delivery.enrollment_id)).scalars())

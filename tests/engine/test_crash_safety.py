@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.core import Core, session
 from engine.decisioning import offers
 from engine.delivery import channels_admin
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from engine.runtime import entry
 from models.audience import Customer
@@ -82,26 +82,26 @@ def start_worker() -> subprocess.Popen[str]:
     return worker
 
 
-def progress() -> tuple[int, int]:
+def progress(engine: Engine) -> tuple[int, int]:
     """(enrollments still active, deliveries not yet sent)."""
-    with session() as s:
+    with engine.session() as s:
         active = s.execute(select(func.count()).select_from(Enrollment).where(Enrollment.status == "active"))
         unsent = s.execute(select(func.count()).select_from(Delivery).where(Delivery.status != "sent"))
         return active.scalar_one(), unsent.scalar_one()
 
 
-def test_sigkilled_workers_lose_and_duplicate_nothing(engine_core: Core, sink: Sink,
+def test_sigkilled_workers_lose_and_duplicate_nothing(engine: Engine, sink: Sink,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     # The sink listens on loopback, which the outbound guard refuses unless allowed (here and in the workers).
-    monkeypatch.setattr(engine_core.settings, "outbound_allowlist", "127.0.0.1")
+    monkeypatch.setattr(engine.settings, "outbound_allowlist", "127.0.0.1")
     monkeypatch.setenv("JOURNEYS_OUTBOUND_ALLOWLIST", "127.0.0.1")
     creative = {"webhook": {"subject": "Hi", "body": "{{ customer.id }}"}}
-    offers.create_offer(OfferIn(id="o1", name="Offer", creatives=creative))
+    offers.create_offer(engine, OfferIn(id="o1", name="Offer", creatives=creative))
     channels_admin.create_channel(
-        ChannelCreate(id="hook", name="Hook", type="webhook", config={"url": sink.url})
+        engine, ChannelCreate(id="hook", name="Hook", type="webhook", config={"url": sink.url})
     )
     journey = lifecycle.create_journey(
-        JourneyCreate.model_validate(
+        engine, JourneyCreate.model_validate(
             {
                 "name": "crash",
                 "steps": [
@@ -126,9 +126,9 @@ def test_sigkilled_workers_lose_and_duplicate_nothing(engine_core: Core, sink: S
             }
         )
     )
-    lifecycle.change_status(journey.id, "active")
-    moment = engine_core.now()
-    with session() as s:
+    lifecycle.change_status(engine, journey.id, "active")
+    moment = engine.now()
+    with engine.session() as s:
         s.execute(
             Customer.__table__.insert(),
             [  # type: ignore[attr-defined]
@@ -146,20 +146,20 @@ def test_sigkilled_workers_lose_and_duplicate_nothing(engine_core: Core, sink: S
         worker.send_signal(signal.SIGKILL)
         worker.wait()
         kills += 1
-        if progress() == (0, 0):
+        if progress(engine) == (0, 0):
             break
     worker = start_worker()
     try:
         deadline = time.monotonic() + 45
-        while progress() != (0, 0) and time.monotonic() < deadline:
+        while progress(engine) != (0, 0) and time.monotonic() < deadline:
             time.sleep(0.2)
     finally:
         worker.send_signal(signal.SIGKILL)
         worker.wait()
 
     assert kills >= 2
-    assert progress() == (0, 0)
-    with session() as s:
+    assert progress(engine) == (0, 0)
+    with engine.session() as s:
         statuses = dict(s.execute(select(Enrollment.status, func.count()).group_by(Enrollment.status)).all())
         keys = set(s.execute(select(Delivery.idempotency_key)).scalars())
     assert statuses == {"exited": COUNT}

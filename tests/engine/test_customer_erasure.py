@@ -15,8 +15,8 @@ from engine.access import audit
 from engine.access.roles import Actor, Forbidden, acting_as
 from engine.audience import customers, events, segments
 from engine.clock import VirtualClock
-from engine.core import Core, session
 from engine.delivery import deliveries, dispatcher, responses
+from engine.engine import Engine
 from engine.monitoring import customer_profile, goals
 from engine.runtime import enrollments, entry, runner
 from models.audience import CUSTOMER_ID_PATTERN, CustomerIn, Event, EventIn, SegmentIn
@@ -38,70 +38,72 @@ STEPS: list[dict[str, Any]] = [
 
 
 @pytest.fixture
-def ann(engine_core: Core, clock: VirtualClock) -> str:
+def ann(engine: Engine, clock: VirtualClock) -> str:
     """Ann at the journey's second wait: an in-app message sent and read, a reminder queued (unsent), a
     `login` event (the journey's goal) and a static segment. Answers the journey's id."""
-    seed_channel("ch_app", "in_app", {})
-    seed_offer("off_tea", creatives={"in_app": {"subject": "Tea, {{ customer.name }}?", "body": "Ten off"}})
-    segments.create_segment(SegmentIn(id="vip", name="VIP", static=True))
-    customers.create_customer(CustomerIn(id="ann", attributes={"name": "Ann"}))
-    segments.change_members("vip", add=["ann"], remove=[])
-    journey_id = make_journey(STEPS, name="Welcome", goal={"eventType": "login", "withinDays": 7})
-    entry.enroll(journey_id, ["ann"])
-    events.accept([EventIn(customer_id="ann", type="login", properties={"device": "phone"})])
-    runner.run_due()
-    dispatcher.dispatch_due()
-    [message] = deliveries.inbox("ann")["data"]
-    responses.mark_read("ann", message["id"])
+    seed_channel(engine, "ch_app", "in_app", {})
+    seed_offer(engine, "off_tea",
+               creatives={"in_app": {"subject": "Tea, {{ customer.name }}?", "body": "Ten off"}})
+    segments.create_segment(engine, SegmentIn(id="vip", name="VIP", static=True))
+    customers.create_customer(engine, CustomerIn(id="ann", attributes={"name": "Ann"}))
+    segments.change_members(engine, "vip", add=["ann"], remove=[])
+    journey_id = make_journey(engine, STEPS, name="Welcome", goal={"eventType": "login", "withinDays": 7})
+    entry.enroll(engine, journey_id, ["ann"])
+    events.accept(engine, [EventIn(customer_id="ann", type="login", properties={"device": "phone"})])
+    runner.run_due(engine)
+    dispatcher.dispatch_due(engine)
+    [message] = deliveries.inbox(engine, "ann")["data"]
+    responses.mark_read(engine, "ann", message["id"])
     clock.advance(days=1)
-    runner.run_due()
-    assert deliveries.status_counts()["queued"] == 1
+    runner.run_due(engine)
+    assert deliveries.status_counts(engine)["queued"] == 1
     return journey_id
 
 
-def test_a_customer_created_again_under_a_deleted_id_starts_with_nothing(ann: str) -> None:
-    customers.delete_customer("ann")
-    customers.create_customer(CustomerIn(id="ann"))
-    assert customer_profile.customer_journeys("ann")["data"] == []
-    assert enrollments.customer_journeys("ann") == []
-    assert customer_profile.customer_deliveries("ann")["data"] == []
-    assert customer_profile.customer_timeline("ann")["data"] == []
-    assert deliveries.inbox("ann")["data"] == []
-    assert events.list_events(customer_id="ann")["data"] == []
-    assert responses.list_responses(customer_id="ann")["data"] == []
-    assert segments.customer_segments("ann") == []
+def test_a_customer_created_again_under_a_deleted_id_starts_with_nothing(engine: Engine, ann: str) -> None:
+    customers.delete_customer(engine, "ann")
+    customers.create_customer(engine, CustomerIn(id="ann"))
+    assert customer_profile.customer_journeys(engine, "ann")["data"] == []
+    assert enrollments.customer_journeys(engine, "ann") == []
+    assert customer_profile.customer_deliveries(engine, "ann")["data"] == []
+    assert customer_profile.customer_timeline(engine, "ann")["data"] == []
+    assert deliveries.inbox(engine, "ann")["data"] == []
+    assert events.list_events(engine, customer_id="ann")["data"] == []
+    assert responses.list_responses(engine, customer_id="ann")["data"] == []
+    assert segments.customer_segments(engine, "ann") == []
 
 
-def test_a_deleted_customers_queued_delivery_is_never_sent(ann: str, clock: VirtualClock) -> None:
-    customers.delete_customer("ann")
-    customers.create_customer(CustomerIn(id="ann"))
+def test_a_deleted_customers_queued_delivery_is_never_sent(
+        engine: Engine, ann: str, clock: VirtualClock) -> None:
+    customers.delete_customer(engine, "ann")
+    customers.create_customer(engine, CustomerIn(id="ann"))
     clock.advance(hours=1)
-    assert dispatcher.dispatch_due() == 0
-    assert deliveries.inbox("ann")["data"] == []
-    [cancelled] = deliveries.list_deliveries(status="suppressed")["data"]
+    assert dispatcher.dispatch_due(engine) == 0
+    assert deliveries.inbox(engine, "ann")["data"] == []
+    [cancelled] = deliveries.list_deliveries(engine, status="suppressed")["data"]
     assert (cancelled["stepId"], cancelled["lastError"]) == ("remind", "customer deleted")
 
 
-def test_deleting_a_customer_keeps_the_journeys_figures(ann: str) -> None:
-    before, goal = journey_counters(ann), goals.journey_goal(ann)["overall"]
+def test_deleting_a_customer_keeps_the_journeys_figures(engine: Engine, ann: str) -> None:
+    before, goal = journey_counters(engine, ann), goals.journey_goal(engine, ann)["overall"]
     assert (goal["n"], goal["conversions"]) == (1, 1)
-    customers.delete_customer("ann")
-    after = journey_counters(ann)
-    assert goals.journey_goal(ann)["overall"] == goal
+    customers.delete_customer(engine, "ann")
+    after = journey_counters(engine, ann)
+    assert goals.journey_goal(engine, ann)["overall"] == goal
     # The one change: the enrollment left the wait it was at, exited because its customer was deleted.
     assert after["steps"]["linger"] == (0, before["steps"]["linger"][1])
     assert after["totals"]["entered"] == before["totals"]["entered"] == 1
     assert after["totals"]["exited:customer_deleted"] == 1
     assert after["edges"] == before["edges"]
-    assert deliveries.status_counts() == {"queued": 0, "sent": 1, "failed": 0, "suppressed": 1}
-    assert enrollments.list_enrollments(journey_id=ann)["pagination"]["total"] == 1
-    assert responses.list_responses()["pagination"]["total"] == 1
+    assert deliveries.status_counts(engine) == {"queued": 0, "sent": 1, "failed": 0, "suppressed": 1}
+    assert enrollments.list_enrollments(engine, journey_id=ann)["pagination"]["total"] == 1
+    assert responses.list_responses(engine)["pagination"]["total"] == 1
 
 
-def test_no_row_keeps_the_deleted_customers_id_or_what_it_said_about_them(ann: str) -> None:
-    customers.delete_customer("ann")
+def test_no_row_keeps_the_deleted_customers_id_or_what_it_said_about_them(engine: Engine, ann: str) -> None:
+    customers.delete_customer(engine, "ann")
     holders = [table for table in SQLModel.metadata.sorted_tables if "customer_id" in table.c]
-    with session() as s:
+    with engine.session() as s:
         assert {table.name for table in holders if s.execute(
             select(table.c.customer_id).where(table.c.customer_id == "ann").limit(1)).first()} == set()
         pseudonyms = {value for table in holders
@@ -118,10 +120,10 @@ def test_no_row_keeps_the_deleted_customers_id_or_what_it_said_about_them(ann: s
     assert contexts == details == properties == {"{}"}
 
 
-def test_deleting_a_customer_is_audited_with_what_was_erased(ann: str) -> None:
+def test_deleting_a_customer_is_audited_with_what_was_erased(engine: Engine, ann: str) -> None:
     with acting_as(ADMIN):
-        customers.delete_customer("ann")
-    [entry_] = audit.list_entries(entity_type="customer")["data"]
+        customers.delete_customer(engine, "ann")
+    [entry_] = audit.list_entries(engine, entity_type="customer")["data"]
     assert (entry_["actor"], entry_["action"], entry_["entityId"]) == (
         "user:ada@example.com", "deleted", "ann")
     assert entry_["details"] == {"erased": {
@@ -129,28 +131,29 @@ def test_deleting_a_customer_is_audited_with_what_was_erased(ann: str) -> None:
         "responses": 1, "inboxMessages": 1, "segmentChanges": 2}}
 
 
-def test_a_refused_delete_erases_nothing(ann: str) -> None:
+def test_a_refused_delete_erases_nothing(engine: Engine, ann: str) -> None:
     with pytest.raises(Forbidden), acting_as(EDITOR):
-        customers.delete_customer("ann")
-    assert customers.get_customer("ann")["segments"] == ["vip"]
-    assert [item["status"] for item in customer_profile.customer_journeys("ann")["data"]] == ["active"]
-    assert deliveries.status_counts()["queued"] == 1
-    assert len(deliveries.inbox("ann")["data"]) == 1
-    assert len(events.list_events(customer_id="ann")["data"]) == 1
+        customers.delete_customer(engine, "ann")
+    assert customers.get_customer(engine, "ann")["segments"] == ["vip"]
+    journeys = customer_profile.customer_journeys(engine, "ann")["data"]
+    assert [item["status"] for item in journeys] == ["active"]
+    assert deliveries.status_counts(engine)["queued"] == 1
+    assert len(deliveries.inbox(engine, "ann")["data"]) == 1
+    assert len(events.list_events(engine, customer_id="ann")["data"]) == 1
 
 
 def test_a_message_in_flight_when_its_customer_is_erased_never_reaches_an_inbox(
-        ann: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        engine: Engine, ann: str, monkeypatch: pytest.MonkeyPatch) -> None:
     write = dispatcher._write
 
-    def erased_meanwhile(inbox: list[dict[str, Any]], pending: list[Any]) -> None:
+    def erased_meanwhile(engine: Engine, inbox: list[dict[str, Any]], pending: list[Any]) -> None:
         # The round has sent (staged) the reminder; the customer is deleted before it is recorded.
         with acting_as(ADMIN):
-            customers.delete_customer("ann")
-        write(inbox, pending)
+            customers.delete_customer(engine, "ann")
+        write(engine, inbox, pending)
 
     monkeypatch.setattr(dispatcher, "_write", erased_meanwhile)
-    assert dispatcher.dispatch_due() == 1
-    customers.create_customer(CustomerIn(id="ann"))
-    assert deliveries.inbox("ann")["data"] == []
-    assert deliveries.status_counts()["suppressed"] == 1
+    assert dispatcher.dispatch_due(engine) == 1
+    customers.create_customer(engine, CustomerIn(id="ann"))
+    assert deliveries.inbox(engine, "ann")["data"] == []
+    assert deliveries.status_counts(engine)["suppressed"] == 1

@@ -21,10 +21,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
-from engine import core
 from engine.audience import customers, events, segments
 from engine.clock import VirtualClock
-from engine.core import Core, session
+from engine.engine import Engine
 from engine.errors import Conflict, Invalid, NotFound
 from engine.journeys import lifecycle
 from engine.runtime import entry, runner
@@ -68,43 +67,46 @@ JOURNEYS: dict[str, dict[str, Any]] = {
 
 
 class EngineMachine(RuleBasedStateMachine):
-    def __init__(self) -> None:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
         super().__init__()
-        clock: VirtualClock = core.core().clock  # type: ignore[assignment]
+        clock: VirtualClock = self.engine.clock  # type: ignore[assignment]
         clock.set(START)
         self.clock = clock
-        with session() as s:
+        with self.engine.session() as s:
             for table in reversed(SQLModel.metadata.sorted_tables):
                 s.execute(table.delete())
         for customer_id in CUSTOMERS:
-            customers.create_customer(CustomerIn(id=customer_id))
-        segments.create_segment(SegmentIn(id="vip", name="VIP", static=True))
-        seed_channel("ch_app", "in_app", {})
-        seed_offer("off_tea")
+            customers.create_customer(self.engine, CustomerIn(id=customer_id))
+        segments.create_segment(self.engine, SegmentIn(id="vip", name="VIP", static=True))
+        seed_channel(self.engine, "ch_app", "in_app", {})
+        seed_offer(self.engine, "off_tea")
         self.journeys: dict[str, str] = {}
         for name, document in JOURNEYS.items():
-            created = lifecycle.create_journey(JourneyCreate.model_validate({"name": name, **document}))
-            lifecycle.change_status(created.id, "active")
+            journey = JourneyCreate.model_validate({"name": name, **document})
+            created = lifecycle.create_journey(self.engine, journey)
+            lifecycle.change_status(self.engine, created.id, "active")
             self.journeys[name] = created.id
 
     @rule(journey=st.sampled_from(sorted(JOURNEYS)), customer=st.sampled_from(CUSTOMERS))
     def enroll(self, journey: str, customer: str) -> None:
         with contextlib.suppress(Conflict):  # paused or archived
-            entry.enroll(self.journeys[journey], [customer])
+            entry.enroll(self.engine, self.journeys[journey], [customer])
 
     @rule(customer=st.sampled_from(CUSTOMERS), kind=st.sampled_from(["ping", "pong"]))
     def event(self, customer: str, kind: str) -> None:
         with contextlib.suppress(Invalid):  # a deleted customer
-            events.accept([EventIn(customerId=customer, type=kind)])
+            events.accept(self.engine, [EventIn(customerId=customer, type=kind)])
 
     @rule(customer=st.sampled_from(CUSTOMERS), join=st.booleans())
     def membership(self, customer: str, join: bool) -> None:
         with contextlib.suppress(Invalid, NotFound):
-            segments.change_members("vip", [customer] if join else [], [] if join else [customer])
+            joined, left = ([customer], []) if join else ([], [customer])
+            segments.change_members(self.engine, "vip", joined, left)
 
     @rule()
     def run(self) -> None:
-        runner.run_due()
+        runner.run_due(self.engine)
 
     @rule(minutes=st.sampled_from([30, 70, 200]))
     def tick(self, minutes: int) -> None:
@@ -113,20 +115,20 @@ class EngineMachine(RuleBasedStateMachine):
     @rule(journey=st.sampled_from(sorted(JOURNEYS)), status=st.sampled_from(["paused", "active", "archived"]))
     def lifecycle_change(self, journey: str, status: str) -> None:
         with contextlib.suppress(Conflict):  # archived journeys stay archived
-            lifecycle.change_status(self.journeys[journey], status)
+            lifecycle.change_status(self.engine, self.journeys[journey], status)
 
     @rule(customer=st.sampled_from(CUSTOMERS))
     def delete_customer(self, customer: str) -> None:
         with contextlib.suppress(NotFound):
-            customers.delete_customer(customer)
+            customers.delete_customer(self.engine, customer)
 
     @rule()
     def worker_dies_after_claiming(self) -> None:
-        runner._claim(2, self.clock.now())
+        runner._claim(self.engine, 2, self.clock.now())
 
     @rule()
     def worker_dies_before_its_batch_commits(self) -> None:
-        ids = runner._claim(3, self.clock.now())
+        ids = runner._claim(self.engine, 3, self.clock.now())
         original = runner.insert_history
 
         def killed(*_: Any) -> None:
@@ -136,13 +138,13 @@ class EngineMachine(RuleBasedStateMachine):
         try:
             if ids:
                 with pytest.raises(KeyboardInterrupt):
-                    runner._run_batch(ids, self.clock.now())
+                    runner._run_batch(self.engine, ids, self.clock.now())
         finally:
             runner.insert_history = original
 
     @invariant()
     def counters_equal_a_recount(self) -> None:
-        with session() as s:
+        with self.engine.session() as s:
             current = {(j, st_): c for j, st_, c in s.execute(
                 select(StepCounter.journey_id, StepCounter.step_id, StepCounter.current))}
             passed = {(j, st_): p for j, st_, p in s.execute(
@@ -171,7 +173,7 @@ class EngineMachine(RuleBasedStateMachine):
 
     @invariant()
     def no_history_after_the_end(self) -> None:
-        with session() as s:
+        with self.engine.session() as s:
             late = s.execute(
                 select(EnrollmentHistory.enrollment_id, EnrollmentHistory.step_id)
                 .join(Enrollment, Enrollment.id == EnrollmentHistory.enrollment_id)
@@ -182,7 +184,7 @@ class EngineMachine(RuleBasedStateMachine):
 
     @invariant()
     def one_delivery_per_send_execution(self) -> None:
-        with session() as s:
+        with self.engine.session() as s:
             sends = Counter(
                 (row.enrollment_id, row.step_id) for row in s.execute(
                     select(EnrollmentHistory.enrollment_id, EnrollmentHistory.step_id)
@@ -197,8 +199,8 @@ class EngineMachine(RuleBasedStateMachine):
         assert len(keys) == len(set(keys))
 
 
-def test_engine_invariants_hold_over_random_interleavings(engine_core: Core) -> None:
-    run_state_machine_as_test(EngineMachine, settings=settings(
+def test_engine_invariants_hold_over_random_interleavings(engine: Engine) -> None:
+    run_state_machine_as_test(lambda: EngineMachine(engine), settings=settings(
         max_examples=10, stateful_step_count=25, deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
 

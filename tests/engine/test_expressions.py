@@ -7,15 +7,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import expressions
 from engine.audience import segments
-from engine.core import Core
+from engine.engine import Engine
 from engine.errors import Invalid
 from engine.expressions import (
     ExpressionError,
+    Limits,
     Scope,
     bind,
     check,
@@ -65,32 +66,38 @@ offer_values = st.fixed_dictionaries({
 NOW = datetime(2026, 6, 1, 12, 0, 0)
 
 
-def _outcome(expression: str, variables: dict[str, Any] | Scope) -> tuple[str, Any]:
+def _outcome(engine: Engine, expression: str, variables: dict[str, Any] | Scope) -> tuple[str, Any]:
     try:
-        return "value", evaluate(expression, variables)
+        return "value", evaluate(engine, expression, variables)
     except ExpressionError as error:
         return "error", str(error)
 
 
-@settings(max_examples=150, deadline=None)
+# The engine is only read (its settings' cost limit), so one engine serves every generated example.
+ONE_ENGINE = settings(max_examples=150, deadline=None,
+                      suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@ONE_ENGINE
 @given(customer=customer_values)
-def test_a_prepared_trimmed_scope_answers_like_plain_variables(customer: dict[str, Any]) -> None:
+def test_a_prepared_trimmed_scope_answers_like_plain_variables(
+        engine: Engine, customer: dict[str, Any]) -> None:
     for expression in CONDITIONS:
-        plain = _outcome(expression, {"customer": customer, "now": NOW})
+        plain = _outcome(engine, expression, {"customer": customer, "now": NOW})
         scope = Scope({"customer": project(customer, fields(expression, "customer")), "now": NOW})
-        assert _outcome(expression, scope) == plain, expression
+        assert _outcome(engine, expression, scope) == plain, expression
 
 
-@settings(max_examples=150, deadline=None)
+@ONE_ENGINE
 @given(customer=customer_values, offer=offer_values)
-def test_an_offer_bound_into_the_program_answers_like_the_offer_variable(customer: dict[str, Any],
-                                                                         offer: dict[str, Any]) -> None:
+def test_an_offer_bound_into_the_program_answers_like_the_offer_variable(
+        engine: Engine, customer: dict[str, Any], offer: dict[str, Any]) -> None:
     scope = Scope({"customer": customer, "now": NOW})
     for expression in OFFER_RULES:
-        plain = _outcome(expression, {"customer": customer, "now": NOW, "offer": offer})
+        plain = _outcome(engine, expression, {"customer": customer, "now": NOW, "offer": offer})
         source = bind(expression, "offer", offer)
         assert source is not None
-        assert _outcome(source, scope) == plain, (expression, source)
+        assert _outcome(engine, source, scope) == plain, (expression, source)
 
 
 def test_fields_name_what_is_read_or_none_when_the_map_is_used_whole() -> None:
@@ -105,59 +112,60 @@ def test_values_without_a_literal_form_are_not_bound() -> None:
     assert bind("offer.x > 1", "offer", {"x": [1, 2]}) is None
 
 
-def test_nested_maps_over_a_million_steps_are_refused_with_the_cost() -> None:
-    reason = check(NESTED_MAPS)
+def test_nested_maps_over_a_million_steps_are_refused_with_the_cost(engine: Engine) -> None:
+    reason = check(NESTED_MAPS, Limits.of(engine.settings))
     assert reason is not None and reason.startswith("too costly")
 
 
-def test_nested_comprehensions_over_input_lists_are_refused_but_one_level_is_fine() -> None:
-    assert check("customer.xs.map(a, customer.xs.map(b, a + b)).size() > 0") is not None
-    assert check("customer.xs.exists(a, a > 3)") is None
+def test_nested_comprehensions_over_input_lists_are_refused_but_one_level_is_fine(engine: Engine) -> None:
+    limits = Limits.of(engine.settings)
+    assert check("customer.xs.map(a, customer.xs.map(b, a + b)).size() > 0", limits) is not None
+    assert check("customer.xs.exists(a, a > 3)", limits) is None
     # An inner loop over the outer element's own list shares the input's elements: no product.
-    assert check("customer.orders.exists(o, o.items.exists(i, i == 'x'))") is None
-    assert check(f"{DIGITS}.map(a, {DIGITS}.map(b, a + b)).size() > 0") is None
+    assert check("customer.orders.exists(o, o.items.exists(i, i == 'x'))", limits) is None
+    assert check(f"{DIGITS}.map(a, {DIGITS}.map(b, a + b)).size() > 0", limits) is None
 
 
 def test_segment_with_a_too_costly_rule_is_refused_before_any_customer_is_evaluated(
-        engine_core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     evaluated: list[str] = []
     monkeypatch.setattr(segments, "rebuild", lambda *args: evaluated.append("rebuild") or 0)
     with pytest.raises(Invalid) as refused:
-        segments.create_segment(SegmentIn(name="bomb", rule=NESTED_MAPS))
+        segments.create_segment(engine, SegmentIn(name="bomb", rule=NESTED_MAPS))
     assert refused.value.details.get("field") == "rule"
     assert "too costly" in str(refused.value)
     assert evaluated == []
 
 
 def test_a_stored_rule_over_the_budget_for_its_inputs_fails_without_running(
-        engine_core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     rule = "customer.xs.map(a, customer.xs.map(b, a + b)).size() > 0"
-    monkeypatch.setattr(engine_core.settings, "cel_cost_limit", 10_000)
+    monkeypatch.setattr(engine.settings, "cel_cost_limit", 10_000)
     small = {"customer": {"xs": list(range(10))}}
-    assert is_true(rule, small) == (True, None)
-    value, reason = is_true(rule, {"customer": {"xs": list(range(2000))}})
+    assert is_true(engine, rule, small) == (True, None)
+    value, reason = is_true(engine, rule, {"customer": {"xs": list(range(2000))}})
     assert value is False
     assert reason is not None and "too costly for these inputs" in reason
 
 
-def test_cost_limit_comes_from_the_settings(engine_core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cost_limit_comes_from_the_settings(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     expression = f"{DIGITS}.map(a, {DIGITS}.map(b, a + b)).size() > 0"
-    assert check(expression) is None
-    monkeypatch.setattr(engine_core.settings, "cel_cost_limit", 100)
-    assert check(expression) is not None
+    assert check(expression, Limits.of(engine.settings)) is None
+    monkeypatch.setattr(engine.settings, "cel_cost_limit", 100)
+    assert check(expression, Limits.of(engine.settings)) is not None
 
 
-def test_a_stored_rule_of_nested_literal_maps_is_refused_at_run_not_run(engine_core: Core) -> None:
-    value, reason = expressions.is_true(NESTED_MAPS, {})
+def test_a_stored_rule_of_nested_literal_maps_is_refused_at_run_not_run(engine: Engine) -> None:
+    value, reason = expressions.is_true(engine, NESTED_MAPS, {})
     assert value is False
     assert reason is not None and "too costly" in reason
 
 
-def test_timestamps_bind_as_utc_like_the_variable() -> None:
+def test_timestamps_bind_as_utc_like_the_variable(engine: Engine) -> None:
     offer = {"startDate": NOW - timedelta(microseconds=1)}
     source = bind("offer.startDate < now", "offer", offer)
     assert source is not None
-    assert evaluate(source, Scope({"now": NOW})) is True
+    assert evaluate(engine, source, Scope({"now": NOW})) is True
 
 
 def test_equal_values_of_different_types_bind_as_their_own_literals() -> None:
@@ -167,7 +175,7 @@ def test_equal_values_of_different_types_bind_as_their_own_literals() -> None:
 
 @pytest.mark.parametrize("expression",
                          ["customer.age >= 18", "customer.missing == 1", "customer.age / 0 == 1"])
-def test_a_program_run_directly_answers_as_evaluate_does(expression: str) -> None:
+def test_a_program_run_directly_answers_as_evaluate_does(engine: Engine, expression: str) -> None:
     scope = Scope({"customer": {"age": 30}})
     execute = program(expression)
     assert execute is not None
@@ -176,7 +184,7 @@ def test_a_program_run_directly_answers_as_evaluate_does(expression: str) -> Non
     except Exception as error:
         direct = ("error", str(failure(error)))
     try:
-        expected: Any = evaluate(expression, scope)
+        expected: Any = evaluate(engine, expression, scope)
     except ExpressionError as error:
         expected = ("error", str(error))
     assert direct == expected

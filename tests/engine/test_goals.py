@@ -11,7 +11,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 
 from engine.audience import customers, events
 from engine.clock import VirtualClock
-from engine.core import Core
+from engine.engine import Engine
 from engine.errors import Invalid, NotFound
 from engine.journeys import lifecycle
 from engine.monitoring import goals
@@ -31,54 +31,54 @@ SPLIT_STEPS: list[dict[str, Any]] = [
 GOAL = {"eventType": "purchase", "withinDays": 7}
 
 
-def make_journey(count: int, goal: dict[str, Any] | None = GOAL) -> tuple[str, list[str]]:
+def make_journey(engine: Engine, count: int, goal: dict[str, Any] | None = GOAL) -> tuple[str, list[str]]:
     """An active 50/50 split journey with `count` customers enrolled and run once."""
     for number in range(count):
-        customers.create_customer(CustomerIn(id=f"c{number}"))
+        customers.create_customer(engine, CustomerIn(id=f"c{number}"))
     document: dict[str, Any] = {"name": "A/B welcome", "steps": SPLIT_STEPS}
     if goal is not None:
         document["goal"] = goal
-    journey = lifecycle.create_journey(JourneyCreate.model_validate(document))
-    lifecycle.change_status(journey.id, "active")
-    ids = entry.enroll(journey.id, [f"c{number}" for number in range(count)])["enrollmentIds"]
-    runner.run_due()
+    journey = lifecycle.create_journey(engine, JourneyCreate.model_validate(document))
+    lifecycle.change_status(engine, journey.id, "active")
+    ids = entry.enroll(engine, journey.id, [f"c{number}" for number in range(count)])["enrollmentIds"]
+    runner.run_due(engine)
     return journey.id, ids
 
 
-def branch_of(enrollment_ids: list[str]) -> dict[str, list[str]]:
+def branch_of(engine: Engine, enrollment_ids: list[str]) -> dict[str, list[str]]:
     """customer ids by the split branch their enrollment took (read from its history)."""
     taken: dict[str, list[str]] = {}
     for enrollment_id in enrollment_ids:
-        item = enrollments.get_enrollment(enrollment_id)
+        item = enrollments.get_enrollment(engine, enrollment_id)
         label = next(entry["outcome"] for entry in item["history"] if entry["type"] == "split")
         taken.setdefault(label, []).append(item["customerId"])
     return taken
 
 
-def purchase(customer_ids: list[str], at: datetime, kind: str = "purchase") -> None:
-    events.accept([EventIn(customer_id=customer_id, type=kind, occurred_at=at)
+def purchase(engine: Engine, customer_ids: list[str], at: datetime, kind: str = "purchase") -> None:
+    events.accept(engine, [EventIn(customer_id=customer_id, type=kind, occurred_at=at)
                    for customer_id in customer_ids])
 
 
 # ---- the goal in the document ----------------------------------------------------------------------------
 
-def test_goal_is_stored_exported_and_imported(engine_core: Core) -> None:
-    journey = lifecycle.create_journey(JourneyCreate.model_validate(
+def test_goal_is_stored_exported_and_imported(engine: Engine) -> None:
+    journey = lifecycle.create_journey(engine, JourneyCreate.model_validate(
         {"name": "g", "steps": SPLIT_STEPS, "goal": GOAL}))
-    assert lifecycle.get_journey(journey.id).goal == GOAL
-    exported = lifecycle.export_journey(journey.id)
+    assert lifecycle.get_journey(engine, journey.id).goal == GOAL
+    exported = lifecycle.export_journey(engine, journey.id)
     assert exported["goal"] == GOAL
-    assert lifecycle.import_journey(exported).goal == GOAL
-    assert lifecycle.list_versions(journey.id)[0]["goal"] == GOAL
+    assert lifecycle.import_journey(engine, exported).goal == GOAL
+    assert lifecycle.list_versions(engine, journey.id)[0]["goal"] == GOAL
 
 
-def test_a_blank_goal_event_type_is_a_validation_error_and_blocks_activation(engine_core: Core) -> None:
-    journey = lifecycle.create_journey(JourneyCreate.model_validate(
+def test_a_blank_goal_event_type_is_a_validation_error_and_blocks_activation(engine: Engine) -> None:
+    journey = lifecycle.create_journey(engine, JourneyCreate.model_validate(
         {"name": "g", "steps": SPLIT_STEPS, "goal": {"eventType": " ", "withinDays": 7}}))
-    codes = [issue.code for issue in lifecycle.validate_journey(journey.id).issues]
+    codes = [issue.code for issue in lifecycle.validate_journey(engine, journey.id).issues]
     assert "incomplete_goal" in codes
     with pytest.raises(Exception, match="validation errors"):
-        lifecycle.change_status(journey.id, "active")
+        lifecycle.change_status(engine, journey.id, "active")
 
 
 @pytest.mark.parametrize("days", [0, 366])
@@ -87,41 +87,41 @@ def test_goal_days_must_be_between_1_and_365(days: int) -> None:
         JourneyCreate.model_validate({"name": "g", "goal": {"eventType": "purchase", "withinDays": days}})
 
 
-def test_an_active_journey_goal_changes_without_pausing_or_a_new_version(engine_core: Core) -> None:
-    journey_id, _ids = make_journey(2, goal=None)
-    before = lifecycle.get_journey(journey_id)
-    changed = lifecycle.update_journey(journey_id, JourneyUpdate.model_validate({"goal": GOAL}))
+def test_an_active_journey_goal_changes_without_pausing_or_a_new_version(engine: Engine) -> None:
+    journey_id, _ids = make_journey(engine, 2, goal=None)
+    before = lifecycle.get_journey(engine, journey_id)
+    changed = lifecycle.update_journey(engine, journey_id, JourneyUpdate.model_validate({"goal": GOAL}))
     assert changed.goal == GOAL and changed.version == before.version
     assert changed.revision == before.revision + 1
-    removed = lifecycle.update_journey(journey_id, JourneyUpdate.model_validate({"goal": None}))
+    removed = lifecycle.update_journey(engine, journey_id, JourneyUpdate.model_validate({"goal": None}))
     assert removed.goal is None and removed.status == "active"
     with pytest.raises(Invalid) as refused:
-        lifecycle.update_journey(journey_id, JourneyUpdate.model_validate(
+        lifecycle.update_journey(engine, journey_id, JourneyUpdate.model_validate(
             {"goal": {"eventType": "", "withinDays": 3}}))
     assert refused.value.details == {"field": "goal.eventType"}
 
 
-def test_leaving_the_goal_out_of_an_update_keeps_it(engine_core: Core) -> None:
-    journey = lifecycle.create_journey(JourneyCreate.model_validate(
+def test_leaving_the_goal_out_of_an_update_keeps_it(engine: Engine) -> None:
+    journey = lifecycle.create_journey(engine, JourneyCreate.model_validate(
         {"name": "g", "steps": SPLIT_STEPS, "goal": GOAL}))
-    updated = lifecycle.update_journey(journey.id, JourneyUpdate.model_validate({"maxDuration": 20}))
+    updated = lifecycle.update_journey(engine, journey.id, JourneyUpdate.model_validate({"maxDuration": 20}))
     assert updated.goal == GOAL
 
 
 # ---- conversion ------------------------------------------------------------------------------------------
 
-def test_conversion_per_branch_and_end_at_known_rates(engine_core: Core, clock: VirtualClock) -> None:
+def test_conversion_per_branch_and_end_at_known_rates(engine: Engine, clock: VirtualClock) -> None:
     entered = clock.now()
-    journey_id, ids = make_journey(200)
-    taken = branch_of(ids)
+    journey_id, ids = make_journey(engine, 200)
+    taken = branch_of(engine, ids)
     a, b = taken["A"], taken["B"]
     # A converts every 5th customer (20%), B every 2nd (50%), all within the window.
     a_buyers, b_buyers = a[::5], b[::2]
-    purchase(a_buyers, entered + timedelta(days=1))
-    purchase(b_buyers, entered + timedelta(days=6, hours=23))
+    purchase(engine, a_buyers, entered + timedelta(days=1))
+    purchase(engine, b_buyers, entered + timedelta(days=6, hours=23))
     clock.advance(days=2)
 
-    result = goals.journey_goal(journey_id)
+    result = goals.journey_goal(engine, journey_id)
 
     assert result["goal"] == GOAL
     assert result["overall"] == {"n": 200, "conversions": len(a_buyers) + len(b_buyers),
@@ -149,39 +149,39 @@ def test_conversion_per_branch_and_end_at_known_rates(engine_core: Core, clock: 
 
 
 def test_events_before_entry_after_the_window_or_of_another_type_do_not_count(
-    engine_core: Core, clock: VirtualClock
+    engine: Engine, clock: VirtualClock
 ) -> None:
     entered = clock.now()
-    journey_id, _ids = make_journey(6)
-    purchase(["c0"], entered - timedelta(seconds=1))  # before entering
-    purchase(["c1"], entered + timedelta(days=7, seconds=1))  # just after the 7 days
-    purchase(["c2"], entered + timedelta(days=2), kind="browse")  # another type
-    purchase(["c3"], entered)  # the moment of entry counts
-    purchase(["c4"], entered + timedelta(days=7))  # the last moment of the window counts
+    journey_id, _ids = make_journey(engine, 6)
+    purchase(engine, ["c0"], entered - timedelta(seconds=1))  # before entering
+    purchase(engine, ["c1"], entered + timedelta(days=7, seconds=1))  # just after the 7 days
+    purchase(engine, ["c2"], entered + timedelta(days=2), kind="browse")  # another type
+    purchase(engine, ["c3"], entered)  # the moment of entry counts
+    purchase(engine, ["c4"], entered + timedelta(days=7))  # the last moment of the window counts
     clock.advance(days=10)
-    result = goals.journey_goal(journey_id)
+    result = goals.journey_goal(engine, journey_id)
     assert result["overall"] == {"n": 6, "conversions": 2, "rate": round(2 / 6, 6), "open": 0}
 
 
-def test_each_enrollment_has_its_own_window(engine_core: Core, clock: VirtualClock) -> None:
-    journey_id, _ids = make_journey(1)
+def test_each_enrollment_has_its_own_window(engine: Engine, clock: VirtualClock) -> None:
+    journey_id, _ids = make_journey(engine, 1)
     first_entry = clock.now()
-    purchase(["c0"], first_entry + timedelta(days=9))
-    result = goals.journey_goal(journey_id)
+    purchase(engine, ["c0"], first_entry + timedelta(days=9))
+    result = goals.journey_goal(engine, journey_id)
     assert result["overall"]["conversions"] == 0  # 9 days after entering: outside its 7 days
 
 
-def test_small_branches_say_not_enough_data(engine_core: Core, clock: VirtualClock) -> None:
-    journey_id, _ids = make_journey(10)
-    (split,) = goals.journey_goal(journey_id)["splits"]
+def test_small_branches_say_not_enough_data(engine: Engine, clock: VirtualClock) -> None:
+    journey_id, _ids = make_journey(engine, 10)
+    (split,) = goals.journey_goal(engine, journey_id)["splits"]
     assert split["verdict"]["winner"] is None and not split["verdict"]["enough"]
     assert split["verdict"]["text"].startswith("Not enough data yet")
 
 
-def test_a_split_nobody_reached_lists_its_branches_empty(engine_core: Core) -> None:
-    journey = lifecycle.create_journey(JourneyCreate.model_validate(
+def test_a_split_nobody_reached_lists_its_branches_empty(engine: Engine) -> None:
+    journey = lifecycle.create_journey(engine, JourneyCreate.model_validate(
         {"name": "g", "steps": SPLIT_STEPS, "goal": GOAL}))
-    result = goals.journey_goal(journey.id)
+    result = goals.journey_goal(engine, journey.id)
     assert result["overall"] == {"n": 0, "conversions": 0, "rate": 0.0, "open": 0}
     (split,) = result["splits"]
     assert [(branch["label"], branch["n"]) for branch in split["branches"]] == [("A", 0), ("B", 0)]
@@ -189,15 +189,15 @@ def test_a_split_nobody_reached_lists_its_branches_empty(engine_core: Core) -> N
     assert result["paths"] == []
 
 
-def test_without_a_goal_there_are_no_figures(engine_core: Core) -> None:
-    journey_id, _ids = make_journey(2, goal=None)
-    result = goals.journey_goal(journey_id)
+def test_without_a_goal_there_are_no_figures(engine: Engine) -> None:
+    journey_id, _ids = make_journey(engine, 2, goal=None)
+    result = goals.journey_goal(engine, journey_id)
     assert result["goal"] is None and result["overall"] is None and result["splits"] == []
 
 
-def test_unknown_journey_is_not_found(engine_core: Core) -> None:
+def test_unknown_journey_is_not_found(engine: Engine) -> None:
     with pytest.raises(NotFound):
-        goals.journey_goal("jrn_nope")
+        goals.journey_goal(engine, "jrn_nope")
 
 
 # ---- the verdict and the interval --------------------------------------------------------------------------

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from engine import counters, live
+from engine import counters
 from engine.clock import VirtualClock
-from engine.core import Core, session
+from engine.engine import Engine
 from engine.errors import NotFound
 from engine.monitoring import engine_status, metrics
 from models.channels import Channel, Delivery, DeliveryCounter, ResponseCounter
@@ -29,40 +29,42 @@ STEPS = [
 ]
 
 
-def add_journey(at: datetime, journey_id: str = "jrn_a", status: str = "active",
+def add_journey(engine: Engine, at: datetime, journey_id: str = "jrn_a", status: str = "active",
                 name: str = "Welcome") -> None:
-    with session() as s:
+    with engine.session() as s:
         s.add(Journey(id=journey_id, name=name, status=status, steps=STEPS, created_at=at, updated_at=at))
 
 
-def add_enrollment(at: datetime, number: int, journey_id: str = "jrn_a", **fields: object) -> None:
+def add_enrollment(
+        engine: Engine, at: datetime, number: int, journey_id: str = "jrn_a", **fields: object) -> None:
     values: dict = {"id": f"enr_{journey_id}_{number}", "journey_id": journey_id, "version": 1,
                     "customer_id": f"cus_{number}", "step_id": "pause", "entered_at": at, "updated_at": at}
     values.update(fields)
-    with session() as s:
+    with engine.session() as s:
         s.add(Enrollment(**values))
 
 
-def add_delivery(at: datetime, number: int, step_id: str, channel_id: str, status: str) -> None:
-    with session() as s:
+def add_delivery(
+        engine: Engine, at: datetime, number: int, step_id: str, channel_id: str, status: str) -> None:
+    with engine.session() as s:
         s.add(Delivery(id=f"dlv_{number}", idempotency_key=f"key_{number}", customer_id=f"cus_{number}",
                        channel_id=channel_id, journey_id="jrn_a", enrollment_id=f"enr_jrn_a_{number}",
                        step_id=step_id, status=status, created_at=at))
 
 
-def add_counters(*rows: DeliveryCounter | ResponseCounter) -> None:
-    with session() as s:
+def add_counters(engine: Engine, *rows: DeliveryCounter | ResponseCounter) -> None:
+    with engine.session() as s:
         s.add_all(rows)
 
 
-def test_unknown_journey_is_not_found(engine_core: Core) -> None:
+def test_unknown_journey_is_not_found(engine: Engine) -> None:
     with pytest.raises(NotFound):
-        metrics.journey_metrics("jrn_missing")
+        metrics.journey_metrics(engine, "jrn_missing")
 
 
-def test_empty_journey_shows_every_step_at_zero(engine_core: Core, clock: VirtualClock) -> None:
-    add_journey(clock.now())
-    result = metrics.journey_metrics("jrn_a")
+def test_empty_journey_shows_every_step_at_zero(engine: Engine, clock: VirtualClock) -> None:
+    add_journey(engine, clock.now())
+    result = metrics.journey_metrics(engine, "jrn_a")
     assert [(step["id"], step["current"], step["passed"]) for step in result["steps"]] == [
         ("hello", 0, 0), ("pause", 0, 0), ("bye", 0, 0)]
     assert result["totals"] == {"enrolledNow": 0, "entered": 0, "completed": 0, "exited": 0, "failed": 0,
@@ -72,9 +74,9 @@ def test_empty_journey_shows_every_step_at_zero(engine_core: Core, clock: Virtua
     assert sum(result["series"]["entries"]) == 0
 
 
-def test_counters_become_step_counts_edges_and_totals(engine_core: Core, clock: VirtualClock) -> None:
-    add_journey(clock.now())
-    with session() as s:
+def test_counters_become_step_counts_edges_and_totals(engine: Engine, clock: VirtualClock) -> None:
+    add_journey(engine, clock.now())
+    with engine.session() as s:
         s.add_all([
             StepCounter(journey_id="jrn_a", step_id="pause", current=7, passed=10),
             StepCounter(journey_id="jrn_a", step_id="hello", current=0, passed=12),
@@ -90,7 +92,7 @@ def test_counters_become_step_counts_edges_and_totals(engine_core: Core, clock: 
             JourneyCounter(journey_id="jrn_a", name="failed", value=0),
             JourneyCounter(journey_id="jrn_other", name="entered", value=99),
         ])
-    result = metrics.journey_metrics("jrn_a")
+    result = metrics.journey_metrics(engine, "jrn_a")
     by_id = {step["id"]: step for step in result["steps"]}
     assert (by_id["pause"]["current"], by_id["pause"]["passed"]) == (7, 10)
     assert by_id["hello"]["type"] == "send" and by_id["hello"]["name"] == "Hello"
@@ -102,23 +104,22 @@ def test_counters_become_step_counts_edges_and_totals(engine_core: Core, clock: 
     assert {"source": "bye", "target": "", "count": 2} in result["edges"]
 
 
-def test_step_removed_by_a_new_version_still_shows_its_customers(engine_core: Core,
-                                                                  clock: VirtualClock) -> None:
-    add_journey(clock.now())
-    with session() as s:
+def test_step_removed_by_a_new_version_still_shows_its_customers(engine: Engine, clock: VirtualClock) -> None:
+    add_journey(engine, clock.now())
+    with engine.session() as s:
         s.add(StepCounter(journey_id="jrn_a", step_id="old_wait", current=4, passed=4))
-    result = metrics.journey_metrics("jrn_a")
+    result = metrics.journey_metrics(engine, "jrn_a")
     assert result["steps"][-1] == {"id": "old_wait", "type": "", "name": "old_wait", "current": 4,
                                    "passed": 4, "removed": True}
     assert result["totals"]["enrolledNow"] == 4
 
 
-def test_deliveries_grouped_by_channel_and_status(engine_core: Core, clock: VirtualClock) -> None:
+def test_deliveries_grouped_by_channel_and_status(engine: Engine, clock: VirtualClock) -> None:
     at = clock.now()
-    add_journey(at)
-    with session() as s:
+    add_journey(engine, at)
+    with engine.session() as s:
         s.add(Channel(id="ch_mail", name="Mail", type="email", created_at=at, updated_at=at))
-    add_counters(*(
+    add_counters(engine, *(
         DeliveryCounter(journey_id=journey, step_id=step, channel_id=channel, status=status, count=count)
         for journey, step, channel, status, count in [
             ("jrn_a", "hello", "ch_mail", "sent", 2), ("jrn_a", "hello", "ch_mail", "failed", 1),
@@ -126,7 +127,7 @@ def test_deliveries_grouped_by_channel_and_status(engine_core: Core, clock: Virt
             ("jrn_a", "bye", "ch_app", "sent", 1), ("jrn_a", "bye", "ch_app", "suppressed", 1),
             ("jrn_other", "hello", "ch_mail", "sent", 5), ("", "", "ch_mail", "sent", 7),
         ]))
-    deliveries = metrics.journey_metrics("jrn_a")["deliveries"]
+    deliveries = metrics.journey_metrics(engine, "jrn_a")["deliveries"]
     assert deliveries["byStatus"] == {"queued": 1, "sent": 3, "failed": 1, "suppressed": 1}
     assert deliveries["byChannel"] == [
         {"channelId": "ch_app", "channelName": "ch_app", "queued": 0, "sent": 1, "failed": 0, "suppressed": 1,
@@ -136,9 +137,10 @@ def test_deliveries_grouped_by_channel_and_status(engine_core: Core, clock: Virt
     ]
 
 
-def test_response_rates_are_responding_deliveries_over_sent(engine_core: Core, clock: VirtualClock) -> None:
-    add_journey(clock.now())
+def test_response_rates_are_responding_deliveries_over_sent(engine: Engine, clock: VirtualClock) -> None:
+    add_journey(engine, clock.now())
     add_counters(
+        engine,
         DeliveryCounter(journey_id="jrn_a", step_id="hello", channel_id="ch_mail", status="sent", count=4),
         DeliveryCounter(journey_id="jrn_a", step_id="hello", channel_id="ch_mail", status="failed", count=3),
         ResponseCounter(journey_id="jrn_a", step_id="hello", outcome="click", count=2),
@@ -146,13 +148,13 @@ def test_response_rates_are_responding_deliveries_over_sent(engine_core: Core, c
         ResponseCounter(journey_id="jrn_a", step_id="hello", outcome="dismiss", count=1),
         ResponseCounter(journey_id="jrn_other", step_id="hello", outcome="click", count=9),
     )
-    rates = {row["stepId"]: row for row in metrics.journey_metrics("jrn_a")["responses"]}
+    rates = {row["stepId"]: row for row in metrics.journey_metrics(engine, "jrn_a")["responses"]}
     assert rates["hello"] == {"stepId": "hello", "stepName": "Hello", "sent": 4, "queued": 0, "clicks": 2,
                               "clickRate": 0.5, "conversions": 1, "conversionRate": 0.25}
     assert rates["bye"]["sent"] == 0 and rates["bye"]["clickRate"] == 0.0
 
 
-def add_slots(*rows: tuple[datetime, str, int], journey_id: str = "jrn_a") -> None:
+def add_slots(engine: Engine, *rows: tuple[datetime, str, int], journey_id: str = "jrn_a") -> None:
     """Entries and completions counted the way the engine counts them."""
     tally = counters.Tally()
     for at, name, count in rows:
@@ -160,51 +162,52 @@ def add_slots(*rows: tuple[datetime, str, int], journey_id: str = "jrn_a") -> No
             tally.entered(journey_id, at, count)
         else:
             tally.ended(journey_id, "completed", count=count, at=at)
-    with session() as s:
+    with engine.session() as s:
         counters.apply(s, tally)
 
 
-def test_series_buckets_entries_and_completions_by_hour(engine_core: Core, clock: VirtualClock) -> None:
-    add_journey(clock.now())
+def test_series_buckets_entries_and_completions_by_hour(engine: Engine, clock: VirtualClock) -> None:
+    add_journey(engine, clock.now())
     start = clock.now()
-    add_slots((start - timedelta(hours=30), "entered", 1),  # outside the 24-hour window
+    add_slots(engine, (start - timedelta(hours=30), "entered", 1),  # outside the 24-hour window
               (start - timedelta(hours=5), "entered", 2),
               (start - timedelta(hours=1), "completed", 1),
               (start, "entered", 1))
-    add_slots((start, "entered", 7), journey_id="jrn_other")
-    result = metrics.journey_metrics("jrn_a")["series"]
+    add_slots(engine, (start, "entered", 7), journey_id="jrn_other")
+    result = metrics.journey_metrics(engine, "jrn_a")["series"]
     assert result["bucketSeconds"] == 3600 and len(result["buckets"]) == 24
     assert result["entries"][-1] == 1 and result["entries"][-6] == 2 and sum(result["entries"]) == 3
     assert result["completions"][-2] == 1 and sum(result["completions"]) == 1
 
 
-def test_short_window_uses_five_minute_buckets(engine_core: Core, clock: VirtualClock) -> None:
-    add_journey(clock.now())
-    add_slots((clock.now() - timedelta(minutes=7), "entered", 1), (clock.now(), "entered", 2))
-    result = metrics.journey_metrics("jrn_a", hours=1)["series"]
+def test_short_window_uses_five_minute_buckets(engine: Engine, clock: VirtualClock) -> None:
+    add_journey(engine, clock.now())
+    add_slots(engine, (clock.now() - timedelta(minutes=7), "entered", 1), (clock.now(), "entered", 2))
+    result = metrics.journey_metrics(engine, "jrn_a", hours=1)["series"]
     assert result["bucketSeconds"] == 300 and len(result["buckets"]) == 12
     assert result["entries"][-3:] == [1, 0, 2] and sum(result["entries"]) == 3
 
 
-def test_month_window_sums_slots_into_days(engine_core: Core, clock: VirtualClock) -> None:
-    add_journey(clock.now())
-    add_slots((clock.now() - timedelta(days=3, minutes=5), "entered", 4),
+def test_month_window_sums_slots_into_days(engine: Engine, clock: VirtualClock) -> None:
+    add_journey(engine, clock.now())
+    add_slots(engine, (clock.now() - timedelta(days=3, minutes=5), "entered", 4),
               (clock.now() - timedelta(days=3, hours=2), "entered", 1))
-    result = metrics.journey_metrics("jrn_a", hours=720)["series"]
+    result = metrics.journey_metrics(engine, "jrn_a", hours=720)["series"]
     assert result["bucketSeconds"] == 86400 and len(result["buckets"]) == 30
     assert sum(result["entries"]) == 5 and max(result["entries"]) == 5
 
 
-def test_engine_status_reports_due_backlog_and_wake_up_lag(engine_core: Core, clock: VirtualClock) -> None:
+def test_engine_status_reports_due_backlog_and_wake_up_lag(engine: Engine, clock: VirtualClock) -> None:
     at = clock.now()
-    add_journey(at)
-    add_journey(at, "jrn_paused", status="paused", name="Paused")
-    add_enrollment(at, 1, next_run_at=at - timedelta(seconds=30))
-    add_enrollment(at, 2, next_run_at=at - timedelta(seconds=5))
-    add_enrollment(at, 3, next_run_at=at + timedelta(hours=1))  # not due yet
-    add_enrollment(at, 4, journey_id="jrn_paused", next_run_at=at - timedelta(hours=2))  # paused: not backlog
-    add_enrollment(at, 5, status="failed", error="boom")
-    status = engine_status.engine_status()
+    add_journey(engine, at)
+    add_journey(engine, at, "jrn_paused", status="paused", name="Paused")
+    add_enrollment(engine, at, 1, next_run_at=at - timedelta(seconds=30))
+    add_enrollment(engine, at, 2, next_run_at=at - timedelta(seconds=5))
+    add_enrollment(engine, at, 3, next_run_at=at + timedelta(hours=1))  # not due yet
+    # Paused: not backlog.
+    add_enrollment(engine, at, 4, journey_id="jrn_paused", next_run_at=at - timedelta(hours=2))
+    add_enrollment(engine, at, 5, status="failed", error="boom")
+    status = engine_status.engine_status(engine)
     assert status["backlog"]["due"] == 2
     assert status["backlog"]["wakeUpLagSeconds"] == 30.0
     assert status["errors"]["failedEnrollments"] == 1
@@ -213,39 +216,40 @@ def test_engine_status_reports_due_backlog_and_wake_up_lag(engine_core: Core, cl
     assert rows["jrn_paused"]["status"] == "paused"
 
 
-def test_engine_status_reports_dispatcher_queue(engine_core: Core, clock: VirtualClock) -> None:
+def test_engine_status_reports_dispatcher_queue(engine: Engine, clock: VirtualClock) -> None:
     at = clock.now()
-    add_journey(at)
-    add_delivery(at, 1, "hello", "ch_mail", "queued")
-    add_delivery(at, 2, "hello", "ch_mail", "failed")
-    with session() as s:
+    add_journey(engine, at)
+    add_delivery(engine, at, 1, "hello", "ch_mail", "queued")
+    add_delivery(engine, at, 2, "hello", "ch_mail", "failed")
+    with engine.session() as s:
         s.get(Delivery, "dlv_1").next_attempt_at = at - timedelta(seconds=4)
-    dispatcher = engine_status.engine_status()["dispatcher"]
+    dispatcher = engine_status.engine_status(engine)["dispatcher"]
     assert dispatcher == {"queued": 1, "queuedCapped": False, "due": 1, "dueCapped": False, "failed": 1,
                           "failedCapped": False, "oldestDueAt": "2026-01-05T08:59:56.000Z", "lagSeconds": 4.0}
 
 
-def test_large_backlogs_are_counted_up_to_a_cap(engine_core: Core, clock: VirtualClock,
+def test_large_backlogs_are_counted_up_to_a_cap(engine: Engine, clock: VirtualClock,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine_status, "COUNT_CAP", 2)
     at = clock.now()
-    add_journey(at)
+    add_journey(engine, at)
     for number in range(3):
-        add_enrollment(at, number, next_run_at=at - timedelta(minutes=number))
-    backlog = engine_status.engine_status()["backlog"]
+        add_enrollment(engine, at, number, next_run_at=at - timedelta(minutes=number))
+    backlog = engine_status.engine_status(engine)["backlog"]
     assert (backlog["due"], backlog["dueCapped"]) == (2, True)
     assert backlog["wakeUpLagSeconds"] == 120.0  # the oldest is found whatever the cap
 
 
-def test_throughput_counts_batches_within_the_last_minute(engine_core: Core, clock: VirtualClock) -> None:
-    add_journey(clock.now())
+def test_throughput_counts_batches_within_the_last_minute(engine: Engine, clock: VirtualClock) -> None:
+    add_journey(engine, clock.now())
     old = (clock.now() - timedelta(minutes=5)).isoformat() + "Z"
-    live.publish({"kind": "batch", "at": old, "transitions": 1000, "journeys": ["jrn_a"], "errors": 3})
+    engine.live.publish({"kind": "batch", "at": old, "transitions": 1000, "journeys": ["jrn_a"], "errors": 3})
     clock.advance(seconds=30)
     recent = (clock.now() - timedelta(seconds=10)).isoformat() + "Z"
-    live.publish({"kind": "batch", "at": recent, "transitions": 120, "journeys": ["jrn_a"], "errors": 1})
-    live.publish({"kind": "enrolled", "journeyId": "jrn_a", "count": 50})
-    status = engine_status.engine_status()
+    engine.live.publish({"kind": "batch", "at": recent, "transitions": 120, "journeys": ["jrn_a"],
+                         "errors": 1})
+    engine.live.publish({"kind": "enrolled", "journeyId": "jrn_a", "count": 50})
+    status = engine_status.engine_status(engine)
     assert status["throughput"]["transitions"] == 120
     assert status["throughput"]["stepsPerSecond"] == 2.0
     assert status["errors"]["recentBatchErrors"] == 1
@@ -253,25 +257,25 @@ def test_throughput_counts_batches_within_the_last_minute(engine_core: Core, clo
     assert status["journeys"][0]["lastActivityAt"] == recent
 
 
-def test_recent_steps_are_the_newest_history_rows(engine_core: Core, clock: VirtualClock) -> None:
+def test_recent_steps_are_the_newest_history_rows(engine: Engine, clock: VirtualClock) -> None:
     at = clock.now()
-    with session() as s:
+    with engine.session() as s:
         s.add_all([
             EnrollmentHistory(enrollment_id="enr_1", journey_id="jrn_a", customer_id="cus_1", step_id=step,
                               type="wait", version=1, at=at, outcome=outcome)
             for step, outcome in [("pause", "waiting"), ("bye", "sent")]
         ])
-    steps = engine_status.engine_status()["recentSteps"]
+    steps = engine_status.engine_status(engine)["recentSteps"]
     assert [(row["stepId"], row["outcome"]) for row in steps] == [("bye", "sent"), ("pause", "waiting")]
 
 
-def test_journey_totals_give_enrolled_now_and_entered(engine_core: Core, clock: VirtualClock) -> None:
-    add_journey(clock.now())
-    add_journey(clock.now(), journey_id="jrn_b", name="Other")
-    with session() as s:
+def test_journey_totals_give_enrolled_now_and_entered(engine: Engine, clock: VirtualClock) -> None:
+    add_journey(engine, clock.now())
+    add_journey(engine, clock.now(), journey_id="jrn_b", name="Other")
+    with engine.session() as s:
         s.add_all([StepCounter(journey_id="jrn_a", step_id="pause", current=3, passed=5),
                    StepCounter(journey_id="jrn_a", step_id="bye", current=1, passed=1),
                    JourneyCounter(journey_id="jrn_a", name="entered", value=6)])
-    assert metrics.journey_totals(["jrn_a", "jrn_b"]) == {
+    assert metrics.journey_totals(engine, ["jrn_a", "jrn_b"]) == {
         "jrn_a": {"enrolledNow": 4, "entered": 6}, "jrn_b": {"enrolledNow": 0, "entered": 0}}
-    assert metrics.journey_totals([]) == {}
+    assert metrics.journey_totals(engine, []) == {}

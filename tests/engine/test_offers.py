@@ -7,8 +7,8 @@ from datetime import datetime
 import pytest
 from pydantic import ValidationError
 
-from engine.core import Core
 from engine.decisioning import offers
+from engine.engine import Engine
 from engine.errors import Conflict, Invalid, NotFound
 from models.offers import Creative, DecisionFlowFields, DecisionFlowIn, OfferFields, OfferIn
 
@@ -19,9 +19,9 @@ from models.offers import Creative, DecisionFlowFields, DecisionFlowIn, OfferFie
     ({"creatives": {"email": Creative(subject="Hi", body="{% if %}")}}, "creatives.email.body"),
     ({"start_date": datetime(2026, 2, 1), "end_date": datetime(2026, 1, 1)}, "endDate"),
 ])
-def test_invalid_offer_names_the_field(engine_core: Core, fields: dict, field: str) -> None:
+def test_invalid_offer_names_the_field(engine: Engine, fields: dict, field: str) -> None:
     with pytest.raises(Invalid) as raised:
-        offers.create_offer(OfferIn(name="Bad", **fields))
+        offers.create_offer(engine, OfferIn(name="Bad", **fields))
     assert raised.value.details["field"] == field
 
 
@@ -30,41 +30,43 @@ def test_propensity_number_must_be_between_0_and_1() -> None:
         OfferIn(name="x", propensity=1.5)
 
 
-def test_update_changes_only_the_fields_sent(engine_core: Core) -> None:
-    offers.create_offer(OfferIn(id="o1", name="One", category="c", eligibility="true", propensity=0.3))
-    updated = offers.update_offer("o1", OfferFields(name="Uno", eligibility=None))
+def test_update_changes_only_the_fields_sent(engine: Engine) -> None:
+    offers.create_offer(
+        engine, OfferIn(id="o1", name="One", category="c", eligibility="true", propensity=0.3))
+    updated = offers.update_offer(engine, "o1", OfferFields(name="Uno", eligibility=None))
     assert (updated["name"], updated["category"], updated["eligibility"], updated["propensity"]) == (
         "Uno", "c", None, 0.3)
     with pytest.raises(Invalid):
-        offers.update_offer("o1", OfferFields(eligibility="(("))
+        offers.update_offer(engine, "o1", OfferFields(eligibility="(("))
     with pytest.raises(NotFound):
-        offers.update_offer("nope", OfferFields(name="x"))
+        offers.update_offer(engine, "nope", OfferFields(name="x"))
 
 
-def test_decision_flow_checks_rules_and_offer_ids(engine_core: Core) -> None:
-    offers.create_offer(OfferIn(id="o1", name="One"))
+def test_decision_flow_checks_rules_and_offer_ids(engine: Engine) -> None:
+    offers.create_offer(engine, OfferIn(id="o1", name="One"))
     with pytest.raises(Invalid) as raised:
-        offers.create_decision_flow(DecisionFlowIn(name="f", offer_ids=["o1", "ghost"]))
+        offers.create_decision_flow(engine, DecisionFlowIn(name="f", offer_ids=["o1", "ghost"]))
     assert raised.value.details["field"] == "offerIds"
     with pytest.raises(Invalid) as raised:
-        offers.create_decision_flow(DecisionFlowIn(name="f", rules=["true", "customer. =="]))
+        offers.create_decision_flow(engine, DecisionFlowIn(name="f", rules=["true", "customer. =="]))
     assert raised.value.details["field"] == "rules.1"
     with pytest.raises(Invalid) as raised:
-        offers.create_decision_flow(DecisionFlowIn(name="f", rules=[{"expression": "((", "relevance": 2}]))
+        offers.create_decision_flow(
+            engine, DecisionFlowIn(name="f", rules=[{"expression": "((", "relevance": 2}]))
     assert raised.value.details["field"] == "rules.0.expression"
 
-    flow = offers.create_decision_flow(DecisionFlowIn(id="f", name="f", offer_ids=["o1"],
+    flow = offers.create_decision_flow(engine, DecisionFlowIn(id="f", name="f", offer_ids=["o1"],
                                                       weights={"impact": 2}))
     assert flow["weights"] == {"propensity": 1.0, "relevance": 1.0, "impact": 2.0, "emphasis": 1.0}
-    assert offers.update_decision_flow("f", DecisionFlowFields(max_offers=3))["maxOffers"] == 3
+    assert offers.update_decision_flow(engine, "f", DecisionFlowFields(max_offers=3))["maxOffers"] == 3
 
 
-def test_an_offer_in_use_by_a_flow_cannot_be_deleted(engine_core: Core) -> None:
-    offers.create_offer(OfferIn(id="o1", name="One"))
-    offers.create_decision_flow(DecisionFlowIn(id="f", name="f", offer_ids=["o1"]))
+def test_an_offer_in_use_by_a_flow_cannot_be_deleted(engine: Engine) -> None:
+    offers.create_offer(engine, OfferIn(id="o1", name="One"))
+    offers.create_decision_flow(engine, DecisionFlowIn(id="f", name="f", offer_ids=["o1"]))
     with pytest.raises(Conflict):
-        offers.delete_offer("o1")
-    offers.delete_decision_flow("f")
-    offers.delete_offer("o1")
+        offers.delete_offer(engine, "o1")
+    offers.delete_decision_flow(engine, "f")
+    offers.delete_offer(engine, "o1")
     with pytest.raises(NotFound):
-        offers.get_offer("o1")
+        offers.get_offer(engine, "o1")

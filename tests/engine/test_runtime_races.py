@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from engine import signals
 from engine.audience import customers, segments
 from engine.clock import VirtualClock
-from engine.core import Core, session
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from engine.journeys.steps.update import KIND as update_step
 from engine.runtime import entry, runner
@@ -39,22 +39,22 @@ RESTART_STEPS: list[dict[str, Any]] = [
 ]
 
 
-def restart_journey() -> str:
+def restart_journey(engine: Engine) -> str:
     """The issue's scenario: entry by static segment `vip` with restart; the first step adds to `vip`."""
-    segments.create_segment(SegmentIn(id="vip", name="VIP", static=True))
-    seed_channel("ch_app", "in_app", {})
-    seed_offer("off_tea")
-    return make_journey(RESTART_STEPS, entryConditions={"segmentId": "vip", "reentry": "restart"})
+    segments.create_segment(engine, SegmentIn(id="vip", name="VIP", static=True))
+    seed_channel(engine, "ch_app", "in_app", {})
+    seed_offer(engine, "off_tea")
+    return make_journey(engine, RESTART_STEPS, entryConditions={"segmentId": "vip", "reentry": "restart"})
 
 
-def deliveries() -> list[Delivery]:
-    with session() as s:
+def deliveries(engine: Engine) -> list[Delivery]:
+    with engine.session() as s:
         return list(s.execute(select(Delivery)).scalars())
 
 
-def history_after_end() -> list[tuple[str, str]]:
+def history_after_end(engine: Engine) -> list[tuple[str, str]]:
     """(enrollment, step) of every history row written after its enrollment ended."""
-    with session() as s:
+    with engine.session() as s:
         rows = s.execute(
             select(EnrollmentHistory.enrollment_id, EnrollmentHistory.step_id)
             .join(Enrollment, Enrollment.id == EnrollmentHistory.enrollment_id)
@@ -63,50 +63,51 @@ def history_after_end() -> list[tuple[str, str]]:
     return [tuple(row) for row in rows]
 
 
-def test_a_step_joining_its_own_entry_segment_sends_once_and_keeps_counters_whole(engine_core: Core) -> None:
-    make_customers("c1")
-    journey_id = restart_journey()
-    enroll(journey_id, "c1")
-    runner.run_due()
-    runner.run_due()
-    assert len(deliveries()) == 1
-    assert history_after_end() == []
-    steps = journey_counters(journey_id)["steps"]
+def test_a_step_joining_its_own_entry_segment_sends_once_and_keeps_counters_whole(engine: Engine) -> None:
+    make_customers(engine, "c1")
+    journey_id = restart_journey(engine)
+    enroll(engine, journey_id, "c1")
+    runner.run_due(engine)
+    runner.run_due(engine)
+    assert len(deliveries(engine)) == 1
+    assert history_after_end(engine) == []
+    steps = journey_counters(engine, journey_id)["steps"]
     assert all(current >= 0 for current, _passed in steps.values()), steps
     assert steps["hold"] == (0, 1)
     assert steps["tag"] == (0, 1)
 
 
-def test_a_step_joining_another_journeys_entry_segment_enrolls_after_the_batch(engine_core: Core) -> None:
-    make_customers("c1")
-    segments.create_segment(SegmentIn(id="vip", name="VIP", static=True))
-    target = make_journey([wait("w", 1, "days")], name="VIP welcome", entryConditions={"segmentId": "vip"})
-    source = make_journey([*RESTART_STEPS[:1], exit_step("hold")], name="Tagger")
-    enroll(source, "c1")
-    runner.run_due()
-    assert journey_counters(target)["steps"]["w"] == (1, 1)  # entered, and now waiting
-    assert history_after_end() == []
+def test_a_step_joining_another_journeys_entry_segment_enrolls_after_the_batch(engine: Engine) -> None:
+    make_customers(engine, "c1")
+    segments.create_segment(engine, SegmentIn(id="vip", name="VIP", static=True))
+    target = make_journey(engine, [wait("w", 1, "days")], name="VIP welcome",
+                          entryConditions={"segmentId": "vip"})
+    source = make_journey(engine, [*RESTART_STEPS[:1], exit_step("hold")], name="Tagger")
+    enroll(engine, source, "c1")
+    runner.run_due(engine)
+    assert journey_counters(engine, target)["steps"]["w"] == (1, 1)  # entered, and now waiting
+    assert history_after_end(engine) == []
 
 
-def test_a_journey_paused_between_claim_and_batch_does_not_advance(engine_core: Core) -> None:
-    make_customers("c1")
-    journey_id = make_journey([wait("w", 1, "days", "bye"), exit_step("bye")])
-    enrollment_id = enroll(journey_id, "c1")[0]
-    moment = engine_core.now()
-    assert runner._claim(10, moment) == [enrollment_id]
-    lifecycle.change_status(journey_id, "paused")
-    runner._run_batch([enrollment_id], moment)
-    assert (state(enrollment_id)["stepId"], state(enrollment_id)["history"]) == ("w", [])
-    with session() as s:  # and its lease is given back, so it is not held until the lease runs out
+def test_a_journey_paused_between_claim_and_batch_does_not_advance(engine: Engine) -> None:
+    make_customers(engine, "c1")
+    journey_id = make_journey(engine, [wait("w", 1, "days", "bye"), exit_step("bye")])
+    enrollment_id = enroll(engine, journey_id, "c1")[0]
+    moment = engine.now()
+    assert runner._claim(engine, 10, moment) == [enrollment_id]
+    lifecycle.change_status(engine, journey_id, "paused")
+    runner._run_batch(engine, [enrollment_id], moment)
+    assert (state(engine, enrollment_id)["stepId"], state(engine, enrollment_id)["history"]) == ("w", [])
+    with engine.session() as s:  # and its lease is given back, so it is not held until the lease runs out
         assert s.get(Enrollment, enrollment_id).lease_owner is None  # type: ignore[union-attr]
 
 
-def test_a_lost_write_back_rolls_the_batch_back_and_runs_it_again(engine_core: Core,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    make_customers("c1")
-    segments.create_segment(SegmentIn(id="vip", name="VIP", static=True))
-    journey_id = make_journey([*RESTART_STEPS[:1], exit_step("hold")])
-    enrollment_id = enroll(journey_id, "c1")[0]
+def test_a_lost_write_back_rolls_the_batch_back_and_runs_it_again(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_customers(engine, "c1")
+    segments.create_segment(engine, SegmentIn(id="vip", name="VIP", static=True))
+    journey_id = make_journey(engine, [*RESTART_STEPS[:1], exit_step("hold")])
+    enrollment_id = enroll(engine, journey_id, "c1")[0]
     execute, raced = update_step.execute, []
 
     def racing(step: Any, run: Any) -> Any:
@@ -117,11 +118,11 @@ def test_a_lost_write_back_rolls_the_batch_back_and_runs_it_again(engine_core: C
         return execute(step, run)
 
     monkeypatch.setattr(update_step, "execute", racing)
-    assert runner.advance() == 1
+    assert runner.advance(engine) == 1
     assert raced == [enrollment_id]
-    moved = state(enrollment_id)
+    moved = state(engine, enrollment_id)
     assert (moved["status"], [item["stepId"] for item in moved["history"]]) == ("exited", ["tag", "hold"])
-    assert journey_counters(journey_id)["steps"] == {"tag": (0, 1), "hold": (0, 1)}
+    assert journey_counters(engine, journey_id)["steps"] == {"tag": (0, 1), "hold": (0, 1)}
 
 
 def deadlock() -> OperationalError:
@@ -132,11 +133,11 @@ def deadlock() -> OperationalError:
 
 
 def test_a_transient_database_error_in_a_step_retries_the_batch_not_failing_the_enrollment(
-        engine_core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
-    make_customers("c1")
-    segments.create_segment(SegmentIn(id="vip", name="VIP", static=True))
-    journey_id = make_journey([*RESTART_STEPS[:1], exit_step("hold")])
-    enrollment_id = enroll(journey_id, "c1")[0]
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_customers(engine, "c1")
+    segments.create_segment(engine, SegmentIn(id="vip", name="VIP", static=True))
+    journey_id = make_journey(engine, [*RESTART_STEPS[:1], exit_step("hold")])
+    enrollment_id = enroll(engine, journey_id, "c1")[0]
     execute, failures, pauses = update_step.execute, [deadlock(), deadlock()], []
 
     def unlucky(step: Any, run: Any) -> Any:
@@ -146,78 +147,79 @@ def test_a_transient_database_error_in_a_step_retries_the_batch_not_failing_the_
 
     monkeypatch.setattr(update_step, "execute", unlucky)
     monkeypatch.setattr("engine.db.backoff_pause", pauses.append)
-    assert runner.advance() == 1
+    assert runner.advance(engine) == 1
     assert pauses == [0.05, 0.1]
-    moved = state(enrollment_id)
+    moved = state(engine, enrollment_id)
     assert moved["status"] == "exited"
     assert [item["outcome"] for item in moved["history"]] == ["updated", "exited"]
-    assert journey_counters(journey_id)["totals"].get("failed", 0) == 0
+    assert journey_counters(engine, journey_id)["totals"].get("failed", 0) == 0
 
 
-def test_deleting_a_customer_ends_their_active_enrollments(engine_core: Core) -> None:
-    make_customers("c1", "c2")
-    journey_id = make_journey([wait("w", 1, "days", "bye"), exit_step("bye")])
-    gone, stays = enroll(journey_id, "c1", "c2")
-    customers.delete_customer("c1")
-    assert (state(gone)["status"], state(gone)["exitReason"]) == ("exited", "customer_deleted")
-    assert state(stays)["status"] == "active"
-    assert journey_counters(journey_id)["steps"]["w"] == (1, 0)
+def test_deleting_a_customer_ends_their_active_enrollments(engine: Engine) -> None:
+    make_customers(engine, "c1", "c2")
+    journey_id = make_journey(engine, [wait("w", 1, "days", "bye"), exit_step("bye")])
+    gone, stays = enroll(engine, journey_id, "c1", "c2")
+    customers.delete_customer(engine, "c1")
+    ended = state(engine, gone)
+    assert (ended["status"], ended["exitReason"]) == ("exited", "customer_deleted")
+    assert state(engine, stays)["status"] == "active"
+    assert journey_counters(engine, journey_id)["steps"]["w"] == (1, 0)
 
 
-def test_the_scheduler_waits_for_a_leased_row_until_its_lease_runs_out(engine_core: Core,
-                                                                        clock: VirtualClock) -> None:
-    make_customers("c1")
-    journey_id = make_journey([wait("w", 1, "days", "bye"), exit_step("bye")])
-    enroll(journey_id, "c1")
-    due = runner.next_due_at()
+def test_the_scheduler_waits_for_a_leased_row_until_its_lease_runs_out(
+        engine: Engine, clock: VirtualClock) -> None:
+    make_customers(engine, "c1")
+    journey_id = make_journey(engine, [wait("w", 1, "days", "bye"), exit_step("bye")])
+    enroll(engine, journey_id, "c1")
+    due = runner.next_due_at(engine)
     assert due == clock.now()
-    runner._claim(10, clock.now())  # another worker holds it now
-    assert runner.next_due_at() == clock.now() + runner.LEASE
+    runner._claim(engine, 10, clock.now())  # another worker holds it now
+    assert runner.next_due_at(engine) == clock.now() + runner.LEASE
 
 
-def test_two_backfills_of_one_journey_never_enroll_a_member_twice(engine_core: Core) -> None:
-    make_customers("a1", "a2", "a3", vip=True)
-    segments.create_segment(SegmentIn(id="vips", name="VIPs", rule="customer.vip == true"))
-    journey_id = make_journey([wait("w", 1, "days")], entryConditions={"segmentId": "vips"})
+def test_two_backfills_of_one_journey_never_enroll_a_member_twice(engine: Engine) -> None:
+    make_customers(engine, "a1", "a2", "a3", vip=True)
+    segments.create_segment(engine, SegmentIn(id="vips", name="VIPs", rule="customer.vip == true"))
+    journey_id = make_journey(engine, [wait("w", 1, "days")], entryConditions={"segmentId": "vips"})
     inner: list[int] = []
 
     def second_worker(**_: Any) -> None:  # another process's backfill, while this one holds the claim
-        inner.append(entry.backfill(limit=2))
+        inner.append(entry.backfill(engine, limit=2))
 
     signals.segment_membership_changed.connect(second_worker)
     try:
-        first = entry.backfill(limit=2)
+        first = entry.backfill(engine, limit=2)
     finally:
         signals.segment_membership_changed.disconnect(second_worker)
-    while entry.backfill(limit=2):
+    while entry.backfill(engine, limit=2):
         pass
     assert first == 2
-    assert journey_counters(journey_id)["steps"]["w"] == (3, 0)
+    assert journey_counters(engine, journey_id)["steps"]["w"] == (3, 0)
 
 
-def test_events_for_many_customers_enroll_in_one_entry(engine_core: Core) -> None:
+def test_events_for_many_customers_enroll_in_one_entry(engine: Engine) -> None:
     from engine.audience import events
     from models.audience import EventIn
 
-    make_customers("c1", "c2")
-    journey_id = make_journey([wait("w", 1, "days")], entryConditions={"eventType": "signup"})
-    events.accept([EventIn(customerId=c, type="signup") for c in ("c1", "c2", "c1")])
-    enrolled = [row["customerId"] for row in enrollments_of(journey_id)]
+    make_customers(engine, "c1", "c2")
+    journey_id = make_journey(engine, [wait("w", 1, "days")], entryConditions={"eventType": "signup"})
+    events.accept(engine, [EventIn(customerId=c, type="signup") for c in ("c1", "c2", "c1")])
+    enrolled = [row["customerId"] for row in enrollments_of(engine, journey_id)]
     assert sorted(enrolled) == ["c1", "c2"]
 
 
-def enrollments_of(journey_id: str) -> list[dict[str, Any]]:
+def enrollments_of(engine: Engine, journey_id: str) -> list[dict[str, Any]]:
     from engine.runtime import enrollments
 
-    return enrollments.list_enrollments(journey_id=journey_id)["data"]
+    return enrollments.list_enrollments(engine, journey_id=journey_id)["data"]
 
 
-def test_a_crashed_batch_comes_back_after_its_lease(engine_core: Core, clock: VirtualClock) -> None:
-    make_customers("c1")
-    journey_id = make_journey([wait("w", 1, "days", "bye"), exit_step("bye")])
-    enrollment_id = enroll(journey_id, "c1")[0]
-    runner._claim(10, clock.now())  # claimed, then the worker died before its batch
-    assert runner.advance() == 0
+def test_a_crashed_batch_comes_back_after_its_lease(engine: Engine, clock: VirtualClock) -> None:
+    make_customers(engine, "c1")
+    journey_id = make_journey(engine, [wait("w", 1, "days", "bye"), exit_step("bye")])
+    enrollment_id = enroll(engine, journey_id, "c1")[0]
+    runner._claim(engine, 10, clock.now())  # claimed, then the worker died before its batch
+    assert runner.advance(engine) == 0
     clock.advance(runner.LEASE + timedelta(seconds=1))
-    assert runner.advance() == 1
-    assert state(enrollment_id)["history"][0]["stepId"] == "w"
+    assert runner.advance(engine) == 1
+    assert state(engine, enrollment_id)["history"][0]["stepId"] == "w"

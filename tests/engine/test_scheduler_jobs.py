@@ -9,16 +9,23 @@ from collections.abc import Iterator
 import pytest
 
 from engine import signals
-from engine.core import Core
+from engine.engine import Engine
 from engine.errors import Busy
-from engine.runtime import runner, scheduler
+from engine.runtime import runner
+from engine.runtime.scheduler import Scheduler
 
 
 @pytest.fixture
-def announced() -> Iterator[list[bool]]:
+def scheduler(engine: Engine) -> Scheduler:
+    """A scheduler on the test's engine, never started: its jobs are run by hand."""
+    return Scheduler(engine)
+
+
+@pytest.fixture
+def announced(scheduler: Scheduler) -> Iterator[list[bool]]:
     seen: list[bool] = []
 
-    def receiver(behind: bool) -> None:
+    def receiver(behind: bool, **_: object) -> None:
         seen.append(behind)
 
     signals.engine_behind.connect(receiver)
@@ -28,7 +35,7 @@ def announced() -> Iterator[list[bool]]:
 
 
 def test_a_job_that_meets_a_busy_database_looks_again_and_logs_no_failure(
-        engine_core: Core, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+        scheduler: Scheduler, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     woken: list[str] = []
     monkeypatch.setattr(scheduler, "_wake_job", woken.append)
 
@@ -41,7 +48,7 @@ def test_a_job_that_meets_a_busy_database_looks_again_and_logs_no_failure(
     assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
 
 
-def test_a_job_that_fails_otherwise_is_logged_as_failed(engine_core: Core,
+def test_a_job_that_fails_otherwise_is_logged_as_failed(scheduler: Scheduler,
                                                         caplog: pytest.LogCaptureFixture) -> None:
     def broken() -> None:
         raise ValueError("a bug")
@@ -52,10 +59,10 @@ def test_a_job_that_fails_otherwise_is_logged_as_failed(engine_core: Core,
 
 
 def test_the_runner_announces_a_backlog_once_and_when_it_has_caught_up(
-        engine_core: Core, announced: list[bool], monkeypatch: pytest.MonkeyPatch) -> None:
-    batches = iter([engine_core.settings.batch_size, engine_core.settings.batch_size, 3, 0])
-    monkeypatch.setattr(runner, "advance", lambda: next(batches))
-    monkeypatch.setattr(runner, "next_due_at", lambda: None)
+        engine: Engine, scheduler: Scheduler, announced: list[bool], monkeypatch: pytest.MonkeyPatch) -> None:
+    batches = iter([engine.settings.batch_size, engine.settings.batch_size, 3, 0])
+    monkeypatch.setattr(runner, "advance", lambda engine: next(batches))
+    monkeypatch.setattr(runner, "next_due_at", lambda engine: None)
     monkeypatch.setattr(scheduler, "_wake_job", lambda job_id: None)
     scheduler._advance_pass()
     assert announced == [True, False]

@@ -22,10 +22,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, event, inspect, pool, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine as SqlEngine
 from sqlmodel import SQLModel, create_engine
 
-from engine import core, schema, wiring
+from engine import schema, startup
 from engine.clock import VirtualClock
 from engine.runtime import runner
 from engine.settings import Settings, parse_cli
@@ -39,7 +39,7 @@ START = datetime(2026, 1, 5, 9, 0, 0)
 WAIT_ENDS = START + timedelta(days=2)
 
 
-def plain_engine(url: str) -> Engine:
+def plain_engine(url: str) -> SqlEngine:
     return create_engine(url, poolclass=pool.NullPool)
 
 
@@ -122,8 +122,8 @@ def test_upgrading_a_database_at_head_changes_nothing(blank: str) -> None:
 
 
 def test_start_up_on_an_empty_database_records_the_head_revision(blank: str) -> None:
-    current = core.init(Settings(database_url=blank, demo=False, scheduler=False), clock=VirtualClock())
-    current.db.dispose()
+    engine = startup.start(Settings(database_url=blank, demo=False, scheduler=False), VirtualClock())
+    engine.close()
     assert revisions_in(blank) == [schema.head()]
 
 
@@ -162,7 +162,7 @@ def stamp_unknown_revision(url: str) -> None:
 def test_a_database_newer_than_the_code_is_refused(blank: str) -> None:
     stamp_unknown_revision(blank)
     with pytest.raises(schema.SchemaTooNewError, match=r"f00dfeedc0de.*newer release"):
-        core.init(Settings(database_url=blank, demo=False, scheduler=False))
+        startup.start(Settings(database_url=blank, demo=False, scheduler=False))
     assert schema.status("f00dfeedc0de") == "newer"
     assert revisions_in(blank) == ["f00dfeedc0de"]
 
@@ -251,9 +251,9 @@ def test_a_database_made_before_migrations_upgrades_with_every_row_intact(blank:
         "journey": 1, "enrollment": 40, "delivery": 40, "stepcounter": 5, "journeycounter": 3,
         "deliverycounter": 2}
 
-    current = core.init(Settings(database_url=blank, demo=False, scheduler=False),
-                        clock=VirtualClock(START + timedelta(days=1)))
-    current.db.dispose()
+    engine = startup.start(Settings(database_url=blank, demo=False, scheduler=False),
+                           VirtualClock(START + timedelta(days=1)))
+    engine.close()
 
     assert revisions_in(blank) == [schema.head()]
     assert snapshot(blank, legacy) == before
@@ -263,11 +263,10 @@ def test_a_database_made_before_migrations_upgrades_with_every_row_intact(blank:
 def test_waits_begun_before_the_upgrade_resume_on_time(blank: str) -> None:
     load_legacy(blank)
     clock = VirtualClock(START + timedelta(days=1))
-    current = core.init(Settings(database_url=blank, demo=False, scheduler=False), clock=clock)
-    wiring.connect_all()
+    engine = startup.start(Settings(database_url=blank, demo=False, scheduler=False), clock)
 
     def waiting() -> list[Enrollment]:
-        with core.session() as s:
+        with engine.session() as s:
             query = select(Enrollment).where(Enrollment.step_id == "wait", Enrollment.status == "active")
             return list(s.scalars(query))
 
@@ -277,13 +276,13 @@ def test_waits_begun_before_the_upgrade_resume_on_time(blank: str) -> None:
     assert {enrollment.next_run_at for enrollment in parked} == {WAIT_ENDS}
 
     clock.set(WAIT_ENDS - timedelta(seconds=1))
-    runner.run_due()
+    runner.run_due(engine)
     assert len(waiting()) == 39
 
     clock.set(WAIT_ENDS)
-    runner.run_due()
+    runner.run_due(engine)
     assert waiting() == []
-    with core.session() as s:
+    with engine.session() as s:
         resumed = s.scalars(select(EnrollmentHistory).where(
             EnrollmentHistory.step_id == "route", EnrollmentHistory.at == WAIT_ENDS)).all()
         ended = s.scalars(select(Enrollment).where(Enrollment.id.in_([e.id for e in parked]))).all()
@@ -291,7 +290,7 @@ def test_waits_begun_before_the_upgrade_resume_on_time(blank: str) -> None:
     # No purchase: 38 leave by the "no response" exit; the one who clicked gets the webhook nudge.
     assert sorted(enrollment.status for enrollment in ended).count("active") == 0
     assert sum(enrollment.exit_reason == "no_response" for enrollment in ended) == 38
-    current.db.dispose()
+    engine.close()
 
 
 # ---- helpers for revisions -------------------------------------------------------------------------------

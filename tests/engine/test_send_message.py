@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from engine.clock import VirtualClock
-from engine.core import Core
 from engine.delivery import deliveries, responses
 from engine.delivery.dispatcher import dispatch_due
+from engine.engine import Engine
 from engine.journeys.validation import validate
 from engine.references import References
 from engine.runtime import enrollments, runner
@@ -57,38 +57,38 @@ def test_message_template_syntax_is_checked_like_offer_creatives() -> None:
 
 
 def test_message_only_send_delivers_the_rendered_text_to_the_in_app_inbox(
-    engine_core: Core, clock: VirtualClock
+    engine: Engine, clock: VirtualClock
 ) -> None:
-    seed_channel("ch_inapp", "in_app", {})
-    make_customers("cus_ann", firstName="Ann")
-    journey_id = make_journey([message_send()], name="Hello")
-    [enrollment_id] = enroll(journey_id, "cus_ann")
-    runner.run_due()
-    history = enrollments.get_enrollment(enrollment_id)["history"]
+    seed_channel(engine, "ch_inapp", "in_app", {})
+    make_customers(engine, "cus_ann", firstName="Ann")
+    journey_id = make_journey(engine, [message_send()], name="Hello")
+    [enrollment_id] = enroll(engine, journey_id, "cus_ann")
+    runner.run_due(engine)
+    history = enrollments.get_enrollment(engine, enrollment_id)["history"]
     assert [(item["stepId"], item["outcome"]) for item in history] == [("hello", "queued")]
-    assert dispatch_due() == 1
-    [delivery] = deliveries.list_deliveries(journey_id=journey_id)["data"]
+    assert dispatch_due(engine) == 1
+    [delivery] = deliveries.list_deliveries(engine, journey_id=journey_id)["data"]
     assert (delivery["status"], delivery["offerId"], delivery["stepId"]) == ("sent", None, "hello")
-    [message] = deliveries.inbox("cus_ann")["data"]
+    [message] = deliveries.inbox(engine, "cus_ann")["data"]
     assert (message["subject"], message["body"], message["offerId"]) == ("Hi", "Hello Ann", None)
     # A response to a message with no offer is recorded like any other.
-    recorded = responses.record_response(delivery_id=delivery["id"], outcome="click")
+    recorded = responses.record_response(engine, delivery_id=delivery["id"], outcome="click")
     assert (recorded["offerId"], recorded["outcome"]) == (None, "click")
 
 
-def test_simulation_previews_the_message_rendered_for_the_test_customer(engine_core: Core) -> None:
-    seed_channel("ch_inapp", "in_app", {})
+def test_simulation_previews_the_message_rendered_for_the_test_customer(engine: Engine) -> None:
+    seed_channel(engine, "ch_inapp", "in_app", {})
     document = {"name": "Hello", "steps": [message_send()]}
-    outcome = simulate(document=document, customer_attributes={"firstName": "Bo"})
+    outcome = simulate(engine, document=document, customer_attributes={"firstName": "Bo"})
     [item] = outcome["trace"]
     assert item["outcome"] == "would_send"
     assert item["detail"]["preview"] == {"subject": "Hi", "body": "Hello Bo"}
 
 
-def test_simulation_shows_a_template_failure_inline_instead_of_failing_the_run(engine_core: Core) -> None:
-    seed_channel("ch_inapp", "in_app", {})
+def test_simulation_shows_a_template_failure_inline_instead_of_failing_the_run(engine: Engine) -> None:
+    seed_channel(engine, "ch_inapp", "in_app", {})
     broken = message_send({"subject": "Hi", "body": "{{ 1 / 0 }}"})
-    outcome = simulate(document={"name": "Hello", "steps": [broken]}, customer_attributes={})
+    outcome = simulate(engine, document={"name": "Hello", "steps": [broken]}, customer_attributes={})
     [item] = outcome["trace"]
     assert outcome["endedAs"] == "completed"
     assert "preview" not in item["detail"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.audience import events
-from engine.core import Core
+from engine.engine import Engine
 from engine.runtime import enrollments, runner
 from engine.runtime.simulator import simulate
 from models.audience import EventIn
@@ -23,31 +23,31 @@ def route(expression: str) -> dict[str, Any]:
                        "defaultStepId": "no"}}
 
 
-def live_and_simulated(expression: str) -> tuple[list[str], list[str]]:
+def live_and_simulated(engine: Engine, expression: str) -> tuple[list[str], list[str]]:
     """The steps an enrollment entering on a signup event runs, live and in a test run of the same journey."""
     steps = [PICK, route(expression), exit_step("yes", "matched"), exit_step("no", "other")]
-    journey_id = make_journey(steps, entryConditions={"eventType": "signup"})
-    events.accept([EventIn(customerId="c1", type="signup", properties={"plan": "pro"})])
-    runner.run_due()
-    [row] = enrollments.list_enrollments(journey_id=journey_id)["data"]
-    live = [item["stepId"] for item in state(row["id"])["history"]]
-    simulated = simulate(journey_id=journey_id, customer_id="c1",
+    journey_id = make_journey(engine, steps, entryConditions={"eventType": "signup"})
+    events.accept(engine, [EventIn(customerId="c1", type="signup", properties={"plan": "pro"})])
+    runner.run_due(engine)
+    [row] = enrollments.list_enrollments(engine, journey_id=journey_id)["data"]
+    live = [item["stepId"] for item in state(engine, row["id"])["history"]]
+    simulated = simulate(engine, journey_id=journey_id, customer_id="c1",
                          events=[{"type": "signup", "afterMinutes": 0, "properties": {"plan": "pro"}}])
     return live, [item["stepId"] for item in simulated["trace"]]
 
 
-def test_a_branch_on_the_event_customer_takes_the_live_path_in_a_test_run(engine_core: Core) -> None:
-    make_customers("c1")
-    seed_catalogue()
-    live, simulated = live_and_simulated("event.customerId == 'c1'")
+def test_a_branch_on_the_event_customer_takes_the_live_path_in_a_test_run(engine: Engine) -> None:
+    make_customers(engine, "c1")
+    seed_catalogue(engine)
+    live, simulated = live_and_simulated(engine, "event.customerId == 'c1'")
     assert live == ["pick", "who", "yes"]
     assert simulated == live
 
 
-def test_a_branch_on_a_decide_result_takes_the_live_path_in_a_test_run(engine_core: Core) -> None:
-    make_customers("c1")
-    seed_catalogue()
+def test_a_branch_on_a_decide_result_takes_the_live_path_in_a_test_run(engine: Engine) -> None:
+    make_customers(engine, "c1")
+    seed_catalogue(engine)
     chose_the_sale = "size(best) == 1 && best[0].offerId == 'off_sale' && best[0].score > 0"
-    live, simulated = live_and_simulated(f"{chose_the_sale} && event.properties.plan == 'pro'")
+    live, simulated = live_and_simulated(engine, f"{chose_the_sale} && event.properties.plan == 'pro'")
     assert live == ["pick", "who", "yes"]
     assert simulated == live

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from engine import core, wiring
+from engine import startup
 from engine.audience import customers
 from engine.clock import VirtualClock
-from engine.core import Core, session
 from engine.db import Database
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from engine.monitoring.engine_status import engine_status
 from engine.runtime import entry, exclusive, heartbeat, notify
@@ -95,118 +95,118 @@ def test_web_process_can_leave_the_engine_to_workers(monkeypatch: pytest.MonkeyP
 
 # ---- heartbeats (virtual clock) ----------------------------------------------------------------------------
 
-def test_first_beat_registers_the_process_and_engine_status_lists_it(engine_core: Core) -> None:
-    started = engine_core.now()
-    heartbeat.beat("worker", WORKER_A)
-    [listed] = engine_status()["workers"]
+def test_first_beat_registers_the_process_and_engine_status_lists_it(engine: Engine) -> None:
+    started = engine.now()
+    heartbeat.beat(engine, "worker", WORKER_A)
+    [listed] = engine_status(engine)["workers"]
     assert listed == {"id": WORKER_A.id, "host": "box-a", "pid": 200, "role": "worker",
                       "startedAt": iso(started), "lastBeatAt": iso(started)}
 
 
-def test_later_beats_move_the_last_beat_but_keep_the_start(engine_core: Core, clock: VirtualClock) -> None:
-    started = engine_core.now()
-    heartbeat.beat("web", WEB)
+def test_later_beats_move_the_last_beat_but_keep_the_start(engine: Engine, clock: VirtualClock) -> None:
+    started = engine.now()
+    heartbeat.beat(engine, "web", WEB)
     beaten = clock.advance(seconds=heartbeat.BEAT_SECONDS)
-    heartbeat.beat("web", WEB)
-    [listed] = engine_status()["workers"]
+    heartbeat.beat(engine, "web", WEB)
+    [listed] = engine_status(engine)["workers"]
     assert listed["startedAt"] == iso(started)
     assert listed["lastBeatAt"] == iso(beaten)
 
 
-def test_a_process_that_stops_beating_drops_out(engine_core: Core, clock: VirtualClock) -> None:
-    heartbeat.beat("worker", WORKER_A)
+def test_a_process_that_stops_beating_drops_out(engine: Engine, clock: VirtualClock) -> None:
+    heartbeat.beat(engine, "worker", WORKER_A)
     clock.advance(seconds=10)
-    heartbeat.beat("worker", WORKER_B)
+    heartbeat.beat(engine, "worker", WORKER_B)
     clock.advance(STALE_AFTER - timedelta(seconds=10))
     # A's last beat is exactly STALE_AFTER old: still listed; a moment later it is not.
-    assert [row["id"] for row in engine_status()["workers"]] == [WORKER_A.id, WORKER_B.id]
+    assert [row["id"] for row in engine_status(engine)["workers"]] == [WORKER_A.id, WORKER_B.id]
     clock.advance(seconds=1)
-    assert [row["id"] for row in engine_status()["workers"]] == [WORKER_B.id]
+    assert [row["id"] for row in engine_status(engine)["workers"]] == [WORKER_B.id]
     # The next beat of a live process removes the stale row from the table too.
-    heartbeat.beat("worker", WORKER_B)
-    with session() as s:
+    heartbeat.beat(engine, "worker", WORKER_B)
+    with engine.session() as s:
         assert list(s.execute(select(EngineWorker.id)).scalars()) == [WORKER_B.id]
 
 
-def test_a_process_back_after_being_pruned_registers_again(engine_core: Core, clock: VirtualClock) -> None:
-    heartbeat.beat("worker", WORKER_A)
+def test_a_process_back_after_being_pruned_registers_again(engine: Engine, clock: VirtualClock) -> None:
+    heartbeat.beat(engine, "worker", WORKER_A)
     clock.advance(STALE_AFTER * 3)
-    heartbeat.beat("worker", WORKER_B)  # prunes A
-    back = engine_core.now()
-    heartbeat.beat("worker", WORKER_A)
-    listed = {row["id"]: row for row in engine_status()["workers"]}
+    heartbeat.beat(engine, "worker", WORKER_B)  # prunes A
+    back = engine.now()
+    heartbeat.beat(engine, "worker", WORKER_A)
+    listed = {row["id"]: row for row in engine_status(engine)["workers"]}
     assert listed[WORKER_A.id]["startedAt"] == iso(back)
 
 
-def test_a_clean_stop_leaves_the_list_at_once(engine_core: Core) -> None:
-    heartbeat.beat("worker", WORKER_A)
-    heartbeat.beat("web", WEB)
-    heartbeat.retire(WORKER_A)
-    assert [row["id"] for row in engine_status()["workers"]] == [WEB.id]
+def test_a_clean_stop_leaves_the_list_at_once(engine: Engine) -> None:
+    heartbeat.beat(engine, "worker", WORKER_A)
+    heartbeat.beat(engine, "web", WEB)
+    heartbeat.retire(engine, WORKER_A)
+    assert [row["id"] for row in engine_status(engine)["workers"]] == [WEB.id]
 
 
-def test_unknown_role_is_refused(engine_core: Core) -> None:
+def test_unknown_role_is_refused(engine: Engine) -> None:
     with pytest.raises(ValueError, match="role"):
-        heartbeat.beat("cron", WORKER_A)
+        heartbeat.beat(engine, "cron", WORKER_A)
 
 
-def test_running_the_scheduler_registers_this_process(engine_core: Core) -> None:
-    from engine.runtime import scheduler
+def test_running_the_scheduler_registers_this_process(engine: Engine) -> None:
+    from engine.runtime.scheduler import Scheduler
 
-    scheduler.start(role="worker")
+    scheduler = Scheduler(engine, role="worker")
+    scheduler.start()
     try:
-        [listed] = engine_status()["workers"]
+        [listed] = engine_status(engine)["workers"]
         assert (listed["id"], listed["pid"], listed["role"]) == (
             heartbeat.THIS_PROCESS.id, os.getpid(), "worker")
     finally:
         scheduler.stop()
-    assert engine_status()["workers"] == []
+    assert engine_status(engine)["workers"] == []
 
 
 # ---- PostgreSQL: NOTIFY and worker processes ---------------------------------------------------------------
 
 @pytest.fixture
-def system_core(journeys_env: str) -> Iterator[Core]:
+def system_engine(journeys_env: str) -> Iterator[Engine]:
     """The engine on the test database with the wall clock: a worker subprocess reads the same time."""
-    current = core.init(Settings(database_url=journeys_env, demo=False, scheduler=False))
-    wiring.connect_all()
-    yield current
-    current.db.dispose()
+    engine = startup.start(Settings(database_url=journeys_env, demo=False, scheduler=False))
+    yield engine
+    engine.close()
 
 
-def test_one_sweep_at_a_time_across_processes(engine_core: Core) -> None:
+def test_one_sweep_at_a_time_across_processes(engine: Engine) -> None:
     """Two holders of the engine's connections stand for two processes (advisory locks are per connection)."""
-    with exclusive.only_one("sweep") as first:
+    with exclusive.only_one(engine, "sweep") as first:
         assert first
-        with exclusive.only_one("sweep") as second:
+        with exclusive.only_one(engine, "sweep") as second:
             # SQLite has one engine process, which always may; on PostgreSQL the second waits its turn.
-            assert second is engine_core.db.is_sqlite
-    with exclusive.only_one("sweep") as again:
+            assert second is engine.db.is_sqlite
+    with exclusive.only_one(engine, "sweep") as again:
         assert again
 
 
 @POSTGRES_ONLY
-def test_notify_wakes_a_listening_process(system_core: Core) -> None:
+def test_notify_wakes_a_listening_process(system_engine: Engine) -> None:
     woken = threading.Event()
-    listener = notify.Listener(Database(system_core.db.url), woken.set, own_sender="another-process")
+    listener = notify.Listener(Database(system_engine.db.url), woken.set, own_sender="another-process")
     listener.start()
     try:
         assert listener.listening.wait(PATIENCE_SECONDS)
         eventually(woken.is_set, "the wake-up every (re)connect makes")
         woken.clear()
-        notify.announce()
+        notify.announce(system_engine)
         assert woken.wait(PATIENCE_SECONDS), "the notification did not reach the listener"
     finally:
         listener.stop()
 
 
 @POSTGRES_ONLY
-def test_a_process_does_not_wake_itself_twice(system_core: Core) -> None:
+def test_a_process_does_not_wake_itself_twice(system_engine: Engine) -> None:
     """Its own jobs were woken directly: its own notification is ignored (another sender's is not)."""
     calls: list[str] = []
-    own = notify.Listener(Database(system_core.db.url), lambda: calls.append("own"))
+    own = notify.Listener(Database(system_engine.db.url), lambda: calls.append("own"))
     other = threading.Event()
-    watcher = notify.Listener(Database(system_core.db.url), other.set, own_sender="another-process")
+    watcher = notify.Listener(Database(system_engine.db.url), other.set, own_sender="another-process")
     for listener in (own, watcher):
         listener.start()
     try:
@@ -214,7 +214,7 @@ def test_a_process_does_not_wake_itself_twice(system_core: Core) -> None:
         eventually(other.is_set, "the watcher's connect wake-up")
         other.clear()
         calls.clear()
-        notify.announce()  # sent by this process, whose id `own` filters out
+        notify.announce(system_engine)  # sent by this process, whose id `own` filters out
         assert other.wait(PATIENCE_SECONDS)
         time.sleep(0.5)  # the same notification had as long to reach `own`
         assert calls == []
@@ -225,7 +225,7 @@ def test_a_process_does_not_wake_itself_twice(system_core: Core) -> None:
 
 @POSTGRES_ONLY
 def test_worker_process_moves_enrollments_woken_by_notify_and_shows_in_engine_status(
-    system_core: Core, journeys_env: str
+    system_engine: Engine, journeys_env: str
 ) -> None:
     # A tick far longer than the test's patience: only a NOTIFY can get the worker to the enrollments in time.
     env = {**os.environ, "JOURNEYS_TICK_SECONDS": "600"}
@@ -234,28 +234,29 @@ def test_worker_process_moves_enrollments_woken_by_notify_and_shows_in_engine_st
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         listed = eventually(
-            lambda: [row for row in engine_status()["workers"] if row["pid"] == worker.pid],
+            lambda: [row for row in engine_status(system_engine)["workers"] if row["pid"] == worker.pid],
             "the worker's heartbeat")
         assert listed[0]["role"] == "worker"
         for number in range(20):
-            customers.create_customer(CustomerIn(id=f"c{number}", attributes={"tier": "gold"}))
+            customers.create_customer(system_engine, CustomerIn(id=f"c{number}", attributes={"tier": "gold"}))
         journey = lifecycle.create_journey(
-            JourneyCreate.model_validate({"name": "Quick", "steps": INSTANT_STEPS}))
-        lifecycle.change_status(journey.id, "active")
+            system_engine, JourneyCreate.model_validate({"name": "Quick", "steps": INSTANT_STEPS}))
+        lifecycle.change_status(system_engine, journey.id, "active")
         time.sleep(1.0)  # the wake-up at activation finds nothing to do: enrollment must wake it again
-        entry.enroll(journey.id, [f"c{number}" for number in range(20)])
+        entry.enroll(system_engine, journey.id, [f"c{number}" for number in range(20)])
 
         def finished() -> bool:
-            with session() as s:
+            with system_engine.session() as s:
                 return s.execute(select(func.count()).select_from(Enrollment).where(
                     Enrollment.status == "exited", Enrollment.exit_reason == "finished")).scalar_one() == 20
 
         eventually(finished, "the worker to move the 20 enrollments to their exit")
-        assert all(customers.get_customer(f"c{number}")["attributes"]["seen"] for number in range(20))
+        assert all(customers.get_customer(system_engine, f"c{number}")["attributes"]["seen"]
+                   for number in range(20))
     finally:
         worker.send_signal(signal.SIGTERM)
         output, _ = worker.communicate(timeout=PATIENCE_SECONDS)
     assert worker.returncode == 0, output
     assert "stopped" in output
     # A clean stop retires the heartbeat at once.
-    assert [row for row in engine_status()["workers"] if row["pid"] == worker.pid] == []
+    assert [row for row in engine_status(system_engine)["workers"] if row["pid"] == worker.pid] == []

@@ -24,11 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sqlalchemy import select
 
-from engine import core
+from engine import startup
 from engine.audience import customers
 from engine.clock import VirtualClock
-from engine.core import session
 from engine.decisioning import decisions, offers
+from engine.engine import Engine
 from engine.expressions import is_true
 from engine.ids import new_id
 from engine.settings import Settings
@@ -40,22 +40,22 @@ ELIGIBILITY = ["customer.age >= {n}", "customer.country in ['DE', 'FR', 'NL']", 
                "customer.tier != 'bronze' || customer.spend > {n}.0", "'seg_x' in customer.segments || true"]
 
 
-def seed(count: int) -> None:
-    customers.create_customer(CustomerIn(id="c1", attributes={
+def seed(engine: Engine, count: int) -> None:
+    customers.create_customer(engine, CustomerIn(id="c1", attributes={
         "age": 34, "country": "DE", "visits": 12, "tier": "silver", "spend": 420.5, "name": "Ada"}))
     for n in range(count):
-        offers.create_offer(OfferIn(
+        offers.create_offer(engine, OfferIn(
             id=f"off_{n:03d}", name=f"Offer {n}", category=("a", "b", "c")[n % 3],
             eligibility=ELIGIBILITY[n % len(ELIGIBILITY)].format(n=n % 40),
             propensity=f"customer.visits > {n % 20} ? 0.{n % 9 + 1} : 0.05" if n % 2 else (n % 10 + 1) / 11,
             business_value=10 + n * 3 % 97, priority=1 + n % 4))
-    offers.create_decision_flow(DecisionFlowIn(
+    offers.create_decision_flow(engine, DecisionFlowIn(
         id="flow", name="Bench", categories=["a", "b", "c"], max_offers=3,
         rules=["customer.age >= 18", "offer.businessValue < 100.0",
                {"expression": "offer.category == 'b'", "relevance": 1.5}],
         contact_policy={"maxPerOffer": 2, "windowDays": 7, "maxPerDay": 50}))
-    moment = core.now()
-    with session() as s:
+    moment = engine.now()
+    with engine.session() as s:
         for n in range(0, count, 7):
             s.add(Delivery(id=new_id("dlv"), idempotency_key=new_id("k"), customer_id="c1", channel_id="ch",
                            offer_id=f"off_{n:03d}", status="sent", created_at=moment - timedelta(hours=n)))
@@ -77,25 +77,25 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        core.init(Settings(database_url=f"sqlite:///{folder}/bench.db", demo=False, scheduler=False),
-                  clock=VirtualClock())
-        seed(args.offers)
-        with session() as s:
+        engine = startup.start(Settings(database_url=f"sqlite:///{folder}/bench.db", demo=False,
+                                        scheduler=False), VirtualClock())
+        seed(engine, args.offers)
+        with engine.session() as s:
             view = customers.customer_view(s, "c1")
             assert view is not None
             expressions = [(row.eligibility, decisions.offer_variables(row))
                            for row in s.execute(select(Offer)).scalars()]
-            now = core.now()
-            first = decisions.decide(s, view, "flow", None, now)
+            now = engine.now()
+            first = decisions.decide(engine, s, view, "flow", None, now)
 
             def baseline() -> None:
                 for expression, offer in expressions:
-                    is_true(expression, {"customer": view, "offer": offer, "now": now})
+                    is_true(engine, expression, {"customer": view, "offer": offer, "now": now})
 
             base = rate(baseline, args.seconds)
-            decide = rate(lambda: decisions.decide(s, view, "flow", None, now), args.seconds)
-        api = rate(lambda: decisions.recommend("c1", "flow"), args.seconds)
-        core.core().db.dispose()
+            decide = rate(lambda: decisions.decide(engine, s, view, "flow", None, now), args.seconds)
+        api = rate(lambda: decisions.recommend(engine, "c1", "flow"), args.seconds)
+        engine.close()
     print(f"offers: {args.offers}; returned {len(first.offers)}, dropped {len(first.trace)} (trace entries)")
     print(f"decide (one session, customer loaded):  {decide:8.1f} decisions/s  ({1000 / decide:.2f} ms each)")
     print(f"recommend (session + customer + decide): {api:8.1f} decisions/s  ({1000 / api:.2f} ms each)")

@@ -19,7 +19,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from engine import core
+from engine import startup
 from engine.journeys import lifecycle
 from engine.journeys.layout import layout
 from engine.settings import Settings
@@ -79,21 +79,22 @@ def median_ms(work: Callable[[], Any]) -> float:
 def main() -> None:
     size = int(sys.argv[1]) if len(sys.argv) > 1 else 100
     with tempfile.TemporaryDirectory() as folder:
-        core.init(
+        engine = startup.start(
             Settings(database_url=f"sqlite:///{Path(folder) / 'bench.db'}", demo=False, scheduler=False)
         )
         document = journey(size)
         positions = layout(document["steps"])
         for step in document["steps"]:
             step["position"] = positions[step["id"]]
-        issues = [issue.model_dump(by_alias=True) for issue in lifecycle.validate_document(document).issues]
+        issues = [issue.model_dump(by_alias=True)
+                  for issue in lifecycle.validate_document(engine, document).issues]
         baseline = median_ms(lambda: copy.deepcopy(document))
         figures = {
             "auto-layout": median_ms(lambda: layout(document["steps"])),
-            "validation": median_ms(lambda: lifecycle.validate_document(document)),
+            "validation": median_ms(lambda: lifecycle.validate_document(engine, document)),
             "canvas model": median_ms(lambda: (build_nodes(document, issues), build_edges(document))),
         }
-        core.core().db.dispose()
+        engine.close()
     print(f"{size}-step journey, median of {RUNS} runs (baseline: one deep copy = {baseline:.2f} ms)")
     for name, ms in figures.items():
         verdict = "ok" if ms < 100 else "SLOW"

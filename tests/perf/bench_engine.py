@@ -33,9 +33,12 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+
+if TYPE_CHECKING:
+    from engine.engine import Engine
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -77,29 +80,26 @@ STEPS: list[dict[str, Any]] = [
 TRANSITIONS_PER_ENROLLMENT = len(STEPS)
 
 
-def _init(db_path: Path, batch_size: int = 1000, virtual: bool = True) -> Any:
-    from engine import core, wiring
+def _init(db_path: Path, batch_size: int = 1000, virtual: bool = True) -> Engine:
+    from engine import startup
     from engine.clock import VirtualClock
     from engine.settings import Settings
 
     settings = Settings(
         database_url=f"sqlite:///{db_path}", demo=False, scheduler=False, batch_size=batch_size
     )
-    current = core.init(settings, clock=VirtualClock() if virtual else None)
-    wiring.connect_all()
-    return current
+    return startup.start(settings, VirtualClock() if virtual else None)
 
 
-def _seed(count: int, steps: list[dict[str, Any]], enroll: bool = True) -> str:
+def _seed(engine: Engine, count: int, steps: list[dict[str, Any]], enroll: bool = True) -> str:
     """Customers in one bulk insert, an active journey, and `count` enrollments via the real entry path."""
-    from engine.core import now, session
     from engine.journeys import lifecycle
     from engine.runtime import entry
     from models.audience import Customer
     from models.journey import Journey, JourneyCreate
 
-    moment = now()
-    with session() as s:
+    moment = engine.now()
+    with engine.session() as s:
         if count:
             s.execute(
                 Customer.__table__.insert(),
@@ -114,10 +114,11 @@ def _seed(count: int, steps: list[dict[str, Any]], enroll: bool = True) -> str:
                     for i in range(count)
                 ],
             )
-    journey_id = lifecycle.create_journey(JourneyCreate.model_validate({"name": "bench", "steps": steps})).id
-    lifecycle.change_status(journey_id, "active")
+    journey_id = lifecycle.create_journey(
+        engine, JourneyCreate.model_validate({"name": "bench", "steps": steps})).id
+    lifecycle.change_status(engine, journey_id, "active")
     if enroll:
-        with session() as s:
+        with engine.session() as s:
             row = s.get(Journey, journey_id)
             for start in range(0, count, 5000):
                 entry.enter(s, row, [f"c{i}" for i in range(start, min(start + 5000, count))], moment)
@@ -129,10 +130,10 @@ def bench_transitions(workdir: Path, count: int) -> tuple[float, float]:
     from engine.runtime import runner
     from engine.settings import Settings
 
-    _init(workdir / "transitions.db", Settings().batch_size)
-    _seed(count, STEPS)
+    engine = _init(workdir / "transitions.db", Settings().batch_size)
+    _seed(engine, count, STEPS)
     started, cpu = time.perf_counter(), time.process_time()
-    handled = runner.run_due()
+    handled = runner.run_due(engine)
     elapsed, cpu_used = time.perf_counter() - started, time.process_time() - cpu
     assert handled == count, handled
     transitions = count * TRANSITIONS_PER_ENROLLMENT
@@ -141,12 +142,11 @@ def bench_transitions(workdir: Path, count: int) -> tuple[float, float]:
 
 def bench_ceiling(workdir: Path, count: int) -> float:
     """Raw sqlite3: one executemany UPDATE of `count` enrollment rows in one transaction."""
-    from engine.core import core
 
     path = workdir / "ceiling.db"
-    _init(path)
-    _seed(count, STEPS)
-    core().db.dispose()
+    engine = _init(path)
+    _seed(engine, count, STEPS)
+    engine.close()
     connection = sqlite3.connect(path)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")
@@ -169,28 +169,38 @@ def bench_ceiling(workdir: Path, count: int) -> float:
 
 def bench_naive(workdir: Path, count: int) -> float:
     """One APScheduler job per enrollment in a SQLAlchemy job store; each moves one enrollment via the ORM."""
+    from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    _init(workdir / "naive.db")
-    _seed(count, STEPS)
+    class OnEngine(ThreadPoolExecutor):
+        """Runs each job on this process's engine: the job store pickles a job's arguments, and an engine
+        (its connection pool, its locks) does not pickle, so jobs are stored with a stand-in for it."""
+
+        def submit_job(self, job: Any, run_times: Any) -> None:
+            _, *rest = job.args
+            job.args = (engine, *rest)
+            super().submit_job(job, run_times)
+
+    engine = _init(workdir / "naive.db")
+    _seed(engine, count, STEPS)
     jobs_url = f"sqlite:///{workdir / 'naive_jobs.db'}"
     scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(url=jobs_url)},
-        executors={"default": {"type": "threadpool", "max_workers": 4}},
+        executors={"default": OnEngine(max_workers=4)},
     )
-    from engine.core import session
     from models.enrollment import Enrollment
 
-    with session() as s:
+    with engine.session() as s:
         ids = list(s.execute(select(Enrollment.id)).scalars())
     scheduler.start(paused=True)
-    for enrollment_id in ids:
-        scheduler.add_job(naive_job, "date", args=[enrollment_id], id=enrollment_id, misfire_grace_time=None)
+    for enrollment_id in ids:  # None: the engine's stand-in, which OnEngine replaces
+        scheduler.add_job(naive_job, "date", args=[None, enrollment_id], id=enrollment_id,
+                          misfire_grace_time=None)
     started = time.perf_counter()
     scheduler.resume()
     while True:
-        with session() as s:
+        with engine.session() as s:
             left = s.execute(select(Enrollment.id).where(Enrollment.status == "active").limit(1)).first()
         if left is None:
             break
@@ -200,23 +210,23 @@ def bench_naive(workdir: Path, count: int) -> float:
     return count * TRANSITIONS_PER_ENROLLMENT / elapsed
 
 
-def naive_job(enrollment_id: str) -> None:
+def naive_job(engine: Engine, enrollment_id: str) -> None:
     """The naive worker: ORM load, the same executors, ORM writes, one commit per enrollment."""
     from engine.audience import customers
-    from engine.core import now, session
     from engine.journeys.plan import plan_of
     from engine.journeys.steps import KINDS
     from engine.journeys.steps.base import Run
     from models.enrollment import Enrollment, EnrollmentHistory
     from models.journey import Journey
 
-    with session() as s:
+    with engine.session() as s:
         row = s.get(Enrollment, enrollment_id)
         journey = s.get(Journey, row.journey_id)
         plan = plan_of(journey)
-        moment = now()
+        moment = engine.now()
         context = dict(row.context or {})
         run = Run(
+            engine=engine,
             session=s,
             now=moment,
             enrollment_id=row.id,
@@ -253,35 +263,34 @@ def naive_job(enrollment_id: str) -> None:
 
 def bench_lag(workdir: Path, count: int) -> tuple[float, float]:
     """`count` enrollments whose waits all end at the same second, moved by the real scheduler."""
-    from engine import live
-    from engine.core import now, session
-    from engine.runtime import runner, scheduler
+    from engine.runtime import runner
+    from engine.runtime.scheduler import Scheduler
     from models.enrollment import Enrollment
 
-    _init(workdir / "lag.db", virtual=False)
+    engine = _init(workdir / "lag.db", virtual=False)
     journey_id = _seed(
-        count,
+        engine, count,
         [
             {"id": "w", "type": "wait", "config": {"duration": 1, "unit": "minutes"}, "next": "x"},
             {"id": "x", "type": "exit", "config": {"reason": "done"}},
         ],
     )
-    runner.run_due()  # everyone now waits at `w`
-    due = now() + timedelta(seconds=3)
+    runner.run_due(engine)  # everyone now waits at `w`
+    due = engine.now() + timedelta(seconds=3)
     E = Enrollment.__table__  # type: ignore[attr-defined]
-    with session() as s:
+    with engine.session() as s:
         s.execute(E.update().where(E.c.journey_id == journey_id).values(next_run_at=due))
     commits: list[tuple[float, int]] = []
-    publish = live.publish
+    publish = engine.live.publish
 
     def record(delta: dict[str, Any]) -> None:
         if delta.get("kind") == "batch" and delta.get("transitions"):
             commits.append((time.time(), delta["transitions"]))
         publish(delta)
 
-    live.publish = record  # type: ignore[assignment]
-    runner.live.publish = record  # type: ignore[attr-defined]
-    due_epoch = time.time() + (due - now()).total_seconds()
+    engine.live.publish = record  # type: ignore[method-assign]
+    due_epoch = time.time() + (due - engine.now()).total_seconds()
+    scheduler = Scheduler(engine)
     scheduler.start()
     try:
         deadline = time.time() + 60
@@ -289,8 +298,7 @@ def bench_lag(workdir: Path, count: int) -> tuple[float, float]:
             time.sleep(0.05)
     finally:
         scheduler.stop()
-        live.publish = publish  # type: ignore[assignment]
-        runner.live.publish = publish  # type: ignore[attr-defined]
+        engine.live.publish = publish  # type: ignore[method-assign]
     lags = sorted(lag for at, n in commits for lag in [max(at - due_epoch, 0.0)] * n)
     assert len(lags) >= count, len(lags)
     return statistics.median(lags), lags[int(len(lags) * 0.99) - 1]
@@ -319,18 +327,17 @@ def isolated(scenario: str, workdir: Path, size: float) -> Any:
 
 def hold_waiting(workdir: Path, count: int) -> None:
     """Insert `count` waiting enrollments (raw, in chunks) and run the engine's periodic work over them."""
-    from engine.core import core, now, session
     from engine.runtime import runner
     from models.enrollment import Enrollment
 
-    _init(workdir / "rss.db")
+    engine = _init(workdir / "rss.db")
     journey_id = _seed(
-        0, [{"id": "w", "type": "wait", "config": {"duration": 30, "unit": "days"}}], enroll=False
+        engine, 0, [{"id": "w", "type": "wait", "config": {"duration": 30, "unit": "days"}}], enroll=False
     )
-    moment = now()
+    moment = engine.now()
     until = moment + timedelta(days=30)
     E = Enrollment.__table__  # type: ignore[attr-defined]
-    path = core().db.url.removeprefix("sqlite:///")
+    path = engine.db.url.removeprefix("sqlite:///")
     connection = sqlite3.connect(path)
     context = json.dumps({"results": {}, "wait": {"stepId": "w"}})
     chunk = 50_000
@@ -346,10 +353,10 @@ def hold_waiting(workdir: Path, count: int) -> None:
             )
     connection.close()
     for _ in range(3):
-        runner.run_due()
-        runner.sweep()
-        runner.next_due_at()
-    with session() as s:
+        runner.run_due(engine)
+        runner.sweep(engine)
+        runner.next_due_at(engine)
+    with engine.session() as s:
         assert s.execute(select(E.c.id).limit(1)).first() is not None
 
 
@@ -364,24 +371,23 @@ SEED_JOURNEY: list[dict[str, Any]] = [
 def bench_decisions(workdir: Path, seconds: float) -> float:
     """Decisions per second for one customer over 100 offers, warm, in one session."""
     from engine.audience import customers
-    from engine.core import now, session
     from engine.decisioning import contact_policy, decisions
     from tests.perf import bench_decisioning
 
-    _init(workdir / "decisions.db")
-    bench_decisioning.seed(100)
-    with session() as s:
+    engine = _init(workdir / "decisions.db")
+    bench_decisioning.seed(engine, 100)
+    with engine.session() as s:
         view = customers.customer_view(s, "c1")
         assert view is not None
-        moment = now()
+        moment = engine.now()
         # As in a runner batch: the session names its customers, so their deliveries are read once.
         contact_policy.batch(s, ["c1"])
-        return bench_decisioning.rate(lambda: decisions.decide(s, view, "flow", None, moment), seconds)
+        return bench_decisioning.rate(lambda: decisions.decide(engine, s, view, "flow", None, moment),
+                                      seconds)
 
 
 def bench_seed_journey(workdir: Path, count: int) -> float:
     """Enrollments per second through decide (100 offers) → send in_app → wait, with the real runner."""
-    from engine.core import now, session
     from engine.delivery import channels_admin
     from engine.runtime import runner
     from engine.settings import Settings
@@ -389,11 +395,11 @@ def bench_seed_journey(workdir: Path, count: int) -> float:
     from models.channels import ChannelCreate, Delivery
     from tests.perf import bench_decisioning
 
-    _init(workdir / "seed_journey.db", Settings().batch_size)
-    bench_decisioning.seed(100)
-    channels_admin.create_channel(ChannelCreate(id="inbox", name="Inbox", type="in_app"))
-    moment = now()
-    with session() as s:
+    engine = _init(workdir / "seed_journey.db", Settings().batch_size)
+    bench_decisioning.seed(engine, 100)
+    channels_admin.create_channel(engine, ChannelCreate(id="inbox", name="Inbox", type="in_app"))
+    moment = engine.now()
+    with engine.session() as s:
         s.execute(Customer.__table__.insert(), [  # type: ignore[attr-defined]
             {"id": f"c{i}", "attributes": {"age": 18 + i % 60, "country": ("DE", "FR", "US")[i % 3],
                                            "visits": i % 30, "tier": ("gold", "silver", "bronze")[i % 3],
@@ -401,30 +407,30 @@ def bench_seed_journey(workdir: Path, count: int) -> float:
              "flags": {}, "created_at": moment, "updated_at": moment}
             for i in range(2, count + 2)
         ])
-    journey_id = _enroll(count, SEED_JOURNEY, [f"c{i}" for i in range(2, count + 2)])
+    journey_id = _enroll(engine, count, SEED_JOURNEY, [f"c{i}" for i in range(2, count + 2)])
     started = time.perf_counter()
-    handled = runner.run_due()
+    handled = runner.run_due(engine)
     elapsed = time.perf_counter() - started
     assert handled == count, handled
-    with session() as s:
+    with engine.session() as s:
         written = s.execute(select(Delivery.id).where(Delivery.journey_id == journey_id)).all()
     assert len(written) == count, len(written)
     return count / elapsed
 
 
-def _enroll(count: int, steps: list[dict[str, Any]], customer_ids: list[str]) -> str:
+def _enroll(engine: Engine, count: int, steps: list[dict[str, Any]], customer_ids: list[str]) -> str:
     """An active journey of `steps` with the given customers enrolled through the real entry path."""
-    from engine.core import now, session
     from engine.journeys import lifecycle
     from engine.runtime import entry
     from models.journey import Journey, JourneyCreate
 
-    journey_id = lifecycle.create_journey(JourneyCreate.model_validate({"name": "seed", "steps": steps})).id
-    lifecycle.change_status(journey_id, "active")
-    with session() as s:
+    journey_id = lifecycle.create_journey(
+        engine, JourneyCreate.model_validate({"name": "seed", "steps": steps})).id
+    lifecycle.change_status(engine, journey_id, "active")
+    with engine.session() as s:
         row = s.get(Journey, journey_id)
         for start in range(0, count, 5000):
-            entry.enter(s, row, customer_ids[start:start + 5000], now())
+            entry.enter(s, row, customer_ids[start:start + 5000], engine.now())
     return journey_id
 
 

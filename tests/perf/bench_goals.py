@@ -26,8 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sqlalchemy import insert
 
-from engine import core
+from engine import startup
 from engine.clock import VirtualClock
+from engine.engine import Engine
 from engine.monitoring import goals
 from engine.settings import Settings
 from models.audience import Customer, Event
@@ -50,7 +51,7 @@ STEPS: list[dict[str, Any]] = [
 ]
 
 
-def load(count: int) -> None:
+def load(engine: Engine, count: int) -> None:
     rnd = random.Random(11)
     enrollments, history, events, customers = [], [], [], []
     for number in range(count):
@@ -75,13 +76,13 @@ def load(count: int) -> None:
             bought = entered + timedelta(days=8 * rnd.random())  # an eighth of them after the 7 days
             events.append(_event(len(events), customer, "purchase", bought))
         events.append(_event(len(events), customer, "browse", entered + timedelta(days=rnd.random())))
-    with core.session() as s:
+    with engine.session() as s:
         s.add(Journey(id=JOURNEY, name="Bench", status="active", steps=STEPS,
                       goal={"eventType": "purchase", "withinDays": 7}, created_at=NOW - SPAN, updated_at=NOW))
     for table, rows in ((Customer, customers), (Enrollment, enrollments), (EnrollmentHistory, history),
                         (Event, events)):
         for start in range(0, len(rows), CHUNK):
-            with core.session() as s:
+            with engine.session() as s:
                 s.execute(insert(table), rows[start:start + CHUNK])  # type: ignore[arg-type]
 
 
@@ -99,15 +100,15 @@ def main() -> None:
     args = parser.parse_args()
     url = args.db or f"sqlite:///{tempfile.mkdtemp()}/bench_goals.db"
     empty_database(url)
-    core.init(Settings(database_url=url, demo=False, scheduler=False), clock=VirtualClock(NOW))
+    engine = startup.start(Settings(database_url=url, demo=False, scheduler=False), VirtualClock(NOW))
     started = time.perf_counter()
-    load(args.enrollments)
+    load(engine, args.enrollments)
     loaded = time.perf_counter() - started
-    goals.journey_goal(JOURNEY)  # warm-up: statsmodels' import, caches
+    goals.journey_goal(engine, JOURNEY)  # warm-up: statsmodels' import, caches
     timings = []
     for _ in range(args.repeat):
         started = time.perf_counter()
-        result = goals.journey_goal(JOURNEY)
+        result = goals.journey_goal(engine, JOURNEY)
         timings.append(time.perf_counter() - started)
     figures = {"database": url.split(":", 1)[0], "enrollments": args.enrollments, "load_s": round(loaded, 1),
                "goal_ms": round(statistics.median(timings) * 1000, 1),

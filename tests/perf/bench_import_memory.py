@@ -60,7 +60,7 @@ def measure(path: str, fmt: str, megabytes: float, traced: bool, workdir: str) -
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-    from engine import core, schema, wiring
+    from engine import schema, startup
     from engine.access import bootstrap
     from engine.audience import customer_import
     from engine.clock import VirtualClock
@@ -70,12 +70,11 @@ def measure(path: str, fmt: str, megabytes: float, traced: bool, workdir: str) -
     url = f"sqlite:///{workdir}/journeys.db"
     schema.create_at_head(url)
     settings = Settings(database_url=url, demo=False, scheduler=False, admin_token=TOKEN)
-    core.init(settings, clock=VirtualClock())
-    wiring.connect_all()
-    bootstrap.bootstrap(settings)
+    engine = startup.start(settings, VirtualClock())
+    bootstrap.bootstrap(engine, settings)
     run: Callable[[], object]
     app = FastAPI()
-    api.mount(app)
+    api.mount(app, engine)
     client = TestClient(app, headers={"Authorization": f"Bearer {TOKEN}"}).__enter__()
     # Warm up (imports, compiled statements) so the figures are the big import's alone.
     client.post("/api/v1/customers/import", content=b"id\nwarm\n", headers={"Content-Type": "text/csv"})
@@ -90,7 +89,7 @@ def measure(path: str, fmt: str, megabytes: float, traced: bool, workdir: str) -
         body = b""
 
         def run() -> object:
-            return customer_import.import_body(chunks(fmt, megabytes), fmt)
+            return customer_import.import_body(engine, chunks(fmt, megabytes), fmt)
 
     before = rss_mb()
     if traced:

@@ -27,9 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from engine import core
+from engine import startup
 from engine.clock import VirtualClock
 from engine.counters import SERIES_WIDTHS, slot_of
+from engine.engine import Engine
 from engine.monitoring import engine_status, metrics
 from engine.settings import Settings
 from models.journey import Journey
@@ -180,34 +181,35 @@ def timed(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(samples)
 
 
-def naive_counts() -> object:
+def naive_counts(engine: Engine) -> object:
     """What the counters replace: counting enrollments per step and status on every refresh."""
-    with core.session() as s:
+    with engine.session() as s:
         connection = s.connection().connection.driver_connection
         return connection.execute(
             "SELECT step_id, status, count(*) FROM enrollment WHERE journey_id = ? GROUP BY step_id, status",
             (JOURNEY,)).fetchall()
 
 
-def report(repeat: int) -> None:
-    baseline = timed(naive_counts, repeat)
+def report(engine: Engine, repeat: int) -> None:
+    baseline = timed(lambda: naive_counts(engine), repeat)
     figures = {
-        "journey_metrics, 24 h series": timed(lambda: metrics.journey_metrics(JOURNEY), repeat),
-        "journey_metrics, 30 d series": timed(lambda: metrics.journey_metrics(JOURNEY, 720), repeat),
-        "engine_status": timed(engine_status.engine_status, repeat),
+        "journey_metrics, 24 h series": timed(lambda: metrics.journey_metrics(engine, JOURNEY), repeat),
+        "journey_metrics, 30 d series": timed(lambda: metrics.journey_metrics(engine, JOURNEY, 720),
+                                              repeat),
+        "engine_status": timed(lambda: engine_status.engine_status(engine), repeat),
     }
     print(f"baseline: naive GROUP BY count over enrollments     {baseline:8.1f} ms")
     for name, ms in figures.items():
         verdict = "ok (< 50 ms)" if ms < 50 else "OVER 50 ms"
         print(f"{name:<50} {ms:8.1f} ms  ({ms / baseline:.2f}x baseline)  {verdict}")
     print("where journey_metrics spends it:")
-    for name, ms in parts(repeat).items():
+    for name, ms in parts(engine, repeat).items():
         print(f"   {name:<47} {ms:8.1f} ms")
 
 
-def parts(repeat: int) -> dict[str, float]:
+def parts(engine: Engine, repeat: int) -> dict[str, float]:
     """The pieces of journey_metrics timed alone (same session), to show which read needs what."""
-    with core.session() as s:
+    with engine.session() as s:
         journey = s.get(Journey, JOURNEY)
         steps = metrics._steps(s, journey)
         deliveries = metrics._deliveries(s, JOURNEY)
@@ -235,16 +237,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = args.db or f"{folder}/bench.db"
         fresh = not Path(path).exists()
-        core.init(Settings(database_url=f"sqlite:///{path}", demo=False, scheduler=False), VirtualClock(NOW))
+        engine = startup.start(Settings(database_url=f"sqlite:///{path}", demo=False, scheduler=False),
+                               VirtualClock(NOW))
         if fresh:
             start = time.perf_counter()
             load(path, args.enrollments, args.history, args.deliveries)
             print(f"loaded {args.enrollments:,} enrollments, {args.history:,} history rows, "
                   f"{args.deliveries:,} deliveries in {time.perf_counter() - start:.1f} s")
-        result = metrics.journey_metrics(JOURNEY)
+        result = metrics.journey_metrics(engine, JOURNEY)
         print(f"journey with {result['totals']['entered']:,} enrollments")
-        report(args.repeat)
-        core.core().db.dispose()
+        report(engine, args.repeat)
+        engine.close()
 
 
 if __name__ == "__main__":

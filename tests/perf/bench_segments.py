@@ -26,10 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sqlalchemy import select
 
-from engine import core
+from engine import startup
 from engine.audience import segments
 from engine.clock import VirtualClock
-from engine.core import session
+from engine.engine import Engine
 from engine.expressions import evaluate
 from engine.settings import Settings
 from models.audience import Customer, SegmentIn, SegmentUpdate
@@ -38,9 +38,9 @@ RULE = "customer.age >= 30 && customer.country in ['DE', 'FR'] && customer.visit
 CHANGED = "customer.age >= 40 && customer.country == 'DE'"
 
 
-def seed(count: int) -> None:
-    moment = core.now()
-    with session() as s:
+def seed(engine: Engine, count: int) -> None:
+    moment = engine.now()
+    with engine.session() as s:
         s.execute(Customer.__table__.insert(), [  # type: ignore[attr-defined]
             {"id": f"c{i:07d}", "attributes": {
                 "age": 18 + i % 60, "country": ("DE", "FR", "US", "NL")[i % 4], "visits": i % 30,
@@ -51,26 +51,26 @@ def seed(count: int) -> None:
         ])
 
 
-def rebuilds(count: int) -> tuple[float, int, int]:
+def rebuilds(engine: Engine, count: int) -> tuple[float, int, int]:
     """(customers per second over both rebuilds, members after the first, members after the second)."""
     started = time.perf_counter()
-    created = segments.create_segment(SegmentIn(id="seg_bench", name="Bench", rule=RULE))
-    changed = segments.update_segment("seg_bench", SegmentUpdate(rule=CHANGED))
+    created = segments.create_segment(engine, SegmentIn(id="seg_bench", name="Bench", rule=RULE))
+    changed = segments.update_segment(engine, "seg_bench", SegmentUpdate(rule=CHANGED))
     elapsed = time.perf_counter() - started
     return 2 * count / elapsed, created["memberCount"], changed["memberCount"]
 
 
-def evaluations(views: list[dict], seconds: float = 3.0) -> tuple[float, float]:
+def evaluations(engine: Engine, views: list[dict], seconds: float = 3.0) -> tuple[float, float]:
     """(evaluations per second with one trimmed scope per customer, with a fresh whole dict each)."""
-    moment = core.now()
+    moment = engine.now()
 
     def scoped() -> None:
         for view in views:
-            segments.matches(RULE, segments.customer_scope(view, [RULE], moment))
+            segments.matches(engine, RULE, segments.customer_scope(view, [RULE], moment))
 
     def naive() -> None:
         for view in views:
-            evaluate(RULE, {"customer": view, "now": moment})
+            evaluate(engine, RULE, {"customer": view, "now": moment})
 
     rates = []
     for action in (scoped, naive):
@@ -88,14 +88,14 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        core.init(Settings(database_url=f"sqlite:///{folder}/segments.db", demo=False, scheduler=False),
-                  clock=VirtualClock())
-        seed(args.customers)
-        rate, first, second = rebuilds(args.customers)
-        with session() as s:
+        engine = startup.start(Settings(database_url=f"sqlite:///{folder}/segments.db", demo=False,
+                                        scheduler=False), VirtualClock())
+        seed(engine, args.customers)
+        rate, first, second = rebuilds(engine, args.customers)
+        with engine.session() as s:
             rows = s.execute(select(Customer).limit(2000)).scalars().all()
             views = [segments.view_of(row, ()) for row in rows]
-        scope_rate, naive_rate = evaluations(views)
+        scope_rate, naive_rate = evaluations(engine, views)
     figures = {"customers": args.customers, "rebuild_per_s": round(rate), "members": [first, second],
                "scope_per_s": round(scope_rate), "naive_per_s": round(naive_rate),
                "scope_ratio": round(scope_rate / naive_rate, 2), "load_average": round(os.getloadavg()[0], 2)}

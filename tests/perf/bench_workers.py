@@ -37,9 +37,10 @@ from sqlalchemy import func, select, update
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from engine import core, signals, wiring  # noqa: E402
-from engine.core import now, session  # noqa: E402
+
+from engine import signals, startup  # noqa: E402
 from engine.delivery import channels_admin  # noqa: E402
+from engine.engine import Engine  # noqa: E402
 from engine.journeys import lifecycle  # noqa: E402
 from engine.runtime import entry  # noqa: E402
 from engine.settings import Settings  # noqa: E402
@@ -77,12 +78,12 @@ def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def seed(customers: int, offers: int) -> str:
+def seed(engine: Engine, customers: int, offers: int) -> str:
     """Customers, the in_app channel, offers and their decision flow, and the active journey; its id."""
-    channels_admin.create_channel(ChannelCreate(id="ch", name="Inbox", type="in_app"))
-    bench_decisioning.seed(offers)
-    moment = now()
-    with session() as s:
+    channels_admin.create_channel(engine, ChannelCreate(id="ch", name="Inbox", type="in_app"))
+    bench_decisioning.seed(engine, offers)
+    moment = engine.now()
+    with engine.session() as s:
         s.execute(Customer.__table__.insert(), [  # type: ignore[attr-defined]
             {"id": f"c{i}", "attributes": {"age": 18 + i % 60, "country": ("DE", "FR", "US")[i % 3],
                                            "visits": i % 30, "tier": ("gold", "silver", "bronze")[i % 3],
@@ -90,12 +91,13 @@ def seed(customers: int, offers: int) -> str:
              "flags": {}, "created_at": moment, "updated_at": moment}
             for i in range(2, customers + 2)
         ])
-    journey = lifecycle.create_journey(JourneyCreate.model_validate({"name": "workers", "steps": JOURNEY}))
-    lifecycle.change_status(journey.id, "active")
+    journey = lifecycle.create_journey(
+        engine, JourneyCreate.model_validate({"name": "workers", "steps": JOURNEY}))
+    lifecycle.change_status(engine, journey.id, "active")
     return journey.id
 
 
-def start_workers(url: str, count: int, batch_size: int) -> list[subprocess.Popen[bytes]]:
+def start_workers(engine: Engine, url: str, count: int, batch_size: int) -> list[subprocess.Popen[bytes]]:
     env = {**os.environ, "JOURNEYS_BATCH_SIZE": str(batch_size)}
     env.pop("PYTEST_CURRENT_TEST", None)
     logs = Path(tempfile.gettempdir())
@@ -103,7 +105,7 @@ def start_workers(url: str, count: int, batch_size: int) -> list[subprocess.Pope
                                 env=env, stdout=(logs / f"bench_worker_{number}.log").open("wb"),
                                 stderr=subprocess.STDOUT)
                for number in range(count)]
-    _until(lambda: _live_workers() >= count, "the workers' heartbeats")
+    _until(lambda: _live_workers(engine) >= count, "the workers' heartbeats")
     return workers
 
 
@@ -120,8 +122,8 @@ def stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
         worker.wait(timeout=60)
 
 
-def _live_workers() -> int:
-    with core.core().db.reader() as s:
+def _live_workers(engine: Engine) -> int:
+    with engine.db.reader() as s:
         return s.execute(select(func.count()).select_from(EngineWorker).where(
             EngineWorker.role == "worker")).scalar_one()
 
@@ -134,30 +136,30 @@ def _until(check: Any, what: str) -> None:
         time.sleep(POLL_SECONDS)
 
 
-def enroll(journey_id: str, customers: int) -> None:
-    with session() as s:
+def enroll(engine: Engine, journey_id: str, customers: int) -> None:
+    with engine.session() as s:
         journey = s.get(Journey, journey_id)
         ids = [f"c{i}" for i in range(2, customers + 2)]
         for start in range(0, customers, 5000):
-            entry.enter(s, journey, ids[start:start + 5000], now())
-    signals.work_available.send()  # NOTIFY the workers, as the API's enrollment does
+            entry.enter(s, journey, ids[start:start + 5000], engine.now())
+    signals.work_available.send(engine=engine)  # NOTIFY the workers, as the API's enrollment does
 
 
-def end_waits() -> int:
+def end_waits(engine: Engine) -> int:
     """Waits end now for every enrollment parked at the wait; the workers are notified if any did."""
-    with session() as s:
+    with engine.session() as s:
         ended = s.execute(
             update(Enrollment).where(Enrollment.status == "active", Enrollment.step_id == "wait",
-                                     Enrollment.next_run_at > now())
-            .values(next_run_at=now()).execution_options(synchronize_session=False)
+                                     Enrollment.next_run_at > engine.now())
+            .values(next_run_at=engine.now()).execution_options(synchronize_session=False)
         ).rowcount
     if ended:
-        signals.work_available.send()
+        signals.work_available.send(engine=engine)
     return ended
 
 
-def finished(customers: int) -> bool:
-    with core.core().db.reader() as s:
+def finished(engine: Engine, customers: int) -> bool:
+    with engine.db.reader() as s:
         done = s.execute(select(func.count()).select_from(Enrollment).where(
             Enrollment.status != "active")).scalar_one()
         unsent = s.execute(select(func.count()).select_from(Delivery).where(
@@ -168,17 +170,16 @@ def finished(customers: int) -> bool:
 def run(url: str, workers: int, customers: int, offers: int, batch_size: int) -> dict[str, Any]:
     """One measurement: enrollments per second through the journey with `workers` worker processes."""
     empty_database(url)
-    current = core.init(Settings(database_url=url, demo=False, scheduler=False))
-    wiring.connect_all()
-    journey_id = seed(customers, offers)
-    processes = start_workers(url, workers, batch_size)
+    engine = startup.start(Settings(database_url=url, demo=False, scheduler=False))
+    journey_id = seed(engine, customers, offers)
+    processes = start_workers(engine, url, workers, batch_size)
     load_before = loadavg()
     try:
         cpu_before = sum(cpu_seconds(worker) for worker in processes)
         started = time.perf_counter()
-        enroll(journey_id, customers)
-        while not finished(customers):
-            end_waits()
+        enroll(engine, journey_id, customers)
+        while not finished(engine, customers):
+            end_waits(engine)
             if time.perf_counter() - started > PATIENCE_SECONDS:
                 raise SystemExit("the workers did not finish in time")
             time.sleep(POLL_SECONDS)
@@ -187,12 +188,12 @@ def run(url: str, workers: int, customers: int, offers: int, batch_size: int) ->
         load_after = loadavg()
     finally:
         stop_workers(processes)
-    with current.db.reader() as s:
+    with engine.db.reader() as s:
         statuses = dict(s.execute(select(Enrollment.status, func.count()).group_by(Enrollment.status)).all())
         steps = s.execute(select(func.count()).select_from(EnrollmentHistory)).scalar_one()
         sent = s.execute(select(func.count()).select_from(Delivery).where(
             Delivery.status == "sent")).scalar_one()
-    current.db.dispose()
+    engine.close()
     return {"workers": workers, "seconds": round(elapsed, 2),
             "enrollments_per_s": round(customers / elapsed, 1),
             "steps_per_s": round(steps / elapsed, 1), "statuses": statuses, "deliveries_sent": sent,

@@ -20,21 +20,20 @@ def main() -> None:
     parser.add_argument("--lease-seconds", type=float, default=2.0)
     args = parser.parse_args()
 
-    from engine import core, wiring
+    from engine import startup
     from engine.delivery import dispatcher
     from engine.runtime import runner
     from engine.settings import Settings
 
-    core.init(Settings(demo=False, scheduler=False, batch_size=200))
-    wiring.connect_all()
+    engine = startup.start(Settings(demo=False, scheduler=False, batch_size=200))
     runner.LEASE = timedelta(seconds=args.lease_seconds)
     dispatcher.LEASE = timedelta(seconds=args.lease_seconds)
     print("ready", flush=True)
     while True:
-        moved = runner.advance()
-        sent = dispatcher.dispatch_due(50)
+        moved = runner.advance(engine)
+        sent = dispatcher.dispatch_due(engine, 50)
         if not moved and not sent:
-            runner.sweep()
+            runner.sweep(engine)
             time.sleep(0.05)
 
 

@@ -22,20 +22,21 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.engine import Engine
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 
-def _core(directory: str) -> Any:
-    from engine import core, wiring
+def _start(directory: str) -> Engine:
+    from engine import startup
     from engine.settings import Settings
 
-    current = core.init(Settings(database_url=f"sqlite:///{directory}/probe.db", demo=False, scheduler=True,
-                                 tick_seconds=1.0))
-    wiring.connect_all()
-    return current
+    return startup.start(Settings(database_url=f"sqlite:///{directory}/probe.db", demo=False, scheduler=True,
+                                  tick_seconds=1.0))
 
 
 def probe_reads() -> dict[str, float]:
@@ -44,8 +45,8 @@ def probe_reads() -> dict[str, float]:
     from models.journey import Journey
 
     with tempfile.TemporaryDirectory() as directory:
-        current = _core(directory)
-        db = current.db
+        engine = _start(directory)
+        db = engine.db
         holding = threading.Event()
 
         def writer() -> None:
@@ -73,14 +74,14 @@ def probe_reads() -> dict[str, float]:
 def probe_spin(seconds: float = 3.0) -> dict[str, float]:
     from sqlalchemy import event, func, select, update
 
-    from engine.core import session
-    from engine.runtime import entry, runner, scheduler
+    from engine.runtime import entry, runner
+    from engine.runtime.scheduler import Scheduler
     from models.audience import Customer
     from models.enrollment import Enrollment
     from models.journey import Journey, JourneyCreate
 
-    def old_next_due_at() -> Any:  # before: the earliest due time, leased or not
-        with session() as s:
+    def old_next_due_at(engine: Engine) -> Any:  # before: the earliest due time, leased or not
+        with engine.session() as s:
             active = select(Journey.id).where(Journey.status == "active")
             return s.execute(select(func.min(Enrollment.next_run_at)).where(
                 Enrollment.status == "active", Enrollment.journey_id.in_(active))).scalar_one()
@@ -88,29 +89,30 @@ def probe_spin(seconds: float = 3.0) -> dict[str, float]:
     figures = {}
     for name, due in (("before_writes_per_s", old_next_due_at), ("after_writes_per_s", runner.next_due_at)):
         with tempfile.TemporaryDirectory() as directory:
-            current = _core(directory)
+            engine = _start(directory)
             from engine.journeys import lifecycle
 
-            with session() as s:
-                s.add(Customer(id="c1", attributes={}, flags={}, created_at=current.now(),
-                               updated_at=current.now()))
-            journey = lifecycle.create_journey(JourneyCreate.model_validate(
+            with engine.session() as s:
+                s.add(Customer(id="c1", attributes={}, flags={}, created_at=engine.now(),
+                               updated_at=engine.now()))
+            journey = lifecycle.create_journey(engine, JourneyCreate.model_validate(
                 {"name": "probe", "steps": [{"id": "w", "type": "wait",
                                              "config": {"duration": 1, "unit": "days"}}]}))
-            lifecycle.change_status(journey.id, "active")
-            entry.enroll(journey.id, ["c1"])
-            with session() as s:  # another worker holds the due row for a minute
-                s.execute(update(Enrollment).values(lease_owner="other", lease_until=current.now().replace(
-                    year=current.now().year + 1)))
+            lifecycle.change_status(engine, journey.id, "active")
+            entry.enroll(engine, journey.id, ["c1"])
+            with engine.session() as s:  # another worker holds the due row for a minute
+                s.execute(update(Enrollment).values(lease_owner="other", lease_until=engine.now().replace(
+                    year=engine.now().year + 1)))
             writes = [0]
 
             def count(connection: Any, writes: list[int] = writes) -> None:
                 if connection.get_execution_options().get("journeys_begin", "IMMEDIATE") == "IMMEDIATE":
                     writes[0] += 1
 
-            event.listen(current.db.engine, "begin", count)
+            event.listen(engine.db.engine, "begin", count)
             original, runner.next_due_at = runner.next_due_at, due
             try:
+                scheduler = Scheduler(engine)
                 scheduler.start()
                 time.sleep(0.5)
                 writes[0] = 0
@@ -119,23 +121,27 @@ def probe_spin(seconds: float = 3.0) -> dict[str, float]:
             finally:
                 scheduler.stop()
                 runner.next_due_at = original
-                current.db.dispose()
+                engine.close()
     return figures
 
 
+# The server's bootstrap admin API key, which the probe's requests send.
+TOKEN = "probe-concurrency-token-8e21"
+AUTHORIZATION = {"Authorization": f"Bearer {TOKEN}"}
 SERVER = """
 import sys, uvicorn
 from fastapi import FastAPI
 sys.path.insert(0, {root!r})
-from engine import core, wiring
-from engine.runtime import scheduler
+from engine import startup
+from engine.access import bootstrap
+from engine.runtime.scheduler import Scheduler
 from engine.settings import Settings
-core.init(Settings(database_url={url!r}, demo=False, scheduler=True))
-wiring.connect_all()
+engine = startup.start(Settings(database_url={url!r}, demo=False, scheduler=True, admin_token={token!r}))
+bootstrap.bootstrap(engine, engine.settings)
 from ui import api
 app = FastAPI()
-api.mount(app)
-app.router.on_startup.append(scheduler.start)
+api.mount(app, engine)
+app.router.on_startup.append(Scheduler(engine).start)
 uvicorn.run(app, host="127.0.0.1", port={port}, log_level="warning")
 """
 
@@ -148,13 +154,14 @@ def probe_import(customers: int = 20_000) -> dict[str, Any]:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        server = subprocess.Popen([sys.executable, "-c", SERVER.format(root=str(ROOT), url=url, port=port)],
+        script = SERVER.format(root=str(ROOT), url=url, port=port, token=TOKEN)
+        server = subprocess.Popen([sys.executable, "-c", script],
                                   env={**os.environ, "JOURNEYS_OUTBOUND_ALLOWLIST": "127.0.0.1"})
         base = f"http://127.0.0.1:{port}/api/v1"
         try:
             for _ in range(100):
                 try:
-                    urllib.request.urlopen(f"{base}/journeys", timeout=1)
+                    urllib.request.urlopen(_request(f"{base}/journeys"), timeout=1)
                     break
                 except OSError:
                     time.sleep(0.2)
@@ -174,7 +181,7 @@ def probe_import(customers: int = 20_000) -> dict[str, Any]:
                 while not done.is_set():
                     started = time.perf_counter()
                     try:
-                        with urllib.request.urlopen(f"{base}/{path}", timeout=30) as answer:
+                        with urllib.request.urlopen(_request(f"{base}/{path}"), timeout=30) as answer:
                             answer.read()
                     except Exception as error:  # an HTTP error or "database is locked" is what we look for
                         failures.append(f"{path}: {error}")
@@ -185,8 +192,7 @@ def probe_import(customers: int = 20_000) -> dict[str, Any]:
             for thread in pollers:
                 thread.start()
             started = time.perf_counter()
-            request = urllib.request.Request(f"{base}/customers/import", data=body.encode(),
-                                             headers={"content-type": "text/csv"}, method="POST")
+            request = _request(f"{base}/customers/import", body.encode(), "text/csv", "POST")
             with urllib.request.urlopen(request, timeout=600) as answer:
                 imported = json.loads(answer.read())
             import_seconds = time.perf_counter() - started
@@ -209,15 +215,21 @@ def probe_import(customers: int = 20_000) -> dict[str, Any]:
             server.wait(10)
 
 
+def _request(url: str, data: bytes | None = None, content_type: str | None = None,
+             method: str = "GET") -> urllib.request.Request:
+    """A request to the probe's server, signed in with its admin API key."""
+    headers = {**AUTHORIZATION, **({"content-type": content_type} if content_type else {})}
+    return urllib.request.Request(url, data=data, headers=headers, method=method)
+
+
 def _post(url: str, payload: dict[str, Any], method: str = "POST") -> dict[str, Any]:
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(),
-                                     headers={"content-type": "application/json"}, method=method)
+    request = _request(url, json.dumps(payload).encode(), "application/json", method)
     with urllib.request.urlopen(request, timeout=30) as answer:
         return json.loads(answer.read())
 
 
 def _get(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=30) as answer:
+    with urllib.request.urlopen(_request(url), timeout=30) as answer:
         return json.loads(answer.read())
 
 

@@ -10,6 +10,7 @@ from nicegui.testing import User
 
 from engine.audience import customers, segments
 from engine.decisioning import offers
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from models.audience import CustomerIn, SegmentIn
 from models.journey import JourneyCreate
@@ -37,10 +38,10 @@ async def _rows_become(user: User, marker: str, key: str, expected: list[Any]) -
     assert [row[key] for row in _table_rows(user, marker)][:len(expected)] == expected
 
 
-async def test_customer_list_searches_and_pages(user: User) -> None:
+async def test_customer_list_searches_and_pages(engine: Engine, user: User) -> None:
     for n in range(30):
         city = "Berlin" if n % 3 else "Rome"
-        customers.create_customer(CustomerIn(id=f"c{n:02d}", attributes={"city": city}))
+        customers.create_customer(engine, CustomerIn(id=f"c{n:02d}", attributes={"city": city}))
     await user.open("/customers")
     await user.should_see("30 customers")
     assert len(_table_rows(user, "customers-table")) == 25
@@ -50,16 +51,16 @@ async def test_customer_list_searches_and_pages(user: User) -> None:
     assert [row["id"] for row in _table_rows(user, "customers-table")][:3] == ["c00", "c03", "c06"]
 
 
-async def test_customer_detail_shows_attributes_and_segments(user: User) -> None:
-    segments.create_segment(SegmentIn(id="gold", name="Gold members", rule="customer.tier == 'gold'"))
-    customers.create_customer(CustomerIn(id="ada", attributes={"tier": "gold", "age": 36}))
+async def test_customer_detail_shows_attributes_and_segments(engine: Engine, user: User) -> None:
+    segments.create_segment(engine, SegmentIn(id="gold", name="Gold members", rule="customer.tier == 'gold'"))
+    customers.create_customer(engine, CustomerIn(id="ada", attributes={"tier": "gold", "age": 36}))
     await user.open("/customers/ada")
     await user.should_see("Gold members")
     assert {row["key"]: row["value"] for row in _table_rows(user, "attributes-table")} == {
         "age": "36", "tier": "gold"}  # values as read, not quoted JSON (issue 13)
 
 
-async def test_create_customer_dialog_reports_bad_json(user: User) -> None:
+async def test_create_customer_dialog_reports_bad_json(engine: Engine, user: User) -> None:
     await user.open("/customers")
     user.find(marker="new-customer").click()
     user.find(marker="new-customer-id").type("zed")
@@ -69,12 +70,12 @@ async def test_create_customer_dialog_reports_bad_json(user: User) -> None:
     user.find(marker="new-customer-attributes").clear().type('{"tier": "gold"}')
     user.find(marker="create-customer").click()
     await user.should_see("Created zed")
-    assert customers.get_customer("zed")["attributes"] == {"tier": "gold"}
+    assert customers.get_customer(engine, "zed")["attributes"] == {"tier": "gold"}
 
 
-async def test_create_rule_segment_shows_its_members(user: User) -> None:
-    customers.create_customer(CustomerIn(id="a", attributes={"age": 40}))
-    customers.create_customer(CustomerIn(id="b", attributes={"age": 12}))
+async def test_create_rule_segment_shows_its_members(engine: Engine, user: User) -> None:
+    customers.create_customer(engine, CustomerIn(id="a", attributes={"age": 40}))
+    customers.create_customer(engine, CustomerIn(id="b", attributes={"age": 12}))
     await user.open("/segments")
     user.find(marker="new-segment").click()
     user.find(marker="segment-name").type("Adults")
@@ -100,9 +101,9 @@ async def test_create_rule_segment_shows_its_members(user: User) -> None:
         ("b", "joined"), ("a", "left")]
 
 
-async def test_static_segment_members_are_added_by_id(user: User) -> None:
-    customers.create_customer(CustomerIn(id="a"))
-    segments.create_segment(SegmentIn(id="vip", name="VIP", static=True))
+async def test_static_segment_members_are_added_by_id(engine: Engine, user: User) -> None:
+    customers.create_customer(engine, CustomerIn(id="a"))
+    segments.create_segment(engine, SegmentIn(id="vip", name="VIP", static=True))
     await user.open("/segments/vip")
     user.find(marker="member-ids").type("a, ghost")
     user.find(marker="add-members").click()
@@ -113,7 +114,7 @@ async def test_static_segment_members_are_added_by_id(user: User) -> None:
     assert [row["customerId"] for row in _table_rows(user, "members-table")] == ["a"]
 
 
-async def test_offer_form_reports_invalid_cel_then_creates_and_edits(user: User) -> None:
+async def test_offer_form_reports_invalid_cel_then_creates_and_edits(engine: Engine, user: User) -> None:
     await user.open("/offers")
     user.find(marker="new-offer").click()
     user.find(marker="offer-id").type("tea")
@@ -127,20 +128,21 @@ async def test_offer_form_reports_invalid_cel_then_creates_and_edits(user: User)
     user.find(marker="save-offer").click()
     await user.should_see("Saved Green tea")
     await _rows_become(user, "offers-table", "id", ["tea"])
-    creatives = offers.get_offer("tea")["creatives"]
+    creatives = offers.get_offer(engine, "tea")["creatives"]
     assert creatives == {"in_app": {"body": "Hello {{ customer.name }}"}}
 
-    offers.create_offer(OfferIn(id="cake", name="Cake", category="food"))
+    offers.create_offer(engine, OfferIn(id="cake", name="Cake", category="food"))
     user.find(marker="offer-search").type("food")
     await _rows_become(user, "offers-table", "id", ["cake"])
     assert len(_table_rows(user, "offers-table")) == 1
 
 
-async def test_decision_flow_try_it_shows_ranked_offers_and_trace(user: User) -> None:
-    customers.create_customer(CustomerIn(id="kid", attributes={"age": 12}))
-    offers.create_offer(OfferIn(id="beer", name="Beer", eligibility="customer.age >= 18"))
-    offers.create_offer(OfferIn(id="juice", name="Juice", propensity=0.8))
-    offers.create_decision_flow(DecisionFlowIn(id="drinks", name="Drinks", offer_ids=["beer", "juice"]))
+async def test_decision_flow_try_it_shows_ranked_offers_and_trace(engine: Engine, user: User) -> None:
+    customers.create_customer(engine, CustomerIn(id="kid", attributes={"age": 12}))
+    offers.create_offer(engine, OfferIn(id="beer", name="Beer", eligibility="customer.age >= 18"))
+    offers.create_offer(engine, OfferIn(id="juice", name="Juice", propensity=0.8))
+    offers.create_decision_flow(
+        engine, DecisionFlowIn(id="drinks", name="Drinks", offer_ids=["beer", "juice"]))
     await user.open("/decision-flows/drinks")
     user.find(marker="try-customer").type("ghost")
     user.find(marker="try-run").click()
@@ -157,8 +159,8 @@ async def test_decision_flow_try_it_shows_ranked_offers_and_trace(user: User) ->
     assert trace == [("beer", "eligibility")]
 
 
-async def test_decision_flow_editor_saves_and_reports_bad_rules(user: User) -> None:
-    offers.create_offer(OfferIn(id="tea", name="Tea"))
+async def test_decision_flow_editor_saves_and_reports_bad_rules(engine: Engine, user: User) -> None:
+    offers.create_offer(engine, OfferIn(id="tea", name="Tea"))
     await user.open("/decision-flows")
     user.find(marker="new-flow").click()
     user.find(marker="flow-name").type("Hot drinks")
@@ -177,13 +179,13 @@ async def test_decision_flow_editor_saves_and_reports_bad_rules(user: User) -> N
     user.find(marker="rule-1-cel").type("true")
     user.find(marker="save-flow").click()
     await user.should_see("Saved")
-    assert offers.get_decision_flow("hot")["rules"] == [
+    assert offers.get_decision_flow(engine, "hot")["rules"] == [
         "customer.age > 3", {"expression": "true", "relevance": 2.0}]
 
 
-async def test_customer_pager_shows_the_next_page(user: User) -> None:
+async def test_customer_pager_shows_the_next_page(engine: Engine, user: User) -> None:
     for n in range(30):
-        customers.create_customer(CustomerIn(id=f"c{n:02d}", attributes={}))
+        customers.create_customer(engine, CustomerIn(id=f"c{n:02d}", attributes={}))
     await user.open("/customers")
     await user.should_see("30 customers")
     [pager] = [element for element in user.find(ui.pagination).elements]
@@ -196,15 +198,17 @@ async def test_customer_pager_shows_the_next_page(user: User) -> None:
     assert [row["id"] for row in _table_rows(user, "customers-table")] == [f"c{n}" for n in range(25, 30)]
 
 
-async def test_deleting_a_segment_a_journey_uses_is_refused_with_the_reason(user: User) -> None:
-    segments.create_segment(SegmentIn(id="vip", name="VIPs", static=True))
-    lifecycle.create_journey(JourneyCreate.model_validate(
+async def test_deleting_a_segment_a_journey_uses_is_refused_with_the_reason(
+    engine: Engine, user: User
+) -> None:
+    segments.create_segment(engine, SegmentIn(id="vip", name="VIPs", static=True))
+    lifecycle.create_journey(engine, JourneyCreate.model_validate(
         {"name": "VIP welcome", "entryConditions": {"segmentId": "vip"}, "steps": []}))
     await user.open("/segments/vip")
     user.find("Delete").click()
     user.find(marker="confirm-delete").click()
     await user.should_see("in use by")
-    assert segments.get_segment("vip")["name"] == "VIPs"
+    assert segments.get_segment(engine, "vip")["name"] == "VIPs"
 
 
 async def test_an_unknown_segment_or_decision_flow_says_so_with_the_way_back(user: User) -> None:

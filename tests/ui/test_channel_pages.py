@@ -8,9 +8,9 @@ import pytest
 from nicegui import ui
 from nicegui.testing import User
 
-from engine.core import session
 from engine.delivery import channels_admin
 from engine.delivery.dispatcher import dispatch_due
+from engine.engine import Engine
 from models.channels import Channel, ChannelCreate
 from tests.delivery_kit import queue, seed_customer, seed_offer
 from tests.ui.conftest import sign_in
@@ -20,13 +20,13 @@ from tests.ui.test_login import add_user
 HOOK = {"url": "https://hooks.example.com/in", "headers": {"Authorization": "Bearer s3cret"}}
 
 
-def _stored(channel_id: str) -> Channel:
-    with session() as s:
+def _stored(engine: Engine, channel_id: str) -> Channel:
+    with engine.session() as s:
         return s.get_one(Channel, channel_id)
 
 
-def _hook(channel_id: str = "ch_hook", **config: Any) -> None:
-    channels_admin.create_channel(ChannelCreate(id=channel_id, name="Partner hook", type="webhook",
+def _hook(engine: Engine, channel_id: str = "ch_hook", **config: Any) -> None:
+    channels_admin.create_channel(engine, ChannelCreate(id=channel_id, name="Partner hook", type="webhook",
                                                config={**HOOK, **config}))
 
 
@@ -34,8 +34,8 @@ def _set(user: User, marker: str, value: Any) -> None:
     user.find(marker=marker).elements.pop().set_value(value)
 
 
-async def test_channel_list_shows_targets_and_edit_shows_secrets_masked(user: User) -> None:
-    _hook()
+async def test_channel_list_shows_targets_and_edit_shows_secrets_masked(engine: Engine, user: User) -> None:
+    _hook(engine)
     await user.open("/channels")
     await user.should_see("Partner hook")
     await user.should_see("https://hooks.example.com/in")
@@ -45,20 +45,20 @@ async def test_channel_list_shows_targets_and_edit_shows_secrets_masked(user: Us
     await user.should_not_see("s3cret")
 
 
-async def test_editing_with_the_masked_header_keeps_the_stored_secret(user: User) -> None:
-    _hook()
+async def test_editing_with_the_masked_header_keeps_the_stored_secret(engine: Engine, user: User) -> None:
+    _hook(engine)
     await user.open("/channels")
     user.find(marker="edit-ch_hook").click()
     _set(user, "channel-name", "Renamed hook")
     _set(user, "channel-rate", 3)
     user.find(marker="channel-save").click()
     await user.should_see("Saved channel Renamed hook")
-    stored = _stored("ch_hook")
+    stored = _stored(engine, "ch_hook")
     assert (stored.name, stored.rate_limit, stored.config["headers"]) == (
         "Renamed hook", 3, {"Authorization": "Bearer s3cret"})
 
 
-async def test_new_email_channel_is_created_from_the_type_specific_form(user: User) -> None:
+async def test_new_email_channel_is_created_from_the_type_specific_form(engine: Engine, user: User) -> None:
     await user.open("/channels")
     await user.should_see(marker="empty")
     user.find(marker="new-channel").click()
@@ -74,12 +74,12 @@ async def test_new_email_channel_is_created_from_the_type_specific_form(user: Us
     _set(user, "email-from", "shop@example.com")
     user.find(marker="channel-save").click()
     await user.should_see("Saved channel Newsletter")
-    assert _stored("ch_mail").config == {"host": "smtp.example.com", "port": 587, "starttls": True,
+    assert _stored(engine, "ch_mail").config == {"host": "smtp.example.com", "port": 587, "starttls": True,
                                          "username": "shop", "password": "hunter2",
                                          "fromAddress": "shop@example.com"}
 
 
-async def test_invalid_config_names_the_field_and_keeps_the_dialog_open(user: User) -> None:
+async def test_invalid_config_names_the_field_and_keeps_the_dialog_open(engine: Engine, user: User) -> None:
     await user.open("/channels")
     user.find(marker="new-channel").click()
     _set(user, "channel-name", "Broken")
@@ -90,13 +90,13 @@ async def test_invalid_config_names_the_field_and_keeps_the_dialog_open(user: Us
     _set(user, "http-headers", "no colon here")
     user.find(marker="channel-save").click()
     await user.should_see("headers line 1")
-    assert channels_admin.list_channels()["pagination"]["total"] == 0
+    assert channels_admin.list_channels(engine)["pagination"]["total"] == 0
 
 
-async def test_send_test_queues_a_delivery_and_says_so(user: User) -> None:
-    seed_customer("cus_ann")
-    seed_offer("off_tea")
-    channels_admin.create_channel(ChannelCreate(id="ch_inapp", name="Inbox", type="in_app"))
+async def test_send_test_queues_a_delivery_and_says_so(engine: Engine, user: User) -> None:
+    seed_customer(engine, "cus_ann")
+    seed_offer(engine, "off_tea")
+    channels_admin.create_channel(engine, ChannelCreate(id="ch_inapp", name="Inbox", type="in_app"))
     await user.open("/channels")
     user.find(marker="test-ch_inapp").click()
     await user.should_see(marker="test-send")
@@ -107,7 +107,7 @@ async def test_send_test_queues_a_delivery_and_says_so(user: User) -> None:
     _set(user, "test-customer", "cus_ann")
     user.find(marker="test-send").click()
     await user.should_see("Queued delivery")
-    assert dispatch_due() == 1
+    assert dispatch_due(engine) == 1
 
 
 class TestViewer:
@@ -115,9 +115,9 @@ class TestViewer:
     def sign_in_as(self) -> None:
         return None
 
-    async def test_a_viewer_cannot_open_the_test_send(self, user: User) -> None:
-        channels_admin.create_channel(ChannelCreate(id="ch_inapp", name="Inbox", type="in_app"))
-        await sign_in(user, *add_user("viewer"))
+    async def test_a_viewer_cannot_open_the_test_send(self, engine: Engine, user: User) -> None:
+        channels_admin.create_channel(engine, ChannelCreate(id="ch_inapp", name="Inbox", type="in_app"))
+        await sign_in(user, *add_user(engine, "viewer"))
         await user.open("/channels")
         await user.should_see("Inbox")
         assert not one(user, "test-ch_inapp").enabled
@@ -125,13 +125,13 @@ class TestViewer:
         await user.should_not_see(marker="test-send")
 
 
-async def test_deleting_a_channel_after_confirming(user: User) -> None:
-    _hook()
+async def test_deleting_a_channel_after_confirming(engine: Engine, user: User) -> None:
+    _hook(engine)
     await user.open("/channels")
     user.find(marker="delete-ch_hook").click()
     user.find(marker="confirm-delete").click()
     await user.should_see(marker="empty")
-    assert channels_admin.list_channels()["pagination"]["total"] == 0
+    assert channels_admin.list_channels(engine)["pagination"]["total"] == 0
 
 
 def _table_rows(user: User) -> list[dict[str, Any]]:
@@ -140,14 +140,14 @@ def _table_rows(user: User) -> list[dict[str, Any]]:
     return table.rows
 
 
-async def test_deliveries_page_shows_tiles_filters_and_attempts(user: User) -> None:
-    seed_customer("cus_ann")
-    seed_offer("off_tea")
-    channels_admin.create_channel(ChannelCreate(id="ch_inapp", name="Inbox", type="in_app"))
-    sent = queue("a", channel_id="ch_inapp")
-    failed = queue("b", channel_id="ch_gone")
-    dispatch_due()
-    queue("c", channel_id="ch_inapp")
+async def test_deliveries_page_shows_tiles_filters_and_attempts(engine: Engine, user: User) -> None:
+    seed_customer(engine, "cus_ann")
+    seed_offer(engine, "off_tea")
+    channels_admin.create_channel(engine, ChannelCreate(id="ch_inapp", name="Inbox", type="in_app"))
+    sent = queue(engine, "a", channel_id="ch_inapp")
+    failed = queue(engine, "b", channel_id="ch_gone")
+    dispatch_due(engine)
+    queue(engine, "c", channel_id="ch_inapp")
     await user.open("/deliveries")
     await user.should_see(marker="tile-sent", content="1")
     await user.should_see(marker="tile-failed", content="1")
@@ -166,33 +166,33 @@ async def test_deliveries_page_shows_tiles_filters_and_attempts(user: User) -> N
     await user.should_see("Attempts (1)")
 
 
-async def test_deliveries_page_takes_filters_from_the_address(user: User) -> None:
-    queue("a", channel_id="ch_inapp", customer_id="cus_ann")
-    queue("b", channel_id="ch_inapp", customer_id="cus_bob")
+async def test_deliveries_page_takes_filters_from_the_address(engine: Engine, user: User) -> None:
+    queue(engine, "a", channel_id="ch_inapp", customer_id="cus_ann")
+    queue(engine, "b", channel_id="ch_inapp", customer_id="cus_bob")
     await user.open("/deliveries?customer=cus_bob&status=queued")
     await user.should_see("1 delivery")
     assert [row["customerId"] for row in _table_rows(user)] == ["cus_bob"]
 
 
-async def test_switching_between_http_types_keeps_url_and_masked_headers(user: User) -> None:
-    _hook()
+async def test_switching_between_http_types_keeps_url_and_masked_headers(engine: Engine, user: User) -> None:
+    _hook(engine)
     await user.open("/channels")
     user.find(marker="edit-ch_hook").click()
     _set(user, "channel-type", "sms")
     assert user.find(marker="http-url").elements.pop().value == "https://hooks.example.com/in"
     user.find(marker="channel-save").click()
     await user.should_see("Saved channel Partner hook")
-    stored = _stored("ch_hook")
+    stored = _stored(engine, "ch_hook")
     assert (stored.type, stored.config["headers"]) == ("sms", {"Authorization": "Bearer s3cret"})
 
 
-async def test_deliveries_page_follows_the_dispatcher_live(user: User) -> None:
-    seed_customer("cus_ann")
-    seed_offer("off_tea")
-    channels_admin.create_channel(ChannelCreate(id="ch_inapp", name="Inbox", type="in_app"))
-    queue("a", channel_id="ch_inapp")
+async def test_deliveries_page_follows_the_dispatcher_live(engine: Engine, user: User) -> None:
+    seed_customer(engine, "cus_ann")
+    seed_offer(engine, "off_tea")
+    channels_admin.create_channel(engine, ChannelCreate(id="ch_inapp", name="Inbox", type="in_app"))
+    queue(engine, "a", channel_id="ch_inapp")
     await user.open("/deliveries")
     await user.should_see(marker="tile-queued", content="1")
-    assert dispatch_due() == 1  # publishes on the live bus; the open page re-reads once
+    assert dispatch_due(engine) == 1  # publishes on the live bus; the open page re-reads once
     await user.should_see(marker="tile-sent", content="1", retries=30)
     await user.should_see(marker="tile-queued", content="0")

@@ -7,6 +7,7 @@ from typing import Any
 from nicegui.testing import User
 
 from engine.audience import customers
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from models.audience import CustomerIn
 from models.journey import JourneyCreate
@@ -66,11 +67,12 @@ def set_value(user: User, marker: str, value: Any) -> None:
         element(user, marker).value = value
 
 
-async def open_branch(user: User, steps: list[dict[str, Any]] | None = None) -> str:
-    customers.create_customer(CustomerIn(id="ann", attributes={
+async def open_branch(engine: Engine, user: User, steps: list[dict[str, Any]] | None = None) -> str:
+    customers.create_customer(engine, CustomerIn(id="ann", attributes={
         "age": 31, "country": "DE", "vip": True, "tags": ["gold"], "signupDate": "2025-03-01"}))
-    customers.create_customer(CustomerIn(id="bob", attributes={"age": 17, "country": "FR", "tags": []}))
-    journey_id = lifecycle.create_journey(JourneyCreate.model_validate({"name": "Routes",
+    customers.create_customer(
+        engine, CustomerIn(id="bob", attributes={"age": 17, "country": "FR", "tags": []}))
+    journey_id = lifecycle.create_journey(engine, JourneyCreate.model_validate({"name": "Routes",
                                                                         "steps": steps or BRANCH})).id
     await user.open(f"/journeys/{journey_id}")
     user.find(marker="canvas").trigger("selection", {"ids": ["route"]})
@@ -78,8 +80,8 @@ async def open_branch(user: User, steps: list[dict[str, Any]] | None = None) -> 
     return journey_id
 
 
-async def test_the_attribute_select_lists_what_customers_have_with_types(user: User) -> None:
-    await open_branch(user)
+async def test_the_attribute_select_lists_what_customers_have_with_types(engine: Engine, user: User) -> None:
+    await open_branch(engine, user)
     labels = element(user, "condition-0-row-0-attribute").options
     assert labels["customer.age"] == "age · number"
     assert labels["customer.tags"] == "tags · list"
@@ -91,8 +93,8 @@ async def test_the_attribute_select_lists_what_customers_have_with_types(user: U
     assert operators == set(COMPARE)
 
 
-async def test_picking_attributes_changes_operators_and_writes_typed_cel(user: User) -> None:
-    journey_id = await open_branch(user)
+async def test_picking_attributes_changes_operators_and_writes_typed_cel(engine: Engine, user: User) -> None:
+    journey_id = await open_branch(engine, user)
     set_value(user, "condition-0-row-0-attribute", "customer.country")
     operators = set(element(user, "condition-0-row-0-operator").options)
     assert operators == set(TEXT)
@@ -110,23 +112,23 @@ async def test_picking_attributes_changes_operators_and_writes_typed_cel(user: U
     await user.should_see("✓ valid CEL")
     user.find(marker="save").click()
     await user.should_see("All changes saved")
-    saved = lifecycle.get_journey(journey_id).steps[0]["config"]["conditions"][0]["expression"]
+    saved = lifecycle.get_journey(engine, journey_id).steps[0]["config"]["conditions"][0]["expression"]
     assert saved == expected
 
 
-async def test_a_number_attribute_flags_a_value_that_is_not_a_number(user: User) -> None:
-    await open_branch(user)
+async def test_a_number_attribute_flags_a_value_that_is_not_a_number(engine: Engine, user: User) -> None:
+    await open_branch(engine, user)
     set_value(user, "condition-0-row-0-value", "lots")
     assert element(user, "condition-0-row-0-value").props.get("error-message") == "Enter a number"
     set_value(user, "condition-0-row-0-value", "21")
     assert not element(user, "condition-0-row-0-value").props.get("error")
 
 
-async def test_hand_written_cel_opens_raw_and_the_switch_keeps_it(user: User) -> None:
+async def test_hand_written_cel_opens_raw_and_the_switch_keeps_it(engine: Engine, user: User) -> None:
     steps = [dict(BRANCH[0], config={"conditions": [
         {"label": "Big", "expression": "size(customer.tags) > 2 || customer.vip", "targetStepId": "bye"}]}),
         BRANCH[1]]
-    await open_branch(user, steps)
+    await open_branch(engine, user, steps)
     assert element(user, "condition-0-mode").value == "cel"
     assert element(user, "condition-0-cel").value == "size(customer.tags) > 2 || customer.vip"
     set_value(user, "condition-0-mode", "builder")  # cannot be rows: stays raw, nothing lost

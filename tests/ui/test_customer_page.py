@@ -12,6 +12,7 @@ from nicegui.testing import User
 
 from engine.audience import customers, events
 from engine.delivery import dispatcher
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from engine.runtime import entry, runner
 from models.audience import CustomerIn, EventIn
@@ -32,17 +33,18 @@ ANN = {"name": "Ann Lee", "email": "ann@x.test", "age": 36, "spend": 1234.5, "vi
        "tags": ["tea", "cake"], "address": {"city": "Oslo", "zip": "0150"}}
 
 
-def add_ann() -> None:
-    customers.create_customer(CustomerIn(id="ann", attributes=ANN))
+def add_ann(engine: Engine) -> None:
+    customers.create_customer(engine, CustomerIn(id="ann", attributes=ANN))
 
 
-def welcome(activate: bool = True) -> str:
-    seed_channel("ch_app", "in_app", {})
-    seed_offer("off_tea", creatives={"in_app": {"subject": "Tea for {{ customer.name }}?",
+def welcome(engine: Engine, activate: bool = True) -> str:
+    seed_channel(engine, "ch_app", "in_app", {})
+    seed_offer(engine, "off_tea", creatives={"in_app": {"subject": "Tea for {{ customer.name }}?",
                                                 "body": "Ten percent off\n<b>today</b>"}})
-    journey = lifecycle.create_journey(JourneyCreate.model_validate({"name": "Welcome", "steps": STEPS}))
+    journey = lifecycle.create_journey(
+        engine, JourneyCreate.model_validate({"name": "Welcome", "steps": STEPS}))
     if activate:
-        lifecycle.change_status(journey.id, "active")
+        lifecycle.change_status(engine, journey.id, "active")
     return journey.id
 
 
@@ -52,8 +54,8 @@ def rows(user: User, marker: str) -> list[dict[str, Any]]:
     return tables[0].rows
 
 
-async def test_list_shows_name_email_and_attribute_chips(user: User) -> None:
-    add_ann()
+async def test_list_shows_name_email_and_attribute_chips(engine: Engine, user: User) -> None:
+    add_ann(engine)
     await user.open("/customers")
     await user.should_see("1 customer")
     [row] = rows(user, "customers-table")
@@ -62,8 +64,8 @@ async def test_list_shows_name_email_and_attribute_chips(user: User) -> None:
                                  "tags: tea, cake", "vip: yes"]
 
 
-async def test_detail_shows_typed_values_and_empty_notes(user: User) -> None:
-    add_ann()
+async def test_detail_shows_typed_values_and_empty_notes(engine: Engine, user: User) -> None:
+    add_ann(engine)
     await user.open("/customers/ann")
     await user.should_see("Ann Lee")
     shown = {row["key"]: (row["value"], row["kind"]) for row in rows(user, "attributes-table")}
@@ -76,13 +78,13 @@ async def test_detail_shows_typed_values_and_empty_notes(user: User) -> None:
         await user.should_see(note)
 
 
-async def test_journeys_inbox_deliveries_and_timeline(user: User) -> None:
-    add_ann()
-    journey_id = welcome()
-    events.accept([EventIn(customer_id="ann", type="login", properties={"device": "phone"})])
-    entry.enroll(journey_id, ["ann"])
-    runner.run_due()
-    dispatcher.dispatch_due()
+async def test_journeys_inbox_deliveries_and_timeline(engine: Engine, user: User) -> None:
+    add_ann(engine)
+    journey_id = welcome(engine)
+    events.accept(engine, [EventIn(customer_id="ann", type="login", properties={"device": "phone"})])
+    entry.enroll(engine, journey_id, ["ann"])
+    runner.run_due(engine)
+    dispatcher.dispatch_due(engine)
     await user.open("/customers/ann")
     await eventually(lambda: len(rows(user, "customer-journeys")) == 1)
     [journey] = rows(user, "customer-journeys")
@@ -105,10 +107,10 @@ async def test_journeys_inbox_deliveries_and_timeline(user: User) -> None:
     await user.should_not_see("No journeys yet.")
 
 
-async def test_add_to_journey_enrolls_and_says_why_not_the_second_time(user: User) -> None:
-    add_ann()
-    welcome()
-    lifecycle.create_journey(JourneyCreate.model_validate({"name": "Still a draft", "steps": STEPS}))
+async def test_add_to_journey_enrolls_and_says_why_not_the_second_time(engine: Engine, user: User) -> None:
+    add_ann(engine)
+    welcome(engine)
+    lifecycle.create_journey(engine, JourneyCreate.model_validate({"name": "Still a draft", "steps": STEPS}))
     await user.open("/customers/ann")
     await user.should_see("No journeys yet.")
     user.find(marker="add-to-journey").click()
@@ -124,9 +126,9 @@ async def test_add_to_journey_enrolls_and_says_why_not_the_second_time(user: Use
     await user.should_see("Not added to Welcome: already in this journey.")
 
 
-async def test_add_to_journey_without_active_journeys_says_so(user: User) -> None:
-    add_ann()
-    welcome(activate=False)
+async def test_add_to_journey_without_active_journeys_says_so(engine: Engine, user: User) -> None:
+    add_ann(engine)
+    welcome(engine, activate=False)
     await user.open("/customers/ann")
     user.find(marker="add-to-journey").click()
     await user.should_see("No active journey yet: activate one to add customers to it.")
@@ -143,9 +145,9 @@ class TestViewer:
     def sign_in_as(self) -> None:
         return None
 
-    async def test_a_viewer_may_not_add_to_journey_and_is_told_why(self, user: User) -> None:
-        add_ann()
-        await sign_in(user, *add_user("viewer"))
+    async def test_a_viewer_may_not_add_to_journey_and_is_told_why(self, engine: Engine, user: User) -> None:
+        add_ann(engine)
+        await sign_in(user, *add_user(engine, "viewer"))
         await user.open("/customers/ann")
         await user.should_see("Ann Lee")
         assert not one(user, "add-to-journey").enabled

@@ -8,6 +8,7 @@ from nicegui.testing import User
 
 from engine.audience import customers
 from engine.decisioning import offers
+from engine.engine import Engine
 from models.audience import CustomerIn
 from models.offers import DecisionFlowIn, OfferIn
 
@@ -21,19 +22,19 @@ def set_value(user: User, marker: str, value: Any) -> None:
         element(user, marker).value = value
 
 
-def seed() -> None:
-    customers.create_customer(CustomerIn(id="ann", attributes={"age": 31, "vip": True}))
-    offers.create_offer(OfferIn(id="tea", name="Green tea", category="drinks"))
-    offers.create_offer(OfferIn(id="cake", name="Cake", category="food"))
-    offers.create_decision_flow(DecisionFlowIn(
+def seed(engine: Engine) -> None:
+    customers.create_customer(engine, CustomerIn(id="ann", attributes={"age": 31, "vip": True}))
+    offers.create_offer(engine, OfferIn(id="tea", name="Green tea", category="drinks"))
+    offers.create_offer(engine, OfferIn(id="cake", name="Cake", category="food"))
+    offers.create_decision_flow(engine, DecisionFlowIn(
         id="menu", name="Menu", offer_ids=["tea"], categories=["food"],
         rules=["customer.age >= 18",
                {"name": "VIP boost", "expression": "customer.vip == true", "relevance": 3},
                "size(customer.segments) > 0 || customer.age > 60"]))
 
 
-async def test_stored_rules_open_as_rows_by_kind(user: User) -> None:
-    seed()
+async def test_stored_rules_open_as_rows_by_kind(engine: Engine, user: User) -> None:
+    seed(engine)
     await user.open("/decision-flows/menu")
     await user.should_see(marker="rule-0")
     assert element(user, "rule-0-kind").value == "require"
@@ -50,8 +51,8 @@ async def test_stored_rules_open_as_rows_by_kind(user: User) -> None:
     assert "offer.category" in element(user, "rule-0-row-0-attribute").options
 
 
-async def test_rules_built_in_rows_are_saved_as_the_flow_stores_them(user: User) -> None:
-    seed()
+async def test_rules_built_in_rows_are_saved_as_the_flow_stores_them(engine: Engine, user: User) -> None:
+    seed(engine)
     await user.open("/decision-flows/menu")
     await user.should_see(marker="rule-0")
     user.find(marker="rule-2-remove").click()
@@ -65,7 +66,7 @@ async def test_rules_built_in_rows_are_saved_as_the_flow_stores_them(user: User)
     set_value(user, "flow-categories", ["food", "desserts"])
     user.find(marker="save-flow").click()
     await user.should_see("Saved")
-    flow = offers.get_decision_flow("menu")
+    flow = offers.get_decision_flow(engine, "menu")
     assert flow["rules"] == [
         {"expression": "customer.age >= 18", "relevance": 2.0},
         {"name": "VIP boost", "expression": "customer.vip == true", "relevance": 3.0},
@@ -74,8 +75,8 @@ async def test_rules_built_in_rows_are_saved_as_the_flow_stores_them(user: User)
     assert flow["categories"] == ["food", "desserts"]
 
 
-async def test_offer_eligibility_is_built_from_customer_attributes(user: User) -> None:
-    seed()
+async def test_offer_eligibility_is_built_from_customer_attributes(engine: Engine, user: User) -> None:
+    seed(engine)
     await user.open("/offers")
     user.find(marker="new-offer").click()
     user.find(marker="offer-id").type("wine")
@@ -85,7 +86,7 @@ async def test_offer_eligibility_is_built_from_customer_attributes(user: User) -
     set_value(user, "offer-eligibility-row-0-value", "18")
     user.find(marker="save-offer").click()
     await user.should_see("Saved Wine")
-    assert offers.get_offer("wine")["eligibility"] == "customer.age >= 18"
+    assert offers.get_offer(engine, "wine")["eligibility"] == "customer.age >= 18"
     user.find(marker="new-offer").click()  # the next offer starts from an empty condition
     assert not element(user, "offer-eligibility-row-0-attribute").value
     assert element(user, "offer-eligibility-mode").value == "builder"

@@ -10,6 +10,7 @@ from nicegui.testing import User
 
 from engine.delivery import channels_admin
 from engine.delivery.dispatcher import dispatch_due
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from models.channels import ChannelCreate
 from models.journey import JourneyCreate
@@ -25,15 +26,16 @@ def rows(user: User) -> list[dict[str, Any]]:
     return table.rows
 
 
-async def test_deliveries_table_shows_names_with_ids_as_secondary_text(user: User) -> None:
-    seed_customer("cus_ann", name="Ann Lee")
-    seed_offer("off_tea", name="Green tea")
-    channels_admin.create_channel(ChannelCreate(id="ch_inapp", name="Inbox", type="in_app"))
-    journey = lifecycle.create_journey(JourneyCreate.model_validate({"name": "Welcome", "steps": [STEP]}))
-    message = queue("a", channel_id="ch_inapp", offer_id=None, journey_id=journey.id,
+async def test_deliveries_table_shows_names_with_ids_as_secondary_text(engine: Engine, user: User) -> None:
+    seed_customer(engine, "cus_ann", name="Ann Lee")
+    seed_offer(engine, "off_tea", name="Green tea")
+    channels_admin.create_channel(engine, ChannelCreate(id="ch_inapp", name="Inbox", type="in_app"))
+    journey = lifecycle.create_journey(
+        engine, JourneyCreate.model_validate({"name": "Welcome", "steps": [STEP]}))
+    message = queue(engine, "a", channel_id="ch_inapp", offer_id=None, journey_id=journey.id,
                     template={"subject": "Hi", "body": "Hello"})
-    queue("b", channel_id="ch_inapp", journey_id=None)
-    dispatch_due()
+    queue(engine, "b", channel_id="ch_inapp", journey_id=None)
+    dispatch_due(engine)
     await user.open("/deliveries")
     await user.should_see("2 deliveries")
     shown = {row["id"]: row for row in rows(user)}

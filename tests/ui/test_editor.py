@@ -8,6 +8,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from engine import demo
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from engine.references import catalog
 from models.journey import JourneyCreate
@@ -33,8 +34,9 @@ STEPS = [
 ]
 
 
-def make_journey(steps: list[dict[str, Any]] | None = None, name: str = "Welcome") -> str:
-    return lifecycle.create_journey(JourneyCreate.model_validate({"name": name, "steps": steps or STEPS})).id
+def make_journey(engine: Engine, steps: list[dict[str, Any]] | None = None, name: str = "Welcome") -> str:
+    document = {"name": name, "steps": steps or STEPS}
+    return lifecycle.create_journey(engine, JourneyCreate.model_validate(document)).id
 
 
 def canvas_of(user: User) -> FlowCanvas:
@@ -50,8 +52,8 @@ def node(canvas: FlowCanvas, step_id: str) -> dict[str, Any]:
     return next(n for n in canvas.props["nodes"] if n["id"] == step_id)
 
 
-async def test_editor_draws_entry_and_steps_with_summaries(user: User) -> None:
-    canvas = await open_editor(user, make_journey())
+async def test_editor_draws_entry_and_steps_with_summaries(engine: Engine, user: User) -> None:
+    canvas = await open_editor(user, make_journey(engine))
     ids = [n["id"] for n in canvas.props["nodes"]]
     assert ids == ["__entry__", "wait", "bye"]
     assert node(canvas, "wait")["summary"] == "3 days"
@@ -103,8 +105,10 @@ def set_value(user: User, marker: str, value: Any) -> None:
             element.value = value
 
 
-async def test_dropping_a_palette_step_creates_it_there_and_opens_its_panel(user: User) -> None:
-    canvas = await open_editor(user, make_journey())
+async def test_dropping_a_palette_step_creates_it_there_and_opens_its_panel(
+    engine: Engine, user: User
+) -> None:
+    canvas = await open_editor(user, make_journey(engine))
     user.find(marker="canvas").trigger("step_drop", {"type": "wait", "x": 500, "y": 320})
     new = node(canvas, "wait_1")
     assert (new["x"], new["y"]) == (500, 320)
@@ -114,8 +118,8 @@ async def test_dropping_a_palette_step_creates_it_there_and_opens_its_panel(user
     await user.should_see("Unsaved changes")
 
 
-async def test_wait_panel_sets_the_duration_and_save_stores_it(user: User) -> None:
-    journey_id = make_journey()
+async def test_wait_panel_sets_the_duration_and_save_stores_it(engine: Engine, user: User) -> None:
+    journey_id = make_journey(engine)
     canvas = await open_editor(user, journey_id)
     user.find(marker="canvas").trigger("selection", {"ids": ["wait"]})
     set_value(user, "wait-duration", 2)
@@ -123,13 +127,15 @@ async def test_wait_panel_sets_the_duration_and_save_stores_it(user: User) -> No
     assert node(canvas, "wait")["summary"] == "2 hours"
     user.find(marker="save").click()
     await user.should_see("All changes saved")  # saved off the event loop
-    saved = lifecycle.get_journey(journey_id).steps[0]
+    saved = lifecycle.get_journey(engine, journey_id).steps[0]
     assert saved["config"] == {"duration": 2, "unit": "hours"}
     await user.should_see("All changes saved")
 
 
-async def test_condition_builder_rows_write_cel_and_raw_cel_gets_syntax_feedback(user: User) -> None:
-    journey_id = make_journey(BRANCHY)
+async def test_condition_builder_rows_write_cel_and_raw_cel_gets_syntax_feedback(
+    engine: Engine, user: User
+) -> None:
+    journey_id = make_journey(engine, BRANCHY)
     await open_editor(user, journey_id)
     user.find(marker="canvas").trigger("selection", {"ids": ["route"]})
     assert value_of(user, "condition-0-row-0-attribute") == "customer.country"
@@ -143,12 +149,14 @@ async def test_condition_builder_rows_write_cel_and_raw_cel_gets_syntax_feedback
     assert feedback.startswith("✗")
     user.find(marker="save").click()
     await user.should_see("All changes saved")  # saved off the event loop
-    condition = lifecycle.get_journey(journey_id).steps[0]["config"]["conditions"][0]
+    condition = lifecycle.get_journey(engine, journey_id).steps[0]["config"]["conditions"][0]
     assert condition["expression"] == "customer.country =="
 
 
-async def test_validation_errors_show_on_nodes_and_in_the_list_and_block_activation(user: User) -> None:
-    canvas = await open_editor(user, make_journey(UNREACHABLE))
+async def test_validation_errors_show_on_nodes_and_in_the_list_and_block_activation(
+    engine: Engine, user: User
+) -> None:
+    canvas = await open_editor(user, make_journey(engine, UNREACHABLE))
     await eventually(lambda: bool(node(canvas, "lost")["errors"]))  # the unreachable step carries a badge
     assert not node(canvas, "wait")["errors"]
     await user.should_see(marker="issue-item")
@@ -161,33 +169,34 @@ async def test_validation_errors_show_on_nodes_and_in_the_list_and_block_activat
 
 
 async def test_connecting_the_lost_step_clears_the_error_and_activation_locks_the_structure(
-    user: User,
+    engine: Engine, user: User,
 ) -> None:
-    journey_id = make_journey(UNREACHABLE)
+    journey_id = make_journey(engine, UNREACHABLE)
     canvas = await open_editor(user, journey_id)
     user.find(marker="canvas").trigger("edge_connect", {"source": "wait", "port": "next", "target": "lost"})
-    assert lifecycle.get_journey(journey_id).steps[0]["next"] == "bye"  # not saved yet: autosave comes later
+    # Not saved yet: autosave comes later.
+    assert lifecycle.get_journey(engine, journey_id).steps[0]["next"] == "bye"
     await eventually(lambda: not node(canvas, "lost")["errors"])
     await user.should_see("0 errors")
     user.find(marker="activate").click()
-    await eventually(lambda: lifecycle.get_journey(journey_id).status == "active")
+    await eventually(lambda: lifecycle.get_journey(engine, journey_id).status == "active")
     await eventually(lambda: canvas.props["readonly"] is True)
     await user.should_see(marker="locked-banner")
     user.find(marker="canvas").trigger("step_drop", {"type": "wait", "x": 10, "y": 10})
     assert [n["id"] for n in canvas.props["nodes"]] == ["__entry__", "wait", "bye", "lost"]
-    steps = {step["id"]: step for step in lifecycle.get_journey(journey_id).steps}
+    steps = {step["id"]: step for step in lifecycle.get_journey(engine, journey_id).steps}
     assert (steps["wait"]["next"], steps["lost"]["next"]) == ("lost", "bye")  # saved before activating
     user.find(marker="pause").click()
-    await eventually(lambda: lifecycle.get_journey(journey_id).status == "paused")
+    await eventually(lambda: lifecycle.get_journey(engine, journey_id).status == "paused")
     await eventually(lambda: canvas.props["readonly"] is False)
     await user.should_see(marker="resume")
     user.find(marker="resume").click()
-    await eventually(lambda: lifecycle.get_journey(journey_id).status == "active")
+    await eventually(lambda: lifecycle.get_journey(engine, journey_id).status == "active")
 
 
-async def test_active_journey_keeps_name_editable_but_not_its_structure(user: User) -> None:
-    journey_id = make_journey()
-    lifecycle.change_status(journey_id, "active")
+async def test_active_journey_keeps_name_editable_but_not_its_structure(engine: Engine, user: User) -> None:
+    journey_id = make_journey(engine)
+    lifecycle.change_status(engine, journey_id, "active")
     await open_editor(user, journey_id)
     user.find(marker="open-settings").click()
     assert not next(iter(user.find(marker="journey-max-duration").elements)).enabled
@@ -197,12 +206,12 @@ async def test_active_journey_keeps_name_editable_but_not_its_structure(user: Us
     set_value(user, "journey-name", "Renamed live")
     user.find(marker="save").click()
     await user.should_see("All changes saved")  # saved off the event loop
-    assert lifecycle.get_journey(journey_id).name == "Renamed live"
+    assert lifecycle.get_journey(engine, journey_id).name == "Renamed live"
     await user.should_see("Renamed live")
 
 
-async def test_undo_and_redo_from_toolbar_and_keyboard(user: User) -> None:
-    canvas = await open_editor(user, make_journey())
+async def test_undo_and_redo_from_toolbar_and_keyboard(engine: Engine, user: User) -> None:
+    canvas = await open_editor(user, make_journey(engine))
     user.find(marker="canvas").trigger("step_drop", {"type": "send", "x": 400, "y": 300})
     user.find(marker="canvas").trigger("nodes_moved", {"moves": [{"id": "bye", "x": 900, "y": 90}]})
     assert node(canvas, "bye")["x"] == 900
@@ -216,8 +225,8 @@ async def test_undo_and_redo_from_toolbar_and_keyboard(user: User) -> None:
     assert node(canvas, "bye")["x"] == 900
 
 
-async def test_typing_in_one_field_undoes_as_one_step(user: User) -> None:
-    canvas = await open_editor(user, make_journey())
+async def test_typing_in_one_field_undoes_as_one_step(engine: Engine, user: User) -> None:
+    canvas = await open_editor(user, make_journey(engine))
     user.find(marker="canvas").trigger("selection", {"ids": ["wait"]})
     for text in ("P", "Pa", "Par", "Park"):
         set_value(user, "step-name", text)
@@ -226,15 +235,15 @@ async def test_typing_in_one_field_undoes_as_one_step(user: User) -> None:
     assert node(canvas, "wait")["name"] == "Pause"
 
 
-async def test_deleting_a_step_removes_it_and_its_incoming_edges(user: User) -> None:
-    canvas = await open_editor(user, make_journey())
+async def test_deleting_a_step_removes_it_and_its_incoming_edges(engine: Engine, user: User) -> None:
+    canvas = await open_editor(user, make_journey(engine))
     user.find(marker="canvas").trigger("steps_delete", {"ids": ["bye"]})
     assert [n["id"] for n in canvas.props["nodes"]] == ["__entry__", "wait"]
     assert {(e["source"], e["target"]) for e in canvas.props["edges"]} == {("__entry__", "wait")}
 
 
-async def test_escape_closes_the_panel_and_entry_opens_settings(user: User) -> None:
-    canvas = await open_editor(user, make_journey())
+async def test_escape_closes_the_panel_and_entry_opens_settings(engine: Engine, user: User) -> None:
+    canvas = await open_editor(user, make_journey(engine))
     user.find(marker="canvas").trigger("selection", {"ids": ["__entry__"]})
     await user.should_see(marker="entry-segment")
     user.find(marker="canvas").trigger("escape_key")
@@ -242,8 +251,8 @@ async def test_escape_closes_the_panel_and_entry_opens_settings(user: User) -> N
     assert canvas.props["selected"] == []
 
 
-async def test_settings_panel_writes_entry_conditions_with_cel_feedback(user: User) -> None:
-    journey_id = make_journey()
+async def test_settings_panel_writes_entry_conditions_with_cel_feedback(engine: Engine, user: User) -> None:
+    journey_id = make_journey(engine)
     canvas = await open_editor(user, journey_id)
     user.find(marker="open-settings").click()
     set_value(user, "entry-event", "signup")
@@ -253,7 +262,7 @@ async def test_settings_panel_writes_entry_conditions_with_cel_feedback(user: Us
     assert node(canvas, "__entry__")["summary"] == "event signup (if …)"
     user.find(marker="save").click()
     await user.should_see("All changes saved")  # saved off the event loop
-    entry = lifecycle.get_journey(journey_id).entry_conditions
+    entry = lifecycle.get_journey(engine, journey_id).entry_conditions
     assert (entry["eventType"], entry["condition"], entry["reentry"]) == (
         "signup",
         "event.plan == 'pro'",
@@ -261,9 +270,9 @@ async def test_settings_panel_writes_entry_conditions_with_cel_feedback(user: Us
     )
 
 
-async def test_auto_layout_places_steps_left_to_right_from_the_entry(user: User) -> None:
+async def test_auto_layout_places_steps_left_to_right_from_the_entry(engine: Engine, user: User) -> None:
     scrambled = [{**step, "position": {"x": 900 - 300 * i, "y": 500}} for i, step in enumerate(STEPS)]
-    canvas = await open_editor(user, make_journey(scrambled))
+    canvas = await open_editor(user, make_journey(engine, scrambled))
     user.find(marker="auto-layout").click()
     assert node(canvas, "__entry__")["x"] < node(canvas, "wait")["x"] < node(canvas, "bye")["x"]
 
@@ -296,8 +305,8 @@ async def test_flow_canvas_shows_counts_read_only_for_the_monitor(user: User) ->
     assert canvas.props["edgeCounts"] == {"wait->bye": 11}
 
 
-async def test_test_run_highlights_the_simulated_path_and_lists_the_trace(user: User) -> None:
-    canvas = await open_editor(user, make_journey())
+async def test_test_run_highlights_the_simulated_path_and_lists_the_trace(engine: Engine, user: User) -> None:
+    canvas = await open_editor(user, make_journey(engine))
     user.find(marker="open-test").click()
     user.find(marker="test-run").click()
     await user.should_see(marker="test-ended")
@@ -358,9 +367,9 @@ CONFIGURABLE = [
 ]
 
 
-async def test_decide_and_send_panels_offer_the_catalog(user: User) -> None:
-    demo.seed_if_empty()
-    journey_id = make_journey(CONFIGURABLE)
+async def test_decide_and_send_panels_offer_the_catalog(engine: Engine, user: User) -> None:
+    demo.seed_if_empty(engine)
+    journey_id = make_journey(engine, CONFIGURABLE)
     canvas = await open_editor(user, journey_id)
     user.find(marker="canvas").trigger("selection", {"ids": ["pick"]})
     flows = options_of(user, "decide-flow")
@@ -368,7 +377,7 @@ async def test_decide_and_send_panels_offer_the_catalog(user: User) -> None:
     flow = next(iter(flows))
     set_value(user, "decide-flow", flow)
     set_value(user, "decide-max", 3)
-    names = catalog()
+    names = catalog(engine)
     assert node(canvas, "pick")["summary"] == f"{names.decision_flows[flow]} → 3 offers"
     user.find(marker="canvas").trigger("selection", {"ids": ["tell"]})
     assert "ch_inapp" in options_of(user, "send-channel")
@@ -380,19 +389,19 @@ async def test_decide_and_send_panels_offer_the_catalog(user: User) -> None:
     await eventually(lambda: not node(canvas, "tell")["errors"])
 
 
-async def test_update_panel_adds_and_retypes_operations(user: User) -> None:
-    demo.seed_if_empty()
-    canvas = await open_editor(user, make_journey(CONFIGURABLE))
+async def test_update_panel_adds_and_retypes_operations(engine: Engine, user: User) -> None:
+    demo.seed_if_empty(engine)
+    canvas = await open_editor(user, make_journey(engine, CONFIGURABLE))
     user.find(marker="canvas").trigger("selection", {"ids": ["mark"]})
     user.find(marker="add-operation").click()
     set_value(user, "operation-0-op", "addSegment")
     await user.should_see(marker="operation-0-segment")
     set_value(user, "operation-0-segment", "seg_beta")
-    assert node(canvas, "mark")["summary"] == f"add to {catalog().segments['seg_beta']}"
+    assert node(canvas, "mark")["summary"] == f"add to {catalog(engine).segments['seg_beta']}"
 
 
-async def test_split_panel_keeps_the_total_in_view(user: User) -> None:
-    canvas = await open_editor(user, make_journey(CONFIGURABLE))
+async def test_split_panel_keeps_the_total_in_view(engine: Engine, user: User) -> None:
+    canvas = await open_editor(user, make_journey(engine, CONFIGURABLE))
     # Validation runs off the event loop: its verdict reaches the canvas a moment after opening.
     await eventually(lambda: bool(node(canvas, "ab")["errors"]))  # paths adding up to 80% are an error
     user.find(marker="canvas").trigger("selection", {"ids": ["ab"]})
@@ -402,20 +411,20 @@ async def test_split_panel_keeps_the_total_in_view(user: User) -> None:
     assert node(canvas, "ab")["summary"] == "50% / 50%"
 
 
-async def test_steps_without_positions_are_laid_out_and_that_is_saved(user: User) -> None:
+async def test_steps_without_positions_are_laid_out_and_that_is_saved(engine: Engine, user: User) -> None:
     unplaced = [{key: value for key, value in step.items() if key != "position"} for step in STEPS]
-    journey_id = make_journey(unplaced)
+    journey_id = make_journey(engine, unplaced)
     canvas = await open_editor(user, journey_id)
     assert node(canvas, "wait")["x"] < node(canvas, "bye")["x"]
     await user.should_see("Unsaved changes")
     user.find(marker="save").click()
     await user.should_see("All changes saved")  # saved off the event loop
-    assert all(step.get("position") for step in lifecycle.get_journey(journey_id).steps)
+    assert all(step.get("position") for step in lifecycle.get_journey(engine, journey_id).steps)
 
 
-async def test_test_run_can_use_an_existing_customer(user: User) -> None:
-    demo.seed_if_empty()
-    canvas = await open_editor(user, make_journey())
+async def test_test_run_can_use_an_existing_customer(engine: Engine, user: User) -> None:
+    demo.seed_if_empty(engine)
+    canvas = await open_editor(user, make_journey(engine))
     user.find(marker="open-test").click()
     assert "cus_0000" in next(iter(user.find(marker="test-customer").elements)).props["_autocomplete"]
     set_value(user, "test-customer", "cus_0000")
@@ -427,8 +436,8 @@ async def test_test_run_can_use_an_existing_customer(user: User) -> None:
     await user.should_see(marker="test-error")
 
 
-async def test_toolbar_links_to_the_journeys_monitor(user: User) -> None:
-    journey_id = make_journey()
+async def test_toolbar_links_to_the_journeys_monitor(engine: Engine, user: User) -> None:
+    journey_id = make_journey(engine)
     await user.open(f"/journeys/{journey_id}")
     await user.should_see(marker="open-monitor")
     targets = {link.props.get("href") for link in user.find(ui.link).elements}

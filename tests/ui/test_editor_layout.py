@@ -7,6 +7,7 @@ from typing import Any
 from nicegui import ui
 from nicegui.testing import User
 
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from models.journey import JourneyCreate
 from tests.ui.kit import eventually
@@ -22,11 +23,11 @@ def waits(count: int, *, broken: bool) -> list[dict[str, Any]]:
     ]
 
 
-def make(steps: list[dict[str, Any]], status: str = "draft") -> str:
-    journey = lifecycle.create_journey(JourneyCreate.model_validate(
+def make(engine: Engine, steps: list[dict[str, Any]], status: str = "draft") -> str:
+    journey = lifecycle.create_journey(engine, JourneyCreate.model_validate(
         {"name": "Layout", "steps": steps, "entryConditions": {"eventType": "signed_up"}}))
     if status != "draft":
-        lifecycle.change_status(journey.id, status)
+        lifecycle.change_status(engine, journey.id, status)
     return journey.id
 
 
@@ -34,8 +35,10 @@ def element(user: User, marker: str) -> Any:
     return next(iter(user.find(marker=marker).elements))
 
 
-async def test_issues_show_as_chips_under_the_toolbar_and_all_in_the_summary_menu(user: User) -> None:
-    await user.open(f"/journeys/{make(waits(6, broken=True))}")
+async def test_issues_show_as_chips_under_the_toolbar_and_all_in_the_summary_menu(
+    engine: Engine, user: User
+) -> None:
+    await user.open(f"/journeys/{make(engine, waits(6, broken=True))}")
     await user.should_see(marker="issue-item")
     chips = user.find(marker="issue-item").elements
     assert len(chips) == 4  # the strip stays one line; the rest are one click away
@@ -49,14 +52,16 @@ async def test_issues_show_as_chips_under_the_toolbar_and_all_in_the_summary_men
     await user.should_see(marker="wait-duration")
 
 
-async def test_a_journey_without_problems_says_so(user: User) -> None:
-    await user.open(f"/journeys/{make(waits(2, broken=False))}")
+async def test_a_journey_without_problems_says_so(engine: Engine, user: User) -> None:
+    await user.open(f"/journeys/{make(engine, waits(2, broken=False))}")
     await eventually(lambda: any("No problems" in getattr(e, "text", "")
                                  for e in user.find(marker="issues-summary").elements))
 
 
-async def test_secondary_actions_are_named_icons_and_the_status_action_keeps_its_label(user: User) -> None:
-    await user.open(f"/journeys/{make(waits(2, broken=False), 'active')}")
+async def test_secondary_actions_are_named_icons_and_the_status_action_keeps_its_label(
+    engine: Engine, user: User
+) -> None:
+    await user.open(f"/journeys/{make(engine, waits(2, broken=False), 'active')}")
     await user.should_see(marker="pause")
     for marker, name in (("undo", "Undo"), ("redo", "Redo"), ("auto-layout", "Auto-layout"),
                          ("fit", "Fit to view"), ("open-monitor", "Monitor"), ("save", "Save"),
@@ -68,8 +73,8 @@ async def test_secondary_actions_are_named_icons_and_the_status_action_keeps_its
     await user.should_not_see(marker="activate")
 
 
-async def test_buttons_share_one_style_on_every_page(user: User) -> None:
-    journey_id = make(waits(2, broken=False))
+async def test_buttons_share_one_style_on_every_page(engine: Engine, user: User) -> None:
+    journey_id = make(engine, waits(2, broken=False))
     for path in ("/journeys", f"/journeys/{journey_id}", "/offers", "/decision-flows", "/segments",
                  "/customers", "/channels", "/deliveries", "/monitor"):
         await user.open(path)

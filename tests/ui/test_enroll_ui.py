@@ -10,6 +10,7 @@ import pytest
 from nicegui.testing import User
 
 from engine.audience import customers, segments
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from engine.runtime import enrollments
 from models.audience import CustomerIn, SegmentIn
@@ -25,24 +26,24 @@ STEPS: list[dict[str, Any]] = [
 ]
 
 
-def journey(status: str = "active", **fields: Any) -> str:
-    created = lifecycle.create_journey(JourneyCreate.model_validate({"name": "Welcome", "steps": STEPS,
-                                                                     **fields}))
+def journey(engine: Engine, status: str = "active", **fields: Any) -> str:
+    created = lifecycle.create_journey(
+        engine, JourneyCreate.model_validate({"name": "Welcome", "steps": STEPS, **fields}))
     if status != "draft":
-        lifecycle.change_status(created.id, "active")
+        lifecycle.change_status(engine, created.id, "active")
     if status == "paused":
-        lifecycle.change_status(created.id, "paused")
+        lifecycle.change_status(engine, created.id, "paused")
     return created.id
 
 
-def people() -> None:
+def people(engine: Engine) -> None:
     for cid, name, age in (("ann", "Ann Lee", 24), ("bob", "Bob Stone", 52), ("cai", "Cai Annsen", 27)):
-        customers.create_customer(CustomerIn(id=cid, attributes={"name": name, "email": f"{cid}@x.test",
-                                                                 "age": age}))
+        customers.create_customer(engine, CustomerIn(
+            id=cid, attributes={"name": name, "email": f"{cid}@x.test", "age": age}))
 
 
-def enrolled(journey_id: str) -> set[str]:
-    page = enrollments.list_enrollments(journey_id=journey_id, limit=200)
+def enrolled(engine: Engine, journey_id: str) -> set[str]:
+    page = enrollments.list_enrollments(engine, journey_id=journey_id, limit=200)
     return {item["customerId"] for item in page["data"]}
 
 
@@ -53,9 +54,9 @@ async def open_dialog(user: User, path: str) -> None:
     await user.should_see("Enroll customers into Welcome")
 
 
-async def test_enroll_by_search_from_the_monitor(user: User) -> None:
-    people()
-    journey_id = journey()
+async def test_enroll_by_search_from_the_monitor(engine: Engine, user: User) -> None:
+    people(engine)
+    journey_id = journey(engine)
     await open_dialog(user, f"/journeys/{journey_id}/monitor")
     user.find(marker="enroll-search").type("ann")  # Ann by id and name, Cai by name
     table = one(user, "enroll-results")
@@ -68,13 +69,13 @@ async def test_enroll_by_search_from_the_monitor(user: User) -> None:
     assert table.selected == []  # bob is not picked; ann and cai stay picked
     user.find(marker="enroll-submit").click()
     await user.should_see("Enrolled 2 customers.")
-    assert enrolled(journey_id) == {"ann", "cai"}
+    assert enrolled(engine, journey_id) == {"ann", "cai"}
 
 
-async def test_enroll_a_segment_reports_skipped_with_reasons(user: User) -> None:
-    people()
-    segments.create_segment(SegmentIn(id="young", name="Young", rule="customer.age < 30"))
-    journey_id = journey()
+async def test_enroll_a_segment_reports_skipped_with_reasons(engine: Engine, user: User) -> None:
+    people(engine)
+    segments.create_segment(engine, SegmentIn(id="young", name="Young", rule="customer.age < 30"))
+    journey_id = journey(engine)
     await open_dialog(user, f"/journeys/{journey_id}/monitor")
     user.find(marker="enroll-tab-segment").click()
     user.find(marker="enroll-segment").click()
@@ -84,12 +85,12 @@ async def test_enroll_a_segment_reports_skipped_with_reasons(user: User) -> None
     user.find(marker="enroll-submit").click()
     await user.should_see("Enrolled 0 customers.")
     await user.should_see("Skipped 2: 2 already in this journey.")
-    assert enrolled(journey_id) == {"ann", "cai"}
+    assert enrolled(engine, journey_id) == {"ann", "cai"}
 
 
-async def test_enroll_pasted_ids_from_the_editor_names_unknown_ones(user: User) -> None:
-    people()
-    journey_id = journey()
+async def test_enroll_pasted_ids_from_the_editor_names_unknown_ones(engine: Engine, user: User) -> None:
+    people(engine)
+    journey_id = journey(engine)
     await open_dialog(user, f"/journeys/{journey_id}")
     user.find(marker="enroll-tab-ids").click()
     user.find(marker="enroll-ids").type("ann, bob\nghost\nann")
@@ -99,8 +100,8 @@ async def test_enroll_pasted_ids_from_the_editor_names_unknown_ones(user: User) 
     await user.should_see("ann (listed more than once), ghost (no such customer)")
 
 
-async def test_submitting_nothing_asks_for_customers(user: User) -> None:
-    journey_id = journey()
+async def test_submitting_nothing_asks_for_customers(engine: Engine, user: User) -> None:
+    journey_id = journey(engine)
     await open_dialog(user, f"/journeys/{journey_id}/monitor")
     user.find(marker="enroll-submit").click()
     await user.should_see("pick at least one customer")
@@ -109,16 +110,16 @@ async def test_submitting_nothing_asks_for_customers(user: User) -> None:
     await user.should_see("pick a segment")
 
 
-async def test_journey_paused_after_the_dialog_opened_says_resume_first(user: User) -> None:
-    people()
-    journey_id = journey()
+async def test_journey_paused_after_the_dialog_opened_says_resume_first(engine: Engine, user: User) -> None:
+    people(engine)
+    journey_id = journey(engine)
     await open_dialog(user, f"/journeys/{journey_id}/monitor")
-    lifecycle.change_status(journey_id, "paused")
+    lifecycle.change_status(engine, journey_id, "paused")
     user.find(marker="enroll-tab-ids").click()
     user.find(marker="enroll-ids").type("ann")
     user.find(marker="enroll-submit").click()
     await user.should_see("This journey is paused: resume it first.")
-    assert enrolled(journey_id) == set()
+    assert enrolled(engine, journey_id) == set()
 
 
 @pytest.mark.parametrize(("status", "page", "reason"), [
@@ -126,15 +127,15 @@ async def test_journey_paused_after_the_dialog_opened_says_resume_first(user: Us
     ("paused", "/monitor", "This journey is paused: resume it first."),
 ])
 async def test_enroll_is_disabled_with_the_reason_when_not_active(
-        user: User, status: str, page: str, reason: str) -> None:
-    journey_id = journey(status)
+        engine: Engine, user: User, status: str, page: str, reason: str) -> None:
+    journey_id = journey(engine, status)
     await user.open(f"/journeys/{journey_id}{page}")
     await eventually(lambda: one(user, "enroll-tooltip").text == reason)
     assert not one(user, "enroll").enabled
 
 
-async def test_editor_enroll_follows_activation(user: User) -> None:
-    journey_id = journey("draft")
+async def test_editor_enroll_follows_activation(engine: Engine, user: User) -> None:
+    journey_id = journey(engine, "draft")
     await user.open(f"/journeys/{journey_id}")
     await eventually(lambda: one(user, "enroll-tooltip").text.endswith("activate it first."))
     user.find(marker="activate").click()
@@ -146,9 +147,9 @@ class TestViewer:
     def sign_in_as(self) -> None:
         return None
 
-    async def test_a_viewer_sees_enroll_disabled_and_why(self, user: User) -> None:
-        journey_id = journey()
-        await sign_in(user, *add_user("viewer"))
+    async def test_a_viewer_sees_enroll_disabled_and_why(self, engine: Engine, user: User) -> None:
+        journey_id = journey(engine)
+        await sign_in(user, *add_user(engine, "viewer"))
         await user.open(f"/journeys/{journey_id}/monitor")
         await eventually(lambda: one(user, "enroll-tooltip").text
                          == "Editors and admins may enroll customers; you are a viewer.")

@@ -9,7 +9,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from engine.audience import customers, events
-from engine.core import now
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from engine.monitoring import goals
 from engine.runtime import enrollments, entry, runner
@@ -26,24 +26,24 @@ STEPS: list[dict[str, Any]] = [
 RETRIES = 100  # the card fills in after the page is up (a timer), off the event loop
 
 
-def split_journey(count: int, goal: dict[str, Any] | None) -> str:
+def split_journey(engine: Engine, count: int, goal: dict[str, Any] | None) -> str:
     """An active split journey, `count` customers through it, every customer of branch B a buyer."""
     for number in range(count):
-        customers.create_customer(CustomerIn(id=f"c{number}"))
+        customers.create_customer(engine, CustomerIn(id=f"c{number}"))
     document: dict[str, Any] = {"name": "Goal test", "steps": STEPS}
     if goal:
         document["goal"] = goal
-    journey = lifecycle.create_journey(JourneyCreate.model_validate(document))
-    lifecycle.change_status(journey.id, "active")
-    ids = entry.enroll(journey.id, [f"c{number}" for number in range(count)])["enrollmentIds"]
-    runner.run_due()
+    journey = lifecycle.create_journey(engine, JourneyCreate.model_validate(document))
+    lifecycle.change_status(engine, journey.id, "active")
+    ids = entry.enroll(engine, journey.id, [f"c{number}" for number in range(count)])["enrollmentIds"]
+    runner.run_due(engine)
     buyers = []
     for enrollment_id in ids:
-        item = enrollments.get_enrollment(enrollment_id)
+        item = enrollments.get_enrollment(engine, enrollment_id)
         if any(step["type"] == "split" and step["outcome"] == "B" for step in item["history"]):
             buyers.append(EventIn(customer_id=item["customerId"], type="purchase",
-                                  occurred_at=now() + timedelta(hours=1)))
-    events.accept(buyers)
+                                  occurred_at=engine.now() + timedelta(hours=1)))
+    events.accept(engine, buyers)
     return journey.id
 
 
@@ -52,9 +52,9 @@ def only(user: User, marker: str) -> Any:
     return element
 
 
-async def test_goal_card_shows_branches_the_winner_and_a_chart(user: User) -> None:
-    journey_id = split_journey(100, {"eventType": "purchase", "withinDays": 7})
-    expected = goals.journey_goal(journey_id)
+async def test_goal_card_shows_branches_the_winner_and_a_chart(engine: Engine, user: User) -> None:
+    journey_id = split_journey(engine, 100, {"eventType": "purchase", "withinDays": 7})
+    expected = goals.journey_goal(engine, journey_id)
     (split,) = expected["splits"]
     await user.open(f"/journeys/{journey_id}/monitor")
     await user.should_see(marker="goal-verdict", retries=RETRIES)
@@ -75,8 +75,8 @@ async def test_goal_card_shows_branches_the_winner_and_a_chart(user: User) -> No
     assert {row["label"] for row in paths.rows} == {"Exited at Plain", "Exited at Rich"}
 
 
-async def test_goal_card_explains_how_to_set_a_goal(user: User) -> None:
-    journey_id = split_journey(2, None)
+async def test_goal_card_explains_how_to_set_a_goal(engine: Engine, user: User) -> None:
+    journey_id = split_journey(engine, 2, None)
     await user.open(f"/journeys/{journey_id}/monitor")
     await user.should_see(marker="goal-hint", retries=RETRIES)
     await user.should_see("under Goal, name the event type")
@@ -85,8 +85,8 @@ async def test_goal_card_explains_how_to_set_a_goal(user: User) -> None:
     await user.should_see("No enrollments match these filters.")
 
 
-async def test_empty_charts_say_no_data_yet(user: User) -> None:
-    journey = lifecycle.create_journey(JourneyCreate.model_validate({
+async def test_empty_charts_say_no_data_yet(engine: Engine, user: User) -> None:
+    journey = lifecycle.create_journey(engine, JourneyCreate.model_validate({
         "name": "Empty", "goal": {"eventType": "purchase", "withinDays": 3},
         "steps": [{"id": "hello", "type": "send", "name": "Hello",
                    "config": {"channelId": "ch_x", "offerId": "off_x"}}]}))

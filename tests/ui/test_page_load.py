@@ -15,6 +15,7 @@ from nicegui.testing import User
 
 from engine.audience import customers, segments
 from engine.decisioning import offers
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from models.audience import CustomerIn, SegmentIn
 from models.journey import JourneyCreate
@@ -56,47 +57,57 @@ def short_response_timeout(user: User) -> Iterator[None]:
         page.response_timeout = usual
 
 
-def _journey(suffix: str) -> Callable[[], str]:
-    return lambda: f"/journeys/{lifecycle.create_journey(JourneyCreate(name='Slow')).id}{suffix}"
+def _at(path: str) -> Callable[[Engine], str]:
+    """A page at a path of its own, with nothing to set up."""
+    return lambda engine: path
 
 
-def _customer() -> str:
-    return f"/customers/{customers.create_customer(CustomerIn(id='ann'))['id']}"
+def _journey(suffix: str) -> Callable[[Engine], str]:
+    return lambda engine: (
+        f"/journeys/{lifecycle.create_journey(engine, JourneyCreate(name='Slow')).id}{suffix}"
+    )
 
 
-def _segment() -> str:
-    return f"/segments/{segments.create_segment(SegmentIn(id='vip', name='VIP', static=True))['id']}"
+def _customer(engine: Engine) -> str:
+    return f"/customers/{customers.create_customer(engine, CustomerIn(id='ann'))['id']}"
 
 
-def _decision_flow() -> str:
-    return f"/decision-flows/{offers.create_decision_flow(DecisionFlowIn(id='best', name='Best'))['id']}"
+def _segment(engine: Engine) -> str:
+    created = segments.create_segment(engine, SegmentIn(id="vip", name="VIP", static=True))
+    return f"/segments/{created['id']}"
+
+
+def _decision_flow(engine: Engine) -> str:
+    created = offers.create_decision_flow(engine, DecisionFlowIn(id="best", name="Best"))
+    return f"/decision-flows/{created['id']}"
 
 
 # page -> its setup (answering the page's path), the read to stall, and the marker of what it shows once read.
 PAGES = {
     "editor": (_journey(""), "engine.journeys.lifecycle:get_journey", "canvas"),
     "journey monitor": (_journey("/monitor"), "engine.journeys.lifecycle:get_journey", "monitor-canvas"),
-    "journeys": (lambda: "/journeys", "engine.journeys.lifecycle:list_journeys", "journey-list"),
+    "journeys": (_at("/journeys"), "engine.journeys.lifecycle:list_journeys", "journey-list"),
     "customer": (_customer, "engine.audience.customers:get_customer", "customer-id"),
     "segment": (_segment, "engine.audience.segments:get_segment", "member-count"),
-    "channels": (lambda: "/channels", "engine.delivery.channels_admin:list_channels", "channel-list"),
+    "channels": (_at("/channels"), "engine.delivery.channels_admin:list_channels", "channel-list"),
     "decision flow": (_decision_flow, "engine.decisioning.offers:get_decision_flow", "flow-offers"),
-    "offers": (lambda: "/offers", "ui.pages.offers:customer_attributes", "offers-table"),
-    "deliveries": (lambda: "/deliveries", "engine.delivery.channels_admin:list_channels", "deliveries"),
-    "customers": (lambda: "/customers", "engine.audience.customers:list_customers", "customers-table"),
-    "segments": (lambda: "/segments", "engine.audience.segments:list_segments", "segments-table"),
-    "decision flows": (lambda: "/decision-flows", "engine.decisioning.offers:list_decision_flows",
+    "offers": (_at("/offers"), "ui.pages.offers:customer_attributes", "offers-table"),
+    "deliveries": (_at("/deliveries"), "engine.delivery.channels_admin:list_channels", "deliveries"),
+    "customers": (_at("/customers"), "engine.audience.customers:list_customers", "customers-table"),
+    "segments": (_at("/segments"), "engine.audience.segments:list_segments", "segments-table"),
+    "decision flows": (_at("/decision-flows"), "engine.decisioning.offers:list_decision_flows",
                        "flows-table"),
-    "offers list": (lambda: "/offers", "engine.decisioning.offers:list_offers", "offers-table"),
-    "engine monitor": (lambda: "/monitor", "engine.monitoring.engine_status:engine_status", "engine-workers"),
+    "offers list": (_at("/offers"), "engine.decisioning.offers:list_offers", "offers-table"),
+    "engine monitor": (_at("/monitor"), "engine.monitoring.engine_status:engine_status", "engine-workers"),
 }
 
 
 @pytest.mark.parametrize("setup, read, ready", PAGES.values(), ids=PAGES.keys())
 async def test_a_slow_first_read_shows_still_loading_with_retry(
-    user: User, monkeypatch: pytest.MonkeyPatch, setup: Callable[[], str], read: str, ready: str
+    engine: Engine, user: User, monkeypatch: pytest.MonkeyPatch, setup: Callable[[Engine], str], read: str,
+    ready: str
 ) -> None:
-    path = setup()
+    path = setup(engine)
     await user.open(path)
     with short_response_timeout(user), stalled(monkeypatch, read):
         await user.open(path)

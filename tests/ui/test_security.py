@@ -11,13 +11,13 @@ from fastapi.testclient import TestClient
 from nicegui.testing import User
 from starlette.websockets import WebSocketDisconnect
 
-from engine.core import Core
+from engine.engine import Engine
 from ui import security
 
 
-def _client(engine_core: Core, **settings: str) -> Iterator[TestClient]:
+def _client(engine: Engine, **settings: str) -> Iterator[TestClient]:
     for name, value in settings.items():
-        setattr(engine_core.settings, name, value)
+        setattr(engine.settings, name, value)
     app = FastAPI()
 
     @app.get("/hello")
@@ -30,15 +30,15 @@ def _client(engine_core: Core, **settings: str) -> Iterator[TestClient]:
         await socket.send_text("hi")
         await socket.close()
 
-    security.install(app)
+    security.install(app, engine)
     with TestClient(app) as client:
         yield client
 
 
 @pytest.fixture
-def app_client(engine_core: Core) -> Iterator[TestClient]:
+def app_client(own_engine: Engine) -> Iterator[TestClient]:
     """An app with the default allowed hosts (bind host 127.0.0.1 and the loopback names)."""
-    yield from _client(engine_core)
+    yield from _client(own_engine)
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1:8080", "localhost", "LOCALHOST.:80", "[::1]:8080", "127.0.0.1"])
@@ -57,8 +57,9 @@ def test_any_other_host_gets_400_in_the_error_envelope(app_client: TestClient, h
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
-def test_configured_hosts_replace_the_bind_host_and_keep_loopback(engine_core: Core) -> None:
-    for client in _client(engine_core, host="0.0.0.0", allowed_hosts="journeys.example.com, Ops.Example.com"):
+def test_configured_hosts_replace_the_bind_host_and_keep_loopback(own_engine: Engine) -> None:
+    for client in _client(own_engine, host="0.0.0.0",
+                          allowed_hosts="journeys.example.com, Ops.Example.com"):
         assert client.get("/hello", headers={"Host": "journeys.example.com"}).status_code == 200
         assert client.get("/hello", headers={"Host": "ops.example.com:443"}).status_code == 200
         assert client.get("/hello", headers={"Host": "localhost:8080"}).status_code == 200
@@ -66,8 +67,8 @@ def test_configured_hosts_replace_the_bind_host_and_keep_loopback(engine_core: C
         assert client.get("/hello", headers={"Host": "other.example.com"}).status_code == 400
 
 
-def test_a_star_serves_any_host(engine_core: Core) -> None:
-    for client in _client(engine_core, allowed_hosts="*"):
+def test_a_star_serves_any_host(own_engine: Engine) -> None:
+    for client in _client(own_engine, allowed_hosts="*"):
         assert client.get("/hello", headers={"Host": "anything.example"}).status_code == 200
 
 

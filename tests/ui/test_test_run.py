@@ -8,7 +8,7 @@ from typing import Any
 from nicegui.testing import User
 
 from engine.audience import customers
-from engine.core import now, session
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from engine.references import References
 from models.audience import CustomerIn
@@ -65,16 +65,17 @@ def test_the_end_is_worded_by_how_the_path_ended() -> None:
 
 # ---- in the editor ---------------------------------------------------------------------------------------
 
-def seed_in_app() -> None:
-    with session() as s:
-        s.add(Channel(id="ch_inapp", name="In-app", type="in_app", config={}, created_at=now(),
-                      updated_at=now()))
+def seed_in_app(engine: Engine) -> None:
+    with engine.session() as s:
+        s.add(Channel(id="ch_inapp", name="In-app", type="in_app", config={}, created_at=engine.now(),
+                      updated_at=engine.now()))
 
 
-def make_journey(config: dict[str, Any]) -> str:
+def make_journey(engine: Engine, config: dict[str, Any]) -> str:
     steps = [{"id": "hello", "type": "send", "name": "Welcome", "config": config,
               "position": {"x": 340, "y": 80}}]
-    return lifecycle.create_journey(JourneyCreate.model_validate({"name": "Hello", "steps": steps})).id
+    return lifecycle.create_journey(
+        engine, JourneyCreate.model_validate({"name": "Hello", "steps": steps})).id
 
 
 def set_value(user: User, marker: str, value: Any) -> None:
@@ -87,10 +88,10 @@ def element(user: User, marker: str) -> Any:
     return next(iter(user.find(marker=marker).elements))
 
 
-async def test_send_panel_writes_a_message_or_picks_an_offer(user: User) -> None:
-    seed_in_app()
-    customers.create_customer(CustomerIn(id="cus_ann", attributes={"firstName": "Ann", "age": 31}))
-    journey_id = make_journey({"channelId": "ch_inapp"})
+async def test_send_panel_writes_a_message_or_picks_an_offer(engine: Engine, user: User) -> None:
+    seed_in_app(engine)
+    customers.create_customer(engine, CustomerIn(id="cus_ann", attributes={"firstName": "Ann", "age": 31}))
+    journey_id = make_journey(engine, {"channelId": "ch_inapp"})
     await user.open(f"/journeys/{journey_id}")
     canvas: FlowCanvas = element(user, "canvas")
     user.find(marker="canvas").trigger("selection", {"ids": ["hello"]})
@@ -102,7 +103,7 @@ async def test_send_panel_writes_a_message_or_picks_an_offer(user: User) -> None
     set_value(user, "send-body", "Hello {{ customer.firstName }}")
     node = next(n for n in canvas.props["nodes"] if n["id"] == "hello")
     assert node["summary"] == "In-app · “Hi”"
-    await eventually(lambda: lifecycle.get_journey(journey_id).steps[0]["config"].get("template") == {
+    await eventually(lambda: lifecycle.get_journey(engine, journey_id).steps[0]["config"].get("template") == {
         "subject": "Hi", "body": "Hello {{ customer.firstName }}"})  # autosaved
     set_value(user, "send-body", "Hello {{ customer.firstName")
     await user.should_see(marker="send-body-feedback")
@@ -114,12 +115,12 @@ async def test_send_panel_writes_a_message_or_picks_an_offer(user: User) -> None
     set_value(user, "send-mode", "message")  # back to a message: the offer is cleared
     await user.should_not_see(marker="send-offer")
     assert "offerId" not in canvas.props["nodes"][1]["summary"]
-    await eventually(lambda: "offerId" not in lifecycle.get_journey(journey_id).steps[0]["config"])
+    await eventually(lambda: "offerId" not in lifecycle.get_journey(engine, journey_id).steps[0]["config"])
 
 
-async def test_test_run_words_the_trace_and_previews_the_message(user: User) -> None:
-    seed_in_app()
-    journey_id = make_journey({"channelId": "ch_inapp", "template": HELLO})
+async def test_test_run_words_the_trace_and_previews_the_message(engine: Engine, user: User) -> None:
+    seed_in_app(engine)
+    journey_id = make_journey(engine, {"channelId": "ch_inapp", "template": HELLO})
     await user.open(f"/journeys/{journey_id}")
     user.find(marker="open-test").click()
     set_value(user, "test-attributes", '{"firstName": "Ann"}')

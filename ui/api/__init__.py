@@ -5,11 +5,13 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable
+from functools import partial
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
-from engine.core import core
+from engine.engine import Engine
+from engine.settings import Settings
 from models.common import ErrorEnvelope, configure_json_limits
 from ui.api import auth, body_limit, errors, sink
 from ui.api.responses import ApiJSONResponse
@@ -57,29 +59,29 @@ def methods_by_path(routes: list[APIRoute]) -> Callable[[str], set[str]]:
     return methods
 
 
-def body_cap(path: str) -> int:
+def body_cap(settings: Settings, path: str) -> int:
     """The request-body cap for `path`: the demo sink's own small one, else `max_body_bytes`."""
-    settings = core().settings
     return settings.sink_max_bytes if path == PREFIX + sink.PATH else settings.max_body_bytes
 
 
-def mount(app: FastAPI) -> None:
+def mount(app: FastAPI, engine: Engine) -> None:
     """Add the error envelope, the access check (ui/api/auth.py: credentials for the API, its docs and any
     pages on `app`), the request-body cap (ui/api/body_limit.py) and every API router to `app` (the demo
-    webhook sink in demo mode only), with the free-form JSON limits from the settings (the engine's core
-    must be initialised).
+    webhook sink in demo mode only), with the free-form JSON limits from the engine's settings; routes reach
+    `engine` through `app.state` (ui/dependencies.py).
 
     `include_router` wraps the app's lifespan in the router's (none of ours has one); keeping the app's own
     means building the app again on the same instance (the test harness re-runs main.py) never stacks them.
     """
-    settings = core().settings
+    app.state.engine = engine
+    settings = engine.settings
     configure_json_limits(settings.json_max_bytes, settings.json_max_depth)
     errors.install(app)
     if not any(middleware.cls is RefuseNulText for middleware in app.user_middleware):
         app.add_middleware(RefuseNulText)
     found = [router for router in routers() if settings.demo or router is not sink.router]
     auth.install(app, found, PREFIX)
-    body_limit.install(app, body_cap)
+    body_limit.install(app, partial(body_cap, settings))
     lifespan = app.router.lifespan_context
     api_routes: list[APIRoute] = []
     for router in found:

@@ -14,6 +14,7 @@ from models.access import ApiKeyCreate, ApiKeyCreated, UserCreate, UserOut, User
 from models.common import NO_NUL, ErrorEnvelope
 from ui import session
 from ui.api.paging import Paging, paging
+from ui.dependencies import EngineDep
 
 router = APIRouter(tags=["access"])
 
@@ -40,21 +41,21 @@ def who_am_i() -> dict[str, str]:
 
 
 @router.get("/api-keys")
-def list_api_keys(page: Paging = Depends(paging)) -> dict[str, Any]:
+def list_api_keys(engine: EngineDep, page: Paging = Depends(paging)) -> dict[str, Any]:
     """Every key, revoked ones too, newest first; the keys themselves are never shown again."""
-    return api_keys.list_keys(page.limit, page.offset)
+    return api_keys.list_keys(engine, page.limit, page.offset)
 
 
 @router.post("/api-keys", status_code=201, response_model=ApiKeyCreated)
-def create_api_key(body: ApiKeyCreate) -> Any:
+def create_api_key(engine: EngineDep, body: ApiKeyCreate) -> Any:
     """A new key with this name and role. The answer's `key` is the only time it is shown: keep it."""
-    return api_keys.create_key(body, created_by=_actor().label).model_dump(by_alias=True)
+    return api_keys.create_key(engine, body, created_by=_actor().label).model_dump(by_alias=True)
 
 
 @router.delete("/api-keys/{key_id}", status_code=204, responses=NOT_FOUND)
-def revoke_api_key(key_id: str) -> Response:
+def revoke_api_key(engine: EngineDep, key_id: str) -> Response:
     """Revoke the key: it stops working at once (it stays listed, with `revokedAt`)."""
-    api_keys.revoke_key(key_id)
+    api_keys.revoke_key(engine, key_id)
     return Response(status_code=204)
 
 
@@ -63,35 +64,36 @@ def revoke_api_key(key_id: str) -> Response:
 
 @router.get("/users")
 def list_users(
+    engine: EngineDep,
     search: str | None = Query(None, pattern=NO_NUL, max_length=255,
                                description="part of the e-mail or name"),
     page: Paging = Depends(paging),
 ) -> dict[str, Any]:
-    return users.list_users(page.limit, page.offset, search)
+    return users.list_users(engine, page.limit, page.offset, search)
 
 
 @router.post("/users", status_code=201, response_model=UserOut, responses={409: CONFLICT[409]})
-def create_user(body: UserCreate) -> Any:
-    return users.create_user(body).model_dump(by_alias=True)
+def create_user(engine: EngineDep, body: UserCreate) -> Any:
+    return users.create_user(engine, body).model_dump(by_alias=True)
 
 
 @router.get("/users/{user_id}", response_model=UserOut, responses=NOT_FOUND)
-def get_user(user_id: str) -> Any:
-    return users.get_user(user_id).model_dump(by_alias=True)
+def get_user(engine: EngineDep, user_id: str) -> Any:
+    return users.get_user(engine, user_id).model_dump(by_alias=True)
 
 
 @router.put("/users/{user_id}", response_model=UserOut, responses={**NOT_FOUND, **CONFLICT})
-async def update_user(user_id: str, body: UserUpdate) -> Any:
+async def update_user(engine: EngineDep, user_id: str, body: UserUpdate) -> Any:
     """Change name, role, password or `active` (a deactivated user cannot sign in). A new password or a
     deactivation signs the user out of every session but the caller's own."""
-    changed = await run_in_threadpool(users.update_user, user_id, body)
-    await session.keep_after_change(user_id)
+    changed = await run_in_threadpool(users.update_user, engine, user_id, body)
+    await session.keep_after_change(engine, user_id)
     return changed.model_dump(by_alias=True)
 
 
 @router.delete("/users/{user_id}", status_code=204, responses={**NOT_FOUND, **CONFLICT})
-def delete_user(user_id: str) -> Response:
-    users.delete_user(user_id)
+def delete_user(engine: EngineDep, user_id: str) -> Response:
+    users.delete_user(engine, user_id)
     return Response(status_code=204)
 
 
@@ -100,6 +102,7 @@ def delete_user(user_id: str) -> Response:
 
 @router.get("/audit")
 def list_audit(
+    engine: EngineDep,
     entity_type: str | None = Query(
         None,
         alias="entityType",
@@ -114,11 +117,11 @@ def list_audit(
     page: Paging = Depends(paging),
 ) -> dict[str, Any]:
     """Who changed what and when, newest first."""
-    return audit.list_entries(page.limit, page.offset, entity_type, entity_id, actor)
+    return audit.list_entries(engine, page.limit, page.offset, entity_type, entity_id, actor)
 
 
 @router.get("/journeys/{journey_id}/history", responses=NOT_FOUND)
-def journey_history(journey_id: str, page: Paging = Depends(paging)) -> dict[str, Any]:
+def journey_history(engine: EngineDep, journey_id: str, page: Paging = Depends(paging)) -> dict[str, Any]:
     """The journey's own changes (created, changed, activated, paused, archived), newest first."""
-    lifecycle.get_journey(journey_id)  # 404 for an unknown journey
-    return audit.list_entries(page.limit, page.offset, "journey", journey_id)
+    lifecycle.get_journey(engine, journey_id)  # 404 for an unknown journey
+    return audit.list_entries(engine, page.limit, page.offset, "journey", journey_id)

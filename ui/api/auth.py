@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engine.access import api_keys, roles, users
 from engine.access.roles import Actor
+from engine.engine import Engine
 from ui import session
 from ui.api.errors import envelope
 
@@ -102,14 +103,14 @@ def bearer(headers: dict[bytes, bytes]) -> str | None:
     return key.strip() if scheme.lower() == "bearer" else ""
 
 
-async def session_actor() -> Actor | None:
+async def session_actor(engine: Engine) -> Actor | None:
     """The signed-in user of this browser session, re-read from the database (role changes apply at once;
     a deleted or deactivated user, or one whose password changed since this session signed in, is signed
     out)."""
     remembered = session.signed_in()
     if remembered is None:
         return None
-    current = await run_in_threadpool(users.actor_for_user, remembered.id, session.version())
+    current = await run_in_threadpool(users.actor_for_user, engine, remembered.id, session.version())
     if current is None:
         session.forget()
     elif current != remembered:
@@ -123,6 +124,8 @@ class AccessMiddleware:
         self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The engine of the app answering (the test harness builds the app again, on a new engine, per test).
+        engine: Engine = scope["app"].state.engine
         headers = dict(scope.get("headers", []))
         if scope["type"] == "websocket" and b"origin" in headers and not same_origin(headers):
             await send({"type": "websocket.close", "code": 1008})
@@ -139,12 +142,12 @@ class AccessMiddleware:
             return
         key = bearer(headers)
         if key is not None:
-            actor = await run_in_threadpool(api_keys.actor_for_key, key) if key else None
+            actor = await run_in_threadpool(api_keys.actor_for_key, engine, key) if key else None
             if actor is None:
                 await self._refuse(scope, receive, send, 401, "unauthorized", "the API key is not valid")
                 return
         else:
-            actor = await session_actor()
+            actor = await session_actor(engine)
             if actor is None:
                 await self._unauthenticated(scope, receive, send, is_api)
                 return

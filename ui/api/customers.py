@@ -13,6 +13,7 @@ from engine.audience import customer_import, customers, segments
 from models.audience import CustomerIn, CustomerUpdate
 from models.common import ErrorEnvelope
 from ui.api.item_routes import add_collection_routes, add_item_routes
+from ui.dependencies import EngineDep
 
 router = APIRouter(tags=["customers"])
 
@@ -30,7 +31,7 @@ IMPORT_BODY = {"requestBody": {"required": True, "content": {
 
 @router.post("/customers/import", openapi_extra=IMPORT_BODY, responses={415: {
     "model": ErrorEnvelope, "description": "a body that is neither JSON lines nor CSV"}})
-async def import_customers(request: Request) -> dict[str, Any]:
+async def import_customers(engine: EngineDep, request: Request) -> dict[str, Any]:
     """JSON lines (`application/x-ndjson`, `application/jsonl`) or CSV (`text/csv`, header with `id`), UTF-8.
 
     Read as it arrives and written in batches: a line that is not UTF-8 is rejected like any bad line; a
@@ -40,7 +41,7 @@ async def import_customers(request: Request) -> dict[str, Any]:
     fmt = customer_import.IMPORT_FORMATS.get(media)
     if fmt is None:
         raise HTTPException(415, "send application/x-ndjson, application/jsonl or text/csv")
-    return await run_in_threadpool(customer_import.import_body, _pulled(request.stream()), fmt)
+    return await run_in_threadpool(customer_import.import_body, engine, _pulled(request.stream()), fmt)
 
 
 def _pulled(stream: AsyncIterator[bytes]) -> Iterator[bytes]:
@@ -59,5 +60,5 @@ add_item_routes(router, "/customers/{customer_id}", get=customers.get_customer,
 
 
 @router.get("/customers/{customer_id}/segments")
-def customer_segments(customer_id: str) -> list[dict[str, Any]]:
-    return segments.customer_segments(customer_id)
+def customer_segments(engine: EngineDep, customer_id: str) -> list[dict[str, Any]]:
+    return segments.customer_segments(engine, customer_id)

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from engine.decisioning import decisions, offers
 from models.offers import DecisionFlowFields, DecisionFlowIn, RecommendIn
 from ui.api.item_routes import add_collection_routes, add_item_routes
+from ui.dependencies import EngineDep
 
 router = APIRouter(tags=["decisioning"])
 
@@ -23,6 +24,6 @@ add_item_routes(router, "/decision-flows/{flow_id}", get=offers.get_decision_flo
 
 
 @router.post("/recommend")
-def recommend_offers(body: RecommendIn) -> dict[str, Any]:
+def recommend_offers(engine: EngineDep, body: RecommendIn) -> dict[str, Any]:
     """Rank the flow's offers for the customer: `{"offers": [...], "trace": [...]}`."""
-    return decisions.recommend(body.customer_id, body.decision_flow_id, body.limit)
+    return decisions.recommend(engine, body.customer_id, body.decision_flow_id, body.limit)

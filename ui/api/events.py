@@ -11,6 +11,7 @@ from engine.audience import events
 from models.audience import EventBatch, EventIn
 from models.common import NO_NUL
 from ui.api.paging import Paging, paging
+from ui.dependencies import EngineDep
 
 router = APIRouter(tags=["events"])
 
@@ -28,16 +29,18 @@ EventsBody = Annotated[
 
 
 @router.post("/events", status_code=202)
-def post_events(body: Annotated[EventsBody, Body(examples=[
+def post_events(engine: EngineDep, body: Annotated[EventsBody, Body(examples=[
         {"customerId": "c1", "type": "purchase", "properties": {"amount": 20}}])]) -> dict[str, Any]:
     """One event object, or `{"events": [...]}` with up to 1000; every customer must exist (else 422)."""
     single = isinstance(body, EventIn)
-    ids = events.accept([body] if single else body.events, single=single)
+    ids = events.accept(engine, [body] if single else body.events, single=single)
     return {"accepted": len(ids), "ids": ids}
 
 
 @router.get("/events")
-def list_events(customer_id: str | None = Query(None, pattern=NO_NUL, alias="customerId", max_length=128),
+def list_events(engine: EngineDep,
+                customer_id: str | None = Query(None, pattern=NO_NUL, alias="customerId", max_length=128),
                 type: str | None = Query(None, pattern=NO_NUL, max_length=120),
                 page: Paging = Depends(paging)) -> dict[str, Any]:
-    return events.list_events(customer_id=customer_id, type=type, limit=page.limit, offset=page.offset)
+    return events.list_events(engine, customer_id=customer_id, type=type, limit=page.limit,
+                              offset=page.offset)

@@ -11,20 +11,21 @@ from models.common import NO_NUL
 from models.offers import OfferFields, OfferIn
 from ui.api.item_routes import add_item_routes
 from ui.api.paging import Paging, paging
+from ui.dependencies import EngineDep
 
 router = APIRouter(tags=["offers"])
 
 
 @router.post("/offers", status_code=201)
-def create_offer(body: OfferIn) -> dict[str, Any]:
-    return offers.create_offer(body)
+def create_offer(engine: EngineDep, body: OfferIn) -> dict[str, Any]:
+    return offers.create_offer(engine, body)
 
 
 @router.get("/offers")
-def list_offers(search: str | None = Query(None, pattern=NO_NUL, max_length=200),
+def list_offers(engine: EngineDep, search: str | None = Query(None, pattern=NO_NUL, max_length=200),
                 status: Literal["active", "inactive"] | None = None,
                 page: Paging = Depends(paging)) -> dict[str, Any]:
-    return offers.list_offers(search=search, status=status, limit=page.limit, offset=page.offset)
+    return offers.list_offers(engine, search=search, status=status, limit=page.limit, offset=page.offset)
 
 
 add_item_routes(router, "/offers/{offer_id}", get=offers.get_offer, update=offers.update_offer,

@@ -14,10 +14,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from engine.core import now
 from engine.paging import envelope
 from models.common import iso
 from ui.api.paging import Paging, paging
+from ui.dependencies import EngineDep
 
 router = APIRouter(tags=["sink"])
 
@@ -49,13 +49,14 @@ _lock = threading.Lock()
 
 
 @router.post(PATH)
-async def receive(request: Request) -> dict[str, Any]:
+async def receive(engine: EngineDep, request: Request) -> dict[str, Any]:
     body = await request.body()
     key = request.headers.get("idempotency-key")
     global _kept
     with _lock:
         duplicate = key is not None and any(item.idempotency_key == key for item in _received)
-        _received.append(_Received(iso(now()), key, duplicate, body.decode(errors="replace"), len(body)))
+        received = _Received(iso(engine.now()), key, duplicate, body.decode(errors="replace"), len(body))
+        _received.append(received)
         _kept += len(body)
         while len(_received) > KEEP or _kept > KEEP_BYTES:
             _kept -= _received.popleft().size

@@ -8,6 +8,7 @@ from typing import Any
 from nicegui import ui
 
 from engine.access import audit
+from engine.engine import Engine
 from ui.components.paged_table import Fetch, PagedTable, column, when
 
 COLUMNS = [
@@ -50,12 +51,13 @@ def audit_table(fetch: Fetch, page_size: int = 20) -> PagedTable:
     return table
 
 
-async def journey_history(journey_id: str) -> PagedTable:
+async def journey_history(engine: Engine, journey_id: str) -> PagedTable:
     """A card with the journey's own changes (created, changed, activated, paused, archived), newest first."""
     with ui.card().classes("w-full"):
         ui.label("Changes to this journey").classes("text-lg font-semibold")
-        table = audit_table(lambda limit, offset: audit.list_entries(limit, offset, "journey", journey_id),
-                            page_size=10)
+        table = audit_table(
+            lambda limit, offset: audit.list_entries(engine, limit, offset, "journey", journey_id),
+            page_size=10)
         table.table.mark("journey-history")
     await table.refresh()
     return table

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from nicegui import ui
 
 from engine.audience.attributes import Attribute
+from engine.expressions import Limits
 from ui.components.conditions import NO_VALUE, Row, from_cel, operators_for, to_cel, value_problem
 from ui.components.step_panels_base import cel_field
 
@@ -28,13 +29,14 @@ def offer_attributes(categories: Sequence[str] = ()) -> list[Attribute]:
 
 
 class ConditionBuilder:
-    """One CEL condition, edited as rows (all must hold) or as raw CEL; `on_change` gets the CEL text.
+    """One CEL condition, edited as rows (all must hold) or as raw CEL; `on_change` gets the CEL text, and
+    the raw field checks it against the engine's `limits`.
 
     Markers (with `marker` as prefix): `-mode` the Builder/CEL switch, `-row-N-attribute|operator|value`,
     `-row-N-remove`, `-add-row`, `-cel` the raw field and `-cel-feedback` its syntax verdict."""
 
     def __init__(self, expression: str, attributes: Sequence[Attribute], on_change: Callable[[str], None], *,
-                 readonly: bool = False, marker: str = "condition") -> None:
+                 limits: Limits, readonly: bool = False, marker: str = "condition") -> None:
         self.attributes = {attribute.path: attribute for attribute in attributes}
         self.kinds = {path: attribute.kind for path, attribute in self.attributes.items()}
         self.on_change = on_change
@@ -56,7 +58,7 @@ class ConditionBuilder:
             self.preview = ui.label().classes("text-xs font-mono text-grey-7 break-all") \
                 .mark(f"{marker}-preview")
             self.raw = cel_field("CEL", expression, self._raw_changed, readonly=readonly,
-                                 marker=f"{marker}-cel")
+                                 marker=f"{marker}-cel", limits=limits)
         self._show()
 
     # ---- modes ------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from nicegui import events, run, ui
 
 from engine.access import roles
 from engine.audience import customer_search, segments
+from engine.engine import Engine
 from engine.errors import Invalid, JourneysError
 from engine.journeys import lifecycle
 from engine.runtime import bulk_entry
@@ -105,7 +106,8 @@ class EnrollAction:
     """The "Enroll" button for one journey; its state follows `getattr(source, attribute)` (the journey's
     status as the page knows it) and it opens the enroll dialog."""
 
-    def __init__(self, journey_id: str, source: Any, attribute: str) -> None:
+    def __init__(self, engine: Engine, journey_id: str, source: Any, attribute: str) -> None:
+        self.engine = engine
         self.journey_id = journey_id
         # A disabled button shows no tooltip of its own: the wrapper carries the reason.
         with ui.element("div").classes("inline-block") as wrapper:
@@ -120,14 +122,15 @@ class EnrollAction:
 
     async def open(self) -> None:
         if self.dialog is None:
-            self.dialog = EnrollDialog(self.journey_id)
+            self.dialog = EnrollDialog(self.engine, self.journey_id)
         await self.dialog.open()
 
 
 class EnrollDialog:
     """Pick customers three ways and enroll them; shows the engine's answer in sentences."""
 
-    def __init__(self, journey_id: str) -> None:
+    def __init__(self, engine: Engine, journey_id: str) -> None:
+        self.engine = engine
         self.journey_id = journey_id
         self.picked: dict[str, str] = {}  # id -> label, kept across searches
         self.uploaded: list[str] = []
@@ -188,7 +191,7 @@ class EnrollDialog:
         self.result.clear()
         self.dialog.open()
         try:
-            journey, segment_page = await run.io_bound(_journey_and_segments, self.journey_id)
+            journey, segment_page = await run.io_bound(_journey_and_segments, self.engine, self.journey_id)
         except JourneysError as error:
             self.notice.text = problem(error)
             self.submit.disable()
@@ -208,7 +211,7 @@ class EnrollDialog:
     async def search(self) -> None:
         self.search_round += 1
         round_ = self.search_round
-        found = await run.io_bound(customer_search.find_customers, self.query.value or "")
+        found = await run.io_bound(customer_search.find_customers, self.engine, self.query.value or "")
         if found is None or round_ != self.search_round:
             return  # the app is stopping, or a newer search is under way
         rows = [{**item, "name": item["name"] or "—", "email": item["email"] or "—"}
@@ -256,14 +259,15 @@ class EnrollDialog:
             if way == "segment":
                 if not self.segment.value:
                     raise Invalid("pick a segment", field="segmentId")
-                answer = await run.io_bound(bulk_entry.enroll_segment, self.journey_id, self.segment.value)
+                answer = await run.io_bound(
+                    bulk_entry.enroll_segment, self.engine, self.journey_id, self.segment.value)
             else:
                 ids = (list(self.picked) if way == "search"
                        else parse_ids(self.pasted.value or "") + self.uploaded)
                 if not ids:
                     raise Invalid("pick at least one customer" if way == "search"
                                   else "paste or upload at least one customer id", field="customerIds")
-                answer = await run.io_bound(bulk_entry.enroll_customers, self.journey_id, ids)
+                answer = await run.io_bound(bulk_entry.enroll_customers, self.engine, self.journey_id, ids)
         except JourneysError as error:
             self._show([problem(error)], failed=True)
             return
@@ -286,6 +290,6 @@ class EnrollDialog:
                     label.props("data-enroll-outcome")
 
 
-def _journey_and_segments(journey_id: str) -> tuple[Any, dict[str, Any]]:
+def _journey_and_segments(engine: Engine, journey_id: str) -> tuple[Any, dict[str, Any]]:
     """The journey and the first segments by name (runs in a worker thread)."""
-    return lifecycle.get_journey(journey_id), segments.list_segments(limit=200)
+    return lifecycle.get_journey(engine, journey_id), segments.list_segments(engine, limit=200)

@@ -12,6 +12,7 @@ from typing import Any
 
 from nicegui import run, ui
 
+from engine.engine import Engine
 from engine.errors import JourneysError
 from engine.monitoring import goals
 from ui.components.monitor_charts import goal_options
@@ -35,7 +36,8 @@ def difference_text(difference: dict[str, float] | None) -> str:
 class GoalCard:
     """A card marked `goal-card`; `refresh` re-reads the goal results and redraws its body."""
 
-    def __init__(self, journey_id: str) -> None:
+    def __init__(self, engine: Engine, journey_id: str) -> None:
+        self.engine = engine
         self.journey_id = journey_id
         self.read_at = float("-inf")  # time.monotonic() of the last read
         with ui.card().classes("w-full").props("data-goal-card").mark("goal-card"):
@@ -57,7 +59,7 @@ class GoalCard:
     async def refresh(self) -> None:
         self.read_at = time.monotonic()
         try:
-            result = await run.io_bound(goals.journey_goal, self.journey_id)
+            result = await run.io_bound(goals.journey_goal, self.engine, self.journey_id)
         except JourneysError:  # the journey was deleted meanwhile: the page says so elsewhere
             return
         if result is not None and not self.body.is_deleted:  # None: the app is shutting down

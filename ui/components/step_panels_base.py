@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from nicegui import ui
 
 from engine.audience.attributes import Attribute
-from engine.expressions import syntax_error
+from engine.expressions import Limits, syntax_error
 from engine.references import References
 
 if TYPE_CHECKING:  # the editor state builds new steps from the panels' defaults
@@ -22,8 +22,8 @@ Edit = Callable[..., None]
 
 @dataclass
 class PanelContext:
-    """What a panel needs: the state, the reference catalog, the customer attributes conditions can test, and
-    how to report an edit."""
+    """What a panel needs: the state, the reference catalog, the customer attributes conditions can test, the
+    engine's limits CEL is checked against, and how to report an edit."""
 
     state: EditorState
     refs: References
@@ -31,6 +31,7 @@ class PanelContext:
     changed: Callable[[], None]  # an edit made in the panel (the panel keeps its inputs)
     rebuild: Callable[[], None]  # an edit that adds or removes rows (the panel is redrawn)
     delete: Callable[[str], None]
+    limits: Limits
     attributes: list[Attribute] = field(default_factory=list)
 
 
@@ -75,9 +76,9 @@ def choice(names: dict[str, str], current: str | None, label: str, marker: str,
 
 
 def cel_field(
-    label: str, value: str, on_change: Callable[[str], None], *, readonly: bool, marker: str
+    label: str, value: str, on_change: Callable[[str], None], *, readonly: bool, marker: str, limits: Limits
 ) -> ui.textarea:
-    """A raw CEL field with live syntax feedback under it."""
+    """A raw CEL field with live feedback under it: its syntax, and its cost against `limits`."""
     field = (
         ui.textarea(label, value=value)
         .props("outlined dense autogrow spellcheck=false")
@@ -87,7 +88,7 @@ def cel_field(
     feedback = ui.label().classes("text-xs").mark(f"{marker}-feedback")
 
     def show(text: str) -> None:
-        problem = syntax_error(text) if text.strip() else None
+        problem = syntax_error(text, limits) if text.strip() else None
         feedback.text = f"✗ {problem}" if problem else ("✓ valid CEL" if text.strip() else "")
         feedback.classes(replace="text-xs " + ("text-negative" if problem else "text-positive"))
 

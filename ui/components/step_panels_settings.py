@@ -89,6 +89,7 @@ def settings_panel(ctx: PanelContext, *, structure_locked: bool) -> None:
             lambda text: set_entry("condition", text),
             readonly=False,
             marker="entry-condition",
+            limits=ctx.limits,
         )
     )
     locked.append(

@@ -13,6 +13,7 @@ from typing import Any
 from nicegui import run, ui
 
 from engine.audience import customers
+from engine.engine import Engine
 from engine.errors import JourneysError
 from engine.journeys.graph import ENTRY_ID
 from engine.journeys.steps.base import quoted
@@ -66,13 +67,13 @@ def ending(outcome: dict[str, Any]) -> str:
     return f"Still waiting at {name}"
 
 
-def simulation_panel(document: Callable[[], dict[str, Any]], canvas: FlowCanvas) -> None:
+def simulation_panel(engine: Engine, document: Callable[[], dict[str, Any]], canvas: FlowCanvas) -> None:
     ui.label("Test run").classes("text-lg font-semibold")
     ui.label(
         "Runs one customer through the journey as it is now (unsaved changes included), in virtual time, "
         "without sending anything."
     ).classes("text-xs text-grey-7")
-    known = [row["id"] for row in customers.list_customers(limit=100)["data"]]
+    known = [row["id"] for row in customers.list_customers(engine, limit=100)["data"]]
     customer = ui.input("Existing customer id (optional)", autocomplete=known).props("outlined dense")
     customer.classes("w-full")
     customer.mark("test-customer")
@@ -101,7 +102,7 @@ def simulation_panel(document: Callable[[], dict[str, Any]], canvas: FlowCanvas)
         events = [{"type": "response", "afterMinutes": 60, "properties": {"outcome": response.value}}]
         try:
             outcome = await run.io_bound(
-                simulate, document=document(), customer_id=customer.value or None,
+                simulate, engine, document=document(), customer_id=customer.value or None,
                 customer_attributes=extra or None, events=events if response.value else None,
             )
         except JourneysError as error:

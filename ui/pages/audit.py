@@ -9,12 +9,14 @@ from nicegui import run, ui
 
 from engine.access import api_keys, audit, users
 from engine.access.roles import Actor
+from engine.engine import Engine
 from engine.errors import JourneysError
 from models.access import ApiKeyCreate, UserCreate, UserUpdate
 from ui import session
 from ui.components.audit_table import audit_table
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import PagedTable, column, notify_problem, when
+from ui.dependencies import EngineDep
 from ui.layout import frame, may
 
 ROLE_OPTIONS = {"viewer": "Viewer (reads)", "editor": "Editor (changes)", "admin": "Admin (everything)"}
@@ -31,7 +33,7 @@ def _admins_only(what: str) -> bool:
 
 
 @ui.page("/audit")
-async def audit_page() -> None:
+async def audit_page(engine: EngineDep) -> None:
     with frame("Audit log"):
         ui.label("Audit log").classes("text-2xl font-semibold")
         if not _admins_only("the audit log"):
@@ -39,25 +41,26 @@ async def audit_page() -> None:
         ui.label(
             "Who created, changed, activated, paused, archived or deleted what, and when (newest first)."
         ).classes("text-slate-500")
-        table = audit_table(lambda limit, offset: audit.list_entries(limit, offset), page_size=25)
+        table = audit_table(lambda limit, offset: audit.list_entries(engine, limit, offset), page_size=25)
         table.table.mark("audit-log")
         await table.refresh()
 
 
 @ui.page("/admin")
-async def admin_page() -> None:
+async def admin_page(engine: EngineDep) -> None:
     with frame("Users and API keys"):
         ui.label("Users and API keys").classes("text-2xl font-semibold")
         if not _admins_only("users and API keys"):
             return
-        people = UserList()
-        keys = KeyList()
+        people = UserList(engine)
+        keys = KeyList(engine)
         await people.listing.refresh()
         await keys.listing.refresh()
 
 
 class UserList:
-    def __init__(self) -> None:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
         with ui.row().classes("w-full items-center"):
             ui.label("Users").classes("text-lg font-semibold")
             ui.space()
@@ -74,7 +77,7 @@ class UserList:
         ]
         self.listing = PagedTable(
             columns,
-            lambda limit, offset: users.list_users(limit, offset),
+            lambda limit, offset: users.list_users(self.engine, limit, offset),
             row=_user_row,
             noun=("user", "users"),
             page_size=20,
@@ -111,7 +114,7 @@ class UserList:
                         role=role.value,
                         password=password.value or "",
                     )
-                    await run.io_bound(users.create_user, body)
+                    await run.io_bound(users.create_user, self.engine, body)
                 except (JourneysError, ValueError) as error:
                     notify_problem(error)
                     return
@@ -138,11 +141,11 @@ class UserList:
                     body = UserUpdate(
                         role=role.value, active=bool(active.value), password=password.value or None
                     )
-                    await run.io_bound(users.update_user, row["id"], body)
+                    await run.io_bound(users.update_user, self.engine, row["id"], body)
                 except (JourneysError, ValueError) as error:
                     notify_problem(error)
                     return
-                await session.keep_after_change(row["id"])
+                await session.keep_after_change(self.engine, row["id"])
                 dialog.close()
                 await self.listing.refresh()
 
@@ -151,7 +154,8 @@ class UserList:
 
 
 class KeyList:
-    def __init__(self) -> None:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
         with ui.row().classes("w-full items-center"):
             ui.label("API keys").classes("text-lg font-semibold")
             ui.label("for automation: send as Authorization: Bearer <key>").classes("text-sm text-slate-500")
@@ -171,7 +175,7 @@ class KeyList:
         ]
         self.listing = PagedTable(
             columns,
-            lambda limit, offset: api_keys.list_keys(limit, offset),
+            lambda limit, offset: api_keys.list_keys(self.engine, limit, offset),
             row=_key_row,
             noun=("key", "keys"),
             page_size=20,
@@ -200,7 +204,7 @@ class KeyList:
             async def create() -> None:
                 try:
                     created = await run.io_bound(
-                        api_keys.create_key,
+                        api_keys.create_key, self.engine,
                         ApiKeyCreate(name=name.value or "", role=role.value),
                         _label(session.signed_in()),
                     )
@@ -222,7 +226,7 @@ class KeyList:
 
     async def revoke(self, key_id: str) -> None:
         try:
-            await run.io_bound(api_keys.revoke_key, key_id)
+            await run.io_bound(api_keys.revoke_key, self.engine, key_id)
         except JourneysError as error:
             notify_problem(error)
             return

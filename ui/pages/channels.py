@@ -9,11 +9,13 @@ from nicegui import run, ui
 from pydantic import ValidationError
 
 from engine.delivery import channels_admin
+from engine.engine import Engine
 from engine.errors import JourneysError
 from engine.references import catalog
 from models.channels import ChannelCreate, ChannelUpdate, TestDeliveryIn
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import notify_problem, problem
+from ui.dependencies import EngineDep
 from ui.layout import frame, guard
 from ui.page_load import first_read
 
@@ -24,16 +26,16 @@ TYPE_LABELS = {"email": "Email (SMTP)", "webhook": "Webhook", "sms": "SMS provid
 
 
 @ui.page("/channels")
-async def channels_page() -> None:
-    channels = await first_read(_channels)
+async def channels_page(engine: EngineDep) -> None:
+    channels = await first_read(_channels, engine)
     if channels is None:  # still loading (the page says so) or the app is stopping
         return
     with frame("Channels"):
-        ChannelList().show(channels)
+        ChannelList(engine).show(channels)
 
 
-def _channels() -> list[dict[str, Any]]:
-    return channels_admin.list_channels(limit=200)["data"]
+def _channels(engine: Engine) -> list[dict[str, Any]]:
+    return channels_admin.list_channels(engine, limit=200)["data"]
 
 
 def target(channel: dict[str, Any]) -> str:
@@ -49,16 +51,18 @@ def target(channel: dict[str, Any]) -> str:
 class ChannelList:
     """Every channel as a row with its actions; every database call runs off the event loop."""
 
-    def __init__(self) -> None:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
         with ui.row().classes("w-full items-center gap-3"):
             ui.label("Channels").classes("text-2xl font-semibold")
             ui.space()
-            new = ui.button("New channel", icon="add", on_click=lambda: ChannelEditor(None, self.reload))
+            new = ui.button("New channel", icon="add",
+                            on_click=lambda: ChannelEditor(self.engine, None, self.reload))
             guard(new.props("unelevated no-caps").mark("new-channel"), "editor")
         self.body = ui.column().classes("w-full gap-2").mark("channel-list")
 
     async def reload(self) -> None:
-        channels = await run.io_bound(_channels)
+        channels = await run.io_bound(_channels, self.engine)
         if channels is not None and not self.body.is_deleted:  # None: the app is shutting down
             self.show(channels)
 
@@ -81,9 +85,9 @@ class ChannelList:
                          f"{target(channel)}").classes("text-xs text-slate-500")
             if channel["rateLimit"]:
                 ui.badge(f"≤ {channel['rateLimit']:g}/s", color="grey-6").tooltip("Rate limit")
-            guard(ui.button(icon="send", on_click=lambda: TestSender.open(channel)).props(
+            guard(ui.button(icon="send", on_click=lambda: TestSender.open(self.engine, channel)).props(
                 "flat round dense").tooltip("Send a test delivery").mark(f"test-{channel_id}"), "editor")
-            ui.button(icon="edit", on_click=lambda: ChannelEditor(channel, self.reload)).props(
+            ui.button(icon="edit", on_click=lambda: ChannelEditor(self.engine, channel, self.reload)).props(
                 "flat round dense").tooltip("Edit").mark(f"edit-{channel_id}")
             guard(ui.button(icon="delete", on_click=lambda: self.confirm_delete(channel)).props(
                 "flat round dense color=negative").tooltip("Delete").mark(f"delete-{channel_id}"), "admin")
@@ -98,7 +102,7 @@ class ChannelList:
 
     async def delete(self, dialog: ui.dialog, channel_id: str) -> None:
         try:
-            await run.io_bound(channels_admin.delete_channel, channel_id)
+            await run.io_bound(channels_admin.delete_channel, self.engine, channel_id)
         except JourneysError as error:
             notify_problem(error)
         dialog.close()
@@ -109,7 +113,9 @@ class ChannelEditor:
     """The create/edit dialog; its fields follow the chosen type. Secrets arrive masked and a masked
     value sent back keeps the stored secret."""
 
-    def __init__(self, channel: dict[str, Any] | None, on_saved: Callable[[], Awaitable[None]]) -> None:
+    def __init__(self, engine: Engine, channel: dict[str, Any] | None,
+                 on_saved: Callable[[], Awaitable[None]]) -> None:
+        self.engine = engine
         self.channel = channel
         self.on_saved = on_saved
         self.inputs: dict[str, Any] = {}
@@ -187,12 +193,13 @@ class ChannelEditor:
         try:
             if self.channel is None:
                 assert self.id is not None
-                saved = await run.io_bound(channels_admin.create_channel, ChannelCreate(
+                saved = await run.io_bound(channels_admin.create_channel, self.engine, ChannelCreate(
                     id=self.id.value or None, name=self.name.value, type=self.type.value,
                     config=self.config(), rate_limit=rate))
             else:
-                saved = await run.io_bound(channels_admin.update_channel, self.channel["id"], ChannelUpdate(
-                    name=self.name.value, type=self.type.value, config=self.config(), rate_limit=rate))
+                saved = await run.io_bound(
+                    channels_admin.update_channel, self.engine, self.channel["id"], ChannelUpdate(
+                        name=self.name.value, type=self.type.value, config=self.config(), rate_limit=rate))
         except (ValidationError, JourneysError, ValueError) as error:
             self.error.text = problem(error)
             return
@@ -218,11 +225,12 @@ class TestSender:
     """The "send test" dialog: queues a real delivery of an offer to a customer through the channel."""
 
     @classmethod
-    async def open(cls, channel: dict[str, Any]) -> TestSender:
+    async def open(cls, engine: Engine, channel: dict[str, Any]) -> TestSender:
         """Read the offers to choose from off the event loop, then open the dialog."""
-        return cls(channel, await run.io_bound(lambda: catalog().offers))
+        return cls(engine, channel, await run.io_bound(lambda: catalog(engine).offers))
 
-    def __init__(self, channel: dict[str, Any], offers: dict[str, str]) -> None:
+    def __init__(self, engine: Engine, channel: dict[str, Any], offers: dict[str, str]) -> None:
+        self.engine = engine
         self.channel = channel
         with ui.dialog() as self.dialog, ui.card().classes("w-[480px] max-w-full"):
             ui.label(f"Send a test through {channel['name']}").classes("text-lg font-semibold")
@@ -236,7 +244,7 @@ class TestSender:
     async def send(self) -> None:
         try:
             delivery = await run.io_bound(
-                channels_admin.send_test, self.channel["id"],
+                channels_admin.send_test, self.engine, self.channel["id"],
                 TestDeliveryIn(customer_id=self.customer.value or "", offer_id=self.offer.value or ""))
         except (ValidationError, JourneysError) as error:
             self.result.text = problem(error)

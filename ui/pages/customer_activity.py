@@ -9,6 +9,7 @@ from typing import Any
 from nicegui import run, ui
 
 from engine.delivery import deliveries
+from engine.engine import Engine
 from engine.monitoring import customer_profile
 from engine.references import References, catalog
 from ui.components.paged_table import PagedTable, column, when
@@ -31,7 +32,8 @@ DETAIL_KEYS = 6  # detail lines shown per timeline entry
 class CustomerActivity:
     """The four activity sections; `refresh` re-reads them all (after "Add to journey", say)."""
 
-    def __init__(self, customer_id: str) -> None:
+    def __init__(self, engine: Engine, customer_id: str) -> None:
+        self.engine = engine
         self.customer_id = customer_id
         self.timeline_limit = TIMELINE_STEP
         self.refs: References | None = None
@@ -68,13 +70,13 @@ class CustomerActivity:
         await self._show_timeline()
 
     def _journeys(self, limit: int, offset: int) -> dict[str, Any]:
-        return customer_profile.customer_journeys(self.customer_id, limit, offset)
+        return customer_profile.customer_journeys(self.engine, self.customer_id, limit, offset)
 
     def _deliveries(self, limit: int, offset: int) -> dict[str, Any]:
-        return customer_profile.customer_deliveries(self.customer_id, limit, offset)
+        return customer_profile.customer_deliveries(self.engine, self.customer_id, limit, offset)
 
     async def _show_inbox(self) -> None:
-        page = await run.io_bound(deliveries.inbox, self.customer_id, INBOX_LIMIT)
+        page = await run.io_bound(deliveries.inbox, self.engine, self.customer_id, INBOX_LIMIT)
         if page is None or self.inbox.is_deleted:
             return
         self.inbox.clear()
@@ -108,8 +110,9 @@ class CustomerActivity:
     def _timeline_page(self) -> tuple[dict[str, Any], References]:
         """The newest timeline entries, and the catalogue's names the steps are told in (read once a page)."""
         if self.refs is None:
-            self.refs = catalog()
-        return customer_profile.customer_timeline(self.customer_id, self.timeline_limit), self.refs
+            self.refs = catalog(self.engine)
+        timeline = customer_profile.customer_timeline(self.engine, self.customer_id, self.timeline_limit)
+        return timeline, self.refs
 
     async def _older(self) -> None:
         self.timeline_limit += TIMELINE_STEP

@@ -10,6 +10,7 @@ from nicegui import run, ui
 
 from engine.audience import customers, segments
 from engine.audience.customer_search import display_name
+from engine.engine import Engine
 from engine.errors import JourneysError, NotFound
 from engine.journeys import lifecycle
 from engine.runtime import bulk_entry
@@ -18,6 +19,7 @@ from ui.components.detail_header import breadcrumb
 from ui.components.dialogs import dialog_actions
 from ui.components.enroll_dialog import role_refusal, skip_reason
 from ui.components.paged_table import column, notify_problem, problem
+from ui.dependencies import EngineDep
 from ui.layout import frame, guard
 from ui.page_load import first_read
 from ui.pages.customer_activity import CustomerActivity
@@ -25,9 +27,9 @@ from ui.pages.customer_values import display_value, kind_of
 
 
 @ui.page("/customers/{customer_id}")
-async def customer_page(customer_id: str) -> None:
+async def customer_page(engine: EngineDep, customer_id: str) -> None:
     try:
-        loaded = await first_read(_customer_and_segments, customer_id)
+        loaded = await first_read(_customer_and_segments, engine, customer_id)
     except NotFound as error:
         with frame("Customer"):
             ui.label(error.message).classes("text-lg text-red-600").mark("not-found")
@@ -47,7 +49,7 @@ async def customer_page(customer_id: str) -> None:
         with breadcrumb("Customers", "/customers", name or customer_id, marker="customer-id"):
             if name:
                 ui.label(customer_id).classes("text-sm text-slate-500").mark("customer-id-secondary")
-            _add_to_journey_action(customer_id, enrolled)
+            _add_to_journey_action(engine, customer_id, enrolled)
             guard(ui.button("Edit", icon="edit", on_click=lambda: edit_dialog.open())
                   .props("outline no-caps").mark("edit-customer"), "editor")
             guard(ui.button("Delete", icon="delete", color="negative", on_click=lambda: confirm.open())
@@ -59,15 +61,15 @@ async def customer_page(customer_id: str) -> None:
             with ui.column().classes("w-80 shrink-0 gap-4"):
                 _segments_card(member_of)
                 _flags_card(customer["flags"])
-        activity = CustomerActivity(customer_id)
+        activity = CustomerActivity(engine, customer_id)
         await activity.refresh()
-        edit_dialog = _edit_dialog(customer)
+        edit_dialog = _edit_dialog(engine, customer)
         with ui.dialog() as confirm, ui.card():
             ui.label(f"Delete customer {customer_id}? They leave every segment.")
 
             async def remove() -> None:
                 try:  # deleting ends the customer's enrollments: off the event loop
-                    await run.io_bound(customers.delete_customer, customer_id)
+                    await run.io_bound(customers.delete_customer, engine, customer_id)
                 except JourneysError as error:
                     notify_problem(error)
                     return
@@ -76,9 +78,9 @@ async def customer_page(customer_id: str) -> None:
             dialog_actions(confirm, "Delete", remove, "confirm-delete", colour="negative")
 
 
-def _customer_and_segments(customer_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _customer_and_segments(engine: Engine, customer_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The customer and the segments they are in (runs in a worker thread)."""
-    return customers.get_customer(customer_id), segments.customer_segments(customer_id)
+    return customers.get_customer(engine, customer_id), segments.customer_segments(engine, customer_id)
 
 
 def _attributes_table(attributes: dict[str, Any]) -> None:
@@ -118,7 +120,7 @@ def _flags_card(flags: dict[str, Any]) -> None:
             ui.label("No flags yet.").classes("text-sm text-slate-500")
 
 
-def _add_to_journey_action(customer_id: str, enrolled: Any) -> None:
+def _add_to_journey_action(engine: Engine, customer_id: str, enrolled: Any) -> None:
     """The "Add to journey" button (disabled, saying why, for a role that may not) and its dialog."""
     with ui.dialog() as dialog, ui.card().classes("w-[28rem] gap-3").props("data-add-dialog"):
         ui.label("Add to a journey").classes("text-lg font-semibold")
@@ -133,7 +135,7 @@ def _add_to_journey_action(customer_id: str, enrolled: Any) -> None:
                 outcome.classes(replace="text-sm text-negative")
                 return
             try:
-                answer = await run.io_bound(bulk_entry.enroll_customers, journey.value, [customer_id])
+                answer = await run.io_bound(bulk_entry.enroll_customers, engine, journey.value, [customer_id])
             except JourneysError as error:
                 outcome.text = problem(error)
                 outcome.classes(replace="text-sm text-negative")
@@ -155,7 +157,7 @@ def _add_to_journey_action(customer_id: str, enrolled: Any) -> None:
     async def open_dialog() -> None:
         outcome.text = ""
         dialog.open()
-        page = await run.io_bound(lifecycle.list_journeys, "active", 200)
+        page = await run.io_bound(lifecycle.list_journeys, engine, "active", 200)
         if page is None:  # the app is stopping
             return
         journey.options = {item["id"]: item["name"] for item in page["data"]}
@@ -172,7 +174,7 @@ def _add_to_journey_action(customer_id: str, enrolled: Any) -> None:
             ui.tooltip(refusal).mark("add-to-journey-tooltip")
 
 
-def _edit_dialog(customer: dict[str, Any]) -> ui.dialog:
+def _edit_dialog(engine: Engine, customer: dict[str, Any]) -> ui.dialog:
     with ui.dialog() as dialog, ui.card().classes("w-[36rem]"):
         ui.label("Edit attributes and flags").classes("text-lg font-semibold")
         attributes = ui.textarea("Attributes (JSON)", value=json.dumps(customer["attributes"], indent=2)) \
@@ -188,7 +190,7 @@ def _edit_dialog(customer: dict[str, Any]) -> ui.dialog:
                 data = CustomerUpdate(
                     attributes={**dict.fromkeys(customer["attributes"]), **new_attributes},
                     flags={**dict.fromkeys(customer["flags"]), **new_flags})
-                await run.io_bound(customers.update_customer, customer["id"], data)
+                await run.io_bound(customers.update_customer, engine, customer["id"], data)
             except (ValueError, TypeError, JourneysError) as error:
                 notify_problem(error)
                 return

@@ -11,11 +11,12 @@ from nicegui import events, run, ui
 
 from engine.audience import customer_import, customers
 from engine.audience.customer_search import display_name
-from engine.core import core
+from engine.engine import Engine
 from engine.errors import JourneysError
 from models.audience import CustomerIn
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import PagedTable, column, notify_problem, when
+from ui.dependencies import EngineDep
 from ui.layout import frame, guard
 from ui.page_load import first_read
 from ui.pages.customer_values import EMAIL_KEY, NAME_KEYS, chips
@@ -40,8 +41,8 @@ def _row(item: dict[str, Any]) -> dict[str, Any]:
 
 
 @ui.page("/customers")
-async def customers_page() -> None:
-    first = await first_read(customers.list_customers, None, PAGE_SIZE, 0)
+async def customers_page(engine: EngineDep) -> None:
+    first = await first_read(customers.list_customers, engine, None, PAGE_SIZE, 0)
     if first is None:  # still loading (the page says so) or the app is stopping
         return
     with frame("Customers"):
@@ -54,18 +55,18 @@ async def customers_page() -> None:
         search = ui.input("Search id or attributes", on_change=lambda: listing.refresh(first_page=True)) \
             .props("clearable dense outlined").classes("w-96").mark("customer-search")
         listing = PagedTable(COLUMNS, lambda limit, offset: customers.list_customers(
-            search=search.value or None, limit=limit, offset=offset),
+            engine, search=search.value or None, limit=limit, offset=offset),
             row=_row, page_size=PAGE_SIZE, noun=("customer", "customers"))
         listing.table.add_slot("body-cell-attributes", CHIPS_CELL)
         listing.table.mark("customers-table").on(
             "rowClick", lambda e: ui.navigate.to(f"/customers/{e.args[1]['id']}"))
         listing.total.mark("customer-total")
-        create_dialog = _create_dialog(lambda: listing.refresh(first_page=True))
-        import_dialog = _import_dialog(lambda: listing.refresh(first_page=True))
+        create_dialog = _create_dialog(engine, lambda: listing.refresh(first_page=True))
+        import_dialog = _import_dialog(engine, lambda: listing.refresh(first_page=True))
         listing.show(first)
 
 
-def _create_dialog(saved: Any) -> ui.dialog:
+def _create_dialog(engine: Engine, saved: Any) -> ui.dialog:
     with ui.dialog() as dialog, ui.card().classes("w-[32rem]"):
         ui.label("New customer").classes("text-lg font-semibold")
         customer_id = ui.input("Id (optional)").classes("w-full").mark("new-customer-id")
@@ -76,7 +77,7 @@ def _create_dialog(saved: Any) -> ui.dialog:
             try:
                 values = json.loads(attributes.value or "{}")
                 data = CustomerIn(id=customer_id.value or None, attributes=values)
-                created = await run.io_bound(customers.create_customer, data)
+                created = await run.io_bound(customers.create_customer, engine, data)
             except (ValueError, JourneysError) as error:
                 notify_problem(error)
                 return
@@ -88,7 +89,7 @@ def _create_dialog(saved: Any) -> ui.dialog:
     return dialog
 
 
-def _import_dialog(imported: Any) -> ui.dialog:
+def _import_dialog(engine: Engine, imported: Any) -> ui.dialog:
     with ui.dialog() as dialog, ui.card().classes("w-[36rem]"):
         ui.label("Import customers").classes("text-lg font-semibold")
         ui.label('JSON lines ({"id": ..., "attributes": {...}} or flat objects), or CSV with an id column.') \
@@ -109,9 +110,9 @@ def _import_dialog(imported: Any) -> ui.dialog:
         async def uploaded(e: events.UploadEventArguments) -> None:
             fmt = "csv" if e.file.name.lower().endswith(".csv") else "jsonl"
             data = await e.file.read()  # decoded line by line as the API reads a body (a BOM allowed)
-            await run_import(customer_import.import_body, [data], fmt)
+            await run_import(customer_import.import_body, engine, [data], fmt)
 
-        limit = core().settings.max_body_bytes
+        limit = engine.settings.max_body_bytes
         # The browser refuses a bigger file before sending it; the server's cap (ui/api/body_limit.py) holds
         # anyway.
         ui.upload(label="CSV or JSONL file", auto_upload=True, on_upload=uploaded, max_file_size=limit,
@@ -121,5 +122,6 @@ def _import_dialog(imported: Any) -> ui.dialog:
         pasted = ui.textarea("…or paste lines here").classes("w-full").mark("import-text")
         fmt = ui.toggle({"jsonl": "JSON lines", "csv": "CSV"}, value="jsonl").mark("import-format")
         dialog_actions(dialog, "Import", lambda: run_import(
-            customer_import.import_customers, pasted.value or "", fmt.value), "run-import", dismiss="Close")
+            customer_import.import_customers, engine, pasted.value or "", fmt.value), "run-import",
+            dismiss="Close")
     return dialog

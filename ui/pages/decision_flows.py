@@ -13,12 +13,15 @@ from nicegui import run, ui
 from engine.audience import customers
 from engine.audience.attributes import Attribute, customer_attributes
 from engine.decisioning import decisions, offers
+from engine.engine import Engine
 from engine.errors import JourneysError
+from engine.expressions import Limits
 from models.offers import DecisionFlowFields, DecisionFlowIn
 from ui.components.condition_builder import ConditionBuilder, offer_attributes
 from ui.components.detail_header import breadcrumb
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import PagedTable, column, notify_problem
+from ui.dependencies import EngineDep
 from ui.layout import frame, guard
 from ui.page_load import first_read, first_read_of_item
 
@@ -39,8 +42,8 @@ def _row(flow: dict[str, Any]) -> dict[str, Any]:
 
 
 @ui.page("/decision-flows")
-async def decision_flows_page() -> None:
-    first = await first_read(offers.list_decision_flows, None, PAGE_SIZE, 0)
+async def decision_flows_page(engine: EngineDep) -> None:
+    first = await first_read(offers.list_decision_flows, engine, None, PAGE_SIZE, 0)
     if first is None:  # still loading (the page says so) or the app is stopping
         return
     with frame("Decision flows"):
@@ -49,7 +52,7 @@ async def decision_flows_page() -> None:
             guard(ui.button("New decision flow", icon="add", on_click=lambda: dialog.open()).mark("new-flow"),
                   "editor")
         listing = PagedTable(COLUMNS, lambda limit, offset: offers.list_decision_flows(
-            limit=limit, offset=offset), row=_row, page_size=PAGE_SIZE,
+            engine, limit=limit, offset=offset), row=_row, page_size=PAGE_SIZE,
             noun=("decision flow", "decision flows"))
         listing.table.mark("flows-table").on(
             "rowClick", lambda e: ui.navigate.to(f"/decision-flows/{e.args[1]['id']}"))
@@ -61,7 +64,7 @@ async def decision_flows_page() -> None:
             async def create() -> None:
                 try:
                     data = DecisionFlowIn(id=flow_id.value or None, name=name.value)
-                    created = await run.io_bound(offers.create_decision_flow, data)
+                    created = await run.io_bound(offers.create_decision_flow, engine, data)
                 except (ValueError, JourneysError) as error:
                     notify_problem(error)
                     return
@@ -81,30 +84,32 @@ class _Page:
     customer_ids: list[str]
 
 
-def _read(flow_id: str) -> _Page:
-    return _Page(offers.get_decision_flow(flow_id), offers.list_offers(limit=200)["data"],
-                 customer_attributes(), [c["id"] for c in customers.list_customers(limit=50)["data"]])
+def _read(engine: Engine, flow_id: str) -> _Page:
+    return _Page(offers.get_decision_flow(engine, flow_id), offers.list_offers(engine, limit=200)["data"],
+                 customer_attributes(engine),
+                 [c["id"] for c in customers.list_customers(engine, limit=50)["data"]])
 
 
 @ui.page("/decision-flows/{flow_id}")
-async def decision_flow_page(flow_id: str) -> None:
+async def decision_flow_page(engine: EngineDep, flow_id: str) -> None:
     back = ("All decision flows", "/decision-flows")
-    page = await first_read_of_item("Decision flow", back, _read, flow_id)
+    page = await first_read_of_item("Decision flow", back, _read, engine, flow_id)
     if page is None:  # unknown, still loading (the page says so) or the app is stopping
         return
     with frame("Decision flow"):
         breadcrumb("Decision flows", "/decision-flows", page.flow["name"])
         with ui.row().classes("w-full gap-4 items-start no-wrap"):
             with ui.card().classes("grow min-w-0"):
-                FlowEditor(page)
+                FlowEditor(engine, page)
             with ui.card().classes("w-[34rem] shrink-0"):
-                _try_it(flow_id, page.flow["maxOffers"], page.customer_ids)
+                _try_it(engine, flow_id, page.flow["maxOffers"], page.customer_ids)
 
 
 class FlowEditor:
     """The flow's settings: candidates, rules, contact policy, PRIE weights and maxOffers."""
 
-    def __init__(self, page: _Page) -> None:
+    def __init__(self, engine: Engine, page: _Page) -> None:
+        self.engine = engine
         flow = page.flow
         self.flow_id = flow["id"]
         catalogue = {o["id"]: f"{o['name']} ({o['id']})" if o["name"] != o["id"] else o["id"]
@@ -180,7 +185,7 @@ class FlowEditor:
                 ui.button(icon="close", on_click=lambda: self._remove_rule(index)).props("flat round dense") \
                     .tooltip("Remove this rule").mark(f"{marker}-remove")
             ConditionBuilder(rule.expression, self.attributes, lambda text: setattr(rule, "expression", text),
-                             marker=marker)
+                             limits=Limits.of(self.engine.settings), marker=marker)
 
     @staticmethod
     def _set_kind(rule: _RuleDraft, kind: str, relevance: ui.number) -> None:
@@ -203,7 +208,7 @@ class FlowEditor:
                 contact_policy=policy,
                 weights={name: field.value or 0 for name, field in self.weights.items()},
                 max_offers=_whole(self.max_offers.value))
-            await run.io_bound(offers.update_decision_flow, self.flow_id, data)
+            await run.io_bound(offers.update_decision_flow, self.engine, self.flow_id, data)
         except (ValueError, JourneysError) as error:
             notify_problem(error)
             return
@@ -211,7 +216,7 @@ class FlowEditor:
 
     async def delete(self) -> None:
         try:
-            await run.io_bound(offers.delete_decision_flow, self.flow_id)
+            await run.io_bound(offers.delete_decision_flow, self.engine, self.flow_id)
         except JourneysError as error:  # a journey still uses it
             notify_problem(error)
             return
@@ -252,7 +257,7 @@ class _RuleDraft:
         return {"expression": expression, "name": self.name.strip()} if self.name.strip() else expression
 
 
-def _try_it(flow_id: str, max_offers: int, suggestions: list[str]) -> None:
+def _try_it(engine: Engine, flow_id: str, max_offers: int, suggestions: list[str]) -> None:
     ui.label("Try it").classes("text-lg font-semibold")
     with ui.row().classes("w-full items-end"):
         customer = ui.input("Customer id", autocomplete=suggestions).classes("grow").mark("try-customer")
@@ -268,7 +273,7 @@ def _try_it(flow_id: str, max_offers: int, suggestions: list[str]) -> None:
 
     async def recommend() -> None:
         try:
-            result = await run.io_bound(decisions.recommend, (customer.value or "").strip(), flow_id,
+            result = await run.io_bound(decisions.recommend, engine, (customer.value or "").strip(), flow_id,
                                         _whole(limit.value))
         except JourneysError as error:
             notify_problem(error)

@@ -11,13 +11,14 @@ from typing import Any
 
 from nicegui import run, ui
 
-from engine import live
 from engine.delivery import channels_admin, deliveries
+from engine.engine import Engine
 from engine.errors import JourneysError
 from engine.monitoring.delivery_names import get_named_delivery, list_named_deliveries
 from models.channels import DELIVERY_STATUSES
 from ui.components.live_refresh import Coalescer
 from ui.components.paged_table import PagedTable, column, notify_problem, when
+from ui.dependencies import EngineDep
 from ui.layout import frame
 from ui.page_load import first_read
 
@@ -35,17 +36,19 @@ MESSAGE = "message"  # what the offer column says for a message written in the s
 
 
 @ui.page("/deliveries")
-async def deliveries_page(status: str = "", customer: str = "", channel: str = "", journey: str = "") -> None:
-    channels = await first_read(_channel_names)
+async def deliveries_page(
+    engine: EngineDep, status: str = "", customer: str = "", channel: str = "", journey: str = ""
+) -> None:
+    channels = await first_read(_channel_names, engine)
     if channels is None:  # still loading (the page says so) or the app is stopping
         return
     with frame("Deliveries"):
         shown = status if status in DELIVERY_STATUSES else ""
-        await DeliveryTable(shown, customer, channel, journey, channels).reload()
+        await DeliveryTable(engine, shown, customer, channel, journey, channels).reload()
 
 
-def _channel_names() -> dict[str, str]:
-    return {c["id"]: c["name"] for c in channels_admin.list_channels(limit=200)["data"]}
+def _channel_names(engine: Engine) -> dict[str, str]:
+    return {c["id"]: c["name"] for c in channels_admin.list_channels(engine, limit=200)["data"]}
 
 
 def _row(item: dict[str, Any]) -> dict[str, Any]:
@@ -65,8 +68,9 @@ def _named_cell(main: str, secondary: str) -> str:
 class DeliveryTable:
     """Status tiles, filters, one page of the outbox, and a detail dialog per delivery."""
 
-    def __init__(self, status: str, customer: str, channel: str, journey: str,
+    def __init__(self, engine: Engine, status: str, customer: str, channel: str, journey: str,
                  channels: dict[str, str]) -> None:
+        self.engine = engine
         self.live = Coalescer(self.reload, REFRESH_DELAY)
         with ui.row().classes("w-full items-center gap-3"):
             ui.label("Deliveries").classes("text-2xl font-semibold")
@@ -106,19 +110,19 @@ class DeliveryTable:
         for name, (main, secondary) in NAMED_CELLS.items():
             table.add_slot(f"body-cell-{name}", _named_cell(main, secondary))
         table.on("rowClick", lambda event: self.open_detail(event.args[1]["id"]))
-        live.bus.subscribe(self.on_delta)
+        self.engine.live.bus.subscribe(self.on_delta)
 
     async def reload(self, first_page: bool = False) -> None:
         """The current page and the status tiles, read off the event loop."""
         await self.listing.refresh(first_page)
-        counts = await run.io_bound(deliveries.status_counts)
+        counts = await run.io_bound(deliveries.status_counts, self.engine)
         if not self.live.closed():
             self.show_counts(counts)
 
     def fetch(self, limit: int, offset: int) -> dict[str, Any]:
         """One page of the outbox under the filters (blocking database work)."""
         return list_named_deliveries(
-            customer_id=self.customer.value or None, channel_id=self.channel.value or None,
+            self.engine, customer_id=self.customer.value or None, channel_id=self.channel.value or None,
             status=self.status.value or None, journey_id=self.journey.value or None,
             limit=limit, offset=offset)
 
@@ -133,7 +137,7 @@ class DeliveryTable:
 
     async def open_detail(self, delivery_id: str) -> None:
         try:
-            item = await run.io_bound(get_named_delivery, delivery_id)
+            item = await run.io_bound(get_named_delivery, self.engine, delivery_id)
         except JourneysError as error:
             notify_problem(error)
             return

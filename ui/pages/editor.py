@@ -16,7 +16,9 @@ from nicegui import background_tasks, run, ui
 from pydantic import ValidationError
 
 from engine.audience.attributes import Attribute, customer_attributes
+from engine.engine import Engine
 from engine.errors import JourneysError, NotFound
+from engine.expressions import Limits
 from engine.journeys import lifecycle
 from engine.references import catalog
 from models.journey import STEP_TYPES, JourneyUpdate
@@ -29,6 +31,7 @@ from ui.components.step_panels import step_panel
 from ui.components.step_panels_base import PanelContext
 from ui.components.step_panels_settings import settings_panel
 from ui.components.test_run import simulation_panel
+from ui.dependencies import EngineDep
 from ui.layout import frame, guard, may
 from ui.page_load import first_read
 
@@ -60,14 +63,15 @@ def _tool(label: str, icon: str, action: Callable[[], Any] | None, marker: str, 
     return button.tooltip(tip) if tip else button
 
 
-def _load(journey_id: str) -> tuple[dict[str, Any], Any, list[Attribute]]:
-    return lifecycle.get_journey(journey_id).model_dump(by_alias=True), catalog(), customer_attributes()
+def _load(engine: Engine, journey_id: str) -> tuple[dict[str, Any], Any, list[Attribute]]:
+    journey = lifecycle.get_journey(engine, journey_id).model_dump(by_alias=True)
+    return journey, catalog(engine), customer_attributes(engine)
 
 
 @ui.page("/journeys/{journey_id}")
-async def editor_page(journey_id: str) -> None:
+async def editor_page(engine: EngineDep, journey_id: str) -> None:
     try:
-        loaded = await first_read(_load, journey_id)
+        loaded = await first_read(_load, engine, journey_id)
     except NotFound:
         with frame("Journey not found"):
             ui.label(f"There is no journey '{journey_id}'.").classes("text-lg")
@@ -77,13 +81,16 @@ async def editor_page(journey_id: str) -> None:
         return
     journey, refs, attributes = loaded
     with frame(journey["name"], wide=True):
-        Editor(journey, refs, attributes)
+        Editor(engine, journey, refs, attributes)
 
 
 class Editor:
     """Wires the canvas, panels, toolbar and issue list to one EditorState."""
 
-    def __init__(self, journey: dict[str, Any], refs: Any, attributes: list[Attribute]) -> None:
+    def __init__(
+        self, engine: Engine, journey: dict[str, Any], refs: Any, attributes: list[Attribute]
+    ) -> None:
+        self.engine = engine
         self.state = EditorState(journey)
         self.attributes = attributes  # what customers carry, for the condition builder
         # An imported or API-made journey: lay it out, and keep that where it can be stored.
@@ -189,7 +196,7 @@ class Editor:
             with ui.link(target=f"/journeys/{self.state.journey_id}/monitor").classes("no-underline"):
                 _tool("", "monitor_heart", None, "open-monitor",
                       tip="Monitor: live counts, deliveries and enrollments", name="Monitor")
-            EnrollAction(self.state.journey_id, self.state, "status")
+            EnrollAction(self.engine, self.state.journey_id, self.state, "status")
             self.save_button = _tool("", "save", self.save_now, "save",
                                      tip="Save now (changes also save by themselves)", name="Save")
             self.activate_button = _tool("Activate", "play_arrow", lambda: self.set_status("active"),
@@ -227,7 +234,7 @@ class Editor:
                                 name="editor validation")
 
     async def _validate(self, round_: int, doc: dict[str, Any]) -> None:
-        result = await run.io_bound(lifecycle.validate_document, doc)
+        result = await run.io_bound(lifecycle.validate_document, self.engine, doc)
         if result is None or round_ != self.validation_round or self.client.is_deleted:
             return  # the app is stopping, or a newer edit is being validated: its answer is the one to show
         self.issues = [issue.model_dump(by_alias=True) for issue in result.issues]
@@ -327,6 +334,7 @@ class Editor:
             changed=lambda: self.after_edit(),
             rebuild=lambda: self.after_edit(panel=True),
             delete=lambda step_id: self.delete([step_id]),
+            limits=Limits.of(self.engine.settings),
             attributes=self.attributes,
         )
 
@@ -355,7 +363,7 @@ class Editor:
                             "Delete them", icon="delete", on_click=lambda: self.delete(self.canvas.selected)
                         ).props("flat no-caps color=negative")
                 elif self.panel == "test":
-                    simulation_panel(lambda: self.state.doc, self.canvas)
+                    simulation_panel(self.engine, lambda: self.state.doc, self.canvas)
 
     def open_panel(self, panel: str, step_id: str | None = None) -> None:
         self.panel, self.panel_step = panel, step_id
@@ -482,7 +490,7 @@ class Editor:
             fields = self.saved_fields
             sent = copy.deepcopy({field: state.doc[field] for field in fields})
             try:
-                saved = await run.io_bound(_store, state.journey_id, sent, state.revision)
+                saved = await run.io_bound(_store, self.engine, state.journey_id, sent, state.revision)
             except lifecycle.Stale:
                 self.stale = True
                 self.save_error = "changed elsewhere since you opened it"
@@ -518,7 +526,7 @@ class Editor:
             ui.notify(f"Save the changes first: {self.save_error or 'unsaved changes'}", type="negative")
             return
         try:
-            journey = await run.io_bound(lifecycle.change_status, self.state.journey_id, status)
+            journey = await run.io_bound(lifecycle.change_status, self.engine, self.state.journey_id, status)
         except JourneysError as error:
             ui.notify(error.message, type="negative", multi_line=True)
             return
@@ -542,9 +550,9 @@ class Editor:
         dialog.open()
 
 
-def _store(journey_id: str, sent: dict[str, Any], revision: int) -> dict[str, Any]:
+def _store(engine: Engine, journey_id: str, sent: dict[str, Any], revision: int) -> dict[str, Any]:
     """Save the editable fields `sent` on top of `revision` (in a worker thread; Stale when the journey
     moved on); the journey as stored after it."""
     data = JourneyUpdate.model_validate(sent)
-    saved = lifecycle.update_journey(journey_id, data, expected_revisions={revision})
+    saved = lifecycle.update_journey(engine, journey_id, data, expected_revisions={revision})
     return saved.model_dump(by_alias=True)

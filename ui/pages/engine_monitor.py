@@ -11,11 +11,12 @@ from typing import Any
 
 from nicegui import run, ui
 
-from engine import live
+from engine.engine import Engine
 from engine.monitoring import engine_status
 from ui.components.live_refresh import Coalescer
 from ui.components.paged_table import when
 from ui.components.tiles import Tiles
+from ui.dependencies import EngineDep
 from ui.layout import frame
 from ui.page_load import first_read
 
@@ -125,7 +126,8 @@ def _duration(seconds: float) -> str:
 
 
 class EngineMonitor:
-    def __init__(self, status: dict[str, Any]) -> None:
+    def __init__(self, engine: Engine, status: dict[str, Any]) -> None:
+        self.engine = engine
         self.live = Coalescer(self.refresh, REFRESH_DELAY)
         self.names = {row["journeyId"]: row["name"] for row in status["journeys"]}
         with ui.row().classes("w-full items-center"):
@@ -191,7 +193,7 @@ class EngineMonitor:
             await self.live.trigger()
 
     async def refresh(self) -> None:
-        status = await run.io_bound(engine_status.engine_status)
+        status = await run.io_bound(engine_status.engine_status, self.engine)
         if status is not None and not self.live.closed():  # None: the app is shutting down
             self.show(status)
 
@@ -218,12 +220,12 @@ class EngineMonitor:
 
 
 @ui.page("/monitor")
-async def engine_monitor_page() -> None:
-    status = await first_read(engine_status.engine_status)
+async def engine_monitor_page(engine: EngineDep) -> None:
+    status = await first_read(engine_status.engine_status, engine)
     if status is None:  # still loading (the page says so) or the app is stopping
         return
     with frame("Engine monitor", wide=True):
-        view = EngineMonitor(status)
-        live.bus.subscribe(view.on_delta)
+        view = EngineMonitor(engine, status)
+        engine.live.bus.subscribe(view.on_delta)
         ui.timer(0, view.refresh, once=True)  # what changed while the page was on its way to the browser
         ui.timer(POLL_SECONDS, view.live.trigger)

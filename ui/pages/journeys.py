@@ -7,12 +7,14 @@ from typing import Any
 
 from nicegui import events, run, ui
 
+from engine.engine import Engine
 from engine.errors import JourneysError
 from engine.journeys import lifecycle
 from engine.monitoring import metrics
 from models.journey import STATUSES, JourneyCreate
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import when
+from ui.dependencies import EngineDep
 from ui.layout import frame, guard
 from ui.page_load import first_read
 
@@ -23,18 +25,19 @@ DELETABLE = ("draft", "archived")  # the lifecycle's rule; the engine refuses th
 
 @ui.page("/")
 @ui.page("/journeys")
-async def journeys_page() -> None:
-    first = await first_read(_page, None, 1, None)
+async def journeys_page(engine: EngineDep) -> None:
+    first = await first_read(_page, engine, None, 1, None)
     if first is None:  # still loading (the page says so) or the app is stopping
         return
     with frame("Journeys"):
-        JourneyList().show(*first)
+        JourneyList(engine).show(*first)
 
 
 class JourneyList:
     """The filterable, paginated list with its actions; every database call runs off the event loop."""
 
-    def __init__(self) -> None:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
         self.page = 1
         with ui.row().classes("w-full items-center gap-3"):
             ui.label("Journeys").classes("text-2xl font-semibold")
@@ -65,7 +68,8 @@ class JourneyList:
         if first_page:
             self.page = 1
         try:
-            read = await run.io_bound(_page, self.status.value or None, self.page, self.search.value or None)
+            read = await run.io_bound(
+                _page, self.engine, self.status.value or None, self.page, self.search.value or None)
         except JourneysError as error:
             ui.notify(error.message, type="negative")
             return
@@ -157,7 +161,7 @@ class JourneyList:
                     ui.notify("Give the journey a name", type="warning")
                     return
                 created = await run.io_bound(
-                    lifecycle.create_journey,
+                    lifecycle.create_journey, self.engine,
                     JourneyCreate(name=name.value.strip(), description=description.value or ""),
                 )
                 dialog.close()
@@ -171,7 +175,7 @@ class JourneyList:
         async def received(event: events.UploadEventArguments) -> None:
             try:
                 document = json.loads(await event.file.text())
-                created = await run.io_bound(lifecycle.import_journey, document)
+                created = await run.io_bound(lifecycle.import_journey, self.engine, document)
             except (ValueError, JourneysError) as error:
                 ui.notify(
                     f"Import failed: {getattr(error, 'message', error)}", type="negative", multi_line=True
@@ -187,12 +191,12 @@ class JourneyList:
         dialog.open()
 
     async def duplicate(self, journey_id: str) -> None:
-        copy = await run.io_bound(lifecycle.duplicate_journey, journey_id)
+        copy = await run.io_bound(lifecycle.duplicate_journey, self.engine, journey_id)
         ui.notify(f"Created {copy.name}", type="positive")
         await self.reload()
 
     async def export(self, journey_id: str) -> None:
-        document = await run.io_bound(lifecycle.export_journey, journey_id)
+        document = await run.io_bound(lifecycle.export_journey, self.engine, journey_id)
         ui.download.content(json.dumps(document, indent=2).encode(), f"{journey_id}.json", "application/json")
 
     def confirm(self, journey: dict[str, Any], action: str) -> None:
@@ -215,9 +219,9 @@ class JourneyList:
         rules) is explained rather than hidden."""
         try:
             if action == "archive":
-                await run.io_bound(lifecycle.change_status, journey_id, "archived")
+                await run.io_bound(lifecycle.change_status, self.engine, journey_id, "archived")
             else:
-                await run.io_bound(lifecycle.delete_journey, journey_id)
+                await run.io_bound(lifecycle.delete_journey, self.engine, journey_id)
         except JourneysError as error:
             hint = " Only draft and archived journeys can be deleted." if action == "delete" else ""
             ui.notify(f"Cannot {action}: {error.message}.{hint}", type="negative", multi_line=True)
@@ -226,8 +230,10 @@ class JourneyList:
         await self.reload()
 
 
-def _page(status: str | None, page: int, search: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+def _page(
+    engine: Engine, status: str | None, page: int, search: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """One page of journeys and their live totals (runs in a worker thread)."""
-    envelope = lifecycle.list_journeys(status=status, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+    envelope = lifecycle.list_journeys(engine, status=status, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
                                        search=search)
-    return envelope, metrics.journey_totals([journey["id"] for journey in envelope["data"]])
+    return envelope, metrics.journey_totals(engine, [journey["id"] for journey in envelope["data"]])

@@ -9,6 +9,7 @@ from nicegui import run, ui
 from engine.access import sign_in
 from engine.access.throttle import Throttled
 from ui import session
+from ui.dependencies import EngineDep
 
 HOME = "/journeys"
 WRONG = "Wrong e-mail or password, or the account is deactivated."
@@ -29,7 +30,7 @@ def client_address() -> str:
 
 
 @ui.page("/login")
-async def login_page(redirect_to: str = HOME) -> None:
+async def login_page(engine: EngineDep, redirect_to: str = HOME) -> None:
     target = safe_target(redirect_to)
     if session.signed_in() is not None:
         ui.navigate.to(target)
@@ -54,7 +55,8 @@ async def login_page(redirect_to: str = HOME) -> None:
 
         async def submit() -> None:
             try:
-                signed = await run.io_bound(sign_in.sign_in, email.value or "", password.value or "", address)
+                signed = await run.io_bound(
+                    sign_in.sign_in, engine, email.value or "", password.value or "", address)
             except Throttled as refused:
                 say(refused.message)
                 return

@@ -7,11 +7,12 @@ once when its websocket connects, so customers who enrolled while the page was l
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from nicegui import run, ui
 
-from engine import live
+from engine.engine import Engine
 from engine.errors import JourneysError, NotFound
 from engine.journeys import lifecycle
 from engine.monitoring import metrics
@@ -34,6 +35,7 @@ from ui.components.monitor_charts import (
 from ui.components.paged_table import PagedTable, column, notify_problem, when
 from ui.components.step_words import describe
 from ui.components.tiles import Tiles
+from ui.dependencies import EngineDep
 from ui.layout import STEP_STYLE, frame
 from ui.page_load import first_read
 
@@ -57,8 +59,9 @@ TILES = [
 class JourneyMonitor:
     """The page's live parts; `refresh` re-reads the aggregates and updates them in place."""
 
-    def __init__(self, journey_id: str, document: dict[str, Any], data: dict[str, Any],
+    def __init__(self, engine: Engine, journey_id: str, document: dict[str, Any], data: dict[str, Any],
                  refs: References | None = None) -> None:
+        self.engine = engine
         self.journey_id = journey_id
         self.refs = refs or NO_NAMES
         self.step_names = {step["id"]: step["name"] for step in data["steps"]}
@@ -74,7 +77,7 @@ class JourneyMonitor:
             counts, edges = counts_for_canvas(data)
             self.canvas = FlowCanvas(document, readonly=True, counts=counts, edge_counts=edges, refs=refs)
             self.canvas.classes("h-[380px]").mark("monitor-canvas")
-        self.goal = GoalCard(journey_id)
+        self.goal = GoalCard(self.engine, journey_id)
         with ui.grid(columns=3).classes("w-full gap-4"):
             with ui.card().classes("w-full"):
                 ui.label("Customers at each step now").classes("text-sm font-semibold text-slate-500")
@@ -108,7 +111,7 @@ class JourneyMonitor:
                 ui.label("Live").classes("text-xs text-emerald-600")
             ui.button("Editor", icon="edit",
                       on_click=lambda: ui.navigate.to(f"/journeys/{self.journey_id}")).props("flat no-caps")
-            EnrollAction(self.journey_id, self.status, "text")
+            EnrollAction(self.engine, self.journey_id, self.status, "text")
 
     def _chart(self, title: str, options: dict[str, Any], marker: str, span: str = "") -> ui.echart:
         with ui.card().classes(f"w-full {span}"):
@@ -151,11 +154,11 @@ class JourneyMonitor:
             await self.live.trigger()
 
     async def refresh(self) -> None:
-        data = await run.io_bound(metrics.journey_metrics, self.journey_id, self.hours)
+        data = await run.io_bound(metrics.journey_metrics, self.engine, self.journey_id, self.hours)
         if data is None or self.live.closed():  # None: the app is shutting down
             return
         if data["version"] != self.version:  # edited while paused: redraw the new definition
-            journey = await run.io_bound(lifecycle.get_journey, self.journey_id)
+            journey = await run.io_bound(lifecycle.get_journey, self.engine, self.journey_id)
             if journey is None:
                 return
             self.version = data["version"]
@@ -226,8 +229,8 @@ class JourneyMonitor:
                 "hand (Enroll).")
 
     def _fetch_rows(self, limit: int, offset: int) -> dict[str, Any]:
-        return enrollments.list_enrollments(journey_id=self.journey_id, limit=limit, offset=offset,
-                                            **self.filters)
+        return enrollments.list_enrollments(self.engine, journey_id=self.journey_id, limit=limit,
+                                            offset=offset, **self.filters)
 
     def _row(self, item: dict[str, Any]) -> dict[str, Any]:
         moment = item["endedAt"] or item["nextRunAt"]
@@ -239,8 +242,8 @@ class JourneyMonitor:
         }
 
     async def open_timeline(self, enrollment_id: str) -> None:
-        item = await run.io_bound(enrollments.get_enrollment, enrollment_id)
-        messages = await run.io_bound(metrics.enrollment_messages, enrollment_id)
+        item = await run.io_bound(enrollments.get_enrollment, self.engine, enrollment_id)
+        messages = await run.io_bound(metrics.enrollment_messages, self.engine, enrollment_id)
         if item is None or messages is None or self.live.closed():
             return
         self.timeline.clear()
@@ -297,9 +300,9 @@ class JourneyMonitor:
                          f" ({message['attempts']} attempts) — {', '.join(responses) or 'no response'}"
                          ).classes("text-sm").mark("timeline-message")
 
-    async def act(self, action: Any, enrollment_id: str) -> None:
+    async def act(self, action: Callable[[Engine, str], Any], enrollment_id: str) -> None:
         try:
-            await run.io_bound(action, enrollment_id)
+            await run.io_bound(action, self.engine, enrollment_id)
         except JourneysError as error:
             notify_problem(error, "warning")
             return
@@ -324,12 +327,13 @@ def _compact(value: Any) -> str:
     return text if len(text) <= 300 else text[:297] + "…"
 
 
-def _first_read(journey_id: str) -> tuple[JourneyOut, dict[str, Any], References]:
-    return lifecycle.get_journey(journey_id), metrics.journey_metrics(journey_id), catalog()
+def _first_read(engine: Engine, journey_id: str) -> tuple[JourneyOut, dict[str, Any], References]:
+    return (lifecycle.get_journey(engine, journey_id), metrics.journey_metrics(engine, journey_id),
+            catalog(engine))
 
 
 @ui.page("/journeys/{journey_id}/monitor")
-async def monitor_page(journey_id: str) -> None:
+async def monitor_page(engine: EngineDep, journey_id: str) -> None:
     # Subscribe before the first read: a delta published in between still triggers a refresh.
     holder: dict[str, JourneyMonitor] = {}
 
@@ -337,9 +341,9 @@ async def monitor_page(journey_id: str) -> None:
         if "view" in holder:
             await holder["view"].on_delta(delta)
 
-    live.bus.subscribe(on_delta)
+    engine.live.bus.subscribe(on_delta)
     try:
-        loaded = await first_read(_first_read, journey_id)
+        loaded = await first_read(_first_read, engine, journey_id)
     except NotFound:
         with frame("Not found"):
             ui.label(f"No journey {journey_id}.").mark("not-found")
@@ -349,8 +353,9 @@ async def monitor_page(journey_id: str) -> None:
         return
     journey, data, refs = loaded
     with frame(f"Monitor · {journey.name}", wide=True):
-        view = holder["view"] = JourneyMonitor(journey_id, journey.model_dump(by_alias=True), data, refs)
+        document = journey.model_dump(by_alias=True)
+        view = holder["view"] = JourneyMonitor(engine, journey_id, document, data, refs)
         await view.rows.refresh()
-        await journey_history(journey_id)
+        await journey_history(engine, journey_id)
         # Customers who enrolled while the page loaded: a timer first fires once the browser is connected.
         ui.timer(0, view.refresh, once=True)

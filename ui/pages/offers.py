@@ -9,10 +9,13 @@ from nicegui import run, ui
 
 from engine.audience.attributes import Attribute, customer_attributes
 from engine.decisioning import offers
+from engine.engine import Engine
 from engine.errors import JourneysError
+from engine.expressions import Limits
 from models.offers import CREATIVE_CHANNELS, OfferFields, OfferIn
 from ui.components.condition_builder import ConditionBuilder, offer_attributes
 from ui.components.paged_table import PagedTable, column, notify_problem
+from ui.dependencies import EngineDep
 from ui.layout import frame, guard
 from ui.page_load import first_read
 
@@ -30,8 +33,8 @@ def _row(offer: dict[str, Any]) -> dict[str, Any]:
 
 
 @ui.page("/offers")
-async def offers_page() -> None:
-    opening = await first_read(_opening)
+async def offers_page(engine: EngineDep) -> None:
+    opening = await first_read(_opening, engine)
     if opening is None:  # still loading (the page says so) or the app is stopping
         return
     attributes, first = opening
@@ -43,22 +46,23 @@ async def offers_page() -> None:
         search = ui.input("Search name, id or category", on_change=lambda: listing.refresh(first_page=True)) \
             .props("clearable dense outlined").classes("w-96").mark("offer-search")
         listing = PagedTable(COLUMNS, lambda limit, offset: offers.list_offers(
-            search=search.value or None, limit=limit, offset=offset), row=_row, page_size=PAGE_SIZE,
+            engine, search=search.value or None, limit=limit, offset=offset), row=_row, page_size=PAGE_SIZE,
             noun=("offer", "offers"))
-        form = OfferForm(listing.refresh, attributes)
+        form = OfferForm(engine, listing.refresh, attributes)
         listing.table.mark("offers-table").on("rowClick", lambda e: form.open_id(e.args[1]["id"]))
         listing.show(first)
 
 
-def _opening() -> tuple[list[Attribute], dict[str, Any]]:
+def _opening(engine: Engine) -> tuple[list[Attribute], dict[str, Any]]:
     """What the offer form may test, and the first page of offers (runs in a worker thread)."""
-    return customer_attributes(), offers.list_offers(limit=PAGE_SIZE)
+    return customer_attributes(engine), offers.list_offers(engine, limit=PAGE_SIZE)
 
 
 class OfferForm:
     """The create/edit dialog; `open_for(None)` starts a new offer."""
 
-    def __init__(self, saved: Any, attributes: list[Attribute]) -> None:
+    def __init__(self, engine: Engine, saved: Any, attributes: list[Attribute]) -> None:
+        self.engine = engine
         self.saved = saved
         self.attributes = [*attributes, *offer_attributes()]
         self.offer_id: str | None = None
@@ -103,7 +107,7 @@ class OfferForm:
     async def open_id(self, offer_id: str) -> None:
         """Read the offer off the event loop, then open it."""
         try:
-            self.open_for(await run.io_bound(offers.get_offer, offer_id))
+            self.open_for(await run.io_bound(offers.get_offer, self.engine, offer_id))
         except JourneysError as error:
             notify_problem(error)
 
@@ -122,7 +126,7 @@ class OfferForm:
         self.eligibility_box.clear()
         with self.eligibility_box:
             ConditionBuilder(self.eligibility, self.attributes, self._set_eligibility,
-                             marker="offer-eligibility")
+                             limits=Limits.of(self.engine.settings), marker="offer-eligibility")
         self.propensity.value = str(offer.get("propensity", 0.5))
         self.value.value = offer.get("businessValue", 1)
         self.priority.value = offer.get("priority", 1)
@@ -154,10 +158,11 @@ class OfferForm:
     async def save(self) -> None:
         try:
             if self.offer_id:
-                result = await run.io_bound(offers.update_offer, self.offer_id, OfferFields(**self.fields()))
+                result = await run.io_bound(
+                    offers.update_offer, self.engine, self.offer_id, OfferFields(**self.fields()))
             else:
                 data = OfferIn(id=self.id.value or None, **self.fields())
-                result = await run.io_bound(offers.create_offer, data)
+                result = await run.io_bound(offers.create_offer, self.engine, data)
         except (ValueError, JourneysError) as error:
             notify_problem(error)
             return
@@ -167,7 +172,7 @@ class OfferForm:
 
     async def delete(self) -> None:
         try:
-            await run.io_bound(offers.delete_offer, self.offer_id or "")
+            await run.io_bound(offers.delete_offer, self.engine, self.offer_id or "")
         except JourneysError as error:
             notify_problem(error)
             return

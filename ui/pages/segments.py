@@ -7,11 +7,13 @@ from typing import Any
 from nicegui import run, ui
 
 from engine.audience import segments
+from engine.engine import Engine
 from engine.errors import JourneysError
 from models.audience import SegmentIn, SegmentUpdate
 from ui.components.detail_header import breadcrumb
 from ui.components.dialogs import dialog_actions
 from ui.components.paged_table import PagedTable, column, notify_problem, when
+from ui.dependencies import EngineDep
 from ui.layout import frame, guard
 from ui.page_load import first_read, first_read_of_item
 
@@ -28,8 +30,8 @@ def _row(segment: dict[str, Any]) -> dict[str, Any]:
 
 
 @ui.page("/segments")
-async def segments_page() -> None:
-    first = await first_read(segments.list_segments, None, PAGE_SIZE, 0)
+async def segments_page(engine: EngineDep) -> None:
+    first = await first_read(segments.list_segments, engine, None, PAGE_SIZE, 0)
     if first is None:  # still loading (the page says so) or the app is stopping
         return
     with frame("Segments"):
@@ -40,15 +42,15 @@ async def segments_page() -> None:
         search = ui.input("Search", on_change=lambda: listing.refresh(first_page=True)) \
             .props("clearable dense outlined").classes("w-96").mark("segment-search")
         listing = PagedTable(COLUMNS, lambda limit, offset: segments.list_segments(
-            search=search.value or None, limit=limit, offset=offset), row=_row, page_size=PAGE_SIZE,
+            engine, search=search.value or None, limit=limit, offset=offset), row=_row, page_size=PAGE_SIZE,
             noun=("segment", "segments"))
         listing.table.mark("segments-table").on(
             "rowClick", lambda e: ui.navigate.to(f"/segments/{e.args[1]['id']}"))
-        dialog = _create_dialog(lambda: listing.refresh(first_page=True))
+        dialog = _create_dialog(engine, lambda: listing.refresh(first_page=True))
         listing.show(first)
 
 
-def _create_dialog(created: Any) -> ui.dialog:
+def _create_dialog(engine: Engine, created: Any) -> ui.dialog:
     with ui.dialog() as dialog, ui.card().classes("w-[34rem]"):
         ui.label("New segment").classes("text-lg font-semibold")
         name = ui.input("Name").classes("w-full").mark("segment-name")
@@ -63,7 +65,7 @@ def _create_dialog(created: Any) -> ui.dialog:
                 data = SegmentIn(id=segment_id.value or None, name=name.value, static=static,
                                  rule=None if static else rule.value)
                 # A rule segment is evaluated over every customer at once: off the event loop.
-                result = await run.io_bound(segments.create_segment, data)
+                result = await run.io_bound(segments.create_segment, engine, data)
             except (ValueError, JourneysError) as error:
                 notify_problem(error)
                 return
@@ -76,9 +78,9 @@ def _create_dialog(created: Any) -> ui.dialog:
 
 
 @ui.page("/segments/{segment_id}")
-async def segment_page(segment_id: str) -> None:
+async def segment_page(engine: EngineDep, segment_id: str) -> None:
     back = ("All segments", "/segments")
-    loaded = await first_read_of_item("Segment", back, _segment_and_changes, segment_id)
+    loaded = await first_read_of_item("Segment", back, _segment_and_changes, engine, segment_id)
     if loaded is None:  # unknown, still loading (the page says so) or the app is stopping
         return
     segment, recent = loaded
@@ -93,14 +95,15 @@ async def segment_page(segment_id: str) -> None:
                 ui.label("members").classes("text-sm text-gray-500")
             with ui.card().classes("grow"):
                 if segment["static"]:
-                    _static_editor(segment_id, lambda: refresh())
+                    _static_editor(engine, segment_id, lambda: refresh())
                 else:
-                    _rule_editor(segment, lambda: refresh())
+                    _rule_editor(engine, segment, lambda: refresh())
         with ui.row().classes("w-full gap-4 items-start"):
             with ui.column().classes("grow gap-1"):
                 members = PagedTable(
                     [column("customerId", "Customer"), column("joinedAt", "Joined")],
-                    lambda limit, offset: segments.list_members(segment_id, limit=limit, offset=offset),
+                    lambda limit, offset: segments.list_members(
+                        engine, segment_id, limit=limit, offset=offset),
                     row=lambda item: {**item, "joinedAt": when(item["joinedAt"])},
                     row_key="customerId", page_size=20, noun=("member", "members"))
                 members.table.mark("members-table").on(
@@ -113,7 +116,7 @@ async def segment_page(segment_id: str) -> None:
 
         async def refresh() -> None:
             await members.refresh()
-            read = await run.io_bound(_counts_and_changes, segment_id)
+            read = await run.io_bound(_counts_and_changes, engine, segment_id)
             if read is None or count.is_deleted:  # None: the app is shutting down
                 return
             count.text = str(read[0])
@@ -124,7 +127,7 @@ async def segment_page(segment_id: str) -> None:
 
             async def remove() -> None:
                 try:
-                    await run.io_bound(segments.delete_segment, segment_id)
+                    await run.io_bound(segments.delete_segment, engine, segment_id)
                 except JourneysError as error:  # a journey still uses it
                     notify_problem(error)
                     return
@@ -134,18 +137,18 @@ async def segment_page(segment_id: str) -> None:
         await members.refresh()
 
 
-def _segment_and_changes(segment_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _segment_and_changes(engine: Engine, segment_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The segment (with its member count) and its latest joins and leaves (runs in a worker thread)."""
-    return segments.get_segment(segment_id), _changes(segment_id)
+    return segments.get_segment(engine, segment_id), _changes(engine, segment_id)
 
 
-def _counts_and_changes(segment_id: str) -> tuple[int, list[dict[str, Any]]]:
+def _counts_and_changes(engine: Engine, segment_id: str) -> tuple[int, list[dict[str, Any]]]:
     """The member count and the latest joins and leaves (runs in a worker thread)."""
-    return segments.member_count(segment_id), _changes(segment_id)
+    return segments.member_count(engine, segment_id), _changes(engine, segment_id)
 
 
-def _changes(segment_id: str) -> list[dict[str, Any]]:
-    return segments.list_changes(segment_id, limit=CHANGES_SHOWN)["data"]
+def _changes(engine: Engine, segment_id: str) -> list[dict[str, Any]]:
+    return segments.list_changes(engine, segment_id, limit=CHANGES_SHOWN)["data"]
 
 
 def _change_rows(recent: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -153,14 +156,14 @@ def _change_rows(recent: list[dict[str, Any]]) -> list[dict[str, Any]]:
              "at": when(c["at"])} for n, c in enumerate(recent)]
 
 
-def _rule_editor(segment: dict[str, Any], changed: Any) -> None:
+def _rule_editor(engine: Engine, segment: dict[str, Any], changed: Any) -> None:
     ui.label("Rule (CEL over customer)").classes("font-semibold")
     rule = ui.input(value=segment["rule"]).classes("w-full font-mono").mark("rule-input")
 
     async def save() -> None:
         try:
             # A new rule re-evaluates every customer: off the event loop.
-            await run.io_bound(segments.update_segment, segment["id"], SegmentUpdate(rule=rule.value))
+            await run.io_bound(segments.update_segment, engine, segment["id"], SegmentUpdate(rule=rule.value))
         except (ValueError, JourneysError) as error:
             notify_problem(error)
             return
@@ -170,14 +173,14 @@ def _rule_editor(segment: dict[str, Any], changed: Any) -> None:
     ui.button("Save rule", icon="save", on_click=save).mark("save-rule")
 
 
-def _static_editor(segment_id: str, changed: Any) -> None:
+def _static_editor(engine: Engine, segment_id: str, changed: Any) -> None:
     ui.label("Static segment: add or remove customers by id").classes("font-semibold")
     ids = ui.input("Customer ids, comma separated").classes("w-full").mark("member-ids")
 
     async def apply(add: bool) -> None:
         wanted = [part.strip() for part in (ids.value or "").split(",") if part.strip()]
         try:
-            result = await run.io_bound(segments.change_members, segment_id, wanted if add else [],
+            result = await run.io_bound(segments.change_members, engine, segment_id, wanted if add else [],
                                         [] if add else wanted)
         except JourneysError as error:
             notify_problem(error)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.delivery.channels import email, in_app, provider, webhook
-from engine.delivery.channels.base import OutgoingMessage, Sender, SendError
+from engine.delivery.channels.base import OutgoingMessage, Sender, SendError, Sending
 
 SENDERS: dict[str, Sender] = {
     "email": email.send,
@@ -13,4 +13,4 @@ SENDERS: dict[str, Sender] = {
     "in_app": in_app.send,
 }
 
-__all__ = ["SENDERS", "OutgoingMessage", "SendError", "Sender"]
+__all__ = ["SENDERS", "OutgoingMessage", "SendError", "Sender", "Sending"]

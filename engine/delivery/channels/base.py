@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from engine.engine import Engine
+
 
 @dataclass(frozen=True)
 class OutgoingMessage:
@@ -44,6 +46,15 @@ class SendError(Exception):
         self.permanent = permanent
 
 
+@dataclass
+class Sending:
+    """What a sender works with besides the message: the engine, and the dispatcher round's staged inbox
+    rows (in_app messages are written with the round's results; None: write at once)."""
+
+    engine: Engine
+    inbox: list[dict[str, Any]] | None = None
+
+
 class Sender(Protocol):
-    def __call__(self, config: dict[str, Any], message: OutgoingMessage) -> None:
+    def __call__(self, sending: Sending, config: dict[str, Any], message: OutgoingMessage) -> None:
         """Deliver `message` with the channel's stored `config`; raise SendError when it fails."""

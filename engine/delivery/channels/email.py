@@ -12,7 +12,8 @@ from email.message import EmailMessage
 from typing import Any
 
 from engine.delivery import outbound
-from engine.delivery.channels.base import OutgoingMessage, SendError
+from engine.delivery.channels.base import OutgoingMessage, SendError, Sending
+from engine.engine import Engine
 
 TIMEOUT_SECONDS = 30
 # The first line of an SMTP reply, cut to this, is the most of a remote answer lastError ever shows.
@@ -27,17 +28,22 @@ class GuardedSMTP(smtplib.SMTP):
     """SMTP over a connection to an address the outbound guard checked; STARTTLS still verifies the
     configured host name."""
 
+    def __init__(self, engine: Engine, host: str, port: int, timeout: float) -> None:
+        self.engine = engine  # before connecting, which the base class does in its constructor
+        super().__init__(host, port, timeout=timeout)
+
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
-        return outbound.connect(host, port, timeout)
+        return outbound.connect(self.engine, host, port, timeout)
 
 
-def send(config: dict[str, Any], message: OutgoingMessage) -> None:
+def send(sending: Sending, config: dict[str, Any], message: OutgoingMessage) -> None:
+    engine = sending.engine
     recipient = message.customer.get("email")
     if not isinstance(recipient, str) or "@" not in recipient:
         raise SendError(f"customer {message.customer_id} has no email address", permanent=True)
     mail = _compose(config["fromAddress"], recipient, message)
     try:
-        with GuardedSMTP(config["host"], int(config.get("port", 25)), timeout=TIMEOUT_SECONDS) as smtp:
+        with GuardedSMTP(engine, config["host"], int(config.get("port", 25)), TIMEOUT_SECONDS) as smtp:
             if config.get("starttls"):
                 smtp.starttls(context=ssl.create_default_context())
             if config.get("username"):

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.delivery.channels.base import OutgoingMessage
+from engine.delivery.channels.base import OutgoingMessage, Sending
 from engine.delivery.channels.http import post_json
 
 
-def send_sms(config: dict[str, Any], message: OutgoingMessage) -> None:
+def send_sms(sending: Sending, config: dict[str, Any], message: OutgoingMessage) -> None:
+    engine = sending.engine
     body = {**message.envelope(), "type": "sms", "to": message.customer.get("phone"), "text": message.body}
-    post_json(config, message, body)
+    post_json(engine, config, message, body)
 
 
-def send_push(config: dict[str, Any], message: OutgoingMessage) -> None:
+def send_push(sending: Sending, config: dict[str, Any], message: OutgoingMessage) -> None:
+    engine = sending.engine
     body = {**message.envelope(), "type": "push", "to": message.customer.get("pushToken"),
             "title": message.subject, "body": message.body}
-    post_json(config, message, body)
+    post_json(engine, config, message, body)

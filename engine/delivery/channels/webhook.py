@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.delivery.channels.base import OutgoingMessage
+from engine.delivery.channels.base import OutgoingMessage, Sending
 from engine.delivery.channels.http import post_json
 
 
-def send(config: dict[str, Any], message: OutgoingMessage) -> None:
-    post_json(config, message, {**message.envelope(), "subject": message.subject, "body": message.body})
+def send(sending: Sending, config: dict[str, Any], message: OutgoingMessage) -> None:
+    body = {**message.envelope(), "subject": message.subject, "body": message.body}
+    post_json(sending.engine, config, message, body)

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from engine import expressions
 from engine.counters import Tally
+from engine.engine import Engine
 from engine.references import References
 from models.journey import StepBase, ValidationIssue
 
@@ -75,6 +76,7 @@ class StepResult:
 class Run:
     """One enrollment being moved: its identity, state and lazily loaded facts (customer, outcome)."""
 
+    engine: Engine
     session: Session
     now: datetime
     enrollment_id: str
@@ -141,6 +143,7 @@ class Checks:
     """Validation findings in the order they are found, and what a step's checks may ask of the journey."""
 
     refs: References = field(default_factory=References)
+    limits: expressions.Limits = expressions.DEFAULT_LIMITS
     steps: Mapping[str, StepBase] = field(default_factory=dict)
     graph: nx.DiGraph = field(default_factory=nx.DiGraph)
     items: list[ValidationIssue] = field(default_factory=list)

@@ -111,7 +111,7 @@ class Branch(StepKind):
             if not condition.expression.strip():
                 checks.error("missing_config", f"{name} has no expression", step.id)
             else:
-                reason = syntax_error(condition.expression)
+                reason = syntax_error(condition.expression, checks.limits)
                 if reason:
                     checks.error("invalid_expression", f"{name}: {reason}", step.id)
             if not condition.target_step_id:
@@ -124,7 +124,7 @@ class Branch(StepKind):
         checked: list[Checked] = []
         for index, condition in enumerate(step.config.conditions):
             label = condition.label or f"condition {index + 1}"
-            value, error = is_true(condition.expression, _variables(condition.expression, run))
+            value, error = is_true(run.engine, condition.expression, _variables(condition.expression, run))
             # A condition failing at run time counts as false; the reason stays in the history.
             checked.append(Checked(label, value, error or None))
             if value:

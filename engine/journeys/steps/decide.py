@@ -88,7 +88,7 @@ class Decide(StepKind):
             raise ValueError("decide step has no decisionFlowId")
         # Reads the session's catalogue and the batch's contact-policy counts: no writes.
         decision = decisions.decide(
-            run.session, run.customer(), config.decision_flow_id, config.max_offers, run.now
+            run.engine, run.session, run.customer(), config.decision_flow_id, config.max_offers, run.now
         )
         offers: list[dict[str, Any]] = [
             {"offerId": offer.offer_id, "name": offer.name, "score": offer.score, "factors": offer.factors}

@@ -11,6 +11,7 @@ from engine import templates
 from engine.decisioning import decisions
 from engine.delivery import dispatcher, outbox
 from engine.delivery.channels import SendError
+from engine.engine import Engine
 from engine.journeys.steps.base import Checks, Detail, Run, Said, StepKind, StepResult, name_of, quoted
 from models.channels import Channel, Delivery
 from models.journey import SendStep
@@ -108,10 +109,10 @@ class Send(StepKind):
             "journey": run.journey,
         }
         if run.dry_run:
-            detail = _preview(run, step.id, config.channel_id, offer_id, template, context)
+            detail = _preview(run.engine, run, step.id, config.channel_id, offer_id, template, context)
             return StepResult("would_send", step.next, detail)
         queued = outbox.queue_delivery(
-            run.session,
+            run.engine, run.session,
             run.tally,
             customer_id=run.customer_id,
             channel_id=config.channel_id,
@@ -143,8 +144,8 @@ def _contact_policy(run: Run, result_name: str) -> dict[str, Any] | None:
     return decisions.contact_policy_of(run.session, flow_id) if flow_id else None
 
 
-def _preview(run: Run, step_id: str, channel_id: str, offer_id: str | None, template: dict[str, Any] | None,
-             context: dict[str, Any]) -> SendDetail:
+def _preview(engine: Engine, run: Run, step_id: str, channel_id: str, offer_id: str | None,
+             template: dict[str, Any] | None, context: dict[str, Any]) -> SendDetail:
     """What the dispatcher would render for this customer now, through the same sandboxed renderer: its
     `preview` ({"subject", "body"}), or `preview_error` (a template error, a missing channel)."""
     detail = SendDetail(channel_id, offer_id)
@@ -161,7 +162,7 @@ def _preview(run: Run, step_id: str, channel_id: str, offer_id: str | None, temp
                      enrollment_id=run.enrollment_id, step_id=step_id, created_at=run.now,
                      payload={"template": template, "context": context})
     try:
-        subject, body = dispatcher.render(draft, channel, offer, run.customer())
+        subject, body = dispatcher.render(engine, draft, channel, offer, run.customer())
     except SendError as error:
         detail.preview_error = str(error)
         return detail

@@ -72,6 +72,7 @@ def _condition_editor(
         lambda text: set_field("expression", text),
         readonly=ctx.readonly,
         marker=f"condition-{index}",
+        limits=ctx.limits,
     )
 
 

@@ -1,0 +1,49 @@
+"""The engine: settings, database, clock and live bus, built once by the process (main.py, a worker, a test)
+and handed to every function that needs one of them. There is no process-wide instance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session
+
+from engine.clock import Clock, SystemClock
+from engine.db import Database
+from engine.live import LiveBus
+from engine.settings import Settings
+
+
+@dataclass(eq=False)  # one engine is equal to itself only (it keys per-engine caches)
+class Engine:
+    settings: Settings
+    db: Database
+    clock: Clock
+    live: LiveBus = field(default_factory=LiveBus)
+
+    @classmethod
+    def open(cls, settings: Settings, clock: Clock | None = None) -> Engine:
+        """An engine on the settings' database as it is (migrations are engine.startup's job)."""
+        url = settings.resolved_database_url()
+        database = Database(url, settings.write_wait_seconds)
+        return cls(settings=settings, db=database, clock=clock or SystemClock())
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A committed-on-success session on the engine's database."""
+        with self.db.session() as s:
+            yield s
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """A read-only session (never queues for SQLite's write lock)."""
+        with self.db.reader() as s:
+            yield s
+
+    def close(self) -> None:
+        self.db.dispose()
