@@ -34,8 +34,6 @@ T = TypeVar("T")
 BEGIN = "journeys_begin"
 # PostgreSQL SQLSTATEs worth another try: serialization failure, deadlock detected, lock not available.
 TRANSIENT_STATES = frozenset({"40001", "40P01", "55P03"})
-# session.info key: callbacks to run once the session's transaction has committed.
-AFTER_COMMIT = "after_commit"
 # Connection info key: this connection's transaction holds the writer lane.
 IN_LANE = "journeys_in_lane"
 # SQLite's words when a lock wait ran out (another process held the write lock past busy_timeout).
@@ -150,7 +148,8 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A writing session: commits on success, rolls back on error, then runs its after-commit work."""
+        """A writing session: commits on success, rolls back on error (what runs after the commit is the unit
+        of work's: engine.unit_of_work)."""
         with Session(self.engine, expire_on_commit=False) as session:
             try:
                 yield session
@@ -158,12 +157,6 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
-            callbacks = session.info.pop(AFTER_COMMIT, [])
-        for callback in callbacks:
-            try:
-                callback()
-            except Exception:  # the sender's work is committed; a failed follow-up must not undo its answer
-                log.exception("after-commit work failed")
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
@@ -176,11 +169,6 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def after_commit(session: Session, callback: Callable[[], Any]) -> None:
-    """Run `callback` (with no transaction open) once `session` has committed; dropped if it rolls back."""
-    session.info.setdefault(AFTER_COMMIT, []).append(callback)
 
 
 def is_busy(error: BaseException) -> bool:

@@ -14,6 +14,7 @@ from engine.clock import Clock, SystemClock
 from engine.db import Database
 from engine.live import LiveBus
 from engine.settings import Settings
+from engine.unit_of_work import UnitOfWork
 
 
 @dataclass(eq=False)  # one engine is equal to itself only (it keys per-engine caches)
@@ -38,6 +39,15 @@ class Engine:
         """A committed-on-success session on the engine's database."""
         with self.db.session() as s:
             yield s
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        """A writing transaction with its after-commit effects: committed on success, then the effects run
+        (with no transaction open); on error rolled back and the effects dropped."""
+        with self.db.session() as s:
+            work = UnitOfWork(self, s)
+            yield work
+        work.run_effects()
 
     @contextmanager
     def reader(self) -> Iterator[Session]:

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from sqlalchemy import JSON, DateTime, Table
 
 # How SQLAlchemy stores datetimes on SQLite (text): a raw write must match it for comparisons to hold.
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
@@ -50,3 +51,19 @@ def dumps(value: Any) -> str:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
     except TypeError:
         return json.dumps(value)
+
+
+def converters(table: Table, columns: Sequence[str], sqlite: bool) -> list[Callable[[Any], Any] | None]:
+    """For each of `columns`, how a value is stored in it by the driver (from the column's type: datetimes
+    stamped, JSON dumped), or None where it goes in as it is. One stamper serves every datetime column."""
+    stamp = stamper(sqlite)
+    kinds: list[Callable[[Any], Any] | None] = []
+    for name in columns:
+        kind = table.c[name].type
+        kinds.append(stamp if isinstance(kind, DateTime) else dumps if isinstance(kind, JSON) else None)
+    return kinds
+
+
+def stored(values: Sequence[Any], kinds: Sequence[Callable[[Any], Any] | None]) -> tuple[Any, ...]:
+    """`values` converted by `kinds` (from `converters`), in order."""
+    return tuple(value if kind is None else kind(value) for value, kind in zip(values, kinds, strict=True))

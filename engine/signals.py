@@ -4,10 +4,11 @@ A sender does not know who listens: the audience layer announces accepted events
 the lifecycle announces status changes, and the runtime reacts (enrolls, wakes, exits). Which receiver
 listens, and when it runs, is written down in one place: `engine.wiring`.
 
-A receiver runs either inside the sender's transaction (`IN_TRANSACTION`: the hand-off commits or rolls
-back with the sender's writes) or once that transaction has committed (`AFTER_COMMIT`: in a transaction of
-its own, so it never changes rows the sender is still working on). An after-commit receiver is called
-without `session` and with `origin`: what the sender's session said caused the change (the runner sets the
+A sender hands over its unit of work (engine.unit_of_work). A receiver runs either inside the sender's
+transaction (`IN_TRANSACTION`: called with `uow` and its `session`; the hand-off commits or rolls back with
+the sender's writes) or once that transaction has committed (`AFTER_COMMIT`: in a transaction of its own,
+so it never changes rows the sender is still working on). An after-commit receiver is called without
+`session` and with `origin`: what the sender's unit of work said caused the change (the runner names the
 enrollment whose step is running), or None.
 """
 
@@ -15,15 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from engine.db import after_commit, retrying
+from engine.db import retrying
+
+if TYPE_CHECKING:
+    from engine.unit_of_work import UnitOfWork
 
 When = Literal["in_transaction", "after_commit"]
 IN_TRANSACTION: When = "in_transaction"
 AFTER_COMMIT: When = "after_commit"
-# session.info key the runner sets while a step runs: {"journey_id", "enrollment_id", "customer_id"}.
-ORIGIN = "origin"
 
 
 class Signal:
@@ -43,24 +45,24 @@ class Signal:
     def receivers(self) -> list[tuple[Callable[..., Any], When]]:
         return list(self._receivers)
 
-    def send(self, **kwargs: Any) -> None:
-        session = kwargs.get("session")
+    def send(self, uow: UnitOfWork | None = None, **kwargs: Any) -> None:
+        """Call every receiver with `kwargs`; without a unit of work (nothing is open) all of them now."""
         for receiver, when in list(self._receivers):
-            if when == IN_TRANSACTION or session is None:
+            if uow is None:
                 receiver(**kwargs)
-                continue
-            later = {key: value for key, value in kwargs.items() if key != "session"}
-            later[ORIGIN] = session.info.get(ORIGIN)
-            after_commit(session, partial(retrying, partial(receiver, **later)))
+            elif when == IN_TRANSACTION:
+                receiver(uow=uow, session=uow.session, **kwargs)
+            else:
+                uow.after_commit(partial(retrying, partial(receiver, origin=uow.origin, **kwargs)))
 
 
-# session, events: list[models.audience.Event], now
+# uow, events: list[models.audience.Event], now
 events_accepted = Signal("events_accepted")
-# session, changes: list[tuple[customer_id, segment_id, joined: bool]], now
+# uow, changes: list[tuple[customer_id, segment_id, joined: bool]], now
 segment_membership_changed = Signal("segment_membership_changed")
-# session, journey: models.journey.Journey, old: str, new: str, now, options: dict
+# uow, journey: models.journey.Journey, old: str, new: str, now, options: dict
 journey_status_changed = Signal("journey_status_changed")
-# session, customer_id, now: the customer is being deleted (in this transaction)
+# uow, customer_id, now: the customer is being deleted (in this transaction)
 customer_deleted = Signal("customer_deleted")
 # no arguments: something became due now (enrollment, event, queued delivery); wake the jobs
 work_available = Signal("work_available")

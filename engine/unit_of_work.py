@@ -9,7 +9,8 @@ Nothing of this rides on the session itself: whoever needs it is handed the unit
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -62,6 +63,10 @@ class Loaded:
 
 
 class UnitOfWork:
+    """One transaction (`session`) of `engine`, with its origin, what it loaded and its after-commit effects.
+    Built by `Engine.unit_of_work()` (which commits it and then runs the effects) or, for work that is rolled
+    back (a test run), around a session of the caller's."""
+
     def __init__(self, engine: Engine, session: Session, origin: Origin | None = None) -> None:
         self.engine = engine
         self.session = session
@@ -76,6 +81,26 @@ class UnitOfWork:
         """Run `effect` (with no transaction open) once this unit of work has committed; dropped if it rolls
         back. Effects run in the order they were added."""
         self._effects.append(effect)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A savepoint around one step's writes: rolled back alone when it fails, and then what this unit of
+        work loaded that the step may have added to (its recorded sends) is read again when next needed."""
+        try:
+            with self.session.begin_nested():
+                yield
+        except BaseException:
+            self.loaded.forget_writes()
+            raise
+
+    @contextmanager
+    def caused_by(self, origin: Origin) -> Iterator[None]:
+        """While the block runs, changes made in this unit of work are caused by `origin`."""
+        earlier, self.origin = self.origin, origin
+        try:
+            yield
+        finally:
+            self.origin = earlier
 
     def run_effects(self) -> None:
         """Called once the transaction committed: each effect runs even when an earlier one failed (the

@@ -186,9 +186,10 @@ def queue(engine: Engine, key: str = "k1", *, channel_id: str = "ch_hook", offer
           context: dict[str, Any] | None = None, policy: dict[str, Any] | None = None,
           journey_id: str | None = "jrn_1", enrollment_id: str | None = "enr_1") -> QueuedDelivery:
     """Queue a delivery the way a journey's send step does."""
-    with engine.session() as s:
+    with engine.unit_of_work() as uow:
+        s = uow.session
         tally = Tally()
-        queued = queue_delivery(engine, s, tally, customer_id=customer_id, channel_id=channel_id,
+        queued = queue_delivery(uow, tally, customer_id=customer_id, channel_id=channel_id,
                                 offer_id=offer_id, journey_id=journey_id, enrollment_id=enrollment_id,
                                 step_id="send1", idempotency_key=key, template=template,
                                 context=context or {}, contact_policy=policy, now=engine.now())

@@ -123,7 +123,8 @@ def _write(engine: Engine, records: list[Record], counts: dict[str, int], moment
         previous = merged_records.get(customer_id, ({}, {}))
         merged_records[customer_id] = ({**previous[0], **attributes}, {**previous[1], **flags})
     ids = list(merged_records)
-    with engine.session() as s:
+    with engine.unit_of_work() as uow:
+        s = uow.session
         found = select(Customer.id, Customer.attributes, Customer.flags).where(Customer.id.in_(ids))
         existing = {customer_id: (attributes or {}, flags or {})
                     for customer_id, attributes, flags in s.execute(found)}
@@ -135,7 +136,7 @@ def _write(engine: Engine, records: list[Record], counts: dict[str, int], moment
             s.execute(insert(Customer), new_rows)
         if changed_rows:
             s.execute(update(Customer), changed_rows)
-        segments.reevaluate_many(engine, s, ids, moment)
+        segments.reevaluate_many(uow, ids, moment)
     counts["created"] += len(new_rows)
     counts["updated"] += len(changed_rows)
 

@@ -19,6 +19,7 @@ from engine.errors import Conflict, Invalid
 from engine.ids import new_id
 from engine.paging import paginate
 from engine.records import fetch, matching
+from engine.unit_of_work import UnitOfWork
 from models.audience import Customer, CustomerIn, CustomerUpdate
 from models.common import iso
 from models.journey import UpdateOperation
@@ -29,10 +30,10 @@ def customer_view(session: Session, customer_id: str) -> dict[str, Any] | None:
     return segments.customer_views(session, [customer_id]).get(customer_id)
 
 
-def apply_operations(engine: Engine, session: Session, customer_id: str, operations: list[UpdateOperation],
+def apply_operations(uow: UnitOfWork, customer_id: str, operations: list[UpdateOperation],
                      now: datetime) -> dict[str, Any]:
     """Apply an `update` step's operations inside the caller's transaction; returns the new customer view."""
-    row = fetch(session, Customer, customer_id, "customer")
+    row = fetch(uow.session, Customer, customer_id, "customer")
     attributes, flags = dict(row.attributes or {}), dict(row.flags or {})
     # Static segment joins/leaves by segment id: the last operation on a segment wins.
     static: dict[str, bool] = {}
@@ -55,17 +56,17 @@ def apply_operations(engine: Engine, session: Session, customer_id: str, operati
         else:
             if not operation.segment_id:
                 raise Invalid(f"{field}: {operation.op} needs a segmentId", field=f"{field}.segmentId")
-            segments.check_static(session, operation.segment_id, f"{field}.segmentId")
+            segments.check_static(uow.session, operation.segment_id, f"{field}.segmentId")
             static.pop(operation.segment_id, None)
             static[operation.segment_id] = operation.op == "addSegment"
-    _store(session, row, attributes, flags, now)
-    member_of = segments.memberships(session, [customer_id]).get(customer_id, set())
+    _store(uow.session, row, attributes, flags, now)
+    member_of = segments.memberships(uow.session, [customer_id]).get(customer_id, set())
     changes = [(customer_id, segment_id, join) for segment_id, join in static.items()
                if (segment_id in member_of) != join]
     member_of = _after(member_of, changes)
     # Rules see the static segments as they are after this update.
-    rule_changes = segments.rule_changes(engine, row, member_of, segments.rule_segments(session), now)
-    segments.apply_changes(engine, session, changes + rule_changes, now)
+    rule_changes = segments.rule_changes(uow.engine, row, member_of, segments.rule_segments(uow.session), now)
+    segments.apply_changes(uow, changes + rule_changes, now)
     return segments.view_of(row, _after(member_of, rule_changes))
 
 
@@ -109,7 +110,8 @@ def merged(current: dict[str, Any], patch: dict[str, Any] | None) -> dict[str, A
 def create_customer(engine: Engine, data: CustomerIn) -> dict[str, Any]:
     """A new customer (id given or generated); an existing id is 409."""
     moment = engine.now()
-    with engine.session() as s:
+    with engine.unit_of_work() as uow:
+        s = uow.session
         customer_id = data.id or new_id("cus")
         if s.get(Customer, customer_id) is not None:
             raise Conflict(f"customer {customer_id} already exists", {"field": "id"})
@@ -117,7 +119,7 @@ def create_customer(engine: Engine, data: CustomerIn) -> dict[str, Any]:
                        created_at=moment, updated_at=moment)
         s.add(row)
         s.flush()
-        segments.reevaluate(engine, s, customer_id, moment)
+        segments.reevaluate(uow, customer_id, moment)
         return _out(s, row)
 
 
@@ -129,11 +131,12 @@ def get_customer(engine: Engine, customer_id: str) -> dict[str, Any]:
 def update_customer(engine: Engine, customer_id: str, data: CustomerUpdate) -> dict[str, Any]:
     """Merge attributes and flags (null removes a key) and re-evaluate rule segments."""
     moment = engine.now()
-    with engine.session() as s:
+    with engine.unit_of_work() as uow:
+        s = uow.session
         row = _customer(s, customer_id)
         attributes, flags = merged(row.attributes or {}, data.attributes), merged(row.flags or {}, data.flags)
         _store(s, row, attributes, flags, moment)
-        segments.reevaluate(engine, s, customer_id, moment)
+        segments.reevaluate(uow, customer_id, moment)
         return _out(s, row)
 
 
@@ -141,12 +144,13 @@ def delete_customer(engine: Engine, customer_id: str) -> None:
     """Delete a customer, in one transaction: their active enrollments end (announced), they leave every
     segment (logged), and what belonged to them is erased (engine.audience.customer_erasure), audited."""
     moment = engine.now()
-    with engine.session() as s:
+    with engine.unit_of_work() as uow:
+        s = uow.session
         s.delete(_customer(s, customer_id))
         # Policed as it flushes: a role that may not delete customers is refused before anything is erased.
         s.flush()
-        signals.customer_deleted.send(session=s, customer_id=customer_id, now=moment, engine=engine)
-        segments.leave_all(engine, s, customer_id, moment)
+        signals.customer_deleted.send(uow=uow, customer_id=customer_id, now=moment, engine=engine)
+        segments.leave_all(uow, customer_id, moment)
         customer_erasure.erase(s, customer_id, moment)
 
 

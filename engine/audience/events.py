@@ -24,14 +24,15 @@ def accept(engine: Engine, items: list[EventIn], single: bool = False) -> list[s
     first such item (`events.<index>.customerId`, or `customerId` for a `single` posted object).
     """
     moment = engine.now()
-    with engine.session() as s:
+    with engine.unit_of_work() as uow:
+        s = uow.session
         _check_customers(s, items, single)
         rows = [Event(id=new_id("evt"), customer_id=item.customer_id, type=item.type,
                       properties=item.properties, occurred_at=_naive_utc(item.occurred_at) or moment,
                       received_at=moment) for item in items]
         s.add_all(rows)
         s.flush()
-        signals.events_accepted.send(session=s, events=rows, now=moment, engine=engine)
+        signals.events_accepted.send(uow=uow, events=rows, now=moment, engine=engine)
     signals.work_available.send(engine=engine)
     return [row.id for row in rows]
 

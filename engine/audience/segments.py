@@ -22,6 +22,7 @@ from engine.ids import new_id
 from engine.paging import paginate
 from engine.records import fetch, insert_new, matching
 from engine.references import check_unused
+from engine.unit_of_work import UnitOfWork
 from models.audience import Customer, Segment, SegmentChange, SegmentIn, SegmentMember, SegmentUpdate
 from models.common import iso
 
@@ -95,21 +96,19 @@ def customer_scope(view: dict[str, Any], rules: Iterable[str], now: datetime) ->
     return Scope({"customer": project(view, None if read is None else frozenset(read)), "now": now})
 
 
-def reevaluate(engine: Engine, session: Session, customer_id: str, now: datetime) -> list[Change]:
+def reevaluate(uow: UnitOfWork, customer_id: str, now: datetime) -> list[Change]:
     """Bring one customer's rule-segment membership up to date (no commit)."""
-    return reevaluate_many(engine, session, [customer_id], now)
+    return reevaluate_many(uow, [customer_id], now)
 
 
-def reevaluate_many(
-    engine: Engine, session: Session, customer_ids: Iterable[str], now: datetime
-) -> list[Change]:
+def reevaluate_many(uow: UnitOfWork, customer_ids: Iterable[str], now: datetime) -> list[Change]:
     """Bring the rule-segment membership of many customers up to date in batches (no commit)."""
-    segments = rule_segments(session)
+    segments = rule_segments(uow.session)
     if not segments:
         return []
     changes: list[Change] = []
     for chunk in _chunks(list(dict.fromkeys(customer_ids))):
-        changes.extend(_reevaluate_rows(engine, session, _load_customers(session, chunk), segments, now))
+        changes.extend(_reevaluate_rows(uow, _load_customers(uow.session, chunk), segments, now))
     return changes
 
 
@@ -125,59 +124,59 @@ def rule_changes(engine: Engine, row: Customer, current: set[str], segments: lis
     return changes
 
 
-def _reevaluate_rows(engine: Engine, session: Session, rows: list[Any], segments: list[tuple[str, str]],
+def _reevaluate_rows(uow: UnitOfWork, rows: list[Any], segments: list[tuple[str, str]],
                      now: datetime) -> list[Change]:
-    member_of = memberships(session, [row.id for row in rows])
+    member_of = memberships(uow.session, [row.id for row in rows])
     changes = [change for row in rows
-               for change in rule_changes(engine, row, member_of.get(row.id, set()), segments, now)]
-    apply_changes(engine, session, changes, now)
+               for change in rule_changes(uow.engine, row, member_of.get(row.id, set()), segments, now)]
+    apply_changes(uow, changes, now)
     return changes
 
 
-def rebuild(engine: Engine, session: Session, segment_id: str, rule: str, now: datetime) -> int:
+def rebuild(uow: UnitOfWork, segment_id: str, rule: str, now: datetime) -> int:
     """Re-evaluate one rule over every customer, keyset batch by batch; returns how many changed."""
     changed = 0
     after = ""
     while True:
         # Plain rows (id, attributes, flags), not ORM objects: loading those was most of a rebuild's time.
         columns = Customer.__table__.c  # type: ignore[attr-defined]
-        rows = list(session.execute(
+        rows = list(uow.session.execute(
             select(columns.id, columns.attributes, columns.flags).where(columns.id > after)
             .order_by(columns.id).limit(BATCH)
         ).all())
         if not rows:
             return changed
-        changed += len(_reevaluate_rows(engine, session, rows, [(segment_id, rule)], now))
+        changed += len(_reevaluate_rows(uow, rows, [(segment_id, rule)], now))
         after = rows[-1].id
 
 
-def apply_changes(engine: Engine, session: Session, changes: list[Change], now: datetime) -> None:
+def apply_changes(uow: UnitOfWork, changes: list[Change], now: datetime) -> None:
     """Write memberships and the change log for `changes`, then announce them (same transaction)."""
     if not changes:
         return
-    session.flush()
+    uow.session.flush()
     joins = [{"segment_id": s, "customer_id": c, "joined_at": now} for c, s, joined in changes if joined]
     if joins:
         # Core inserts on the tables: the ORM bulk path costs more than the statement on this hot path.
-        session.execute(insert(_MEMBERS), joins)
+        uow.session.execute(insert(_MEMBERS), joins)
     leaves: dict[str, list[str]] = defaultdict(list)
     for customer_id, segment_id, joined in changes:
         if not joined:
             leaves[segment_id].append(customer_id)
     for segment_id, customer_ids in leaves.items():
         for chunk in _chunks(customer_ids):
-            session.execute(delete(SegmentMember).where(
+            uow.session.execute(delete(SegmentMember).where(
                 SegmentMember.segment_id == segment_id, SegmentMember.customer_id.in_(chunk)))
-    session.execute(insert(_CHANGES), [
+    uow.session.execute(insert(_CHANGES), [
         {"segment_id": s, "customer_id": c, "joined": joined, "at": now} for c, s, joined in changes
     ])
-    signals.segment_membership_changed.send(session=session, changes=changes, now=now, engine=engine)
+    signals.segment_membership_changed.send(uow=uow, changes=changes, now=now, engine=uow.engine)
 
 
-def leave_all(engine: Engine, session: Session, customer_id: str, now: datetime) -> None:
+def leave_all(uow: UnitOfWork, customer_id: str, now: datetime) -> None:
     """Take a (deleted) customer out of every segment, logging the leaves."""
-    current = memberships(session, [customer_id]).get(customer_id, set())
-    apply_changes(engine, session, [(customer_id, segment_id, False) for segment_id in sorted(current)], now)
+    current = memberships(uow.session, [customer_id]).get(customer_id, set())
+    apply_changes(uow, [(customer_id, segment_id, False) for segment_id in sorted(current)], now)
 
 
 def member_ids(session: Session, segment_id: str, after: str | None, limit: int) -> list[str]:
@@ -216,13 +215,14 @@ def create_segment(engine: Engine, data: SegmentIn) -> dict[str, Any]:
     """Create a segment; a rule segment's membership is computed at once."""
     _check_rule(engine, data.rule)
     moment = engine.now()
-    with engine.session() as s:
+    with engine.unit_of_work() as uow:
+        s = uow.session
         values = {"name": data.name, "description": data.description,
                   "rule": None if data.static else data.rule, "static": data.static}
         row = insert_new(s, Segment, "segment", data.id or new_id("seg"), values, moment)
         s.flush()
         if row.rule:
-            rebuild(engine, s, row.id, row.rule, moment)
+            rebuild(uow, row.id, row.rule, moment)
         return _out(row, _count(s, row.id))
 
 
@@ -248,7 +248,8 @@ def list_segments(
 def update_segment(engine: Engine, segment_id: str, data: SegmentUpdate) -> dict[str, Any]:
     """Rename, describe, or change a rule (which re-evaluates every customer)."""
     moment = engine.now()
-    with engine.session() as s:
+    with engine.unit_of_work() as uow:
+        s = uow.session
         row = _segment(s, segment_id)
         if data.name is not None:
             row.name = data.name
@@ -259,7 +260,7 @@ def update_segment(engine: Engine, segment_id: str, data: SegmentUpdate) -> dict
                 raise Invalid("a static segment has no rule", field="rule")
             _check_rule(engine, data.rule)
             row.rule = data.rule
-            rebuild(engine, s, row.id, row.rule, moment)
+            rebuild(uow, row.id, row.rule, moment)
         row.updated_at = moment
         s.add(row)
         return _out(row, _count(s, row.id))
@@ -278,7 +279,8 @@ def delete_segment(engine: Engine, segment_id: str) -> None:
 def change_members(engine: Engine, segment_id: str, add: list[str], remove: list[str]) -> dict[str, Any]:
     """Add/remove customers to/from a static segment; unknown customers are 422 naming the list."""
     moment = engine.now()
-    with engine.session() as s:
+    with engine.unit_of_work() as uow:
+        s = uow.session
         _segment(s, segment_id)
         known = {row.id for row in _load_customers(s, list(dict.fromkeys(add)))}
         unknown = [c for c in add if c not in known]
@@ -286,7 +288,7 @@ def change_members(engine: Engine, segment_id: str, add: list[str], remove: list
             raise Invalid(f"unknown customer {unknown[0]}", details={"field": "add", "unknown": unknown[:50]})
         changes = (static_changes(s, segment_id, add, True, "add")
                    + static_changes(s, segment_id, remove, False, "remove"))
-        apply_changes(engine, s, changes, moment)
+        apply_changes(uow, changes, moment)
         return {"added": sum(1 for c in changes if c[2]), "removed": sum(1 for c in changes if not c[2]),
                 "count": _count(s, segment_id)}
 

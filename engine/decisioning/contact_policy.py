@@ -5,9 +5,10 @@ A policy is `{"maxPerOffer", "windowDays", "maxPerDay"}`. Deliveries count while
 failed or suppressed): `maxPerOffer` of one offer to the customer within the last `windowDays` days (7,
 a decision flow's default, when not given), `maxPerDay` of any offer to the customer in the last 24 hours.
 
-A session that names its customers up front (`batch`, as a runner batch does) reads the recent deliveries
-of all of them in one query the first time one is checked, and keeps them: the outbox `record`s each row
-it queues in that session, and any rollback in the session drops what was read (it is read again).
+A unit of work that names its customers up front (`loaded.policy_customers`, as a runner batch does) reads
+the recent deliveries of all of them in one query the first time one is checked, and keeps them in
+`loaded.policy_sends`: the outbox `record`s each row it queues in that unit of work, and a step's savepoint
+that rolls back drops what was read (it is read again: UnitOfWork.savepoint).
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, event, literal, or_, select
-from sqlmodel import Session
+from sqlalchemy import bindparam, literal, or_, select
 
+from engine.unit_of_work import PolicySends, UnitOfWork
 from models.channels import Delivery
 
 COUNTED_STATUSES = ("queued", "sent")
@@ -40,17 +41,7 @@ _RECENT_OF_MANY = select(_deliveries.c.customer_id, _deliveries.c.offer_id, _del
     _deliveries.c.created_at > bindparam("since"))
 # Customers per query when loading a batch's deliveries (well under every driver's parameter limit).
 CHUNK = 900
-_BATCH = "contact_policy.batch"
-_LOADED = "contact_policy.loaded"
 Sends = list[tuple[str | None, datetime]]
-
-
-@dataclass
-class _Loaded:
-    """The counted deliveries of a session's batch customers since `since`, by customer."""
-
-    since: datetime
-    sends: dict[str, Sends]
 
 
 @dataclass(frozen=True)
@@ -69,12 +60,12 @@ class Breach:
         return f"{self.count} sends in the last {self.window_days:g} days (cap {self.cap})"
 
 
-def breaches(session: Session, customer_id: str, offer_ids: Sequence[str | None], policy: dict[str, Any],
+def breaches(uow: UnitOfWork, customer_id: str, offer_ids: Sequence[str | None], policy: dict[str, Any],
              now: datetime) -> dict[str | None, Breach]:
     """The offers among `offer_ids` (None: a delivery of no offer) that one more delivery to the customer
     would take past `policy`, each with the rule it breaks; a spent daily cap blocks every one.
 
-    Reads through the session's connection (the outbox writes its rows there; pending ORM objects are
+    Reads through the unit of work's connection (the outbox writes its rows there; pending ORM objects are
     not flushed first).
     """
     max_per_day, max_per_offer = policy.get("maxPerDay"), policy.get("maxPerOffer")
@@ -86,7 +77,7 @@ def breaches(session: Session, customer_id: str, offer_ids: Sequence[str | None]
     window = float(policy.get("windowDays") or DEFAULT_WINDOW_DAYS)
     day_start, window_start = now - timedelta(days=1), now - timedelta(days=window)
     since = min(day_start, window_start) if checks_offers else day_start
-    rows = _recent(session, customer_id, since)
+    rows = _recent(uow, customer_id, since)
     if checks_day:
         today = sum(1 for _offer, at in rows if at > day_start)
         if today >= int(max_per_day):
@@ -102,44 +93,31 @@ def breaches(session: Session, customer_id: str, offer_ids: Sequence[str | None]
             for offer_id in offers if sends.get(offer_id, 0) >= cap}
 
 
-def batch(session: Session, customer_ids: list[str]) -> None:
-    """Name the customers this session will check, so the first check reads all of their deliveries."""
-    session.info[_BATCH] = frozenset(customer_ids)
-    session.info.pop(_LOADED, None)
-    if not event.contains(session, "after_soft_rollback", _forget):
-        event.listen(session, "after_soft_rollback", _forget)
-
-
-def record(session: Session, customer_id: str, offer_id: str | None, at: datetime) -> None:
-    """A counted delivery was just written in `session`: later checks in it count it too."""
-    loaded: _Loaded | None = session.info.get(_LOADED)
+def record(uow: UnitOfWork, customer_id: str, offer_id: str | None, at: datetime) -> None:
+    """A counted delivery was just written in `uow`: later checks in it count it too."""
+    loaded = uow.loaded.policy_sends
     if loaded is not None and customer_id in loaded.sends:
         loaded.sends[customer_id].append((offer_id, at))
 
 
-def _recent(session: Session, customer_id: str, since: datetime) -> Sends:
+def _recent(uow: UnitOfWork, customer_id: str, since: datetime) -> Sends:
     """The customer's counted deliveries since `since`: from the batch's load when it names the customer."""
-    customers: frozenset[str] = session.info.get(_BATCH, frozenset())
+    customers = uow.loaded.policy_customers
     if customer_id not in customers:
-        rows = session.connection().execute(_RECENT, {"customer": customer_id, "since": since})
+        rows = uow.session.connection().execute(_RECENT, {"customer": customer_id, "since": since})
         return [(offer_id, at) for offer_id, at in rows]
-    loaded: _Loaded | None = session.info.get(_LOADED)
+    loaded = uow.loaded.policy_sends
     if loaded is None or since < loaded.since:
-        loaded = session.info[_LOADED] = _load(session, sorted(customers), since)
+        loaded = uow.loaded.policy_sends = _load(uow, sorted(customers), since)
     return [(offer_id, at) for offer_id, at in loaded.sends[customer_id] if at > since]
 
 
-def _load(session: Session, customer_ids: list[str], since: datetime) -> _Loaded:
+def _load(uow: UnitOfWork, customer_ids: list[str], since: datetime) -> PolicySends:
     sends: dict[str, Sends] = {customer_id: [] for customer_id in customer_ids}
-    connection = session.connection()
+    connection = uow.session.connection()
     for start in range(0, len(customer_ids), CHUNK):
         rows = connection.execute(_RECENT_OF_MANY, {"customers": customer_ids[start:start + CHUNK],
                                                     "since": since})
         for customer_id, offer_id, at in rows:
             sends[customer_id].append((offer_id, at))
-    return _Loaded(since, sends)
-
-
-def _forget(session: Session, _previous: Any) -> None:
-    """A rollback may have taken recorded or read rows with it: read them again when next needed."""
-    session.info.pop(_LOADED, None)
+    return PolicySends(since, sends)

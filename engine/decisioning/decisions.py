@@ -24,7 +24,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlmodel import Session
 
 from engine.audience.customers import customer_view
 from engine.decisioning import contact_policy as policies
@@ -42,6 +41,7 @@ from engine.expressions import (
     project,
 )
 from engine.records import fetch
+from engine.unit_of_work import UnitOfWork
 from models.common import iso
 from models.offers import DecisionFlow, Offer
 
@@ -50,9 +50,6 @@ _OFFERS = Offer.__table__  # type: ignore[attr-defined]
 _OFFER_COLUMNS = [_OFFERS.c[name] for name in (
     "id", "name", "description", "category", "status", "eligibility", "propensity", "business_value",
     "priority", "start_date", "end_date")]
-# Where a session keeps the catalogues it has loaded (session.info lives as long as the session: one
-# runner batch, one API request).
-_CATALOGUES = "decisioning.catalogues"
 
 
 @dataclass
@@ -253,25 +250,26 @@ def _slotted(check: _Check, slots: dict[str, int]) -> _Check:
     return replace(check, slot=slots.setdefault(check.source, len(slots)))
 
 
-def decide(engine: Engine, session: Session, customer: dict[str, Any], flow_id: str, limit: int | None,
+def decide(uow: UnitOfWork, customer: dict[str, Any], flow_id: str, limit: int | None,
            now: datetime) -> Decision:
-    """Rank the flow's offers for `customer` (a customer view); `limit` defaults to the flow's maxOffers."""
-    catalogue = _catalogue(engine, session, flow_id)
+    """Rank the flow's offers for `customer` (a customer view); `limit` defaults to the flow's maxOffers.
+    Reads only: the flow's catalogue (loaded once per unit of work) and the contact-policy counts."""
+    catalogue = _catalogue(uow, flow_id)
     decision = Decision()
     offers = catalogue.candidates(now, decision)
-    offers = _contact_policy(session, customer["id"], catalogue.policy, offers, now, decision)
-    scored = _qualify(offers, _Evaluator(engine, catalogue, customer, now), decision)
+    offers = _contact_policy(uow, customer["id"], catalogue.policy, offers, now, decision)
+    scored = _qualify(offers, _Evaluator(uow.engine, catalogue, customer, now), decision)
     decision.offers = _rank(scored, catalogue.weights, limit or catalogue.max_offers, decision)
     return decision
 
 
 def recommend(engine: Engine, customer_id: str, flow_id: str, limit: int | None = None) -> dict[str, Any]:
     """`POST /recommend`: decide for a stored customer (unknown customer or flow → NotFound)."""
-    with engine.session() as s:
+    with engine.reader() as s:
         customer = customer_view(s, customer_id)
         if customer is None:
             raise NotFound(f"customer {customer_id} not found", {"field": "customerId"})
-        return decide(engine, s, customer, flow_id, limit, engine.now()).to_dict()
+        return decide(UnitOfWork(engine, s), customer, flow_id, limit, engine.now()).to_dict()
 
 
 def offer_variables(offer: Any) -> dict[str, Any]:
@@ -288,10 +286,11 @@ def offer_variables(offer: Any) -> dict[str, Any]:
     return values
 
 
-def _catalogue(engine: Engine, session: Session, flow_id: str) -> _Catalogue:
-    """The flow and its offers as this session first read them (unknown flow → NotFound)."""
-    catalogues: dict[str, _Catalogue] = session.info.setdefault(_CATALOGUES, {})
+def _catalogue(uow: UnitOfWork, flow_id: str) -> _Catalogue:
+    """The flow and its offers as this unit of work first read them (unknown flow → NotFound)."""
+    catalogues: dict[str, _Catalogue] = uow.loaded.catalogues
     catalogue = catalogues.get(flow_id)
+    session = uow.session
     if catalogue is None:
         flow = fetch(session, DecisionFlow, flow_id, "decision flow")
         # Plain rows of the columns deciding reads (creatives can be large and are not needed here).
@@ -302,25 +301,25 @@ def _catalogue(engine: Engine, session: Session, flow_id: str) -> _Catalogue:
         offers = list(session.execute(statement).all())
         present = {offer.id for offer in offers}
         missing = [offer_id for offer_id in wanted_ids if offer_id not in present]
-        catalogue = catalogues[flow_id] = _Catalogue(engine, flow, offers, missing)
+        catalogue = catalogues[flow_id] = _Catalogue(uow.engine, flow, offers, missing)
     return catalogue
 
 
-def contact_policy_of(session: Session, flow_id: str) -> dict[str, Any] | None:
-    """The flow's contact policy (None: it has none, or the flow is gone), from the session's catalogue
+def contact_policy_of(uow: UnitOfWork, flow_id: str) -> dict[str, Any] | None:
+    """The flow's contact policy (None: it has none, or the flow is gone), from the unit of work's catalogue
     when a decision in it loaded the flow (the send step asks for every enrollment of a batch)."""
-    catalogue: _Catalogue | None = session.info.get(_CATALOGUES, {}).get(flow_id)
+    catalogue: _Catalogue | None = uow.loaded.catalogues.get(flow_id)
     if catalogue is not None:
         return dict(catalogue.policy) or None
-    flow = session.get(DecisionFlow, flow_id)
+    flow = uow.session.get(DecisionFlow, flow_id)
     return dict(flow.contact_policy) if flow and flow.contact_policy else None
 
 
-def _contact_policy(session: Session, customer_id: str, policy: dict[str, Any], offers: list[_Offer],
+def _contact_policy(uow: UnitOfWork, customer_id: str, policy: dict[str, Any], offers: list[_Offer],
                     now: datetime, decision: Decision) -> list[_Offer]:
     if not policy:
         return offers
-    blocked = policies.breaches(session, customer_id, [offer.id for offer in offers], policy, now)
+    blocked = policies.breaches(uow, customer_id, [offer.id for offer in offers], policy, now)
     for offer_id, breach in blocked.items():
         decision.drop(str(offer_id), f"contactPolicy.{breach.rule}", breach.reason)
     return [offer for offer in offers if offer.id not in blocked]

@@ -105,13 +105,14 @@ def send_test(engine: Engine, channel_id: str, data: TestDeliveryIn) -> dict[str
     """Queue a real delivery of an offer to a customer through this channel (no journey or contact policy);
     editors and admins only (a delivery row is no audited entity, so the audit hook would not refuse it)."""
     roles.require(roles.current(), "editor", "send test deliveries")
-    with engine.session() as s:
+    with engine.unit_of_work() as uow:
+        s = uow.session
         _channel(s, channel_id)
         fetch(s, Customer, data.customer_id, "customer", "customerId")
         fetch(s, Offer, data.offer_id, "offer", "offerId")
         tally = Tally()
         queued = queue_delivery(
-            engine, s, tally, customer_id=data.customer_id, channel_id=channel_id, offer_id=data.offer_id,
+            uow, tally, customer_id=data.customer_id, channel_id=channel_id, offer_id=data.offer_id,
             journey_id=None, enrollment_id=None, step_id=None, idempotency_key=f"test:{new_id('tst')}",
             template=None, context={}, contact_policy=None, now=engine.now(),
         )

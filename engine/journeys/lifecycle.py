@@ -31,6 +31,7 @@ from engine.journeys.validation import field_path, goal_issues, shape_issues, va
 from engine.paging import paginate
 from engine.records import matching
 from engine.references import load_references
+from engine.unit_of_work import UnitOfWork
 from models.channels import Delivery, DeliveryAttempt, DeliveryCounter, Response, ResponseCounter
 from models.common import iso
 from models.enrollment import (
@@ -182,7 +183,8 @@ def update_journey(engine: Engine, journey_id: str, data: JourneyUpdate,
     `expected_revisions`, only if the journey's revision is one of them (else Stale, 412).
 
     All or nothing: any refusal rolls the whole update back."""
-    with engine.session() as s:
+    with engine.unit_of_work() as uow:
+        s = uow.session
         row = _row(s, journey_id, lock=True)
         if expected_revisions is not None and row.revision not in expected_revisions:
             raise Stale(f"the journey changed since you read it (it is at revision {row.revision}): "
@@ -191,7 +193,7 @@ def update_journey(engine: Engine, journey_id: str, data: JourneyUpdate,
         before = _content(row)
         _apply_fields(s, row, data, moment, Limits.of(engine.settings))
         if data.status is not None:
-            _transition(engine, s, row, data.status, data.extend_waits, moment)
+            _transition(uow, row, data.status, data.extend_waits, moment)
         _count_revision(row, before)
         s.flush()
         return _out(row)
@@ -201,10 +203,11 @@ def change_status(engine: Engine, journey_id: str, status: str, extend_waits: bo
     """Move the journey along its lifecycle (asking the same status again changes nothing)."""
     if status not in STATUSES:
         raise Invalid(f"status must be one of {', '.join(STATUSES)}", field="status")
-    with engine.session() as s:
+    with engine.unit_of_work() as uow:
+        s = uow.session
         row = _row(s, journey_id, lock=True)
         before = _content(row)
-        _transition(engine, s, row, status, extend_waits, engine.now())
+        _transition(uow, row, status, extend_waits, engine.now())
         _count_revision(row, before)
         s.flush()
         return _out(row)
@@ -313,9 +316,7 @@ def _check_paused_edit(s: Session, row: Journey, merged: JourneyDefinition, curr
         )
 
 
-def _transition(
-    engine: Engine, s: Session, row: Journey, status: str, extend_waits: bool, moment: datetime
-) -> None:
+def _transition(uow: UnitOfWork, row: Journey, status: str, extend_waits: bool, moment: datetime) -> None:
     old = row.status
     if status == old:
         return
@@ -325,16 +326,17 @@ def _transition(
                        code="invalid_transition",
                        details={"from": old, "to": status, "allowed": list(TRANSITIONS[old])})
     if status == "active":
-        _require_valid(s, _definition(row), "the journey has validation errors", Limits.of(engine.settings))
+        _require_valid(uow.session, _definition(row), "the journey has validation errors",
+                       Limits.of(uow.engine.settings))
     row.status = status
     row.updated_at = moment
     if status == "paused":
         row.paused_at = moment
-    s.flush()
+    uow.session.flush()
     # The runtime enrolls on activation, exits everyone on archive and shifts waits on resume; it reads
     # `paused_at`, so that is cleared only after the receivers ran.
-    signals.journey_status_changed.send(session=s, journey=row, old=old, new=status, now=moment,
-                                        options={"extend_waits": extend_waits}, engine=engine)
+    signals.journey_status_changed.send(uow=uow, journey=row, old=old, new=status, now=moment,
+                                        options={"extend_waits": extend_waits}, engine=uow.engine)
     if status != "paused":
         row.paused_at = None
 

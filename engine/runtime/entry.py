@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +23,7 @@ from engine.journeys.graph import ENTRY_ID
 from engine.journeys.plan import plan_of
 from engine.records import fetch
 from engine.runtime.enrollments import exit_where
+from engine.unit_of_work import Origin, UnitOfWork
 from models.audience import Customer, Event
 from models.enrollment import Enrollment, SegmentBackfill
 from models.journey import Journey
@@ -218,9 +220,11 @@ def _active_journeys(s: Session) -> list[Journey]:
 # ---- entry paths driven by signals (engine.wiring says when each runs) ----------------------------------
 
 
-def enter_on_events(engine: Engine, session: Session, events: list[Event], now: datetime, **_: Any) -> None:
+def enter_on_events(engine: Engine, uow: UnitOfWork, events: list[Event], now: datetime, **_: Any) -> None:
     """Event entry, in the transaction that stores the events: per journey, one entry for every customer
-    with a matching event whose condition holds (a customer's first such event in the batch enrolls them)."""
+    with a matching event whose condition holds (a customer's first such event in the batch enrolls them);
+    the pages hear of it once that transaction has committed."""
+    session = uow.session
     journeys = [j for j in _active_journeys(session) if plan_of(j).entry.event_type]
     for journey in journeys:
         entry = plan_of(journey).entry
@@ -246,11 +250,12 @@ def enter_on_events(engine: Engine, session: Session, events: list[Event], now: 
         if chosen:
             enrolled = len(enter(session, journey, list(chosen), now, events=chosen).enrollment_ids)
             if enrolled:
-                engine.live.publish({"kind": "enrolled", "journeyId": journey.id, "count": enrolled})
+                uow.after_commit(partial(engine.live.publish,
+                                         {"kind": "enrolled", "journeyId": journey.id, "count": enrolled}))
 
 
 def enter_on_join(
-    engine: Engine, changes: list[tuple[str, str, bool]], now: datetime, origin: dict[str, str] | None = None,
+    engine: Engine, changes: list[tuple[str, str, bool]], now: datetime, origin: Origin | None = None,
     **_: Any
 ) -> None:
     """Segment entry, after the change committed: customers who joined an active journey's entry segment
@@ -270,8 +275,8 @@ def enter_on_join(
             if segment_id not in joined:
                 continue
             candidates = joined[segment_id]
-            if origin and origin.get("journey_id") == journey.id:
-                candidates = [cid for cid in candidates if cid != origin.get("customer_id")]
+            if origin and origin.journey_id == journey.id:
+                candidates = [cid for cid in candidates if cid != origin.customer_id]
             member_of = segments.memberships(s, candidates)
             still = [cid for cid in candidates if segment_id in member_of.get(cid, ())]
             if still:

@@ -28,26 +28,33 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlmodel import Session
 
-from engine import counters, raw_sql
+from engine import counters
 from engine.audience import segments
 from engine.counters import Tally
 from engine.db import is_transient, retrying
-from engine.decisioning import contact_policy
 from engine.delivery import responses
 from engine.engine import Engine
 from engine.journeys.plan import Plan, plan_of
 from engine.journeys.steps import KINDS
 from engine.journeys.steps.base import Failed, Run, StepResult
+from engine.runtime import enrollment_store
+from engine.runtime.enrollment_store import (
+    HistoryRow,
+    State,
+    history_row,
+    insert_history,
+    state_of,
+    write_back,
+)
 from engine.runtime.enrollments import exit_where
 from engine.runtime.entry import event_view
-from engine.signals import ORIGIN
+from engine.unit_of_work import Origin, UnitOfWork
 from models.audience import Customer, Event
 from models.common import iso
-from models.enrollment import Enrollment, EnrollmentHistory
+from models.enrollment import Enrollment
 from models.journey import Journey, StepBase
 
 E = Enrollment.__table__  # type: ignore[attr-defined]
-H = EnrollmentHistory.__table__  # type: ignore[attr-defined]
 J = Journey.__table__  # type: ignore[attr-defined]
 C = Customer.__table__  # type: ignore[attr-defined]
 
@@ -56,38 +63,6 @@ LEASE = timedelta(seconds=60)
 # More executions than this in one go means a loop without a wait (validation forbids it; this is a guard).
 MAX_STEPS_PER_RUN = 1000
 WORKER = f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-_COLUMNS = (
-    E.c.id,
-    E.c.journey_id,
-    E.c.version,
-    E.c.customer_id,
-    E.c.step_id,
-    E.c.context,
-    E.c.visits,
-    E.c.entered_at,
-    E.c.wait_event,
-)
-
-
-@dataclass
-class State:
-    """The mutable part of one enrollment while it moves."""
-
-    id: str
-    journey_id: str
-    customer_id: str
-    step_id: str | None
-    context: dict[str, Any]
-    visits: int
-    version: int
-    status: str = "active"
-    next_run_at: datetime | None = None
-    wait_event: str | None = None
-    ended_at: datetime | None = None
-    exit_reason: str | None = None
-    error: str | None = None
-
 
 @dataclass
 class Executed:
@@ -311,9 +286,10 @@ def _run_once(engine: Engine, ids: list[str], moment: datetime,
     """One batch in one transaction; `guard` wraps each writing step (None: a savepoint each)."""
     result = BatchResult()
     tally, step_tally = Tally(), Tally()
-    histories: list[tuple[Any, ...]] = []
+    histories: list[HistoryRow] = []
     states: list[State] = []
-    with engine.session() as s:
+    with engine.unit_of_work() as uow:
+        s = uow.session
         # Lock order (as archive, entry and pause): the journeys first, shared, so a status change waits for
         # the batch or the batch sees it; a journey paused or archived since the claim does not advance.
         journey_ids = sorted(set(s.execute(select(E.c.journey_id).where(E.c.id.in_(ids))).scalars()))
@@ -332,37 +308,27 @@ def _run_once(engine: Engine, ids: list[str], moment: datetime,
             .where(E.c.id.in_(ids), E.c.lease_owner == WORKER, E.c.status == "active",
                    E.c.journey_id.in_(list(journeys)))
             .values(lease_until=moment + LEASE)
-            .returning(*_COLUMNS)
+            .returning(*enrollment_store.read_columns())
         ).all()
         views = _Customers(s, [row.customer_id for row in rows])
         # The decide step and the outbox check contact policies: one query for the batch's customers.
-        contact_policy.batch(s, [row.customer_id for row in rows])
+        uow.loaded.policy_customers = frozenset(row.customer_id for row in rows)
         outcomes = _Outcomes(s, [row.id for row in rows])
         shared: dict[str, dict[str, Any]] = {}
         for row in rows:
             journey = journeys[row.journey_id]
-            state = State(
-                row.id,
-                row.journey_id,
-                row.customer_id,
-                row.step_id,
-                row.context or {},
-                row.visits,
-                row.version,
-            )
+            state = state_of(row)
             # Entry this enrollment's steps cause runs after the batch commits and knows who caused it.
-            s.info[ORIGIN] = {"journey_id": row.journey_id, "enrollment_id": row.id,
-                              "customer_id": row.customer_id}
-            executed = _move(engine, s, state, journey, moment, views, outcomes, shared, tally, step_tally,
-                             guard or s.begin_nested)
-            s.info.pop(ORIGIN)
+            with uow.caused_by(Origin(row.journey_id, row.id, row.customer_id)):
+                executed = _move(uow, state, journey, moment, views, outcomes, shared, tally, step_tally,
+                                 guard or uow.savepoint)
             result.enrollments += 1
             result.transitions += len(executed) - (state.status == "failed")
             result.errors += state.status == "failed"
             result.journeys.add(journey.id)
             histories.extend(history_rows(state, executed))
             states.append(state)
-        if states and (written := update_enrollments(engine, s, states, moment)) != len(states):
+        if states and (written := write_back(engine, s, states, moment, WORKER)) != len(states):
             raise LostRace(f"batch wrote {written} of {len(states)} enrollments back")
         if histories:
             insert_history(engine, s, histories)
@@ -371,8 +337,7 @@ def _run_once(engine: Engine, ids: list[str], moment: datetime,
 
 
 def _move(
-    engine: Engine,
-    s: Session,
+    uow: UnitOfWork,
     state: State,
     journey: Any,
     moment: datetime,
@@ -387,8 +352,7 @@ def _move(
     `step_tally` is the (empty) tally its writing steps count into, shared by the batch's enrollments."""
     start = state.step_id
     run = Run(
-        engine=engine,
-        session=s,
+        uow=uow,
         now=moment,
         enrollment_id=state.id,
         customer_id=state.customer_id,
@@ -423,53 +387,9 @@ def fail(state: State, step_id: str | None, message: str) -> None:
     state.next_run_at, state.wait_event = None, None
 
 
-HISTORY_COLUMNS = (
-    "enrollment_id", "journey_id", "customer_id", "step_id", "type", "version", "at", "outcome",
-    "next_step_id", "detail",
-)
-
-
-def history_rows(state: State, executed: Iterable[Executed]) -> list[tuple[Any, ...]]:
+def history_rows(state: State, executed: Iterable[Executed]) -> list[HistoryRow]:
     """One history row per step execution (a failure is recorded as the step's `failed` execution)."""
-    return [
-        (state.id, state.journey_id, state.customer_id, item.step_id, item.type, state.version, item.at,
-         item.result.outcome[:64], item.result.next_step, item.result.detail.to_json())
-        for item in executed
-    ]
-
-
-def insert_history(engine: Engine, s: Session, rows: list[tuple[Any, ...]]) -> None:
-    """Raw DBAPI executemany: history is most of what a batch writes, and SQLAlchemy's per-row parameter
-    processing would double its cost. Times and JSON are converted here as SQLAlchemy would."""
-    sqlite = engine.db.is_sqlite
-    sql = raw_sql.insert_sql(H.name, HISTORY_COLUMNS, sqlite)
-    stamp, dumps = raw_sql.stamper(sqlite), raw_sql.dumps
-    params = [(*row[:6], stamp(row[6]), *row[7:9], dumps(row[9])) for row in rows]
-    s.connection().exec_driver_sql(sql, params)
-
-
-ENROLLMENT_CHANGES = (
-    "step_id", "status", "next_run_at", "context", "visits", "version", "ended_at", "exit_reason", "error",
-    "wait_event", "updated_at",
-)
-
-
-def update_enrollments(engine: Engine, s: Session, states: list[State], moment: datetime) -> int:
-    """Write the batch's enrollments back (raw executemany, like the history) and release their leases;
-    returns how many rows matched (fewer than `states` when another writer took one)."""
-    sqlite = engine.db.is_sqlite
-    mark = raw_sql.mark(sqlite)
-    assignments = ", ".join(f"{column} = {mark}" for column in ENROLLMENT_CHANGES)
-    sql = (f"UPDATE {E.name} SET {assignments}, lease_owner = NULL, lease_until = NULL "
-           f"WHERE id = {mark} AND lease_owner = {mark}")
-    stamp, dumps = raw_sql.stamper(sqlite), raw_sql.dumps
-    params = [
-        (state.step_id, state.status, stamp(state.next_run_at), dumps(state.context), state.visits,
-         state.version, stamp(state.ended_at), state.exit_reason, state.error, state.wait_event,
-         stamp(moment), state.id, WORKER)
-        for state in states
-    ]
-    return s.connection().exec_driver_sql(sql, params).rowcount
+    return [history_row(state, item.step_id, item.type, item.result, item.at) for item in executed]
 
 
 class _Customers:

@@ -33,8 +33,10 @@ from engine.journeys.plan import Plan, plan_from, plan_of
 from engine.journeys.steps import KINDS
 from engine.journeys.steps.base import Run
 from engine.records import fetch
+from engine.runtime.enrollment_store import State
 from engine.runtime.entry import event_view
-from engine.runtime.runner import Executed, State, StepFailed, walk
+from engine.runtime.runner import Executed, StepFailed, walk
+from engine.unit_of_work import UnitOfWork
 from models.audience import Customer, Event
 from models.common import iso
 from models.enrollment import SimulatedEvent
@@ -73,13 +75,14 @@ def simulate(
         plan, journey = _plan(s, journey_id, document)
         if plan.first is None:
             raise Invalid("the journey has no steps", field="steps")
-        customer = _customer(engine, s, customer_id, customer_attributes, start)
-        return _run(engine, s, plan, journey, customer, injected, start)
+        # Rolled back with the session: its after-commit effects (entry a segment join would cause) never run.
+        uow = UnitOfWork(engine, s)
+        customer = _customer(uow, customer_id, customer_attributes, start)
+        return _run(uow, plan, journey, customer, injected, start)
 
 
 def _run(
-    engine: Engine,
-    s: Session,
+    uow: UnitOfWork,
     plan: Plan,
     journey: dict[str, Any],
     customer_id: str,
@@ -99,20 +102,19 @@ def _run(
     seen: dict[str, dict[str, Any]] = {}
     while len(trace) < MAX_TRACE:
         run = _Observed(
-            engine=engine,
-            session=s,
+            uow=uow,
             now=moment,
             enrollment_id=state.id,
             customer_id=customer_id,
             journey=journey,
             context=state.context,
             dry_run=True,
-            load_customer=lambda cid: customers.customer_view(s, cid),
+            load_customer=lambda cid: customers.customer_view(uow.session, cid),
             load_outcome=lambda _id, at=moment: _outcome(injected, at),
             seen=seen,
         )
         try:
-            executed = walk(state, plan, run, Tally(), s.begin_nested)
+            executed = walk(state, plan, run, Tally(), uow.savepoint)
         except StepFailed as failure:
             trace += [_item(item, plan, run) for item in failure.executed]
             ended, error = "failed", failure.message
@@ -226,18 +228,18 @@ def _plan(s: Session, journey_id: str | None, document: dict[str, Any] | None) -
     return plan_of(row), {"id": row.id, "name": row.name, "version": row.version}
 
 
-def _customer(
-    engine: Engine, s: Session, customer_id: str | None, attributes: dict[str, Any] | None, moment: datetime
-) -> str:
+def _customer(uow: UnitOfWork, customer_id: str | None, attributes: dict[str, Any] | None,
+              moment: datetime) -> str:
     """The customer to simulate: a real one (attributes overridden for the run) or a throwaway one. Either way
     the first statement writes: that opens the real transaction the executors' savepoints nest in (SQLite)."""
+    s = uow.session
     if customer_id:
         row = fetch(s, Customer, customer_id, "customer", "customerId")
         merged = {**(row.attributes or {}), **(attributes or {})}
         s.execute(update(Customer).where(Customer.id == customer_id).values(attributes=merged))
         s.expire(row)
         if attributes:
-            segments.reevaluate(engine, s, customer_id, moment)
+            segments.reevaluate(uow, customer_id, moment)
         return customer_id
     simulated = new_id("sim")
     s.add(
@@ -246,7 +248,7 @@ def _customer(
         )
     )
     s.flush()
-    segments.reevaluate(engine, s, simulated, moment)
+    segments.reevaluate(uow, simulated, moment)
     return simulated
 
 

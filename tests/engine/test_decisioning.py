@@ -35,10 +35,10 @@ def _flow(engine: Engine, flow_id: str = "flow", **fields: Any) -> str:
 
 def _decide(
         engine: Engine, flow_id: str = "flow", customer_id: str = "c1", limit: int | None = None) -> Decision:
-    with engine.session() as s:
-        view = customers.customer_view(s, customer_id)
+    with engine.unit_of_work() as uow:
+        view = customers.customer_view(uow.session, customer_id)
         assert view is not None
-        return decide(engine, s, view, flow_id, limit, engine.now())
+        return decide(uow, view, flow_id, limit, engine.now())
 
 
 def _dropped(decision: Decision) -> dict[str, str]:
@@ -158,9 +158,10 @@ def test_decide_and_the_outbox_apply_one_contact_policy(
     policy = offers.get_decision_flow(engine, flow)["contactPolicy"]
 
     def queue(key: str) -> QueuedDelivery:
-        with engine.session() as s:
+        with engine.unit_of_work() as uow:
+            s = uow.session
             tally = Tally()
-            queued = queue_delivery(engine, s, tally, customer_id="c1", channel_id="ch", offer_id="a",
+            queued = queue_delivery(uow, tally, customer_id="c1", channel_id="ch", offer_id="a",
                                     journey_id=None, enrollment_id=None, step_id=None, idempotency_key=key,
                                     template=None, context={}, contact_policy=policy, now=engine.now())
             counters.apply(s, tally)
@@ -210,23 +211,23 @@ def test_unit_weights_score_the_plain_product_of_the_factors(engine: Engine, cus
     assert _ids(decision) == ["y", "x"]
 
 
-def test_a_flows_contact_policy_is_read_with_or_without_a_decision_in_the_session(
+def test_a_flows_contact_policy_is_read_with_or_without_a_decision_in_the_unit_of_work(
         engine: Engine, customer: str) -> None:
     _offer(engine, "x")
     flow = _flow(engine, offer_ids=["x"], contact_policy={"maxPerDay": 2, "windowDays": 7})
     _flow(engine, "quiet", offer_ids=["x"])
-    with engine.session() as s:
-        assert contact_policy_of(s, flow) == {"maxPerDay": 2, "windowDays": 7}
-        assert contact_policy_of(s, "quiet") is None
-        assert contact_policy_of(s, "gone") is None
-    with engine.session() as s:
-        view = customers.customer_view(s, customer)
+    with engine.unit_of_work() as uow:
+        assert contact_policy_of(uow, flow) == {"maxPerDay": 2, "windowDays": 7}
+        assert contact_policy_of(uow, "quiet") is None
+        assert contact_policy_of(uow, "gone") is None
+    with engine.unit_of_work() as uow:
+        view = customers.customer_view(uow.session, customer)
         assert view is not None
-        decide(engine, s, view, flow, None, engine.now())
-        policy = contact_policy_of(s, flow)
+        decide(uow, view, flow, None, engine.now())
+        policy = contact_policy_of(uow, flow)
         assert policy == {"maxPerDay": 2, "windowDays": 7}
         policy["maxPerDay"] = 99  # a copy: the catalogue's own stays as stored
-        assert contact_policy_of(s, flow) == {"maxPerDay": 2, "windowDays": 7}
+        assert contact_policy_of(uow, flow) == {"maxPerDay": 2, "windowDays": 7}
 
 
 def test_a_zero_factor_eliminates(engine: Engine, customer: str) -> None:
@@ -284,14 +285,15 @@ def test_recommend_wire_shape_and_unknown_ids(engine: Engine, customer: str) -> 
         recommend(engine, "c1", "no_flow")
 
 
-def test_a_session_reads_the_flow_and_its_offers_once(engine: Engine, customer: str) -> None:
+def test_a_unit_of_work_reads_the_flow_and_its_offers_once(engine: Engine, customer: str) -> None:
     _offer(engine, "o1", eligibility="customer.age >= 18")
     _offer(engine, "o2", eligibility="offer.businessValue > 0.0 && customer.country == 'DE'")
     _flow(engine, offer_ids=["o1", "o2"], contact_policy={"maxPerDay": 5})
-    with engine.session() as s:
+    with engine.unit_of_work() as uow:
+        s = uow.session
         view = customers.customer_view(s, "c1")
         assert view is not None
-        first = decide(engine, s, view, "flow", None, engine.now())
+        first = decide(uow, view, "flow", None, engine.now())
         statements: list[str] = []
 
         def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -300,7 +302,7 @@ def test_a_session_reads_the_flow_and_its_offers_once(engine: Engine, customer: 
         bind = s.get_bind()
         event.listen(bind, "before_cursor_execute", record)
         try:
-            second = decide(engine, s, view, "flow", None, engine.now())
+            second = decide(uow, view, "flow", None, engine.now())
         finally:
             event.remove(bind, "before_cursor_execute", record)
     assert _ids(second) == _ids(first) == ["o1", "o2"]

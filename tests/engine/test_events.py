@@ -20,7 +20,7 @@ def heard(engine: Engine) -> Iterator[list[str]]:
     """What the signals saw, in order: accepted event types (with an open transaction), then wake-ups."""
     log: list[str] = []
 
-    def on_events(engine: Engine, session: Any, events: list[Any], now: Any) -> None:
+    def on_events(engine: Engine, session: Any, events: list[Any], now: Any, **_: Any) -> None:
         assert session.in_transaction()
         log.extend(f"event:{row.type}" for row in events)
 

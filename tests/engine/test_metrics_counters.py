@@ -21,6 +21,7 @@ from engine.delivery.responses import mark_read, record_response
 from engine.engine import Engine
 from engine.monitoring import metrics
 from engine.runtime import runner
+from engine.unit_of_work import UnitOfWork
 from models import channels as wire
 from models.audience import EventIn
 from models.channels import Delivery, DeliveryCounter, Response, ResponseCounter
@@ -126,7 +127,7 @@ def test_journey_metrics_read_the_counters(engine: Engine, clock: VirtualClock) 
 
 def _queue(engine: Engine, s: Session, key: str) -> None:
     tally = Tally()
-    queue_delivery(engine, s, tally, customer_id="cus_ann", channel_id="ch_app", offer_id=None,
+    queue_delivery(UnitOfWork(engine, s), tally, customer_id="cus_ann", channel_id="ch_app", offer_id=None,
                    journey_id="jrn_1", enrollment_id=None, step_id="send1", idempotency_key=key,
                    template=None, context={}, contact_policy=None, now=engine.now())
     counters.apply(s, tally)

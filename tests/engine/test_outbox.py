@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import event, func, select
-from sqlmodel import Session
 
 from engine.clock import VirtualClock
 from engine.counters import Tally
-from engine.decisioning import contact_policy
 from engine.delivery.outbox import queue_delivery
 from engine.engine import Engine
+from engine.unit_of_work import UnitOfWork
 from models.channels import Delivery
 from tests.delivery_kit import delivery, queue
 
@@ -80,8 +79,8 @@ def test_daily_cap_counts_every_offer_over_the_last_day(engine: Engine, clock: V
 
 
 def test_queue_happens_inside_the_callers_transaction(engine: Engine) -> None:
-    with pytest.raises(RuntimeError), engine.session() as s:
-        queue_delivery(engine, s, Tally(), customer_id="cus_ann", channel_id="ch_hook", offer_id="off_tea",
+    with pytest.raises(RuntimeError), engine.unit_of_work() as uow:
+        queue_delivery(uow, Tally(), customer_id="cus_ann", channel_id="ch_hook", offer_id="off_tea",
                        journey_id=None, enrollment_id=None, step_id=None, idempotency_key="rolled-back",
                        template=None, context={}, contact_policy=None, now=engine.now())
         raise RuntimeError("the step failed")
@@ -89,9 +88,9 @@ def test_queue_happens_inside_the_callers_transaction(engine: Engine) -> None:
 
 
 def test_two_queues_in_one_transaction_see_each_other_for_the_policy(engine: Engine) -> None:
-    with engine.session() as s:
+    with engine.unit_of_work() as uow:
         results = [
-            queue_delivery(engine, s, Tally(), customer_id="cus_ann", channel_id="ch_hook",
+            queue_delivery(uow, Tally(), customer_id="cus_ann", channel_id="ch_hook",
                            offer_id="off_tea", journey_id=None, enrollment_id=None, step_id=None,
                            idempotency_key=key,
                            template=None, context={}, contact_policy={"maxPerOffer": 1}, now=engine.now())
@@ -100,32 +99,32 @@ def test_two_queues_in_one_transaction_see_each_other_for_the_policy(engine: Eng
     assert [r.status for r in results] == ["queued", "suppressed"]
 
 
-def _queue_in(engine: Engine, s: Session, key: str, customer_id: str = "cus_ann") -> str:
-    return queue_delivery(engine, s, Tally(), customer_id=customer_id, channel_id="ch_hook",
+def _queue_in(uow: UnitOfWork, key: str, customer_id: str = "cus_ann") -> str:
+    return queue_delivery(uow, Tally(), customer_id=customer_id, channel_id="ch_hook",
                           offer_id="off_tea", journey_id=None, enrollment_id=None, step_id=None,
                           idempotency_key=key, template=None, context={},
-                          contact_policy={"maxPerOffer": 2}, now=engine.now()).status
+                          contact_policy={"maxPerOffer": 2}, now=uow.now()).status
 
 
-def test_a_batch_session_counts_its_own_queued_rows_without_reading_again(engine: Engine) -> None:
+def test_a_batch_counts_its_own_queued_rows_without_reading_again(engine: Engine) -> None:
     queue(engine, "before", policy=POLICY)
-    with engine.session() as s:
-        contact_policy.batch(s, ["cus_ann", "cus_bob"])
+    with engine.unit_of_work() as uow:
+        uow.loaded.policy_customers = frozenset({"cus_ann", "cus_bob"})
         statements: list[str] = []
-        event.listen(s.connection(), "before_cursor_execute",
+        event.listen(uow.session.connection(), "before_cursor_execute",
                      lambda *args: statements.append(args[2]) if "SELECT" in args[2] else None)
-        statuses = [_queue_in(engine, s, key) for key in ("x", "y")] + [_queue_in(engine, s, "z", "cus_bob")]
+        statuses = [_queue_in(uow, key) for key in ("x", "y")] + [_queue_in(uow, "z", "cus_bob")]
     assert statuses == ["queued", "suppressed", "queued"]
     assert len(statements) == 1  # the batch's deliveries, read once for both customers
 
 
 def test_a_rolled_back_savepoint_takes_its_recorded_rows_with_it(engine: Engine) -> None:
-    with engine.session() as s:
-        contact_policy.batch(s, ["cus_ann"])
-        with pytest.raises(RuntimeError), s.begin_nested():
-            assert _queue_in(engine, s, "x") == "queued"
-            assert _queue_in(engine, s, "y") == "queued"
+    with engine.unit_of_work() as uow:
+        uow.loaded.policy_customers = frozenset({"cus_ann"})
+        with pytest.raises(RuntimeError), uow.savepoint():
+            assert _queue_in(uow, "x") == "queued"
+            assert _queue_in(uow, "y") == "queued"
             raise RuntimeError("the step failed")
-        assert _queue_in(engine, s, "z") == "queued"
-        assert _queue_in(engine, s, "w") == "queued"
-        assert _queue_in(engine, s, "v") == "suppressed"
+        assert _queue_in(uow, "z") == "queued"
+        assert _queue_in(uow, "w") == "queued"
+        assert _queue_in(uow, "v") == "suppressed"

@@ -115,8 +115,8 @@ def test_update_operations_change_attributes_segments_and_flags(
         UpdateOperation(op="addSegment", segment_id="vip"),
         UpdateOperation(op="setFlag", flag="contacted"),
     ]
-    with engine.session() as s:
-        view = customers.apply_operations(engine, s, "c1", operations, engine.now())
+    with engine.unit_of_work() as uow:
+        view = customers.apply_operations(uow, "c1", operations, engine.now())
 
     assert view == {"id": "c1", "visits": 2, "tier": "gold", "segments": ["engaged", "vip"],
                     "flags": {"contacted": True}}
@@ -127,8 +127,8 @@ def test_update_operations_change_attributes_segments_and_flags(
 
 def test_update_operations_are_rolled_back_with_the_callers_transaction(engine: Engine) -> None:
     customers.create_customer(engine, CustomerIn(id="c1", attributes={"visits": 1}))
-    with pytest.raises(RuntimeError), engine.session() as s:
-        customers.apply_operations(engine, s, "c1", [UpdateOperation(op="set", attribute="visits", value=9)],
+    with pytest.raises(RuntimeError), engine.unit_of_work() as uow:
+        customers.apply_operations(uow, "c1", [UpdateOperation(op="set", attribute="visits", value=9)],
                                    engine.now())
         raise RuntimeError("the step batch failed")
     assert customers.get_customer(engine, "c1")["attributes"] == {"visits": 1}
@@ -136,9 +136,9 @@ def test_update_operations_are_rolled_back_with_the_callers_transaction(engine: 
 
 def test_increment_of_text_is_invalid(engine: Engine) -> None:
     customers.create_customer(engine, CustomerIn(id="c1", attributes={"name": "Ada"}))
-    with pytest.raises(Invalid) as raised, engine.session() as s:
+    with pytest.raises(Invalid) as raised, engine.unit_of_work() as uow:
         customers.apply_operations(
-            engine, s, "c1", [UpdateOperation(op="increment", attribute="name", value=1)], engine.now())
+            uow, "c1", [UpdateOperation(op="increment", attribute="name", value=1)], engine.now())
     assert raised.value.details["field"] == "operations.0.value"
 
 
@@ -172,23 +172,23 @@ def test_rule_segments_see_static_changes_of_the_same_update(
     customers.create_customer(engine, CustomerIn(id="c1", attributes={"country": "DE"}))
     remove, add = (UpdateOperation(op="removeSegment", segment_id="vip"),
                    UpdateOperation(op="addSegment", segment_id="vip"))
-    with engine.session() as s:
-        view = customers.apply_operations(engine, s, "c1", [remove, add], engine.now())
+    with engine.unit_of_work() as uow:
+        view = customers.apply_operations(uow, "c1", [remove, add], engine.now())
     assert view["segments"] == ["vip", "vip_de"]
     assert heard == [("c1", "vip", True), ("c1", "vip_de", True)]
-    with engine.session() as s:
-        view = customers.apply_operations(engine, s, "c1", [remove], engine.now())
+    with engine.unit_of_work() as uow:
+        view = customers.apply_operations(uow, "c1", [remove], engine.now())
     assert view["segments"] == []
 
 
 def test_update_operations_refuse_rule_and_unknown_segments(engine: Engine) -> None:
     segments.create_segment(engine, SegmentIn(id="gold", name="Gold", rule="customer.tier == 'gold'"))
     customers.create_customer(engine, CustomerIn(id="c1"))
-    with pytest.raises(Conflict), engine.session() as s:
+    with pytest.raises(Conflict), engine.unit_of_work() as uow:
         customers.apply_operations(
-            engine, s, "c1", [UpdateOperation(op="addSegment", segment_id="gold")], engine.now())
-    with pytest.raises(NotFound) as raised, engine.session() as s:
-        customers.apply_operations(engine, s, "c1", [UpdateOperation(op="set", attribute="a", value=1),
+            uow, "c1", [UpdateOperation(op="addSegment", segment_id="gold")], engine.now())
+    with pytest.raises(NotFound) as raised, engine.unit_of_work() as uow:
+        customers.apply_operations(uow, "c1", [UpdateOperation(op="set", attribute="a", value=1),
                                                      UpdateOperation(op="addSegment", segment_id="ghost")],
                                    engine.now())
     assert raised.value.details == {"field": "operations.1.segmentId"}

@@ -219,15 +219,15 @@ def naive_job(engine: Engine, enrollment_id: str) -> None:
     from models.enrollment import Enrollment, EnrollmentHistory
     from models.journey import Journey
 
-    with engine.session() as s:
+    with engine.unit_of_work() as uow:
+        s = uow.session
         row = s.get(Enrollment, enrollment_id)
         journey = s.get(Journey, row.journey_id)
         plan = plan_of(journey)
         moment = engine.now()
         context = dict(row.context or {})
         run = Run(
-            engine=engine,
-            session=s,
+            uow=uow,
             now=moment,
             enrollment_id=row.id,
             customer_id=row.customer_id,
@@ -371,19 +371,18 @@ SEED_JOURNEY: list[dict[str, Any]] = [
 def bench_decisions(workdir: Path, seconds: float) -> float:
     """Decisions per second for one customer over 100 offers, warm, in one session."""
     from engine.audience import customers
-    from engine.decisioning import contact_policy, decisions
+    from engine.decisioning import decisions
     from tests.perf import bench_decisioning
 
     engine = _init(workdir / "decisions.db")
     bench_decisioning.seed(engine, 100)
-    with engine.session() as s:
-        view = customers.customer_view(s, "c1")
+    with engine.unit_of_work() as uow:
+        view = customers.customer_view(uow.session, "c1")
         assert view is not None
         moment = engine.now()
-        # As in a runner batch: the session names its customers, so their deliveries are read once.
-        contact_policy.batch(s, ["c1"])
-        return bench_decisioning.rate(lambda: decisions.decide(engine, s, view, "flow", None, moment),
-                                      seconds)
+        # As in a runner batch: the unit of work names its customers, so their deliveries are read once.
+        uow.loaded.policy_customers = frozenset({"c1"})
+        return bench_decisioning.rate(lambda: decisions.decide(uow, view, "flow", None, moment), seconds)
 
 
 def bench_seed_journey(workdir: Path, count: int) -> float:

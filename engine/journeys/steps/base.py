@@ -16,6 +16,7 @@ from engine import expressions
 from engine.counters import Tally
 from engine.engine import Engine
 from engine.references import References
+from engine.unit_of_work import UnitOfWork
 from models.journey import StepBase, ValidationIssue
 
 # CEL names every condition may use besides the storeResultAs results bound at top level.
@@ -76,8 +77,7 @@ class StepResult:
 class Run:
     """One enrollment being moved: its identity, state and lazily loaded facts (customer, outcome)."""
 
-    engine: Engine
-    session: Session
+    uow: UnitOfWork
     now: datetime
     enrollment_id: str
     customer_id: str
@@ -94,6 +94,14 @@ class Run:
     # into the enrollment's tally by the runner only once the step succeeded, as only then do its rows stand.
     tally: Tally = field(default_factory=Tally)
     _outcome: tuple[str | None] | None = None
+
+    @property
+    def engine(self) -> Engine:
+        return self.uow.engine
+
+    @property
+    def session(self) -> Session:
+        return self.uow.session
 
     def customer(self) -> dict[str, Any]:
         view = self.customers.get(self.customer_id)

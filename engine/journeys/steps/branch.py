@@ -23,9 +23,8 @@ from engine.journeys.steps.base import (
 from models.journey import BranchStep
 
 # What a condition may read and still share a prepared scope: the same for every enrollment of a customer
-# in one batch (the batch's session.info holds the scopes; an update step's new view is a new key).
+# in one batch (the batch's unit of work holds the scopes; an update step's new view is a new key).
 _SHARED = frozenset({"customer", "now", "journey"})
-_SCOPES = "branch.scopes"
 # Variables a test run does not show the values of (the same for every condition of a run).
 UNSHOWN_NAMES = frozenset({"now", "journey"})
 
@@ -169,7 +168,7 @@ def _variables(expression: str, run: Run) -> dict[str, Any] | Scope:
     wanted = fields(expression, "customer") if "customer" in read else frozenset()
     view = run.customer() if "customer" in read else None
     key = (run.customer_id, run.journey.get("id"), run.journey.get("version"), run.now, read, wanted)
-    scopes: dict[Any, tuple[Any, Scope]] = run.session.info.setdefault(_SCOPES, {})
+    scopes: dict[Any, tuple[Any, Scope]] = run.uow.loaded.scopes
     cached = scopes.get(key)
     if cached is not None and cached[0] is view:
         return cached[1]

@@ -24,6 +24,8 @@ from models.journey import DecideStep
 
 # How many filter-trace entries the history keeps (the full trace is available from /recommend).
 TRACE_LIMIT = 20
+# Context key: result name -> the decision flow whose offers a decide step stored under it.
+FLOWS = "flows"
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -86,18 +88,16 @@ class Decide(StepKind):
         config = step.config
         if not config.decision_flow_id:
             raise ValueError("decide step has no decisionFlowId")
-        # Reads the session's catalogue and the batch's contact-policy counts: no writes.
-        decision = decisions.decide(
-            run.engine, run.session, run.customer(), config.decision_flow_id, config.max_offers, run.now
-        )
+        # Reads the unit of work's catalogue and the batch's contact-policy counts: no writes.
+        decision = decisions.decide(run.uow, run.customer(), config.decision_flow_id, config.max_offers,
+                                    run.now)
         offers: list[dict[str, Any]] = [
             {"offerId": offer.offer_id, "name": offer.name, "score": offer.score, "factors": offer.factors}
             for offer in decision.offers
         ]
         name = config.store_result_as or step.id
         run.results[name] = offers
-        # The send step reads the flow's contact policy through this.
-        run.context.setdefault("flows", {})[name] = config.decision_flow_id
+        run.context.setdefault(FLOWS, {})[name] = config.decision_flow_id
         detail = DecideDetail(config.decision_flow_id, name, [offer["offerId"] for offer in offers],
                               decision.filtered, decision.head(TRACE_LIMIT))
         return StepResult("offers" if offers else "no_offers", step.next, detail)
@@ -123,6 +123,13 @@ class Decide(StepKind):
             for offer in chosen)
         eligible = f" of {detail.eligible} eligible" if detail.eligible else ""
         return f"{said.label}: chose {picks}{eligible}"
+
+
+def decision_flow_of(run: Run, result_name: str) -> str | None:
+    """The decision flow whose offers a decide step stored under `result_name`: a send of them applies that
+    flow's contact policy (kept in the enrollment's context, as a wait may come between the two)."""
+    flow_id = run.context.get(FLOWS, {}).get(result_name)
+    return flow_id if isinstance(flow_id, str) else None
 
 
 KIND = Decide()

@@ -13,6 +13,7 @@ from engine.delivery import dispatcher, outbox
 from engine.delivery.channels import SendError
 from engine.engine import Engine
 from engine.journeys.steps.base import Checks, Detail, Run, Said, StepKind, StepResult, name_of, quoted
+from engine.journeys.steps.decide import decision_flow_of
 from models.channels import Channel, Delivery
 from models.journey import SendStep
 from models.offers import Offer
@@ -112,7 +113,7 @@ class Send(StepKind):
             detail = _preview(run.engine, run, step.id, config.channel_id, offer_id, template, context)
             return StepResult("would_send", step.next, detail)
         queued = outbox.queue_delivery(
-            run.engine, run.session,
+            run.uow,
             run.tally,
             customer_id=run.customer_id,
             channel_id=config.channel_id,
@@ -140,8 +141,8 @@ class Send(StepKind):
 
 
 def _contact_policy(run: Run, result_name: str) -> dict[str, Any] | None:
-    flow_id = run.context.get("flows", {}).get(result_name)
-    return decisions.contact_policy_of(run.session, flow_id) if flow_id else None
+    flow_id = decision_flow_of(run, result_name)
+    return decisions.contact_policy_of(run.uow, flow_id) if flow_id else None
 
 
 def _preview(engine: Engine, run: Run, step_id: str, channel_id: str, offer_id: str | None,

@@ -75,7 +75,7 @@ class Update(StepKind):
     def execute(self, step: UpdateStep, run: Run) -> StepResult:
         operations = step.config.operations
         # Segment joins announced here may enroll the customer in other journeys (same transaction).
-        view = customers.apply_operations(run.engine, run.session, run.customer_id, operations, run.now)
+        view = customers.apply_operations(run.uow, run.customer_id, operations, run.now)
         run.replace_customer(view)
         detail = UpdateDetail(
             [operation.model_dump(by_alias=True, exclude_none=True) for operation in operations])
