@@ -27,16 +27,16 @@ from datetime import datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Text, bindparam, func, insert, or_, select, update
 from sqlmodel import Session
 
 from engine import counters, templates
 from engine.audience.segments import customer_views
 from engine.counters import Tally
 from engine.db import retrying
+from engine.delivery import delivery_store as store
 from engine.delivery.channels import SENDERS, OutgoingMessage, SendError, Sending, in_app
 from engine.engine import Engine
-from models.channels import Channel, Delivery, DeliveryAttempt
+from models.channels import Channel, Delivery
 from models.common import iso
 from models.offers import Offer
 
@@ -115,7 +115,7 @@ def dispatch_due(engine: Engine, limit: int = 100) -> int:
     """Deliver up to `limit` due deliveries; returns how many were attempted (sent or failed). A round
     that attempted any publishes `{"kind": "deliveries", "at", "attempted", "journeys"}` on the live bus."""
     attempted = 0
-    put_back: list[dict[str, Any]] = []
+    put_back: list[store.PutBack] = []
     touched: set[str | None] = set()
     jobs = _claim(engine, limit)
     sending = Sending(engine, inbox=[])
@@ -135,7 +135,7 @@ def dispatch_due(engine: Engine, limit: int = 100) -> int:
     return attempted
 
 
-def _handle(sending: Sending, job: _Job, heartbeat: _Heartbeat, put_back: list[dict[str, Any]],
+def _handle(sending: Sending, job: _Job, heartbeat: _Heartbeat, put_back: list[store.PutBack],
             touched: set[str | None], outcomes: _Outcomes) -> bool:
     """Send one claimed delivery, or put it back (late or rate-limited); True when it was attempted."""
     engine = sending.engine
@@ -147,8 +147,7 @@ def _handle(sending: Sending, job: _Job, heartbeat: _Heartbeat, put_back: list[d
         wait = 0.0 if late else _limiter(engine).wait_seconds(job.channel, moment)
         if late or wait > 0:
             heartbeat.release(job)  # first, so the lease put back is the one the row has
-            put_back.append({"b_id": job.delivery.id, "b_lease": job.lease_until,
-                             "b_next": moment + timedelta(seconds=wait)})
+            put_back.append(store.PutBack(job.delivery.id, job.lease_until, moment + timedelta(seconds=wait)))
             return False
         touched.add(job.delivery.journey_id)
         outcomes.add(job, *_deliver(sending, job))
@@ -237,22 +236,21 @@ class _Heartbeat:
         with self.lock:
             renewed, lease = 0, self.engine.now() + LEASE
             # In id order, as recording locks them: the two never wait on each other in a cycle.
-            rows = [{"b_id": job.delivery.id, "b_lease": job.lease_until, "b_new": lease}
-                    for _id, job in sorted(self.held.items())]
-            if not rows:
+            jobs = [job for _id, job in sorted(self.held.items())]
+            if not jobs:
                 return 0
             with self.engine.session() as s:
-                for row in rows:
-                    if s.connection().execute(_RENEW, row).rowcount:
-                        self.held[row["b_id"]].lease_until = lease
+                for job in jobs:
+                    if store.renew_lease(s, job.delivery.id, job.lease_until, lease):
+                        job.lease_until = lease
                         renewed += 1
             return renewed
 
 
-def _put_back(engine: Engine, rows: list[dict[str, Any]]) -> None:
-    """Release claimed rows unsent (one executemany), but only those whose lease is still ours."""
+def _put_back(engine: Engine, rows: list[store.PutBack]) -> None:
+    """Release claimed rows unsent, but only those whose lease is still ours."""
     with engine.session() as s:
-        s.connection().execute(_PUT_BACK, rows)
+        store.put_back(s, rows)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -263,26 +261,10 @@ def backoff(attempts: int) -> timedelta:
 def _claim(engine: Engine, limit: int) -> list[_Job]:
     with engine.session() as s:
         moment = engine.now()
-        due = (
-            select(Delivery.id)
-            .where(Delivery.status == "queued",
-                   or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= moment),
-                   or_(Delivery.lease_until.is_(None), Delivery.lease_until <= moment))
-            .order_by(Delivery.next_attempt_at)
-            .limit(limit)
-        )
-        if not engine.db.is_sqlite:
-            due = due.with_for_update(skip_locked=True)
         lease = moment + LEASE
-        claimed = s.execute(
-            update(Delivery).where(Delivery.id.in_(due)).values(lease_until=lease)
-            .returning(Delivery.id).execution_options(synchronize_session=False)
-        ).scalars().all()
-        if not claimed:
+        rows = store.claim_due(engine, s, moment, lease, limit)
+        if not rows:
             return []
-        rows = s.execute(
-            select(Delivery).where(Delivery.id.in_(claimed)).order_by(Delivery.next_attempt_at, Delivery.id)
-        ).scalars().all()
         views = customer_views(s, [row.customer_id for row in rows])
         return [
             _Job(row, lease, s.get(Channel, row.channel_id),
@@ -361,35 +343,12 @@ def _message(job: _Job, channel: Channel, subject: str, body: str) -> OutgoingMe
     )
 
 
-_deliveries = Delivery.__table__
-# Built once: this runs once per delivery, and building statements costs more than running them.
-_ATTEMPT = insert(DeliveryAttempt.__table__)
-_RENEW = (
-    update(_deliveries)
-    .where(_deliveries.c.id == bindparam("b_id"), _deliveries.c.lease_until == bindparam("b_lease"))
-    .values(lease_until=bindparam("b_new"))
-)
-_PUT_BACK = (
-    update(_deliveries)
-    .where(_deliveries.c.id == bindparam("b_id"), _deliveries.c.lease_until == bindparam("b_lease"))
-    .values(lease_until=None, next_attempt_at=bindparam("b_next"))
-)
-_OUTCOME = (
-    update(_deliveries)
-    .where(_deliveries.c.id == bindparam("b_id"), _deliveries.c.status == "queued")
-    .values(status=bindparam("b_status"), attempts=bindparam("b_attempts"), lease_until=None,
-            last_error=bindparam("b_error"), next_attempt_at=bindparam("b_next"), sent_at=bindparam("b_sent"),
-            subject=func.coalesce(bindparam("b_subject", type_=Text), _deliveries.c.subject),
-            body=func.coalesce(bindparam("b_body", type_=Text), _deliveries.c.body))
-)
-
-
 def _write(engine: Engine, inbox: list[dict[str, Any]], pending: list[_Attempt]) -> None:
     """One transaction: the staged in_app messages and the recorded attempts, both only for deliveries still
     queued (one suppressed meanwhile, e.g. because its customer was erased, leaves no inbox message)."""
     with engine.session() as s:
         ids = {job.delivery.id for job, *_rest in pending} | {row["delivery_id"] for row in inbox}
-        queued = _still_queued(engine, s, sorted(ids))
+        queued = store.lock_still_queued(engine, s, sorted(ids))
         if inbox := [row for row in inbox if row["delivery_id"] in queued]:
             in_app.write(engine, s.connection(), inbox)
         if pending:
@@ -398,20 +357,11 @@ def _write(engine: Engine, inbox: list[dict[str, Any]], pending: list[_Attempt])
             counters.apply(s, tally)
 
 
-def _still_queued(engine: Engine, s: Session, ids: list[str]) -> set[str]:
-    still_queued = select(_deliveries.c.id).where(_deliveries.c.id.in_(ids), _deliveries.c.status == "queued")
-    if not engine.db.is_sqlite:
-        # Locked (in id order) until the commit: the rows counted by _record are the rows its update moves.
-        still_queued = still_queued.order_by(_deliveries.c.id).with_for_update()
-    return set(s.connection().execute(still_queued).scalars())
-
-
 def _record(s: Session, pending: list[_Attempt], queued: set[str], tally: Tally) -> None:
-    """Write the attempts and the deliveries' new states (sent, retry later, or failed for good), each
-    kind in one executemany; only rows in `queued` move, counted in `tally`."""
-    connection = s.connection()
-    attempts: list[dict[str, Any]] = []
-    outcomes: list[dict[str, Any]] = []
+    """Write the attempts and the deliveries' new states (sent, retry later, or failed for good); only rows
+    in `queued` move, counted in `tally`."""
+    attempts: list[store.Attempt] = []
+    outcomes: list[store.Outcome] = []
     for job, error, permanent, rendered, moment in pending:
         delivery = job.delivery
         attempt = delivery.attempts + 1
@@ -421,16 +371,13 @@ def _record(s: Session, pending: list[_Attempt], queued: set[str], tally: Tally)
         elif permanent or attempt >= MAX_ATTEMPTS:
             status, next_at = "failed", None
         subject, body = rendered if rendered is not None else (None, None)
-        attempts.append({"delivery_id": delivery.id, "at": moment, "ok": error is None, "error": error})
+        attempts.append(store.Attempt(delivery.id, moment, error is None, error))
         if delivery.id not in queued:
             continue  # no longer queued (moved by someone else meanwhile): only the attempt is recorded
-        outcomes.append({"b_id": delivery.id, "b_status": status, "b_attempts": attempt, "b_error": error,
-                         "b_next": next_at, "b_sent": moment if error is None else None,
-                         "b_subject": subject, "b_body": body})
+        outcomes.append(store.Outcome(delivery.id, status, attempt, error, next_at,
+                                      moment if error is None else None, subject, body))
         # Only a row moved out of "queued" changes the counts (a retry stays queued).
         if status != "queued":
             tally.delivery(delivery.journey_id, delivery.step_id, delivery.channel_id, status,
                            previous="queued")
-    connection.execute(_ATTEMPT, attempts)
-    if outcomes:
-        connection.execute(_OUTCOME, outcomes)
+    store.record(s, attempts, outcomes)

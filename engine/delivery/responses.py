@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from engine import counters, signals
 from engine.counters import Tally
+from engine.delivery import delivery_store as store
 from engine.delivery.deliveries import message_out
 from engine.engine import Engine
 from engine.errors import Invalid, NotFound
@@ -36,7 +37,7 @@ def record_response(engine: Engine, outcome: str, delivery_id: str | None = None
         raise Invalid(f"outcome must be one of {', '.join(OUTCOMES)}", field="outcome")
     with engine.session() as s:
         if delivery_id is not None:
-            delivery = s.get(Delivery, delivery_id, with_for_update=True)
+            delivery = store.lock(s, delivery_id)
             if delivery is None:
                 raise NotFound(f"delivery {delivery_id} not found", {"field": "deliveryId"})
             customer_id, offer_id = delivery.customer_id, delivery.offer_id
@@ -60,7 +61,7 @@ def mark_read(engine: Engine, customer_id: str, message_id: str) -> dict[str, An
         first_read = message.read_at is None
         if first_read:
             message.read_at = engine.now()
-            delivery = s.get(Delivery, message.delivery_id, with_for_update=True)
+            delivery = store.lock(s, message.delivery_id)
             tally = Tally()
             _store(s, tally, delivery, customer_id, message.offer_id, "impression", message.read_at)
             counters.apply(s, tally)
@@ -77,9 +78,7 @@ def record_from_events(session: Session, events: list[Event], now: datetime, **_
               if event.type in OUTCOMES and isinstance(event.properties.get("deliveryId"), str)}
     if not wanted:
         return
-    found = session.execute(
-        select(Delivery).where(Delivery.id.in_(sorted(wanted))).order_by(Delivery.id).with_for_update()
-    ).scalars().all()
+    found = store.lock_many(session, wanted)
     tally = Tally()
     for delivery in found:
         event = wanted[delivery.id]
@@ -147,8 +146,4 @@ def _latest_delivery(s: Session, customer_id: str, offer_id: str) -> Delivery | 
     """The offer's latest sent delivery to the customer (else its latest of any status, else None)."""
     fetch(s, Customer, customer_id, "customer", "customerId")
     fetch(s, Offer, offer_id, "offer", "offerId")
-    sent_first = case((Delivery.status == "sent", 0), else_=1)
-    return s.execute(
-        select(Delivery).where(Delivery.customer_id == customer_id, Delivery.offer_id == offer_id)
-        .order_by(sent_first, Delivery.created_at.desc()).limit(1).with_for_update()
-    ).scalars().first()
+    return store.lock_latest(s, customer_id, offer_id)
