@@ -17,7 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -26,6 +26,9 @@ from sqlmodel import Session, SQLModel, create_engine
 
 import models  # noqa: F401  (registers every table on SQLModel.metadata)
 from engine.errors import Busy
+
+if TYPE_CHECKING:
+    from engine.access.roles import Actor
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -124,6 +127,14 @@ def _lane_listeners(engine: Engine, lane: WriterLane) -> None:
     event.listen(engine.pool, "checkin", checkin)
 
 
+class ActingSession(Session):
+    """A session that knows who its changes are made by (None: the engine itself), for the audit log."""
+
+    def __init__(self, bind: Engine, actor: Actor | None) -> None:
+        super().__init__(bind, expire_on_commit=False)
+        self.actor = actor
+
+
 class Database:
     def __init__(self, url: str, write_wait_seconds: float = 30.0) -> None:
         self.url = url
@@ -147,10 +158,10 @@ class Database:
         SQLModel.metadata.drop_all(self.engine)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A writing session: commits on success, rolls back on error (what runs after the commit is the unit
-        of work's: engine.unit_of_work)."""
-        with Session(self.engine, expire_on_commit=False) as session:
+    def session(self, actor: Actor | None = None) -> Iterator[ActingSession]:
+        """A writing session making its changes as `actor`: commits on success, rolls back on error (what
+        runs after the commit is the unit of work's: engine.unit_of_work)."""
+        with ActingSession(self.engine, actor) as session:
             try:
                 yield session
                 session.commit()

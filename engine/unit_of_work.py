@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session
 
 if TYPE_CHECKING:
+    from engine.access.roles import Actor
     from engine.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,11 @@ class UnitOfWork:
 
     def now(self) -> datetime:
         return self.engine.now()
+
+    @property
+    def actor(self) -> Actor | None:
+        """Who this unit of work's changes are made by (None: the engine's own work)."""
+        return self.engine.actor
 
     def after_commit(self, effect: Callable[[], Any]) -> None:
         """Run `effect` (with no transaction open) once this unit of work has committed; dropped if it rolls

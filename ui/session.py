@@ -1,9 +1,8 @@
 """The signed-in person of a browser session, kept in NiceGUI's per-browser user storage, and the hand-off
 of that person to the engine when a page calls it on a worker thread.
 
-`run.io_bound` runs its work on NiceGUI's thread pool with `run_in_executor`, which does not carry context
-variables over; `install_executor` swaps in a pool that does, and that binds the page's signed-in user as
-the engine's actor (engine/access/roles.py), so what a page does is audited and policed like the API.
+A page gets the engine as its signed-in user (ui/dependencies.py), so what it does is audited and policed
+like the API; `install_executor` swaps in a pool for `run.io_bound` that re-checks that user before each call.
 
 A session also remembers the user's `session_version` at sign-in: a password change or a deactivation bumps
 it, and a session whose version is no longer the user's has ended (ui/api/auth.py signs it out on its next
@@ -12,7 +11,6 @@ request; an open page's engine calls are refused with SessionEnded).
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -20,7 +18,7 @@ from typing import Any
 from nicegui import app, run
 from starlette.concurrency import run_in_threadpool
 
-from engine.access import roles, users
+from engine.access import users
 from engine.access.roles import Actor
 from engine.engine import Engine
 from engine.errors import JourneysError
@@ -89,43 +87,39 @@ def has_storage() -> bool:
     return _storage() is not None
 
 
-class ActingThreadPool(ThreadPoolExecutor):
-    """A thread pool whose work runs in a copy of the submitter's context, acting as the submitter's actor
-    (the context's, or else the signed-in user of the page whose handler submitted it, as `engine` knows
-    that user now)."""
+class CheckedThreadPool(ThreadPoolExecutor):
+    """The pool `run.io_bound` runs a page's engine calls on. A page hands its calls the engine as its
+    signed-in user as loaded with the page (ui/dependencies.py); a page stays open without requests, so each
+    call first re-reads that user and is refused (SessionEnded) when the session has ended or the role has
+    changed since: a page never acts with a role its user no longer has."""
 
     def __init__(self, engine: Engine) -> None:
         super().__init__()
         self.engine = engine
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        context = contextvars.copy_context()
-        actor = roles.current()
-        page_user = signed_in() if actor is None else None
-        context.run(roles.bind, actor)
+        page_user = signed_in()
         if page_user is None:
-            return super().submit(context.run, fn, *args, **kwargs)
-        return super().submit(
-            context.run, _as_page_user, self.engine, page_user, version(), fn, *args, **kwargs
-        )
+            return super().submit(fn, *args, **kwargs)
+        return super().submit(_still_signed_in, self.engine, page_user, version(), fn, *args, **kwargs)
 
 
-def _as_page_user(
+def _still_signed_in(
     engine: Engine, remembered: Actor, at_version: int, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
 ) -> Any:
-    """Run `fn` (on the worker thread) as the page's signed-in user, re-read from the database: today's role,
-    and refused when the session has ended since the page was opened (a page stays open without requests)."""
+    """Run `fn` (on the worker thread) once the page's user is re-read from the database as it was."""
     actor = users.actor_for_user(engine, remembered.id, at_version)
     if actor is None:
         raise SessionEnded("Your session has ended (new password, or account deactivated): sign in again")
-    roles.bind(actor)
+    if actor.role != remembered.role:
+        raise SessionEnded(f"Your role is {actor.role} now: reload the page to go on with it")
     return fn(*args, **kwargs)
 
 
 def install_executor(engine: Engine) -> None:
-    """Make `run.io_bound` act as the page's user, as `engine` knows that user (at every start: NiceGUI's
-    test harness resets the pool)."""
+    """Make `run.io_bound` check the page's user before each call (at every start: NiceGUI's test harness
+    resets the pool)."""
     pool = run.thread_pool
-    if not isinstance(pool, ActingThreadPool) or pool.engine is not engine:
+    if not isinstance(pool, CheckedThreadPool) or pool.engine is not engine:
         pool.shutdown(wait=False)
-        run.thread_pool = ActingThreadPool(engine)
+        run.thread_pool = CheckedThreadPool(engine)

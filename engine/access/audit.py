@@ -20,6 +20,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import ORMExecuteState, Session, attributes
 
 from engine.access import roles
+from engine.db import ActingSession
 from engine.engine import Engine
 from engine.paging import paginate
 from models.access import ApiKey, AuditEntry, AuditEntryOut, User
@@ -82,9 +83,15 @@ def _engine_of(session: Session) -> Engine | None:
     return found() if found is not None else None
 
 
+def _actor_of(session: Session) -> roles.Actor | None:
+    """Who the session's changes are made by: an engine's sessions know (engine.db.ActingSession); any other
+    session is the engine's own work."""
+    return session.actor if isinstance(session, ActingSession) else None
+
+
 def _police_bulk(state: ORMExecuteState) -> None:
     """Refuse a bulk insert, update or delete on a policed table that the actor's role may not make."""
-    actor = roles.current()
+    actor = _actor_of(state.session)
     if actor is None or _engine_of(state.session) is None:
         return
     action = next((name for flag, name in BULK_ACTIONS.items() if getattr(state, flag)), None)
@@ -95,7 +102,7 @@ def _police_bulk(state: ORMExecuteState) -> None:
 
 
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
-    actor = roles.current()
+    actor = _actor_of(session)
     if actor is None or (engine := _engine_of(session)) is None:
         return
     changes: list[tuple[Any, Audited, str, dict[str, Any]]] = []

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from engine.access import api_keys, users
-from engine.access.roles import SYSTEM, acting_as
+from engine.access.roles import SYSTEM
 from engine.engine import Engine
 from engine.settings import Settings, data_dir
 from models.access import ApiKey
@@ -57,7 +57,8 @@ def bootstrap(engine: Engine, settings: Settings) -> Bootstrap:
     if password and len(password) < MIN_PASSWORD:
         raise BootstrapError(f"JOURNEYS_ADMIN_PASSWORD needs at least {MIN_PASSWORD} characters")
     result = Bootstrap()
-    with acting_as(SYSTEM), engine.session() as s:
+    engine = engine.as_actor(SYSTEM)
+    with engine.session() as s:
         if email:
             users.set_admin(engine, s, email, password)
             result.admin_email = email.lower()

@@ -1,18 +1,16 @@
-"""Roles, what each may do, and who is acting now.
+"""Roles, what each may do, and who acts.
 
 viewer < editor < admin. A viewer reads everything; an editor also creates, edits, activates and pauses
 journeys, audience, offers and channels; an admin also deletes, archives, and manages users and API keys.
 
-The actor is a context variable: the API sets it per request and the pages per call into the engine, so the
-engine's audit hook (engine/access/audit.py) knows who changed what and refuses what the role may not do,
-in the transaction of the change. Work the engine does on its own (the scheduler) runs with no actor.
+The actor travels with the engine: the API hands each request the engine as its caller
+(`engine.as_actor(actor)`, ui/dependencies.py) and a page the engine as its signed-in user, so the sessions
+opened through it know who changes what, and the audit hook (engine/access/audit.py) refuses what the role
+may not do, in the transaction of the change. Work the engine does on its own (the scheduler) has no actor.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 
 from engine.errors import JourneysError
@@ -56,8 +54,6 @@ class Actor:
 
 SYSTEM = Actor(kind="system", id="system", name="system", role="admin")
 
-_actor: ContextVar[Actor | None] = ContextVar("journeys_actor", default=None)
-
 
 def allows(role: str, needed: str) -> bool:
     """Whether `role` is at least `needed` (an unknown role allows nothing)."""
@@ -84,25 +80,6 @@ def refusal(role: str, needed: str, what: str) -> str:
     return f"{WHO_MAY[needed]} may {what}; you are {_article(role)} {role}"
 
 
-def current() -> Actor | None:
-    return _actor.get()
-
-
-@contextmanager
-def acting_as(actor: Actor | None) -> Iterator[None]:
-    """Run the block as `actor`."""
-    token = _actor.set(actor)
-    try:
-        yield
-    finally:
-        _actor.reset(token)
-
-
 def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
-
-def bind(actor: Actor | None) -> None:
-    """Make `actor` the actor of the current context for good (for a fresh context, e.g. a worker thread's
-    copy: see ui/session.py)."""
-    _actor.set(actor)

@@ -41,9 +41,9 @@ PSEUDONYMISED: dict[str, tuple[Table, dict[str, Any]]] = {
 }
 
 
-def erase(session: Session, customer_id: str, now: datetime) -> dict[str, int]:
+def erase(session: Session, customer_id: str, now: datetime, actor: roles.Actor | None) -> dict[str, int]:
     """Erase everything of `customer_id` but the customer row (the caller deletes it) and record the erasure
-    in the audit log; answers how many rows of each kind were erased."""
+    in the audit log as done by `actor`; answers how many rows of each kind were erased."""
     pseudonym = f"erased/{uuid.uuid4().hex}"
     connection = session.connection()
     tally = Tally()
@@ -62,7 +62,7 @@ def erase(session: Session, customer_id: str, now: datetime) -> dict[str, int]:
             update(table).where(table.c.customer_id == customer_id).values(customer_id=pseudonym, **emptied)
         ).rowcount
     counters.apply(session, tally)
-    _record(session, customer_id, erased, now)
+    _record(session, customer_id, erased, now, actor)
     return erased
 
 
@@ -84,11 +84,11 @@ def _cancel_queued(session: Session, customer_id: str, tally: Tally) -> int:
     return len(moved)
 
 
-def _record(session: Session, customer_id: str, erased: dict[str, int], now: datetime) -> None:
+def _record(session: Session, customer_id: str, erased: dict[str, int], now: datetime,
+            actor: roles.Actor | None) -> None:
     """The audit entry of the deletion. The audit hook polices customer changes but records none (they are
     data, imported by the thousand); a deletion erases, and that is worth a record. Never the pseudonym:
     it would tie the kept rows back to the person. Like the hook, nothing is recorded without an actor."""
-    actor = roles.current()
     if actor is None:
         return
     session.add(AuditEntry(at=now, actor=actor.label, role=actor.role, action="deleted",

@@ -151,7 +151,7 @@ def delete_customer(engine: Engine, customer_id: str) -> None:
         s.flush()
         signals.customer_deleted.send(uow=uow, customer_id=customer_id, now=moment, engine=engine)
         segments.leave_all(uow, customer_id, moment)
-        customer_erasure.erase(s, customer_id, moment)
+        customer_erasure.erase(s, customer_id, moment, uow.actor)
 
 
 def list_customers(

@@ -104,7 +104,7 @@ def delete_channel(engine: Engine, channel_id: str) -> None:
 def send_test(engine: Engine, channel_id: str, data: TestDeliveryIn) -> dict[str, Any]:
     """Queue a real delivery of an offer to a customer through this channel (no journey or contact policy);
     editors and admins only (a delivery row is no audited entity, so the audit hook would not refuse it)."""
-    roles.require(roles.current(), "editor", "send test deliveries")
+    roles.require(engine.actor, "editor", "send test deliveries")
     with engine.unit_of_work() as uow:
         s = uow.session
         _channel(s, channel_id)

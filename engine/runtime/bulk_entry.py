@@ -118,7 +118,7 @@ class _Result:
 def _start(engine: Engine, journey_id: str) -> _Result:
     """The result to fill, once the actor may enroll and the journey takes customers (Conflict saying what to
     do when it does not)."""
-    roles.require(roles.current(), "editor", "enroll customers")
+    roles.require(engine.actor, "editor", "enroll customers")
     journey = lifecycle.get_journey(engine, journey_id)  # NotFound for an unknown journey
     refusal = enroll_refusal(journey.status)
     if refusal:

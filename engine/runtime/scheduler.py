@@ -92,8 +92,9 @@ class Scheduler:
                 log.warning("could not retire this process's heartbeat", exc_info=True)
 
     def on_work_available(self, engine: Engine, **_: object) -> None:
-        """`signals.work_available` receiver: work became due on this scheduler's engine."""
-        if engine is self.engine:
+        """`signals.work_available` receiver: work became due on this scheduler's database (through its
+        engine, or that engine acting for someone)."""
+        if engine.db is self.engine.db:
             self.wake()
 
     def wake(self) -> None:

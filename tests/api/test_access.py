@@ -273,9 +273,8 @@ def test_keys_and_users_are_audited_without_their_secrets(api: TestClient) -> No
 
 def test_signing_in_is_not_a_change_to_the_user(engine: Engine, api: TestClient) -> None:
     from engine.access import users
-    from engine.access.roles import SYSTEM, acting_as
+    from engine.access.roles import SYSTEM
 
-    with acting_as(SYSTEM):
-        assert users.authenticate(engine, ADMIN_EMAIL, ADMIN_PASSWORD) is not None
+    assert users.authenticate(engine.as_actor(SYSTEM), ADMIN_EMAIL, ADMIN_PASSWORD) is not None
     entries = api.get("/api/v1/audit", params={"entityType": "user"}).json()["data"]
     assert [(item["actor"], item["action"]) for item in entries] == [("system:system", "created")]

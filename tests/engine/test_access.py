@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from engine.access import api_keys, audit, bootstrap, passwords, roles, users
-from engine.access.roles import Actor, Forbidden, acting_as
+from engine.access.roles import Actor, Forbidden
 from engine.audience import customer_import, customers
 from engine.clock import VirtualClock
 from engine.engine import Engine
@@ -97,8 +97,7 @@ def test_changes_without_an_actor_are_the_engines_own_and_not_recorded(engine: E
 
 
 def test_an_actor_s_change_is_recorded_in_the_same_transaction(engine: Engine) -> None:
-    with acting_as(EDITOR):
-        journey = lifecycle.create_journey(engine, JourneyCreate(name="Loud"))
+    journey = lifecycle.create_journey(engine.as_actor(EDITOR), JourneyCreate(name="Loud"))
     entries = audit.list_entries(engine, entity_type="journey", entity_id=journey.id)["data"]
     assert [(item["actor"], item["action"], item["entityName"]) for item in entries] == [
         ("user:ed@example.com", "created", "Loud")
@@ -111,9 +110,8 @@ def test_each_engine_stamps_the_changes_made_through_it_by_its_own_clock(engine:
     other = Engine.open(engine.settings, clock=VirtualClock(datetime(2030, 6, 1, 12, 0, 0)))
     try:
         audit.connect(other)
-        with acting_as(EDITOR):
-            lifecycle.create_journey(engine, JourneyCreate(name="Here"))
-            lifecycle.create_journey(other, JourneyCreate(name="There"))
+        lifecycle.create_journey(engine.as_actor(EDITOR), JourneyCreate(name="Here"))
+        lifecycle.create_journey(other.as_actor(EDITOR), JourneyCreate(name="There"))
         entries = audit.list_entries(engine)["data"]
         assert sorted((item["entityName"], item["at"]) for item in entries) == [
             ("Here", "2026-01-05T09:00:00.000Z"), ("There", "2030-06-01T12:00:00.000Z")]
@@ -122,8 +120,8 @@ def test_each_engine_stamps_the_changes_made_through_it_by_its_own_clock(engine:
 
 
 def test_a_refused_change_leaves_neither_the_change_nor_an_entry(engine: Engine) -> None:
-    with pytest.raises(Forbidden) as refused, acting_as(VIEWER):
-        lifecycle.create_journey(engine, JourneyCreate(name="Nope"))
+    with pytest.raises(Forbidden) as refused:
+        lifecycle.create_journey(engine.as_actor(VIEWER), JourneyCreate(name="Nope"))
     assert refused.value.message == "editors and admins may create journeys; you are a viewer"
     assert lifecycle.list_journeys(engine)["pagination"]["total"] == 0
     with engine.session() as s:
@@ -132,10 +130,9 @@ def test_a_refused_change_leaves_neither_the_change_nor_an_entry(engine: Engine)
 
 def test_editors_may_not_delete_admins_may(engine: Engine) -> None:
     journey = lifecycle.create_journey(engine, JourneyCreate(name="Gone"))
-    with pytest.raises(Forbidden), acting_as(EDITOR):
-        lifecycle.delete_journey(engine, journey.id)
-    with acting_as(roles.SYSTEM):
-        lifecycle.delete_journey(engine, journey.id)
+    with pytest.raises(Forbidden):
+        lifecycle.delete_journey(engine.as_actor(EDITOR), journey.id)
+    lifecycle.delete_journey(engine.as_actor(roles.SYSTEM), journey.id)
     assert audit.list_entries(engine)["data"][0]["action"] == "deleted"
 
 
@@ -148,16 +145,16 @@ def test_role_order() -> None:
 
 
 def test_customers_are_policed_but_not_recorded(engine: Engine) -> None:
-    with acting_as(EDITOR):
-        created = customers.create_customer(engine, CustomerIn(id="cus_1", attributes={"age": 30}))
-        customer_import.import_customers(engine, '{"id": "cus_2"}\n', "jsonl")
-    with pytest.raises(Forbidden), acting_as(EDITOR):
-        customers.delete_customer(engine, created["id"])
-    with pytest.raises(Forbidden) as refused, acting_as(VIEWER):
-        customer_import.import_customers(engine, '{"id": "cus_3"}\n', "jsonl")
+    editor = engine.as_actor(EDITOR)
+    created = customers.create_customer(editor, CustomerIn(id="cus_1", attributes={"age": 30}))
+    customer_import.import_customers(editor, '{"id": "cus_2"}\n', "jsonl")
+    with pytest.raises(Forbidden):
+        customers.delete_customer(engine.as_actor(EDITOR), created["id"])
+    with pytest.raises(Forbidden) as refused:
+        customer_import.import_customers(engine.as_actor(VIEWER), '{"id": "cus_3"}\n', "jsonl")
     assert refused.value.message == "editors and admins may create customers; you are a viewer"
-    with pytest.raises(Forbidden), acting_as(VIEWER):
-        customers.create_customer(engine, CustomerIn(id="cus_4"))
+    with pytest.raises(Forbidden):
+        customers.create_customer(engine.as_actor(VIEWER), CustomerIn(id="cus_4"))
     assert customers.list_customers(engine)["pagination"]["total"] == 2
     assert audit.list_entries(engine)["pagination"]["total"] == 0
 

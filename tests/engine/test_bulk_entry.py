@@ -120,8 +120,7 @@ def test_a_viewer_may_not_enroll(engine: Engine) -> None:
     make_customers(engine, "a")
     journey_id = make_journey(engine, STEPS)
     viewer = roles.Actor(kind="user", id="u1", name="v@example.test", role="viewer")
-    with roles.acting_as(viewer), pytest.raises(roles.Forbidden):
-        bulk_entry.enroll_customers(engine, journey_id, ["a"])
+    with pytest.raises(roles.Forbidden):
+        bulk_entry.enroll_customers(engine.as_actor(viewer), journey_id, ["a"])
     editor = roles.Actor(kind="user", id="u2", name="e@example.test", role="editor")
-    with roles.acting_as(editor):
-        assert bulk_entry.enroll_customers(engine, journey_id, ["a"])["enrolled"] == 1
+    assert bulk_entry.enroll_customers(engine.as_actor(editor), journey_id, ["a"])["enrolled"] == 1

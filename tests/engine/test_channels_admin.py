@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from engine.access.roles import Actor, Forbidden, acting_as
+from engine.access.roles import Actor, Forbidden
 from engine.delivery import channels_admin
 from engine.delivery.dispatcher import dispatch_due
 from engine.engine import Engine
@@ -140,12 +140,11 @@ def test_a_kept_smtp_username_is_refused_for_a_new_host(engine: Engine) -> None:
 
 def test_viewer_test_send_is_refused_and_nothing_queued(engine: Engine) -> None:
     seed_channel(engine, "ch_inapp", "in_app", {})
-    with pytest.raises(Forbidden) as refused, acting_as(VIEWER):
-        channels_admin.send_test(engine, "ch_inapp", TEST_SEND)
+    with pytest.raises(Forbidden) as refused:
+        channels_admin.send_test(engine.as_actor(VIEWER), "ch_inapp", TEST_SEND)
     assert refused.value.message == "editors and admins may send test deliveries; you are a viewer"
     assert _deliveries(engine) == 0
-    with acting_as(EDITOR):
-        channels_admin.send_test(engine, "ch_inapp", TEST_SEND)
+    channels_admin.send_test(engine.as_actor(EDITOR), "ch_inapp", TEST_SEND)
     assert _deliveries(engine) == 1
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from engine.access import audit
-from engine.access.roles import Actor, Forbidden, acting_as
+from engine.access.roles import Actor, Forbidden
 from engine.audience import customers, events, segments
 from engine.clock import VirtualClock
 from engine.delivery import deliveries, dispatcher, responses
@@ -121,8 +121,7 @@ def test_no_row_keeps_the_deleted_customers_id_or_what_it_said_about_them(engine
 
 
 def test_deleting_a_customer_is_audited_with_what_was_erased(engine: Engine, ann: str) -> None:
-    with acting_as(ADMIN):
-        customers.delete_customer(engine, "ann")
+    customers.delete_customer(engine.as_actor(ADMIN), "ann")
     [entry_] = audit.list_entries(engine, entity_type="customer")["data"]
     assert (entry_["actor"], entry_["action"], entry_["entityId"]) == (
         "user:ada@example.com", "deleted", "ann")
@@ -132,8 +131,8 @@ def test_deleting_a_customer_is_audited_with_what_was_erased(engine: Engine, ann
 
 
 def test_a_refused_delete_erases_nothing(engine: Engine, ann: str) -> None:
-    with pytest.raises(Forbidden), acting_as(EDITOR):
-        customers.delete_customer(engine, "ann")
+    with pytest.raises(Forbidden):
+        customers.delete_customer(engine.as_actor(EDITOR), "ann")
     assert customers.get_customer(engine, "ann")["segments"] == ["vip"]
     journeys = customer_profile.customer_journeys(engine, "ann")["data"]
     assert [item["status"] for item in journeys] == ["active"]
@@ -148,8 +147,7 @@ def test_a_message_in_flight_when_its_customer_is_erased_never_reaches_an_inbox(
 
     def erased_meanwhile(engine: Engine, inbox: list[dict[str, Any]], pending: list[Any]) -> None:
         # The round has sent (staged) the reminder; the customer is deleted before it is recorded.
-        with acting_as(ADMIN):
-            customers.delete_customer(engine, "ann")
+        customers.delete_customer(engine.as_actor(ADMIN), "ann")
         write(engine, inbox, pending)
 
     monkeypatch.setattr(dispatcher, "_write", erased_meanwhile)

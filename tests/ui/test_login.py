@@ -11,7 +11,7 @@ from nicegui.testing import User
 
 from engine.access import audit, users
 from engine.access import sign_in as signing
-from engine.access.roles import SYSTEM, acting_as
+from engine.access.roles import SYSTEM
 from engine.access.throttle import Throttled
 from engine.clock import VirtualClock
 from engine.engine import Engine
@@ -149,9 +149,8 @@ async def test_what_a_page_does_is_recorded_as_the_signed_in_user(engine: Engine
 
 
 async def test_the_audit_page_lists_who_did_what(engine: Engine, user: User) -> None:
-    with acting_as(SYSTEM):
-        journey = lifecycle.create_journey(engine, JourneyCreate(name="Audited", steps=STEPS))  # type: ignore[arg-type]
-        lifecycle.change_status(engine, journey.id, "active")
+    journey = lifecycle.create_journey(engine.as_actor(SYSTEM), JourneyCreate(name="Audited", steps=STEPS))  # type: ignore[arg-type]
+    lifecycle.change_status(engine.as_actor(SYSTEM), journey.id, "active")
     await user.open("/audit")
     await user.should_see(marker="audit-log")
     rows = user.find(marker="audit-log").elements.pop().rows
@@ -160,9 +159,8 @@ async def test_the_audit_page_lists_who_did_what(engine: Engine, user: User) -> 
 
 
 async def test_the_monitor_shows_the_journeys_own_history(engine: Engine, user: User) -> None:
-    with acting_as(SYSTEM):
-        journey = lifecycle.create_journey(engine, JourneyCreate(name="Tracked"))
-        lifecycle.update_journey(engine, journey.id, lifecycle.JourneyUpdate(description="why"))
+    journey = lifecycle.create_journey(engine.as_actor(SYSTEM), JourneyCreate(name="Tracked"))
+    lifecycle.update_journey(engine.as_actor(SYSTEM), journey.id, lifecycle.JourneyUpdate(description="why"))
     other = lifecycle.create_journey(engine, JourneyCreate(name="Other"))
     await user.open(f"/journeys/{journey.id}/monitor")
     await user.should_see(marker="journey-history")
@@ -218,9 +216,9 @@ async def test_deactivation_ends_every_session_for_good(
     elsewhere = create_user()
     await sign_in(elsewhere, email, password)
     [editor] = [row for row in users.list_users(engine)["data"] if row["email"] == email]
-    with acting_as(SYSTEM):
-        users.update_user(engine, editor["id"], UserUpdate(active=False))
-        users.update_user(engine, editor["id"], UserUpdate(active=True))  # back, but not its old sessions
+    system = engine.as_actor(SYSTEM)
+    users.update_user(system, editor["id"], UserUpdate(active=False))
+    users.update_user(system, editor["id"], UserUpdate(active=True))  # back, but not its old sessions
     await elsewhere.open("/journeys")
     await elsewhere.should_see(marker="login-email")
 
@@ -234,11 +232,31 @@ async def test_an_open_page_of_a_deactivated_user_changes_nothing(
     await sign_in(elsewhere, email, password)
     await elsewhere.open("/journeys")
     [editor] = [row for row in users.list_users(engine)["data"] if row["email"] == email]
-    with acting_as(SYSTEM):
-        users.update_user(engine, editor["id"], UserUpdate(active=False))
+    users.update_user(engine.as_actor(SYSTEM), editor["id"], UserUpdate(active=False))
     elsewhere.find(marker="new-journey").click()
     elsewhere.find(marker="new-name").type("Made after deactivation")
     elsewhere.find(marker="create").click()
     await eventually(lambda: any("session has ended" in str(r.exc_info) for r in caplog.records), seconds=30)
     caplog.clear()  # the refusal is logged as an error: expected here
     assert "Made after deactivation" not in str(lifecycle.list_journeys(engine))
+
+
+async def test_an_open_page_of_a_demoted_user_acts_with_no_role_it_no_longer_has(
+    engine: Engine, user: User, create_user: Callable[[], User], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The page got the engine as its user at load; a role changed since is not acted with."""
+    email, password = add_user(engine, "editor")
+    elsewhere = create_user()
+    await sign_in(elsewhere, email, password)
+    await elsewhere.open("/journeys")
+    [editor] = [row for row in users.list_users(engine)["data"] if row["email"] == email]
+    users.update_user(engine.as_actor(SYSTEM), editor["id"], UserUpdate(role="viewer"))
+    elsewhere.find(marker="new-journey").click()
+    elsewhere.find(marker="new-name").type("Made after demotion")
+    elsewhere.find(marker="create").click()
+    await eventually(lambda: any("reload the page" in str(r.exc_info) for r in caplog.records), seconds=30)
+    caplog.clear()  # the refusal is logged as an error: expected here
+    assert "Made after demotion" not in str(lifecycle.list_journeys(engine))
+    await elsewhere.open("/journeys")  # reloaded: a viewer now, and the page offers no "new"
+    await elsewhere.should_see(marker="new-journey")
+    assert not elsewhere.find(marker="new-journey").elements.pop().enabled

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from engine.access import api_keys, audit, roles, users
+from engine.engine import Engine
 from engine.journeys import lifecycle
 from models.access import ApiKeyCreate, ApiKeyCreated, UserCreate, UserOut, UserUpdate
 from models.common import NO_NUL, ErrorEnvelope
@@ -24,16 +25,16 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _actor() -> roles.Actor:
-    actor = roles.current()
+def _actor(engine: Engine) -> roles.Actor:
+    actor = engine.actor
     assert actor is not None, "the access middleware lets no anonymous request reach these routes"
     return actor
 
 
 @router.get("/me")
-def who_am_i() -> dict[str, str]:
+def who_am_i(engine: EngineDep) -> dict[str, str]:
     """Who the credentials of this request stand for, and their role."""
-    actor = _actor()
+    actor = _actor(engine)
     return {"kind": actor.kind, "id": actor.id, "name": actor.name, "role": actor.role}
 
 
@@ -49,7 +50,7 @@ def list_api_keys(engine: EngineDep, page: Paging = Depends(paging)) -> dict[str
 @router.post("/api-keys", status_code=201, response_model=ApiKeyCreated)
 def create_api_key(engine: EngineDep, body: ApiKeyCreate) -> Any:
     """A new key with this name and role. The answer's `key` is the only time it is shown: keep it."""
-    return api_keys.create_key(engine, body, created_by=_actor().label).model_dump(by_alias=True)
+    return api_keys.create_key(engine, body, created_by=_actor(engine).label).model_dump(by_alias=True)
 
 
 @router.delete("/api-keys/{key_id}", status_code=204, responses=NOT_FOUND)

@@ -31,6 +31,7 @@ from engine.access.roles import Actor
 from engine.engine import Engine
 from ui import session
 from ui.api.errors import envelope
+from ui.dependencies import ACTOR
 
 API = "/api/"
 DOCS = ("/docs", "/redoc", "/openapi.json")
@@ -173,8 +174,9 @@ class AccessMiddleware:
                 {"role": actor.role, "needed": needed},
             )
             return
-        with roles.acting_as(actor):
-            await self.app(scope, receive, send)
+        # The request's actor, for ui.dependencies.engine_of to hand its routes and pages the engine as them.
+        scope.setdefault("state", {})[ACTOR] = actor
+        await self.app(scope, receive, send)
 
     async def _unauthenticated(self, scope: Scope, receive: Receive, send: Send, is_api: bool) -> None:
         if is_api or scope["path"] == "/openapi.json" or scope["method"] not in SAFE_METHODS:
