@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, func, literal, null, select, update
+from sqlalchemy import select
 from sqlmodel import Session
 
 from engine import counters, signals
@@ -15,15 +15,11 @@ from engine.engine import Engine
 from engine.errors import Conflict, NotFound
 from engine.paging import paginate
 from engine.records import fetch
+from engine.runtime import enrollment_store
 from models.audience import Customer
 from models.common import iso
 from models.enrollment import Enrollment, EnrollmentHistory
 from models.journey import Journey
-
-E = Enrollment.__table__  # type: ignore[attr-defined]
-H = EnrollmentHistory.__table__  # type: ignore[attr-defined]
-# History rows for changes made from outside a step (exits by archive/maxDuration/hand, retries).
-LIFECYCLE = "lifecycle"
 
 
 def enrollment_out(row: Any) -> dict[str, Any]:
@@ -99,20 +95,8 @@ def retry_enrollment(engine: Engine, enrollment_id: str) -> dict[str, Any]:
         if journey is None or journey.status == "archived":
             raise Conflict("the journey is archived")
         moment = engine.now()
-        s.execute(
-            update(E)
-            .where(E.c.id == enrollment_id)
-            .values(
-                status="active",
-                error=None,
-                next_run_at=moment,
-                ended_at=None,
-                lease_owner=None,
-                lease_until=None,
-                updated_at=moment,
-            )
-        )
-        _lifecycle_history(s, [row], moment, "retried", {"error": row.error})
+        enrollment_store.reactivate(s, enrollment_id, moment)
+        enrollment_store.insert_lifecycle_history(s, [row], moment, "retried", {"error": row.error})
         tally = Tally()
         tally.journey[(row.journey_id, "failed")] -= 1
         tally.at_step(row.journey_id, row.step_id, 1)
@@ -162,87 +146,18 @@ def exit_where(
 ) -> int:
     """Exit the journey's active enrollments (all, the given ids, or those entered before a time) in bulk,
     with a history row each and the counters; returns how many."""
-    conditions = [E.c.journey_id == journey_id, E.c.status == "active"]
-    if ids is not None:
-        conditions.append(E.c.id.in_(ids))
-    if entered_before is not None:
-        conditions.append(E.c.entered_at < entered_before)
-    per_step = s.execute(select(E.c.step_id, func.count()).where(*conditions).group_by(E.c.step_id)).all()
+    per_step = enrollment_store.exit_active(
+        s, journey_id, reason, moment, ids=ids, entered_before=entered_before
+    )
     total = sum(count for _, count in per_step)
     if not total:
         return 0
-    detail = literal({"reason": reason}, JSON)
-    s.execute(
-        H.insert().from_select(
-            [
-                "enrollment_id",
-                "journey_id",
-                "customer_id",
-                "step_id",
-                "type",
-                "version",
-                "at",
-                "outcome",
-                "next_step_id",
-                "detail",
-            ],
-            select(
-                E.c.id,
-                E.c.journey_id,
-                E.c.customer_id,
-                E.c.step_id,
-                literal(LIFECYCLE),
-                E.c.version,
-                literal(moment),
-                literal("exited"),
-                null(),
-                detail,
-            ).where(*conditions),
-        )
-    )
-    s.execute(
-        update(E)
-        .where(*conditions)
-        .values(
-            status="exited",
-            exit_reason=reason,
-            ended_at=moment,
-            next_run_at=None,
-            wait_event=None,
-            lease_owner=None,
-            lease_until=None,
-            updated_at=moment,
-        )
-    )
     tally = Tally()
     for step_id, count in per_step:
         tally.at_step(journey_id, step_id, -count)
     tally.ended(journey_id, "exited", reason, total)
     counters.apply(s, tally)
     return total
-
-
-def _lifecycle_history(
-    s: Session, rows: list[Enrollment], moment: datetime, outcome: str, detail: dict[str, Any]
-) -> None:
-    s.execute(
-        H.insert(),
-        [
-            {
-                "enrollment_id": row.id,
-                "journey_id": row.journey_id,
-                "customer_id": row.customer_id,
-                "step_id": row.step_id,
-                "type": LIFECYCLE,
-                "version": row.version,
-                "at": moment,
-                "outcome": outcome,
-                "next_step_id": None,
-                "detail": detail,
-            }
-            for row in rows
-        ],
-    )
 
 
 def _row(s: Session, enrollment_id: str) -> Enrollment:
@@ -260,12 +175,8 @@ def exit_on_archive(
 
 def exit_customer(session: Session, customer_id: str, now: datetime, **_: Any) -> None:
     """A deleted customer's active enrollments exit with reason `customer_deleted`."""
-    active = session.execute(
-        select(E.c.journey_id, E.c.id).where(E.c.customer_id == customer_id, E.c.status == "active")
-        .order_by(E.c.journey_id)
-    ).all()
     by_journey: dict[str, list[str]] = {}
-    for journey_id, enrollment_id in active:
+    for journey_id, enrollment_id in enrollment_store.active_of_customer(session, customer_id):
         by_journey.setdefault(journey_id, []).append(enrollment_id)
     for journey_id, ids in by_journey.items():
         exit_where(session, journey_id, "customer_deleted", now, ids=ids)

@@ -18,17 +18,16 @@ from engine.counters import Tally
 from engine.engine import Engine
 from engine.errors import Conflict
 from engine.expressions import is_true
-from engine.ids import new_id
 from engine.journeys.graph import ENTRY_ID
 from engine.journeys.plan import plan_of
 from engine.records import fetch
+from engine.runtime import enrollment_store
 from engine.runtime.enrollments import exit_where
 from engine.unit_of_work import Origin, UnitOfWork
 from models.audience import Customer, Event
-from models.enrollment import Enrollment, SegmentBackfill
+from models.enrollment import SegmentBackfill
 from models.journey import Journey
 
-E = Enrollment.__table__  # type: ignore[attr-defined]
 J = Journey.__table__  # type: ignore[attr-defined]
 B = SegmentBackfill.__table__  # type: ignore[attr-defined]
 # Customers enrolled per backfill batch (segment members after activation).
@@ -149,11 +148,7 @@ def _previous_enrollments(
 ) -> dict[str, list[tuple[str, str, datetime]]]:
     previous: dict[str, list[tuple[str, str, datetime]]] = defaultdict(list)
     for start in range(0, len(ids), CHUNK):
-        rows = s.execute(
-            select(E.c.customer_id, E.c.id, E.c.status, E.c.entered_at).where(
-                E.c.journey_id == journey_id, E.c.customer_id.in_(ids[start : start + CHUNK])
-            )
-        ).all()
+        rows = enrollment_store.previous_enrollments(s, journey_id, ids[start : start + CHUNK])
         for customer_id, enrollment_id, status, entered in rows:
             previous[customer_id].append((enrollment_id, status, entered))
     return previous
@@ -167,25 +162,11 @@ def _insert(
     now: datetime,
     events: dict[str, dict[str, Any]],
 ) -> list[str]:
-    ids = [new_id("enr") for _ in customer_ids]
-    s.execute(
-        E.insert(),
-        [
-            {
-                "id": enrollment_id,
-                "journey_id": journey.id,
-                "version": journey.version,
-                "customer_id": cid,
-                "step_id": first,
-                "status": "active",
-                "next_run_at": now,
-                "context": {"results": {}, "event": events[cid]} if cid in events else {"results": {}},
-                "visits": 0,
-                "entered_at": now,
-                "updated_at": now,
-            }
-            for enrollment_id, cid in zip(ids, customer_ids, strict=True)
-        ],
+    contexts = [
+        {"results": {}, "event": events[cid]} if cid in events else {"results": {}} for cid in customer_ids
+    ]
+    ids = enrollment_store.insert_enrollments(
+        s, journey.id, journey.version, first, customer_ids, contexts, now
     )
     tally = Tally()
     tally.entered(journey.id, now, len(ids))

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy import select
 from sqlmodel import Session
 
 from engine import counters
@@ -51,10 +51,8 @@ from engine.runtime.entry import event_view
 from engine.unit_of_work import Origin, UnitOfWork
 from models.audience import Customer, Event
 from models.common import iso
-from models.enrollment import Enrollment
 from models.journey import Journey, StepBase
 
-E = Enrollment.__table__  # type: ignore[attr-defined]
 J = Journey.__table__  # type: ignore[attr-defined]
 C = Customer.__table__  # type: ignore[attr-defined]
 
@@ -243,34 +241,9 @@ def run_due(engine: Engine, limit: int | None = None) -> int:
     return total
 
 
-def _due(engine: Engine, moment: datetime, limit: int) -> Any:
-    active = select(J.c.id).where(J.c.status == "active")
-    due = (
-        select(E.c.id)
-        .where(
-            E.c.status == "active",
-            E.c.next_run_at <= moment,
-            E.c.journey_id.in_(active),
-            or_(E.c.lease_until.is_(None), E.c.lease_until < moment),
-        )
-        .order_by(E.c.next_run_at)
-        .limit(limit)
-    )
-    if not engine.db.is_sqlite:
-        # Several workers share the queue: each skips the rows another is claiming right now.
-        due = due.with_for_update(skip_locked=True, of=E)
-    return due
-
-
 def _claim(engine: Engine, limit: int, moment: datetime) -> list[str]:
     with engine.session() as s:
-        statement = (
-            update(E)
-            .where(E.c.id.in_(_due(engine, moment, limit)))
-            .values(lease_owner=WORKER, lease_until=moment + LEASE)
-            .returning(E.c.id)
-        )
-        return list(s.execute(statement).scalars())
+        return enrollment_store.claim(engine, s, limit, moment, WORKER, moment + LEASE)
 
 
 def _run_batch(engine: Engine, ids: list[str], moment: datetime) -> BatchResult:
@@ -292,24 +265,13 @@ def _run_once(engine: Engine, ids: list[str], moment: datetime,
         s = uow.session
         # Lock order (as archive, entry and pause): the journeys first, shared, so a status change waits for
         # the batch or the batch sees it; a journey paused or archived since the claim does not advance.
-        journey_ids = sorted(set(s.execute(select(E.c.journey_id).where(E.c.id.in_(ids))).scalars()))
-        locked = select(J).where(J.c.id.in_(journey_ids)).order_by(J.c.id)
+        locked = select(J).where(J.c.id.in_(enrollment_store.journeys_of(s, ids))).order_by(J.c.id)
         if not engine.db.is_sqlite:
             locked = locked.with_for_update(read=True)
         journeys = {row.id: row for row in s.execute(locked) if row.status == "active"}
-        s.execute(
-            update(E)
-            .where(E.c.id.in_(ids), E.c.lease_owner == WORKER, E.c.journey_id.not_in(list(journeys)))
-            .values(lease_owner=None, lease_until=None)
-        )
+        enrollment_store.release_leases(s, ids, WORKER, keep=list(journeys))
         # Re-asserting the lease locks the rows and drops those exited or re-claimed since the claim.
-        rows = s.execute(
-            update(E)
-            .where(E.c.id.in_(ids), E.c.lease_owner == WORKER, E.c.status == "active",
-                   E.c.journey_id.in_(list(journeys)))
-            .values(lease_until=moment + LEASE)
-            .returning(*enrollment_store.read_columns())
-        ).all()
+        rows = enrollment_store.renew_leases(s, ids, WORKER, list(journeys), moment + LEASE)
         views = _Customers(s, [row.customer_id for row in rows])
         # The decide step and the outbox check contact policies: one query for the batch's customers.
         uow.loaded.policy_customers = frozenset(row.customer_id for row in rows)
@@ -437,7 +399,7 @@ def sweep(engine: Engine) -> int:
             exited += exit_where(
                 s, journey_id, "max_duration", moment, entered_before=moment - timedelta(days=max_duration)
             )
-        s.execute(update(E).where(E.c.lease_until < moment).values(lease_owner=None, lease_until=None))
+        enrollment_store.release_expired_leases(s, moment)
     if exited:
         engine.live.publish(
             {
@@ -455,27 +417,16 @@ def sweep(engine: Engine) -> int:
 def next_due_at(engine: Engine) -> datetime | None:
     """When the earliest active enrollment of an active journey can next be claimed (the scheduler wakes
     then): its due time, or its lease's expiry when another worker holds it past that."""
-    claimable = case(
-        (and_(E.c.lease_until.is_not(None), E.c.lease_until > E.c.next_run_at), E.c.lease_until),
-        else_=E.c.next_run_at,
-    )
     with engine.db.reader() as s:
-        active = select(J.c.id).where(J.c.status == "active")
-        return s.execute(
-            select(func.min(claimable)).where(E.c.status == "active", E.c.journey_id.in_(active))
-        ).scalar_one()
+        return enrollment_store.next_claimable_at(s)
 
 
 def resume_waits(session: Session, events: list[Event], now: datetime, **_: Any) -> None:
     """An `untilEvent` wait ends early when its event arrives; the event is visible to later steps."""
     wanted = {(event.customer_id, event.type): event for event in events}
-    rows = session.execute(
-        select(E.c.id, E.c.customer_id, E.c.wait_event, E.c.context).where(
-            E.c.customer_id.in_({customer for customer, _ in wanted}),
-            E.c.wait_event.in_({kind for _, kind in wanted}),
-            E.c.status == "active",
-        )
-    ).all()
+    rows = enrollment_store.waiting_for(
+        session, {customer for customer, _ in wanted}, {kind for _, kind in wanted}
+    )
     changes = []
     for row in rows:
         event = wanted.get((row.customer_id, row.wait_event))
@@ -484,15 +435,10 @@ def resume_waits(session: Session, events: list[Event], now: datetime, **_: Any)
         context = dict(row.context or {})
         context["event"] = event_view(event)
         context["wait"] = {**context.get("wait", {}), "resumedBy": event.id}
-        changes.append({"b_id": row.id, "b_event": row.wait_event, "b_context": context, "b_next": now})
+        changes.append((row.id, row.wait_event, context, now))
     if changes:
-        # Still waiting for that event: a runner batch may have moved the enrollment since it was read.
-        session.execute(
-            update(E)
-            .where(E.c.id == bindparam("b_id"), E.c.wait_event == bindparam("b_event"))
-            .values(context=bindparam("b_context"), next_run_at=bindparam("b_next"), wait_event=None),
-            changes,
-        )
+        # Only where still waiting for that event: a runner batch may have moved one since it was read.
+        enrollment_store.resume_waits(session, changes)
 
 
 def extend_waits(
@@ -502,23 +448,14 @@ def extend_waits(
     if not (old == "paused" and new == "active" and options.get("extend_waits") and journey.paused_at):
         return
     paused_at, shift = journey.paused_at, now - journey.paused_at
-    rows = session.execute(
-        select(E.c.id, E.c.next_run_at, E.c.context).where(
-            E.c.journey_id == journey.id, E.c.status == "active", E.c.next_run_at > paused_at
-        )
-    ).all()
+    rows = enrollment_store.waits_due_after(session, journey.id, paused_at)
     changes = []
     for row in rows:
         wait = (row.context or {}).get("wait")
         if not wait or wait.get("resumedBy"):
             continue
         context = {**row.context, "wait": {**wait, "until": iso(row.next_run_at + shift)}}
-        changes.append({"b_id": row.id, "b_context": context, "b_next": row.next_run_at + shift})
+        changes.append((row.id, context, row.next_run_at + shift))
     if changes:
-        session.execute(
-            update(E)
-            .where(E.c.id == bindparam("b_id"))
-            .values(context=bindparam("b_context"), next_run_at=bindparam("b_next")),
-            changes,
-        )
+        enrollment_store.move_waits(session, changes)
 
