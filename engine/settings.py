@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     template_max_output: int = 262_144
     # CEL: the most work one evaluation may cost (estimated from the expression and its inputs).
     cel_cost_limit: int = 1_000_000
+    # Local time (engine/local_time.py): the customer attribute naming their IANA zone, and the zone of
+    # customers without one when their journey names none.
+    timezone_attribute: str = "timezone"
+    default_timezone: str = "UTC"
     # Outbound requests (webhook, sms, push, SMTP) may reach these private hosts or CIDRs (comma-separated).
     outbound_allowlist: str = ""
     # Accounts bootstrap: an admin created or updated at start, and an admin API key for automation.

@@ -22,7 +22,7 @@ from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-from models.common import CamelModel, Pagination, WholeNumber, json_field, json_problem
+from models.common import CamelModel, DateTime, Pagination, WholeNumber, json_field, json_problem
 
 STEP_TYPES = ("wait", "decide", "branch", "send", "update", "split", "exit")
 STATUSES = ("draft", "active", "paused", "archived")
@@ -32,6 +32,11 @@ MAX_STEPS = 200
 JourneyStatus = Literal["draft", "active", "paused", "archived"]
 ReentryPolicy = Literal["skip_if_active", "never", "allow_multiple", "restart"]
 WaitUnit = Literal["minutes", "hours", "days"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+# A local time of day, "HH:MM" (24 h).
+LocalTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["09:00"])]
+# What a wait until a date does when that date has passed or cannot be read.
+IfPast = Literal["continue", "exit"]
 
 StepRef = Annotated[str, Field(max_length=64)]
 Expression = Annotated[str, Field(max_length=4000)]
@@ -45,10 +50,31 @@ class Position(CamelModel):
     y: StrictFloat = Field(0, allow_inf_nan=False)
 
 
+class WaitOffset(CamelModel):
+    """Added to a date attribute (negative: before it)."""
+
+    days: Annotated[int, Field(ge=-3650, le=3650), WholeNumber] = 0
+    hours: Annotated[int, Field(ge=-1000, le=1000), WholeNumber] = 0
+    minutes: Annotated[int, Field(ge=-10000, le=10000), WholeNumber] = 0
+
+
+class WaitUntil(CamelModel):
+    """When a wait ends, in the customer's local time; one of: a date or date-time attribute plus `offset`
+    (at `at` when given), the next of `weekdays` at `at`, or a fixed instant `datetime`."""
+
+    attribute: str | None = Field(None, max_length=120)
+    offset: WaitOffset | None = None
+    at: LocalTime | None = None
+    weekdays: list[Weekday] | None = Field(None, min_length=1, max_length=7)
+    instant: DateTime | None = Field(None, alias="datetime")
+
+
 class WaitConfig(CamelModel):
     duration: Annotated[int, Field(ge=1, le=1_000_000), WholeNumber] | None = None
     unit: WaitUnit = "days"
     until_event: str | None = Field(None, max_length=120)
+    until: WaitUntil | None = None
+    if_past: IfPast = "continue"
 
 
 class DecideConfig(CamelModel):
