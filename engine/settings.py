@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from engine.local_time import is_zone
 
 
 class Settings(BaseSettings):
@@ -56,6 +59,21 @@ class Settings(BaseSettings):
     login_free_failures: int = 5
     login_delay_seconds: float = 1.0
     login_max_delay_seconds: float = 900.0
+
+    @field_validator("timezone_attribute")
+    @classmethod
+    def _attribute_named(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("JOURNEYS_TIMEZONE_ATTRIBUTE must name a customer attribute (such as timezone)")
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if not is_zone(value):
+            raise ValueError(
+                f"JOURNEYS_DEFAULT_TIMEZONE: {value!r} is not an IANA time zone (such as Europe/Berlin)")
+        return value
 
     def resolved_database_url(self) -> str:
         """The configured URL, or a SQLite file in ./data/ (created on demand)."""

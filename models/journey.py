@@ -74,7 +74,8 @@ class WaitConfig(CamelModel):
     unit: WaitUnit = "days"
     until_event: str | None = Field(None, max_length=120)
     until: WaitUntil | None = None
-    if_past: IfPast = "continue"
+    # None: "continue" (left out of the stored document, like every default-free field).
+    if_past: IfPast | None = None
 
 
 class DecideConfig(CamelModel):
@@ -251,6 +252,8 @@ class JourneyDefinition(AcceptsAliases):
     entry_conditions: EntryConditions = Field(default_factory=EntryConditions)
     steps: list[Step] = Field(default_factory=list, max_length=MAX_STEPS)
     goal: JourneyGoal | None = None
+    # The IANA zone of customers without their own (None: the workspace default); validation checks the name.
+    timezone: str | None = Field(None, max_length=64)
 
 
 class JourneyCreate(JourneyDefinition):
@@ -275,6 +278,8 @@ class JourneyUpdate(AcceptsAliases):
     steps: list[Step] | None = Field(None, max_length=MAX_STEPS)
     # Sent: the new goal; sent as null: no goal any more; left out: unchanged.
     goal: JourneyGoal | None = None
+    # Sent: the new zone; sent as null: the workspace default again; left out: unchanged.
+    timezone: str | None = Field(None, max_length=64)
     status: JourneyStatus | None = None
     # On resume (paused -> active): push pending wait deadlines back by the time spent paused.
     extend_waits: StrictBool = False
@@ -298,6 +303,8 @@ class JourneyOut(CamelModel):
     # Set while the journey is paused.
     paused_at: str | None = None
     goal: dict[str, Any] | None = None
+    # The IANA zone of customers without their own; None: the workspace default.
+    timezone: str | None = None
 
 
 class JourneyDocument(JourneyOut):
@@ -351,6 +358,8 @@ class Journey(SQLModel, table=True):
     # The journey's goal in wire form ({"eventType", "withinDays"}); NULL when it has none.
     goal: dict[str, Any] | None = SQLField(default=None, sa_column=Column(SA_JSON(none_as_null=True),
                                                                            nullable=True))
+    # IANA zone name of customers without their own; NULL: the workspace default.
+    timezone: str | None = SQLField(default=None, max_length=64)
     version: int = 1
     # Every change bumps it (versions count structural definitions only); writers send what they read.
     revision: int = SQLField(default=1, sa_column_kwargs={"server_default": "1"})

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from engine.audience import segments
-from engine.audience.customers import merged
+from engine.audience.customers import check_zone, merged
 from engine.engine import Engine
 from engine.errors import Invalid
 from models.audience import CUSTOMER_ID_PATTERN, Customer
@@ -55,7 +55,8 @@ def import_body(engine: Engine, chunks: Iterable[bytes], fmt: str) -> dict[str, 
     counts = {"created": 0, "updated": 0}
     moment = engine.now()
     batch: list[Record] = []
-    for record in (_parse_jsonl if fmt == "jsonl" else _parse_csv)(lines, rejected):
+    zone_attribute = engine.settings.timezone_attribute
+    for record in (_parse_jsonl if fmt == "jsonl" else _parse_csv)(lines, rejected, zone_attribute):
         batch.append(record)
         if len(batch) >= BATCH:
             _write(engine, batch, counts, moment)
@@ -141,7 +142,7 @@ def _write(engine: Engine, records: list[Record], counts: dict[str, int], moment
     counts["updated"] += len(changed_rows)
 
 
-def _parse_jsonl(lines: _Lines, rejected: Rejected) -> Iterator[Record]:
+def _parse_jsonl(lines: _Lines, rejected: Rejected, zone_attribute: str) -> Iterator[Record]:
     for line in lines:
         number = lines.count
         if lines.past_limit(rejected):
@@ -169,10 +170,10 @@ def _parse_jsonl(lines: _Lines, rejected: Rejected) -> Iterator[Record]:
                 continue
         else:
             attributes, flags = {k: v for k, v in item.items() if k != "id"}, {}
-        yield from _accepted(rejected, number, item.get("id"), attributes, flags)
+        yield from _accepted(rejected, number, item.get("id"), attributes, flags, zone_attribute)
 
 
-def _parse_csv(lines: _Lines, rejected: Rejected) -> Iterator[Record]:
+def _parse_csv(lines: _Lines, rejected: Rejected, zone_attribute: str) -> Iterator[Record]:
     """Rows are numbered by their last line; a row the csv module cannot read (e.g. a cell over its field
     limit) is rejected like any bad row, and reading goes on at the next line."""
     reader = csv.DictReader(lines)
@@ -204,22 +205,32 @@ def _parse_csv(lines: _Lines, rejected: Rejected) -> Iterator[Record]:
             continue
         attributes = {key: _csv_value(value) for key, value in row.items()
                       if key != "id" and value not in ("", None)}
-        yield from _accepted(rejected, number, row.get("id"), attributes, {})
+        yield from _accepted(rejected, number, row.get("id"), attributes, {}, zone_attribute)
 
 
 def _accepted(rejected: Rejected, number: int, raw_id: Any, attributes: dict[str, Any],
-              flags: dict[str, Any]) -> Iterator[Record]:
-    """The line's record when its id and values are usable; else its rejection."""
+              flags: dict[str, Any], zone_attribute: str) -> Iterator[Record]:
+    """The line's record when its id and values (a time-zone attribute naming a zone) are usable; else its
+    rejection."""
     usable = isinstance(raw_id, str | int) and not isinstance(raw_id, bool)
     customer_id = str(raw_id).strip() if usable else ""
     if not customer_id:
         rejected.append({"line": number, "reason": "missing id"})
     elif not _ID.match(customer_id):
         rejected.append({"line": number, "reason": f"invalid id {customer_id[:40]!r}"})
-    elif problem := json_problem(attributes) or json_problem(flags):
+    elif problem := (json_problem(attributes) or json_problem(flags)
+                     or _zone_problem(attributes, zone_attribute)):
         rejected.append({"line": number, "reason": problem})
     else:
         yield number, customer_id, attributes, flags
+
+
+def _zone_problem(attributes: dict[str, Any], zone_attribute: str) -> str | None:
+    try:
+        check_zone(attributes.get(zone_attribute), f"attributes.{zone_attribute}")
+    except Invalid as error:
+        return error.message
+    return None
 
 
 def _csv_value(text: str) -> Any:

@@ -1,7 +1,8 @@
 """Customers: create, read, merge-update, delete, search, and the `update` step's operations.
 
 Any change to a customer's attributes or flags re-evaluates the rule segments for that customer in the same
-transaction (see engine.audience.segments).
+transaction (see engine.audience.segments). The time-zone attribute (`JOURNEYS_TIMEZONE_ATTRIBUTE`) only ever
+holds an IANA zone name: anything else is refused as it is written, so no send is left without a local time.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from engine.audience import customer_erasure, segments
 from engine.engine import Engine
 from engine.errors import Conflict, Invalid
 from engine.ids import new_id
+from engine.local_time import zone
 from engine.paging import paginate
 from engine.records import fetch, matching
 from engine.unit_of_work import UnitOfWork
@@ -35,6 +37,7 @@ def apply_operations(uow: UnitOfWork, customer_id: str, operations: list[UpdateO
     """Apply an `update` step's operations inside the caller's transaction; returns the new customer view."""
     row = fetch(uow.session, Customer, customer_id, "customer")
     attributes, flags = dict(row.attributes or {}), dict(row.flags or {})
+    zone_attribute = uow.engine.settings.timezone_attribute
     # Static segment joins/leaves by segment id: the last operation on a segment wins.
     static: dict[str, bool] = {}
     for index, operation in enumerate(operations):
@@ -49,6 +52,8 @@ def apply_operations(uow: UnitOfWork, customer_id: str, operations: list[UpdateO
             else:
                 current = attributes.get(operation.attribute)
                 attributes[operation.attribute] = _incremented(current, operation.value, field)
+            if operation.op != "unset" and operation.attribute == zone_attribute:
+                check_zone(attributes[zone_attribute], f"{field}.value")
         elif operation.op == "setFlag":
             if not operation.flag:
                 raise Invalid(f"{field}: setFlag needs a flag", field=f"{field}.flag")
@@ -94,6 +99,18 @@ def _store(session: Session, row: Customer, attributes: dict[str, Any], flags: d
     session.flush()
 
 
+def check_zone(value: Any, field: str) -> None:
+    """Refuse (422 naming `field`) a time-zone attribute value that is not an IANA zone; null removes it."""
+    if value is not None:
+        zone(value, field)
+
+
+def check_zone_attribute(engine: Engine, attributes: dict[str, Any] | None) -> None:
+    """Refuse attributes (a patch) whose time-zone attribute is set to something that is not an IANA zone."""
+    attribute = engine.settings.timezone_attribute
+    check_zone((attributes or {}).get(attribute), f"attributes.{attribute}")
+
+
 def merged(current: dict[str, Any], patch: dict[str, Any] | None) -> dict[str, Any]:
     """`patch` merged into `current`; a key whose value is None is removed."""
     result = dict(current)
@@ -109,6 +126,7 @@ def merged(current: dict[str, Any], patch: dict[str, Any] | None) -> dict[str, A
 
 def create_customer(engine: Engine, data: CustomerIn) -> dict[str, Any]:
     """A new customer (id given or generated); an existing id is 409."""
+    check_zone_attribute(engine, data.attributes)
     moment = engine.now()
     with engine.unit_of_work() as uow:
         s = uow.session
@@ -130,6 +148,7 @@ def get_customer(engine: Engine, customer_id: str) -> dict[str, Any]:
 
 def update_customer(engine: Engine, customer_id: str, data: CustomerUpdate) -> dict[str, Any]:
     """Merge attributes and flags (null removes a key) and re-evaluate rule segments."""
+    check_zone_attribute(engine, data.attributes)
     moment = engine.now()
     with engine.unit_of_work() as uow:
         s = uow.session

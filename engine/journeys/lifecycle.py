@@ -3,8 +3,8 @@
 Rules (DESIGN.md): draft — anything goes; active — only name/description (structure: "pause first");
 paused — structural edits if they validate and remove no step that still holds customers; archived —
 read-only. A draft's edits (autosaves) update its one version in place; once activated, every structural
-change (steps, entryConditions, maxDuration; only possible while paused) bumps `version` and stores a
-JourneyVersion row. Moving steps on the canvas (positions only) is layout, not structure: it is saved
+change (steps, entryConditions, maxDuration, timezone; only possible while paused) bumps `version` and
+stores a JourneyVersion row. Moving steps on the canvas (positions only) is layout, not structure: it is saved
 without a new version, and allowed while active or paused. So is the goal: it measures, it does not steer
 (a live journey's goal must be complete, though).
 
@@ -27,7 +27,7 @@ from engine.engine import Engine
 from engine.errors import Conflict, Invalid, JourneysError, NotFound
 from engine.expressions import Limits
 from engine.ids import new_id
-from engine.journeys.validation import field_path, goal_issues, shape_issues, validate
+from engine.journeys.validation import field_path, goal_issues, shape_issues, validate, zone_issues
 from engine.paging import paginate
 from engine.records import matching
 from engine.references import load_references
@@ -61,7 +61,10 @@ TRANSITIONS = {
     "paused": ("active", "archived"),
     "archived": (),
 }
-STRUCTURE = ("max_duration", "entry_conditions", "steps", "goal")
+STRUCTURE = ("max_duration", "entry_conditions", "steps", "goal", "timezone")
+# Structure that may be absent: a writer sends null to clear it (another field's null means "unchanged"),
+# and the stored form leaves it out.
+CLEARABLE = ("goal", "timezone")
 # Rows that belong to one journey and go when it is deleted (every table with a journey_id).
 OWNED_ROWS = (
     JourneyVersion, Enrollment, EnrollmentHistory, StepCounter, EdgeCounter, JourneyCounter, SeriesCounter,
@@ -148,12 +151,13 @@ def validate_document(engine: Engine, doc: dict[str, Any]) -> ValidationResult:
 
 def create_journey(engine: Engine, data: JourneyCreate) -> JourneyOut:
     """A new draft at version 1."""
+    _require_known_zone(data.timezone)
     moment = engine.now()
     definition = _canonical(data)
     row = Journey(id=new_id("jrn"), name=data.name, description=data.description, status="draft",
                   max_duration=definition["maxDuration"], entry_conditions=definition["entryConditions"],
-                  steps=definition["steps"], goal=definition.get("goal"), version=1, created_at=moment,
-                  updated_at=moment)
+                  steps=definition["steps"], goal=definition.get("goal"), timezone=definition.get("timezone"),
+                  version=1, created_at=moment, updated_at=moment)
     with engine.session() as s:
         s.add(row)
         s.add(JourneyVersion(journey_id=row.id, version=1, definition=definition, created_at=moment))
@@ -232,8 +236,8 @@ def delete_journey(engine: Engine, journey_id: str) -> None:
 # ---- rules ----------------------------------------------------------------------------------------------
 
 def _apply_fields(s: Session, row: Journey, data: JourneyUpdate, moment: datetime, limits: Limits) -> None:
-    # A goal sent as null is a change too: it removes the goal.
-    given = {name for name in data.model_fields_set if getattr(data, name) is not None or name == "goal"}
+    # A goal or zone sent as null is a change too: it removes the goal, or the zone (the default applies).
+    given = {name for name in data.model_fields_set if getattr(data, name) is not None or name in CLEARABLE}
     changes = given - {"status", "extend_waits"}
     if not changes:
         return
@@ -256,7 +260,10 @@ def _apply_structure(s: Session, row: Journey, data: JourneyUpdate, moment: date
         "entryConditions": entry,
         "steps": data.steps if data.steps is not None else row.steps,
         "goal": data.goal if "goal" in data.model_fields_set else row.goal,
+        "timezone": data.timezone if "timezone" in data.model_fields_set else row.timezone,
     })
+    if "timezone" in data.model_fields_set:
+        _require_known_zone(data.timezone)
     proposed = _canonical(merged)
     if proposed == current:
         return
@@ -294,6 +301,13 @@ def _require_complete_goal(definition: JourneyDefinition) -> None:
     issues = goal_issues(definition.goal)
     if issues:
         raise Invalid(f"goal: {issues[0].message}", field="goal.eventType")
+
+
+def _require_known_zone(timezone: str | None) -> None:
+    """A journey's zone is an IANA name when it is written (422 naming `timezone`), never a surprise later."""
+    issues = zone_issues(timezone)
+    if issues:
+        raise Invalid(issues[0].message, field="timezone")
 
 
 def _check_paused_edit(s: Session, row: Journey, merged: JourneyDefinition, current: dict[str, Any],
@@ -346,7 +360,7 @@ def _transition(uow: UnitOfWork, row: Journey, status: str, extend_waits: bool, 
 def _content(row: Journey) -> tuple[Any, ...]:
     """What a revision covers: everything a reader of the journey sees, except the update time."""
     return (row.name, row.description, row.status, row.max_duration, row.entry_conditions, row.steps,
-            row.goal, row.version, row.paused_at)
+            row.goal, row.timezone, row.version, row.paused_at)
 
 
 def _count_revision(row: Journey, before: tuple[Any, ...]) -> None:
@@ -368,11 +382,12 @@ def _row(s: Session, journey_id: str, lock: bool = False) -> Journey:
 def _canonical(definition: JourneyDefinition) -> dict[str, Any]:
     """The stored (and exported) wire form of a definition: camelCase, defaults spelled out, no nulls."""
     dumped = definition.model_dump(by_alias=True, mode="json", exclude_none=True,
-                                   include={"max_duration", "entry_conditions", "steps", "goal"})
+                                   include=set(STRUCTURE))
     canonical = {"maxDuration": dumped["maxDuration"], "entryConditions": dumped["entryConditions"],
                  "steps": dumped["steps"]}
-    if "goal" in dumped:
-        canonical["goal"] = dumped["goal"]
+    for key in CLEARABLE:
+        if key in dumped:
+            canonical[key] = dumped[key]
     return canonical
 
 
@@ -380,6 +395,8 @@ def _stored(row: Journey) -> dict[str, Any]:
     stored = {"maxDuration": row.max_duration, "entryConditions": row.entry_conditions, "steps": row.steps}
     if row.goal is not None:
         stored["goal"] = row.goal
+    if row.timezone is not None:
+        stored["timezone"] = row.timezone
     return stored
 
 
@@ -388,6 +405,7 @@ def _store(row: Journey, definition: dict[str, Any]) -> None:
     row.entry_conditions = definition["entryConditions"]
     row.steps = definition["steps"]
     row.goal = definition.get("goal")
+    row.timezone = definition.get("timezone")
 
 
 def _definition(row: Journey) -> JourneyDefinition:
@@ -401,7 +419,9 @@ def _without_layout(definition: dict[str, Any]) -> dict[str, Any]:
 
 
 def _changed_fields(current: dict[str, Any], proposed: dict[str, Any]) -> set[str]:
-    return {key for key in current if _without_layout(current)[key] != _without_layout(proposed)[key]}
+    # A zone appears in one of them only (null is left out).
+    before, after = _without_layout(current), _without_layout(proposed)
+    return {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
 
 
 def _out(row: Journey) -> JourneyOut:
@@ -410,7 +430,7 @@ def _out(row: Journey) -> JourneyOut:
         max_duration=row.max_duration, entry_conditions=row.entry_conditions, steps=row.steps,
         version=row.version, revision=row.revision, created_at=iso(row.created_at) or "",
         updated_at=iso(row.updated_at) or "",
-        paused_at=iso(row.paused_at), goal=row.goal,
+        paused_at=iso(row.paused_at), goal=row.goal, timezone=row.timezone,
     )
 
 

@@ -19,6 +19,7 @@ from engine.expressions import DEFAULT_LIMITS, Limits, syntax_error
 from engine.journeys.graph import edges as graph_edges
 from engine.journeys.steps import KINDS
 from engine.journeys.steps.base import Checks
+from engine.local_time import is_zone
 from engine.references import References
 from models.journey import STEP_TYPES, JourneyDefinition, JourneyGoal, StepBase, ValidationIssue
 
@@ -30,6 +31,7 @@ def validate(definition: JourneyDefinition, refs: References,
     found = Checks(refs, limits)
     _check_entry(definition, refs, found)
     found.items.extend(goal_issues(definition.goal))
+    found.items.extend(zone_issues(definition.timezone))
     if not definition.steps:
         found.error("no_steps", "the journey has no steps")
         return found.items
@@ -102,6 +104,15 @@ def goal_issues(goal: JourneyGoal | None) -> list[ValidationIssue]:
     if goal is not None and not goal.event_type.strip():
         found.error("incomplete_goal", "the goal needs the event type that counts as a conversion "
                                        "(for example purchase)")
+    return found.items
+
+
+def zone_issues(timezone: str | None) -> list[ValidationIssue]:
+    """A journey's zone that is not an IANA name (None, the workspace default, always is fine)."""
+    found = Checks()
+    if timezone is not None and not is_zone(timezone):
+        found.error("invalid_timezone",
+                    f"timezone: '{timezone}' is not an IANA time zone (such as Europe/Berlin)")
     return found.items
 
 

@@ -221,11 +221,12 @@ def _plan(s: Session, journey_id: str | None, document: dict[str, Any] | None) -
             first = error.errors()[0]
             field = ".".join(str(part) for part in first["loc"])
             raise Invalid(f"{field}: {first['msg']}", field=field) from error
-        return plan, {"id": plan.journey_id, "name": document.get("name", ""), "version": plan.version}
+        return plan, {"id": plan.journey_id, "name": document.get("name", ""), "version": plan.version,
+                      "timezone": document.get("timezone")}
     row = s.get(Journey, journey_id) if journey_id else None
     if row is None:
         raise NotFound(f"journey {journey_id} not found")
-    return plan_of(row), {"id": row.id, "name": row.name, "version": row.version}
+    return plan_of(row), {"id": row.id, "name": row.name, "version": row.version, "timezone": row.timezone}
 
 
 def _customer(uow: UnitOfWork, customer_id: str | None, attributes: dict[str, Any] | None,
