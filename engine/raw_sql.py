@@ -5,8 +5,9 @@ Values go in as SQLAlchemy would store them, so the ORM reads and compares them 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import orjson
@@ -53,17 +54,31 @@ def dumps(value: Any) -> str:
         return json.dumps(value)
 
 
-def converters(table: Table, columns: Sequence[str], sqlite: bool) -> list[Callable[[Any], Any] | None]:
-    """For each of `columns`, how a value is stored in it by the driver (from the column's type: datetimes
-    stamped, JSON dumped), or None where it goes in as it is. One stamper serves every datetime column."""
-    stamp = stamper(sqlite)
-    kinds: list[Callable[[Any], Any] | None] = []
-    for name in columns:
-        kind = table.c[name].type
-        kinds.append(stamp if isinstance(kind, DateTime) else dumps if isinstance(kind, JSON) else None)
-    return kinds
+class RowWriter:
+    """Rows of `columns` of `table` as the driver stores them: each value converted by its column's type
+    (datetimes stamped, JSON dumped), the rest as they are. Build one with `writer` (cached)."""
+
+    def __init__(self, table: Table, columns: Sequence[str], sqlite: bool) -> None:
+        types = [table.c[name].type for name in columns]
+        self.sqlite = sqlite
+        # Only SQLite stores datetimes as text; psycopg takes them as they are.
+        self.times = [i for i, kind in enumerate(types) if sqlite and isinstance(kind, DateTime)]
+        self.documents = [i for i, kind in enumerate(types) if isinstance(kind, JSON)]
+
+    def rows(self, rows: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        # A stamper per call: a batch's rows share few moments, each formatted once, and nothing is kept.
+        stamp = stamper(self.sqlite)
+        stored = []
+        for values in rows:
+            row = list(values)
+            for i in self.times:
+                row[i] = stamp(row[i])
+            for i in self.documents:
+                row[i] = dumps(row[i])
+            stored.append(tuple(row))  # the driver's executemany takes tuples
+        return stored
 
 
-def stored(values: Sequence[Any], kinds: Sequence[Callable[[Any], Any] | None]) -> tuple[Any, ...]:
-    """`values` converted by `kinds` (from `converters`), in order."""
-    return tuple(value if kind is None else kind(value) for value, kind in zip(values, kinds, strict=True))
+@cache
+def writer(table: Table, columns: tuple[str, ...], sqlite: bool) -> RowWriter:
+    return RowWriter(table, columns, sqlite)

@@ -4,7 +4,7 @@ column is named once, here; the row types' field names are the column names."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -99,24 +99,24 @@ _OUTCOME_BINDS = tuple(f"b_{name}" for name in Outcome._fields)
 
 
 @cache
-def _insert(sqlite: bool) -> tuple[str, list[Callable[[Any], Any] | None]]:
-    """The statement and each column's value conversion. ON CONFLICT DO NOTHING: a concurrent insert of the
+def _insert(sqlite: bool) -> str:
+    """ON CONFLICT DO NOTHING: a concurrent insert of the
     same key must not abort the caller's whole batch; RETURNING tells a conflict apart on every driver
     (psycopg's rowcount is -1 here)."""
-    sql = (f"{raw_sql.insert_sql(D.name, NewDelivery._fields, sqlite)} "
-           "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id")
-    return sql, raw_sql.converters(D, NewDelivery._fields, sqlite)
+    return (f"{raw_sql.insert_sql(D.name, NewDelivery._fields, sqlite)} "
+            "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id")
 
 
 def insert_new(engine: Engine, s: Session, row: NewDelivery) -> bool:
     """Insert the row unless one with its idempotency key exists; True when it went in. Through the driver
     (engine.raw_sql): one insert per send, and SQLAlchemy's own work per row cost more than the database's."""
-    sql, kinds = _insert(engine.db.is_sqlite)
+    sqlite = engine.db.is_sqlite
+    [values] = raw_sql.writer(D, NewDelivery._fields, sqlite).rows([row])
     # The DBAPI cursor itself, in the session's transaction: SQLAlchemy's result set-up per statement was
     # most of a send's cost. Its errors come unwrapped (engine.db.is_transient reads them as well).
     cursor = s.connection().connection.cursor()
     try:
-        cursor.execute(sql, raw_sql.stored(row, kinds))
+        cursor.execute(_insert(sqlite), values)
         return cursor.fetchone() is not None
     finally:
         cursor.close()

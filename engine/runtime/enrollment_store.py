@@ -1,7 +1,7 @@
 """Every statement the write side runs on enrollments and their history: entry, the runner's claim, lease and
 write-back, wait resumes, exits and retries. Each column is named once, here, and used by the read, the update
 and the insert alike (the driver-level statements take their value conversions from the table's column
-types: engine.raw_sql.converters)."""
+types: engine.raw_sql.RowWriter)."""
 
 from __future__ import annotations
 
@@ -61,10 +61,11 @@ def read_columns() -> list[Column[Any]]:
 
 
 def state_of(row: Any) -> State:
-    """The State of a row read with `read_columns()`."""
-    values = {name: getattr(row, name) for name in READ}
-    values["context"] = values["context"] or {}
-    return State(**values)
+    """The State of a row read with `read_columns()` (READ is State's leading fields, in order)."""
+    state = State(*row)
+    if state.context is None:
+        state.context = {}
+    return state
 
 
 def write_back(engine: Engine, s: Session, states: list[State], moment: datetime, worker: str) -> int:
@@ -75,8 +76,9 @@ def write_back(engine: Engine, s: Session, states: list[State], moment: datetime
     assignments = ", ".join(f"{column} = {mark}" for column in (*WRITTEN, "updated_at"))
     sql = (f"UPDATE {E.name} SET {assignments}, lease_owner = NULL, lease_until = NULL "
            f"WHERE id = {mark} AND lease_owner = {mark}")
-    kinds = raw_sql.converters(E, (*WRITTEN, "updated_at"), sqlite)
-    params = [(*raw_sql.stored((*_written(state), moment), kinds), state.id, worker) for state in states]
+    columns = (*WRITTEN, "updated_at", "id", "lease_owner")
+    params = raw_sql.writer(E, columns, sqlite).rows((*_written(state), moment, state.id, worker)
+                                                     for state in states)
     return s.connection().exec_driver_sql(sql, params).rowcount
 
 
@@ -107,8 +109,7 @@ def insert_history(engine: Engine, s: Session, rows: Iterable[HistoryRow]) -> No
     processing would double its cost. Times and JSON are converted as SQLAlchemy would."""
     sqlite = engine.db.is_sqlite
     sql = raw_sql.insert_sql(H.name, HistoryRow._fields, sqlite)
-    kinds = raw_sql.converters(H, HistoryRow._fields, sqlite)
-    s.connection().exec_driver_sql(sql, [raw_sql.stored(row, kinds) for row in rows])
+    s.connection().exec_driver_sql(sql, raw_sql.writer(H, HistoryRow._fields, sqlite).rows(rows))
 
 
 def insert_lifecycle_history(

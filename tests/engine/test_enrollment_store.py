@@ -4,6 +4,7 @@ and free; a lease renewal, a wait's resume and an exit touch only the rows they 
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -13,7 +14,7 @@ from engine.engine import Engine
 from engine.journeys import lifecycle
 from engine.journeys.steps.base import Failed, StepResult
 from engine.runtime import enrollment_store
-from engine.runtime.enrollment_store import State, history_row, insert_history, write_back
+from engine.runtime.enrollment_store import READ, State, history_row, insert_history, write_back
 from models.audience import CustomerIn
 from models.enrollment import Enrollment, EnrollmentHistory
 from tests.engine.test_runtime import enroll, exit_step, make_customers, make_journey, wait
@@ -155,3 +156,8 @@ def test_an_exit_ends_only_the_active_enrollments_asked_for_with_a_lifecycle_his
         [history] = s.execute(select(EnrollmentHistory)).scalars()
         assert (history.enrollment_id, history.type, history.outcome, history.detail) == (
             first, enrollment_store.LIFECYCLE, "exited", {"reason": "manual"})
+
+
+def test_what_a_batch_reads_is_state_s_leading_fields_in_order() -> None:
+    # state_of builds a State from a read row by position.
+    assert tuple(field.name for field in fields(State))[:len(READ)] == READ

@@ -223,40 +223,40 @@ async def test_deactivation_ends_every_session_for_good(
     await elsewhere.should_see(marker="login-email")
 
 
+async def _create_on_a_page_opened_before(
+    engine: Engine, elsewhere: User, caplog: pytest.LogCaptureFixture, change: UserUpdate, name: str,
+    refusal: str,
+) -> None:
+    """Open the journeys page as a new editor, `change` that editor, then try to create `name` on the page
+    still open: refused with `refusal` (logged as an error: expected here), and nothing made."""
+    email, password = add_user(engine, "editor")
+    await sign_in(elsewhere, email, password)
+    await elsewhere.open("/journeys")
+    [editor] = [row for row in users.list_users(engine)["data"] if row["email"] == email]
+    users.update_user(engine.as_actor(SYSTEM), editor["id"], change)
+    elsewhere.find(marker="new-journey").click()
+    elsewhere.find(marker="new-name").type(name)
+    elsewhere.find(marker="create").click()
+    await eventually(lambda: any(refusal in str(r.exc_info) for r in caplog.records), seconds=30)
+    caplog.clear()
+    assert name not in str(lifecycle.list_journeys(engine))
+
+
 async def test_an_open_page_of_a_deactivated_user_changes_nothing(
     engine: Engine, user: User, create_user: Callable[[], User], caplog: pytest.LogCaptureFixture
 ) -> None:
     """A page stays open without new requests: its engine calls check the session themselves."""
-    email, password = add_user(engine, "editor")
-    elsewhere = create_user()
-    await sign_in(elsewhere, email, password)
-    await elsewhere.open("/journeys")
-    [editor] = [row for row in users.list_users(engine)["data"] if row["email"] == email]
-    users.update_user(engine.as_actor(SYSTEM), editor["id"], UserUpdate(active=False))
-    elsewhere.find(marker="new-journey").click()
-    elsewhere.find(marker="new-name").type("Made after deactivation")
-    elsewhere.find(marker="create").click()
-    await eventually(lambda: any("session has ended" in str(r.exc_info) for r in caplog.records), seconds=30)
-    caplog.clear()  # the refusal is logged as an error: expected here
-    assert "Made after deactivation" not in str(lifecycle.list_journeys(engine))
+    await _create_on_a_page_opened_before(engine, create_user(), caplog, UserUpdate(active=False),
+                                          "Made after deactivation", "session has ended")
 
 
 async def test_an_open_page_of_a_demoted_user_acts_with_no_role_it_no_longer_has(
     engine: Engine, user: User, create_user: Callable[[], User], caplog: pytest.LogCaptureFixture
 ) -> None:
     """The page got the engine as its user at load; a role changed since is not acted with."""
-    email, password = add_user(engine, "editor")
     elsewhere = create_user()
-    await sign_in(elsewhere, email, password)
-    await elsewhere.open("/journeys")
-    [editor] = [row for row in users.list_users(engine)["data"] if row["email"] == email]
-    users.update_user(engine.as_actor(SYSTEM), editor["id"], UserUpdate(role="viewer"))
-    elsewhere.find(marker="new-journey").click()
-    elsewhere.find(marker="new-name").type("Made after demotion")
-    elsewhere.find(marker="create").click()
-    await eventually(lambda: any("reload the page" in str(r.exc_info) for r in caplog.records), seconds=30)
-    caplog.clear()  # the refusal is logged as an error: expected here
-    assert "Made after demotion" not in str(lifecycle.list_journeys(engine))
+    await _create_on_a_page_opened_before(engine, elsewhere, caplog, UserUpdate(role="viewer"),
+                                          "Made after demotion", "reload the page")
     await elsewhere.open("/journeys")  # reloaded: a viewer now, and the page offers no "new"
     await elsewhere.should_see(marker="new-journey")
     assert not elsewhere.find(marker="new-journey").elements.pop().enabled
