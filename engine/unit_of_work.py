@@ -75,9 +75,6 @@ class UnitOfWork:
         self.loaded = Loaded()
         self._effects: list[Callable[[], Any]] = []
 
-    def now(self) -> datetime:
-        return self.engine.now()
-
     @property
     def actor(self) -> Actor | None:
         """Who this unit of work's changes are made by (None: the engine's own work)."""

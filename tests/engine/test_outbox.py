@@ -103,7 +103,7 @@ def _queue_in(uow: UnitOfWork, key: str, customer_id: str = "cus_ann") -> str:
     return queue_delivery(uow, Tally(), customer_id=customer_id, channel_id="ch_hook",
                           offer_id="off_tea", journey_id=None, enrollment_id=None, step_id=None,
                           idempotency_key=key, template=None, context={},
-                          contact_policy={"maxPerOffer": 2}, now=uow.now()).status
+                          contact_policy={"maxPerOffer": 2}, now=uow.engine.now()).status
 
 
 def test_a_batch_counts_its_own_queued_rows_without_reading_again(engine: Engine) -> None:
